@@ -1,0 +1,159 @@
+"""Typed, immutable specs that a loaded pack turns into (compiled once per version)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping, Optional
+
+from engine.errors import Position
+
+EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+#: Columns every form table has; a form field may not take these names.
+SYSTEM_FIELDS = ("id", "version", "owner", "created_at", "created_by", "updated_at", "updated_by")
+#: Columns every sub-table (child) table has.
+CHILD_SYSTEM_FIELDS = ("id", "parent_id", "pos")
+
+ACTIONS = ("read", "create", "update", "delete", "approve", "export", "print")
+FIELD_ACCESS = ("hidden", "readonly", "editable")
+
+
+@dataclass(frozen=True)
+class Labels:
+    """A text in several languages; ``get`` falls back to any language, then to ``default``."""
+
+    texts: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    default: str = ""
+
+    def get(self, locale: str = "zh-CN") -> str:
+        if locale in self.texts:
+            return self.texts[locale]
+        short = locale.split("-")[0]
+        for key, text in self.texts.items():
+            if key.split("-")[0] == short:
+                return text
+        return next(iter(self.texts.values()), self.default)
+
+    def all(self) -> tuple[str, ...]:
+        return tuple(self.texts.values())
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a select-like field."""
+
+    value: str
+    label: Labels
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a form (or of a sub-table row)."""
+
+    name: str
+    type: str
+    label: Labels
+    position: Position
+    required: bool = False
+    unique: bool = False
+    index: bool = False
+    searchable: bool = False
+    default: Any = None
+    help: Optional[Labels] = None
+    options: tuple[Option, ...] = ()
+    form: Optional[str] = None                 # link target
+    fields: tuple["FieldSpec", ...] = ()       # sub-table columns
+    formula: Optional[str] = None              # computed value (expression)
+    visible_if: Optional[str] = None
+    required_if: Optional[str] = None
+    readonly_if: Optional[str] = None
+    props: Mapping[str, Any] = field(default_factory=lambda: EMPTY)           # type-specific properties, checked by the type
+    prop_positions: Mapping[str, Position] = field(default_factory=lambda: EMPTY)
+
+    def prop(self, name: str, default: Any = None) -> Any:
+        return self.props.get(name, default)
+
+    def child(self, name: str) -> Optional["FieldSpec"]:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+
+@dataclass(frozen=True)
+class Check:
+    """A named form-level check: an expression that must hold, with a message."""
+
+    name: str
+    expr: str
+    message: Labels
+    position: Position
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """A form: its fields, keys and indexes."""
+
+    name: str
+    label: Labels
+    fields: tuple[FieldSpec, ...]
+    position: Position
+    file: str
+    unique: tuple[tuple[str, ...], ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = ()
+    title: Optional[str] = None              # field shown as the record's label
+    checks: tuple[Check, ...] = ()
+
+    def field(self, name: str) -> Optional[FieldSpec]:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        return None
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def searchable(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.searchable)
+
+
+@dataclass(frozen=True)
+class FormGrant:
+    """What one role may do with one form."""
+
+    actions: frozenset[str]
+    rows: Optional[str] = None               # row filter expression, e.g. "owner == me"
+    rows_position: Position = field(default_factory=Position)
+    fields: Mapping[str, str] = field(default_factory=lambda: EMPTY)        # field -> hidden | readonly (editable if absent)
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A role from roles.yaml."""
+
+    name: str
+    label: Labels
+    position: Position
+    superuser: bool = False
+    portal: bool = False                     # customers' portal users
+    forms: Mapping[str, FormGrant] = field(default_factory=lambda: EMPTY)
+
+
+@dataclass(frozen=True)
+class PackSpec:
+    """A whole loaded pack: what a version of the definitions is."""
+
+    name: str
+    version: str
+    label: Labels
+    root: str
+    timezone: str = "Asia/Shanghai"
+    locale: str = "zh-CN"
+    depends: tuple[str, ...] = ()
+    forms: Mapping[str, FormSpec] = field(default_factory=lambda: EMPTY)
+    roles: Mapping[str, RoleSpec] = field(default_factory=lambda: EMPTY)
+    files: Mapping[str, str] = field(default_factory=lambda: EMPTY)         # relative path -> exact text (lossless export)
+    extras: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: EMPTY)  # flows/reports/prints raw data by file
+    demo: Mapping[str, Any] = field(default_factory=lambda: EMPTY)          # demo data: {"users": [...], "records": {form: [...]}}

@@ -1,0 +1,77 @@
+"""The field-type base class and its registry (plugins add types via ``lowcode.fields``)."""
+from __future__ import annotations
+
+from typing import Any, ClassVar, Optional
+
+import sqlalchemy as sa
+
+from engine.definitions.model import FieldSpec
+from engine.expr.types import ExprType
+
+
+class FieldType:
+    """What one kind of field is: its properties, SQL column, parsing and JSON form.
+
+    Subclasses set ``name`` and ``expr_type`` and override what differs. ``parse`` turns
+    input (JSON, a spreadsheet cell, a form post) into the Python value or raises
+    :class:`engine.forms.messages.FieldError`; ``dump`` gives the JSON value back.
+    """
+
+    name: ClassVar[str] = ""
+    expr_type: ClassVar[ExprType] = ExprType.ANY
+    #: JSON Schema of the type-specific properties a definition may give.
+    props_schema: ClassVar[dict[str, Any]] = {}
+    #: False for types without a column of their own (sub-tables, live lookups).
+    stored: ClassVar[bool] = True
+    #: True for types whose value the server computes (formula, auto number).
+    computed: ClassVar[bool] = False
+
+    def column_type(self, spec: FieldSpec) -> sa.types.TypeEngine[Any]:
+        return sa.Text()
+
+    def parse(self, spec: FieldSpec, value: Any) -> Any:
+        return value
+
+    def dump(self, spec: FieldSpec, value: Any) -> Any:
+        return value
+
+    def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
+        return {}
+
+    def link_form(self, spec: FieldSpec) -> Optional[str]:
+        """The form this field refers to, if it is a reference."""
+        return None
+
+
+class Registry:
+    """Field types by name."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, FieldType] = {}
+
+    def register(self, ftype: FieldType) -> FieldType:
+        if not ftype.name:
+            raise ValueError(f"field type {type(ftype).__name__} has no name")
+        self._types[ftype.name] = ftype
+        return ftype
+
+    def get(self, name: str) -> Optional[FieldType]:
+        return self._types.get(name)
+
+    def __getitem__(self, name: str) -> FieldType:
+        return self._types[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def names(self) -> list[str]:
+        return sorted(self._types)
+
+
+FIELD_TYPES = Registry()
+
+
+def register(cls: type[FieldType]) -> type[FieldType]:
+    """Class decorator: register one instance of the type."""
+    FIELD_TYPES.register(cls())
+    return cls

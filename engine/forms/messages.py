@@ -1,0 +1,52 @@
+"""Validation messages in every shipped language (zh-CN first, en)."""
+from __future__ import annotations
+
+from typing import Any
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "required": {"zh-CN": "必填", "en": "is required"},
+    "unknown_field": {"zh-CN": "未知字段", "en": "unknown field"},
+    "not_text": {"zh-CN": "必须是文本", "en": "must be text"},
+    "not_integer": {"zh-CN": "必须是整数", "en": "must be a whole number"},
+    "not_number": {"zh-CN": "必须是数字", "en": "must be a number"},
+    "not_boolean": {"zh-CN": "必须是是/否", "en": "must be true or false"},
+    "not_date": {"zh-CN": "必须是日期 (YYYY-MM-DD)", "en": "must be a date (YYYY-MM-DD)"},
+    "not_datetime": {"zh-CN": "必须是日期时间 (ISO 8601)", "en": "must be a date and time (ISO 8601)"},
+    "not_time": {"zh-CN": "必须是时间 (HH:MM)", "en": "must be a time (HH:MM)"},
+    "not_list": {"zh-CN": "必须是列表", "en": "must be a list"},
+    "not_object": {"zh-CN": "必须是对象", "en": "must be an object"},
+    "not_record": {"zh-CN": "必须是记录编号", "en": "must be a record id"},
+    "too_small": {"zh-CN": "不能小于 {min}", "en": "must be at least {min}"},
+    "too_large": {"zh-CN": "不能大于 {max}", "en": "must be at most {max}"},
+    "too_short": {"zh-CN": "长度不能少于 {min} 个字符", "en": "must have at least {min} characters"},
+    "too_long": {"zh-CN": "长度不能超过 {max} 个字符", "en": "must have at most {max} characters"},
+    "too_many_decimals": {"zh-CN": "最多 {scale} 位小数", "en": "must have at most {scale} decimal places"},
+    "pattern": {"zh-CN": "格式不正确", "en": "has the wrong format"},
+    "not_option": {"zh-CN": "不是可选值: {value}", "en": "is not one of the options: {value}"},
+    "not_email": {"zh-CN": "不是有效的邮箱地址", "en": "is not a valid email address"},
+    "not_phone": {"zh-CN": "不是有效的电话号码", "en": "is not a valid phone number"},
+    "not_url": {"zh-CN": "不是有效的网址", "en": "is not a valid URL"},
+    "no_such_record": {"zh-CN": "引用的记录 {id} 不存在", "en": "refers to record {id}, which does not exist"},
+    "duplicate": {"zh-CN": "值重复: 已有相同 {fields} 的记录", "en": "duplicate: a record with the same {fields} exists"},
+    "readonly": {"zh-CN": "只读, 不能修改", "en": "is read-only"},
+    "computed": {"zh-CN": "由系统计算, 不能填写", "en": "is computed and cannot be set"},
+}
+
+
+class FieldError(ValueError):
+    """A value that a field type refuses; rendered in the reader's language."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key
+        self.params = params
+        super().__init__(render(key, "en", **params))
+
+    def render(self, locale: str) -> str:
+        return render(self.key, locale, **self.params)
+
+
+def render(key: str, locale: str, **params: Any) -> str:
+    """The message ``key`` in ``locale`` (falls back to English)."""
+    texts = MESSAGES[key]
+    text = texts.get(locale) or texts.get(locale.split("-")[0]) or texts["en"]
+    return text.format(**params)

@@ -1,0 +1,128 @@
+"""Choices, references, sub-tables, auto numbers and JSON."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import sqlalchemy as sa
+
+from engine.definitions.model import FieldSpec
+from engine.expr.types import ExprType
+from engine.forms.fieldtype import FieldType, register
+from engine.forms.messages import FieldError
+
+
+@register
+class Select(FieldType):
+    name = "select"
+    expr_type = ExprType.STRING
+
+    def parse(self, spec: FieldSpec, value: Any) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise FieldError("not_text")
+        value = value.strip()
+        for option in spec.options:
+            if value == option.value or value in option.label.all():
+                return option.value
+        raise FieldError("not_option", value=value)
+
+    def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
+        return {"type": "string", "enum": [o.value for o in spec.options]}
+
+
+@register
+class Radio(Select):
+    name = "radio"
+
+
+@register
+class MultiSelect(FieldType):
+    name = "multiselect"
+    expr_type = ExprType.LIST
+
+    def column_type(self, spec: FieldSpec) -> sa.types.TypeEngine[Any]:
+        return sa.JSON()
+
+    def parse(self, spec: FieldSpec, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [v for v in (p.strip() for p in value.replace("，", ",").split(",")) if v]
+        if not isinstance(value, list):
+            raise FieldError("not_list")
+        return [Select.parse(self, spec, v) for v in value]  # type: ignore[arg-type]
+
+    def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
+        return {"type": "array", "items": {"type": "string", "enum": [o.value for o in spec.options]}}
+
+
+class Reference(FieldType):
+    """A reference by integer id (to a record or a user); existence is checked by the store."""
+
+    expr_type = ExprType.RECORD
+
+    def column_type(self, spec: FieldSpec) -> sa.types.TypeEngine[Any]:
+        return sa.Integer()
+
+    def parse(self, spec: FieldSpec, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise FieldError("not_record")
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if not isinstance(value, int) or value <= 0:
+            raise FieldError("not_record")
+        return value
+
+    def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
+        return {"type": "integer", "minimum": 1}
+
+
+@register
+class Link(Reference):
+    name = "link"
+    props_schema = {"form": {"type": "string"}}
+
+    def link_form(self, spec: FieldSpec) -> Optional[str]:
+        return spec.form
+
+
+@register
+class User(Reference):
+    name = "user"
+    expr_type = ExprType.INTEGER
+
+
+@register
+class SubTable(FieldType):
+    """Child rows with their own fields, kept in a child table."""
+
+    name = "table"
+    expr_type = ExprType.TABLE
+    stored = False
+
+    def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
+        return {"type": "array", "items": {"type": "object"}}
+
+
+@register
+class AutoNumber(FieldType):
+    """A number from a sequence pattern such as ``SO-{YYYY}{MM}-{seq:05}``."""
+
+    name = "autonumber"
+    expr_type = ExprType.STRING
+    computed = True
+    props_schema = {"sequence": {"type": "string", "minLength": 1}}
+
+    def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
+        return {"type": "string", "readOnly": True}
+
+
+@register
+class Json(FieldType):
+    name = "json"
+    expr_type = ExprType.JSON
+
+    def column_type(self, spec: FieldSpec) -> sa.types.TypeEngine[Any]:
+        return sa.JSON()
+
+    def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
+        return {}
