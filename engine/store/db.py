@@ -1,0 +1,78 @@
+"""Database connection: SQLite (file, WAL) by default, PostgreSQL in production."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from engine.store.system import SYSTEM
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgres://`` and ``postgresql://`` URLs; use the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def default_url(instance_dir: str = "instance") -> str:
+    """The embedded default: an SQLite file under ``./instance/``."""
+    os.makedirs(instance_dir, exist_ok=True)
+    return "sqlite:///" + os.path.join(os.path.abspath(instance_dir), "lowcode.db")
+
+
+class Database:
+    """One SQLAlchemy engine plus what the platform needs of it."""
+
+    def __init__(self, url: str, **engine_args: Any) -> None:
+        self.url = normalise_url(url)
+        if self.url.startswith("sqlite"):
+            engine_args.setdefault("connect_args", {"timeout": 60, "check_same_thread": False})
+        else:
+            engine_args.setdefault("pool_pre_ping", True)
+        self.engine: Engine = sa.create_engine(self.url, **engine_args)
+        if self.is_sqlite:
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            sa.event.listen(self.engine, "begin", _sqlite_begin_immediate)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    def create_system_tables(self) -> None:
+        """Create the ``lc_*`` tables that do not exist yet."""
+        SYSTEM.create_all(self.engine)
+
+    def begin(self) -> Any:
+        """A connection in a transaction: ``with db.begin() as conn: ...``."""
+        return self.engine.begin()
+
+    def connect(self) -> Any:
+        return self.engine.connect()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, open transactions, so BEGIN IMMEDIATE below takes effect.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=60000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def _sqlite_begin_immediate(conn: Any) -> None:
+    # Writers queue at BEGIN instead of failing on a lock upgrade mid-transaction.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,48 @@
+"""Shared fixtures: a fresh database per test (SQLite file, or a PostgreSQL schema)."""
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from engine.store.db import Database, normalise_url
+
+PG_URL = os.environ.get("DATABASE_URL", "")
+
+
+def _pg_schema_url(base: str, schema: str) -> str:
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def db_url(tmp_path) -> Iterator[str]:
+    """A URL to an empty database: SQLite under tmp_path, or a new PostgreSQL schema."""
+    if not PG_URL:
+        yield "sqlite:///" + str(tmp_path / "test.db")
+        return
+    base = normalise_url(PG_URL)
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield _pg_schema_url(base, schema)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+@pytest.fixture
+def db(db_url) -> Iterator[Database]:
+    """A :class:`Database` with the system tables created."""
+    database = Database(db_url)
+    database.create_system_tables()
+    try:
+        yield database
+    finally:
+        database.dispose()
