@@ -1,0 +1,334 @@
+"""Reading and writing records: one transaction holds the row, its child rows, the audit
+entry, the version snapshot and the events. Optimistic locking by a version number."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Callable, Mapping, Optional, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from engine.context import RunContext
+from engine.definitions.model import FieldSpec, FormSpec
+from engine.errors import Conflict, NotFound, ValidationError
+from engine.forms.messages import render
+from engine.store import system
+from engine.store.events import EventBus, RecordEvent
+from engine.store.serialize import dump_record
+from engine.store.tables import FormTables
+
+Clause = Optional[sa.ColumnElement[bool]]
+NumberSource = Callable[[Connection, str, str, dt.datetime, str], str]
+
+
+class RecordStore:
+    """Records of every installed form. Stateless beyond the compiled definitions."""
+
+    def __init__(self, forms: Mapping[str, FormSpec], tables: FormTables, bus: EventBus,
+                 numbers: NumberSource, timezone: str = "Asia/Shanghai") -> None:
+        self.forms = forms
+        self.tables = tables
+        self.bus = bus
+        self.numbers = numbers
+        self.timezone = timezone
+
+    def form(self, name: str) -> FormSpec:
+        spec = self.forms.get(name)
+        if spec is None:
+            raise NotFound(f"no form named '{name}'")
+        return spec
+
+    # ---- reading -------------------------------------------------------------------
+
+    def get(self, conn: Connection, form: str, record_id: int, *, where: Clause = None,
+            for_update: bool = False) -> Optional[dict[str, Any]]:
+        """One record with its child rows, or None (also when ``where`` hides it)."""
+        table = self.tables.table(self.form(form).name)
+        q = sa.select(table).where(table.c.id == record_id)
+        if where is not None:
+            q = q.where(where)
+        if for_update and conn.dialect.name == "postgresql":
+            q = q.with_for_update()
+        row = conn.execute(q).mappings().first()
+        if row is None:
+            return None
+        record = dict(row)
+        self._attach_children(conn, form, [record])
+        return record
+
+    def list(self, conn: Connection, form: str, *, where: Clause = None,
+             order_by: Sequence[tuple[str, bool]] = (), limit: Optional[int] = 50, offset: int = 0,
+             with_total: bool = True, with_children: bool = True) -> tuple[list[dict[str, Any]], int]:
+        """A page of records and the total matching ``where`` (same clause, same permissions)."""
+        table = self.tables.table(self.form(form).name)
+        q = sa.select(table)
+        if where is not None:
+            q = q.where(where)
+        for column, desc in order_by or (("id", False),):
+            col = table.c[column]
+            q = q.order_by(col.desc() if desc else col.asc())
+        if order_by and "id" not in {c for c, _ in order_by}:
+            q = q.order_by(table.c.id.asc())
+        if limit is not None:
+            q = q.limit(limit).offset(offset)
+        records = [dict(r) for r in conn.execute(q).mappings()]
+        total = len(records)
+        if with_total and (limit is not None and (len(records) == limit or offset)):
+            cq = sa.select(sa.func.count()).select_from(table)
+            if where is not None:
+                cq = cq.where(where)
+            total = int(conn.execute(cq).scalar_one())
+        if with_children:
+            self._attach_children(conn, form, records)
+        return records, total
+
+    def _attach_children(self, conn: Connection, form: str, records: list[dict[str, Any]]) -> None:
+        if not records:
+            return
+        ids = [r["id"] for r in records]
+        for field, child in self.tables.children_of(form).items():
+            by_parent: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+            q = sa.select(child).where(child.c.parent_id.in_(ids)).order_by(child.c.parent_id, child.c.pos)
+            for row in conn.execute(q).mappings():
+                item = dict(row)
+                parent = item.pop("parent_id")
+                item.pop("pos", None)
+                by_parent[parent].append(item)
+            for r in records:
+                r[field] = by_parent[r["id"]]
+
+    # ---- writing -------------------------------------------------------------------
+
+    def create(self, conn: Connection, ctx: RunContext, form: str, values: Mapping[str, Any], *,
+               source: str = "api", depth: int = 0, owner: Optional[int] = None) -> dict[str, Any]:
+        """Insert a record (values already validated) and everything that goes with it."""
+        spec = self.form(form)
+        self.bus.guard(conn, "create", form, None, values, ctx)
+        now = ctx.now()
+        scalars, children = self._split(spec, values)
+        self._check_links(conn, spec, values, ctx)
+        for f in spec.fields:
+            if f.type == "autonumber" and not scalars.get(f.name):
+                scalars[f.name] = self.numbers(conn, f"{form}.{f.name}", f.prop("sequence"), now, self.timezone)
+        row = {**scalars, "version": 1, "owner": owner if owner is not None else ctx.user_id,
+               "created_at": now, "created_by": ctx.user_id, "updated_at": now, "updated_by": ctx.user_id}
+        table = self.tables.table(form)
+        try:
+            record_id = conn.execute(table.insert().values(row).returning(table.c.id)).scalar_one()
+        except sa.exc.IntegrityError as exc:
+            raise self._duplicate(spec, exc, ctx) from None
+        self._write_children(conn, form, record_id, children)
+        new = self.get(conn, form, record_id)
+        assert new is not None
+        changes = {f.name: [None, v] for f, v in self._dumped(spec, new).items() if v not in (None, [])}
+        self._journal(conn, ctx, spec, new, "create", changes, source, now)
+        self.bus.emit(conn, RecordEvent("created", form, record_id, ctx, new, None,
+                                        frozenset(changes), source, depth))
+        return new
+
+    def update(self, conn: Connection, ctx: RunContext, form: str, record_id: int,
+               changes: Mapping[str, Any], *, expected_version: Optional[int] = None,
+               where: Clause = None, source: str = "api", depth: int = 0) -> dict[str, Any]:
+        """Change fields of a record; a stale ``expected_version`` raises :class:`Conflict`."""
+        spec = self.form(form)
+        old = self.get(conn, form, record_id, where=where, for_update=True)
+        if old is None:
+            raise NotFound(f"{form} {record_id} not found")
+        if expected_version is not None and old["version"] != expected_version:
+            raise Conflict(f"{form} {record_id} was changed by someone else (version "
+                           f"{old['version']}, you have {expected_version}); reload and try again")
+        self.bus.guard(conn, "update", form, old, changes, ctx)
+        changed = {k for k, v in changes.items() if old.get(k) != v and not _same_rows(old.get(k), v)}
+        if not changed:
+            return old
+        self._check_links(conn, spec, {k: changes[k] for k in changed}, ctx)
+        now = ctx.now()
+        scalars, children = self._split(spec, {k: changes[k] for k in changed})
+        table = self.tables.table(form)
+        stmt = (table.update().where(table.c.id == record_id, table.c.version == old["version"])
+                .values({**scalars, "version": old["version"] + 1, "updated_at": now,
+                         "updated_by": ctx.user_id}))
+        try:
+            result = conn.execute(stmt)
+        except sa.exc.IntegrityError as exc:
+            raise self._duplicate(spec, exc, ctx) from None
+        if result.rowcount != 1:
+            raise Conflict(f"{form} {record_id} was changed by someone else; reload and try again")
+        for field, rows in children.items():
+            self._write_children(conn, form, record_id, {field: rows}, replace=True)
+        new = self.get(conn, form, record_id)
+        assert new is not None
+        before, after = self._dumped(spec, old), self._dumped(spec, new)
+        diff = {f.name: [before[f], after[f]] for f in before if before[f] != after[f]}
+        self._journal(conn, ctx, spec, new, "update", diff, source, now)
+        self.bus.emit(conn, RecordEvent("updated", form, record_id, ctx, new, old,
+                                        frozenset(diff), source, depth))
+        return new
+
+    def delete(self, conn: Connection, ctx: RunContext, form: str, record_id: int, *,
+               expected_version: Optional[int] = None, where: Clause = None,
+               source: str = "api", depth: int = 0) -> dict[str, Any]:
+        """Delete a record (its child rows go with it); its history stays."""
+        spec = self.form(form)
+        old = self.get(conn, form, record_id, where=where, for_update=True)
+        if old is None:
+            raise NotFound(f"{form} {record_id} not found")
+        if expected_version is not None and old["version"] != expected_version:
+            raise Conflict(f"{form} {record_id} was changed by someone else (version "
+                           f"{old['version']}, you have {expected_version}); reload and try again")
+        self.bus.guard(conn, "delete", form, old, {}, ctx)
+        for child in self.tables.children_of(form).values():
+            conn.execute(child.delete().where(child.c.parent_id == record_id))
+        table = self.tables.table(form)
+        result = conn.execute(table.delete().where(table.c.id == record_id, table.c.version == old["version"]))
+        if result.rowcount != 1:
+            raise Conflict(f"{form} {record_id} was changed by someone else; reload and try again")
+        now = ctx.now()
+        before = self._dumped(spec, old)
+        diff = {f.name: [v, None] for f, v in before.items() if v not in (None, [])}
+        gone = {**old, "version": old["version"] + 1}
+        self._journal(conn, ctx, spec, gone, "delete", diff, source, now, deleted=True)
+        self.bus.emit(conn, RecordEvent("deleted", form, record_id, ctx, None, old,
+                                        frozenset(diff), source, depth))
+        return old
+
+    # ---- history ---------------------------------------------------------------------
+
+    def history(self, conn: Connection, form: str, record_id: int) -> dict[str, list[dict[str, Any]]]:
+        """The audit trail (field-level old -> new) and every version snapshot."""
+        self.form(form)
+        a, v = system.audit, system.record_versions
+        audit = [dict(r) for r in conn.execute(
+            sa.select(a.c.action, a.c.at, a.c.user_id, a.c.username, a.c.version, a.c.changes, a.c.source)
+            .where(a.c.form == form, a.c.record_id == record_id).order_by(a.c.id)).mappings()]
+        versions = [dict(r) for r in conn.execute(
+            sa.select(v.c.version, v.c.at, v.c.user_id, v.c.deleted, v.c.data)
+            .where(v.c.form == form, v.c.record_id == record_id).order_by(v.c.version)).mappings()]
+        return {"audit": audit, "versions": versions}
+
+    def as_of(self, conn: Connection, form: str, record_id: int, when: dt.datetime) -> Optional[dict[str, Any]]:
+        """The JSON snapshot of the record as it was at ``when`` (None if it did not exist)."""
+        v = system.record_versions
+        row = conn.execute(
+            sa.select(v.c.data, v.c.deleted).where(v.c.form == form, v.c.record_id == record_id, v.c.at <= when)
+            .order_by(v.c.version.desc()).limit(1)).first()
+        if row is None or row.deleted:
+            return None
+        return dict(row.data)
+
+    # ---- helpers ----------------------------------------------------------------------
+
+    def _split(self, spec: FormSpec, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+        scalars: dict[str, Any] = {}
+        children: dict[str, list[Any]] = {}
+        for name, value in values.items():
+            f = spec.field(name)
+            if f is None:
+                continue
+            if f.type == "table":
+                children[name] = list(value or [])
+            else:
+                scalars[name] = value
+        return scalars, children
+
+    def _write_children(self, conn: Connection, form: str, parent_id: int,
+                        children: Mapping[str, list[Mapping[str, Any]]], replace: bool = False) -> None:
+        spec = self.form(form)
+        for field, rows in children.items():
+            table = self.tables.child_table(form, field)
+            fspec = spec.field(field)
+            assert fspec is not None
+            keep = {r.get("id") for r in rows if r.get("id")}
+            if replace:
+                if keep:
+                    owned = {i for (i,) in conn.execute(sa.select(table.c.id).where(
+                        table.c.parent_id == parent_id, table.c.id.in_(keep)))}
+                    stray = keep - owned
+                    if stray:
+                        raise ValidationError({field: [f"rows {sorted(stray)} do not belong to this record"]})
+                conn.execute(table.delete().where(table.c.parent_id == parent_id))
+            names = [c.name for c in fspec.fields if c.name in table.c]
+            payload = []
+            for pos, row in enumerate(rows):
+                item = {n: row.get(n) for n in names}
+                item.update(parent_id=parent_id, pos=pos)
+                if replace and row.get("id") in keep:
+                    item["id"] = row["id"]
+                payload.append(item)
+            with_id = [p for p in payload if "id" in p]
+            without = [p for p in payload if "id" not in p]
+            if with_id:
+                conn.execute(table.insert(), with_id)
+            if without:
+                conn.execute(table.insert(), without)
+
+    def _check_links(self, conn: Connection, spec: FormSpec, values: Mapping[str, Any], ctx: RunContext) -> None:
+        errors: dict[str, list[str]] = {}
+        for f in spec.fields:
+            if f.name not in values or values[f.name] is None:
+                continue
+            if f.type == "link":
+                self._missing(conn, f, [(f.name, values[f.name])], errors, ctx)
+            elif f.type == "table":
+                for child in f.fields:
+                    if child.type == "link":
+                        refs = [(f"{f.name}[{i + 1}].{child.name}", row.get(child.name))
+                                for i, row in enumerate(values[f.name] or []) if row.get(child.name) is not None]
+                        self._missing(conn, child, refs, errors, ctx)
+        if errors:
+            raise ValidationError(errors)
+
+    def _missing(self, conn: Connection, f: FieldSpec, refs: list[tuple[str, Any]],
+                 errors: dict[str, list[str]], ctx: RunContext) -> None:
+        if not refs or f.form is None:
+            return
+        target = self.tables.table(f.form)
+        wanted = {v for _, v in refs}
+        found = {i for (i,) in conn.execute(sa.select(target.c.id).where(target.c.id.in_(wanted)))}
+        for path, value in refs:
+            if value not in found:
+                errors.setdefault(path, []).append(render("no_such_record", ctx.locale, id=value))
+
+    def _dumped(self, spec: FormSpec, record: Mapping[str, Any]) -> dict[FieldSpec, Any]:
+        data = dump_record(spec, record)
+        return {f: data.get(f.name) for f in spec.fields}
+
+    def _journal(self, conn: Connection, ctx: RunContext, spec: FormSpec, record: Mapping[str, Any],
+                 action: str, changes: Mapping[str, Any], source: str, now: dt.datetime,
+                 deleted: bool = False) -> None:
+        conn.execute(system.audit.insert().values(
+            form=spec.name, record_id=record["id"], action=action, at=now, user_id=ctx.user_id,
+            username=ctx.username, version=record["version"], changes=dict(changes), source=source))
+        conn.execute(system.record_versions.insert().values(
+            form=spec.name, record_id=record["id"], version=record["version"], at=now,
+            user_id=ctx.user_id, deleted=deleted, data=dump_record(spec, record)))
+
+    def _duplicate(self, spec: FormSpec, exc: sa.exc.IntegrityError, ctx: RunContext) -> Exception:
+        fields = _unique_columns(spec, self.tables.table(spec.name), exc)
+        if not fields:
+            return Conflict(f"{spec.name}: the change conflicts with existing data ({exc.orig})")
+        message = render("duplicate", ctx.locale, fields=", ".join(fields))
+        return Conflict(message, {f: [message] for f in fields})
+
+
+def _same_rows(old: Any, new: Any) -> bool:
+    """Child rows are unchanged when every given value matches, row by row (ids aside)."""
+    if not isinstance(old, list) or not isinstance(new, list) or len(old) != len(new):
+        return False
+    return all(all(o.get(k) == v for k, v in n.items() if k != "id") for o, n in zip(old, new))
+
+
+def _unique_columns(spec: FormSpec, table: sa.Table, exc: sa.exc.IntegrityError) -> list[str]:
+    """Which fields a unique violation is about, on either dialect."""
+    orig = exc.orig
+    name = getattr(getattr(orig, "diag", None), "constraint_name", None)
+    if name:
+        for ix in table.indexes:
+            if ix.name == name:
+                return [c.name for c in ix.columns]
+    match = re.search(r"UNIQUE constraint failed: (.+)$", str(orig))
+    if match:
+        return [part.strip().split(".")[-1] for part in match.group(1).split(",")]
+    return []
+
