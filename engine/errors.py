@@ -105,3 +105,11 @@ class AuthError(LowcodeError):
 
 class SchemaChangeRefused(LowcodeError):
     """A publish would drop or retype a column that holds data."""
+
+
+class QueryError(LowcodeError):
+    """A malformed request: a bad filter, sort or parameter (HTTP 400)."""
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
+        self.fields = fields or {}
+        super().__init__(message)

@@ -1,0 +1,8 @@
+"""The REST API under ``/api/v1``."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from apps.api import auth, errors, openapi, records  # noqa: E402,F401  (register routes)

@@ -1,0 +1,78 @@
+"""``/records/<form>``: list, create, read, update, delete, history."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import jsonify, request
+
+from apps.api import bp
+from apps.api.context import caller, expected_version, json_body, platform
+from apps.api.errors import ApiError
+from engine.listing import ListQuery
+from engine.service import Records
+
+
+def _records() -> Records:
+    return Records(platform())
+
+
+def _with_etag(data: dict[str, Any], status: int = 200) -> Any:
+    resp = jsonify(data)
+    resp.status_code = status
+    if "version" in data:
+        resp.headers["ETag"] = f'"{data["version"]}"'
+    return resp
+
+
+@bp.get("/records/<form>")
+def list_records(form: str) -> Any:
+    query = ListQuery.from_params(request.args.to_dict(flat=True))
+    return jsonify(_records().list(caller(), form, query))
+
+
+@bp.post("/records/<form>")
+def create_record(form: str) -> Any:
+    body = json_body()
+    record = _records().create(caller(), form, body, source="api")
+    resp = _with_etag(record, 201)
+    resp.headers["Location"] = f"/api/v1/records/{form}/{record['id']}"
+    return resp
+
+
+@bp.get("/records/<form>/<int:record_id>")
+def get_record(form: str, record_id: int) -> Any:
+    return _with_etag(_records().get(caller(), form, record_id))
+
+
+@bp.patch("/records/<form>/<int:record_id>")
+def update_record(form: str, record_id: int) -> Any:
+    body = json_body()
+    if isinstance(body, dict):
+        body.pop("id", None)
+    version = expected_version(body, required=True)
+    return _with_etag(_records().update(caller(), form, record_id, body, version=version))
+
+
+@bp.delete("/records/<form>/<int:record_id>")
+def delete_record(form: str, record_id: int) -> Any:
+    version = expected_version(request.get_json(silent=True) or {}, required=False)
+    _records().delete(caller(), form, record_id, version=version)
+    return "", 204
+
+
+@bp.get("/records/<form>/<int:record_id>/history")
+def record_history(form: str, record_id: int) -> Any:
+    at = request.args.get("at")
+    if at:
+        try:
+            when = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+        except ValueError:
+            raise ApiError(400, "bad_request", f"'at' must be an ISO date-time, not {at!r}") from None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.timezone.utc)
+        return jsonify({"at": when.isoformat(), "record": _records().as_of(caller(), form, record_id, when)})
+    hist = _records().history(caller(), form, record_id)
+    for entry in hist["audit"] + hist["versions"]:
+        entry["at"] = entry["at"].isoformat()
+    return jsonify(hist)

@@ -1,0 +1,141 @@
+"""List queries: filters (expression or simple), search, sort and paging, all in SQL."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional
+
+import sqlalchemy as sa
+
+from engine.context import RunContext
+from engine.errors import DefinitionError, QueryError
+from engine.expr.types import ExprType
+from engine.forms import FIELD_TYPES, FieldError
+from engine.runtime import Definitions
+from engine.store.serialize import SYSTEM_COLUMNS
+
+MAX_LIMIT = 500
+OPS = {"eq", "ne", "gt", "gte", "lt", "lte", "in", "empty", "contains"}
+RESERVED = {"filter", "sort", "page", "limit", "q"}
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """What a caller asks of a list: built from query parameters by :meth:`from_params`."""
+
+    filter: Optional[str] = None
+    simple: tuple[tuple[str, str, str], ...] = ()   # (field, op, raw value)
+    sort: tuple[tuple[str, bool], ...] = ()         # (field, descending)
+    q: Optional[str] = None
+    page: int = 1
+    limit: int = 50
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> "ListQuery":
+        try:
+            page = int(params.get("page", 1))
+            limit = int(params.get("limit", 50))
+        except ValueError:
+            raise QueryError("page and limit must be whole numbers") from None
+        if page < 1 or not 1 <= limit <= MAX_LIMIT:
+            raise QueryError(f"page must be >= 1 and limit between 1 and {MAX_LIMIT}")
+        sort = []
+        for part in (params.get("sort") or "").split(","):
+            part = part.strip()
+            if part:
+                sort.append((part.lstrip("-+"), part.startswith("-")))
+        simple = []
+        for key, value in params.items():
+            if key in RESERVED:
+                continue
+            name, _, op = key.partition("__")
+            op = op or "eq"
+            if op not in OPS:
+                raise QueryError(f"unknown filter operator '{op}' in '{key}' (use one of: {', '.join(sorted(OPS))})")
+            simple.append((name, op, value))
+        return cls(filter=params.get("filter") or None, simple=tuple(simple), sort=tuple(sort),
+                   q=params.get("q") or None, page=page, limit=limit)
+
+
+def build_where(defs: Definitions, ctx: RunContext, form: str,
+                query: ListQuery) -> tuple[Optional[sa.ColumnElement[bool]], list[tuple[str, bool]]]:
+    """The WHERE clause (row permissions AND filters AND search) and the ORDER BY."""
+    spec = defs.forms[form]
+    table = defs.tables.table(form)
+    hidden = defs.policy.hidden(ctx, form)
+    parts: list[sa.ColumnElement[bool]] = []
+    rows = defs.policy.row_clause(ctx, form, "read")
+    if rows is not None:
+        parts.append(rows)
+    if query.filter:
+        parts.append(_expression(defs, ctx, form, query.filter, hidden))
+    for name, op, raw in query.simple:
+        parts.append(_simple(defs, form, table, name, op, raw, hidden))
+    if query.q:
+        cols = [table.c[n] for n in spec.searchable if n not in hidden]
+        if not cols:
+            raise QueryError(f"{form} has no searchable fields")
+        needle = "%" + query.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        parts.append(sa.or_(*(sa.func.lower(c).like(needle, escape="\\") for c in cols)))
+    order = []
+    for name, desc in query.sort:
+        _visible_column(defs, form, name, hidden, "sort")
+        order.append((name, desc))
+    where = None if not parts else (parts[0] if len(parts) == 1 else sa.and_(*parts))
+    return where, order
+
+
+def _visible_column(defs: Definitions, form: str, name: str, hidden: frozenset[str], what: str) -> None:
+    spec = defs.forms[form]
+    if name in SYSTEM_COLUMNS:
+        return
+    f = spec.field(name)
+    if f is None or name in hidden:
+        raise QueryError(f"cannot {what} by '{name}': {form} has no such field", {name: ["unknown field"]})
+    if not FIELD_TYPES[f.type].stored or f.type in ("multiselect", "json"):
+        raise QueryError(f"cannot {what} by '{name}' ({f.type})", {name: [f"cannot {what} by this field"]})
+
+
+def _expression(defs: Definitions, ctx: RunContext, form: str, source: str,
+                hidden: frozenset[str]) -> sa.ColumnElement[bool]:
+    from engine.expr import compile_expression
+
+    try:
+        compiled = compile_expression(source, defs.scopes[form], expect=ExprType.BOOLEAN, file="filter")
+    except DefinitionError as exc:
+        raise QueryError(str(exc)) from None
+    used = {n.split(".")[0] for n in compiled.names}
+    secret = sorted(used & hidden)
+    if secret:
+        raise QueryError(f"cannot filter by '{secret[0]}': {form} has no such field", {secret[0]: ["unknown field"]})
+    return compiled.to_sql(defs.tables, ctx)
+
+
+def _simple(defs: Definitions, form: str, table: sa.Table, name: str, op: str, raw: str,
+            hidden: frozenset[str]) -> sa.ColumnElement[bool]:
+    _visible_column(defs, form, name, hidden, "filter")
+    col = table.c[name]
+    if op == "empty":
+        want = raw.lower() in ("1", "true", "yes")
+        return col.is_(None) if want else col.is_not(None)
+    f = defs.forms[form].field(name)
+
+    def parse(text: str) -> Any:
+        if f is None:
+            return int(text) if name != "created_at" and name != "updated_at" else text
+        try:
+            return FIELD_TYPES[f.type].parse(f, text)
+        except FieldError as exc:
+            raise QueryError(f"filter on '{name}': {text!r} {exc}", {name: [str(exc)]}) from None
+
+    if op == "in":
+        return col.in_([parse(v) for v in raw.split(",") if v != ""])
+    if op == "contains":
+        return sa.func.lower(col).contains(raw.lower(), autoescape=True)
+    value = parse(raw)
+    return {"eq": col == value, "ne": sa.or_(col != value, col.is_(None)), "gt": col > value,
+            "gte": col >= value, "lt": col < value, "lte": col <= value}[op]

@@ -1,0 +1,98 @@
+"""Form, field and row permissions, compiled once per definitions version.
+
+A user's roles combine: an action is allowed if any role grants it; a field is as open as
+the most open role makes it; rows are the union of what each granting role may see.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+import sqlalchemy as sa
+
+from engine.context import RunContext
+from engine.definitions.model import FormGrant, RoleSpec
+from engine.errors import PermissionDenied
+from engine.expr.scope import Scope, SqlTables
+from engine.expr.types import ExprType
+
+_RANK = {"hidden": 0, "readonly": 1, "editable": 2}
+
+
+class Policy:
+    """Answers: may this context do X on form F, which fields does it see, which rows."""
+
+    def __init__(self, roles: Mapping[str, RoleSpec], scopes: Mapping[str, Scope], tables: SqlTables,
+                 forms: Mapping[str, Any]) -> None:
+        from engine.expr import compile_expression
+
+        self.roles = roles
+        self.tables = tables
+        self.forms = forms
+        self._rows: dict[tuple[str, str], Any] = {}
+        for role in roles.values():
+            for form, grant in role.forms.items():
+                if grant.rows and form in scopes:
+                    pos = grant.rows_position
+                    self._rows[(role.name, form)] = compile_expression(
+                        grant.rows, scopes[form], expect=ExprType.BOOLEAN,
+                        file=pos.file, line=pos.line or 1, column=pos.column or 1)
+
+    def is_superuser(self, ctx: RunContext) -> bool:
+        return ctx.superuser or any(self.roles[r].superuser for r in ctx.roles if r in self.roles)
+
+    def _grants(self, ctx: RunContext, form: str) -> list[tuple[str, FormGrant]]:
+        out = []
+        for name in sorted(ctx.roles):
+            role = self.roles.get(name)
+            if role is None:
+                continue
+            grant = role.forms.get(form) or role.forms.get("*")
+            if grant is not None:
+                out.append((name, grant))
+        return out
+
+    def can(self, ctx: RunContext, form: str, action: str) -> bool:
+        if self.is_superuser(ctx):
+            return True
+        return any(action in g.actions for _, g in self._grants(ctx, form))
+
+    def require(self, ctx: RunContext, form: str, action: str) -> None:
+        if not self.can(ctx, form, action):
+            raise PermissionDenied(f"you may not {action} {form}")
+
+    def field_access(self, ctx: RunContext, form: str) -> dict[str, str]:
+        """Access for every field that is not plainly editable: ``hidden`` or ``readonly``."""
+        if self.is_superuser(ctx):
+            return {}
+        grants = [g for _, g in self._grants(ctx, form) if "read" in g.actions]
+        if not grants:
+            return {}
+        out: dict[str, str] = {}
+        names = set().union(*(g.fields.keys() for g in grants))
+        for name in names:
+            best = max(_RANK[g.fields.get(name, "editable")] for g in grants)
+            if best < 2:
+                out[name] = "hidden" if best == 0 else "readonly"
+        return out
+
+    def hidden(self, ctx: RunContext, form: str) -> frozenset[str]:
+        return frozenset(n for n, a in self.field_access(ctx, form).items() if a == "hidden")
+
+    def not_writable(self, ctx: RunContext, form: str) -> frozenset[str]:
+        return frozenset(self.field_access(ctx, form))
+
+    def row_clause(self, ctx: RunContext, form: str, action: str = "read") -> Optional[sa.ColumnElement[bool]]:
+        """The SQL condition for the rows ``ctx`` may ``action``; None means all rows."""
+        if self.is_superuser(ctx):
+            return None
+        clauses = []
+        for role, grant in self._grants(ctx, form):
+            if action not in grant.actions:
+                continue
+            compiled = self._rows.get((role, form))
+            if compiled is None:
+                return None
+            clauses.append(compiled.to_sql(self.tables, ctx))
+        if not clauses:
+            return sa.false()
+        return clauses[0] if len(clauses) == 1 else sa.or_(*clauses)

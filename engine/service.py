@@ -1,0 +1,146 @@
+"""Records as every entry point sees them: permissions, then validation, then the store.
+
+The API, the command line, imports and (later) the generated forms all call this, so no
+path can skip a permission, a validation or the event pipeline.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+import sqlalchemy as sa
+
+from engine.context import RunContext
+from engine.errors import NotFound, PermissionDenied
+from engine.forms.messages import render
+from engine.listing import ListQuery, build_where
+from engine.platform import Platform
+from engine.runtime import Definitions
+from engine.store.serialize import dump_record
+
+
+class Records:
+    """Create, read, update, delete and list records for one caller at a time."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+
+    def _defs(self, form: str) -> Definitions:
+        defs = self.platform.definitions()
+        if form not in defs.forms:
+            raise NotFound(f"no form named '{form}'")
+        return defs
+
+    def _check_writable(self, defs: Definitions, ctx: RunContext, form: str, data: Any) -> None:
+        if not isinstance(data, Mapping):
+            return
+        blocked = defs.policy.not_writable(ctx, form)
+        denied = {name: [render("readonly", ctx.locale)] for name in data if name in blocked}
+        if denied:
+            raise PermissionDenied(f"you may not write {', '.join(sorted(denied))}", denied)
+
+    def redact(self, defs: Definitions, ctx: RunContext, form: str, record: Mapping[str, Any]) -> dict[str, Any]:
+        """The record as JSON with the fields hidden from ``ctx`` left out."""
+        data = dump_record(defs.forms[form], record)
+        for name in defs.policy.hidden(ctx, form):
+            data.pop(name, None)
+        return data
+
+    def _must_see(self, defs: Definitions, ctx: RunContext, conn: Any, form: str, record_id: int,
+                  action: str) -> None:
+        clause = defs.policy.row_clause(ctx, form, action)
+        if clause is not None and self.platform.store().get(conn, form, record_id, where=clause) is None:
+            raise PermissionDenied(f"the record would fall outside the {form} rows you may {action}")
+
+    def create(self, ctx: RunContext, form: str, data: Any, *, source: str = "api") -> dict[str, Any]:
+        defs = self._defs(form)
+        defs.policy.require(ctx, form, "create")
+        self._check_writable(defs, ctx, form, data)
+        clean = defs.validators[form].validate(data, locale=ctx.locale)
+        with self.platform.db.begin() as conn:
+            record = self.platform.store().create(conn, ctx, form, clean, source=source)
+            self._must_see(defs, ctx, conn, form, record["id"], "create")
+        return self.redact(defs, ctx, form, record)
+
+    def update(self, ctx: RunContext, form: str, record_id: int, data: Any, *,
+               version: Optional[int], source: str = "api") -> dict[str, Any]:
+        defs = self._defs(form)
+        defs.policy.require(ctx, form, "update")
+        self._check_writable(defs, ctx, form, data)
+        clean = defs.validators[form].validate(data, partial=True, locale=ctx.locale)
+        where = self._visible(defs, ctx, form, "update")
+        with self.platform.db.begin() as conn:
+            record = self.platform.store().update(conn, ctx, form, record_id, clean,
+                                                  expected_version=version, where=where, source=source)
+            self._must_see(defs, ctx, conn, form, record_id, "update")
+        return self.redact(defs, ctx, form, record)
+
+    def delete(self, ctx: RunContext, form: str, record_id: int, *, version: Optional[int],
+               source: str = "api") -> None:
+        defs = self._defs(form)
+        defs.policy.require(ctx, form, "delete")
+        where = self._visible(defs, ctx, form, "delete")
+        with self.platform.db.begin() as conn:
+            self.platform.store().delete(conn, ctx, form, record_id, expected_version=version,
+                                         where=where, source=source)
+
+    def _visible(self, defs: Definitions, ctx: RunContext, form: str, action: str) -> Any:
+        """Rows the caller may both see and act on."""
+        read = defs.policy.row_clause(ctx, form, "read")
+        act = defs.policy.row_clause(ctx, form, action)
+        parts = [c for c in (read, act) if c is not None]
+        return None if not parts else (parts[0] if len(parts) == 1 else sa.and_(*parts))
+
+    def get(self, ctx: RunContext, form: str, record_id: int) -> dict[str, Any]:
+        defs = self._defs(form)
+        defs.policy.require(ctx, form, "read")
+        with self.platform.db.connect() as conn:
+            record = self.platform.store().get(conn, form, record_id,
+                                               where=defs.policy.row_clause(ctx, form, "read"))
+        if record is None:
+            raise NotFound(f"{form} {record_id} not found")
+        return self.redact(defs, ctx, form, record)
+
+    def list(self, ctx: RunContext, form: str, query: ListQuery, *,
+             action: str = "read") -> dict[str, Any]:
+        """A page of records the caller may see, with the total under the same filters."""
+        defs = self._defs(form)
+        defs.policy.require(ctx, form, action)
+        where, order = build_where(defs, ctx, form, query)
+        with self.platform.db.connect() as conn:
+            rows, total = self.platform.store().list(conn, form, where=where, order_by=order,
+                                                     limit=query.limit, offset=query.offset)
+        return {"items": [self.redact(defs, ctx, form, r) for r in rows], "total": total,
+                "page": query.page, "limit": query.limit}
+
+    def history(self, ctx: RunContext, form: str, record_id: int) -> dict[str, Any]:
+        """Audit trail and versions of a visible record, hidden fields removed."""
+        defs = self._defs(form)
+        defs.policy.require(ctx, form, "read")
+        hidden = defs.policy.hidden(ctx, form)
+        with self.platform.db.connect() as conn:
+            store = self.platform.store()
+            if store.get(conn, form, record_id, where=defs.policy.row_clause(ctx, form, "read")) is None \
+                    and not self._was_visible(defs, ctx, conn, form, record_id):
+                raise NotFound(f"{form} {record_id} not found")
+            hist = store.history(conn, form, record_id)
+        if not hist["versions"]:
+            raise NotFound(f"{form} {record_id} not found")
+        for entry in hist["audit"]:
+            entry["changes"] = {k: v for k, v in entry["changes"].items() if k not in hidden}
+        for version in hist["versions"]:
+            version["data"] = {k: v for k, v in version["data"].items() if k not in hidden}
+        return hist
+
+    def _was_visible(self, defs: Definitions, ctx: RunContext, conn: Any, form: str, record_id: int) -> bool:
+        """A deleted record's history is shown to those who could see every record."""
+        return defs.policy.row_clause(ctx, form, "read") is None
+
+    def as_of(self, ctx: RunContext, form: str, record_id: int, when: Any) -> dict[str, Any]:
+        hist = self.history(ctx, form, record_id)
+        snapshot = None
+        for version in hist["versions"]:
+            if version["at"] <= when:
+                snapshot = None if version["deleted"] else version["data"]
+        if snapshot is None:
+            raise NotFound(f"{form} {record_id} did not exist at {when.isoformat()}")
+        return snapshot
