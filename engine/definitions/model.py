@@ -53,7 +53,7 @@ class FieldSpec:
     name: str
     type: str
     label: Labels
-    position: Position
+    position: Position = field(compare=False)
     required: bool = False
     unique: bool = False
     index: bool = False
@@ -68,7 +68,13 @@ class FieldSpec:
     required_if: Optional[str] = None
     readonly_if: Optional[str] = None
     props: Mapping[str, Any] = field(default_factory=lambda: EMPTY)           # type-specific properties, checked by the type
-    prop_positions: Mapping[str, Position] = field(default_factory=lambda: EMPTY)
+    prop_positions: Mapping[str, Position] = field(default_factory=lambda: EMPTY, compare=False)
+    placeholder: Optional[Labels] = None
+    #: where the value of every key given in the definition stands (name, type, form, ...)
+    positions: Mapping[str, Position] = field(default_factory=lambda: EMPTY, compare=False)
+    #: where the text of each expression (formula, visible_if, ...) starts: pass it to
+    #: ``compile_expression(..., file=, line=, column=)`` so errors point into the file
+    expr_positions: Mapping[str, Position] = field(default_factory=lambda: EMPTY, compare=False)
 
     def prop(self, name: str, default: Any = None) -> Any:
         return self.props.get(name, default)
@@ -87,7 +93,7 @@ class Check:
     name: str
     expr: str
     message: Labels
-    position: Position
+    position: Position = field(compare=False)   # where the text of ``expr`` starts
 
 
 @dataclass(frozen=True)
@@ -97,8 +103,8 @@ class FormSpec:
     name: str
     label: Labels
     fields: tuple[FieldSpec, ...]
-    position: Position
-    file: str
+    position: Position = field(compare=False)
+    file: str = field(compare=False)
     unique: tuple[tuple[str, ...], ...] = ()
     indexes: tuple[tuple[str, ...], ...] = ()
     title: Optional[str] = None              # field shown as the record's label
@@ -125,7 +131,7 @@ class FormGrant:
 
     actions: frozenset[str]
     rows: Optional[str] = None               # row filter expression, e.g. "owner == me"
-    rows_position: Position = field(default_factory=Position)
+    rows_position: Position = field(default_factory=Position, compare=False)  # where the text of ``rows`` starts
     fields: Mapping[str, str] = field(default_factory=lambda: EMPTY)        # field -> hidden | readonly (editable if absent)
 
 
@@ -135,7 +141,7 @@ class RoleSpec:
 
     name: str
     label: Labels
-    position: Position
+    position: Position = field(compare=False)
     superuser: bool = False
     portal: bool = False                     # customers' portal users
     forms: Mapping[str, FormGrant] = field(default_factory=lambda: EMPTY)
@@ -157,3 +163,6 @@ class PackSpec:
     files: Mapping[str, str] = field(default_factory=lambda: EMPTY)         # relative path -> exact text (lossless export)
     extras: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: EMPTY)  # flows/reports/prints raw data by file
     demo: Mapping[str, Any] = field(default_factory=lambda: EMPTY)          # demo data: {"users": [...], "records": {form: [...]}}
+    description: Optional[Labels] = None
+    checksum: str = ""                       # pack_checksum(files): identifies this exact text
+    rules: Mapping[str, str] = field(default_factory=lambda: EMPTY)         # rules/*.rules by relative path (text, parsed elsewhere)

@@ -1,0 +1,120 @@
+"""demo/data.yaml: demo users and records, checked against the pack's forms and roles.
+
+Records are listed in dependency order: a link value ``"@acme"`` names the ``_ref`` of an
+earlier record of the linked form; ``owner`` (and ``user`` fields) name a demo username.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from engine.definitions.build_forms import field_types
+from engine.definitions.model import FieldSpec, FormSpec, RoleSpec
+from engine.definitions.schema_check import did_you_mean, show
+from engine.definitions.yaml_source import PosDict, PosList
+from engine.errors import DefinitionError, Position
+
+
+class _Demo:
+    def __init__(self, forms: Mapping[str, FormSpec], broken: set[str],
+                 errors: list[DefinitionError]) -> None:
+        self.forms, self.broken, self.errors = forms, broken, errors
+        self.refs: dict[str, str] = {}          # _ref -> form
+        self.users: set[str] = set()
+
+    def err(self, message: str, pos: Position, hint: Any = None, path: Any = None) -> None:
+        self.errors.append(DefinitionError(message, pos, hint, path))
+
+    def ref(self, value: str, target: str | None, pos: Position, path: str) -> None:
+        name = value[1:]
+        if name not in self.refs:
+            self.err(f"unknown reference '{value}' (no earlier record has _ref: {name})", pos,
+                     did_you_mean(name, self.refs, "@"),
+                     path)
+        elif target is not None and self.refs[name] != target:
+            self.err(f"'{value}' is a {self.refs[name]} record, but this field links to {target}", pos,
+                     None, path)
+
+
+def check_demo(node: PosDict, forms: Mapping[str, FormSpec], roles: Mapping[str, RoleSpec],
+               broken: set[str], errors: list[DefinitionError]) -> None:
+    """Report unknown forms, fields, roles, users and references in the demo data."""
+    demo = _Demo(forms, broken, errors)
+    users = node.get("users") or PosList(node.source, node.start)
+    for i, user in enumerate(users):
+        if user["username"] in demo.users:
+            demo.err(f"duplicate username '{user['username']}'", user.value_pos("username"), None,
+                     f"users[{i}].username")
+        demo.users.add(user["username"])
+        for j, role in enumerate(user.get("roles") or []):
+            if role not in roles:
+                demo.err(f"unknown role '{role}'", user["roles"].pos_of(j), did_you_mean(role, roles),
+                         f"users[{i}].roles[{j}]")
+    records = node.get("records") or {}
+    for form_name, items in records.items():
+        if form_name in broken:
+            continue
+        form = forms.get(form_name)
+        if form is None:
+            demo.err(f"unknown form '{form_name}'", records.pos_of(form_name),
+                     did_you_mean(form_name, forms), f"records.{form_name}")
+            continue
+        for i, record in enumerate(items):
+            path = f"records.{form_name}[{i}]"
+            _record(demo, form.fields, record, path, top=True)
+            ref = record.get("_ref")
+            if isinstance(ref, str):
+                if ref in demo.refs:
+                    demo.err(f"duplicate _ref '{ref}'", record.value_pos("_ref"), None, f"{path}._ref")
+                demo.refs[ref] = form_name
+    for i, user in enumerate(users):  # portal users point at records listed anywhere
+        if "customer" in user:
+            demo.ref(user["customer"], None, user.value_pos("customer"), f"users[{i}].customer")
+
+
+def _record(demo: _Demo, fields: tuple[FieldSpec, ...], record: Any, path: str, top: bool) -> None:
+    if not isinstance(record, PosDict):
+        return
+    by_name = {f.name: f for f in fields}
+    allowed = [*by_name, *(("_ref", "owner") if top else ())]
+    for key, value in record.items():
+        pos, where = record.value_pos(key), f"{path}.{key}"
+        if key not in allowed:
+            demo.err(f"unknown field '{key}'", record.pos_of(key), did_you_mean(key, allowed), where)
+            continue
+        if key == "owner":
+            if value not in demo.users:
+                demo.err(f"owner '{value}' is not a demo user", pos, did_you_mean(value, demo.users), where)
+            continue
+        field = by_name.get(key)
+        if field is None or value is None:
+            continue
+        _value(demo, field, value, pos, where)
+    for field in fields:
+        if field.required and field.name not in record:
+            demo.err(f"missing required field '{field.name}'", record.here(), None, path)
+
+
+def _value(demo: _Demo, field: FieldSpec, value: Any, pos: Position, where: str) -> None:
+    ftype = field_types().get(field.type)
+    if ftype is None:
+        return
+    if ftype.computed:
+        demo.err(f"field '{field.name}' is computed and cannot be set", pos, None, where)
+    elif field.type == "link" and isinstance(value, str) and value.startswith("@"):
+        if field.form not in demo.broken:
+            demo.ref(value, field.form, pos, where)
+    elif field.type == "user" and isinstance(value, str):
+        if value not in demo.users:
+            demo.err(f"'{value}' is not a demo user", pos, did_you_mean(value, demo.users), where)
+    elif field.type == "table":
+        if not isinstance(value, list):
+            demo.err(f"field '{field.name}' takes a list of rows", pos, None, where)
+            return
+        for j, row in enumerate(value):
+            _record(demo, field.fields, row, f"{where}[{j}]", top=False)
+    else:
+        from engine.forms import FieldError
+        try:
+            ftype.parse(field, value)
+        except FieldError as exc:
+            demo.err(f"field '{field.name}': {show(value)} {exc.render('en')}", pos, None, where)

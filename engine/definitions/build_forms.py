@@ -1,0 +1,235 @@
+"""One schema-checked form file -> FormSpec, with the checks that need only that file."""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+from engine.definitions.common import frozen, opt_labels, to_labels
+from engine.definitions.model import CHILD_SYSTEM_FIELDS, SYSTEM_FIELDS, Check, FieldSpec, FormSpec, Option
+from engine.definitions.schema_check import check_with, did_you_mean, props_validator, show
+from engine.definitions.yaml_source import PosDict, PosList, Source
+from engine.errors import DefinitionError, Position
+
+#: keys every field may have, whatever its type
+COMMON_KEYS = ("name", "type", "label", "help", "placeholder", "required", "unique", "index",
+               "searchable", "default", "options", "form", "fields", "formula", "visible_if",
+               "required_if", "readonly_if")
+EXPR_KEYS = ("formula", "visible_if", "required_if", "readonly_if")
+CHOICE_TYPES = ("select", "radio", "multiselect")
+#: keys that only some types take: key -> (types, what to say)
+ONLY_FOR = {
+    "options": (CHOICE_TYPES, "select, radio and multiselect fields"),
+    "form": (("link",), "link fields"),
+    "fields": (("table",), "table fields"),
+}
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_SEQ_PARTS = re.compile(r"YYYY|YY|MM|DD|seq|seq:0[1-9][0-9]?")
+
+
+def field_types() -> Any:
+    """The field-type registry (imported late: engine.forms imports this package's model)."""
+    from engine.forms import FIELD_TYPES
+    return FIELD_TYPES
+
+
+def build_form(node: PosDict, source: Source, stem: str, locale: str,
+               errors: list[DefinitionError]) -> FormSpec:
+    """Build the FormSpec of one form file; append what is wrong to ``errors``."""
+    name = node["name"]
+    if name != stem:
+        errors.append(DefinitionError(
+            f"form name '{name}' must match the file name '{stem}'", node.value_pos("name"),
+            f"rename the file to {name}.yaml or the form to '{stem}'", "name"))
+    fields = _build_fields(node["fields"], source, locale, False, "fields", errors)
+    checks: list[Check] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(node.get("checks") or []):
+        if item["name"] in seen:
+            errors.append(DefinitionError(
+                f"duplicate check '{item['name']}' (first defined on line {seen[item['name']]})",
+                item.value_pos("name"), None, f"checks[{i}].name"))
+        seen.setdefault(item["name"], item.pos_of("name").line)
+        checks.append(Check(item["name"], item["expr"], to_labels(item["message"], locale),
+                            item.text_pos("expr")))
+    return FormSpec(
+        name=name,
+        label=to_labels(node.get("label"), locale, name),
+        fields=fields,
+        position=node.here(),
+        file=source.file,
+        unique=tuple(tuple(k) for k in node.get("unique") or ()),
+        indexes=tuple(tuple(k) for k in node.get("indexes") or ()),
+        title=node.get("title"),
+        checks=tuple(checks),
+    )
+
+
+def _build_fields(items: PosList, source: Source, locale: str, in_table: bool, path: str,
+                  errors: list[DefinitionError]) -> tuple[FieldSpec, ...]:
+    out: list[FieldSpec] = []
+    first: dict[str, int] = {}
+    for i, item in enumerate(items):
+        name = item["name"]
+        if name in first:
+            errors.append(DefinitionError(
+                f"duplicate field '{name}' (first defined on line {first[name]})",
+                item.value_pos("name"), None, f"{path}[{i}].name"))
+            continue
+        first[name] = item.pos_of("name").line
+        out.append(_build_field(item, source, locale, in_table, f"{path}[{i}]", errors))
+    return tuple(out)
+
+
+def _build_field(node: PosDict, source: Source, locale: str, in_table: bool, path: str,
+                 errors: list[DefinitionError]) -> FieldSpec:
+    name, type_name = node["name"], node["type"]
+
+    def err(message: str, pos: Position, hint: Optional[str] = None, key: str = "") -> None:
+        errors.append(DefinitionError(message, pos, hint, f"{path}.{key}" if key else path))
+
+    reserved = CHILD_SYSTEM_FIELDS if in_table else SYSTEM_FIELDS
+    if name in reserved:
+        what = "sub-table row" if in_table else "record"
+        err(f"'{name}' is a reserved name (every {what} has it); choose another",
+            node.value_pos("name"), None, "name")
+    registry = field_types()
+    ftype = registry.get(type_name)
+    props_schema: dict[str, Any] = dict(ftype.props_schema) if ftype else {}
+    if ftype is None:
+        err(f"field '{name}': unknown type '{type_name}'", node.value_pos("type"),
+            did_you_mean(type_name, registry.names()), "type")
+    else:
+        allowed = [*COMMON_KEYS, *props_schema]
+        for key in node:
+            if key not in allowed:
+                err(f"unknown property '{key}'", node.pos_of(key), did_you_mean(key, allowed), str(key))
+        for key, (types, what) in ONLY_FOR.items():
+            if key in node and type_name not in types:
+                err(f"field '{name}': '{key}' is only for {what}", node.pos_of(key), None, key)
+        for e in check_with(props_validator(props_schema), node, source, node, ()):
+            e.path = f"{path}.{e.path}" if e.path else path
+            errors.append(e)
+        _check_needs(node, name, type_name, in_table, err)
+
+    options = _options(node, locale, err)
+    sub: tuple[FieldSpec, ...] = ()
+    if type_name == "table" and isinstance(node.get("fields"), list):
+        sub = _build_fields(node["fields"], source, locale, True, f"{path}.fields", errors)
+    spec = FieldSpec(
+        name=name,
+        type=type_name,
+        label=to_labels(node.get("label"), locale, name),
+        position=node.here(),
+        required=bool(node.get("required", False)),
+        unique=bool(node.get("unique", False)),
+        index=bool(node.get("index", False)),
+        searchable=bool(node.get("searchable", False)),
+        default=node.get("default"),
+        help=opt_labels(node.get("help"), locale),
+        options=options,
+        form=node.get("form"),
+        fields=sub,
+        formula=node.get("formula"),
+        visible_if=node.get("visible_if"),
+        required_if=node.get("required_if"),
+        readonly_if=node.get("readonly_if"),
+        props=frozen({k: node[k] for k in node if k in props_schema and k not in COMMON_KEYS}),
+        prop_positions=frozen({k: node.value_pos(k) for k in node
+                               if k in props_schema and k not in COMMON_KEYS}),
+        placeholder=opt_labels(node.get("placeholder"), locale),
+        positions=frozen({str(k): node.value_pos(k) for k in node}),
+        expr_positions=frozen({k: node.text_pos(k) for k in EXPR_KEYS if k in node}),
+    )
+    if ftype is not None:
+        _check_default(node, spec, ftype, err)
+    return spec
+
+
+def _check_needs(node: PosDict, name: str, type_name: str, in_table: bool, err: Any) -> None:
+    here = node.here()
+    if type_name in CHOICE_TYPES and "options" not in node:
+        err(f"field '{name}': a {type_name} field needs 'options'", here)
+    if type_name == "link" and "form" not in node:
+        err(f"field '{name}': a link field needs 'form' (the form it points to)", here)
+    if type_name == "table":
+        if in_table:
+            err(f"field '{name}': a table cannot hold another table", node.value_pos("type"), None, "type")
+        elif "fields" not in node:
+            err(f"field '{name}': a table field needs 'fields' (its columns)", here)
+        for flag in ("unique", "index", "searchable", "default"):
+            if flag in node:
+                err(f"field '{name}': '{flag}' does not apply to a table field", node.pos_of(flag), None, flag)
+    if type_name == "autonumber":
+        if "sequence" not in node:
+            err(f"field '{name}': an autonumber field needs 'sequence', e.g. \"SO-{{YYYY}}{{MM}}-{{seq:05}}\"",
+                here)
+        elif isinstance(node["sequence"], str):
+            _check_sequence(node, name, err)
+
+
+def _check_sequence(node: PosDict, name: str, err: Any) -> None:
+    text: str = node["sequence"]
+    start = node.text_pos("sequence")
+
+    def at(offset: int) -> Position:
+        return Position(start.file, start.line, start.column + offset, start.source_line)
+
+    seqs = 0
+    for match in _PLACEHOLDER.finditer(text):
+        part = match.group(1)
+        if not _SEQ_PARTS.fullmatch(part):
+            err(f"field '{name}': unknown placeholder '{{{part}}}' in sequence", at(match.start()),
+                "use {YYYY} {YY} {MM} {DD} {seq} or {seq:05}", "sequence")
+        elif part.startswith("seq"):
+            seqs += 1
+    spans = [range(m.start(), m.end()) for m in _PLACEHOLDER.finditer(text)]
+    stray = [i for i, ch in enumerate(text) if ch in "{}" and not any(i in s for s in spans)]
+    if stray:
+        err(f"field '{name}': unmatched brace in sequence {show(text)}", at(stray[0]), None, "sequence")
+    if seqs != 1:
+        err(f"field '{name}': the sequence must contain {{seq}} (or {{seq:05}}) exactly once",
+            start, None, "sequence")
+
+
+def _options(node: PosDict, locale: str, err: Any) -> tuple[Option, ...]:
+    items = node.get("options")
+    if not isinstance(items, list):
+        return ()
+    out: list[Option] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        value = item if isinstance(item, str) else item["value"]
+        label = to_labels(item.get("label") if isinstance(item, dict) else None, locale, value)
+        if value in seen:
+            err(f"field '{node['name']}': option '{value}' is given twice", items.pos_of(i), None,
+                f"options[{i}]")
+            continue
+        seen.add(value)
+        out.append(Option(value, label))
+    return tuple(out)
+
+
+def _check_default(node: PosDict, spec: FieldSpec, ftype: Any, err: Any) -> None:
+    if "default" not in node or node["default"] is None:
+        return
+    value, pos = node["default"], node.value_pos("default")
+    values = [o.value for o in spec.options]
+    if spec.type in ("select", "radio"):
+        if value not in values:
+            err(f"field '{spec.name}': default {show(value)} is not one of its options", pos,
+                did_you_mean(value, values), "default")
+        return
+    if spec.type == "multiselect":
+        bad = [v for v in (value if isinstance(value, list) else [value]) if v not in values]
+        if bad:
+            err(f"field '{spec.name}': default {show(bad[0])} is not one of its options", pos,
+                did_you_mean(bad[0], values), "default")
+        return
+    if not ftype.stored or ftype.computed or spec.type in ("link", "user"):
+        err(f"field '{spec.name}': a {spec.type} field cannot have a default", pos, None, "default")
+        return
+    from engine.forms import FieldError
+    try:
+        ftype.parse(spec, value)
+    except FieldError as exc:
+        err(f"field '{spec.name}': default {show(value)} {exc.render('en')}", pos, None, "default")

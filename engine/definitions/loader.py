@@ -1,0 +1,227 @@
+"""Load a pack (a folder, or {relative path: text}) into a checked PackSpec.
+
+Every problem in every file is collected and raised at once as :class:`DefinitionErrors`;
+each error names ``root/relative/path:line:col``.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any, Mapping, Optional, Union
+
+from engine.definitions.build_demo import check_demo
+from engine.definitions.build_forms import build_form
+from engine.definitions.build_roles import build_roles
+from engine.definitions.common import frozen, opt_labels, to_labels
+from engine.definitions.crossref import check_forms
+from engine.definitions.expressions import check_expressions
+from engine.definitions.model import FormSpec, PackSpec, RoleSpec
+from engine.definitions.schema_check import check as schema_check
+from engine.definitions.scopes import scopes_for
+from engine.definitions.yaml_source import PosDict, Source, parse_yaml, plain_data
+from engine.errors import DefinitionError, DefinitionErrors, Position
+
+_DATA = r"\.(?:ya?ml|json)"
+#: what a pack may hold: relative path pattern -> kind
+LAYOUT = (
+    (re.compile(rf"pack{_DATA}"), "pack"),
+    (re.compile(rf"roles{_DATA}"), "roles"),
+    (re.compile(rf"forms/([^/]+){_DATA}"), "form"),
+    (re.compile(rf"flows/[^/]+{_DATA}"), "flow"),
+    (re.compile(rf"reports/[^/]+{_DATA}"), "report"),
+    (re.compile(rf"prints/[^/]+{_DATA}"), "print"),
+    (re.compile(r"prints/.+"), "asset"),          # templates and the like, kept as text
+    (re.compile(r"rules/[^/]+\.rules"), "rules"),
+    (re.compile(rf"demo/data{_DATA}"), "demo"),
+    (re.compile(r"(?:.+/)?[^/]+\.md"), "doc"),
+)
+LAYOUT_HINT = ("a pack holds pack.yaml, roles.yaml, forms/*.yaml, flows/*.yaml, rules/*.rules, "
+               "reports/*.yaml, prints/*.yaml, demo/data.yaml and README.md files")
+
+PathLike = Union[str, Path]
+
+
+def pack_checksum(files: Mapping[str, str]) -> str:
+    """sha256 over the sorted relative paths and exact texts of a pack's files."""
+    digest = hashlib.sha256()
+    for rel in sorted(files):
+        digest.update(rel.encode("utf-8") + b"\0" + files[rel].encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def read_pack_files(path: PathLike) -> dict[str, str]:
+    """Every file under the pack folder (hidden ones skipped) as exact text, by relative path."""
+    base = Path(path)
+    if not base.is_dir():
+        raise DefinitionErrors([DefinitionError(
+            f"no pack folder at '{path}'", Position(str(path)),
+            "give the folder that holds pack.yaml")])
+    files: dict[str, str] = {}
+    problems: list[DefinitionError] = []
+    for item in sorted(base.rglob("*")):
+        rel = item.relative_to(base).as_posix()
+        if not item.is_file() or any(p.startswith(".") or p == "__pycache__" for p in rel.split("/")):
+            continue
+        try:
+            files[rel] = item.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(DefinitionError(
+                f"not UTF-8 text (byte {exc.start})", Position(_display(_root(path), rel))))
+    if problems:
+        raise DefinitionErrors(problems)
+    return files
+
+
+def load_pack(path: PathLike) -> PackSpec:
+    """Read and check the pack folder at ``path``; raise DefinitionErrors listing every problem."""
+    return load_pack_files(read_pack_files(path), _root(path))
+
+
+def check_pack(path: PathLike) -> list[DefinitionError]:
+    """Every problem of the pack at ``path`` (an empty list when it loads); never raises them."""
+    try:
+        load_pack(path)
+    except DefinitionErrors as exc:
+        return list(exc.errors)
+    return []
+
+
+def load_pack_files(files: Mapping[str, str], root: str) -> PackSpec:
+    """Check and build a pack from ``{relative path: text}``; file names in errors are root/rel."""
+    return _Loading(files, root).run()
+
+
+def _root(path: PathLike) -> str:
+    text = Path(path).as_posix()
+    return text.rstrip("/") if text != "/" else text
+
+
+def _display(root: str, rel: str) -> str:
+    return f"{root}/{rel}" if root else rel
+
+
+class _Loading:
+    """One load: the files, what was parsed, and every error found on the way."""
+
+    def __init__(self, files: Mapping[str, str], root: str) -> None:
+        self.files = dict(files)
+        self.root = root.rstrip("/")
+        self.errors: list[DefinitionError] = []
+        self.by_kind: dict[str, list[str]] = {}
+
+    def parse(self, rel: str, schema: str) -> Optional[PosDict]:
+        """Parse and schema-check one file; None when it cannot be used."""
+        data, problems = parse_yaml(self.files[rel], _display(self.root, rel))
+        self.errors.extend(problems)
+        if data is None and not problems:
+            self.errors.append(Source(_display(self.root, rel), self.files[rel]).error("the file is empty"))
+            return None
+        if data is None:
+            return None
+        found = schema_check(data, schema, Source(_display(self.root, rel), self.files[rel]))
+        self.errors.extend(found)
+        return None if found or problems or not isinstance(data, PosDict) else data
+
+    def classify(self) -> None:
+        for rel in sorted(self.files):
+            for pattern, kind in LAYOUT:
+                if pattern.fullmatch(rel):
+                    self.by_kind.setdefault(kind, []).append(rel)
+                    break
+            else:
+                self.errors.append(DefinitionError(
+                    f"unexpected file '{rel}'", Position(_display(self.root, rel)), LAYOUT_HINT))
+        for kind in ("pack", "roles", "demo"):
+            if len(self.by_kind.get(kind, [])) > 1:
+                self.errors.append(DefinitionError(
+                    f"more than one {kind} file: " + ", ".join(self.by_kind[kind]),
+                    Position(_display(self.root, self.by_kind[kind][1]))))
+
+    def run(self) -> PackSpec:
+        self.classify()
+        checksum = pack_checksum(self.files)
+        pack = self.pack_info()
+        locale = pack.get("locale", "zh-CN")
+        forms, nodes, broken = self.forms(locale)
+        check_forms(forms, nodes, broken, self.errors)
+        roles: dict[str, RoleSpec] = {}
+        for rel in self.by_kind.get("roles", [])[:1]:
+            node = self.parse(rel, "roles")
+            if node is not None:
+                roles = build_roles(node, locale, forms, broken, self.errors)
+        version = f"{pack.get('version', '0')}:{checksum}"
+        check_expressions(forms, roles, scopes_for(forms.values(), version), self.errors)
+        demo: Any = {}
+        for rel in self.by_kind.get("demo", [])[:1]:
+            node = self.parse(rel, "demo")
+            if node is not None:
+                check_demo(node, forms, roles, broken, self.errors)
+                demo = plain_data(node)
+        extras = {}
+        for kind in ("flow", "report", "print"):
+            for rel in self.by_kind.get(kind, []):
+                node = self.parse(rel, kind)
+                if node is not None:
+                    extras[rel] = frozen(plain_data(node))
+        if self.errors:
+            raise DefinitionErrors(self.errors)
+        return PackSpec(
+            name=pack["name"],
+            version=pack["version"],
+            label=to_labels(pack.get("label"), locale, pack["name"]),
+            root=self.root,
+            timezone=pack.get("timezone", "Asia/Shanghai"),
+            locale=locale,
+            depends=tuple(pack.get("depends") or ()),
+            forms=frozen(forms),
+            roles=frozen(roles),
+            files=frozen(self.files),
+            extras=frozen(extras),
+            demo=frozen(demo),
+            description=opt_labels(pack.get("description"), locale),
+            checksum=checksum,
+            rules=frozen({rel: self.files[rel] for rel in self.by_kind.get("rules", [])}),
+        )
+
+    def pack_info(self) -> dict[str, Any]:
+        rels = self.by_kind.get("pack", [])
+        if not rels:
+            self.errors.append(DefinitionError(
+                "missing pack.yaml", Position(_display(self.root, "pack.yaml")),
+                "every pack needs a pack.yaml with at least name and version"))
+            return {}
+        node = self.parse(rels[0], "pack")
+        if node is None:
+            return {}
+        zone = node.get("timezone")
+        if zone is not None:
+            try:
+                from zoneinfo import ZoneInfo
+                ZoneInfo(zone)
+            except (ValueError, KeyError, OSError):
+                self.errors.append(DefinitionError(
+                    f"unknown time zone '{zone}'", node.value_pos("timezone"),
+                    "use an IANA name such as Asia/Shanghai", "timezone"))
+        return dict(node)
+
+    def forms(self, locale: str) -> tuple[dict[str, FormSpec], dict[str, PosDict], set[str]]:
+        forms: dict[str, FormSpec] = {}
+        nodes: dict[str, PosDict] = {}
+        broken: set[str] = set()
+        stems: dict[str, str] = {}
+        for rel in self.by_kind.get("form", []):
+            stem = rel.split("/", 1)[1].rsplit(".", 1)[0]
+            if stem in stems:
+                self.errors.append(DefinitionError(
+                    f"form '{stem}' is defined twice: {stems[stem]} and {rel}",
+                    Position(_display(self.root, rel)), "keep one of the two files"))
+                continue
+            stems[stem] = rel
+            node = self.parse(rel, "form")
+            if node is None:
+                broken.add(stem)
+                continue
+            forms[stem] = build_form(node, node.source, stem, locale, self.errors)
+            nodes[stem] = node
+        return forms, nodes, broken
