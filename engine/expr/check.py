@@ -87,9 +87,15 @@ class Checker:
             parts = parts[1:]
             if env.outer is not None:
                 depth, scope, prefix_names = 1, env.outer, ""
-        elif env.prefix is not None and parts[0] == env.prefix and len(parts) > 1:
+        elif env.prefix is not None and len(parts) > 1 and self._is_prefix(parts[0], env):
             parts = parts[1:]
         return self._resolve(parts, scope, depth, prefix_names, node)
+
+    def _is_prefix(self, name: str, env: _Env) -> bool:
+        if name == env.prefix:
+            return True
+        info = env.outer.resolve(name) if env.outer is not None else None
+        return info is not None and info.name == env.prefix and info.type == T.TABLE
 
     def _field(self, scope: Scope, name: str, node: n.Node) -> FieldInfo:
         info = scope.resolve(name)

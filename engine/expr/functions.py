@@ -159,7 +159,7 @@ def _sql_round(d: Any, args: list[Any], types: Sequence[T]) -> Any:
     return d.round(args[0], args[1] if len(args) > 1 else None, integer=types[0] == T.INTEGER and len(args) == 1)
 
 
-register(Function("round", 1, 2, _round_rule, None, _sql_round,
+register(Function("round", 1, 2, _round_rule, py_round, _sql_round,
                   "round(x, n): round half away from zero to n places (default 0)"))
 register(Function("abs", 1, 1, _numeric, py_abs, lambda d, a, t: sa.func.abs(a[0]), "absolute value"))
 register(Function("len", 1, 1, _of(T.STRING, T.LIST, result=T.INTEGER), py_len,

@@ -105,80 +105,98 @@ class _El(FunctionElement):  # type: ignore[type-arg]
 
 class DtValue(_El):
     """A date-time value in a comparable form (SQLite: canonical text)."""
+    inherit_cache = True
     type = sa.String()
 
 
 class DecCmp(_El):
     """A decimal value to compare (SQLite: rounded, to hide binary float noise)."""
+    inherit_cache = True
     type = sa.Float()
 
 
 class StrOrder(_El):
     """A string ordered by code point, as Python orders it."""
+    inherit_cache = True
     type = sa.String()
 
 
 class Div(_El):
+    inherit_cache = True
     type = ExprDecimal()
 
 
 class Mod(_El):
+    inherit_cache = True
     type = ExprDecimal()
 
 
 class DateAdd(_El):
     """date + seconds (whole days, truncated)."""
+    inherit_cache = True
     type = sa.Date()
 
 
 class DateTimeAdd(_El):
+    inherit_cache = True
     type = sa.String()
 
 
 class DateDiff(_El):
     """date - date in days."""
+    inherit_cache = True
     type = sa.BigInteger()
 
 
 class DateTimeDiff(_El):
     """datetime - datetime in seconds."""
+    inherit_cache = True
     type = ExprDecimal()
 
 
 class DaysBetween(_El):
+    inherit_cache = True
     type = sa.BigInteger()
 
 
 class DaysBetweenTs(_El):
     """days_between where an argument is a date-time (UTC calendar days)."""
+    inherit_cache = True
     type = sa.BigInteger()
 
 
 class Round(_El):
+    inherit_cache = True
     type = ExprDecimal()
 
 
 class RoundInt(_El):
+    inherit_cache = True
     type = sa.BigInteger()
 
 
 class ListContains(_El):
+    inherit_cache = True
     type = sa.Boolean()
 
 
 class ListLen(_El):
+    inherit_cache = True
     type = sa.BigInteger()
 
 
 class Least(_El):
+    inherit_cache = True
     pass
 
 
 class Greatest(_El):
+    inherit_cache = True
     pass
 
 
 class ToText(_El):
+    inherit_cache = True
     type = sa.String()
 
 
@@ -237,7 +255,7 @@ def _mod_sqlite(el: Any, compiler: Any, **kw: Any) -> str:
 @compiles(Mod)
 def _mod_pg(el: Any, compiler: Any, **kw: Any) -> str:
     a, b = _args(compiler, el, **kw)
-    return f"(({a}) % NULLIF({b}, 0))"
+    return f"mod({a}, NULLIF({b}, 0))"
 
 
 @compiles(DateAdd, "sqlite")
@@ -420,6 +438,7 @@ DIALECT = Dialect()
 
 
 class StrContains(_El):
+    inherit_cache = True
     type = sa.Integer()
 
 

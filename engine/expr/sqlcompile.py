@@ -83,10 +83,10 @@ class SqlGen:
         form = node.first_form
         for _field, column, target in node.hops:
             t = self.tables.table(form).alias()
-            ident = sa.select(t.c[column]).where(t.c.id == ident).scalar_subquery()
+            ident = sa.select(t.c[column]).where(t.c.id == ident).correlate_except(t).scalar_subquery()
             form = target
         t = self.tables.table(form).alias()
-        return sa.select(t.c[node.column]).where(t.c.id == ident).scalar_subquery()
+        return sa.select(t.c[node.column]).where(t.c.id == ident).correlate_except(t).scalar_subquery()
 
     # ------------------------------------------------------------ operators
     def s_Unary(self, node: n.Unary, rows: Sequence[Any]) -> ColumnElement[Any]:
@@ -217,7 +217,7 @@ class SqlGen:
         if node.where is not None:
             conds.append(self.cond(node.where, irows))
         if node.func == "exists":
-            return sa.select(sa.exists().where(*conds))
+            return sa.select(sa.exists().where(*conds).correlate_except(inner))
         body = self.value(node.body, irows) if node.body is not None else None
         if node.func == "count":
             agg = sa.func.count() if body is None else sa.func.count(body)
@@ -227,7 +227,7 @@ class SqlGen:
             agg = getattr(sa.func, node.func)(body)
         if node.t in (T.DECIMAL, T.FLOAT):
             agg = sa.type_coerce(agg, sd.ExprDecimal())
-        return sa.select(agg).select_from(inner).where(*conds)
+        return sa.select(agg).select_from(inner).where(*conds).correlate_except(inner)
 
     def s_Aggregate(self, node: n.Aggregate, rows: Sequence[Any]) -> ColumnElement[Any]:
         stmt = self.aggregate_select(node, rows)
