@@ -101,6 +101,18 @@ def test_committed_rows_are_sent_once_and_marked_sent(db, clock):
     assert len(sender.calls) == 1
 
 
+def test_an_uncommitted_row_is_invisible_to_the_worker(db, clock):
+    if not db.is_postgres:
+        pytest.skip("SQLite's BEGIN IMMEDIATE makes the worker wait for the commit instead")
+    sender = Recorder()
+    worker = Worker(db, {"notify": sender}, clock=clock)
+    with db.begin() as conn:
+        oid = enqueue(conn, "notify", {"to": "x"}, now=T0)
+        assert worker.run_once() == 0  # the order's transaction is still open
+    assert worker.run_once() == 1
+    assert [r.id for _, r in sender.calls] == [oid]
+
+
 def test_the_key_defaults_to_the_outbox_id(db, clock):
     sender = Recorder()
     oid = put(db)
