@@ -36,8 +36,12 @@ class _Demo:
 
 
 def check_demo(node: PosDict, forms: Mapping[str, FormSpec], roles: Mapping[str, RoleSpec],
-               broken: set[str], errors: list[DefinitionError]) -> None:
-    """Report unknown forms, fields, roles, users and references in the demo data."""
+               broken: set[str], bad_roles: set[str], errors: list[DefinitionError]) -> None:
+    """Report unknown forms, fields, roles, users and references in the demo data.
+
+    ``broken`` / ``bad_roles`` name forms and roles that failed to load (``"*"``: all
+    roles); references to them are not checked again.
+    """
     demo = _Demo(forms, broken, errors)
     users = node.get("users") or PosList(node.source, node.start)
     for i, user in enumerate(users):
@@ -46,7 +50,7 @@ def check_demo(node: PosDict, forms: Mapping[str, FormSpec], roles: Mapping[str,
                      f"users[{i}].username")
         demo.users.add(user["username"])
         for j, role in enumerate(user.get("roles") or []):
-            if role not in roles:
+            if role not in roles and role not in bad_roles and "*" not in bad_roles:
                 demo.err(f"unknown role '{role}'", user["roles"].pos_of(j), did_you_mean(role, roles),
                          f"users[{i}].roles[{j}]")
     records = node.get("records") or {}
@@ -102,7 +106,7 @@ def _value(demo: _Demo, field: FieldSpec, value: Any, pos: Position, where: str)
         demo.err(f"field '{field.name}' is computed and cannot be set", pos, None, where)
     elif field.type == "link" and isinstance(value, str) and value.startswith("@"):
         if field.form not in demo.broken:
-            demo.ref(value, field.form, pos, where)
+            demo.ref(value, field.form if field.form in demo.forms else None, pos, where)
     elif field.type == "user" and isinstance(value, str):
         if value not in demo.users:
             demo.err(f"'{value}' is not a demo user", pos, did_you_mean(value, demo.users), where)
@@ -118,3 +122,5 @@ def _value(demo: _Demo, field: FieldSpec, value: Any, pos: Position, where: str)
             ftype.parse(field, value)
         except FieldError as exc:
             demo.err(f"field '{field.name}': {show(value)} {exc.render('en')}", pos, None, where)
+        except Exception:  # noqa: BLE001  the field's own properties are wrong: reported already
+            pass

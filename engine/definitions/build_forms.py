@@ -233,3 +233,5 @@ def _check_default(node: PosDict, spec: FieldSpec, ftype: Any, err: Any) -> None
         ftype.parse(spec, value)
     except FieldError as exc:
         err(f"field '{spec.name}': default {show(value)} {exc.render('en')}", pos, None, "default")
+    except Exception:  # noqa: BLE001  the field's own properties are wrong: reported already
+        pass

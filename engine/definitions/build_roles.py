@@ -14,13 +14,14 @@ ALL_FORMS = "*"
 
 def build_roles(node: PosDict, locale: str, forms: Mapping[str, FormSpec], broken: set[str],
                 errors: list[DefinitionError]) -> dict[str, RoleSpec]:
-    """Every role of roles.yaml; unknown forms and fields go to ``errors``.
+    """The roles of roles.yaml (``node`` is the ``roles:`` mapping); unknown forms and fields
+    go to ``errors``.
 
     ``broken`` names forms that exist but failed to build: references to them are not
     checked further (their own errors are reported already).
     """
     out: dict[str, RoleSpec] = {}
-    roles = node["roles"]
+    roles = node
     for name, role in roles.items():
         where = f"roles.{name}"
         if role.get("portal") and role.get("superuser"):

@@ -112,16 +112,39 @@ class _Loading:
 
     def parse(self, rel: str, schema: str) -> Optional[PosDict]:
         """Parse and schema-check one file; None when it cannot be used."""
-        data, problems = parse_yaml(self.files[rel], _display(self.root, rel))
-        self.errors.extend(problems)
+        data, found = self.parse_all(rel, schema)
+        return None if found else data
+
+    def parse_all(self, rel: str, schema: str) -> tuple[Optional[PosDict], list[DefinitionError]]:
+        """Parse and schema-check one file: the data (None if unreadable) and its problems."""
+        source = Source(_display(self.root, rel), self.files[rel])
+        data, problems = parse_yaml(self.files[rel], source.file)
         if data is None and not problems:
-            self.errors.append(Source(_display(self.root, rel), self.files[rel]).error("the file is empty"))
-            return None
-        if data is None:
-            return None
-        found = schema_check(data, schema, Source(_display(self.root, rel), self.files[rel]))
-        self.errors.extend(found)
-        return None if found or problems or not isinstance(data, PosDict) else data
+            problems = [source.error("the file is empty")]
+        if data is not None:
+            problems = problems + schema_check(data, schema, source)
+        self.errors.extend(problems)
+        return (data if isinstance(data, PosDict) else None), problems
+
+    def roles(self, locale: str, forms: Mapping[str, FormSpec],
+              broken: set[str]) -> tuple[dict[str, RoleSpec], set[str]]:
+        """The roles that are well-formed, and the names of those that are not."""
+        rels = self.by_kind.get("roles", [])
+        if not rels:
+            return {}, set()
+        node, problems = self.parse_all(rels[0], "roles")
+        roles = node.get("roles") if node is not None else None
+        if not isinstance(roles, PosDict) or any(not (e.path or "").startswith("roles.")
+                                                 for e in problems):
+            return {}, {"*"}
+        bad = {(e.path or "").split(".")[1] for e in problems}
+        good = PosDict(roles.source, roles.start)
+        for name, value in roles.items():
+            if name not in bad:
+                good[name] = value
+                good.key_marks[name] = roles.key_marks[name]
+                good.value_marks[name] = roles.value_marks[name]
+        return build_roles(good, locale, forms, broken, self.errors), bad
 
     def classify(self) -> None:
         for rel in sorted(self.files):
@@ -145,18 +168,14 @@ class _Loading:
         locale = pack.get("locale", "zh-CN")
         forms, nodes, broken = self.forms(locale)
         check_forms(forms, nodes, broken, self.errors)
-        roles: dict[str, RoleSpec] = {}
-        for rel in self.by_kind.get("roles", [])[:1]:
-            node = self.parse(rel, "roles")
-            if node is not None:
-                roles = build_roles(node, locale, forms, broken, self.errors)
+        roles, bad_roles = self.roles(locale, forms, broken)
         version = f"{pack.get('version', '0')}:{checksum}"
         check_expressions(forms, roles, scopes_for(forms.values(), version), self.errors)
         demo: Any = {}
         for rel in self.by_kind.get("demo", [])[:1]:
             node = self.parse(rel, "demo")
             if node is not None:
-                check_demo(node, forms, roles, broken, self.errors)
+                check_demo(node, forms, roles, broken, bad_roles, self.errors)
                 demo = plain_data(node)
         extras = {}
         for kind in ("flow", "report", "print"):

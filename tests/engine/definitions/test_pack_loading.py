@@ -1,0 +1,132 @@
+"""The OMS pack loads; YAML and JSON give the same specs; files round-trip exactly."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from engine.definitions import (
+    FormSpec, PackSpec, check_pack, load_pack, load_pack_files, pack_checksum, read_pack_files,
+)
+from engine.definitions.yaml_source import parse_yaml, plain_data
+
+from typing import Any
+
+OMS = Path(__file__).resolve().parents[3] / "definitions" / "oms"
+Pack = Any
+
+
+def test_oms_pack_loads() -> None:
+    pack = load_pack(OMS)
+    assert isinstance(pack, PackSpec)
+    assert (pack.name, pack.version, pack.timezone, pack.locale) == ("oms", "0.1.0", "Asia/Shanghai", "zh-CN")
+    assert pack.label.get("zh-CN") == "订单管理" and pack.label.get("en") == "Order management"
+    assert sorted(pack.forms) == ["customer", "product", "sales_order"]
+    assert sorted(pack.roles) == ["admin", "customer", "sales", "warehouse"]
+    assert check_pack(OMS) == []
+
+
+def test_sales_order_form() -> None:
+    form = load_pack(OMS).forms["sales_order"]
+    assert form.title == "number"
+    assert form.unique == (("customer", "po_number"),)
+    assert form.indexes == (("status", "order_date"),)
+    number = form.field("number")
+    assert number is not None and number.type == "autonumber"
+    assert number.prop("sequence") == "SO-{YYYY}{MM}-{seq:05}"
+    customer = form.field("customer")
+    assert customer is not None and (customer.type, customer.form, customer.required, customer.index) == (
+        "link", "customer", True, True)
+    status = form.field("status")
+    assert status is not None and status.default == "draft"
+    assert [o.value for o in status.options] == [
+        "draft", "submitted", "approved", "rejected", "shipped", "cancelled"]
+    assert status.options[0].label.get("zh-CN") == "草稿"
+    lines = form.field("lines")
+    assert lines is not None and [f.name for f in lines.fields] == [
+        "product", "spec", "qty", "unit_price", "amount"]
+    qty = lines.child("qty")
+    assert qty is not None and qty.prop("min") == 1 and qty.label.get("en") == "Quantity"
+    check = form.checks[0]
+    assert (check.name, check.expr) == ("due_after_order", "due_date >= order_date")
+    assert check.message.get("zh-CN") == "交货日期不能早于下单日期"
+    assert str(check.position).endswith("definitions/oms/forms/sales_order.yaml:102:11")
+
+
+def test_roles() -> None:
+    roles = load_pack(OMS).roles
+    assert roles["admin"].superuser and not roles["admin"].portal
+    sales = roles["sales"].forms["sales_order"]
+    assert sales.actions == frozenset({"read", "create", "update", "export", "print"})
+    assert sales.rows == "owner == me"
+    assert dict(sales.fields) == {"cost": "hidden", "margin": "hidden", "status": "readonly"}
+    warehouse = roles["warehouse"].forms
+    assert warehouse["product"].actions == frozenset({"read", "update"})
+    assert dict(warehouse["product"].fields) == {"price": "hidden", "cost": "hidden"}
+    assert dict(warehouse["sales_order"].fields) == {"cost": "hidden", "margin": "hidden", "total": "hidden"}
+    customer = roles["customer"]
+    assert customer.portal and customer.forms["sales_order"].rows == "customer == my.customer"
+    assert roles["sales"].label.get("en") == "Sales"
+
+
+def test_demo_data() -> None:
+    demo = load_pack(OMS).demo
+    users = {u["username"]: u for u in demo["users"]}
+    assert sorted(users) == ["admin", "buyer1", "sales1", "sales2", "wh1"]
+    assert users["buyer1"]["customer"] == "@acme" and users["buyer1"]["roles"] == ["customer"]
+    assert users["admin"]["password"] == "admin123"
+    records = demo["records"]
+    assert list(records) == ["customer", "product", "sales_order"]
+    assert len(records["product"]) == 5 and len(records["customer"]) >= 3
+    assert records["sales_order"][0]["lines"][0]["product"] == "@bearing"
+    assert type(records) is dict  # plain data, not position-keeping nodes
+
+
+def test_same_form_in_yaml_and_json_gives_equal_specs(pack: Pack) -> None:
+    yaml_spec = load_pack(pack.root).forms["sales_order"]
+    data, errors = parse_yaml((pack.root / "forms/sales_order.yaml").read_text("utf-8"), "x")
+    assert errors == []
+    (pack.root / "forms/sales_order.yaml").unlink()
+    pack.write("forms/sales_order.json", json.dumps(plain_data(data), ensure_ascii=False, indent=2))
+    json_spec = load_pack(pack.root).forms["sales_order"]
+    assert isinstance(json_spec, FormSpec)
+    assert json_spec == yaml_spec
+    assert json_spec.file.endswith("forms/sales_order.json")
+    assert json_spec.field("lines").child("qty").position.line > 1  # positions from JSON too
+
+
+def test_files_round_trip_byte_for_byte(tmp_path: Path) -> None:
+    files = read_pack_files(OMS)
+    files["forms/crlf_note.md"] = "windows line ends\r\nkept\r\n"
+    spec = load_pack_files(files, "oms")
+    assert dict(spec.files) == files
+    out = tmp_path / "export"
+    for rel, text in spec.files.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_bytes(text.encode("utf-8"))
+    assert read_pack_files(out) == files
+    again = load_pack(out)
+    assert again.checksum == spec.checksum
+    assert again.forms == spec.forms
+
+
+def test_checksum_is_stable_and_sensitive() -> None:
+    files = read_pack_files(OMS)
+    reordered = dict(sorted(files.items(), reverse=True))
+    assert pack_checksum(files) == pack_checksum(reordered)
+    assert len(pack_checksum(files)) == 64
+    changed = dict(files, **{"pack.yaml": files["pack.yaml"] + "\n"})
+    assert pack_checksum(changed) != pack_checksum(files)
+    assert load_pack_files(files, "x").checksum == pack_checksum(files)
+
+
+def test_error_files_are_named_root_slash_relpath(pack: Pack) -> None:
+    pack.edit("forms/product.yaml", "type: money", "type: mony")
+    files = read_pack_files(pack.root)
+    errors = []
+    try:
+        load_pack_files(files, "definitions/oms")
+    except Exception as exc:  # noqa: BLE001
+        errors = [str(e).split("\n")[0] for e in exc.errors]  # type: ignore[attr-defined]
+    assert errors[0].startswith("definitions/oms/forms/product.yaml:26:11: field 'price': unknown type 'mony'")
+    found = check_pack(pack.root)
+    assert found and found[0].position.file == f"{pack.root.as_posix()}/forms/product.yaml"
