@@ -193,7 +193,7 @@ class Checker:
         value, low, high = (self.visit(x, env) for x in (node.value, node.low, node.high))
         for other in (low, high):
             if not _comparable(value.t, other.t) or value.t not in ORDERED | set(LOOSE):
-                raise self.error(node, f"cannot compare {value.t.value} between {other.t.value}")
+                raise self.error(node, f"cannot compare {value.t.value} with {other.t.value} in between")
         return replace(node, value=value, low=low, high=high, t=T.BOOLEAN)
 
     def v_IsEmpty(self, node: n.IsEmpty, env: _Env) -> n.Node:

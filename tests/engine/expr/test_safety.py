@@ -1,0 +1,61 @@
+"""Escape attempts, fuzzing: user text only ever yields an ExprError, never Python."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.expr import ExprError, compile_expression, parse
+
+from .conftest import SCOPES
+
+ESCAPES = [line for line in Path(__file__).with_name("escapes.txt").read_text(encoding="utf-8").splitlines()
+           if line.strip() and not line.startswith("# ")]
+
+
+@pytest.mark.parametrize("source", ESCAPES)
+def test_escape_attempts_are_refused(source: str) -> None:
+    with pytest.raises(ExprError):
+        compile_expression(source, SCOPES["sales_order"])
+
+
+def test_generated_code_has_no_builtins_beyond_allow_list() -> None:
+    ce = compile_expression("len(note) > 1", SCOPES["sales_order"])
+    fn = ce.evaluate
+    assert set(fn.__globals__["__builtins__"]) <= {"len", "any", "None", "True", "False"}
+
+
+def test_field_names_never_become_python_identifiers() -> None:
+    ce = compile_expression("stock < 20 and note == \"'); import os; ('\"", SCOPES["sales_order"])
+    assert "import os" not in ce.python_source.replace("'); import os; ('", "")
+    assert ce.evaluate({"stock": 1, "note": "'); import os; ('"}) is True
+
+
+TOKENS = st.sampled_from(["stock", "note", "lines", "this", "my", "old", "(", ")", "[", "]", ",", ".", "+", "-",
+                          "*", "/", "%", "==", "!=", "<", ">=", "and", "or", "not", "in", "is", "empty",
+                          "between", "where", "count", "sum", "if", "\"x\"", "'y", "1", "2.5", "2026-11-21",
+                          "72h", "null", "true", "库存", "__class__", "lower", " ", "\n"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=60))
+def test_fuzz_text_only_raises_expr_error(text: str) -> None:
+    try:
+        compile_expression(text, SCOPES["sales_order"])
+    except ExprError as exc:
+        assert str(exc)
+    try:
+        parse(text)
+    except ExprError:
+        pass
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(TOKENS, max_size=14).map(" ".join))
+def test_fuzz_token_soup_only_raises_expr_error(text: str) -> None:
+    try:
+        compile_expression(text, SCOPES["sales_order"])
+    except ExprError as exc:
+        assert str(exc)
