@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from engine.definitions.build_forms import field_types
+from engine.definitions.common import Broken
 from engine.definitions.model import FieldSpec, FormSpec, RoleSpec
 from engine.definitions.schema_check import did_you_mean, show
 from engine.definitions.yaml_source import PosDict, PosList
@@ -15,7 +16,7 @@ from engine.errors import DefinitionError, Position
 
 
 class _Demo:
-    def __init__(self, forms: Mapping[str, FormSpec], broken: set[str],
+    def __init__(self, forms: Mapping[str, FormSpec], broken: Broken,
                  errors: list[DefinitionError]) -> None:
         self.forms, self.broken, self.errors = forms, broken, errors
         self.refs: dict[str, str] = {}          # _ref -> form
@@ -27,7 +28,7 @@ class _Demo:
     def ref(self, value: str, target: str | None, pos: Position, path: str) -> None:
         name = value[1:]
         if name not in self.refs:
-            self.err(f"unknown reference '{value}' (no earlier record has _ref: {name})", pos,
+            self.err(f"unknown reference '{value}': no earlier record has _ref {name}", pos,
                      did_you_mean(name, self.refs, "@"),
                      path)
         elif target is not None and self.refs[name] != target:
@@ -36,11 +37,11 @@ class _Demo:
 
 
 def check_demo(node: PosDict, forms: Mapping[str, FormSpec], roles: Mapping[str, RoleSpec],
-               broken: set[str], bad_roles: set[str], errors: list[DefinitionError]) -> None:
+               broken: Broken, errors: list[DefinitionError]) -> None:
     """Report unknown forms, fields, roles, users and references in the demo data.
 
-    ``broken`` / ``bad_roles`` name forms and roles that failed to load (``"*"``: all
-    roles); references to them are not checked again.
+    ``broken`` names forms, fields and roles that failed to load; references to them are
+    not checked again.
     """
     demo = _Demo(forms, broken, errors)
     users = node.get("users") or PosList(node.source, node.start)
@@ -50,21 +51,22 @@ def check_demo(node: PosDict, forms: Mapping[str, FormSpec], roles: Mapping[str,
                      f"users[{i}].username")
         demo.users.add(user["username"])
         for j, role in enumerate(user.get("roles") or []):
-            if role not in roles and role not in bad_roles and "*" not in bad_roles:
+            if role not in roles and not broken.role(role):
                 demo.err(f"unknown role '{role}'", user["roles"].pos_of(j), did_you_mean(role, roles),
                          f"users[{i}].roles[{j}]")
     records = node.get("records") or {}
     for form_name, items in records.items():
-        if form_name in broken:
-            continue
         form = forms.get(form_name)
+        if broken.form(form_name):
+            _refs_only(demo, form_name, items)
+            continue
         if form is None:
             demo.err(f"unknown form '{form_name}'", records.pos_of(form_name),
                      did_you_mean(form_name, forms), f"records.{form_name}")
             continue
         for i, record in enumerate(items):
             path = f"records.{form_name}[{i}]"
-            _record(demo, form.fields, record, path, top=True)
+            _record(demo, form_name, form.fields, record, path, top=True)
             ref = record.get("_ref")
             if isinstance(ref, str):
                 if ref in demo.refs:
@@ -75,13 +77,22 @@ def check_demo(node: PosDict, forms: Mapping[str, FormSpec], roles: Mapping[str,
             demo.ref(user["customer"], None, user.value_pos("customer"), f"users[{i}].customer")
 
 
-def _record(demo: _Demo, fields: tuple[FieldSpec, ...], record: Any, path: str, top: bool) -> None:
+def _refs_only(demo: _Demo, form_name: str, items: Any) -> None:
+    for record in items:
+        if isinstance(record, dict) and isinstance(record.get("_ref"), str):
+            demo.refs[record["_ref"]] = form_name
+
+
+def _record(demo: _Demo, form: str, fields: tuple[FieldSpec, ...], record: Any, path: str,
+            top: bool) -> None:
     if not isinstance(record, PosDict):
         return
     by_name = {f.name: f for f in fields}
     allowed = [*by_name, *(("_ref", "owner") if top else ())]
     for key, value in record.items():
         pos, where = record.value_pos(key), f"{path}.{key}"
+        if top and demo.broken.field(form, key):
+            continue
         if key not in allowed:
             demo.err(f"unknown field '{key}'", record.pos_of(key), did_you_mean(key, allowed), where)
             continue
@@ -105,17 +116,19 @@ def _value(demo: _Demo, field: FieldSpec, value: Any, pos: Position, where: str)
     if ftype.computed:
         demo.err(f"field '{field.name}' is computed and cannot be set", pos, None, where)
     elif field.type == "link" and isinstance(value, str) and value.startswith("@"):
-        if field.form not in demo.broken:
+        if not demo.broken.form(field.form or ""):
             demo.ref(value, field.form if field.form in demo.forms else None, pos, where)
     elif field.type == "user" and isinstance(value, str):
         if value not in demo.users:
             demo.err(f"'{value}' is not a demo user", pos, did_you_mean(value, demo.users), where)
+    elif field.type in ("select", "radio", "multiselect") and not field.options:
+        pass  # the field itself is wrong (no options): reported already
     elif field.type == "table":
         if not isinstance(value, list):
             demo.err(f"field '{field.name}' takes a list of rows", pos, None, where)
             return
         for j, row in enumerate(value):
-            _record(demo, field.fields, row, f"{where}[{j}]", top=False)
+            _record(demo, "", field.fields, row, f"{where}[{j}]", top=False)
     else:
         from engine.forms import FieldError
         try:

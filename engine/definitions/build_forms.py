@@ -33,14 +33,17 @@ def field_types() -> Any:
 
 
 def build_form(node: PosDict, source: Source, stem: str, locale: str,
-               errors: list[DefinitionError]) -> FormSpec:
-    """Build the FormSpec of one form file; append what is wrong to ``errors``."""
+               errors: list[DefinitionError], skip: frozenset[int] = frozenset()) -> FormSpec:
+    """Build the FormSpec of one form file; append what is wrong to ``errors``.
+
+    ``skip`` holds the indexes of fields that failed the schema check: they are left out.
+    """
     name = node["name"]
     if name != stem:
         errors.append(DefinitionError(
             f"form name '{name}' must match the file name '{stem}'", node.value_pos("name"),
             f"rename the file to {name}.yaml or the form to '{stem}'", "name"))
-    fields = _build_fields(node["fields"], source, locale, False, "fields", errors)
+    fields = _build_fields(node["fields"], source, locale, False, "fields", errors, skip)
     checks: list[Check] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(node.get("checks") or []):
@@ -65,10 +68,13 @@ def build_form(node: PosDict, source: Source, stem: str, locale: str,
 
 
 def _build_fields(items: PosList, source: Source, locale: str, in_table: bool, path: str,
-                  errors: list[DefinitionError]) -> tuple[FieldSpec, ...]:
+                  errors: list[DefinitionError], skip: frozenset[int] = frozenset()
+                  ) -> tuple[FieldSpec, ...]:
     out: list[FieldSpec] = []
     first: dict[str, int] = {}
     for i, item in enumerate(items):
+        if i in skip:
+            continue
         name = item["name"]
         if name in first:
             errors.append(DefinitionError(

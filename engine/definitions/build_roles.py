@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from engine.definitions.common import frozen, to_labels
+from engine.definitions.common import Broken, frozen, to_labels
 from engine.definitions.model import FormGrant, FormSpec, RoleSpec
 from engine.definitions.schema_check import did_you_mean
 from engine.definitions.yaml_source import PosDict
@@ -12,7 +12,7 @@ from engine.errors import DefinitionError
 ALL_FORMS = "*"
 
 
-def build_roles(node: PosDict, locale: str, forms: Mapping[str, FormSpec], broken: set[str],
+def build_roles(node: PosDict, locale: str, forms: Mapping[str, FormSpec], broken: Broken,
                 errors: list[DefinitionError]) -> dict[str, RoleSpec]:
     """The roles of roles.yaml (``node`` is the ``roles:`` mapping); unknown forms and fields
     go to ``errors``.
@@ -50,19 +50,20 @@ def build_roles(node: PosDict, locale: str, forms: Mapping[str, FormSpec], broke
 
 
 def _check_grant(role: str, form_name: str, form_nodes: PosDict, grant: PosDict,
-                 forms: Mapping[str, FormSpec], broken: set[str],
+                 forms: Mapping[str, FormSpec], broken: Broken,
                  errors: list[DefinitionError]) -> None:
     where = f"roles.{role}.forms.{form_name}"
-    if form_name != ALL_FORMS and form_name not in forms and form_name not in broken:
+    if form_name != ALL_FORMS and form_name not in forms and not broken.form(form_name):
         errors.append(DefinitionError(
             f"role '{role}': unknown form '{form_name}'", form_nodes.pos_of(form_name),
             did_you_mean(form_name, forms), where))
         return
-    if form_name in broken:
+    if broken.form(form_name):
         return
     field_nodes = grant.get("fields") or {}
     if form_name == ALL_FORMS:
         known = {f for spec in forms.values() for f in spec.field_names}
+        known |= {f for names in broken.fields.values() for f in names}
         for field in field_nodes:
             if field not in known:
                 errors.append(DefinitionError(
@@ -71,7 +72,7 @@ def _check_grant(role: str, form_name: str, form_nodes: PosDict, grant: PosDict,
         return
     names = forms[form_name].field_names
     for field in field_nodes:
-        if field not in names:
+        if field not in names and not broken.field(form_name, field):
             errors.append(DefinitionError(
                 f"role '{role}': form '{form_name}' has no field '{field}'",
                 field_nodes.pos_of(field), did_you_mean(field, names), f"{where}.fields.{field}"))

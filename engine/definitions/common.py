@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping, Optional, TypeVar
 
@@ -9,6 +10,24 @@ from engine.definitions.model import Labels
 
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 V = TypeVar("V")
+
+
+@dataclass
+class Broken:
+    """What failed to load, so that references to it are not reported a second time."""
+
+    forms: set[str] = field(default_factory=set)              # forms that failed entirely
+    fields: dict[str, set[str]] = field(default_factory=dict)  # form -> fields that failed
+    roles: set[str] = field(default_factory=set)              # "*": the whole roles file
+
+    def form(self, name: str) -> bool:
+        return name in self.forms
+
+    def field(self, form: str, name: str) -> bool:
+        return form in self.forms or name in self.fields.get(form, ())
+
+    def role(self, name: str) -> bool:
+        return name in self.roles or "*" in self.roles
 
 
 def frozen(mapping: Mapping[str, V]) -> Mapping[str, V]:

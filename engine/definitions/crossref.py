@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from engine.definitions.common import Broken
 from engine.definitions.model import FormSpec
 from engine.definitions.schema_check import did_you_mean
 from engine.definitions.yaml_source import PosDict, PosList
 from engine.errors import DefinitionError
 
 
-def check_forms(forms: Mapping[str, FormSpec], nodes: Mapping[str, PosDict], broken: set[str],
+def check_forms(forms: Mapping[str, FormSpec], nodes: Mapping[str, PosDict], broken: Broken,
                 errors: list[DefinitionError]) -> None:
     """Link targets exist; title, unique and indexes name fields of the form."""
-    known = set(forms) | broken
+    known = set(forms) | broken.forms
     for name, form in forms.items():
         node = nodes[name]
         for field in _all_fields(form):
@@ -22,22 +23,25 @@ def check_forms(forms: Mapping[str, FormSpec], nodes: Mapping[str, PosDict], bro
                     field.positions.get("form", field.position),
                     did_you_mean(field.form, known), None))
         names = form.field_names
-        if form.title is not None and form.title not in names:
+        if form.title is not None and form.title not in names and not broken.field(name, form.title):
             errors.append(DefinitionError(
                 f"form '{name}': title names no field '{form.title}'", node.value_pos("title"),
                 did_you_mean(form.title, names), "title"))
         for key in ("unique", "indexes"):
             groups = node.get(key)
             if isinstance(groups, PosList):
-                _check_groups(form, key, groups, errors)
+                _check_groups(form, key, groups, broken, errors)
 
 
-def _check_groups(form: FormSpec, key: str, groups: PosList, errors: list[DefinitionError]) -> None:
+def _check_groups(form: FormSpec, key: str, groups: PosList, broken: Broken,
+                  errors: list[DefinitionError]) -> None:
     names = form.field_names
     for i, group in enumerate(groups):
         for j, field_name in enumerate(group):
             path = f"{key}[{i}][{j}]"
             field = form.field(field_name)
+            if field is None and broken.field(form.name, field_name):
+                continue
             if field is None:
                 errors.append(DefinitionError(
                     f"form '{form.name}': {key} names no field '{field_name}'", group.pos_of(j),

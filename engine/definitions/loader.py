@@ -13,7 +13,7 @@ from typing import Any, Mapping, Optional, Union
 from engine.definitions.build_demo import check_demo
 from engine.definitions.build_forms import build_form
 from engine.definitions.build_roles import build_roles
-from engine.definitions.common import frozen, opt_labels, to_labels
+from engine.definitions.common import Broken, frozen, opt_labels, to_labels
 from engine.definitions.crossref import check_forms
 from engine.definitions.expressions import check_expressions
 from engine.definitions.model import FormSpec, PackSpec, RoleSpec
@@ -127,24 +127,26 @@ class _Loading:
         return (data if isinstance(data, PosDict) else None), problems
 
     def roles(self, locale: str, forms: Mapping[str, FormSpec],
-              broken: set[str]) -> tuple[dict[str, RoleSpec], set[str]]:
+              broken: Broken) -> dict[str, RoleSpec]:
         """The roles that are well-formed, and the names of those that are not."""
         rels = self.by_kind.get("roles", [])
         if not rels:
-            return {}, set()
+            return {}
         node, problems = self.parse_all(rels[0], "roles")
         roles = node.get("roles") if node is not None else None
         if not isinstance(roles, PosDict) or any(not (e.path or "").startswith("roles.")
                                                  for e in problems):
-            return {}, {"*"}
+            broken.roles.add("*")
+            return {}
         bad = {(e.path or "").split(".")[1] for e in problems}
+        broken.roles |= bad
         good = PosDict(roles.source, roles.start)
         for name, value in roles.items():
             if name not in bad:
                 good[name] = value
                 good.key_marks[name] = roles.key_marks[name]
                 good.value_marks[name] = roles.value_marks[name]
-        return build_roles(good, locale, forms, broken, self.errors), bad
+        return build_roles(good, locale, forms, broken, self.errors)
 
     def classify(self) -> None:
         for rel in sorted(self.files):
@@ -154,7 +156,7 @@ class _Loading:
                     break
             else:
                 self.errors.append(DefinitionError(
-                    f"unexpected file '{rel}'", Position(_display(self.root, rel)), LAYOUT_HINT))
+                    "unexpected file", Position(_display(self.root, rel)), LAYOUT_HINT))
         for kind in ("pack", "roles", "demo"):
             if len(self.by_kind.get(kind, [])) > 1:
                 self.errors.append(DefinitionError(
@@ -168,14 +170,15 @@ class _Loading:
         locale = pack.get("locale", "zh-CN")
         forms, nodes, broken = self.forms(locale)
         check_forms(forms, nodes, broken, self.errors)
-        roles, bad_roles = self.roles(locale, forms, broken)
+        roles = self.roles(locale, forms, broken)
         version = f"{pack.get('version', '0')}:{checksum}"
-        check_expressions(forms, roles, scopes_for(forms.values(), version), self.errors)
+        checkable = {n: f for n, f in forms.items() if n not in broken.fields}
+        check_expressions(checkable, roles, scopes_for(checkable.values(), version), self.errors)
         demo: Any = {}
         for rel in self.by_kind.get("demo", [])[:1]:
             node = self.parse(rel, "demo")
             if node is not None:
-                check_demo(node, forms, roles, broken, bad_roles, self.errors)
+                check_demo(node, forms, roles, broken, self.errors)
                 demo = plain_data(node)
         extras = {}
         for kind in ("flow", "report", "print"):
@@ -224,10 +227,10 @@ class _Loading:
                     "use an IANA name such as Asia/Shanghai", "timezone"))
         return dict(node)
 
-    def forms(self, locale: str) -> tuple[dict[str, FormSpec], dict[str, PosDict], set[str]]:
+    def forms(self, locale: str) -> tuple[dict[str, FormSpec], dict[str, PosDict], Broken]:
         forms: dict[str, FormSpec] = {}
         nodes: dict[str, PosDict] = {}
-        broken: set[str] = set()
+        broken = Broken()
         stems: dict[str, str] = {}
         for rel in self.by_kind.get("form", []):
             stem = rel.split("/", 1)[1].rsplit(".", 1)[0]
@@ -237,10 +240,26 @@ class _Loading:
                     Position(_display(self.root, rel)), "keep one of the two files"))
                 continue
             stems[stem] = rel
-            node = self.parse(rel, "form")
-            if node is None:
-                broken.add(stem)
+            node, problems = self.parse_all(rel, "form")
+            skip = _bad_fields(problems) if node is not None else None
+            if node is None or skip is None:
+                broken.forms.add(stem)
                 continue
-            forms[stem] = build_form(node, node.source, stem, locale, self.errors)
+            if skip:
+                broken.fields[stem] = {node["fields"][i].get("name") for i in skip} - {None}
+            forms[stem] = build_form(node, node.source, stem, locale, self.errors, frozenset(skip))
             nodes[stem] = node
         return forms, nodes, broken
+
+
+def _bad_fields(problems: list[DefinitionError]) -> Optional[set[int]]:
+    """Indexes of the fields that schema problems are in; None if the form itself is wrong."""
+    bad: set[int] = set()
+    for e in problems:
+        if e.path is None and "duplicate key" in e.message:
+            continue  # the first value is kept: the form can still be built
+        match = re.match(r"fields\[(\d+)\]", e.path or "")
+        if match is None:
+            return None
+        bad.add(int(match.group(1)))
+    return bad

@@ -49,7 +49,7 @@ def test_sales_order_form() -> None:
     check = form.checks[0]
     assert (check.name, check.expr) == ("due_after_order", "due_date >= order_date")
     assert check.message.get("zh-CN") == "交货日期不能早于下单日期"
-    assert str(check.position).endswith("definitions/oms/forms/sales_order.yaml:102:11")
+    assert str(check.position).endswith("definitions/oms/forms/sales_order.yaml:100:11")
 
 
 def test_roles() -> None:
