@@ -15,6 +15,7 @@ from engine.forms.messages import render
 from engine.listing import ListQuery, build_where
 from engine.platform import Platform
 from engine.runtime import Definitions
+from engine.store.records import RecordStore
 from engine.store.serialize import dump_record
 
 
@@ -45,10 +46,10 @@ class Records:
             data.pop(name, None)
         return data
 
-    def _must_see(self, defs: Definitions, ctx: RunContext, conn: Any, form: str, record_id: int,
-                  action: str) -> None:
+    def _must_see(self, defs: Definitions, store: RecordStore, ctx: RunContext, conn: Any, form: str,
+                  record_id: int, action: str) -> None:
         clause = defs.policy.row_clause(ctx, form, action)
-        if clause is not None and self.platform.store().get(conn, form, record_id, where=clause) is None:
+        if clause is not None and store.get(conn, form, record_id, where=clause) is None:
             raise PermissionDenied(f"the record would fall outside the {form} rows you may {action}")
 
     def create(self, ctx: RunContext, form: str, data: Any, *, source: str = "api") -> dict[str, Any]:
@@ -56,9 +57,10 @@ class Records:
         defs.policy.require(ctx, form, "create")
         self._check_writable(defs, ctx, form, data)
         clean = defs.validators[form].validate(data, locale=ctx.locale)
+        store = self.platform.store()
         with self.platform.db.begin() as conn:
-            record = self.platform.store().create(conn, ctx, form, clean, source=source)
-            self._must_see(defs, ctx, conn, form, record["id"], "create")
+            record = store.create(conn, ctx, form, clean, source=source)
+            self._must_see(defs, store, ctx, conn, form, record["id"], "create")
         return self.redact(defs, ctx, form, record)
 
     def update(self, ctx: RunContext, form: str, record_id: int, data: Any, *,
@@ -68,10 +70,11 @@ class Records:
         self._check_writable(defs, ctx, form, data)
         clean = defs.validators[form].validate(data, partial=True, locale=ctx.locale)
         where = self._visible(defs, ctx, form, "update")
+        store = self.platform.store()
         with self.platform.db.begin() as conn:
-            record = self.platform.store().update(conn, ctx, form, record_id, clean,
-                                                  expected_version=version, where=where, source=source)
-            self._must_see(defs, ctx, conn, form, record_id, "update")
+            record = store.update(conn, ctx, form, record_id, clean,
+                                  expected_version=version, where=where, source=source)
+            self._must_see(defs, store, ctx, conn, form, record_id, "update")
         return self.redact(defs, ctx, form, record)
 
     def delete(self, ctx: RunContext, form: str, record_id: int, *, version: Optional[int],
@@ -79,9 +82,9 @@ class Records:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "delete")
         where = self._visible(defs, ctx, form, "delete")
+        store = self.platform.store()
         with self.platform.db.begin() as conn:
-            self.platform.store().delete(conn, ctx, form, record_id, expected_version=version,
-                                         where=where, source=source)
+            store.delete(conn, ctx, form, record_id, expected_version=version, where=where, source=source)
 
     def _visible(self, defs: Definitions, ctx: RunContext, form: str, action: str) -> Any:
         """Rows the caller may both see and act on."""
@@ -93,9 +96,9 @@ class Records:
     def get(self, ctx: RunContext, form: str, record_id: int) -> dict[str, Any]:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "read")
+        store = self.platform.store()
         with self.platform.db.connect() as conn:
-            record = self.platform.store().get(conn, form, record_id,
-                                               where=defs.policy.row_clause(ctx, form, "read"))
+            record = store.get(conn, form, record_id, where=defs.policy.row_clause(ctx, form, "read"))
         if record is None:
             raise NotFound(f"{form} {record_id} not found")
         return self.redact(defs, ctx, form, record)
@@ -106,9 +109,10 @@ class Records:
         defs = self._defs(form)
         defs.policy.require(ctx, form, action)
         where, order = build_where(defs, ctx, form, query)
+        store = self.platform.store()
         with self.platform.db.connect() as conn:
-            rows, total = self.platform.store().list(conn, form, where=where, order_by=order,
-                                                     limit=query.limit, offset=query.offset)
+            rows, total = store.list(conn, form, where=where, order_by=order,
+                                     limit=query.limit, offset=query.offset)
         return {"items": [self.redact(defs, ctx, form, r) for r in rows], "total": total,
                 "page": query.page, "limit": query.limit}
 
@@ -117,8 +121,8 @@ class Records:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "read")
         hidden = defs.policy.hidden(ctx, form)
+        store = self.platform.store()
         with self.platform.db.connect() as conn:
-            store = self.platform.store()
             if store.get(conn, form, record_id, where=defs.policy.row_clause(ctx, form, "read")) is None \
                     and not self._was_visible(defs, ctx, conn, form, record_id):
                 raise NotFound(f"{form} {record_id} not found")

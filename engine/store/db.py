@@ -32,8 +32,12 @@ class Database:
         self.url = normalise_url(url)
         if self.url.startswith("sqlite"):
             engine_args.setdefault("connect_args", {"timeout": 60, "check_same_thread": False})
+            engine_args.setdefault("pool_size", 10)
+            engine_args.setdefault("max_overflow", 40)
         else:
             engine_args.setdefault("pool_pre_ping", True)
+            engine_args.setdefault("pool_size", 10)
+            engine_args.setdefault("max_overflow", 20)
         self.engine: Engine = sa.create_engine(self.url, **engine_args)
         if self.is_sqlite:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -56,7 +60,8 @@ class Database:
         return self.engine.begin()
 
     def connect(self) -> Any:
-        return self.engine.connect()
+        """A connection for reading: on SQLite its transactions never take the write lock."""
+        return self.engine.connect().execution_options(lowcode_read=True)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -74,5 +79,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _sqlite_begin_immediate(conn: Any) -> None:
-    # Writers queue at BEGIN instead of failing on a lock upgrade mid-transaction.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Writers queue at BEGIN instead of failing on a lock upgrade mid-transaction;
+    # readers (Database.connect) take a snapshot and never block a writer (WAL).
+    if conn.get_execution_options().get("lowcode_read"):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -121,7 +121,7 @@ class RecordStore:
         self._write_children(conn, form, record_id, children)
         new = self.get(conn, form, record_id)
         assert new is not None
-        changes = {f.name: [None, v] for f, v in self._dumped(spec, new).items() if v not in (None, [])}
+        changes = {f: [None, v] for f, v in self._dumped(spec, new).items() if v not in (None, [])}
         self._journal(conn, ctx, spec, new, "create", changes, source, now)
         self.bus.emit(conn, RecordEvent("created", form, record_id, ctx, new, None,
                                         frozenset(changes), source, depth))
@@ -160,7 +160,7 @@ class RecordStore:
         new = self.get(conn, form, record_id)
         assert new is not None
         before, after = self._dumped(spec, old), self._dumped(spec, new)
-        diff = {f.name: [before[f], after[f]] for f in before if before[f] != after[f]}
+        diff = {f: [before[f], after[f]] for f in before if before[f] != after[f]}
         self._journal(conn, ctx, spec, new, "update", diff, source, now)
         self.bus.emit(conn, RecordEvent("updated", form, record_id, ctx, new, old,
                                         frozenset(diff), source, depth))
@@ -186,7 +186,7 @@ class RecordStore:
             raise Conflict(f"{form} {record_id} was changed by someone else; reload and try again")
         now = ctx.now()
         before = self._dumped(spec, old)
-        diff = {f.name: [v, None] for f, v in before.items() if v not in (None, [])}
+        diff = {f: [v, None] for f, v in before.items() if v not in (None, [])}
         gone = {**old, "version": old["version"] + 1}
         self._journal(conn, ctx, spec, gone, "delete", diff, source, now, deleted=True)
         self.bus.emit(conn, RecordEvent("deleted", form, record_id, ctx, None, old,
@@ -290,9 +290,10 @@ class RecordStore:
             if value not in found:
                 errors.setdefault(path, []).append(render("no_such_record", ctx.locale, id=value))
 
-    def _dumped(self, spec: FormSpec, record: Mapping[str, Any]) -> dict[FieldSpec, Any]:
+    def _dumped(self, spec: FormSpec, record: Mapping[str, Any]) -> dict[str, Any]:
+        """Field values as JSON, by field name (system columns left out)."""
         data = dump_record(spec, record)
-        return {f: data.get(f.name) for f in spec.fields}
+        return {f.name: data.get(f.name) for f in spec.fields}
 
     def _journal(self, conn: Connection, ctx: RunContext, spec: FormSpec, record: Mapping[str, Any],
                  action: str, changes: Mapping[str, Any], source: str, now: dt.datetime,

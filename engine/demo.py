@@ -1,0 +1,65 @@
+"""Install a pack's demo data: users (one per role, printed for the README) and records."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import sqlalchemy as sa
+
+from engine.definitions.model import FieldSpec, PackSpec
+from engine.platform import Platform
+from engine.store.system import users as lc_user
+
+
+def _resolve(fields: tuple[FieldSpec, ...], record: Mapping[str, Any], refs: Mapping[str, int],
+             user_ids: Mapping[str, int]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields:
+        if f.name not in record:
+            continue
+        value = record[f.name]
+        if f.type == "link" and isinstance(value, str) and value.startswith("@"):
+            value = refs[value[1:]]
+        elif f.type == "user" and isinstance(value, str):
+            value = user_ids[value]
+        elif f.type == "table" and isinstance(value, list):
+            value = [_resolve(f.fields, row, refs, user_ids) for row in value]
+        out[f.name] = value
+    return out
+
+
+def install_demo(platform: Platform, pack: PackSpec) -> list[dict[str, Any]]:
+    """Create the demo users and records once; returns the users (with their passwords)."""
+    demo = pack.demo or {}
+    users = list(demo.get("users") or [])
+    records: Mapping[str, list[Mapping[str, Any]]] = demo.get("records") or {}
+    ctx = platform.system_context()
+    store = platform.store()
+    defs = platform.definitions()
+    with platform.db.begin() as conn:
+        if any(conn.execute(sa.select(sa.func.count()).select_from(defs.tables.table(form))).scalar()
+               for form in records):
+            return [dict(u) for u in users]   # already installed: leave the data alone
+        refs: dict[str, int] = {}
+        user_ids: dict[str, int] = {}
+        for user in users:
+            existing = platform.users.by_name(conn, user["username"])
+            if existing is None:
+                existing = platform.users.add(conn, user["username"], user.get("password"),
+                                              user.get("roles") or [], display_name=user.get("display_name"),
+                                              email=user.get("email"))
+            user_ids[user["username"]] = existing.id
+        for form, items in records.items():
+            spec = defs.forms[form]
+            validator = defs.validators[form]
+            for item in items:
+                values = validator.validate(_resolve(spec.fields, item, refs, user_ids), locale="en")
+                owner = user_ids.get(item["owner"]) if item.get("owner") else None
+                rec = store.create(conn, ctx, form, values, source="demo", owner=owner)
+                if item.get("_ref"):
+                    refs[item["_ref"]] = rec["id"]
+        for user in users:
+            customer = user.get("customer")
+            if isinstance(customer, str) and customer.startswith("@"):
+                conn.execute(lc_user.update().where(lc_user.c.username == user["username"])
+                             .values(customer_id=refs[customer[1:]]))
+    return [dict(u) for u in users]

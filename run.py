@@ -1,0 +1,222 @@
+#!/usr/bin/env python
+"""Lowcode command line: serve, worker, check, migrate, demo, export, import, user."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from typing import Any, Optional, Sequence
+
+DEFAULT_PACK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "definitions", "oms")
+
+
+def _platform() -> Any:
+    from engine.platform import Platform
+    from engine.store.db import Database, default_url
+
+    return Platform(Database(os.environ.get("DATABASE_URL") or default_url()), reload_seconds=0)
+
+
+def _migrations(items: Optional[Sequence[str]]) -> dict[str, str]:
+    out = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or value not in ("drop", "convert"):
+            raise SystemExit(f"--migration takes form.field=drop or form.field=convert, not {item!r}")
+        out[key] = value
+    return out
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from apps import create_app
+
+    app = create_app()
+    print(f"Lowcode serving on http://{args.host}:{args.port}/  (API: /api/v1, OpenAPI: /api/v1/openapi.json)")
+    app.run(host=args.host, port=args.port, debug=args.debug, threaded=True)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import threading
+
+    from engine.plugins import senders_for
+    from engine.store.worker import Worker
+
+    platform = _platform()
+    worker = Worker(platform.db, senders_for(), clock=platform.clock)
+    if args.once:
+        print(f"processed {worker.run_once()} outbox rows")
+        return 0
+    stop = threading.Event()
+    print("worker running; Ctrl+C stops it")
+    try:
+        worker.run_forever(stop, poll_seconds=args.poll)
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from engine.definitions import check_pack
+
+    errors = check_pack(args.pack)
+    for err in errors:
+        print(err, file=sys.stderr)
+    if errors:
+        print(f"{len(errors)} error(s) in {args.pack}", file=sys.stderr)
+        return 1
+    print(f"{args.pack}: ok")
+    return 0
+
+
+def _publish(platform: Any, name: Optional[str], path: str, migrations: dict[str, str]) -> Any:
+    from engine.errors import DefinitionErrors, SchemaChangeRefused
+
+    try:
+        result = platform.publish(path, migrations=migrations, by="cli")
+    except DefinitionErrors as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(1) from None
+    except SchemaChangeRefused as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(1) from None
+    if name and result.pack != name:
+        print(f"warning: {path} holds pack '{result.pack}', not '{name}'", file=sys.stderr)
+    state = "published" if result.changed else "unchanged"
+    print(f"{result.pack} {result.version}: revision {result.revision} {state}")
+    for change in result.schema_changes:
+        print(f"  {change}")
+    return result
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    _publish(_platform(), args.name, args.dir, _migrations(args.migration))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    files = _platform().export(args.name, args.dir, args.revision)
+    print(f"wrote {len(files)} files to {args.dir}")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    platform = _platform()
+    packs = args.packs or [DEFAULT_PACK]
+    for path in packs:
+        _publish(platform, None, path, _migrations(args.migration))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from engine.definitions import load_pack
+    from engine.demo import install_demo
+
+    platform = _platform()
+    _publish(platform, None, args.pack, {})
+    users = install_demo(platform, load_pack(args.pack))
+    print("demo users (username / password / roles):")
+    for user in users:
+        print(f"  {user['username']:<10} {user.get('password', ''):<12} {', '.join(user.get('roles') or [])}")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    platform = _platform()
+    password = args.password
+    if password is None:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if password != getpass.getpass("again: "):
+            print("the passwords differ", file=sys.stderr)
+            return 1
+    defs = platform.definitions()
+    unknown = [r for r in args.role if r not in defs.roles]
+    if unknown:
+        print(f"unknown role(s): {', '.join(unknown)} (known: {', '.join(sorted(defs.roles))})", file=sys.stderr)
+        return 1
+    with platform.db.begin() as conn:
+        user = platform.users.add(conn, args.name, password, args.role, email=args.email,
+                                  customer_id=args.customer)
+    print(f"user {user.username} (id {user.id}) with roles {', '.join(sorted(user.roles))}")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    platform = _platform()
+    with platform.db.connect() as conn:
+        for user in platform.users.all(conn):
+            print(f"{user.id:>4} {user.username:<16} {', '.join(sorted(user.roles))}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run.py", description="Lowcode platform command line. "
+                                "Settings come from the environment: DATABASE_URL (default: SQLite file "
+                                "instance/lowcode.db), SECRET_KEY.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("serve", help="serve the web application and the API")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=5000)
+    s.add_argument("--debug", action="store_true")
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("worker", help="send outbox messages (notifications, webhooks) after commit")
+    s.add_argument("--once", action="store_true", help="process what is due, then exit")
+    s.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
+    s.set_defaults(func=cmd_worker)
+
+    s = sub.add_parser("check", help="validate a pack folder; exit 1 on errors")
+    s.add_argument("pack", help="the pack folder, e.g. definitions/oms")
+    s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("migrate", help="create the platform tables and publish pack folders")
+    s.add_argument("packs", nargs="*", help=f"pack folders (default {os.path.relpath(DEFAULT_PACK)})")
+    s.add_argument("--migration", action="append", metavar="FORM.FIELD=drop|convert",
+                   help="allow a destructive change to a field that holds data")
+    s.set_defaults(func=cmd_migrate)
+
+    s = sub.add_parser("demo", help="install a pack with demo data and one user per role")
+    s.add_argument("--pack", default=DEFAULT_PACK)
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("export", help="write an installed pack back to a folder")
+    s.add_argument("name", help="pack name, e.g. oms")
+    s.add_argument("dir", help="target folder")
+    s.add_argument("--revision", type=int, help="an older revision (default: the active one)")
+    s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("import", help="publish a pack folder as a new version")
+    s.add_argument("name", help="pack name, e.g. oms")
+    s.add_argument("dir", help="the pack folder")
+    s.add_argument("--migration", action="append", metavar="FORM.FIELD=drop|convert",
+                   help="allow a destructive change to a field that holds data")
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("user", help="manage users")
+    usub = s.add_subparsers(dest="user_command", metavar="ACTION")
+    u = usub.add_parser("add", help="add a user")
+    u.add_argument("name")
+    u.add_argument("--role", action="append", required=True, help="a role from roles.yaml (repeatable)")
+    u.add_argument("--password", help="prompted for when left out")
+    u.add_argument("--email")
+    u.add_argument("--customer", type=int, help="customer record id, for portal users")
+    u.set_defaults(func=cmd_user_add)
+    u = usub.add_parser("list", help="list users")
+    u.set_defaults(func=cmd_user_list)
+    s.set_defaults(func=lambda a: (s.print_help(), 2)[1])
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    p = parser()
+    args = p.parse_args(argv)
+    if not getattr(args, "func", None):
+        p.print_help()
+        return 2
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The permission matrix: each role x each read path x hidden field / foreign row."""
+from __future__ import annotations
+
+import pytest
+
+from engine.store.system import users as lc_user
+from tests.api.conftest import order_body
+
+
+@pytest.fixture
+def orders(client, auth, seed, platform):
+    """Order A by sales1 for customer 1, order B by sales2 for customer 2; buyer1 is customer 1."""
+    with platform.db.begin() as conn:
+        conn.execute(lc_user.update().where(lc_user.c.username == "buyer1").values(customer_id=seed["c1"]["id"]))
+    a = client.post("/api/v1/records/sales_order", headers=auth("sales1"),
+                    json=order_body(seed["c1"]["id"], seed["p1"]["id"], po_number="A")).get_json()
+    b = client.post("/api/v1/records/sales_order", headers=auth("sales2"),
+                    json=order_body(seed["c2"]["id"], seed["p2"]["id"], po_number="B")).get_json()
+    admin = auth("admin")
+    for rec in (a, b):  # admin sets the money fields the others may not see
+        resp = client.patch(f"/api/v1/records/sales_order/{rec['id']}", headers=admin,
+                            json={"version": rec["version"], "total": "125.00", "cost": "72.00", "margin": "53.00"})
+        assert resp.status_code == 200, resp.get_json()
+    return {"A": a["id"], "B": b["id"]}
+
+
+# who sees which orders, and which fields are hidden from them
+MATRIX = {
+    "admin": ({"A", "B"}, set()),
+    "sales1": ({"A"}, {"cost", "margin"}),
+    "sales2": ({"B"}, {"cost", "margin"}),
+    "wh1": ({"A", "B"}, {"cost", "margin", "total"}),
+    "buyer1": ({"A"}, {"cost", "margin"}),
+}
+
+
+def _read_paths(client, headers, oid):
+    """Every way of reading an order: get, list, filter, search, sort, history, as-of."""
+    yield "get", client.get(f"/api/v1/records/sales_order/{oid}", headers=headers)
+    yield "history", client.get(f"/api/v1/records/sales_order/{oid}/history", headers=headers)
+    yield "as_of", client.get(f"/api/v1/records/sales_order/{oid}/history?at=2030-01-01T00:00:00Z",
+                              headers=headers)
+
+
+@pytest.mark.parametrize("user", sorted(MATRIX))
+def test_matrix(client, auth, orders, user):
+    headers = auth(user)
+    visible, hidden = MATRIX[user]
+    listing = client.get("/api/v1/records/sales_order?limit=1", headers=headers).get_json()
+    assert listing["total"] == len(visible)
+    full = client.get("/api/v1/records/sales_order", headers=headers).get_json()
+    assert {r["po_number"] for r in full["items"]} == visible
+    searched = client.get("/api/v1/records/sales_order?q=SO-&sort=-order_date", headers=headers).get_json()
+    assert searched["total"] == len(visible)
+    filtered = client.get('/api/v1/records/sales_order?filter=po_number in ["A", "B"]', headers=headers)
+    assert filtered.status_code == 200, filtered.get_json()
+    assert filtered.get_json()["total"] == len(visible)
+    for item in full["items"]:
+        assert not hidden & set(item), (user, item)
+    for name, oid in orders.items():
+        for path, resp in _read_paths(client, headers, oid):
+            if name not in visible:
+                assert resp.status_code == 404, (user, name, path)
+                continue
+            assert resp.status_code == 200, (user, name, path, resp.get_json())
+            body = resp.get_data(as_text=True)
+            for field in hidden:
+                assert f'"{field}"' not in body, (user, name, path, field)
+    for field in hidden:
+        resp = client.get(f"/api/v1/records/sales_order?filter={field} > 0", headers=headers)
+        assert resp.status_code == 400, (user, field)
+        assert resp.get_json()["error"]["message"] == f"cannot filter by '{field}': sales_order has no such field"
+        assert client.get(f"/api/v1/records/sales_order?sort={field}", headers=headers).status_code == 400
+        assert client.get(f"/api/v1/records/sales_order?{field}__gt=0", headers=headers).status_code == 400
+
+
+def test_hidden_and_readonly_fields_cannot_be_written(client, auth, orders):
+    sales = auth("sales1")
+    resp = client.patch(f"/api/v1/records/sales_order/{orders['A']}", headers={**sales, "Accept-Language": "en"},
+                        json={"version": 2, "status": "approved", "cost": "1"})
+    assert resp.status_code == 403
+    assert resp.get_json()["error"]["fields"] == {"status": ["is read-only"], "cost": ["is read-only"]}
+
+
+def test_foreign_rows_cannot_be_changed_or_created(client, auth, orders, seed):
+    resp = client.patch(f"/api/v1/records/sales_order/{orders['B']}", headers=auth("sales1"),
+                        json={"version": 2, "remark": "not mine"})
+    assert resp.status_code == 404
+    resp = client.post("/api/v1/records/sales_order", headers=auth("buyer1"),
+                       json=order_body(seed["c2"]["id"], seed["p1"]["id"]))
+    assert resp.status_code == 403          # the portal role has no create at all
+
+
+def test_form_actions_are_enforced(client, auth, seed):
+    assert client.post("/api/v1/records/customer", headers=auth("sales1"),
+                       json={"code": "X", "name": "x"}).status_code == 403
+    assert client.get("/api/v1/records/customer", headers=auth("buyer1")).status_code == 403
+    assert client.delete(f"/api/v1/records/product/{seed['p1']['id']}", headers=auth("wh1")).status_code == 403
+    wh = client.get(f"/api/v1/records/product/{seed['p1']['id']}", headers=auth("wh1")).get_json()
+    assert "price" not in wh and "cost" not in wh and wh["sku"] == "P-100"
+
+
+def test_me_lists_permissions(client, auth):
+    me = client.get("/api/v1/auth/me", headers=auth("sales1")).get_json()
+    assert me["user"]["username"] == "sales1"
+    assert me["forms"]["sales_order"] == {
+        "actions": ["read", "create", "update", "export", "print"],
+        "fields": {"cost": "hidden", "margin": "hidden", "status": "readonly"}}
+    assert "customer" in me["forms"] and me["forms"]["customer"]["actions"] == ["read"]
