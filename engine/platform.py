@@ -19,7 +19,8 @@ from engine.store.events import EventBus
 from engine.store.records import RecordStore
 from engine.store.sequences import next_number
 from engine.store.sync import apply_sync, plan_sync
-from engine.versions import PublishResult, VersionStore, read_pack_files, write_pack_files
+from engine.definitions.loader import read_pack_files
+from engine.versions import PublishResult, VersionStore, write_pack_files
 
 
 class Platform:

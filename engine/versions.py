@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from engine.context import Clock
-from engine.definitions import load_pack_files, pack_checksum
+from engine.definitions.loader import load_pack_files, pack_checksum, read_pack_files
 from engine.definitions.model import PackSpec
 from engine.store.system import definitions as lc_definition
 
@@ -21,21 +21,6 @@ class PublishResult:
     version: str
     changed: bool
     schema_changes: list[str] = field(default_factory=list)
-
-
-def read_pack_files(path: str) -> dict[str, str]:
-    """Every text file under a pack folder, by relative path (``/`` separators)."""
-    files: dict[str, str] = {}
-    for root, dirs, names in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")))
-        for name in sorted(names):
-            if name.startswith("."):
-                continue
-            full = os.path.join(root, name)
-            rel = os.path.relpath(full, path).replace(os.sep, "/")
-            with open(full, encoding="utf-8") as fh:
-                files[rel] = fh.read()
-    return files
 
 
 def write_pack_files(files: Mapping[str, str], path: str) -> None:
