@@ -375,18 +375,18 @@ def _list_len_pg(el: Any, compiler: Any, **kw: Any) -> str:
 
 @compiles(Least, "sqlite")
 def _least_sqlite(el: Any, compiler: Any, **kw: Any) -> str:
-    return _spread("min", _args(compiler, el, **kw))
+    return _values("min", _args(compiler, el, **kw))
 
 
 @compiles(Greatest, "sqlite")
 def _greatest_sqlite(el: Any, compiler: Any, **kw: Any) -> str:
-    return _spread("max", _args(compiler, el, **kw))
+    return _values("max", _args(compiler, el, **kw))
 
 
-def _spread(fn: str, args: list[str]) -> str:
-    # SQLite's min/max(a, b) are null if any argument is; coalesce each to another to ignore nulls
-    rotated = [", ".join(args[i:] + args[:i]) for i in range(len(args))]
-    return f"{fn}({', '.join(f'coalesce({r})' for r in rotated)})"
+def _values(fn: str, args: list[str]) -> str:
+    # SQLite's scalar min/max(a, b) are null if any argument is; the aggregate ignores nulls
+    rows = " UNION ALL ".join(f"SELECT {a} AS v" for a in args)
+    return f"(SELECT {fn}(v) FROM ({rows}))"
 
 
 @compiles(Least)
