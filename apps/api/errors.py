@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from flask import jsonify
+from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from apps.api import bp
@@ -77,5 +77,7 @@ def _schema(exc: SchemaChangeRefused) -> Any:
 
 @bp.app_errorhandler(HTTPException)
 def _http(exc: HTTPException) -> Any:
+    if not request.path.startswith(bp.url_prefix or "/api/"):
+        return exc
     code = (exc.name or "error").lower().replace(" ", "_")
     return error_response(exc.code or 500, code, exc.description or exc.name)

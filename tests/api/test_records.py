@@ -139,3 +139,10 @@ def test_openapi_document_lists_every_form(client):
     assert order["properties"]["lines"]["items"]["properties"]["qty"]["type"] == ["integer", "null"] or \
         order["properties"]["lines"]["items"]["properties"]["qty"]["type"] == "integer"
     assert "customer" in order["required"]
+
+
+def test_unknown_api_route_is_json_404_and_wrong_method_405(client, auth):
+    resp = client.get("/api/v1/nothing-here")
+    assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
+    resp = client.put("/api/v1/records/customer", headers=auth("admin"), json={})
+    assert resp.status_code == 405 and resp.get_json()["error"]["code"] == "method_not_allowed"

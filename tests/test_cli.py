@@ -1,0 +1,84 @@
+"""The command line, as a user runs it: run.py check / migrate / demo / user / export / import."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import run
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PACK = os.path.join(ROOT, "definitions", "oms")
+
+
+@pytest.fixture
+def cli(db_url, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+
+    def call(*args):
+        try:
+            code = run.main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out = capsys.readouterr()
+        return code, out.out, out.err
+    return call
+
+
+def test_check_ok_and_broken_pack_with_positions(cli, tmp_path):
+    assert cli("check", PACK)[:2] == (0, f"{PACK}: ok\n")
+    broken = tmp_path / "oms"
+    shutil.copytree(PACK, broken)
+    path = broken / "forms" / "product.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("type: integer", "type: nubmer", 1), encoding="utf-8")
+    code, out, err = cli("check", str(broken))
+    assert code == 1
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "nubmer" in t)
+    col = path.read_text(encoding="utf-8").splitlines()[line - 1].index("nubmer") + 1
+    assert f"{broken}/forms/product.yaml:{line}:{col}: field " in err
+    assert "unknown type 'nubmer' (did you mean 'number'?)" in err
+    assert err.strip().endswith(f"1 error(s) in {broken}")
+
+
+def test_demo_prints_users_and_is_idempotent(cli):
+    code, out, _ = cli("demo")
+    assert code == 0
+    assert "oms 0.1.0: revision 1 published" in out
+    assert "admin      admin123     admin" in out
+    assert "buyer1     buyer123     customer" in out
+    code, out, _ = cli("demo")
+    assert code == 0 and "revision 1 unchanged" in out
+    code, out, _ = cli("user", "list")
+    assert out.split("\n")[0].split() == ["1", "admin", "admin"]
+
+
+def test_user_add_and_unknown_role(cli):
+    cli("migrate")
+    code, out, _ = cli("user", "add", "li", "--role", "sales", "--password", "pw123456")
+    assert code == 0 and out == "user li (id 1) with roles sales\n"
+    code, _, err = cli("user", "add", "wu", "--role", "boss", "--password", "x")
+    assert code == 1 and err.startswith("unknown role(s): boss (known: admin, customer, sales, warehouse)")
+
+
+def test_export_then_import_a_changed_pack(cli, tmp_path):
+    cli("migrate")
+    out_dir = tmp_path / "exported"
+    code, out, _ = cli("export", "oms", str(out_dir))
+    assert code == 0 and out.startswith("wrote ")
+    product = out_dir / "forms" / "product.yaml"
+    product.write_text(product.read_text(encoding="utf-8").replace(
+        "fields:\n", "fields:\n  - name: barcode\n    type: text\n    label: {zh-CN: 条码, en: Barcode}\n", 1),
+        encoding="utf-8")
+    code, out, _ = cli("import", "oms", str(out_dir))
+    assert code == 0
+    assert out.splitlines() == ["oms 0.1.0: revision 2 published", "  add_column f_product.barcode"]
+
+
+def test_help_for_every_command():
+    for args in (["--help"], ["serve", "--help"], ["worker", "--help"], ["user", "add", "--help"]):
+        proc = subprocess.run([sys.executable, "run.py", *args], cwd=ROOT, capture_output=True, text=True)
+        assert proc.returncode == 0 and proc.stdout.startswith("usage: run.py")
