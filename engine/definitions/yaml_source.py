@@ -7,6 +7,7 @@ the source line, so any later check can print ``file:line:col`` and a caret.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Hashable, Iterator, Optional
 
 import yaml
@@ -153,6 +154,10 @@ def _construct_seq(loader: _Loader, node: SequenceNode) -> Iterator[PosList]:
 
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+# JSON numbers such as 1e3 (YAML 1.1 wants a dot: 1.0e+3)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?[eE][-+]?[0-9]+$"),
+    list("-0123456789"))
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 _PLAIN_WORDS = {
@@ -181,21 +186,64 @@ def _plain(problem: str, context: Optional[str]) -> str:
     return f"{text} ({context})" if context else text
 
 
+#: the most nodes a file may expand to through aliases (defeats "billion laughs")
+MAX_NODES = 200_000
+
+
+def _expanded_size(node: Node, sizes: dict[int, int], visiting: set[int]) -> int:
+    """How many nodes ``node`` stands for once aliases are expanded; -1 if it contains itself."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in visiting:
+        return -1
+    visiting.add(key)
+    total = 1
+    children: list[Node] = []
+    if isinstance(node, SequenceNode):
+        children = list(node.value)
+    elif isinstance(node, MappingNode):
+        children = [n for pair in node.value for n in pair]
+    for child in children:
+        size = _expanded_size(child, sizes, visiting)
+        if size < 0:
+            return -1
+        total += size
+        if total > MAX_NODES:
+            break
+    visiting.discard(key)
+    sizes[key] = total
+    return total
+
+
 def parse_yaml(text: str, file: str) -> tuple[Any, list[DefinitionError]]:
     """Parse ``text`` (YAML or JSON); return the data and the problems found (never raises)."""
     source = Source(file, text)
+    kind = "JSON" if file.endswith(".json") else "YAML"
+    if kind == "JSON":
+        text = text.replace("\t", " ")  # JSON allows tab indentation, YAML does not; same columns
     loader = _Loader(text)
     loader.source = source
     loader.problems = []
     try:
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None, []
+        size = _expanded_size(node, {}, set())
+        if size < 0 or size > MAX_NODES:
+            why = "refers to itself" if size < 0 else f"expands to more than {MAX_NODES} values"
+            return None, [source.error(f"invalid {kind}: this document {why} through aliases (*name)",
+                                       node.start_mark.line + 1, node.start_mark.column + 1)]
+        data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = "invalid YAML: " + _plain(exc.problem or "syntax error", exc.context)
+        message = f"invalid {kind}: " + _plain(exc.problem or "syntax error", exc.context)
         return None, [source.error(message, line, column)]
     except yaml.YAMLError as exc:  # e.g. a reader error on a control character
-        return None, [source.error(f"invalid YAML: {exc}")]
+        return None, [source.error(f"invalid {kind}: {exc}")]
+    except RecursionError:
+        return None, [source.error(f"invalid {kind}: the data is nested too deeply")]
     finally:
         loader.dispose()
     return data, loader.problems

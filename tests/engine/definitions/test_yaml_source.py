@@ -65,3 +65,30 @@ def test_python_tags_are_refused() -> None:
     data, errors = parse_yaml("a: !!python/object/apply:os.system ['echo hi']\n", "f.yaml")
     assert data is None
     assert str(errors[0]).split("\n")[0].startswith("f.yaml:1:4: invalid YAML: could not determine a constructor")
+
+
+def test_alias_bombs_and_self_reference_are_refused() -> None:
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi"))
+    data, errors = parse_yaml(laughs, "f.yaml")
+    assert data is None
+    assert str(errors[0]).split("\n")[0] == (
+        "f.yaml:1:1: invalid YAML: this document expands to more than 200000 values through aliases (*name)")
+    data, errors = parse_yaml("a: &a [*a]\n", "f.yaml")
+    assert str(errors[0]).split("\n")[0] == (
+        "f.yaml:1:1: invalid YAML: this document refers to itself through aliases (*name)")
+
+
+def test_deep_nesting_is_an_error_not_a_crash() -> None:
+    data, errors = parse_yaml("[" * 5000 + "]" * 5000, "f.yaml")
+    assert data is None and errors[0].message == "invalid YAML: the data is nested too deeply"
+
+
+def test_json_tabs_and_exponents() -> None:
+    data, errors = parse_yaml('{\n\t"a": 1e3,\n\t"b": "x"\n}\n', "f.json")
+    assert errors == [] and data == {"a": 1000.0, "b": "x"}
+    assert str(data.value_pos("b")) == "f.json:3:7"
+    _, errors = parse_yaml('{"a": [1, 2}', "f.json")
+    assert str(errors[0]).split("\n")[0] == (
+        "f.json:1:12: invalid JSON: expected ',' or ']', but got '}' (while parsing a flow sequence)")
