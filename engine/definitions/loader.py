@@ -246,7 +246,9 @@ class _Loading:
                 broken.forms.add(stem)
                 continue
             if skip:
-                broken.fields[stem] = {node["fields"][i].get("name") for i in skip} - {None}
+                items = [node["fields"][i] for i in skip]
+                broken.fields[stem] = {f["name"] for f in items
+                                       if isinstance(f, dict) and isinstance(f.get("name"), str)}
             forms[stem] = build_form(node, node.source, stem, locale, self.errors, frozenset(skip))
             nodes[stem] = node
         return forms, nodes, broken
