@@ -10,6 +10,10 @@ from typing import Any, Optional, Sequence
 
 DEFAULT_PACK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "definitions", "oms")
 
+#: Modules that add their own subcommands: each has ``register(subparsers)`` whose
+#: commands set ``func`` (taking the parsed args, returning an exit code).
+COMMAND_MODULES: list[str] = []
+
 
 def _platform() -> Any:
     from engine.platform import Platform
@@ -206,6 +210,11 @@ def parser() -> argparse.ArgumentParser:
     u = usub.add_parser("list", help="list users")
     u.set_defaults(func=cmd_user_list)
     s.set_defaults(func=lambda a: (s.print_help(), 2)[1])
+
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return p
 
 
