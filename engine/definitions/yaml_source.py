@@ -153,12 +153,20 @@ def _construct_seq(loader: _Loader, node: SequenceNode) -> Iterator[PosList]:
         data.item_marks.append(_mark(child))
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
-# JSON numbers such as 1e3 (YAML 1.1 wants a dot: 1.0e+3)
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?[eE][-+]?[0-9]+$"),
-    list("-0123456789"))
-_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The same with libyaml's parser when present (errors are re-read with _Loader's words)."""
+
+    source: Source
+    problems: list[DefinitionError]
+
+
+for _cls in (_Loader, _FastLoader):
+    _cls.add_constructor("tag:yaml.org,2002:map", _construct_map)
+    _cls.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+    # JSON numbers such as 1e3 (YAML 1.1 wants a dot: 1.0e+3)
+    _cls.add_implicit_resolver(
+        "tag:yaml.org,2002:float", re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?[eE][-+]?[0-9]+$"),
+        list("-0123456789"))
 
 _PLAIN_WORDS = {
     "mapping values are not allowed here":
@@ -218,11 +226,19 @@ def _expanded_size(node: Node, sizes: dict[int, int], visiting: set[int]) -> int
 
 def parse_yaml(text: str, file: str) -> tuple[Any, list[DefinitionError]]:
     """Parse ``text`` (YAML or JSON); return the data and the problems found (never raises)."""
+    if _FastLoader is not _Loader:
+        data, problems = _parse(text, file, _FastLoader)
+        if data is not None or not problems:
+            return data, problems
+    return _parse(text, file, _Loader)   # the pure-Python parser words its errors better
+
+
+def _parse(text: str, file: str, loader_class: type) -> tuple[Any, list[DefinitionError]]:
     source = Source(file, text)
     kind = "JSON" if file.endswith(".json") else "YAML"
     if kind == "JSON":
         text = text.replace("\t", " ")  # JSON allows tab indentation, YAML does not; same columns
-    loader = _Loader(text)
+    loader = loader_class(text)
     loader.source = source
     loader.problems = []
     try:
