@@ -5,7 +5,7 @@ path can skip a permission, a validation or the event pipeline.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import sqlalchemy as sa
 
@@ -15,6 +15,7 @@ from engine.forms.messages import render
 from engine.listing import ListQuery, build_where
 from engine.platform import Platform
 from engine.runtime import Definitions
+from engine.store.idempotency import IdempotencyKey, claim, remember, replay
 from engine.store.records import RecordStore
 from engine.store.serialize import dump_record
 
@@ -52,39 +53,68 @@ class Records:
         if clause is not None and store.get(conn, form, record_id, where=clause) is None:
             raise PermissionDenied(f"the record would fall outside the {form} rows you may {action}")
 
-    def create(self, ctx: RunContext, form: str, data: Any, *, source: str = "api") -> dict[str, Any]:
+    def _write(self, idem: Optional[IdempotencyKey], status: int,
+               work: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+        """Run ``work`` in one transaction; with a key, a replay returns the first answer."""
+        for attempt in (1, 2):
+            try:
+                with self.platform.db.begin() as conn:
+                    if idem is not None:
+                        prior = replay(conn, idem)
+                        if prior is not None:
+                            return dict(prior[1])
+                        claim(conn, idem, self.platform.clock.now())
+                    body = work(conn)
+                    if idem is not None:
+                        remember(conn, idem, status, body)
+                    return body
+            except sa.exc.IntegrityError as exc:   # a concurrent twin with the same key won
+                if idem is None or attempt == 2 or "idempotency" not in str(exc.orig).lower():
+                    raise
+        raise AssertionError("unreachable")
+
+    def create(self, ctx: RunContext, form: str, data: Any, *, source: str = "api",
+               idem: Optional[IdempotencyKey] = None) -> dict[str, Any]:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "create")
         self._check_writable(defs, ctx, form, data)
         clean = defs.validators[form].validate(data, locale=ctx.locale)
         store = self.platform.store()
-        with self.platform.db.begin() as conn:
+
+        def work(conn: Any) -> dict[str, Any]:
             record = store.create(conn, ctx, form, clean, source=source)
             self._must_see(defs, store, ctx, conn, form, record["id"], "create")
-        return self.redact(defs, ctx, form, record)
+            return self.redact(defs, ctx, form, record)
+        return self._write(idem, 201, work)
 
     def update(self, ctx: RunContext, form: str, record_id: int, data: Any, *,
-               version: Optional[int], source: str = "api") -> dict[str, Any]:
+               version: Optional[int], source: str = "api",
+               idem: Optional[IdempotencyKey] = None) -> dict[str, Any]:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "update")
         self._check_writable(defs, ctx, form, data)
         clean = defs.validators[form].validate(data, partial=True, locale=ctx.locale)
         where = self._visible(defs, ctx, form, "update")
         store = self.platform.store()
-        with self.platform.db.begin() as conn:
+
+        def work(conn: Any) -> dict[str, Any]:
             record = store.update(conn, ctx, form, record_id, clean,
                                   expected_version=version, where=where, source=source)
             self._must_see(defs, store, ctx, conn, form, record_id, "update")
-        return self.redact(defs, ctx, form, record)
+            return self.redact(defs, ctx, form, record)
+        return self._write(idem, 200, work)
 
     def delete(self, ctx: RunContext, form: str, record_id: int, *, version: Optional[int],
-               source: str = "api") -> None:
+               source: str = "api", idem: Optional[IdempotencyKey] = None) -> None:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "delete")
         where = self._visible(defs, ctx, form, "delete")
         store = self.platform.store()
-        with self.platform.db.begin() as conn:
+
+        def work(conn: Any) -> dict[str, Any]:
             store.delete(conn, ctx, form, record_id, expected_version=version, where=where, source=source)
+            return {}
+        self._write(idem, 204, work)
 
     def _visible(self, defs: Definitions, ctx: RunContext, form: str, action: str) -> Any:
         """Rows the caller may both see and act on."""

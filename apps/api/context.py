@@ -73,3 +73,15 @@ def expected_version(body: Any, required: bool) -> Optional[int]:
         return int(raw)
     except (TypeError, ValueError):
         raise ApiError(400, "bad_request", f"version must be a whole number, not {raw!r}") from None
+
+
+def idempotency_key() -> Optional["IdempotencyKey"]:
+    """The request's ``Idempotency-Key`` bound to the caller and the request line."""
+    from engine.store.idempotency import IdempotencyKey
+
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return None
+    if len(key) > 200:
+        raise ApiError(400, "bad_request", "Idempotency-Key is longer than 200 characters")
+    return IdempotencyKey(current_user().id, key, f"{request.method} {request.path}")

@@ -7,7 +7,7 @@ from typing import Any
 from flask import jsonify, request
 
 from apps.api import bp
-from apps.api.context import caller, expected_version, json_body, platform
+from apps.api.context import caller, expected_version, idempotency_key, json_body, platform
 from apps.api.errors import ApiError
 from engine.listing import ListQuery
 from engine.service import Records
@@ -34,7 +34,7 @@ def list_records(form: str) -> Any:
 @bp.post("/records/<form>")
 def create_record(form: str) -> Any:
     body = json_body()
-    record = _records().create(caller(), form, body, source="api")
+    record = _records().create(caller(), form, body, source="api", idem=idempotency_key())
     resp = _with_etag(record, 201)
     resp.headers["Location"] = f"/api/v1/records/{form}/{record['id']}"
     return resp
@@ -51,13 +51,14 @@ def update_record(form: str, record_id: int) -> Any:
     if isinstance(body, dict):
         body.pop("id", None)
     version = expected_version(body, required=True)
-    return _with_etag(_records().update(caller(), form, record_id, body, version=version))
+    return _with_etag(_records().update(caller(), form, record_id, body, version=version,
+                                       idem=idempotency_key()))
 
 
 @bp.delete("/records/<form>/<int:record_id>")
 def delete_record(form: str, record_id: int) -> Any:
     version = expected_version(request.get_json(silent=True) or {}, required=False)
-    _records().delete(caller(), form, record_id, version=version)
+    _records().delete(caller(), form, record_id, version=version, idem=idempotency_key())
     return "", 204
 
 

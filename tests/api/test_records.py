@@ -146,3 +146,47 @@ def test_unknown_api_route_is_json_404_and_wrong_method_405(client, auth):
     assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
     resp = client.put("/api/v1/records/customer", headers=auth("admin"), json={})
     assert resp.status_code == 405 and resp.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_idempotency_key_replays_the_first_answer(client, auth, seed):
+    sales = auth("sales1")
+    body = order_body(seed["c1"]["id"], seed["p1"]["id"], po_number="IDEM")
+    headers = {**sales, "Idempotency-Key": "shop-order-8812"}
+    first = client.post("/api/v1/records/sales_order", headers=headers, json=body)
+    again = client.post("/api/v1/records/sales_order", headers=headers, json=body)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json() == again.get_json()
+    listing = client.get("/api/v1/records/sales_order?po_number=IDEM", headers=sales).get_json()
+    assert listing["total"] == 1
+    other = client.post("/api/v1/records/customer", headers={**auth("admin"), "Idempotency-Key": "k1"},
+                        json={"code": "K1", "name": "k"})
+    assert other.status_code == 201
+    reuse = client.patch(f"/api/v1/records/customer/{other.get_json()['id']}",
+                         headers={**auth("admin"), "Idempotency-Key": "k1", "If-Match": "1"}, json={"name": "z"})
+    assert reuse.status_code == 409
+    assert "was already used for POST /api/v1/records/customer" in reuse.get_json()["error"]["message"]
+
+
+def test_concurrent_replays_write_once(platform, seed):
+    import threading
+
+    from engine.service import Records
+    from engine.store.idempotency import IdempotencyKey
+
+    records = Records(platform)
+    ctx = platform.user_context("sales1")
+    idem = IdempotencyKey(ctx.user_id, "dup-1", "POST /api/v1/records/sales_order")
+    body = order_body(seed["c1"]["id"], seed["p1"]["id"], po_number="TWIN")
+    barrier = threading.Barrier(4)
+    answers = []
+
+    def send():
+        barrier.wait()
+        answers.append(records.create(ctx, "sales_order", body, idem=idem)["id"])
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(answers) == 4 and len(set(answers)) == 1
