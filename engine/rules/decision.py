@@ -45,6 +45,17 @@ class CellText(str):
         return self
 
 
+class RowList(list):  # type: ignore[type-arg]
+    """Rows read from a spreadsheet: a list that knows where each row starts."""
+
+    def __init__(self, rows: Sequence[Any], positions: Sequence[Position]) -> None:
+        super().__init__(rows)
+        self.positions = list(positions)
+
+    def value_pos(self, index: int) -> Position:
+        return self.positions[index] if 0 <= index < len(self.positions) else Position()
+
+
 @dataclass(frozen=True)
 class DecisionInput:
     """One input column: ``name`` (the key in mapping rows), the expression it reads, its type."""
@@ -85,7 +96,7 @@ class DecisionTable:
 
 # ---------------------------------------------------------------- positions
 def _pos(container: Any, key: Any, file: str) -> Position:
-    if isinstance(container, (PosDict, PosList)):
+    if isinstance(container, (PosDict, PosList, RowList)):
         return container.value_pos(key)
     return Position(file)
 
@@ -362,5 +373,5 @@ def load_decision_xlsx(path: str, scopes: Mapping[str, Scope], *, sheet: Optiona
     return compile_decision_table(data, _scope_for(data, scopes, str(path)), file=str(path))
 
 
-__all__ = ["CellText", "DecisionInput", "DecisionOutput", "DecisionTable", "compile_decision_table",
+__all__ = ["CellText", "RowList", "DecisionInput", "DecisionOutput", "DecisionTable", "compile_decision_table",
            "load_decision_xlsx", "load_decision_yaml", "read_decision_yaml"]
