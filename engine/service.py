@@ -178,3 +178,42 @@ class Records:
         if snapshot is None:
             raise NotFound(f"{form} {record_id} did not exist at {when.isoformat()}")
         return snapshot
+
+    # ---- many records at once: import, batch, export ---------------------------------------
+
+    def import_rows(self, ctx: RunContext, form: str, rows: Iterable[tuple[int, Sequence[Any]]], *,
+                    mode: str = "all-or-nothing", key: Optional[str] = None, source: str = "import",
+                    dry_run: bool = False) -> Any:
+        """Import numbered spreadsheet rows ``(row_number, cells)``; returns an ``ImportReport``."""
+        from engine.io.importer import Importer
+
+        defs = self._defs(form)
+        importer = Importer(defs, self.platform.store(), self.platform.db, ctx, form, mode=mode, key=key,
+                            source=source, dry_run=dry_run)
+        return importer.run(rows)
+
+    def import_file(self, ctx: RunContext, form: str, source: Any, fmt: Optional[str] = None,
+                    **options: Any) -> Any:
+        """Import an .xlsx or .csv file (a path or a binary file object)."""
+        from engine.io.readers import read_rows
+
+        return self.import_rows(ctx, form, read_rows(source, fmt), **options)
+
+    def batch(self, ctx: RunContext, form: str, items: Any, *, max_items: int = 1000,
+              source: str = "batch") -> list[dict[str, Any]]:
+        """Create (items without ``id``) and update (``id`` + ``version``) records in one
+        transaction, all or nothing; errors by ``items[i].field``."""
+        from engine.io.batch import run_batch
+
+        defs = self._defs(form)
+        return run_batch(self, defs, ctx, form, items, max_items=max_items, source=source)
+
+    def export_rows(self, ctx: RunContext, form: str, query: ListQuery) -> Iterator[list[Any]]:
+        """The header row, then one row per record (and per sub-table line): what the caller may see."""
+        from engine.io.exporter import export_rows
+
+        defs = self._defs(form)
+        defs.policy.require(ctx, form, "read")
+        defs.policy.require(ctx, form, "export")
+        where, order = build_where(defs, ctx, form, query)
+        return export_rows(self.platform.db, defs, ctx, form, where, order)

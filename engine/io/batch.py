@@ -1,0 +1,117 @@
+"""Many creates and updates in one transaction, all or nothing, errors by item index.
+
+Items without ``id`` are created (through ``RecordStore.create_many``); items with ``id`` and
+``version`` update that record. Error paths are ``items[<index from 0>].<field>`` and, for
+sub-tables, ``items[3].lines[1].qty`` (lines counted from 1, as everywhere in validation).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+import sqlalchemy as sa
+
+from engine.context import RunContext
+from engine.errors import Conflict, NotFound, PermissionDenied, QueryError, ValidationError
+from engine.forms.messages import render
+from engine.runtime import Definitions
+
+_INDEXED = re.compile(r"^\[(\d+)\]\.(.*)$")
+
+
+def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items: Any, *,
+              max_items: int = 1000, source: str = "batch") -> list[dict[str, Any]]:
+    """Validate every item first (all errors at once), then write them all in one transaction."""
+    if not isinstance(items, list):
+        raise QueryError("the body must be {\"items\": [...]}", {"items": ["must be a list"]})
+    if not items:
+        return []
+    if len(items) > max_items:
+        raise QueryError(f"at most {max_items} items per batch, not {len(items)}",
+                         {"items": [f"at most {max_items} items"]})
+    policy, validator = defs.policy, defs.validators[form]
+    blocked = policy.not_writable(ctx, form)
+    errors: dict[str, list[str]] = {}
+    denied: dict[str, list[str]] = {}
+    creates: list[tuple[int, dict[str, Any]]] = []
+    updates: list[tuple[int, int, int, dict[str, Any]]] = []
+    for i, item in enumerate(items):
+        prefix = f"items[{i}]"
+        if not isinstance(item, Mapping):
+            errors.setdefault(prefix, []).append(render("not_object", ctx.locale))
+            continue
+        data = dict(item)
+        record_id, version = data.pop("id", None), data.pop("version", None)
+        for name in data:
+            if name in blocked:
+                denied.setdefault(f"{prefix}.{name}", []).append(render("readonly", ctx.locale))
+        if record_id is not None and (not isinstance(record_id, int) or not isinstance(version, int)):
+            errors.setdefault(f"{prefix}.version", []).append(
+                "an update needs a whole-number id and the version you read" if ctx.locale == "en"
+                else "修改需要记录编号 id 和读取时的版本 version")
+            continue
+        try:
+            clean = validator.validate(data, partial=record_id is not None, locale=ctx.locale)
+        except ValidationError as exc:
+            for path, messages in exc.fields.items():
+                errors.setdefault(f"{prefix}.{path}", []).extend(messages)
+            continue
+        if record_id is None:
+            creates.append((i, clean))
+        else:
+            updates.append((i, record_id, version, clean))
+    if creates:
+        policy.require(ctx, form, "create")
+    if updates:
+        policy.require(ctx, form, "update")
+    if denied:
+        raise PermissionDenied(f"you may not write {', '.join(sorted(denied))}", denied)
+    if errors:
+        raise ValidationError(errors)
+    store = records.platform.store()
+    out: dict[int, dict[str, Any]] = {}
+    with records.platform.db.begin() as conn:
+        if creates:
+            try:
+                made = store.create_many(conn, ctx, form, [c for _, c in creates], source=source)
+            except (ValidationError, Conflict) as exc:
+                raise _reindexed(exc, [i for i, _ in creates]) from None
+            _must_see(defs, ctx, conn, form, [m["id"] for m in made], "create")
+            for (i, _), rec in zip(creates, made):
+                out[i] = rec
+        where = records._visible(defs, ctx, form, "update")
+        for i, record_id, version, clean in updates:
+            try:
+                out[i] = store.update(conn, ctx, form, record_id, clean, expected_version=version,
+                                      where=where, source=source)
+            except ValidationError as exc:
+                raise ValidationError({f"items[{i}].{k}": v for k, v in exc.fields.items()}) from None
+            except Conflict as exc:
+                raise Conflict(f"items[{i}]: {exc}",
+                               {f"items[{i}].{k}": v for k, v in exc.fields.items()}
+                               or {f"items[{i}]": [str(exc)]}) from None
+            except NotFound:
+                raise NotFound(f"items[{i}]: {form} {record_id} not found") from None
+            _must_see(defs, ctx, conn, form, [record_id], "update")
+    return [records.redact(defs, ctx, form, out[i]) for i in sorted(out)]
+
+
+def _reindexed(exc: Exception, positions: list[int]) -> Exception:
+    fields = getattr(exc, "fields", {}) or {}
+    moved: dict[str, list[str]] = {}
+    for path, messages in fields.items():
+        m = _INDEXED.match(path)
+        moved[f"items[{positions[int(m.group(1))]}].{m.group(2)}" if m else path] = messages
+    if isinstance(exc, ValidationError):
+        return ValidationError(moved)
+    return Conflict(str(exc), moved)
+
+
+def _must_see(defs: Definitions, ctx: RunContext, conn: Any, form: str, ids: list[int], action: str) -> None:
+    clause = defs.policy.row_clause(ctx, form, action)
+    if clause is None or not ids:
+        return
+    table = defs.tables.table(form)
+    count = conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.id.in_(ids), clause))
+    if int(count.scalar_one()) != len(ids):
+        raise PermissionDenied(f"the records would fall outside the {form} rows you may {action}")

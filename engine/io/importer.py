@@ -1,0 +1,453 @@
+"""Bulk import: spreadsheet rows -> records, through the same permissions, validation, store
+and events as the API, in chunks so memory does not grow with the file.
+
+Rows become records: every row is one record, except that consecutive rows continuing the
+same record (same key, or the same parent cells, or empty parent cells) add sub-table lines.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Optional, Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from engine.context import RunContext
+from engine.definitions.model import FieldSpec, FormSpec
+from engine.errors import Conflict, LowcodeError, NotFound, PermissionDenied, QueryError, ValidationError
+from engine.forms import FIELD_TYPES
+from engine.forms.messages import render as field_message
+from engine.io.columns import Column, ColumnMap, FieldIndex
+from engine.io.links import LinkResolver
+from engine.io.messages import action_word, render
+from engine.runtime import Definitions
+from engine.store.db import Database
+from engine.store.records import RecordStore
+
+MODES = ("all-or-nothing", "skip-invalid")
+CHUNK = 500
+MAX_ERRORS = 1000
+HEADER_SCAN = 20
+_PATH = re.compile(r"^\[?(\d+)?\]?\.?([^\[\].]+)(?:\[(\d+)\]\.([^\[\].]+))?$")
+
+
+@dataclass
+class RowError:
+    """One problem, where the spreadsheet shows it."""
+
+    row: int
+    column: str
+    message: str
+    field: Optional[str] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "field": self.field, "message": self.message}
+
+
+@dataclass
+class ImportReport:
+    """What an import did: counts, unknown columns and every problem (the first 1,000)."""
+
+    form: str
+    mode: str
+    key: Optional[str] = None
+    dry_run: bool = False
+    header_row: int = 0
+    rows: int = 0
+    records: int = 0
+    created: int = 0
+    updated: int = 0
+    failed: int = 0
+    error_count: int = 0
+    written: bool = False
+    unknown_columns: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def add(self, error: RowError) -> None:
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(error)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"form": self.form, "mode": self.mode, "key": self.key, "dry_run": self.dry_run,
+                "ok": self.ok, "written": self.written, "header_row": self.header_row,
+                "rows": self.rows, "records": self.records, "created": self.created,
+                "updated": self.updated, "failed": self.failed, "error_count": self.error_count,
+                "errors_truncated": self.error_count > len(self.errors),
+                "unknown_columns": self.unknown_columns, "columns": self.columns,
+                "errors": [e.to_dict() for e in self.errors]}
+
+
+@dataclass
+class _Pending:
+    """One record being assembled from one or more rows."""
+
+    rows: list[int]
+    data: dict[str, Any]
+    line_rows: dict[str, list[int]]
+    group: Any = None
+    # filled while writing
+    clean: Optional[dict[str, Any]] = None
+    target: Optional[tuple[int, int]] = None   # (id, version) when the key matched
+    failed: bool = False
+
+
+class Importer:
+    """One import run. Use :meth:`run` with numbered rows ``(row_number, cells)``."""
+
+    def __init__(self, defs: Definitions, store: RecordStore, db: Database, ctx: RunContext, form: str, *,
+                 mode: str = "all-or-nothing", key: Optional[str] = None, source: str = "import",
+                 dry_run: bool = False, chunk: int = CHUNK) -> None:
+        if form not in defs.forms:
+            raise NotFound(f"no form named '{form}'")
+        if mode not in MODES:
+            raise QueryError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        self.defs, self.store, self.db, self.ctx = defs, store, db, ctx
+        self.spec: FormSpec = defs.forms[form]
+        self.form, self.mode, self.source, self.dry_run, self.chunk = form, mode, source, dry_run, chunk
+        self.index = FieldIndex(self.spec)
+        self.key_field = self._key_field(key)
+        self.report = ImportReport(form, mode, self.key_field.name if self.key_field else None, dry_run)
+        self.policy = defs.policy
+        self.locale = ctx.locale
+        self.resolvers: dict[str, LinkResolver] = {}
+        self.seen_keys: dict[Any, int] = {}
+        if self.key_field is None:
+            self.policy.require(ctx, form, "create")
+        elif not (self.policy.can(ctx, form, "create") or self.policy.can(ctx, form, "update")):
+            raise PermissionDenied(f"you may not create or update {form}")
+
+    def _key_field(self, key: Optional[str]) -> Optional[FieldSpec]:
+        if not key:
+            return None
+        hit = self.index.match(key)
+        if hit is None or hit[0] is not None or not FIELD_TYPES[hit[1].type].stored:
+            raise QueryError(f"key {key!r} is not a field of {self.form} that can identify a record",
+                             {"key": [f"unknown field {key!r}"]})
+        return hit[1]
+
+    # ---- reading ------------------------------------------------------------------
+
+    def _find_header(self, rows: Iterator[tuple[int, Sequence[Any]]]) -> ColumnMap:
+        for number, cells in rows:
+            if self.index.looks_like_header(cells):
+                return self.index.column_map(number, cells)
+            if number >= HEADER_SCAN + 1000:
+                break
+        raise QueryError(render("no_header", self.locale))
+
+    def _check_columns(self, cmap: ColumnMap) -> None:
+        blocked = self.policy.not_writable(self.ctx, self.form)
+        denied = {c.header: [field_message("readonly", self.locale)] for c in cmap.parent()
+                  if c.field.name in blocked}
+        if denied:
+            raise PermissionDenied(f"you may not write {', '.join(denied)}", denied)
+        if self.key_field is not None and cmap.by_path(self.key_field.name) is None:
+            raise QueryError(f"the key column {self.key_field.name!r} is not in the file",
+                             {"key": [f"no column for {self.key_field.name!r}"]})
+
+    def _records(self, rows: Iterator[tuple[int, Sequence[Any]]], cmap: ColumnMap) -> Iterator[_Pending]:
+        parent, children = cmap.parent(), cmap.children()
+        tables = sorted({c.table.name for c in children if c.table})
+        group_col = self._group_column(cmap)
+        current: Optional[_Pending] = None
+        for number, cells in rows:
+            def cell(c: Column) -> Any:
+                return cells[c.index] if c.index < len(cells) else None
+
+            pvals = {c.field.name: cell(c) for c in parent}
+            lines = {}
+            for t in tables:
+                line = {c.field.name: cell(c) for c in children if c.table and c.table.name == t}
+                if any(v is not None for v in line.values()):
+                    lines[t] = {k: v for k, v in line.items() if v is not None}
+            if all(v is None for v in pvals.values()) and not lines:
+                continue  # an empty row
+            self.report.rows += 1
+            group = (pvals.get(group_col.field.name) if group_col else
+                     tuple(pvals.values())) if tables else None
+            continues = current is not None and tables and lines and (
+                all(v is None for v in pvals.values()) or (group is not None and group == current.group
+                                                            and group not in ((), None)))
+            if continues:
+                assert current is not None
+                current.rows.append(number)
+                for t, line in lines.items():
+                    current.data.setdefault(t, []).append(line)
+                    current.line_rows.setdefault(t, []).append(number)
+                continue
+            if current is not None:
+                yield current
+            data: dict[str, Any] = {k: v for k, v in pvals.items() if v is not None}
+            current = _Pending([number], data, {}, group)
+            for t, line in lines.items():
+                data[t] = [line]
+                current.line_rows[t] = [number]
+        if current is not None:
+            yield current
+
+    def _group_column(self, cmap: ColumnMap) -> Optional[Column]:
+        if self.key_field is not None:
+            return cmap.by_path(self.key_field.name)
+        for c in cmap.parent():
+            if c.field.unique or c.field.type == "autonumber":
+                return c
+        return None
+
+    # ---- running --------------------------------------------------------------------
+
+    def run(self, rows: Iterable[tuple[int, Sequence[Any]]]) -> ImportReport:
+        """Import the rows; returns the report (never raises for bad data, only for bad requests)."""
+        it = iter(rows)
+        cmap = self._find_header(it)
+        self.cmap = cmap
+        self.report.header_row = cmap.header_row
+        self.report.unknown_columns = list(cmap.unknown)
+        self.report.columns = {c.header: c.path for c in cmap.columns}
+        self._check_columns(cmap)
+        records = self._records(it, cmap)
+        if self.mode == "all-or-nothing":
+            with self.db.begin() as conn:
+                for chunk in _chunks(records, self.chunk):
+                    self._chunk(conn, chunk, write=not self.report.error_count)
+                if self.report.error_count or self.dry_run:
+                    conn.rollback()
+                else:
+                    self.report.written = True
+            if self.report.error_count and not self.dry_run:
+                self.report.created = self.report.updated = 0
+        else:
+            for chunk in _chunks(records, self.chunk):
+                with self.db.begin() as conn:
+                    self._chunk(conn, chunk, write=True)
+                    if self.dry_run:
+                        conn.rollback()
+            self.report.written = not self.dry_run and (self.report.created + self.report.updated) > 0
+        return self.report
+
+    def _chunk(self, conn: Connection, chunk: list[_Pending], write: bool) -> None:
+        self.report.records += len(chunk)
+        self._resolve_links(conn, chunk)
+        if self.key_field is not None:
+            self._match_keys(conn, chunk)
+        validator = self.defs.validators[self.form]
+        for rec in chunk:
+            if rec.failed:
+                continue
+            try:
+                rec.clean = validator.validate(rec.data, partial=rec.target is not None, locale=self.locale)
+            except ValidationError as exc:
+                self._fail(rec, exc.fields)
+            else:
+                action = "update" if rec.target else "create"
+                if not self.policy.can(self.ctx, self.form, action):
+                    self._fail(rec, {"_": [render("not_permitted", self.locale,
+                                                  action=action_word(action, self.locale))]})
+        if not write and self.mode == "all-or-nothing":
+            return
+        creates = [r for r in chunk if not r.failed and r.target is None]
+        updates = [r for r in chunk if not r.failed and r.target is not None]
+        if creates:
+            self._create(conn, creates)
+        for rec in updates:
+            self._update(conn, rec)
+
+    def _create(self, conn: Connection, recs: list[_Pending]) -> None:
+        clause = self.policy.row_clause(self.ctx, self.form, "create")
+        try:
+            with conn.begin_nested():
+                made = self.store.create_many(conn, self.ctx, self.form, [r.clean or {} for r in recs],
+                                              source=self.source)
+                if clause is not None and not self._all_visible(conn, [m["id"] for m in made], clause):
+                    raise PermissionDenied("outside the rows you may create")
+        except LowcodeError:
+            for rec in recs:  # find the culprits one by one
+                self._create_one(conn, rec, clause)
+            return
+        self.report.created += len(recs)
+
+    def _create_one(self, conn: Connection, rec: _Pending, clause: Any) -> None:
+        try:
+            with conn.begin_nested():
+                made = self.store.create(conn, self.ctx, self.form, rec.clean or {}, source=self.source)
+                if clause is not None and not self._all_visible(conn, [made["id"]], clause):
+                    raise PermissionDenied("outside the rows you may create")
+        except LowcodeError as exc:
+            self._fail_exc(rec, exc, "create")
+        else:
+            self.report.created += 1
+
+    def _update(self, conn: Connection, rec: _Pending) -> None:
+        assert rec.target is not None
+        record_id, version = rec.target
+        where = self._visible("update")
+        clause = self.policy.row_clause(self.ctx, self.form, "update")
+        try:
+            with conn.begin_nested():
+                self.store.update(conn, self.ctx, self.form, record_id, rec.clean or {},
+                                  expected_version=version, where=where, source=self.source)
+                if clause is not None and not self._all_visible(conn, [record_id], clause):
+                    raise PermissionDenied("outside the rows you may update")
+        except LowcodeError as exc:
+            self._fail_exc(rec, exc, "update")
+        else:
+            self.report.updated += 1
+
+    def _all_visible(self, conn: Connection, ids: list[int], clause: Any) -> bool:
+        table = self.defs.tables.table(self.form)
+        count = conn.execute(sa.select(sa.func.count()).select_from(table)
+                             .where(table.c.id.in_(ids), clause)).scalar_one()
+        return int(count) == len(ids)
+
+    def _visible(self, action: str) -> Any:
+        read = self.policy.row_clause(self.ctx, self.form, "read")
+        act = self.policy.row_clause(self.ctx, self.form, action)
+        parts = [c for c in (read, act) if c is not None]
+        return None if not parts else (parts[0] if len(parts) == 1 else sa.and_(*parts))
+
+    # ---- keys and links -------------------------------------------------------------------
+
+    def _match_keys(self, conn: Connection, chunk: list[_Pending]) -> None:
+        assert self.key_field is not None
+        name = self.key_field.name
+        parse = FIELD_TYPES[self.key_field.type].parse
+        keyed: dict[Any, _Pending] = {}
+        for rec in chunk:
+            raw = rec.data.get(name)
+            if raw is None:
+                if self.key_field.type == "autonumber":
+                    continue   # a new record: the number comes from the sequence
+                self._fail(rec, {name: [render("key_missing", self.locale, key=name)]})
+                continue
+            try:
+                value = parse(self.key_field, raw)
+            except ValueError:
+                value = raw
+            if value in keyed or value in self.seen_keys:
+                first = keyed[value].rows[0] if value in keyed else self.seen_keys[value]
+                self._fail(rec, {name: [render("key_repeated", self.locale, key=raw, row=first)]})
+                continue
+            keyed[value] = rec
+        if len(self.seen_keys) > 100_000:
+            self.seen_keys.clear()
+        self.seen_keys.update({k: r.rows[0] for k, r in keyed.items()})
+        if not keyed:
+            return
+        table = self.defs.tables.table(self.form)
+        col = table.c[name]
+        found = conn.execute(sa.select(col, table.c.id, table.c.version).where(col.in_(list(keyed))))
+        visible = self._visible("update")
+        allowed: Optional[set[int]] = None
+        rows = list(found)
+        if visible is not None and rows:
+            allowed = {i for (i,) in conn.execute(sa.select(table.c.id).where(
+                table.c.id.in_([r.id for r in rows]), visible))}
+        for row in rows:
+            rec = keyed.get(row[0])
+            if rec is None:
+                continue
+            if allowed is not None and row.id not in allowed:
+                self._fail(rec, {name: [render("not_permitted", self.locale,
+                                               action=action_word("update", self.locale))]})
+                continue
+            rec.target = (row.id, row.version)
+
+    def _resolve_links(self, conn: Connection, chunk: list[_Pending]) -> None:
+        links: list[tuple[Optional[str], FieldSpec]] = []
+        for c in self.cmap.columns:
+            if c.field.type == "link" and c.field.form in self.defs.forms:
+                links.append((c.table.name if c.table else None, c.field))
+        for table, f in links:
+            resolver = self.resolvers.get(f.form or "")
+            if resolver is None:
+                resolver = self.resolvers[f.form or ""] = LinkResolver(self.defs.forms[f.form or ""],
+                                                                       self.defs.tables)
+            values = []
+            for rec in chunk:
+                if table is None:
+                    values.append(rec.data.get(f.name))
+                else:
+                    values.extend(line.get(f.name) for line in rec.data.get(table, ()))
+            resolver.resolve(conn, values)
+            label = self.defs.forms[f.form or ""].label.get(self.locale)
+            for rec in chunk:
+                targets = [(f.name, rec.data)] if table is None else [
+                    (f"{table}[{i}].{f.name}", line) for i, line in enumerate(rec.data.get(table, ()), 1)]
+                for path, holder in targets:
+                    raw = holder.get(f.name)
+                    if raw is None or isinstance(raw, int):
+                        continue
+                    hit = resolver.get(raw)
+                    if hit is None:
+                        self._fail(rec, {path: [render("no_link", self.locale, form=label, value=raw)]})
+                    elif hit == "ambiguous":
+                        self._fail(rec, {path: [render("ambiguous_link", self.locale, form=label, value=raw)]})
+                    else:
+                        holder[f.name] = hit
+
+    # ---- errors ---------------------------------------------------------------------------
+
+    def _fail_exc(self, rec: _Pending, exc: LowcodeError, action: str) -> None:
+        fields = getattr(exc, "fields", None) or {}
+        if isinstance(exc, ValidationError):
+            self._fail(rec, fields)
+        elif isinstance(exc, PermissionDenied):
+            self._fail(rec, fields or {"_": [render("not_permitted", self.locale,
+                                                    action=action_word(action, self.locale))]})
+        elif isinstance(exc, Conflict) and fields:
+            self._fail(rec, fields)
+        else:
+            self._fail(rec, {"_": [str(exc)]})
+
+    def _fail(self, rec: _Pending, fields: dict[str, list[str]]) -> None:
+        if not rec.failed:
+            rec.failed = True
+            self.report.failed += 1
+        for path, messages in fields.items():
+            row, column, fname = self._locate(rec, path)
+            for message in messages:
+                self.report.add(RowError(row, column, message, fname))
+
+    def _locate(self, rec: _Pending, path: str) -> tuple[int, str, Optional[str]]:
+        """The spreadsheet row and column of an error path (``qty``, ``lines[2].qty``)."""
+        m = _PATH.match(path)
+        if not m or path == "_":
+            return rec.rows[0], "", None
+        name, line, child = m.group(2), m.group(3), m.group(4)
+        if line and child:
+            rows = rec.line_rows.get(name, [])
+            row = rows[int(line) - 1] if 0 < int(line) <= len(rows) else rec.rows[0]
+            col = self.cmap.by_path(f"{name}.{child}")
+            if col is not None:
+                return row, col.header, f"{name}.{child}"
+            tspec = self.spec.field(name)
+            cspec = tspec.child(child) if tspec else None
+            return row, (f"{tspec.label.get(self.locale)}.{cspec.label.get(self.locale)}"
+                         if tspec and cspec else f"{name}.{child}"), f"{name}.{child}"
+        col = self.cmap.by_path(name)
+        if col is not None:
+            return rec.rows[0], col.header, name
+        f = self.spec.field(name)
+        return rec.rows[0], (f.label.get(self.locale) if f else name), name
+
+
+def _chunks(records: Iterator[_Pending], size: int) -> Iterator[list[_Pending]]:
+    chunk: list[_Pending] = []
+    for rec in records:
+        chunk.append(rec)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def numbered(rows: Iterable[Sequence[Any]], start: int = 1) -> Iterator[tuple[int, Sequence[Any]]]:
+    """Number plain rows as a spreadsheet would (for rows that do not come from a reader)."""
+    return enumerate(rows, start=start)

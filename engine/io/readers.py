@@ -1,0 +1,117 @@
+"""Reading spreadsheets row by row in constant memory: .xlsx (openpyxl read-only) and .csv.
+
+Every reader yields ``(row_number, values)`` where ``row_number`` is what the spreadsheet
+shows (1-based, title and header rows counted), and values are cells as Python values
+(whole floats become ints, empty strings become None).
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import os
+from typing import IO, Any, Iterator, Optional, Union
+
+Source = Union[str, "os.PathLike[str]", IO[bytes]]
+Row = tuple[int, tuple[Any, ...]]
+
+
+class ReadError(ValueError):
+    """The file is not a readable spreadsheet."""
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
+        return int(value)
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value  # the field type decides date vs datetime
+    return value
+
+
+def detect_format(filename: str) -> str:
+    """``xlsx`` or ``csv`` from a file name."""
+    ext = os.path.splitext(filename.lower())[1]
+    if ext in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if ext in (".csv", ".txt"):
+        return "csv"
+    raise ReadError(f"cannot read {filename!r}: use an .xlsx or a .csv file")
+
+
+def read_rows(source: Source, fmt: Optional[str] = None, *, sheet: Optional[str] = None) -> Iterator[Row]:
+    """Rows of the first (or the named) sheet of an .xlsx, or of a .csv."""
+    if fmt is None:
+        name = source if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "")
+        fmt = detect_format(str(name))
+    if fmt == "xlsx":
+        return read_xlsx(source, sheet=sheet)
+    if fmt == "csv":
+        return read_csv(source)
+    raise ReadError(f"unknown format {fmt!r}: use xlsx or csv")
+
+
+def read_xlsx(source: Source, *, sheet: Optional[str] = None) -> Iterator[Row]:
+    import zipfile
+
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(source, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ReadError(f"not a readable .xlsx file ({exc})") from None
+    try:
+        ws = wb[sheet] if sheet else wb.worksheets[0]
+        start = ws.min_row or 1
+        for number, values in enumerate(ws.iter_rows(values_only=True), start=start):
+            yield number, tuple(_cell(v) for v in values)
+    finally:
+        wb.close()
+
+
+def read_csv(source: Source) -> Iterator[Row]:
+    """UTF-8 (with or without the BOM Excel writes) or, failing that, GB18030 (Excel on Chinese Windows)."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as fh:
+            yield from _csv_lines(fh)
+    else:
+        yield from _csv_lines(source)
+
+
+def _csv_lines(fh: IO[bytes]) -> Iterator[Row]:
+    head = fh.read(65536)
+    encoding = "utf-8-sig"
+    try:
+        head.decode("utf-8-sig") if len(head) < 65536 else codecs.getincrementaldecoder("utf-8-sig")().decode(head)
+    except UnicodeDecodeError:
+        encoding = "gb18030"
+    stream = io.TextIOWrapper(_Prepend(head, fh), encoding=encoding, newline="")
+    sample = head[:4096].decode(encoding, errors="ignore")
+    delimiter = "\t" if sample.count("\t") > sample.count(",") and sample.count("\t") > sample.count(";") else (
+        ";" if sample.count(";") > sample.count(",") else ",")
+    for number, values in enumerate(csv.reader(stream, delimiter=delimiter), start=1):
+        yield number, tuple(_cell(v) for v in values)
+
+
+class _Prepend(io.RawIOBase):
+    """A byte stream that first returns ``head``, then the rest of ``fh``."""
+
+    def __init__(self, head: bytes, fh: IO[bytes]) -> None:
+        self.head, self.fh = head, fh
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        if self.head:
+            n = min(len(buf), len(self.head))
+            buf[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.fh.read(len(buf))
+        n = len(data)
+        buf[:n] = data
+        return n
