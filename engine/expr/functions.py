@@ -29,6 +29,7 @@ class Function:
     sql: Optional[Callable[..., Any]]
     doc: str = ""
     needs_ctx: bool = False
+    inline: Optional[str] = None  # Python template for one non-null argument "{0}", e.g. "{0}.lower()"
 
 
 REGISTRY: dict[str, Function] = {}
@@ -161,15 +162,19 @@ def _sql_round(d: Any, args: list[Any], types: Sequence[T]) -> Any:
 
 register(Function("round", 1, 2, _round_rule, py_round, _sql_round,
                   "round(x, n): round half away from zero to n places (default 0)"))
-register(Function("abs", 1, 1, _numeric, py_abs, lambda d, a, t: sa.func.abs(a[0]), "absolute value"))
+register(Function("abs", 1, 1, _numeric, py_abs, lambda d, a, t: sa.func.abs(a[0]), "absolute value",
+                  inline="abs({0})"))
 register(Function("len", 1, 1, _of(T.STRING, T.LIST, result=T.INTEGER), py_len,
                   lambda d, a, t: d.length(a[0], t[0]), "length of a text or a list (empty: 0)"))
 register(Function("lower", 1, 1, _of(T.STRING, result=T.STRING), py_lower,
-                  lambda d, a, t: sa.func.lower(a[0]), "lower case"))
+                  lambda d, a, t: sa.func.lower(a[0]), "lower case",
+                  inline="{0}.lower()"))
 register(Function("upper", 1, 1, _of(T.STRING, result=T.STRING), py_upper,
-                  lambda d, a, t: sa.func.upper(a[0]), "upper case"))
+                  lambda d, a, t: sa.func.upper(a[0]), "upper case",
+                  inline="{0}.upper()"))
 register(Function("trim", 1, 1, _of(T.STRING, result=T.STRING), py_trim,
-                  lambda d, a, t: sa.func.trim(a[0]), "remove leading and trailing spaces"))
+                  lambda d, a, t: sa.func.trim(a[0]), "remove leading and trailing spaces",
+                  inline="{0}.strip(' ')"))
 register(Function("coalesce", 1, None, _same, py_coalesce, lambda d, a, t: sa.func.coalesce(*a),
                   "the first argument that is not null"))
 register(Function("concat", 1, None, lambda ts: T.STRING, py_concat, lambda d, a, t: d.concat(a, t),

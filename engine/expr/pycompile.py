@@ -197,6 +197,9 @@ class PyGen:
             return "_today(ctx)"
         fn = fx.lookup(name)
         assert fn is not None and fn.python is not None
+        if fn.inline is not None and len(args) == 1:
+            t = self.tmp()
+            return f"(None if ({t} := {self.gen(args[0], rows)}) is None else {fn.inline.format(t)})"
         impl = fn.python
         if name == "round" and len(args) == 1 and node.t == T.INTEGER:
             impl = fx.py_round_int
@@ -239,7 +242,7 @@ def generate(tree: n.Node, form_aggregate: Callable[[n.Aggregate], Any]) -> tupl
     body = gen.truth(tree, ("r",)) if tree.t == T.BOOLEAN else gen.gen(tree, ("r",))
     names = list(RUNTIME) + list(gen.consts)
     lines = [f"def _make({', '.join(names)}):",
-             "    def _expr(r, ctx=None, *, old=None, data=None):"]
+             "    def _expr(r, ctx=None, old=None, data=None):"]
     if gen.uses_old:
         lines.append("        _old = _EMPTY if old is None else old")
     lines += [f"        return {body}", "    return _expr", ""]

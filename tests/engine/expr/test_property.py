@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
 from typing import Any
 
@@ -99,7 +100,7 @@ RECORDS = st.fixed_dictionaries({}, optional={
 })
 
 
-@settings(max_examples=200, deadline=None,
+@settings(max_examples=int(os.environ.get("EXPR_PROPERTY_EXAMPLES", "200")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                  HealthCheck.filter_too_much, HealthCheck.data_too_large])
 @given(source=BOOL, record=RECORDS)
