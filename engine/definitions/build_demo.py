@@ -97,8 +97,8 @@ def _record(demo: _Demo, form: str, fields: tuple[FieldSpec, ...], record: Any, 
             demo.err(f"unknown field '{key}'", record.pos_of(key), did_you_mean(key, allowed), where)
             continue
         if key == "owner":
-            if value not in demo.users:
-                demo.err(f"owner '{value}' is not a demo user", pos, did_you_mean(value, demo.users), where)
+            if not isinstance(value, str) or value not in demo.users:
+                demo.err(f"owner {show(value)} is not a demo user", pos, did_you_mean(value, demo.users), where)
             continue
         field = by_name.get(key)
         if field is None or value is None:
