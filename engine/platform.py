@@ -37,6 +37,9 @@ class Platform:
         self._defs: Optional[Definitions] = None
         self._store: Optional[RecordStore] = None
         self._checked = 0.0
+        from engine.rules.engine import RuleEngine
+        self.rules = RuleEngine(self)
+        self.bus.subscribe(self.rules)
         db.create_system_tables()
 
     # ---- definitions ---------------------------------------------------------------

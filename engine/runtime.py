@@ -26,6 +26,7 @@ class Definitions:
     policy: Policy
     timezone: str
     locale: str
+    rules: Any = None                         # engine.rules.spec.RuleSet (compiled rules/*.rules)
 
     def form(self, name: str) -> FormSpec | None:
         return self.forms.get(name)
@@ -51,10 +52,12 @@ def compile_definitions(packs: Sequence[PackSpec], key: tuple[tuple[str, int], .
         raise DefinitionErrors(errors)
     tables = FormTables(forms)
     policy = Policy(roles, scopes, tables, forms)
+    from engine.rules.compiler import compile_rules
+    rules = compile_rules(packs, forms, scopes, roles, key)
     first: Any = packs[0] if packs else None
     return Definitions(
         key=key, packs={p.name: p for p in packs}, forms=forms, roles=roles, scopes=scopes,
         tables=tables, validators={n: FormValidator(f) for n, f in forms.items()}, policy=policy,
         timezone=first.timezone if first else "Asia/Shanghai",
-        locale=first.locale if first else "zh-CN",
+        locale=first.locale if first else "zh-CN", rules=rules,
     )

@@ -1,0 +1,459 @@
+"""The action registry: built-in actions and plugins (entry point group ``lowcode.actions``).
+
+Each builder turns an :class:`~engine.rules.syntax.ActionNode` into an
+:class:`~engine.rules.spec.Action` whose ``run(state)`` does the work inside the triggering
+transaction and returns a short summary of its effect. Writes go through the RecordStore
+(validated with the form's validator) and emit their own events one level deeper; external
+effects (notifications, webhooks) only through the outbox.
+
+A plugin action is a callable ``(state, args: dict) -> str | None`` registered under a
+name (``call <name> {arg: expr, ...}`` in a rule file)::
+
+    [options.entry_points]
+    lowcode.actions =
+        sms_customer = acme.actions:sms_customer
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any, Callable, Mapping, Optional
+
+import sqlalchemy as sa
+
+from engine.errors import NotFound, ValidationError
+from engine.expr import sql_dialect as sd
+from engine.expr.sqlcompile import BindRow, SqlGen
+from engine.expr.types import ExprType
+from engine.rules import syntax as sx
+from engine.rules.compiler import Loop, RuleCompiler, SqlExpr, did_you_mean, map_children
+from engine.rules.errors import RuleRefused
+from engine.rules.log import flags
+from engine.rules.spec import Action
+from engine.store.events import RecordEvent
+from engine.store.outbox import enqueue
+
+Builder = Callable[[RuleCompiler, sx.ActionNode, str, Optional[Loop]], Optional[Action]]
+PluginAction = Callable[[Any, dict], Optional[str]]
+
+BUILDERS: dict[str, Builder] = {}
+PLUGINS: dict[str, PluginAction] = {}
+COLOURS = ("red", "orange", "yellow", "green", "blue", "purple", "grey")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def builder(kind: str) -> Callable[[Builder], Builder]:
+    def add(fn: Builder) -> Builder:
+        BUILDERS[kind] = fn
+        return fn
+    return add
+
+
+def register_action(name: str, fn: PluginAction) -> PluginAction:
+    """Add a plugin action programmatically (entry points are loaded too)."""
+    PLUGINS[name] = fn
+    return fn
+
+
+def plugin_actions() -> dict[str, PluginAction]:
+    from engine.plugins import load_group
+    found: dict[str, Any] = dict(load_group("lowcode.actions"))
+    found.update(PLUGINS)
+    return found
+
+
+def build_action(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:
+    return BUILDERS[node.kind](cc, node, form, loop)
+
+
+# ---- helpers ------------------------------------------------------------------------
+def render(template: str, values: Mapping[str, Any]) -> str:
+    """``{field}`` placeholders filled from ``values``; nothing else is interpreted."""
+    def one(m: re.Match[str]) -> str:
+        key = m.group(1).strip().replace(".", "__")
+        value = values.get(key)
+        if value is None:
+            return ""
+        if isinstance(value, Decimal):
+            return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+        return str(value)
+    return _PLACEHOLDER.sub(one, template)
+
+
+def _label_keys(cc: RuleCompiler, form: str, template: Optional[str], loop: Optional[Loop]) -> dict[str, str]:
+    """Placeholder text -> field name (labels such as {库存} resolve to the field)."""
+    out: dict[str, str] = {}
+    for m in _PLACEHOLDER.finditer(template or ""):
+        raw = m.group(1).strip()
+        parts = raw.split(".")
+        if loop is not None and len(parts) == 2 and parts[0] == loop.var:
+            info = loop.scope.resolve(parts[1])
+            if info is not None:
+                out[raw] = f"{loop.var}__{info.name}"
+        elif len(parts) == 1:
+            info = cc.scope(form).resolve(parts[0])
+            if info is not None:
+                out[raw] = info.name
+    return out
+
+
+def _template(cc: RuleCompiler, form: str, text: Optional[str], position: Any,
+              loop: Optional[Loop]) -> Callable[[Mapping[str, Any]], str]:
+    cc.template(text, form, position, loop)
+    keys = _label_keys(cc, form, text, loop)
+    if not text:
+        return lambda values: ""
+    normal = _PLACEHOLDER.sub(lambda m: "{" + keys.get(m.group(1).strip(), m.group(1).strip()) + "}", text)
+    return lambda values: render(normal, values)
+
+
+def _values(cc: RuleCompiler, pairs: list[tuple[sx.Name, sx.Expr]], target: str, form: str,
+            loop: Optional[Loop]) -> list[tuple[str, Any]]:
+    out = []
+    tscope = cc.scope(target)
+    for name, e in pairs:
+        info = cc.field(tscope, name)
+        expr = cc.expr(e, form, loop)
+        if info is not None and expr is not None:
+            out.append((info.name, expr))
+    return out
+
+
+def _validated(run: Any, form: str, data: dict[str, Any], partial: bool) -> dict[str, Any]:
+    return run.defs.validators[form].validate(_jsonable(data), partial=partial, locale=run.ctx.locale)
+
+
+def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
+    import datetime as dt
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if isinstance(v, (dt.date, dt.datetime)):
+            out[k] = v.isoformat()
+        elif isinstance(v, Decimal):
+            out[k] = str(v)
+        else:
+            out[k] = v
+    return out
+
+
+def _key(run: Any, index: str) -> str:
+    return f"rule:{run.rule.key}:{run.form}:{run.record.get('id')}:{run.record.get('version')}:{index}"
+
+
+# ---- notify -------------------------------------------------------------------------
+@builder("notify")
+def _notify(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:
+    a = node.args
+    to, who = a["to"], a["who"]
+    if to == "role":
+        cc.role(who, a["who_pos"])
+    if to == "customer" and cc.scope(form).resolve("customer") is None and form != "customer":
+        cc.error(f"notify customer: {form} has no 'customer' field", node.position)
+    message = a["message"]
+    body = _template(cc, form, message, a["message_pos"], loop)
+    subject = f"{cc.pack.name}: {{rule}}"
+
+    def run(st: Any) -> str:
+        from engine.store.system import users as users_t
+        conn = st.conn
+        q = sa.select(users_t.c.id, users_t.c.username, users_t.c.email, users_t.c.roles,
+                      users_t.c.customer_id).where(users_t.c.active.is_(True))
+        rows = list(conn.execute(q).mappings())
+        if to == "user":
+            picked = [r for r in rows if r["username"] == who]
+        elif to == "role":
+            picked = [r for r in rows if who in (r["roles"] or [])]
+        elif to == "owner":
+            picked = [r for r in rows if r["id"] == st.record.get("owner")]
+        else:
+            cust = st.record.get("id") if st.form == "customer" else st.record.get("customer")
+            picked = [r for r in rows if cust is not None and r["customer_id"] == cust]
+        text = body(st.values()) or f"{st.rule.name}: {st.form} {st.record.get('id')}"
+        for i, r in enumerate(picked):
+            channel, address = ("email", r["email"]) if r["email"] else ("log", r["username"])
+            enqueue(conn, "notify", {"channel": channel, "to": address,
+                                     "subject": subject.replace("{rule}", st.rule.name), "body": text},
+                    channel=channel, key=_key(st, f"{node.position.line}:{node.position.column}:{r['id']}"),
+                    now=st.ctx.now())
+        names = ", ".join(r["username"] for r in picked) or "nobody"
+        return f"notified {names}: {text}"
+    return Action("notify", node.position, run)
+
+
+# ---- set ----------------------------------------------------------------------------
+@builder("set")
+def _set(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:
+    values = _values(cc, node.args["assigns"], form, form, loop)
+
+    def run(st: Any) -> str:
+        if st.event == "deleted":
+            raise ValidationError({"set": ["the record was deleted"]})
+        data = {name: st.evaluate(expr) for name, expr in values}
+        clean = _validated(st, st.form, data, partial=True)
+        new = st.store.update(st.conn, st.ctx, st.form, st.record["id"], clean, source="rule", depth=st.depth + 1)
+        st.record.clear()
+        st.record.update(new)
+        st.data.forget(st.form, new["id"])
+        return "set " + ", ".join(f"{k} = {_show(v)}" for k, v in data.items())
+    return Action("set", node.position, run, writes=(form,))
+
+
+def _show(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+# ---- create / upsert ------------------------------------------------------------------
+@builder("create")
+def _create(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:
+    target = cc.form(node.args["form"])
+    if target is None:
+        return None
+    values = _values(cc, node.args["values"], target.name, form, loop)
+
+    def run(st: Any) -> str:
+        data = {name: st.evaluate(expr) for name, expr in values}
+        clean = _validated(st, target.name, data, partial=False)
+        new = st.store.create(st.conn, st.ctx, target.name, clean, source="rule", depth=st.depth + 1)
+        return f"created {target.name} {new['id']}"
+    return Action("create", node.position, run, writes=(target.name,))
+
+
+@builder("upsert")
+def _upsert(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:
+    target = cc.form(node.args["form"])
+    if target is None:
+        return None
+    key = cc.field(cc.scope(target.name), node.args["key"])
+    values = _values(cc, node.args["values"], target.name, form, loop)
+    if key is not None and key.name not in {n for n, _ in values}:
+        cc.error(f"upsert by {key.name}: give {key.name} a value in {{...}}", node.args["key"].position)
+
+    def run(st: Any) -> str:
+        assert key is not None
+        data = {name: st.evaluate(expr) for name, expr in values}
+        table = st.store.tables.table(target.name)
+        found = st.conn.execute(sa.select(table.c.id).where(table.c[key.sql_column] == data[key.name])).first()
+        if found is None:
+            clean = _validated(st, target.name, data, partial=False)
+            new = st.store.create(st.conn, st.ctx, target.name, clean, source="rule", depth=st.depth + 1)
+            return f"created {target.name} {new['id']}"
+        clean = _validated(st, target.name, data, partial=True)
+        st.store.update(st.conn, st.ctx, target.name, found.id, clean, source="rule", depth=st.depth + 1)
+        return f"updated {target.name} {found.id}"
+    return Action("upsert", node.position, run, writes=(target.name,))
+
+
+# ---- delete -----------------------------------------------------------------------------
+@builder("delete")
+def _delete(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:
+    def run(st: Any) -> str:
+        if st.event == "deleted":
+            return "already deleted"
+        st.store.delete(st.conn, st.ctx, st.form, st.record["id"], source="rule", depth=st.depth + 1)
+        return f"deleted {st.form} {st.record['id']}"
+    return Action("delete", node.position, run, writes=(form,))
+
+
+def _params(st: Any, outer: BindRow) -> dict[str, Any]:
+    values = st.values()
+    return {f"this_{k}": sd.bind_value(values.get(k), t) for k, t in outer.used.items()}
+
+
+@builder("delete_where")
+def _delete_where(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:
+    target = cc.form(node.args["form"])
+    if target is None:
+        return None
+    where = cc.sql_expr(node.args["where"], target.name, form, loop, ExprType.BOOLEAN)
+
+    def run(st: Any) -> str:
+        assert where is not None
+        table = st.store.tables.table(target.name)
+        outer = BindRow()
+        clause = SqlGen(st.store.tables, st.ctx, target.name).cond(where.tree, (table, outer))
+        ids = [r.id for r in st.conn.execute(sa.select(table.c.id).where(clause).params(_params(st, outer))
+                                             .order_by(table.c.id))]
+        for i in ids:
+            st.store.delete(st.conn, st.ctx, target.name, i, source="rule", depth=st.depth + 1)
+        return f"deleted {len(ids)} {target.name}" + (f" ({', '.join(map(str, ids[:10]))})" if ids else "")
+    return Action("delete", node.position, run, writes=(target.name,))
+
+
+# ---- update ... where ... set ... [require ... else "..."] ----------------------------------
+@builder("update")
+def _update(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:
+    a = node.args
+    target = cc.form(a["form"])
+    if target is None:
+        return None
+    tscope = cc.scope(target.name)
+    where = cc.sql_expr(a["where"], target.name, form, loop, ExprType.BOOLEAN)
+    assigns: list[tuple[str, SqlExpr]] = []
+    for name, e in a["assigns"]:
+        info = cc.field(tscope, name)
+        spec_field = target.field(info.name) if info is not None else None
+        if info is not None and (spec_field is None or spec_field.type == "table"):
+            cc.error(f"update can set scalar fields of {target.name} only, not '{name.text}'", name.position)
+            continue
+        expr = cc.sql_expr(e, target.name, form, loop)
+        if info is not None and expr is not None:
+            assigns.append((info.name, expr))
+    require = cc.sql_expr(a["require"], target.name, form, loop, ExprType.BOOLEAN) if a["require"] else None
+    message = a["message"]
+    refused = _template(cc, target.name, message, node.position, None)
+    if where is None or (a["require"] and require is None):
+        return None
+    set_trees = {name: e.tree for name, e in assigns}
+    after = _substitute(require.tree, set_trees) if require is not None else None
+
+    def run(st: Any) -> str:
+        store, conn = st.store, st.conn
+        tables = store.tables
+        table = tables.table(target.name)
+        outer = BindRow()
+        gen = SqlGen(tables, st.ctx, target.name)
+        rows = (table, outer)
+        match = gen.cond(where.tree, rows)
+        values = {table.c[tscope.fields[name].sql_column]: gen.value(tree, rows) for name, tree in set_trees.items()}
+        now = st.ctx.now()
+        values.update({table.c.version: table.c.version + 1, table.c.updated_at: now,
+                       table.c.updated_by: st.ctx.user_id})
+        params = lambda: _params(st, outer)  # noqa: E731 - BindRow learns names while compiling
+        condition = match if after is None else sa.and_(match, gen.cond(after, rows))
+        sel = sa.select(table).where(match)
+        if conn.dialect.name == "postgresql":
+            sel = sel.with_for_update()
+        stmt = table.update().where(condition).values(values).returning(table.c.id)
+        p = params()
+        olds = {r["id"]: dict(r) for r in conn.execute(sel.params(p) if p else sel).mappings()}
+        done = [r.id for r in conn.execute(stmt, p)] if p else [r.id for r in conn.execute(stmt)]
+        if require is not None and len(done) < len(olds):
+            bad = next(i for i in olds if i not in set(done))
+            current = store.get(conn, target.name, bad) or olds[bad]
+            text = refused(current) or f"{target.name} {bad}: the update would break its requirement"
+            raise RuleRefused(text, st.rule.name, node.position)
+        spec = store.form(target.name)
+        for i in done:
+            new = store.get(conn, target.name, i)
+            old = olds.get(i)
+            if new is None or old is None:
+                continue
+            before, after_ = store._dumped(spec, old), store._dumped(spec, new)
+            diff = {f: [before[f], after_[f]] for f in before if before[f] != after_[f]}
+            store._journal(conn, st.ctx, spec, new, "update", diff, "rule", now)
+            st.data.forget(target.name, i)
+            store.bus.emit(conn, RecordEvent("updated", target.name, i, st.ctx, new, old,
+                                             frozenset(diff), "rule", st.depth + 1))
+        return f"updated {len(done)} {target.name}" + (f" ({', '.join(map(str, done[:10]))})" if done else "")
+    return Action("update", node.position, run, writes=(target.name,))
+
+
+def _substitute(tree: Any, set_trees: Mapping[str, Any]) -> Any:
+    """The requirement as it reads after the update: assigned fields replaced by their new value."""
+    from engine.expr import nodes as n
+    if isinstance(tree, n.FieldRef) and tree.depth == 0 and tree.name in set_trees:
+        return set_trees[tree.name]
+    if isinstance(tree, n.Aggregate):
+        return tree
+    return map_children(tree, lambda c: _substitute(c, set_trees))
+
+
+# ---- start flow, flag, webhook, plugin, for ----------------------------------------------
+@builder("start_flow")
+def _start_flow(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:
+    flow = node.args["flow"].text
+
+    def run(st: Any) -> str:
+        for start in st.engine.flow_starters:
+            start(st.conn, st.ctx, flow, st.form, st.record["id"])
+        return f"requested flow {flow}" + ("" if st.engine.flow_starters else " (no flow engine installed)")
+    return Action("start_flow", node.position, run)
+
+
+@builder("flag")
+def _flag(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:
+    colour, tag = node.args["colour"], node.args["tag"]
+    if colour.text not in COLOURS:
+        cc.error(f"unknown colour '{colour.text}'", colour.position,
+                 did_you_mean(colour.text, COLOURS) or "use one of: " + ", ".join(COLOURS))
+    tag_text = _template(cc, form, tag, node.position, loop)
+
+    def run(st: Any) -> str:
+        text = tag_text(st.values()) or None
+        st.conn.execute(flags.insert().values(form=st.form, record_id=st.record["id"], colour=colour.text,
+                                              tag=text, rule=st.rule.name, at=st.ctx.now()))
+        return f"flagged {colour.text}" + (f" {text!r}" if text else "")
+    return Action("flag", node.position, run)
+
+
+@builder("webhook")
+def _webhook(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:
+    url, secret = node.args["url"], node.args["secret"]
+    if not re.match(r"https?://", url or ""):
+        cc.error(f"a webhook URL starts with http:// or https://, not {url!r}", node.position)
+
+    def run(st: Any) -> str:
+        spec = st.store.form(st.form)
+        from engine.store.serialize import dump_record
+        body = {"rule": st.rule.name, "form": st.form, "record_id": st.record.get("id"), "event": st.event,
+                "record": dump_record(spec, st.record)}
+        payload: dict[str, Any] = {"url": url, "body": body}
+        if secret:
+            payload["secret"] = secret
+        oid = enqueue(st.conn, "webhook", payload, key=_key(st, f"{node.position.line}:{node.position.column}"),
+                      now=st.ctx.now())
+        return f"queued webhook {url} (outbox {oid})"
+    return Action("webhook", node.position, run)
+
+
+@builder("plugin")
+def _plugin(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:
+    name = node.args["name"]
+    found = plugin_actions()
+    if name.text not in found:
+        cc.error(f"unknown action '{name.text}'", name.position,
+                 did_you_mean(name.text, list(found) + sorted(BUILDERS)))
+        return None
+    exprs = [(k.text, cc.expr(e, form, loop)) for k, e in node.args["values"]]
+
+    def run(st: Any) -> str:
+        fn = plugin_actions()[name.text]
+        args = {k: st.evaluate(e) for k, e in exprs if e is not None}
+        return str(fn(st, args) or f"ran {name.text}")
+    return Action(name.text, node.position, run)
+
+
+@builder("for")
+def _for(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:
+    var, table = node.args["var"], node.args["table"]
+    info = cc.field(cc.scope(form), table)
+    if info is None:
+        return None
+    if info.children is None:
+        cc.error(f"'{table.text}' is not a sub-table of {form}", table.position)
+        return None
+    if loop is not None:
+        cc.error("loops do not nest", node.position)
+        return None
+    inner = Loop(var.text, info.name, info.children)
+    body = [build_action(cc, a, form, inner) for a in node.args["body"]]
+    if any(b is None for b in body):
+        return None
+    field_name = info.name
+
+    def run(st: Any) -> str:
+        rows = list(st.record.get(field_name) or [])
+        count = 0
+        try:
+            for row in rows:
+                st.vars = {f"{var.text}__{k}": v for k, v in row.items()}
+                for action in body:
+                    st.engine._act(st, action)
+                count += 1
+        finally:
+            st.vars = {}
+        return f"for {count} {field_name}"
+    return Action("for", node.position, run, writes=tuple(w for b in body if b for w in b.writes))
+
+
+__all__ = ["BUILDERS", "COLOURS", "build_action", "register_action", "render", "NotFound"]

@@ -1,0 +1,221 @@
+"""The rule engine: subscribed to the store's EventBus, runs matching rules in the transaction.
+
+For each :class:`~engine.store.events.RecordEvent` it looks up only the rules indexed under
+(form, event kind) and (form, changed field), evaluates their conditions (with the old
+record for ``changed()``/``old.x`` and a :class:`~engine.store.access.ConnAccess` for links
+and aggregates) and runs their actions in the same transaction. Within one originating
+change a rule fires at most once per record (the loop guard); a chain of rule-triggered
+writes deeper than the pack's limit fails the change naming the chain. Every run is logged.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional
+
+from sqlalchemy.engine import Connection
+
+from engine.context import RunContext
+from engine.errors import LowcodeError
+from engine.rules import log as runlog
+from engine.rules.errors import RuleChainTooDeep, RuleFailed
+from engine.rules.spec import RuleSet, RuleSpec
+from engine.store.access import ConnAccess
+from engine.store.events import RecordEvent
+
+CHANGE = "lc_rules_change"    # key in the DBAPI connection's info: the originating change's state
+
+#: start-flow hooks: (conn, ctx, flow name, form, record_id) -> None; the flow engine adds one
+FlowStarter = Callable[[Connection, RunContext, str, str, int], None]
+
+
+@dataclass
+class ChangeState:
+    """What one originating change has fired so far (the loop guard) and the current chain."""
+
+    fired: set[tuple[str, str, int]] = field(default_factory=set)
+    chain: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunState:
+    """One rule run: what actions see and change."""
+
+    engine: "RuleEngine"
+    conn: Connection
+    ctx: RunContext
+    rule: RuleSpec
+    form: str
+    record: dict[str, Any]
+    old: Optional[Mapping[str, Any]]
+    event: str
+    depth: int
+    data: ConnAccess
+    vars: dict[str, Any] = field(default_factory=dict)   # loop rows flattened: line__qty
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def defs(self) -> Any:
+        return self.engine.definitions()
+
+    @property
+    def store(self) -> Any:
+        return self.engine.store()
+
+    def values(self) -> Mapping[str, Any]:
+        """The record as expressions see it (with the loop row's fields when inside a loop)."""
+        return {**self.record, **self.vars} if self.vars else self.record
+
+    def evaluate(self, expr: Any) -> Any:
+        return expr.evaluate(self.values(), self.ctx, old=self.old, data=self.data)
+
+
+class RuleEngine:
+    """One per Platform. ``__call__`` is the EventBus handler."""
+
+    def __init__(self, platform: Any) -> None:
+        self.platform = platform
+        self.flow_starters: list[FlowStarter] = []
+        runlog.install(platform.db.engine)
+
+    # ---- what the platform currently runs --------------------------------------------
+    def definitions(self) -> Any:
+        defs = self.platform._defs
+        return defs if defs is not None else self.platform.definitions()
+
+    def store(self) -> Any:
+        store = self.platform._store
+        return store if store is not None else self.platform.store()
+
+    def rules(self) -> RuleSet:
+        return self.definitions().rules
+
+    # ---- dispatch ------------------------------------------------------------------
+    def matching(self, event: RecordEvent) -> list[RuleSpec]:
+        """The rules whose trigger matches ``event``: looked up by index, never scanned."""
+        ruleset = self.rules()
+        found = list(ruleset.by_event.get((event.form, event.kind), ()))
+        if event.kind == "updated":
+            watched = ruleset.watched.get(event.form)
+            if watched:
+                new, old = event.new or {}, event.old or {}
+                for name in watched:
+                    if name in event.changed or new.get(name) != old.get(name):
+                        for rule in ruleset.by_field[(event.form, name)]:
+                            if rule not in found:
+                                found.append(rule)
+        return found
+
+    def __call__(self, conn: Connection, event: RecordEvent) -> None:
+        rules = self.matching(event)
+        if not rules:
+            return
+        state = self._change(conn, event.depth)
+        limit = self.rules().max_depth
+        if event.depth >= limit:
+            raise RuleChainTooDeep(state.chain + [f"{rules[0].name} on {event.form} {event.record_id}"], limit)
+        record = dict(event.new if event.new is not None else event.old or {})
+        for rule in rules:
+            self.run(conn, event.ctx, rule, record, event.old, event.kind, event.depth, state,
+                     source=event.source)
+            if event.kind != "deleted":
+                fresh = self.store().get(conn, event.form, event.record_id)
+                record = fresh if fresh is not None else record
+
+    def _change(self, conn: Connection, depth: int) -> ChangeState:
+        info = conn.connection.info
+        if depth == 0 or CHANGE not in info:
+            info[CHANGE] = ChangeState()
+        return info[CHANGE]
+
+    def run(self, conn: Connection, ctx: RunContext, rule: RuleSpec, record: dict[str, Any],
+            old: Optional[Mapping[str, Any]], event: str, depth: int, state: Optional[ChangeState] = None,
+            *, source: str = "api", guard: bool = True) -> str:
+        """Run one rule on one record now: condition, then actions; logs the run; returns the outcome."""
+        state = state or self._change(conn, depth)
+        started, t0 = ctx.now(), time.perf_counter()
+        key = (rule.key, rule.form, int(record.get("id") or 0))
+        run = RunState(self, conn, ctx, rule, rule.form, record, old, event, depth, ConnAccess(conn, self.store()))
+        outcome, error, where = runlog.FIRED, None, None
+        try:
+            if guard and key in state.fired:
+                outcome = runlog.LOOP_GUARD
+            elif rule.condition is not None and not run.evaluate(rule.condition):
+                outcome = runlog.SKIPPED
+            else:
+                state.fired.add(key)
+                state.chain.append(f"{rule.name} on {rule.form} {key[2]}")
+                try:
+                    for action in rule.actions:
+                        self._act(run, action)
+                finally:
+                    state.chain.pop()
+        except RuleFailed as exc:
+            outcome, error, where = runlog.FAILED, str(exc.cause), str(exc.position)
+            raise
+        except LowcodeError as exc:
+            pos = getattr(exc, "position", None)
+            outcome, error, where = runlog.FAILED, str(exc), (str(pos) if pos else None)
+            raise
+        except Exception as exc:
+            outcome, error = runlog.FAILED, f"{type(exc).__name__}: {exc}"
+            raise
+        finally:
+            runlog.buffer(conn, {
+                "rule": rule.name, "pack": rule.pack, "revision": rule.revision, "pack_version": rule.pack_version,
+                "form": rule.form, "record_id": key[2] or None, "event": event,
+                "trigger": rule.trigger.describe(), "started_at": started,
+                "duration_ms": round((time.perf_counter() - t0) * 1000, 3), "outcome": outcome,
+                "actions": run.summaries, "error": error, "error_position": where, "rolled_back": False,
+                "user_id": ctx.user_id, "username": ctx.username, "source": source, "depth": depth,
+            })
+        return outcome
+
+    def _act(self, run: RunState, action: Any) -> None:
+        try:
+            summary = action.run(run)
+        except RuleFailed:
+            raise
+        except (RuleChainTooDeep,) as exc:
+            raise exc
+        except LowcodeError as exc:
+            if getattr(exc, "position", None) is None and hasattr(exc, "position"):
+                exc.position = action.position  # type: ignore[attr-defined]
+            run.summaries.append({"action": action.kind, "at": str(action.position), "error": str(exc)})
+            if isinstance(exc, _KEEP):
+                raise
+            raise RuleFailed(run.rule.name, action.kind, action.position, exc) from exc
+        except Exception as exc:
+            run.summaries.append({"action": action.kind, "at": str(action.position), "error": str(exc)})
+            raise RuleFailed(run.rule.name, action.kind, action.position, exc) from exc
+        if summary:
+            run.summaries.append({"action": action.kind, "at": str(action.position), "summary": summary})
+
+    # ---- other triggers ----------------------------------------------------------------
+    def on_flow(self, conn: Connection, ctx: RunContext, flow: str, node: str, transition: str,
+                record: Mapping[str, Any], form: Optional[str] = None, depth: int = 0) -> list[str]:
+        """Called by the flow engine when an instance enters or leaves ``node``.
+
+        ``transition`` is ``"enter"`` or ``"leave"``; runs the ``on flow <flow> enter|leave
+        <node>`` rules (of ``form`` when given) on ``record``; returns their outcomes.
+        """
+        rules = self.rules().by_flow.get((flow, transition, node), ())
+        state = self._change(conn, depth)
+        return [self.run(conn, ctx, r, dict(record), None, "flow", depth, state, source="flow")
+                for r in rules if form is None or r.form == form]
+
+    def fire(self, conn: Connection, ctx: RunContext, rule: RuleSpec, record: Mapping[str, Any],
+             event: str = "timer", depth: int = 0) -> str:
+        """Run ``rule`` on ``record`` because a timer or webhook says so (the timer engine calls this)."""
+        return self.run(conn, ctx, rule, dict(record), None, event, depth, source=event)
+
+
+_KEEP: tuple[type, ...] = ()
+
+
+def _keep() -> tuple[type, ...]:
+    from engine.rules.errors import RuleRefused
+    return (RuleRefused, RuleChainTooDeep)
+
+
+_KEEP = _keep()
