@@ -1,7 +1,7 @@
 """Checks across a form's own parts and across forms: titles, keys, links."""
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from engine.definitions.common import Broken
 from engine.definitions.model import FormSpec
@@ -11,9 +11,10 @@ from engine.errors import DefinitionError
 
 
 def check_forms(forms: Mapping[str, FormSpec], nodes: Mapping[str, PosDict], broken: Broken,
-                errors: list[DefinitionError]) -> None:
-    """Link targets exist; title, unique and indexes name fields of the form."""
-    known = set(forms) | broken.forms
+                errors: list[DefinitionError], outside: Iterable[str] = ()) -> None:
+    """Link targets exist (here or in ``outside``: other packs' forms); title, unique and
+    indexes name fields of the form."""
+    known = set(forms) | broken.forms | set(outside)
     for name, form in forms.items():
         node = nodes[name]
         for field in _all_fields(form):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 from engine.definitions.build_demo import check_demo
 from engine.definitions.build_forms import build_form
@@ -87,9 +87,13 @@ def check_pack(path: PathLike) -> list[DefinitionError]:
     return []
 
 
-def load_pack_files(files: Mapping[str, str], root: str) -> PackSpec:
-    """Check and build a pack from ``{relative path: text}``; file names in errors are root/rel."""
-    return _Loading(files, root).run()
+def load_pack_files(files: Mapping[str, str], root: str, others: Sequence[PackSpec] = ()) -> PackSpec:
+    """Check and build a pack from ``{relative path: text}``; file names in errors are root/rel.
+
+    ``others`` are packs already installed (those named in ``depends``): links, roles and
+    expressions may name their forms.
+    """
+    return _Loading(files, root, others).run()
 
 
 def _root(path: PathLike) -> str:
@@ -104,8 +108,9 @@ def _display(root: str, rel: str) -> str:
 class _Loading:
     """One load: the files, what was parsed, and every error found on the way."""
 
-    def __init__(self, files: Mapping[str, str], root: str) -> None:
+    def __init__(self, files: Mapping[str, str], root: str, others: Sequence[PackSpec] = ()) -> None:
         self.files = dict(files)
+        self.others = others
         self.root = root.rstrip("/")
         self.errors: list[DefinitionError] = []
         self.by_kind: dict[str, list[str]] = {}
@@ -169,11 +174,13 @@ class _Loading:
         pack = self.pack_info()
         locale = pack.get("locale", "zh-CN")
         forms, nodes, broken = self.forms(locale)
-        check_forms(forms, nodes, broken, self.errors)
-        roles = self.roles(locale, forms, broken)
+        outside = {n: f for p in self.others for n, f in p.forms.items() if n not in forms}
+        check_forms(forms, nodes, broken, self.errors, set(outside))
+        roles = self.roles(locale, {**outside, **forms}, broken)
         version = f"{pack.get('version', '0')}:{checksum}"
         checkable = {n: f for n, f in forms.items() if n not in broken.fields}
-        check_expressions(checkable, roles, scopes_for(checkable.values(), version), self.errors)
+        scopes = scopes_for([*outside.values(), *checkable.values()], version)
+        check_expressions(checkable, roles, scopes, self.errors)
         demo: Any = {}
         for rel in self.by_kind.get("demo", [])[:1]:
             node = self.parse(rel, "demo")

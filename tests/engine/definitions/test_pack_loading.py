@@ -11,6 +11,10 @@ from engine.definitions.yaml_source import parse_yaml, plain_data
 
 from typing import Any
 
+import pytest
+
+from engine.errors import DefinitionErrors
+
 OMS = Path(__file__).resolve().parents[3] / "definitions" / "oms"
 Pack = Any
 
@@ -130,3 +134,24 @@ def test_error_files_are_named_root_slash_relpath(pack: Pack) -> None:
     assert errors[0].startswith("definitions/oms/forms/product.yaml:26:11: field 'price': unknown type 'mony'")
     found = check_pack(pack.root)
     assert found and found[0].position.file == f"{pack.root.as_posix()}/forms/product.yaml"
+
+
+def test_a_pack_may_link_to_forms_of_packs_it_depends_on() -> None:
+    oms = load_pack(OMS)
+    files = {
+        "pack.yaml": 'name: quality\nversion: "1.0.0"\ndepends: [oms]\n',
+        "forms/complaint.yaml": (
+            "name: complaint\nfields:\n"
+            "  - {name: order, type: link, form: sales_order, label: {zh-CN: 订单, en: Order}}\n"
+            "  - {name: text, type: textarea, visible_if: order != null}\n"),
+        "roles.yaml": "roles:\n  qa:\n    forms:\n      complaint: {actions: [read]}\n"
+                      "      sales_order: {actions: [read], fields: {cost: hidden}}\n",
+    }
+    spec = load_pack_files(files, "quality", others=[oms])
+    assert spec.forms["complaint"].field("order").form == "sales_order"
+    with pytest.raises(DefinitionErrors) as info:
+        load_pack_files(files, "quality")
+    assert [str(e).split("\n")[0] for e in info.value.errors] == [
+        "quality/forms/complaint.yaml:3:37: field 'order': links to unknown form 'sales_order'",
+        "quality/roles.yaml:5:7: role 'qa': unknown form 'sales_order'",
+    ]
