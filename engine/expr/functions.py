@@ -162,8 +162,7 @@ def _sql_round(d: Any, args: list[Any], types: Sequence[T]) -> Any:
 
 register(Function("round", 1, 2, _round_rule, py_round, _sql_round,
                   "round(x, n): round half away from zero to n places (default 0)"))
-register(Function("abs", 1, 1, _numeric, py_abs, lambda d, a, t: sa.func.abs(a[0]), "absolute value",
-                  inline="abs({0})"))
+register(Function("abs", 1, 1, _numeric, py_abs, lambda d, a, t: sa.func.abs(a[0]), "absolute value"))
 register(Function("len", 1, 1, _of(T.STRING, T.LIST, result=T.INTEGER), py_len,
                   lambda d, a, t: d.length(a[0], t[0]), "length of a text or a list (empty: 0)"))
 register(Function("lower", 1, 1, _of(T.STRING, result=T.STRING), py_lower,
