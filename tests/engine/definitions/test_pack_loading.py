@@ -3,16 +3,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from engine.definitions import (
     FormSpec, PackSpec, check_pack, load_pack, load_pack_files, pack_checksum, read_pack_files,
 )
 from engine.definitions.yaml_source import parse_yaml, plain_data
-
-from typing import Any
-
-import pytest
-
 from engine.errors import DefinitionErrors
 
 OMS = Path(__file__).resolve().parents[3] / "definitions" / "oms"
