@@ -3,7 +3,8 @@
 Each compiled input cell is analysed into a :class:`Test` over its input value:
 ``ANY`` (``-``), :class:`Values` (a literal, a list), :class:`Interval` (comparisons, ranges,
 ``between``) or :class:`Opaque` (anything else: ``!=``, conditions with ``?`` and other fields).
-All tests except ``ANY`` are false on a null input.
+``ANY``, ``!=`` and ``not in`` (both opaque) accept a null input, as in expressions; the
+analysed tests never do.
 
 * Under ``hit: first`` a row is unreachable when one earlier row *subsumes* it: on every
   input the earlier cell matches everything the later cell matches. Opaque cells are only
