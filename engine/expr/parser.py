@@ -69,6 +69,12 @@ class _Bad(Exception):
         self.message, self.meta = message, meta
 
 
+def _cmp(op: str) -> Any:
+    def build(self: Any, meta: Any, a: n.Node, b: n.Node) -> n.Node:
+        return n.Compare(op, a, b, span=_span(meta))
+    return build
+
+
 @v_args(meta=True, inline=True)
 class _ToAst(Transformer):
     def or_(self, meta, a, b):  # type: ignore[no-untyped-def]
@@ -87,11 +93,6 @@ class _ToAst(Transformer):
 
     def compare(self, meta, a, op, b):  # type: ignore[no-untyped-def]
         return n.Compare(str(op), a, b, span=_span(meta))
-
-    def _cmp(op: str):  # type: ignore[no-untyped-def]  # noqa: N805
-        def build(self, meta, a, b):  # type: ignore[no-untyped-def]
-            return n.Compare(op, a, b, span=_span(meta))
-        return build
 
     in_ = _cmp("in")
     not_in = _cmp("not in")
@@ -224,7 +225,8 @@ def _syntax_error(exc: UnexpectedInput, origin: Origin) -> ExprError:
         return origin.error(f"unexpected {tok.value!r}; expected one of: {_expected(exc.accepts or exc.expected)}",
                             line, column)
     if isinstance(exc, UnexpectedCharacters):
-        ch = origin.source[exc.pos_in_stream] if exc.pos_in_stream < len(origin.source) else ""
+        pos = exc.pos_in_stream or 0
+        ch = origin.source[pos] if pos < len(origin.source) else ""
         if ch in "\"'":
             return origin.error("unterminated string", line, column)
         return origin.error(f"unexpected character {ch!r}", line, column)

@@ -40,6 +40,7 @@ class PyGen:
         self._const_ids: dict[tuple[type, Any], str] = {}
         self.ntmp = 0
         self.uses_old = False
+        self.uses_ctx = False
         self.form_aggregate = form_aggregate
 
     def const(self, value: Any, hint: str = "c") -> str:
@@ -85,6 +86,7 @@ class PyGen:
         return f"_old.get({node.name!r})"
 
     def g_ContextRef(self, node: n.ContextRef, rows: tuple[str, ...]) -> str:
+        self.uses_ctx = True
         return _CTX[node.name]
 
     def g_LinkRef(self, node: n.LinkRef, rows: tuple[str, ...]) -> str:
@@ -165,6 +167,7 @@ class PyGen:
                 return f"({self.gen(left, rows)} in {self.const(values, 's')})"
             a, ca = self._nn(left, rows)
             if isinstance(right, n.ContextRef):
+                self.uses_ctx = True
                 return f"({' and '.join(ca + [f'{a} in ctx.roles'])})"
             return f"({' and '.join(ca + [f'{a} in ({self.gen(right, rows)} or ())'])})"
         a, ca = self._nn(left, rows)
@@ -191,10 +194,9 @@ class PyGen:
             f = args[0]
             assert isinstance(f, n.FieldRef)
             return f"(old is not None and old.get({f.name!r}) != {rows[0]}.get({f.name!r}))"
-        if name == "now":
-            return "ctx.now()"
-        if name == "today":
-            return "_today(ctx)"
+        if name in ("now", "today"):
+            self.uses_ctx = True
+            return "ctx.now()" if name == "now" else "_today(ctx)"
         fn = fx.lookup(name)
         assert fn is not None and fn.python is not None
         if fn.inline is not None and len(args) == 1:
@@ -233,7 +235,7 @@ def _is_null(node: n.Node) -> bool:
 
 RUNTIME = {"_link": rt.link_get, "_div": rt.div, "_mod": rt.mod, "_date_add": rt.date_add,
            "_is_empty": rt.is_empty, "_today": rt.today, "_sum": rt.agg_sum, "_avg": rt.agg_avg,
-           "_min": rt.agg_min, "_max": rt.agg_max, "_EMPTY": rt.EMPTY}
+           "_min": rt.agg_min, "_max": rt.agg_max, "_EMPTY": rt.EMPTY, "_no_ctx": rt.no_ctx}
 
 
 def generate(tree: n.Node, form_aggregate: Callable[[n.Aggregate], Any]) -> tuple[str, dict[str, Any]]:
@@ -243,6 +245,8 @@ def generate(tree: n.Node, form_aggregate: Callable[[n.Aggregate], Any]) -> tupl
     names = list(RUNTIME) + list(gen.consts)
     lines = [f"def _make({', '.join(names)}):",
              "    def _expr(r, ctx=None, old=None, data=None):"]
+    if gen.uses_ctx:
+        lines.append("        if ctx is None: _no_ctx()")
     if gen.uses_old:
         lines.append("        _old = _EMPTY if old is None else old")
     lines += [f"        return {body}", "    return _expr", ""]

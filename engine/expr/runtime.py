@@ -17,6 +17,10 @@ def need_data(data: Any, what: str) -> Any:
     return data
 
 
+def no_ctx() -> None:
+    raise ExprError("this expression uses me, my.*, now() or today(): pass a RunContext to evaluate()")
+
+
 def link_get(data: Any, form: str, ident: Any, hops: tuple[tuple[str, str, str], ...], name: str) -> Any:
     """Follow ``customer.region.name``: fetch each linked record by id, then read the field."""
     if ident is None:

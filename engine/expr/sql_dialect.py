@@ -419,7 +419,7 @@ class Dialect:
     def concat(self, args: list[Any], types: list[T]) -> Any:
         parts = [sa.func.coalesce(a if t == T.STRING else ToText(a), sa.literal("", sa.String()))
                  for a, t in zip(args, types)]
-        out = parts[0]
+        out: Any = parts[0]
         for p in parts[1:]:
             out = out.op("||")(p)
         return out

@@ -144,6 +144,7 @@ class SqlGen:
 
     def s_Compare(self, node: n.Compare, rows: Sequence[Any]) -> ColumnElement[Any]:
         op, left, right = node.op, node.left, node.right
+        raw: Any
         null_left = isinstance(left, n.Literal) and left.value is None
         if op in ("==", "!=") and (null_left or (isinstance(right, n.Literal) and right.value is None)):
             e = self._empty(right if null_left else left, rows)
@@ -219,6 +220,7 @@ class SqlGen:
         if node.func == "exists":
             return sa.select(sa.exists().where(*conds).correlate_except(inner))
         body = self.value(node.body, irows) if node.body is not None else None
+        agg: Any
         if node.func == "count":
             agg = sa.func.count() if body is None else sa.func.count(body)
         elif node.func == "sum":

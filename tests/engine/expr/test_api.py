@@ -134,3 +134,9 @@ def test_evaluate_takes_keywords() -> None:
     ce = compile_expression("changed(status)", SO)
     assert ce.evaluate({"status": "b"}, None, old={"status": "a"}) is True
     assert ce.evaluate({"status": "b"}) is False
+
+
+def test_context_is_required_only_when_used() -> None:
+    assert compile_expression("stock < 1", SO).evaluate({"stock": 0}) is True
+    with pytest.raises(ExprError, match="pass a RunContext"):
+        compile_expression("owner == me", SO).evaluate({"owner": 1})
