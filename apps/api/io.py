@@ -1,0 +1,78 @@
+"""``/records/<form>/batch``, ``/import`` and ``/export``: many records at once."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response, current_app, jsonify, request, stream_with_context
+
+from apps.api import bp
+from apps.api.context import caller, json_body, platform
+from apps.api.errors import ApiError
+from engine.errors import QueryError
+from engine.io.exporter import csv_chunks, xlsx_chunks
+from engine.io.readers import ReadError, detect_format
+from engine.listing import ListQuery
+from engine.service import Records
+
+_TRUE = ("1", "true", "yes", "on")
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _records() -> Records:
+    return Records(platform())
+
+
+@bp.post("/records/<form>/batch")
+def batch_records(form: str) -> Any:
+    body = json_body()
+    if not isinstance(body, dict) or "items" not in body:
+        raise ApiError(400, "bad_request", 'the body must be {"items": [...]}')
+    limit = int(current_app.config.get("BATCH_MAX_ITEMS", 1000))
+    items = _records().batch(caller(), form, body["items"], max_items=limit)
+    return jsonify({"items": items, "count": len(items)}), 200
+
+
+@bp.post("/records/<form>/import")
+def import_records(form: str) -> Any:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ApiError(400, "bad_request", "send the spreadsheet as multipart form data in a field named 'file'")
+    params = {**request.args.to_dict(), **request.form.to_dict()}
+    try:
+        fmt = params.get("format") or detect_format(upload.filename)
+    except ReadError as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None
+    try:
+        report = _records().import_file(
+            caller(), form, upload.stream, fmt, mode=params.get("mode", "all-or-nothing"),
+            key=params.get("key") or None, dry_run=params.get("dry_run", "").lower() in _TRUE)
+    except ReadError as exc:
+        raise ApiError(400, "bad_request", str(exc)) from None
+    return jsonify(report.to_dict()), (200 if report.ok else 422)
+
+
+@bp.get("/records/<form>/export")
+def export_records(form: str) -> Any:
+    params = request.args.to_dict(flat=True)
+    fmt = (params.pop("format", "xlsx") or "xlsx").lower()
+    params.pop("lang", None)
+    if fmt not in ("xlsx", "csv"):
+        raise QueryError(f"format must be xlsx or csv, not {fmt!r}")
+    ctx = caller()
+    rows = _records().export_rows(ctx, form, ListQuery.from_params(params))
+    header = next(rows)   # permissions and filters are checked before the response starts
+    label = platform().definitions().forms[form].label.get(ctx.locale) or form
+    stamp = dt.datetime.now().strftime("%Y%m%d")
+
+    def all_rows() -> Any:
+        yield header
+        yield from rows
+
+    body = csv_chunks(all_rows()) if fmt == "csv" else xlsx_chunks(all_rows(), title=label)
+    resp = Response(stream_with_context(body), mimetype="text/csv; charset=utf-8" if fmt == "csv" else _XLSX)
+    name = f"{label}-{stamp}.{fmt}"
+    resp.headers["Content-Disposition"] = (f"attachment; filename=\"{form}-{stamp}.{fmt}\"; "
+                                           f"filename*=UTF-8''{quote(name)}")
+    return resp
