@@ -189,7 +189,9 @@ class _Compiler:
         found: list[DecisionInput] = []
         compiled: list[CompiledExpr] = []
         for i, item in enumerate(items):
-            container, key, label, options = items, i, None, None
+            container: Any = items
+            key: Any = i
+            label, options = None, None
             if isinstance(item, Mapping):
                 key = "expr" if "expr" in item else "name"
                 container, name, text = item, item.get("name"), item.get(key)
@@ -242,7 +244,8 @@ class _Compiler:
             return [(row, k, v) for k, v in enumerate(row)]
         if isinstance(row, Mapping):
             columns = [c.name for c in inputs] + [c.name for c in outputs]
-            labels = {c.label: c.name for c in [*inputs, *outputs] if c.label}
+            columns_all: list[DecisionInput | DecisionOutput] = [*inputs, *outputs]
+            labels = {c.label: c.name for c in columns_all if c.label}
             by_name: dict[str, tuple[Any, Any, Any]] = {}
             for key, value in row.items():
                 name = labels.get(key, key)

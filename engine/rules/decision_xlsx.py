@@ -25,6 +25,7 @@ from typing import Any, Optional
 
 from engine.errors import DefinitionError, DefinitionErrors, Position
 from engine.rules.decision import CellText, RowList, cell_text
+from engine.rules.decision_cells import Locate
 
 META = {"name": "name", "名称": "name", "form": "form", "表单": "form", "hit": "hit", "命中策略": "hit",
         "label": "label", "标题": "label"}
@@ -39,6 +40,11 @@ def _cell(path: str, sheet: str, ref: str, value: Any) -> Optional[CellText]:
         return None
     where = f"{path}[{sheet}!{ref}]"
     return CellText(text, lambda offset: Position(where, 1, 1 + offset, text))
+
+
+def _shifted(cell: CellText, start: int) -> Locate:
+    """The locator of the part of ``cell`` that starts at ``start``."""
+    return lambda offset: cell.locate(start + offset)
 
 
 def _mark(value: Any) -> Optional[tuple[str, Optional[str]]]:
@@ -56,7 +62,7 @@ def _mark(value: Any) -> Optional[tuple[str, Optional[str]]]:
 
 def read_decision_xlsx(path: str | Path, *, sheet: Optional[str] = None) -> dict[str, Any]:
     """Read one sheet (the first by default) into the structure ``compile_decision_table`` takes."""
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
 
     file = str(path)
     book = load_workbook(file, data_only=True)
@@ -99,7 +105,7 @@ def read_decision_xlsx(path: str | Path, *, sheet: Optional[str] = None) -> dict
         if labelled:
             label = labelled.group(1)
             start = labelled.start(2)
-            text = CellText(labelled.group(2), lambda offset, n=name, s=start: n.locate(s + offset))
+            text = CellText(labelled.group(2), _shifted(name, start))
         columns.append(col)
         if mark[0] == "in":
             inputs.append({"name": text, "label": label} if label else text)
