@@ -15,6 +15,7 @@ ORDERED = {T.INTEGER, T.DECIMAL, T.FLOAT, T.STRING, T.DATE, T.DATETIME, T.TIME, 
 CONTEXT = {("me",): T.INTEGER, ("my", "id"): T.INTEGER, ("my", "roles"): T.LIST,
            ("my", "customer"): T.RECORD, ("my", "username"): T.STRING}
 LOOSE = (T.NULL, T.ANY)
+ID_FIELD = FieldInfo("id", T.INTEGER)  # every record has its own id
 
 
 @dataclass
@@ -99,6 +100,8 @@ class Checker:
 
     def _field(self, scope: Scope, name: str, node: n.Node) -> FieldInfo:
         info = scope.resolve(name)
+        if info is None and name == "id":
+            return ID_FIELD
         if info is None:
             candidates = list(scope.fields) + [l for f in scope.fields.values() for l in f.labels]
             if scope is self.root and self.root.forms:

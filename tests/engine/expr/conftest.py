@@ -115,6 +115,8 @@ class Db:
         scope, t = SCOPES[form], self._tables[form]
         values: dict[str, Any] = {"id": id}
         for name, value in record.items():
+            if name == "id":
+                continue
             f = scope.resolve(name)
             assert f is not None, name
             if f.type == T.TABLE:

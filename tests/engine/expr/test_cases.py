@@ -23,6 +23,9 @@ def convert(scope_name: str, record: dict[str, Any]) -> dict[str, Any]:
     scope = SCOPES[scope_name]
     out: dict[str, Any] = {}
     for name, value in record.items():
+        if name == "id":
+            out["id"] = value
+            continue
         f = scope.resolve(name)
         assert f is not None, name
         out[f.name] = _value(f.type, value, f.children.form if f.children else None)
@@ -64,6 +67,7 @@ def test_python(case: dict[str, Any], db: Any, ctx: Any) -> None:
     ce = compile_expression(case["expr"], scope)
     record = convert("sales_order", case["record"])
     old = convert("sales_order", case["old"]) if "old" in case else None
+    record.setdefault("id", 10_000)
     with db.record(record):
         got = ce.evaluate(record, ctx, old=old, data=db)
     assert same(got, case["expect"]), f"{case['expr']}: got {got!r}, expected {case['expect']!r}\n{ce.python_source}"
