@@ -115,8 +115,26 @@ def _values(cc: RuleCompiler, pairs: list[tuple[sx.Name, sx.Expr]], target: str,
         info = cc.field(tscope, name)
         expr = cc.expr(e, form, loop)
         if info is not None and expr is not None:
+            if not _assignable(info.type, expr.type):
+                cc.error(f"{info.name} is {_a(info.type.value)}, the value is {_a(expr.type.value)}", e.position)
+                continue
             out.append((info.name, expr))
     return out
+
+
+_NUMERIC = {ExprType.INTEGER, ExprType.DECIMAL, ExprType.FLOAT}
+
+
+def _assignable(target: ExprType, value: ExprType) -> bool:
+    if ExprType.ANY in (target, value) or value == ExprType.NULL or target == value:
+        return True
+    if target in _NUMERIC and value in _NUMERIC:
+        return True
+    return {target, value} <= {ExprType.RECORD, ExprType.INTEGER}
+
+
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
 def _validated(run: Any, form: str, data: dict[str, Any], partial: bool) -> dict[str, Any]:

@@ -62,6 +62,15 @@ class RuleCompiler:
         self.pack, self.forms, self.scopes, self.roles = pack, forms, scopes, roles
         self.revision = revision
         self.errors: list[DefinitionError] = []
+        self.lines: list[str] = []
+        self._file = ""
+
+    def _located(self, exc: DefinitionError) -> DefinitionError:
+        """Show the whole line of the rule file under an expression's error."""
+        p = exc.position
+        if 0 < p.line <= len(self.lines) and p.file.endswith(self._file):
+            exc.position = Position(p.file, p.line, p.column, self.lines[p.line - 1])
+        return exc
 
     # ---- helpers used by action builders -----------------------------------------
     def error(self, message: str, position: Position, hint: Optional[str] = None) -> DefinitionError:
@@ -108,7 +117,7 @@ class RuleCompiler:
             checked = checker.check(tree, expect)
             return CompiledExpr(e.text, checked, frozenset(checker.names), ext.form)
         except ExprError as exc:
-            self.errors.append(exc)
+            self.errors.append(self._located(exc))
             return None
 
     def sql_expr(self, e: sx.Expr, target: str, form: str, loop: Optional[Loop],
@@ -127,7 +136,7 @@ class RuleCompiler:
                 raise origin.error(f"expected a condition (boolean), got {checked.t.value}", 1, 1)
             return SqlExpr(e.text, checked, target, p)
         except ExprError as exc:
-            self.errors.append(exc)
+            self.errors.append(self._located(exc))
             return None
 
     def template(self, text: Optional[str], form: str, position: Position, loop: Optional[Loop] = None) -> None:
@@ -153,7 +162,8 @@ class RuleCompiler:
     # ---- the rule file ---------------------------------------------------------------
     def compile_file(self, path: str, text: str) -> tuple[list[RuleSpec], dict[str, Any]]:
         from engine.rules.actions import build_action
-        file = f"{self.pack.root}/{path}" if self.pack.root else path
+        file = f"{self.pack.name}/{path}"
+        self.lines, self._file = text.splitlines(), file
         items, errors = sx.parse_rules(text, file)
         self.errors.extend(errors)
         rules: list[RuleSpec] = []

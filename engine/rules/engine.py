@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from engine.context import RunContext
 from engine.errors import LowcodeError
 from engine.rules import log as runlog
-from engine.rules.errors import RuleChainTooDeep, RuleFailed
+from engine.rules.errors import RuleChainTooDeep, RuleFailed, describe
 from engine.rules.spec import RuleSet, RuleSpec
 from engine.store.access import ConnAccess
 from engine.store.events import RecordEvent
@@ -151,11 +151,11 @@ class RuleEngine:
                 finally:
                     state.chain.pop()
         except RuleFailed as exc:
-            outcome, error, where = runlog.FAILED, str(exc.cause), str(exc.position)
+            outcome, error, where = runlog.FAILED, describe(exc.cause), str(exc.position)
             raise
         except LowcodeError as exc:
             pos = getattr(exc, "position", None)
-            outcome, error, where = runlog.FAILED, str(exc), (str(pos) if pos else None)
+            outcome, error, where = runlog.FAILED, describe(exc), (str(pos) if pos else None)
             raise
         except Exception as exc:
             outcome, error = runlog.FAILED, f"{type(exc).__name__}: {exc}"
@@ -181,7 +181,7 @@ class RuleEngine:
         except LowcodeError as exc:
             if getattr(exc, "position", None) is None and hasattr(exc, "position"):
                 exc.position = action.position  # type: ignore[attr-defined]
-            run.summaries.append({"action": action.kind, "at": str(action.position), "error": str(exc)})
+            run.summaries.append({"action": action.kind, "at": str(action.position), "error": describe(exc)})
             if isinstance(exc, _KEEP):
                 raise
             raise RuleFailed(run.rule.name, action.kind, action.position, exc) from exc

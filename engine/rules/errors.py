@@ -27,4 +27,12 @@ class RuleFailed(LowcodeError):
 
     def __init__(self, rule: str, action: str, position: Position, cause: BaseException) -> None:
         self.rule, self.action, self.position, self.cause = rule, action, position, cause
-        super().__init__(f"rule '{rule}' failed in its '{action}' action at {position}: {cause}")
+        super().__init__(f"rule '{rule}' failed in its '{action}' action at {position}: {describe(cause)}")
+
+
+def describe(exc: BaseException) -> str:
+    """An error as one line, with a ValidationError's messages by field."""
+    fields = getattr(exc, "fields", None)
+    if fields:
+        return f"{exc}: " + "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in fields.items())
+    return str(exc)

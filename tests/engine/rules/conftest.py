@@ -1,0 +1,75 @@
+"""Rule-engine fixtures: the stock test pack published with the rule text a test gives."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any, Callable, Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from engine.context import FixedClock
+from engine.definitions.loader import read_pack_files
+from engine.platform import Platform
+from engine.rules.log import rule_runs
+from engine.service import Records
+from engine.store.db import Database
+
+PACK = os.path.join(os.path.dirname(__file__), "packs", "stock")
+USERS = {"admin": ["admin"], "buyer1": ["buyer"], "buyer2": ["buyer"], "sales1": ["sales"], "cust1": ["portal"]}
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.timezone.utc))
+
+
+@pytest.fixture
+def platform(db_url: str, clock: FixedClock) -> Iterator[Platform]:
+    p = Platform(Database(db_url), clock, reload_seconds=0)
+    p.publish(PACK)
+    with p.db.begin() as conn:
+        for name, roles in USERS.items():
+            p.users.add(conn, name, name + "-pw", roles)
+    yield p
+    p.db.dispose()
+
+
+@pytest.fixture
+def publish(platform: Platform) -> Callable[[str], Any]:
+    """``publish(text)``: the stock pack with ``rules/stock.rules`` replaced by ``text``."""
+    def go(text: str, **extra: str) -> Any:
+        files = read_pack_files(PACK)
+        files["rules/stock.rules"] = text
+        for name, body in extra.items():
+            files[name] = body
+        return platform.publish(PACK, files)
+    return go
+
+
+@pytest.fixture
+def records(platform: Platform) -> Records:
+    return Records(platform)
+
+
+@pytest.fixture
+def ctx(platform: Platform) -> Any:
+    return platform.user_context("admin")
+
+
+@pytest.fixture
+def runs(platform: Platform) -> Callable[..., list[dict[str, Any]]]:
+    """``runs(rule=None)``: the log rows, oldest first."""
+    def get(rule: str | None = None) -> list[dict[str, Any]]:
+        q = sa.select(rule_runs).order_by(rule_runs.c.id)
+        if rule is not None:
+            q = q.where(rule_runs.c.rule == rule)
+        with platform.db.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+    return get
+
+
+def outbox_rows(platform: Platform) -> list[dict[str, Any]]:
+    from engine.store.outbox import outbox
+    with platform.db.connect() as conn:
+        return [dict(r) for r in conn.execute(sa.select(outbox).order_by(outbox.c.id)).mappings()]
