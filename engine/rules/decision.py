@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional, Sequence
 
@@ -311,7 +312,8 @@ class _Compiler:
         if default is None:
             where = self.node.pos_of("rows") if isinstance(self.node, PosDict) else Position(self.file)
             warnings = chk.gaps(infos, [i.name for i in inputs], [i.options for i in inputs], where)
-        source, bindings = generate_table(self.scope.form, input_exprs, codes, hit, default)
+        source, bindings = generate_table(self.scope.form, input_exprs, codes, hit, default,
+                                          {o.name: o.type for o in outputs})
         names = frozenset().union(*(e.names for e in input_exprs),
                                   *(c.names for r in codes for c in r.cells if c is not None),
                                   *(e.names for r in codes for _, e in r.outputs)) - {"_"}
@@ -369,12 +371,49 @@ def load_decision_yaml(text: str, file: str, scopes: Mapping[str, Scope]) -> Dec
     return compile_decision_table(data, _scope_for(data, scopes, file), file=file)
 
 
-def load_decision_xlsx(path: str, scopes: Mapping[str, Scope], *, sheet: Optional[str] = None) -> DecisionTable:
-    """Read, check and compile a decision table kept in an .xlsx sheet (see decision_xlsx)."""
+def load_decision_xlsx(path: str, scopes: Mapping[str, Scope], *, sheet: Optional[str] = None,
+                       content: Optional[bytes] = None) -> DecisionTable:
+    """Read, check and compile a decision table kept in an .xlsx sheet (see decision_xlsx).
+
+    ``content`` gives the workbook's bytes (then ``path`` only names it in messages).
+    """
     from engine.rules.decision_xlsx import read_decision_xlsx
-    data = read_decision_xlsx(path, sheet=sheet)
+    data = read_decision_xlsx(path, sheet=sheet, content=content)
     return compile_decision_table(data, _scope_for(data, scopes, str(path)), file=str(path))
 
 
-__all__ = ["CellText", "RowList", "DecisionInput", "DecisionOutput", "DecisionTable", "compile_decision_table",
+#: where a pack keeps its decision tables
+DECISION_FILE = re.compile(r"rules/[^/]+\.decision\.(?:ya?ml|json)")
+
+
+def compile_pack_decisions(files: Mapping[str, str], scopes: Mapping[str, Scope], *,
+                           display: Callable[[str], str] = lambda rel: rel) -> dict[str, DecisionTable]:
+    """Every ``rules/*.decision.yaml`` among a pack's files (relative path -> text), by table name.
+
+    All errors of all tables are raised together; ``display`` turns a relative path into the
+    name shown in messages (e.g. ``packs/sales/rules/approval.decision.yaml``).
+    """
+    tables: dict[str, DecisionTable] = {}
+    where: dict[str, str] = {}
+    errors: list[DefinitionError] = []
+    for rel in sorted(files):
+        if not DECISION_FILE.fullmatch(rel):
+            continue
+        shown = display(rel)
+        try:
+            table = load_decision_yaml(files[rel], shown, scopes)
+        except DefinitionErrors as exc:
+            errors.extend(exc.errors)
+            continue
+        if table.name in tables:
+            errors.append(DefinitionError(f"decision table '{table.name}' is defined twice "
+                                          f"(first in {where[table.name]})", Position(shown)))
+            continue
+        tables[table.name], where[table.name] = table, shown
+    if errors:
+        raise DefinitionErrors(errors)
+    return tables
+
+
+__all__ = ["DECISION_FILE", "CellText", "RowList", "compile_pack_decisions", "DecisionInput", "DecisionOutput", "DecisionTable", "compile_decision_table",
            "load_decision_xlsx", "load_decision_yaml", "read_decision_yaml"]

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Callable, Optional, Sequence
+from decimal import Decimal
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from engine.expr import CompiledExpr
 from engine.expr import nodes as n
+from engine.expr.types import ExprType
 from engine.expr.pycompile import RUNTIME, PyGen, build
 from engine.expr.sqlcompile import FormAggregate
 from engine.rules.decision_cells import INPUT
@@ -53,16 +55,30 @@ class _TableGen(PyGen):
         return super()._nn(node, rows)
 
 
-def _outputs_code(gen: _TableGen, outputs: Sequence[tuple[str, CompiledExpr]]) -> str:
+def _constant(expr: CompiledExpr, want: ExprType) -> Any:
+    """A literal output's value, as the output's type (10 -> Decimal('10') on a decimal output)."""
+    value = expr.tree.value  # type: ignore[attr-defined]
+    if isinstance(value, int) and not isinstance(value, bool):
+        if want == ExprType.DECIMAL:
+            return Decimal(value)
+        if want == ExprType.FLOAT:
+            return float(value)
+    if isinstance(value, Decimal) and want == ExprType.FLOAT:
+        return float(value)
+    return value
+
+
+def _outputs_code(gen: _TableGen, outputs: Sequence[tuple[str, CompiledExpr]], types: Mapping[str, ExprType]) -> str:
     if all(isinstance(e.tree, n.Literal) for _, e in outputs):
-        value = MappingProxyType({name: e.tree.value for name, e in outputs})  # type: ignore[attr-defined]
+        value = MappingProxyType({name: _constant(e, types.get(name, ExprType.ANY)) for name, e in outputs})
         return gen.const(value, "o")
     items = ", ".join(f"{name!r}: {gen.gen(e.tree, ('r',))}" for name, e in outputs)
     return "{" + items + "}"
 
 
 def generate_table(form: str, inputs: Sequence[CompiledExpr], rows: Sequence[RowCode], hit: str,
-                   default: Optional[Sequence[tuple[str, CompiledExpr]]]) -> tuple[str, dict[str, Any]]:
+                   default: Optional[Sequence[tuple[str, CompiledExpr]]],
+                   types: Mapping[str, ExprType]) -> tuple[str, dict[str, Any]]:
     """Python source of ``_make(...)`` returning the table's function, and its bindings."""
     gen = _TableGen(form)
     body: list[str] = []
@@ -78,13 +94,13 @@ def generate_table(form: str, inputs: Sequence[CompiledExpr], rows: Sequence[Row
                 gen.local = f"_i{k}"
                 tests.append(gen.truth(cell.tree, ("r",)))
         condition = " and ".join(tests) or "True"
-        result = _outputs_code(gen, row.outputs)
+        result = _outputs_code(gen, row.outputs, types)
         if not tests and not collect:  # a catch-all row ends the table
             body.append(f"return {result}")
             break
         body.append(f"if {condition}:")
         body.append(f"    _out.append({result})" if collect else f"    return {result}")
-    fallback = _outputs_code(gen, default) if default else None
+    fallback = _outputs_code(gen, default, types) if default else None
     if collect:
         if fallback is not None:
             body.append("if not _out:")

@@ -19,6 +19,7 @@ Input names are field paths or expressions; the rows below the names row are the
 """
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any, Optional
@@ -60,12 +61,16 @@ def _mark(value: Any) -> Optional[tuple[str, Optional[str]]]:
     return None
 
 
-def read_decision_xlsx(path: str | Path, *, sheet: Optional[str] = None) -> dict[str, Any]:
-    """Read one sheet (the first by default) into the structure ``compile_decision_table`` takes."""
+def read_decision_xlsx(path: str | Path, *, sheet: Optional[str] = None,
+                       content: Optional[bytes] = None) -> dict[str, Any]:
+    """Read one sheet (the first by default) into the structure ``compile_decision_table`` takes.
+
+    ``content`` gives the workbook's bytes (then ``path`` only names it in messages).
+    """
     from openpyxl import load_workbook  # type: ignore[import-untyped]
 
     file = str(path)
-    book = load_workbook(file, data_only=True)
+    book = load_workbook(io.BytesIO(content) if content is not None else file, data_only=True)
     try:
         ws = book[sheet] if sheet is not None else book.worksheets[0]
         title = ws.title

@@ -186,7 +186,8 @@ def test_outputs_are_expressions_of_their_type() -> None:
     t = compile_decision_table(node, SCOPE, file="t.yaml")
     assert t.evaluate({"amount": Decimal(2000), "channel": "web"}, ctx) == \
         {"discount": Decimal("100.00"), "route": "gm", "note": "big: web"}
-    assert t.evaluate({"amount": Decimal(1)}, ctx) == {"discount": 0, "route": "auto", "note": None}
+    out = t.evaluate({"amount": Decimal(1)}, ctx)
+    assert out == {"discount": 0, "route": "auto", "note": None} and type(out["discount"]) is Decimal
 
 
 def test_first_without_match_gives_default_or_none_and_collect_default() -> None:
@@ -202,3 +203,28 @@ def test_results_are_read_only() -> None:
     out = load("approval.decision.yaml").evaluate(order(1, "A"))
     with pytest.raises(TypeError):
         out["route"] = "hacked"  # type: ignore[index]
+
+
+def test_yaml_list_in_a_row_is_one_of() -> None:
+    text = "form: sales_order\ninputs: [channel]\noutputs: [route]\nrows:\n  - [[web, api], online]\n"
+    t = load_decision_yaml(text, "t.decision.yaml", FORMS)
+    assert t.evaluate({"channel": "api"}) == {"route": "online"} and t.evaluate({"channel": "x"}) is None
+
+
+def test_compile_pack_decisions_collects_every_table_and_every_error() -> None:
+    from engine.errors import DefinitionErrors
+    from engine.rules.decision import compile_pack_decisions
+    good = (DATA / "approval.decision.yaml").read_text(encoding="utf-8")
+    files = {"rules/approval.decision.yaml": good, "rules/order.rules": "not a table",
+             "rules/flags.decision.yaml": (DATA / "approval_collect.decision.yaml").read_text(encoding="utf-8"),
+             "forms/x.yaml": "name: x"}
+    tables = compile_pack_decisions(files, FORMS, display=lambda rel: "packs/sales/" + rel)
+    assert sorted(tables) == ["approval_flags", "approval_route"]
+    files["rules/copy.decision.yaml"] = good
+    files["rules/bad.decision.yaml"] = good.replace("'< 50000'", "'< x'")
+    with pytest.raises(DefinitionErrors) as info:
+        compile_pack_decisions(files, FORMS, display=lambda rel: "packs/sales/" + rel)
+    assert [str(e).splitlines()[0] for e in info.value.errors] == [
+        "packs/sales/rules/bad.decision.yaml:13:12: unknown field 'x' in sales_order",
+        "packs/sales/rules/copy.decision.yaml: decision table 'approval_route' is defined twice "
+        "(first in packs/sales/rules/approval.decision.yaml)"]

@@ -98,3 +98,9 @@ def test_a_sheet_without_markers(tmp_path: Path) -> None:
     with pytest.raises(DefinitionErrors) as info:
         read_decision_xlsx(write(tmp_path / "e.xlsx", [["amount", "route"], ["< 5", "x"]], "表1"))
     assert "no decision table found" in str(info.value) and "[表1]" in str(info.value)
+
+
+def test_workbook_bytes(tmp_path: Path) -> None:
+    content = write(tmp_path / "a.xlsx", SHEET).read_bytes()
+    t = load_decision_xlsx("packs/sales/rules/approval.decision.xlsx", FORMS, content=content)
+    assert t.evaluate({"amount": Decimal(5), "tier": "A", "channel": None}) == {"route": "auto"}
