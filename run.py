@@ -12,7 +12,7 @@ DEFAULT_PACK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "definit
 
 #: Modules that add their own subcommands: each has ``register(subparsers)`` whose
 #: commands set ``func`` (taking the parsed args, returning an exit code).
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["engine.io.cli", "engine.rules.cli"]
 
 
 def _platform() -> Any:
@@ -49,6 +49,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     platform = _platform()
     worker = Worker(platform.db, senders_for(), clock=platform.clock)
+    from engine.rules.log import pruner
+    worker.periodic.append(pruner(platform))  # prune old rule runs (the pack's `keep runs`)
     if args.once:
         print(f"processed {worker.run_once()} outbox rows")
         return 0

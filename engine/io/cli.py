@@ -1,0 +1,129 @@
+"""``run.py data import|export`` and ``run.py forms from-excel``.
+
+The data commands act as a named user (``--user``; default: the first superuser), so the
+same permissions, validation and rules apply as in the API.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, Optional
+
+from engine.errors import LowcodeError
+
+
+def register(sub: Any) -> None:
+    """Add the ``data`` and ``forms`` commands to run.py's subparsers."""
+    data = sub.add_parser("data", help="import records from .xlsx/.csv, export a list to .xlsx/.csv")
+    dsub = data.add_subparsers(dest="data_command", metavar="ACTION")
+    p = dsub.add_parser("import", help="import a spreadsheet into a form (prints the report as JSON)")
+    p.add_argument("form")
+    p.add_argument("file", help=".xlsx or .csv")
+    p.add_argument("--mode", default="all-or-nothing", choices=["all-or-nothing", "skip-invalid"])
+    p.add_argument("--key", help="update records whose KEY field matches, create the others")
+    p.add_argument("--user", help="act as this user (default: the first superuser)")
+    p.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+    p.add_argument("--lang", default=None, help="language of the messages: zh-CN or en")
+    p.set_defaults(func=cmd_import)
+    p = dsub.add_parser("export", help="export a form's records (what the user may see) to a file")
+    p.add_argument("form")
+    p.add_argument("file", help="target .xlsx or .csv")
+    p.add_argument("--filter", help='an expression, e.g. status == "approved"')
+    p.add_argument("--sort", help="e.g. -order_date,number")
+    p.add_argument("--user", help="act as this user (default: the first superuser)")
+    p.add_argument("--lang", default=None, help="language of the header row: zh-CN or en")
+    p.set_defaults(func=cmd_export)
+    data.set_defaults(func=lambda a: (data.print_help(), 2)[1])
+
+    choices = getattr(sub, "choices", {}) or {}
+    forms = choices.get("forms") or sub.add_parser("forms", help="form definitions")
+    fsub = next((a for a in forms._actions if isinstance(a, argparse._SubParsersAction)), None)
+    if fsub is None:
+        fsub = forms.add_subparsers(dest="forms_command", metavar="ACTION")
+        forms.set_defaults(func=lambda a: (forms.print_help(), 2)[1])
+    p = fsub.add_parser("from-excel", help="draft a form definition (YAML) from an Excel template")
+    p.add_argument("file", help="the .xlsx template: a header row, a few sample rows")
+    p.add_argument("--name", help="form name (default: from the file name)")
+    p.add_argument("--sheet", help="sheet name (default: the first)")
+    p.add_argument("--out", help="write the YAML here instead of printing it")
+    p.set_defaults(func=cmd_from_excel)
+
+
+def _platform() -> Any:
+    from engine.platform import Platform
+    from engine.store.db import Database, default_url
+
+    return Platform(Database(os.environ.get("DATABASE_URL") or default_url()), reload_seconds=0)
+
+
+def _context(platform: Any, user: Optional[str], lang: Optional[str]) -> Any:
+    if user:
+        ctx = platform.user_context(user)
+    else:
+        defs = platform.definitions()
+        with platform.db.connect() as conn:
+            supers = [u for u in platform.users.all(conn)
+                      if any(defs.roles[r].superuser for r in u.roles if r in defs.roles)]
+        if not supers:
+            raise SystemExit("no superuser exists: pass --user NAME (run.py user add ... --role admin)")
+        ctx = platform.context(supers[0])
+    if lang:
+        import dataclasses
+
+        ctx = dataclasses.replace(ctx, locale=lang)
+    return ctx
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from engine.service import Records
+
+    platform = _platform()
+    try:
+        ctx = _context(platform, args.user, args.lang)
+        report = Records(platform).import_file(ctx, args.form, args.file, mode=args.mode, key=args.key,
+                                               dry_run=args.dry_run)
+    except (LowcodeError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    state = "written" if report.written else "not written"
+    print(f"{args.form}: {report.created} created, {report.updated} updated, {report.failed} failed "
+          f"({report.error_count} errors); {state}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from engine.io.exporter import write_file
+    from engine.listing import ListQuery
+    from engine.service import Records
+
+    platform = _platform()
+    params = {k: v for k, v in (("filter", args.filter), ("sort", args.sort)) if v}
+    try:
+        ctx = _context(platform, args.user, args.lang)
+        rows = Records(platform).export_rows(ctx, args.form, ListQuery.from_params(params))
+        count = write_file(rows, args.file, title=platform.definitions().forms[args.form].label.get(ctx.locale))
+    except (LowcodeError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {count} rows to {args.file}")
+    return 0
+
+
+def cmd_from_excel(args: argparse.Namespace) -> int:
+    from engine.io.form_from_excel import form_from_excel
+
+    try:
+        text = form_from_excel(args.file, name=args.name, sheet=args.sheet)
+    except (ValueError, OSError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(f"wrote {args.out}: review it, put it in a pack's forms/ folder, then run.py check / import")
+    else:
+        sys.stdout.write(text)
+    return 0

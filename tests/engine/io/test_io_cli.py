@@ -1,0 +1,60 @@
+"""run.py data import / data export / forms from-excel, as a user runs them."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import yaml
+
+import run
+from tests.engine.io.conftest import PACK, make_xlsx
+
+
+@pytest.fixture
+def cli(db_url, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+
+    def call(*args):
+        try:
+            code = run.main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out = capsys.readouterr()
+        return code, out.out, out.err
+    return call
+
+
+def test_import_export_round_trip_as_named_users(cli, tmp_path):
+    assert cli("migrate", PACK)[0] == 0
+    assert cli("user", "add", "boss", "--role", "admin", "--password", "x12345678")[0] == 0
+    assert cli("user", "add", "wh", "--role", "warehouse", "--password", "x12345678")[0] == 0
+    path = make_xlsx(tmp_path / "p.xlsx", [["物料编码", "品名", "单价", "成本"], ["P-1", "螺丝", 0.5, 0.2],
+                                           ["P-2", "螺母", 0.3, 0.1]], title="产品导入模板")
+    code, out, err = cli("data", "import", "product", path, "--dry-run")
+    assert code == 0 and json.loads(out)["created"] == 2 and "not written" in err
+    code, out, err = cli("data", "import", "product", path)
+    assert code == 0 and json.loads(out)["written"] is True
+    assert cli("data", "import", "product", path, "--user", "wh")[0] == 1      # no create right
+    code, out, err = cli("data", "import", "product", path, "--key", "sku", "--mode", "skip-invalid")
+    assert code == 0 and json.loads(out)["updated"] == 2
+    target = tmp_path / "out.csv"
+    code, out, _ = cli("data", "export", "product", str(target), "--user", "wh", "--filter", 'sku == "P-2"')
+    assert code == 1                                                              # no export right
+    code, out, _ = cli("data", "export", "product", str(target), "--filter", 'sku == "P-2"', "--lang", "en")
+    assert (code, out) == (0, f"wrote 1 rows to {target}\n")
+    text = target.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0].startswith("SKU,Name,Specification") and "螺母" in text
+    bad = make_xlsx(tmp_path / "bad.xlsx", [["物料编码", "品名"], ["P-3", None]])
+    code, out, _ = cli("data", "import", "product", bad)
+    assert code == 1 and json.loads(out)["errors"][0]["row"] == 2
+
+
+def test_forms_from_excel(cli, tmp_path):
+    path = make_xlsx(tmp_path / "Price List.xlsx", [["SKU", "Price"], ["A", 1.5], ["B", 2]], formats={1: "¥#,##0.00"})
+    code, out, _ = cli("forms", "from-excel", path)
+    assert code == 0 and yaml.safe_load(out)["fields"][1]["type"] == "money"
+    target = tmp_path / "f.yaml"
+    assert cli("forms", "from-excel", path, "--name", "prices", "--out", str(target))[0] == 0
+    assert yaml.safe_load(target.read_text(encoding="utf-8"))["name"] == "prices"
+    assert cli("forms", "from-excel", os.path.join(tmp_path, "missing.xlsx"))[0] == 1
