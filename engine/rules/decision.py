@@ -19,17 +19,19 @@ import difflib
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from engine.definitions.yaml_source import PosDict, PosList, parse_yaml
 from engine.errors import DefinitionError, DefinitionErrors, Position
 from engine.expr import CompiledExpr, ExprError, Scope
+from engine.expr import nodes as n
 from engine.expr.types import ExprType
 from engine.rules import decision_check as chk
 from engine.rules.decision_cells import (Locate, Rewrite, cell_scope, compile_cell, is_any, rewrite_input,
                                          rewrite_output)
 from engine.rules.decision_compile import RowCode, build_table, generate_table
 
+Options = Optional[Mapping[str, Sequence[Any]]]
 HIT_POLICIES = ("first", "collect")
 TABLE_KEYS = ("name", "label", "description", "form", "hit", "inputs", "outputs", "rows", "default")
 OUTPUT_TYPES = {t.value: t for t in ExprType if t not in (ExprType.NULL, ExprType.TABLE, ExprType.RECORD)}
@@ -136,8 +138,8 @@ def _did_you_mean(word: str, choices: Sequence[str]) -> Optional[str]:
 class _Compiler:
     """One compilation of one table; collects every error."""
 
-    def __init__(self, node: Mapping[str, Any], scope: Scope, file: str) -> None:
-        self.node, self.scope, self.file = node, scope, file
+    def __init__(self, node: Mapping[str, Any], scope: Scope, file: str, options: Options) -> None:
+        self.node, self.scope, self.file, self.known_options = node, scope, file, options or {}
         self.errors: list[DefinitionError] = []
 
     def error(self, message: str, position: Position, hint: Optional[str] = None) -> None:
@@ -181,9 +183,9 @@ class _Compiler:
         inputs, compiled = self.inputs(node["inputs"])
         outputs = self.outputs(node["outputs"])
         names = [i.name for i in inputs] + [o.name for o in outputs]
-        for i, n in enumerate(names):
-            if n in names[:i]:
-                self.error(f"two columns are named '{n}'", Position(file))
+        for i, col in enumerate(names):
+            if col in names[:i]:
+                self.error(f"two columns are named '{col}'", Position(file))
         return name, str(hit), inputs, outputs, compiled
 
     def inputs(self, items: list[Any]) -> tuple[list[DecisionInput], list[CompiledExpr]]:
@@ -209,7 +211,8 @@ class _Compiler:
             expr = self.expr(Rewrite().add(str(text), 0), self.scope, _locator(container, key, text, self.file), None)
             if expr is None:
                 continue
-            opts = tuple(options) if isinstance(options, list) else None
+            known = self.known_options.get(_field_key(expr))
+            opts = tuple(options) if isinstance(options, list) else tuple(known) if known else None
             found.append(DecisionInput(str(name), str(text), expr.type, label, opts))
             compiled.append(expr)
         return found, compiled
@@ -337,9 +340,38 @@ class _Compiler:
         return self.output_cells(cells, outputs)
 
 
-def compile_decision_table(node: Mapping[str, Any], scope: Scope, *, file: str = "<decision>") -> DecisionTable:
-    """Check and compile a decision table (a YAML mapping, a plain dict or an .xlsx reading)."""
-    return _Compiler(node, scope, file).compile()
+def _field_key(expr: CompiledExpr) -> str:
+    """``form.field`` of an input that reads one field (directly or through links), else ''."""
+    tree = expr.tree
+    if isinstance(tree, n.FieldRef):
+        return f"{expr.form}.{tree.name}"
+    if isinstance(tree, n.LinkRef):
+        return f"{tree.target_form}.{tree.name}"
+    return ""
+
+
+def select_options(forms: Iterable[Any]) -> dict[str, tuple[Any, ...]]:
+    """``form.field`` -> option values of every select-like field (FormSpecs of a pack).
+
+    Pass it as ``options=`` so gaps over select inputs are reported without listing the
+    options in each table: ``select_options(pack.forms.values())``.
+    """
+    found: dict[str, tuple[Any, ...]] = {}
+    for form in forms:
+        for f in form.fields:
+            if f.options:
+                found[f"{form.name}.{f.name}"] = tuple(o.value for o in f.options)
+    return found
+
+
+def compile_decision_table(node: Mapping[str, Any], scope: Scope, *, file: str = "<decision>",
+                           options: Options = None) -> DecisionTable:
+    """Check and compile a decision table (a YAML mapping, a plain dict or an .xlsx reading).
+
+    ``options`` (``form.field`` -> values, see :func:`select_options`) gives the values of
+    select fields, for the gap warnings; an input's own ``options:`` wins.
+    """
+    return _Compiler(node, scope, file, options).compile()
 
 
 def read_decision_yaml(text: str, file: str) -> Any:
@@ -365,21 +397,21 @@ def _scope_for(data: Mapping[str, Any], scopes: Mapping[str, Scope], file: str) 
     return scope
 
 
-def load_decision_yaml(text: str, file: str, scopes: Mapping[str, Scope]) -> DecisionTable:
+def load_decision_yaml(text: str, file: str, scopes: Mapping[str, Scope], *, options: Options = None) -> DecisionTable:
     """Read, check and compile a ``*.decision.yaml`` file; ``scopes`` as from ``build_scopes(pack)``."""
     data = read_decision_yaml(text, file)
-    return compile_decision_table(data, _scope_for(data, scopes, file), file=file)
+    return compile_decision_table(data, _scope_for(data, scopes, file), file=file, options=options)
 
 
 def load_decision_xlsx(path: str, scopes: Mapping[str, Scope], *, sheet: Optional[str] = None,
-                       content: Optional[bytes] = None) -> DecisionTable:
+                       content: Optional[bytes] = None, options: Options = None) -> DecisionTable:
     """Read, check and compile a decision table kept in an .xlsx sheet (see decision_xlsx).
 
     ``content`` gives the workbook's bytes (then ``path`` only names it in messages).
     """
     from engine.rules.decision_xlsx import read_decision_xlsx
     data = read_decision_xlsx(path, sheet=sheet, content=content)
-    return compile_decision_table(data, _scope_for(data, scopes, str(path)), file=str(path))
+    return compile_decision_table(data, _scope_for(data, scopes, str(path)), file=str(path), options=options)
 
 
 #: where a pack keeps its decision tables
@@ -387,7 +419,8 @@ DECISION_FILE = re.compile(r"rules/[^/]+\.decision\.(?:ya?ml|json)")
 
 
 def compile_pack_decisions(files: Mapping[str, str], scopes: Mapping[str, Scope], *,
-                           display: Callable[[str], str] = lambda rel: rel) -> dict[str, DecisionTable]:
+                           display: Callable[[str], str] = lambda rel: rel,
+                           options: Options = None) -> dict[str, DecisionTable]:
     """Every ``rules/*.decision.yaml`` among a pack's files (relative path -> text), by table name.
 
     All errors of all tables are raised together; ``display`` turns a relative path into the
@@ -401,7 +434,7 @@ def compile_pack_decisions(files: Mapping[str, str], scopes: Mapping[str, Scope]
             continue
         shown = display(rel)
         try:
-            table = load_decision_yaml(files[rel], shown, scopes)
+            table = load_decision_yaml(files[rel], shown, scopes, options=options)
         except DefinitionErrors as exc:
             errors.extend(exc.errors)
             continue
@@ -415,5 +448,5 @@ def compile_pack_decisions(files: Mapping[str, str], scopes: Mapping[str, Scope]
     return tables
 
 
-__all__ = ["DECISION_FILE", "CellText", "RowList", "compile_pack_decisions", "DecisionInput", "DecisionOutput", "DecisionTable", "compile_decision_table",
+__all__ = ["DECISION_FILE", "CellText", "RowList", "compile_pack_decisions", "select_options", "DecisionInput", "DecisionOutput", "DecisionTable", "compile_decision_table",
            "load_decision_xlsx", "load_decision_yaml", "read_decision_yaml"]

@@ -228,3 +228,21 @@ def test_compile_pack_decisions_collects_every_table_and_every_error() -> None:
         "packs/sales/rules/bad.decision.yaml:13:12: unknown field 'x' in sales_order",
         "packs/sales/rules/copy.decision.yaml: decision table 'approval_route' is defined twice "
         "(first in packs/sales/rules/approval.decision.yaml)"]
+
+
+def test_select_options_from_the_pack_feed_gap_warnings() -> None:
+    from types import SimpleNamespace as NS
+    from engine.rules.decision import select_options
+    forms = [NS(name="sales_order", fields=[NS(name="channel", options=[NS(value="web"), NS(value="shop")]),
+                                            NS(name="amount", options=())]),
+             NS(name="customer", fields=[NS(name="tier", options=[NS(value="A"), NS(value="B")])])]
+    options = select_options(forms)
+    assert options == {"sales_order.channel": ("web", "shop"), "customer.tier": ("A", "B")}
+    node = {"form": "sales_order", "inputs": ["channel", {"name": "t", "expr": "customer.tier"}],
+            "outputs": ["route"], "rows": [["web", "A", "x"], ["shop", "-", "y"]]}
+    t = compile_decision_table(node, SCOPE, options=options)
+    assert [w.message for w in t.warnings] == ['no row covers: channel = "web", t = "B"']
+    assert t.inputs[0].options == ("web", "shop")
+    without = compile_decision_table(node, SCOPE)
+    assert [w.message for w in without.warnings] == [
+        'no row covers: channel != "shop", t != "A"', 'no row covers: channel not in ["shop", "web"], t = "A"']
