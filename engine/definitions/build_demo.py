@@ -11,7 +11,7 @@ from engine.definitions.build_forms import field_types
 from engine.definitions.common import Broken
 from engine.definitions.model import FieldSpec, FormSpec, RoleSpec
 from engine.definitions.schema_check import did_you_mean, show
-from engine.definitions.yaml_source import PosDict, PosList
+from engine.definitions.yaml_source import PosDict, PosList, empty_like
 from engine.errors import DefinitionError, Position
 
 
@@ -54,7 +54,7 @@ def check_demo(node: PosDict, forms: Mapping[str, FormSpec], roles: Mapping[str,
             if role not in roles and not broken.role(role):
                 demo.err(f"unknown role '{role}'", user["roles"].pos_of(j), did_you_mean(role, roles),
                          f"users[{i}].roles[{j}]")
-    records = node.get("records") or {}
+    records: PosDict = node.get("records") or empty_like(node)
     for form_name, items in records.items():
         form = forms.get(form_name)
         if broken.form(form_name):

@@ -198,8 +198,8 @@ def _check_sequence(node: PosDict, name: str, err: Any) -> None:
 
 
 def _options(node: PosDict, locale: str, err: Any) -> tuple[Option, ...]:
-    items = node.get("options")
-    if not isinstance(items, list):
+    items: Any = node.get("options")
+    if not isinstance(items, PosList):
         return ()
     out: list[Option] = []
     seen: set[str] = set()

@@ -6,7 +6,7 @@ from typing import Mapping
 from engine.definitions.common import Broken, frozen, to_labels
 from engine.definitions.model import FormGrant, FormSpec, RoleSpec
 from engine.definitions.schema_check import did_you_mean
-from engine.definitions.yaml_source import PosDict
+from engine.definitions.yaml_source import PosDict, empty_like
 from engine.errors import DefinitionError
 
 ALL_FORMS = "*"
@@ -29,7 +29,7 @@ def build_roles(node: PosDict, locale: str, forms: Mapping[str, FormSpec], broke
                 f"role '{name}': a portal role cannot be a superuser", role.pos_of("superuser"),
                 None, f"{where}.superuser"))
         grants = {}
-        form_nodes = role.get("forms") or {}
+        form_nodes: PosDict = role.get("forms") or empty_like(role)
         for form_name, grant in form_nodes.items():
             _check_grant(name, form_name, form_nodes, grant, forms, broken, errors)
             grants[form_name] = FormGrant(
@@ -60,7 +60,7 @@ def _check_grant(role: str, form_name: str, form_nodes: PosDict, grant: PosDict,
         return
     if broken.form(form_name):
         return
-    field_nodes = grant.get("fields") or {}
+    field_nodes: PosDict = grant.get("fields") or empty_like(grant)
     if form_name == ALL_FORMS:
         known = {f for spec in forms.values() for f in spec.field_names}
         known |= {f for names in broken.fields.values() for f in names}

@@ -19,7 +19,7 @@ def compiler() -> Optional[Callable[..., Any]]:
         from engine.expr import compile_expression
     except ImportError:
         return None
-    return compile_expression  # type: ignore[no-any-return]
+    return compile_expression
 
 
 def check_expressions(forms: Mapping[str, FormSpec], roles: Mapping[str, RoleSpec],

@@ -31,7 +31,7 @@ _TYPE_WORDS = {
 
 
 @lru_cache(maxsize=None)
-def _registry() -> Registry:  # type: ignore[type-arg]
+def _registry() -> Registry:
     resources = []
     for name in SCHEMA_NAMES:
         schema = json.loads((SCHEMA_DIR / f"{name}.json").read_text(encoding="utf-8"))
@@ -98,7 +98,9 @@ def path_text(path: Sequence[Any]) -> str:
 
 def locate(root: Any, path: Sequence[Any], source: Source) -> tuple[Any, Position]:
     """The node at ``path`` under ``root`` and the position of its value."""
-    node, parent, key = root, None, None
+    node: Any = root
+    parent: Any = None
+    key: Any = None
     for part in path:
         parent, key = node, part
         try:
@@ -179,7 +181,7 @@ def _words(error: jsonschema.ValidationError) -> str:
     kind, value, instance = error.validator, error.validator_value, error.instance
     if kind == "type":
         kinds = value if isinstance(value, list) else [value]
-        wanted = " or ".join(_TYPE_WORDS.get(k, k) for k in kinds)
+        wanted = " or ".join(_TYPE_WORDS.get(str(k), str(k)) for k in kinds)
         if instance is None:
             return f"missing value (expected {wanted})"
         return f"{show(instance)} is not {wanted}"
@@ -208,7 +210,7 @@ def _words(error: jsonschema.ValidationError) -> str:
     if kind in ("anyOf", "oneOf"):
         best = jsonschema.exceptions.best_match(error.context or [])
         return _words(best) if best is not None else f"{show(instance)} is not valid here"
-    return error.message
+    return str(error.message)
 
 
 def _hint(error: jsonschema.ValidationError) -> Optional[str]:

@@ -89,6 +89,11 @@ class PosDict(dict, _Node):  # type: ignore[type-arg]
         return self._text_pos(self.value_marks.get(key) or self.key_marks.get(key))
 
 
+def empty_like(node: Any) -> "PosDict":
+    """An empty PosDict placed where ``node`` is (for an optional mapping left out)."""
+    return PosDict(node.source, node.start)
+
+
 class PosList(list, _Node):  # type: ignore[type-arg]
     """A sequence that knows the position of each item."""
 
