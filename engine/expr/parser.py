@@ -22,7 +22,7 @@ MAX_DEPTH = 60
 # regex terminals in words; string terminals are shown as themselves
 _WORDS = {
     "NAME": "a name", "INT": "a number", "DECIMAL": "a number", "STRING": "a string",
-    "DATE": "a date", "DATETIME": "a date-time", "DURATION": "a duration",
+    "DATE": "a date", "DATETIME": "a date-time", "TIME": "a time", "DURATION": "a duration",
     "COMP_OP": "a comparison (== != < <= > >=)", "ADD_OP": "+ or -", "MUL_OP": "* / or %",
     "$END": "the end of the expression",
 }
@@ -55,6 +55,8 @@ def _span(meta: Any) -> n.Span:
     return n.Span(meta.line, meta.column, meta.end_line, meta.end_column)
 
 
+_CHAR_HINTS = {"=": "use == to compare", "&": "use and", "|": "use or", "!": "use not, or != to compare",
+               "{": "lists are written [1, 2]", "`": "quote text with \" or '"}
 _DURATION_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'"}
 
@@ -159,6 +161,12 @@ class _ToAst(Transformer):
             value = value.replace(tzinfo=dt.timezone.utc)
         return n.Literal(value.astimezone(dt.timezone.utc), span=_span(meta), t=ExprType.DATETIME)
 
+    def time_(self, meta, tok):  # type: ignore[no-untyped-def]
+        try:
+            return n.Literal(dt.time.fromisoformat(str(tok)), span=_span(meta), t=ExprType.TIME)
+        except ValueError:
+            raise _Bad(f"invalid time {tok}", meta) from None
+
     def duration(self, meta, tok):  # type: ignore[no-untyped-def]
         text = str(tok)
         try:
@@ -229,7 +237,7 @@ def _syntax_error(exc: UnexpectedInput, origin: Origin) -> ExprError:
         ch = origin.source[pos] if pos < len(origin.source) else ""
         if ch in "\"'":
             return origin.error("unterminated string", line, column)
-        return origin.error(f"unexpected character {ch!r}", line, column)
+        return origin.error(f"unexpected character {ch!r}", line, column, _CHAR_HINTS.get(ch))
     if isinstance(exc, UnexpectedEOF):  # pragma: no cover - lalr reports UnexpectedToken($END)
         return origin.error("unexpected end of expression", line, column)
     return origin.error("syntax error", line, column)  # pragma: no cover

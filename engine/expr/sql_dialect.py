@@ -79,6 +79,8 @@ def literal(value: Any, t: T) -> ColumnElement[Any]:
         return sa.literal(value, ExprDateTime())
     if isinstance(value, dt.date):
         return sa.literal(value, sa.Date())
+    if isinstance(value, dt.time):
+        return sa.literal(value, sa.Time())
     if isinstance(value, Decimal) or isinstance(value, float):
         return sa.literal(value, ExprDecimal())
     if isinstance(value, int):
@@ -88,7 +90,7 @@ def literal(value: Any, t: T) -> ColumnElement[Any]:
 
 def bind_type(t: T) -> Any:
     return {T.INTEGER: sa.BigInteger(), T.RECORD: sa.BigInteger(), T.DECIMAL: ExprDecimal(),
-            T.FLOAT: sa.Float(), T.STRING: sa.String(), T.BOOLEAN: sa.Boolean(), T.DATE: sa.Date(),
+            T.FLOAT: sa.Float(), T.STRING: sa.String(), T.BOOLEAN: sa.Boolean(), T.DATE: sa.Date(), T.TIME: sa.Time(),
             T.DATETIME: ExprDateTime()}.get(t, sa.String())
 
 

@@ -155,10 +155,12 @@ class SqlGen:
         if op == "in":
             a = self.value(left, rows)
             if isinstance(right, n.ListLit):
-                values = [i.value for i in right.items if isinstance(i, n.Literal) and i.value is not None]
-                if not values:
+                if not any(isinstance(i, n.Literal) and i.value is not None for i in right.items):
                     return sa.false()
-                raw = a.in_([sd.literal(v, i.t) for v, i in zip(values, right.items)])
+                items = [i for i in right.items if isinstance(i, n.Literal) and i.value is not None]
+                joint = next((i for i in items if i.t in (T.DECIMAL, T.FLOAT, T.DATETIME)), items[0])
+                raw = self._comparable(left, joint, a, False).in_(
+                    [self._comparable(i, left, sd.literal(i.value, i.t), False) for i in items])
             elif isinstance(right, n.ContextRef):
                 roles = sorted(ctx_values(self.ctx)["my.roles"]) if not self.bind_ctx else None
                 if roles is None:

@@ -37,7 +37,7 @@ def make_scopes() -> dict[str, Scope]:
         _f("status", T.STRING, "状态"), _f("total", T.DECIMAL, "总额"), _f("qty", T.INTEGER),
         _f("stock", T.INTEGER, "库存"), _f("safety_stock", T.INTEGER, "安全库存"),
         _f("discount", T.DECIMAL), _f("approved", T.BOOLEAN), _f("due", T.DATE, "交期"),
-        _f("shipped", T.DATE), _f("created", T.DATETIME), _f("wait", T.DURATION),
+        _f("shipped", T.DATE), _f("created", T.DATETIME), _f("opens", T.TIME), _f("wait", T.DURATION),
         _f("note", T.STRING, "备注"), _f("code", T.STRING, column="code_col"),
         _f("tags", T.LIST, element_type=T.STRING), _f("owner", T.RECORD),
         _f("customer", T.RECORD, "客户", link_form="customer"),
@@ -66,7 +66,7 @@ def ctx() -> RunContext:
 
 _SQL_TYPES = {T.STRING: sa.String, T.INTEGER: sa.BigInteger, T.RECORD: sa.BigInteger, T.DECIMAL: ExprDecimal,
               T.BOOLEAN: sa.Boolean, T.DATE: sa.Date, T.DATETIME: lambda: sa.DateTime(timezone=True),
-              T.DURATION: ExprDecimal, T.LIST: sa.JSON}
+              T.DURATION: ExprDecimal, T.LIST: sa.JSON, T.TIME: sa.Time}
 
 
 class Db:

@@ -42,6 +42,8 @@ def _value(t: T, value: Any, child_form: str | None) -> Any:
         return value.replace(tzinfo=UTC)
     if t == T.DURATION:
         return dt.timedelta(seconds=value)
+    if t == T.TIME:
+        return dt.time.fromisoformat(value)
     if t == T.TABLE:
         return [convert(child_form or "", row) for row in value]
     return value

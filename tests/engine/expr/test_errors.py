@@ -96,7 +96,7 @@ def test_sub_table_needs_an_aggregate() -> None:
 def test_syntax_error_expected_words() -> None:
     assert err("stock <", file="f.yaml", line=3, column=5) == (
         "f.yaml:3:12: unexpected end of expression; expected one of: (, -, [, false, null, true, "
-        "a date, a date-time, a duration, a name, a number, a string\n"
+        "a date, a date-time, a duration, a name, a number, a string, a time\n"
         "        stock <\n"
         "               ^")
 
@@ -126,3 +126,8 @@ def test_parse_alone_reports_syntax_only() -> None:
     parse("no_such_field > 1")
     with pytest.raises(ExprError):
         parse("1 +")
+
+
+def test_hints_for_other_languages_habits() -> None:
+    assert err("stock = 1").splitlines()[0] == "<expr>:1:7: unexpected character '=' (use == to compare)"
+    assert err("approved && stock > 1").splitlines()[0] == "<expr>:1:10: unexpected character '&' (use and)"
