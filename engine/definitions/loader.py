@@ -59,9 +59,15 @@ def read_pack_files(path: PathLike) -> dict[str, str]:
             "give the folder that holds pack.yaml")])
     files: dict[str, str] = {}
     problems: list[DefinitionError] = []
+    inside = base.resolve()
     for item in sorted(base.rglob("*")):
         rel = item.relative_to(base).as_posix()
         if not item.is_file() or any(p.startswith(".") or p == "__pycache__" for p in rel.split("/")):
+            continue
+        if not item.resolve().is_relative_to(inside):
+            problems.append(DefinitionError(
+                "a link to a file outside the pack", Position(_display(_root(path), rel)),
+                "copy the file into the pack instead"))
             continue
         try:
             files[rel] = item.read_bytes().decode("utf-8")

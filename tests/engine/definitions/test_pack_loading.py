@@ -153,3 +153,14 @@ def test_a_pack_may_link_to_forms_of_packs_it_depends_on() -> None:
         "quality/forms/complaint.yaml:3:37: field 'order': links to unknown form 'sales_order'",
         "quality/roles.yaml:5:7: role 'qa': unknown form 'sales_order'",
     ]
+
+
+def test_links_to_files_outside_the_pack_are_refused(pack: Pack, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password=hunter2", encoding="utf-8")
+    (pack.root / "prints" / "leak.txt").symlink_to(secret)
+    with pytest.raises(DefinitionErrors) as info:
+        read_pack_files(pack.root)
+    assert [str(e) for e in info.value.errors] == [
+        f"{pack.root.as_posix()}/prints/leak.txt: a link to a file outside the pack "
+        "(copy the file into the pack instead)"]
