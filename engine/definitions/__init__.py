@@ -14,13 +14,16 @@ from engine.definitions.model import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from engine.definitions.loader import check_pack, load_pack, load_pack_files, pack_checksum, read_pack_files
+    from engine.definitions.loader import (
+        check_pack, check_pack_files, load_pack, load_pack_files, pack_checksum, read_pack_files,
+    )
     from engine.definitions.scopes import build_scopes
 
 _LAZY = {
     "load_pack": "engine.definitions.loader",
     "load_pack_files": "engine.definitions.loader",
     "check_pack": "engine.definitions.loader",
+    "check_pack_files": "engine.definitions.loader",
     "pack_checksum": "engine.definitions.loader",
     "read_pack_files": "engine.definitions.loader",
     "build_scopes": "engine.definitions.scopes",

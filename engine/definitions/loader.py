@@ -93,6 +93,16 @@ def check_pack(path: PathLike) -> list[DefinitionError]:
     return []
 
 
+def check_pack_files(files: Mapping[str, str], root: str,
+                     others: Sequence[PackSpec] = ()) -> list[DefinitionError]:
+    """Every problem of a pack given as texts (a builder draft); never raises them."""
+    try:
+        load_pack_files(files, root, others)
+    except DefinitionErrors as exc:
+        return list(exc.errors)
+    return []
+
+
 def load_pack_files(files: Mapping[str, str], root: str, others: Sequence[PackSpec] = ()) -> PackSpec:
     """Check and build a pack from ``{relative path: text}``; file names in errors are root/rel.
 

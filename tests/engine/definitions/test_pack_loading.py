@@ -121,6 +121,15 @@ def test_checksum_is_stable_and_sensitive() -> None:
     assert load_pack_files(files, "x").checksum == pack_checksum(files)
 
 
+def test_check_pack_files_lists_errors_without_raising() -> None:
+    from engine.definitions import check_pack_files
+    files = read_pack_files(OMS)
+    assert check_pack_files(files, "oms") == []
+    files["roles.yaml"] = files["roles.yaml"].replace("superuser: true", "superuser: yes please")
+    assert [str(e).split("\n")[0] for e in check_pack_files(files, "oms")] == [
+        "oms/roles.yaml:6:16: 'yes please' is not true or false"]
+
+
 def test_error_files_are_named_root_slash_relpath(pack: Pack) -> None:
     pack.edit("forms/product.yaml", "type: money", "type: mony")
     files = read_pack_files(pack.root)
