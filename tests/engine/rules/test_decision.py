@@ -1,6 +1,7 @@
 """Decision tables: the approval route in YAML, hit policies, every cell kind, outputs, defaults."""
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Optional
@@ -140,7 +141,6 @@ def test_text_cells(cell: Any, value: Any, expected: bool) -> None:
 
 
 def test_date_boolean_and_integer_cells() -> None:
-    import datetime as dt
     assert table("[2026-01-01..2026-02-01)", "due").evaluate({"due": dt.date(2026, 1, 31)})
     assert not table(">= 2026-02-01", "due").evaluate({"due": dt.date(2026, 1, 31)})
     assert table("true", "urgent").evaluate({"urgent": True})
@@ -178,7 +178,7 @@ def test_field_labels_resolve_as_inputs() -> None:
 
 
 def test_outputs_are_expressions_of_their_type() -> None:
-    ctx = RunContext(user_id=1, clock=FixedClock(__import__("datetime").datetime(2026, 11, 21, tzinfo=__import__("datetime").timezone.utc)))
+    ctx = RunContext(user_id=1, clock=FixedClock(dt.datetime(2026, 11, 21, tzinfo=dt.timezone.utc)))
     node = {"form": "sales_order", "hit": "first", "inputs": ["amount"],
             "outputs": [{"name": "discount", "type": "decimal"}, {"name": "route", "type": "string"},
                         {"name": "note", "type": "string"}],
