@@ -11,11 +11,12 @@ import sqlalchemy as sa
 
 from engine.context import RunContext
 from engine.definitions.model import FormGrant, RoleSpec
-from engine.errors import PermissionDenied
+from engine.errors import DefinitionError, PermissionDenied
 from engine.expr.scope import Scope, SqlTables
 from engine.expr.types import ExprType
 
 _RANK = {"hidden": 0, "readonly": 1, "editable": 2}
+_DENY = object()   # a "*" row filter that cannot apply to a form: that role sees none of its rows
 
 
 class Policy:
@@ -31,11 +32,22 @@ class Policy:
         self._rows: dict[tuple[str, str], Any] = {}
         for role in roles.values():
             for form, grant in role.forms.items():
-                if grant.rows and form in scopes:
+                if not grant.rows:
+                    continue
+                # A "*" grant's row filter applies to every form the role has no own grant for.
+                targets = [form] if form != "*" else [f for f in scopes if f not in role.forms]
+                for target in targets:
+                    if target not in scopes:
+                        continue
                     pos = grant.rows_position
-                    self._rows[(role.name, form)] = compile_expression(
-                        grant.rows, scopes[form], expect=ExprType.BOOLEAN,
-                        file=pos.file, line=pos.line or 1, column=pos.column or 1)
+                    try:
+                        self._rows[(role.name, target)] = compile_expression(
+                            grant.rows, scopes[target], expect=ExprType.BOOLEAN,
+                            file=pos.file, line=pos.line or 1, column=pos.column or 1)
+                    except DefinitionError:
+                        if form != "*":
+                            raise
+                        self._rows[(role.name, target)] = _DENY   # filter names fields this form lacks
 
     def is_superuser(self, ctx: RunContext) -> bool:
         return ctx.superuser or any(self.roles[r].superuser for r in ctx.roles if r in self.roles)
@@ -91,7 +103,11 @@ class Policy:
                 continue
             compiled = self._rows.get((role, form))
             if compiled is None:
+                if grant.rows:      # a filter exists but could not apply here: fail closed
+                    continue
                 return None
+            if compiled is _DENY:
+                continue
             clauses.append(compiled.to_sql(self.tables, ctx))
         if not clauses:
             return sa.false()

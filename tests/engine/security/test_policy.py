@@ -1,0 +1,66 @@
+"""Row filters of "*" grants apply to every form; when they cannot, the role sees nothing."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+
+from engine.context import FixedClock
+from engine.listing import ListQuery
+from engine.platform import Platform
+from engine.service import Records
+from engine.store.db import Database
+
+PACK = os.path.join(os.path.dirname(__file__), "..", "..", "..", "definitions", "oms")
+
+ROLES = """roles:
+  admin:
+    label: 管理员
+    superuser: true
+  auditor:
+    label: 审计
+    forms:
+      "*":
+        actions: [read]
+        rows: owner == me
+"""
+
+
+def test_star_grant_row_filters(db_url, tmp_path):
+    pack = tmp_path / "oms"
+    shutil.copytree(PACK, pack)
+    (pack / "roles.yaml").write_text(ROLES, encoding="utf-8")
+    (pack / "demo" / "data.yaml").write_text("users: []\nrecords: {}\n", encoding="utf-8")
+    platform = Platform(Database(db_url), FixedClock(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)), 0)
+    platform.publish(str(pack))
+    with platform.db.begin() as conn:
+        auditor = platform.users.add(conn, "aud", "pw", ["auditor"])
+    records = Records(platform)
+    system = platform.system_context()
+    records.create(system, "customer", {"code": "C1", "name": "one"})
+    records.create(system, "customer", {"code": "C2", "name": "two"})
+    records.create(system, "product", {"sku": "P1", "name": "p"})
+    mine = platform.store()
+    with platform.db.begin() as conn:
+        mine.create(conn, platform.user_context("aud"), "product", {"sku": "P2", "name": "mine"})
+    aud = platform.user_context("aud")
+    assert aud.user_id == auditor.id
+    assert [r["sku"] for r in records.list(aud, "product", ListQuery())["items"]] == ["P2"]
+    assert records.list(aud, "customer", ListQuery())["total"] == 0
+    assert records.list(aud, "sales_order", ListQuery())["total"] == 0
+    platform.db.dispose()
+
+
+def test_star_row_filter_must_fit_every_form(tmp_path):
+    import pytest
+
+    from engine.definitions import load_pack
+    from engine.errors import DefinitionErrors
+
+    pack = tmp_path / "oms"
+    shutil.copytree(PACK, pack)
+    (pack / "roles.yaml").write_text(ROLES.replace("owner == me", 'code == "C1"'), encoding="utf-8")
+    (pack / "demo" / "data.yaml").write_text("users: []\nrecords: {}\n", encoding="utf-8")
+    with pytest.raises(DefinitionErrors) as info:
+        load_pack(str(pack))
+    assert f"{pack}/roles.yaml:10:15: unknown field 'code' in product" in str(info.value)
