@@ -12,7 +12,7 @@ Cell forms (``?`` stands for the input; see docs/decision-tables.md):
 ``-`` or empty                   any value (null included)
 ``A``, ``web``, ``华东``          a bare word on a text input: that text
 ``"A"``, ``10000``, ``2026-01-01`` equal to the literal (any expression)
-``>= 10000``, ``!= "A"``          a comparison
+``>= 10000``, ``!= "A"``, ``= 5``  a comparison
 ``[1000..5000)``, ``(0..1]``     a range; ``[``/``]`` include, ``(``/``)`` exclude
 ``between 1000 and 5000``         inclusive range
 ``"A", "B"`` / ``A, B``           one of the values
@@ -38,7 +38,7 @@ _KEYWORDS = frozenset({"true", "false", "null", "and", "or", "not", "in", "is", 
                        "contains", "startswith", "endswith", "where", "any"})
 _BARE = re.compile(r"^[^\W\d]\w*$")
 _OPERATOR = re.compile(r"^(==|!=|<=|>=|<|>|in\b|not\s+in\b|contains\b|startswith\b|endswith\b|"
-                       r"between\b|is\b)")
+                       r"between\b|is\b)", re.IGNORECASE)
 _RANGE = re.compile(r"^([\[(])(.+?)\.\.(.+?)([\])])$", re.S)
 
 #: a cell's origin: 0-based character offset in the cell text -> Position in the source
@@ -135,7 +135,7 @@ def is_any(text: Optional[str]) -> bool:
 
 
 def is_bare_word(text: str) -> bool:
-    return bool(_BARE.match(text)) and text not in _KEYWORDS
+    return bool(_BARE.match(text)) and text.lower() not in _KEYWORDS
 
 
 def _literal(text: str, offset: int, out: Rewrite, input_type: ExprType) -> None:
@@ -162,6 +162,8 @@ def rewrite_input(text: str, input_type: ExprType) -> Rewrite:
         return out.add("".join(chars), lead)
     if _OPERATOR.match(body):
         return out.add(INPUT + " ").add(body, lead)
+    if body.startswith("=") and not body.startswith("=="):  # "= 5", as a spreadsheet user writes it
+        return out.add(INPUT + " =").add(body, lead)
     rng = _RANGE.match(body)
     if rng:
         lo_op = ">=" if rng.group(1) == "[" else ">"
