@@ -5,5 +5,5 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from apps.api import auth, errors, openapi, records  # noqa: E402,F401  (register routes)
+from apps.api import auth, errors, openapi, records, rules  # noqa: E402,F401  (register routes)
 from apps.api import io  # noqa: E402,F401  (batch, import, export)

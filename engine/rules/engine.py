@@ -137,6 +137,8 @@ class RuleEngine:
         key = (rule.key, rule.form, int(record.get("id") or 0))
         run = RunState(self, conn, ctx, rule, rule.form, record, old, event, depth, ConnAccess(conn, self.store()))
         outcome, error, where = runlog.FIRED, None, None
+        entry: dict[str, Any] = {}
+        runlog.buffer(conn, entry)      # in start order; filled in below
         try:
             if guard and key in state.fired:
                 outcome = runlog.LOOP_GUARD
@@ -161,7 +163,7 @@ class RuleEngine:
             outcome, error = runlog.FAILED, f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            runlog.buffer(conn, {
+            entry.update({
                 "rule": rule.name, "pack": rule.pack, "revision": rule.revision, "pack_version": rule.pack_version,
                 "form": rule.form, "record_id": key[2] or None, "event": event,
                 "trigger": rule.trigger.describe(), "started_at": started,

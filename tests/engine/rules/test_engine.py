@@ -60,7 +60,7 @@ def test_a_rules_create_fires_another_rule(platform, publish, records, ctx, runs
     records.create(ctx, "material", {"name": "螺丝"})
     pr = records.list(ctx, "purchase_request", _q())["items"][0]
     assert pr["note"] == "auto 螺丝"
-    assert [(r["rule"], r["depth"], r["source"]) for r in runs()] == [("note", 1, "rule"), ("pr", 0, "api")]
+    assert [(r["rule"], r["depth"], r["source"]) for r in runs()] == [("pr", 0, "api"), ("note", 1, "rule")]
 
 
 def test_failing_action_rolls_back_and_keeps_its_log_row(platform, publish, records, ctx, runs):

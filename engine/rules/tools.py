@@ -1,0 +1,294 @@
+"""Rule tooling behind ``run.py rules ...`` and the API: check, test (dry run), replay, rerun.
+
+``check`` compiles rule files (all errors at once) and warns about trigger cycles found
+statically (networkx); ``test`` runs one rule on a given record inside a transaction that
+is rolled back; ``replay`` counts how often a rule would have fired over the stored record
+versions; ``rerun`` runs a logged rule again on the current record.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any, Mapping, Optional
+
+import sqlalchemy as sa
+
+from engine.context import RunContext
+from engine.errors import DefinitionError, DefinitionErrors, NotFound, PermissionDenied
+from engine.rules import log as runlog
+from engine.rules.spec import CREATED, DELETED, UPDATED, RuleSet, RuleSpec
+
+
+# ---- check -----------------------------------------------------------------------------
+def load_for_check(target: str, platform: Any = None) -> tuple[Any, list[DefinitionError]]:
+    """Compile a pack folder, or one ``.rules`` file against the pack around it (or installed forms)."""
+    from engine.definitions.loader import load_pack_files, read_pack_files
+    from engine.runtime import compile_definitions
+    if os.path.isdir(target):
+        path, override = target, None
+    else:
+        path = os.path.dirname(os.path.dirname(os.path.abspath(target)))
+        override = (os.path.relpath(os.path.abspath(target), path).replace(os.sep, "/"), _read(target))
+    if not os.path.exists(os.path.join(path, "pack.yaml")):
+        raise NotFound(f"{target}: no pack.yaml found (give a pack folder or a file in its rules/ folder)")
+    files = read_pack_files(path)
+    if override is not None:
+        files = {k: v for k, v in files.items() if not k.endswith(".rules")}
+        files[override[0]] = override[1]
+    try:
+        spec = load_pack_files(files, root=path.rstrip("/"))
+        defs = compile_definitions([spec])
+    except DefinitionErrors as exc:
+        return None, list(exc.errors)
+    return defs, []
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
+def trigger_cycles(ruleset: RuleSet) -> list[list[str]]:
+    """Cycles of forms whose rules write forms whose rules trigger again (static, networkx)."""
+    import networkx as nx
+    graph = nx.DiGraph()
+    triggered = {r.form for r in ruleset.rules if r.trigger.events or r.trigger.kind == "changed"}
+    for rule in ruleset.rules:
+        for action in rule.actions:
+            for target in action.writes:
+                if target in triggered:
+                    graph.add_edge(rule.form, target)
+    return [sorted(c) for c in nx.simple_cycles(graph)]
+
+
+def cycle_warnings(ruleset: RuleSet) -> list[str]:
+    out = []
+    for cycle in trigger_cycles(ruleset):
+        names = [r.name for r in ruleset.rules if r.form in cycle and any(a.writes for a in r.actions)]
+        loop = " → ".join(cycle + [cycle[0]])
+        out.append(f"warning: rules may trigger each other in a cycle {loop} ({', '.join(names)}); "
+                   f"the loop guard stops each rule after one run per record")
+    return out
+
+
+# ---- test (dry run) -------------------------------------------------------------------------
+@dataclass
+class DryRun:
+    rule: str
+    form: str
+    event: str
+    outcome: str
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    error: Optional[str] = None
+
+
+def _shim(db: Any, defs: Any) -> Any:
+    """A platform-like object for an engine over definitions that are not (yet) active."""
+    from engine.rules.engine import RuleEngine
+    from engine.store.events import EventBus
+    from engine.store.records import RecordStore
+    from engine.store.sequences import next_number
+    bus = EventBus()
+    shim = SimpleNamespace(db=db, _defs=defs, definitions=lambda: defs)
+    shim._store = RecordStore(defs.forms, defs.tables, bus, next_number, defs.timezone)
+    shim.store = lambda: shim._store
+    engine = RuleEngine(shim)
+    bus.subscribe(engine)
+    shim.rules = engine
+    return shim
+
+
+def dry_run(db: Any, defs: Any, rule_name: str, values: Mapping[str, Any], ctx: RunContext) -> DryRun:
+    """Would ``rule_name`` fire on this record, and what would it do? Nothing is written."""
+    from engine.store.sync import apply_sync, plan_sync
+    rule = _rule(defs.rules, rule_name)
+    shim = _shim(db, defs)
+    store = shim._store
+    conn = db.engine.connect()
+    tx = conn.begin()
+    conn.connection.info[runlog.DRY] = dry = []
+    try:
+        apply_sync(conn, defs.tables, plan_sync(conn, defs.tables))
+        data = dict(values)
+        record_id = data.pop("id", None)
+        quiet = type(store)(defs.forms, defs.tables, type(store.bus)(), store.numbers, defs.timezone)
+        if record_id is not None:
+            old = store.get(conn, rule.form, int(record_id))
+            if old is None:
+                raise NotFound(f"{rule.form} {record_id} not found")
+            clean = defs.validators[rule.form].validate(data, partial=True, locale=ctx.locale)
+            new = quiet.update(conn, ctx, rule.form, int(record_id), clean, source="test")
+            event = UPDATED if UPDATED in rule.trigger.events or not rule.trigger.events else next(iter(rule.trigger.events))
+        else:
+            old = None
+            clean = defs.validators[rule.form].validate(data, locale=ctx.locale)
+            new = quiet.create(conn, ctx, rule.form, clean, source="test")
+            event = CREATED if CREATED in rule.trigger.events or not rule.trigger.events else next(iter(rule.trigger.events))
+        error = None
+        try:
+            outcome = shim.rules.run(conn, ctx, rule, dict(new), old, event, 0, source="test")
+        except Exception as exc:  # the run is logged in ``dry`` with its error
+            outcome, error = runlog.FAILED, str(exc)
+        return DryRun(rule.name, rule.form, event, outcome, _plain(dry), error)
+    finally:
+        conn.connection.info.pop(runlog.DRY, None)
+        tx.rollback()
+        conn.close()
+
+
+def _plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in r.items()} for r in rows]
+
+
+def _rule(ruleset: RuleSet, name: str) -> RuleSpec:
+    form, _, short = name.partition(":")
+    rule = ruleset.named(name) or (ruleset.named(short, form) if short else None)
+    if rule is None:
+        from engine.rules.compiler import did_you_mean
+        hint = did_you_mean(name, [r.name for r in ruleset.rules])
+        raise NotFound(f"no rule named '{name}'" + (f" ({hint})" if hint else ""))
+    return rule
+
+
+# ---- replay --------------------------------------------------------------------------------
+@dataclass
+class Replay:
+    rule: str
+    form: str
+    since: dt.datetime
+    events: int = 0          # stored changes of the form in the period
+    matched: int = 0         # changes whose kind/fields match the trigger
+    would_fire: int = 0
+    skipped: int = 0
+    errors: int = 0
+    records: set[int] = field(default_factory=set)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "form": self.form, "since": self.since.isoformat(), "events": self.events,
+                "matched": self.matched, "would_fire": self.would_fire, "skipped": self.skipped,
+                "errors": self.errors, "records": len(self.records)}
+
+
+def replay(db: Any, defs: Any, rule_name: str, since: dt.datetime, ctx: RunContext) -> Replay:
+    """How often the rule would have fired over the stored versions since ``since`` (nothing runs)."""
+    from engine.store.access import ConnAccess
+    from engine.store.serialize import parse_snapshot
+    from engine.store.system import record_versions as v
+    rule = _rule(defs.rules, rule_name)
+    spec = defs.forms[rule.form]
+    shim = _shim(db, defs)
+    out = Replay(rule.name, rule.form, since)
+    with db.connect() as conn:
+        data = ConnAccess(conn, shim._store)
+        q = (sa.select(v.c.record_id, v.c.version, v.c.deleted, v.c.data, v.c.at)
+             .where(v.c.form == rule.form).order_by(v.c.record_id, v.c.version))
+        previous: dict[int, dict[str, Any]] = {}
+        for row in conn.execute(q):
+            snap = parse_snapshot(spec, row.data)
+            old = previous.get(row.record_id)
+            previous[row.record_id] = snap
+            if row.at < since:
+                continue
+            kind = DELETED if row.deleted else (CREATED if old is None else UPDATED)
+            out.events += 1
+            if not _matches(rule, kind, snap, old):
+                continue
+            out.matched += 1
+            try:
+                ok = rule.condition is None or rule.condition.evaluate(
+                    old if kind == DELETED else snap, ctx, old=old, data=data)
+            except Exception:
+                out.errors += 1
+                continue
+            if ok:
+                out.would_fire += 1
+                out.records.add(row.record_id)
+            else:
+                out.skipped += 1
+    return out
+
+
+def _matches(rule: RuleSpec, kind: str, new: Mapping[str, Any], old: Optional[Mapping[str, Any]]) -> bool:
+    t = rule.trigger
+    if t.kind == "changed":
+        return kind == UPDATED and old is not None and any(new.get(f) != old.get(f) for f in t.fields)
+    return kind in t.events
+
+
+def parse_since(text: str, now: dt.datetime) -> dt.datetime:
+    """``30d`` / ``12h`` / ``2026-11-01`` -> a UTC datetime."""
+    text = text.strip()
+    units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
+    if text[:-1].isdigit() and text[-1] in units:
+        return now - dt.timedelta(**{units[text[-1]]: int(text[:-1])})
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+# ---- rerun ---------------------------------------------------------------------------------
+def rerun(platform: Any, run_id: int, ctx: RunContext) -> dict[str, Any]:
+    """Run the rule of a logged run again on the current record, in a new transaction.
+
+    The caller must be allowed to update that form and see the record. Returns the new
+    run's log row.
+    """
+    defs = platform.definitions()
+    with platform.db.connect() as conn:
+        row = runlog.get_run(conn, run_id)
+    if row is None:
+        raise NotFound(f"rule run {run_id} not found")
+    rule = defs.rules.named(row["rule"], row["form"])
+    if rule is None:
+        raise NotFound(f"rule '{row['rule']}' on {row['form']} is no longer defined")
+    defs.policy.require(ctx, rule.form, "update")
+    store = platform.store()
+    before = _last_id(platform)
+    with platform.db.begin() as conn:
+        clause = defs.policy.row_clause(ctx, rule.form, "read")
+        record = store.get(conn, rule.form, row["record_id"], where=clause) if row["record_id"] else None
+        if record is None:
+            raise NotFound(f"{rule.form} {row['record_id']} not found")
+        platform.rules.run(conn, ctx, rule, record, None, "rerun", 0, source="rerun", guard=False)
+    with platform.db.connect() as conn:
+        q = sa.select(runlog.rule_runs).where(runlog.rule_runs.c.id > before, runlog.rule_runs.c.event == "rerun",
+                                              runlog.rule_runs.c.rule == rule.name).order_by(runlog.rule_runs.c.id.desc())
+        new = conn.execute(q).mappings().first()
+    return dict(new) if new is not None else {}
+
+
+def _last_id(platform: Any) -> int:
+    with platform.db.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(runlog.rule_runs.c.id), 0))).scalar_one())
+
+
+def visible_runs_clause(platform: Any, ctx: RunContext) -> Any:
+    """Which log rows ``ctx`` may see: forms it may read, and within them the rows it may read."""
+    defs = platform.definitions()
+    if defs.policy.is_superuser(ctx):
+        return None
+    t = runlog.rule_runs
+    parts = []
+    for form in defs.forms:
+        if not defs.policy.can(ctx, form, "read"):
+            continue
+        clause = defs.policy.row_clause(ctx, form, "read")
+        if clause is None:
+            parts.append(t.c.form == form)
+        else:
+            table = defs.tables.table(form)
+            parts.append(sa.and_(t.c.form == form, t.c.record_id.in_(sa.select(table.c.id).where(clause))))
+    if not parts:
+        return sa.false()
+    return sa.or_(*parts)
+
+
+def check_visible(platform: Any, ctx: RunContext, run: Mapping[str, Any]) -> None:
+    clause = visible_runs_clause(platform, ctx)
+    if clause is None:
+        return
+    with platform.db.connect() as conn:
+        ok = conn.execute(sa.select(runlog.rule_runs.c.id).where(runlog.rule_runs.c.id == run["id"], clause)).first()
+    if ok is None:
+        raise PermissionDenied("you may not see this rule run")

