@@ -69,9 +69,13 @@ def compile_expression(source: str, scope: Scope, *, expect: Optional[ExprType] 
     if hit is not None:
         return hit
     tree = parse(source, file=file, line=line, column=column)
-    checker = Checker(scope, Origin(source, file, line, column))
-    checked = checker.check(tree, expect)
-    compiled = CompiledExpr(source, checked, frozenset(checker.names), scope.form)
+    origin = Origin(source, file, line, column)
+    checker = Checker(scope, origin)
+    try:
+        checked = checker.check(tree, expect)
+        compiled = CompiledExpr(source, checked, frozenset(checker.names), scope.form)
+    except (RecursionError, SyntaxError, MemoryError):
+        raise origin.error("expression is too complex; split it into computed fields", 1, 1) from None
     with _lock:
         if len(_cache) >= CACHE_SIZE:
             _cache.clear()

@@ -17,7 +17,8 @@ from engine.expr.types import ExprType
 
 GRAMMAR = FsPath(__file__).with_name("grammar.lark")
 MAX_SOURCE = 10_000
-MAX_DEPTH = 60
+MAX_DEPTH = 60        # brackets
+MAX_TREE_DEPTH = 100  # operators: deeper trees are split into computed fields
 
 # regex terminals in words; string terminals are shown as themselves
 _WORDS = {
@@ -218,7 +219,22 @@ def parse(source: str, *, file: str = "<expr>", line: int = 1, column: int = 1) 
         raise origin.error("expression is nested too deeply", 1, 1) from None
     if isinstance(result, (Tree, Token)):  # pragma: no cover - guarded by tests
         raise AssertionError("lark object survived the transform")
+    if tree_depth(result) > MAX_TREE_DEPTH:
+        raise origin.error(f"expression is nested too deeply (more than {MAX_TREE_DEPTH} operations inside "
+                           "each other); split it into computed fields", 1, 1)
     return result
+
+
+def tree_depth(root: n.Node) -> int:
+    """Depth of an AST, computed without recursion."""
+    best, stack = 0, [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        best = max(best, depth)
+        for value in node.__dict__.values():
+            items = value if isinstance(value, tuple) else (value,)
+            stack.extend((item, depth + 1) for item in items if isinstance(item, n.Node))
+    return best
 
 
 def _syntax_error(exc: UnexpectedInput, origin: Origin) -> ExprError:

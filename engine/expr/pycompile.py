@@ -102,7 +102,13 @@ class PyGen:
         return f"(None if ({a} := {self.gen(node.operand, rows)}) is None else -{a})"
 
     def g_Logic(self, node: n.Logic, rows: tuple[str, ...]) -> str:
-        return f"({self.truth(node.left, rows)} {node.op} {self.truth(node.right, rows)})"
+        parts = [node.right]
+        left = node.left
+        while isinstance(left, n.Logic) and left.op == node.op:  # flatten a and b and c
+            parts.append(left.right)
+            left = left.left
+        parts.append(left)
+        return "(" + f" {node.op} ".join(self.truth(p, rows) for p in reversed(parts)) + ")"
 
     def _nn(self, node: n.Node, rows: tuple[str, ...]) -> tuple[str, list[str]]:
         """(name or literal code, null checks) for an operand."""
@@ -122,6 +128,8 @@ class PyGen:
             d, delta = (node.left, node.right) if rt_ == T.DURATION else (node.right, node.left)
             sign = -1 if node.op == "-" else 1
             return f"_date_add({self.gen(d, rows)}, {self.gen(delta, rows)}, {sign})"
+        if node.op in "+-*" and _flat_numeric(node):
+            return self._arith_chain(node, rows)
         a, ca = self._nn(node.left, rows)
         b, cb = self._nn(node.right, rows)
         expr = f"{a} {node.op} {b}"
@@ -133,6 +141,26 @@ class PyGen:
         if not checks:
             return f"({expr})"
         return f"({expr} if {' and '.join(checks)} else None)"
+
+    def _arith_chain(self, node: n.Arith, rows: tuple[str, ...]) -> str:
+        """``a + b - c`` (left-assoc, same precedence) as one flat Python expression."""
+        group = "+-" if node.op in "+-" else "*"
+        ops, operands = [], []
+        cur: n.Node = node
+        while isinstance(cur, n.Arith) and cur.op in group and _flat_numeric(cur):
+            ops.append(cur.op)
+            operands.append(cur.right)
+            cur = cur.left
+        operands.append(cur)
+        operands.reverse()
+        ops.reverse()
+        names, checks = [], []
+        for operand in operands:
+            code, check = self._nn(operand, rows)
+            names.append(code)
+            checks += check
+        expr = names[0] + "".join(f" {op} {name}" for op, name in zip(ops, names[1:]))
+        return f"({expr} if {' and '.join(checks)} else None)" if checks else f"({expr})"
 
     def _empty(self, node: n.Node, rows: tuple[str, ...]) -> str:
         code = self.gen(node, rows)
@@ -227,6 +255,11 @@ class PyGen:
             zero = self.const(Decimal(0) if node.t == T.DECIMAL else 0.0 if node.t == T.FLOAT else 0, "z")
             return f"_sum({values}, {zero})"
         return f"_{node.func}({values})"
+
+
+def _flat_numeric(node: n.Arith) -> bool:
+    types = (node.left.t, node.right.t)
+    return all(t in (T.INTEGER, T.DECIMAL) for t in types)
 
 
 def _is_null(node: n.Node) -> bool:

@@ -6,6 +6,7 @@ exactly as in the Python back end.
 """
 from __future__ import annotations
 
+import operator
 from typing import Any, Sequence
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from engine.expr.pycompile import is_strict_bool
 from engine.expr.types import ExprType as T
 
 NUMERIC = (T.INTEGER, T.DECIMAL, T.FLOAT, T.DURATION)
+_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 
 class BindRow:
@@ -118,7 +120,7 @@ class SqlGen:
             return sd.DateTimeDiff(a, b)
         if lt == T.STRING:
             return a.op("||")(b)
-        return a.op(op)(b) if op in "+-*" else a  # pragma: no branch
+        return _OPS[op](a, b)  # standard operators: a + b + c renders without nested parentheses
 
     def _comparable(self, node: n.Node, other: n.Node, expr: Any, ordering: bool) -> Any:
         types = {node.t, other.t}

@@ -59,3 +59,27 @@ def test_fuzz_token_soup_only_raises_expr_error(text: str) -> None:
         compile_expression(text, SCOPES["sales_order"])
     except ExprError as exc:
         assert str(exc)
+
+
+@pytest.mark.parametrize("source", [
+    " + ".join(["qty"] * 150) + " > 1",
+    "not " * 600 + "approved",
+    "-" * 600 + "qty > 1",
+    "(" * 80 + "qty" + ")" * 80 + " > 1",
+    "abs(" * 120 + "qty" + ")" * 120 + " > 1",
+    " and ".join(["approved"] * 1500),
+    "x" * 20_000,
+])
+def test_huge_or_deep_expressions_are_refused_cleanly(source: str) -> None:
+    with pytest.raises(ExprError, match="too long|too deeply|too complex"):
+        compile_expression(source, SCOPES["sales_order"])
+
+
+def test_long_flat_expressions_compile(db: object, ctx: object) -> None:
+    import sqlalchemy as sa
+    source = " + ".join(["qty"] * 99) + " > 98"
+    ce = compile_expression(source, SCOPES["sales_order"])
+    assert ce.evaluate({"qty": 1}) is True
+    t = db.table("sales_order")  # type: ignore[attr-defined]
+    with db.record({"qty": 1}) as rid:  # type: ignore[attr-defined]
+        assert db.conn.execute(sa.select(t.c.id).where(ce.to_sql(db, ctx), t.c.id == rid)).first()  # type: ignore[attr-defined]
