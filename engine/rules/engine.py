@@ -76,7 +76,8 @@ class RuleEngine:
     def __init__(self, platform: Any) -> None:
         self.platform = platform
         self.flow_starters: list[FlowStarter] = []
-        runlog.install(platform.db.engine)
+        if getattr(platform, "db", None) is not None:
+            runlog.install(platform.db.engine)
 
     # ---- what the platform currently runs --------------------------------------------
     def definitions(self) -> Any:
