@@ -151,6 +151,8 @@ class SqlGen:
         if op in ("==", "!=") and (null_left or (isinstance(right, n.Literal) and right.value is None)):
             e = self._empty(right if null_left else left, rows)
             return e if op == "==" else sa.not_(e)
+        if op == "contains" and isinstance(left, n.ContextRef):  # my.roles contains "x"
+            return self.s_Compare(n.Compare("in", right, left, t=T.BOOLEAN), rows)
         if op in ("!=", "not in"):
             pos = n.Compare("==" if op == "!=" else "in", left, right, t=T.BOOLEAN)
             return sa.not_(self.s_Compare(pos, rows))
