@@ -28,15 +28,18 @@ LAYOUT = (
     (re.compile(rf"pack{_DATA}"), "pack"),
     (re.compile(rf"roles{_DATA}"), "roles"),
     (re.compile(rf"forms/([^/]+){_DATA}"), "form"),
+    (re.compile(rf"options/([^/]+){_DATA}"), "options"),
     (re.compile(rf"flows/[^/]+{_DATA}"), "flow"),
     (re.compile(rf"reports/[^/]+{_DATA}"), "report"),
     (re.compile(rf"prints/[^/]+{_DATA}"), "print"),
     (re.compile(r"prints/.+"), "asset"),          # templates and the like, kept as text
     (re.compile(r"rules/[^/]+\.rules"), "rules"),
+    (re.compile(rf"rules/[^/]+\.decision{_DATA}"), "decision"),
     (re.compile(rf"demo/data{_DATA}"), "demo"),
     (re.compile(r"(?:.+/)?[^/]+\.md"), "doc"),
 )
-LAYOUT_HINT = ("a pack holds pack.yaml, roles.yaml, forms/*.yaml, flows/*.yaml, rules/*.rules, "
+LAYOUT_HINT = ("a pack holds pack.yaml, roles.yaml, forms/*.yaml, options/*.yaml, flows/*.yaml, rules/*.rules, "
+               "rules/*.decision.yaml, "
                "reports/*.yaml, prints/*.yaml, demo/data.yaml and README.md files")
 
 PathLike = Union[str, Path]
@@ -169,6 +172,20 @@ class _Loading:
                 good.value_marks[name] = roles.value_marks[name]
         return build_roles(good, locale, forms, broken, self.errors)
 
+    def check_decisions(self, scopes: Any, forms: Any) -> None:
+        """Decision tables (rules/*.decision.yaml) compile against the forms, or report why not."""
+        rels = self.by_kind.get("decision", [])
+        if not rels:
+            return
+        from engine.rules.decision import compile_pack_decisions, select_options
+
+        try:
+            compile_pack_decisions({r: self.files[r] for r in rels}, scopes,
+                                   display=lambda rel: _display(self.root, rel),
+                                   options=select_options(forms.values()))
+        except DefinitionErrors as exc:
+            self.errors.extend(exc.errors)
+
     def classify(self) -> None:
         for rel in sorted(self.files):
             for pattern, kind in LAYOUT:
@@ -197,6 +214,7 @@ class _Loading:
         checkable = {n: f for n, f in forms.items() if n not in broken.fields}
         scopes = scopes_for([*outside.values(), *checkable.values()], version)
         check_expressions(checkable, roles, scopes, self.errors)
+        self.check_decisions(scopes, checkable)
         demo: Any = {}
         for rel in self.by_kind.get("demo", [])[:1]:
             node = self.parse(rel, "demo")
@@ -250,11 +268,24 @@ class _Loading:
                     "use an IANA name such as Asia/Shanghai", "timezone"))
         return dict(node)
 
+    def option_libraries(self, locale: str) -> dict[str, Any]:
+        """``options/<name>.yaml`` files: name -> options (what ``options: "@name"`` gives)."""
+        from engine.definitions.build_forms import library_options
+
+        out: dict[str, Any] = {}
+        for rel in self.by_kind.get("options", []):
+            stem = rel.split("/", 1)[1].rsplit(".", 1)[0]
+            node = self.parse(rel, "options")
+            if node is not None:
+                out[stem] = library_options(node, stem, locale, self.errors)
+        return out
+
     def forms(self, locale: str) -> tuple[dict[str, FormSpec], dict[str, PosDict], Broken]:
         forms: dict[str, FormSpec] = {}
         nodes: dict[str, PosDict] = {}
         broken = Broken()
         stems: dict[str, str] = {}
+        libraries = self.option_libraries(locale)
         for rel in self.by_kind.get("form", []):
             stem = rel.split("/", 1)[1].rsplit(".", 1)[0]
             if stem in stems:
@@ -272,7 +303,8 @@ class _Loading:
                 items = [node["fields"][i] for i in skip]
                 broken.fields[stem] = {f["name"] for f in items
                                        if isinstance(f, dict) and isinstance(f.get("name"), str)}
-            forms[stem] = build_form(node, node.source, stem, locale, self.errors, frozenset(skip))
+            forms[stem] = build_form(node, node.source, stem, locale, self.errors, frozenset(skip),
+                                     libraries)
             nodes[stem] = node
         return forms, nodes, broken
 
