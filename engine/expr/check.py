@@ -43,7 +43,8 @@ class Checker:
     def check(self, node: n.Node, expect: Optional[T] = None) -> n.Node:
         out = self.visit(node, _Env(self.root))
         if expect is not None and expect != T.ANY and not _fits(out.t, expect):
-            raise self.error(node, f"expected a {expect.value} expression, got {out.t.value}")
+            article = "an" if expect.value[0] in "aeiou" else "a"
+            raise self.error(node, f"expected {article} {expect.value} expression, got {out.t.value}")
         return out
 
     def visit(self, node: n.Node, env: _Env) -> n.Node:
@@ -318,8 +319,8 @@ def _arity(fn: fx.Function) -> str:
 
 
 def _fits(t: T, expect: T) -> bool:
-    return t in LOOSE or t == expect or (expect.numeric and t.numeric) or \
-        (expect == T.DECIMAL and t == T.INTEGER)
+    return t in LOOSE or t == expect or (expect == T.DECIMAL and t == T.INTEGER) or \
+        (expect == T.FLOAT and t.numeric) or (expect == T.INTEGER and t == T.RECORD)
 
 
 def _comparable(a: T, b: T) -> bool:

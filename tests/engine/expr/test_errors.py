@@ -71,6 +71,14 @@ def test_expect_boolean() -> None:
         "<expr>:1:1: expected a boolean expression, got decimal")
 
 
+def test_expect_value_types() -> None:
+    assert compile_expression("qty * 2", SO, expect=ExprType.DECIMAL).type == ExprType.INTEGER
+    assert err("total * 2", expect=ExprType.INTEGER).splitlines()[0] == (
+        "<expr>:1:1: expected an integer expression, got decimal")
+    assert err("due + 1d", expect=ExprType.DATETIME).splitlines()[0] == (
+        "<expr>:1:1: expected a datetime expression, got date")
+
+
 def test_condition_operands() -> None:
     assert err("status and qty > 1").splitlines()[0] == (
         "<expr>:1:1: expected a condition (true/false), got string")
