@@ -214,7 +214,8 @@ class _Loading:
         checkable = {n: f for n, f in forms.items() if n not in broken.fields}
         scopes = scopes_for([*outside.values(), *checkable.values()], version)
         check_expressions(checkable, roles, scopes, self.errors)
-        self.check_decisions(scopes, checkable)
+        if not self.errors:   # else a table's errors would only echo the forms' own
+            self.check_decisions(scopes, checkable)
         demo: Any = {}
         for rel in self.by_kind.get("demo", [])[:1]:
             node = self.parse(rel, "demo")

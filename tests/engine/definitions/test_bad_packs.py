@@ -208,7 +208,8 @@ def test_pack_layout_problems(pack: Pack) -> None:
     assert pack.errors() == [
         "oms/forms/empty.yaml:1:1: the file is empty",
         "oms/forms/notes.txt: unexpected file (a pack holds pack.yaml, roles.yaml, forms/*.yaml, "
-        "flows/*.yaml, rules/*.rules, reports/*.yaml, prints/*.yaml, demo/data.yaml and README.md files)",
+        "options/*.yaml, flows/*.yaml, rules/*.rules, rules/*.decision.yaml, reports/*.yaml, prints/*.yaml, "
+        "demo/data.yaml and README.md files)",
         "oms/forms/product.yaml: form 'product' is defined twice: forms/product.json and "
         "forms/product.yaml (keep one of the two files)",
         "oms/pack.yaml: missing pack.yaml (every pack needs a pack.yaml with at least name and version)",
