@@ -57,7 +57,7 @@ def compile_definitions(packs: Sequence[PackSpec], key: tuple[tuple[str, int], .
     first: Any = packs[0] if packs else None
     return Definitions(
         key=key, packs={p.name: p for p in packs}, forms=forms, roles=roles, scopes=scopes,
-        tables=tables, validators={n: FormValidator(f) for n, f in forms.items()}, policy=policy,
+        tables=tables, validators={n: FormValidator(f, frozenset(roles)) for n, f in forms.items()}, policy=policy,
         timezone=first.timezone if first else "Asia/Shanghai",
         locale=first.locale if first else "zh-CN", rules=rules,
     )

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from engine.definitions.common import frozen, opt_labels, to_labels
 from engine.definitions.model import CHILD_SYSTEM_FIELDS, SYSTEM_FIELDS, Check, FieldSpec, FormSpec, Option
@@ -15,14 +15,18 @@ COMMON_KEYS = ("name", "type", "label", "help", "placeholder", "required", "uniq
                "searchable", "default", "options", "form", "fields", "formula", "visible_if",
                "required_if", "readonly_if")
 EXPR_KEYS = ("formula", "visible_if", "required_if", "readonly_if")
-CHOICE_TYPES = ("select", "radio", "multiselect")
+CHOICE_TYPES = ("select", "radio", "multiselect", "checkboxes", "department")
+SINGLE_CHOICE = ("select", "radio", "department")
+LINK_TYPES = ("link", "multilink")
 #: keys that only some types take: key -> (types, what to say)
 ONLY_FOR = {
-    "options": (CHOICE_TYPES, "select, radio and multiselect fields"),
-    "form": (("link",), "link fields"),
+    "options": (CHOICE_TYPES, "select, radio, multiselect, checkboxes and department fields"),
+    "form": (LINK_TYPES, "link and multilink fields"),
     "fields": (("table",), "table fields"),
 }
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+#: option libraries of the pack being loaded: name -> options (``options: "@name"``)
+Libraries = Mapping[str, tuple[Option, ...]]
 _SEQ_PARTS = re.compile(r"YYYY|YY|MM|DD|seq|seq:0[1-9][0-9]?")
 
 
@@ -33,7 +37,8 @@ def field_types() -> Any:
 
 
 def build_form(node: PosDict, source: Source, stem: str, locale: str,
-               errors: list[DefinitionError], skip: frozenset[int] = frozenset()) -> FormSpec:
+               errors: list[DefinitionError], skip: frozenset[int] = frozenset(),
+               libraries: Optional[Libraries] = None) -> FormSpec:
     """Build the FormSpec of one form file; append what is wrong to ``errors``.
 
     ``skip`` holds the indexes of fields that failed the schema check: they are left out.
@@ -43,7 +48,7 @@ def build_form(node: PosDict, source: Source, stem: str, locale: str,
         errors.append(DefinitionError(
             f"form name '{name}' must match the file name '{stem}'", node.value_pos("name"),
             f"rename the file to {name}.yaml or the form to '{stem}'", "name"))
-    fields = _build_fields(node["fields"], source, locale, False, "fields", errors, skip)
+    fields = _build_fields(node["fields"], source, locale, False, "fields", errors, skip, libraries)
     checks: list[Check] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(node.get("checks") or []):
@@ -64,12 +69,13 @@ def build_form(node: PosDict, source: Source, stem: str, locale: str,
         indexes=tuple(tuple(k) for k in node.get("indexes") or ()),
         title=node.get("title"),
         checks=tuple(checks),
+        layout=_layout(node.get("layout"), fields, errors),
     )
 
 
 def _build_fields(items: PosList, source: Source, locale: str, in_table: bool, path: str,
-                  errors: list[DefinitionError], skip: frozenset[int] = frozenset()
-                  ) -> tuple[FieldSpec, ...]:
+                  errors: list[DefinitionError], skip: frozenset[int] = frozenset(),
+                  libraries: Optional[Libraries] = None) -> tuple[FieldSpec, ...]:
     out: list[FieldSpec] = []
     first: dict[str, int] = {}
     for i, item in enumerate(items):
@@ -82,12 +88,12 @@ def _build_fields(items: PosList, source: Source, locale: str, in_table: bool, p
                 item.value_pos("name"), None, f"{path}[{i}].name"))
             continue
         first[name] = item.pos_of("name").line
-        out.append(_build_field(item, source, locale, in_table, f"{path}[{i}]", errors))
+        out.append(_build_field(item, source, locale, in_table, f"{path}[{i}]", errors, libraries))
     return tuple(out)
 
 
 def _build_field(node: PosDict, source: Source, locale: str, in_table: bool, path: str,
-                 errors: list[DefinitionError]) -> FieldSpec:
+                 errors: list[DefinitionError], libraries: Optional[Libraries] = None) -> FieldSpec:
     name, type_name = node["name"], node["type"]
 
     def err(message: str, pos: Position, hint: Optional[str] = None, key: str = "") -> None:
@@ -100,7 +106,7 @@ def _build_field(node: PosDict, source: Source, locale: str, in_table: bool, pat
             node.value_pos("name"), None, "name")
     registry = field_types()
     ftype = registry.get(type_name)
-    props_schema: dict[str, Any] = dict(ftype.props_schema) if ftype else {}
+    props_schema: dict[str, Any] = {**common_props(), **ftype.props_schema} if ftype else {}
     if ftype is None:
         err(f"field '{name}': unknown type '{type_name}'", node.value_pos("type"),
             did_you_mean(type_name, registry.names()), "type")
@@ -117,10 +123,11 @@ def _build_field(node: PosDict, source: Source, locale: str, in_table: bool, pat
             errors.append(e)
         _check_needs(node, name, type_name, in_table, err)
 
-    options = _options(node, locale, err)
+    options = _options(node, locale, err, libraries or {})
     sub: tuple[FieldSpec, ...] = ()
     if type_name == "table" and isinstance(node.get("fields"), list):
-        sub = _build_fields(node["fields"], source, locale, True, f"{path}.fields", errors)
+        sub = _build_fields(node["fields"], source, locale, True, f"{path}.fields", errors,
+                            libraries=libraries)
     spec = FieldSpec(
         name=name,
         type=type_name,
@@ -144,7 +151,8 @@ def _build_field(node: PosDict, source: Source, locale: str, in_table: bool, pat
                                if k in props_schema and k not in COMMON_KEYS}),
         placeholder=opt_labels(node.get("placeholder"), locale),
         positions=frozen({str(k): node.value_pos(k) for k in node}),
-        expr_positions=frozen({k: node.text_pos(k) for k in EXPR_KEYS if k in node}),
+        expr_positions=frozen({**{k: node.text_pos(k) for k in EXPR_KEYS if k in node},
+                               **_nested_expr_positions(node)}),
     )
     if ftype is not None:
         _check_default(node, spec, ftype, err)
@@ -155,8 +163,8 @@ def _check_needs(node: PosDict, name: str, type_name: str, in_table: bool, err: 
     here = node.here()
     if type_name in CHOICE_TYPES and "options" not in node:
         err(f"field '{name}': a {type_name} field needs 'options'", here)
-    if type_name == "link" and "form" not in node:
-        err(f"field '{name}': a link field needs 'form' (the form it points to)", here)
+    if type_name in LINK_TYPES and "form" not in node:
+        err(f"field '{name}': a {type_name} field needs 'form' (the form it points to)", here)
     if type_name == "table":
         if in_table:
             err(f"field '{name}': a table cannot hold another table", node.value_pos("type"), None, "type")
@@ -197,8 +205,15 @@ def _check_sequence(node: PosDict, name: str, err: Any) -> None:
             start, None, "sequence")
 
 
-def _options(node: PosDict, locale: str, err: Any) -> tuple[Option, ...]:
+def _options(node: PosDict, locale: str, err: Any, libraries: Libraries) -> tuple[Option, ...]:
     items: Any = node.get("options")
+    if isinstance(items, str) and items.startswith("@"):
+        found = libraries.get(items[1:])
+        if found is None:
+            err(f"field '{node['name']}': no option library '{items[1:]}' (options/{items[1:]}.yaml)",
+                node.value_pos("options"), did_you_mean(items[1:], list(libraries)), "options")
+            return ()
+        return found
     if not isinstance(items, PosList):
         return ()
     out: list[Option] = []
@@ -220,18 +235,20 @@ def _check_default(node: PosDict, spec: FieldSpec, ftype: Any, err: Any) -> None
         return
     value, pos = node["default"], node.value_pos("default")
     values = [o.value for o in spec.options]
-    if spec.type in ("select", "radio"):
+    if isinstance(value, str) and value.startswith("="):
+        return   # an expression: compiled with the others (engine.definitions.expressions)
+    if spec.type in SINGLE_CHOICE:
         if value not in values:
             err(f"field '{spec.name}': default {show(value)} is not one of its options", pos,
                 did_you_mean(value, values), "default")
         return
-    if spec.type == "multiselect":
+    if spec.type in ("multiselect", "checkboxes"):
         bad = [v for v in (value if isinstance(value, list) else [value]) if v not in values]
         if bad:
             err(f"field '{spec.name}': default {show(bad[0])} is not one of its options", pos,
                 did_you_mean(bad[0], values), "default")
         return
-    if not ftype.stored or ftype.computed or spec.type in ("link", "user"):
+    if not ftype.stored or ftype.computed or spec.type in ("link", "user", "multilink"):
         err(f"field '{spec.name}': a {spec.type} field cannot have a default", pos, None, "default")
         return
     from engine.forms import FieldError
@@ -241,3 +258,85 @@ def _check_default(node: PosDict, spec: FieldSpec, ftype: Any, err: Any) -> None
         err(f"field '{spec.name}': default {show(value)} {exc.render('en')}", pos, None, "default")
     except Exception:  # noqa: BLE001  the field's own properties are wrong: reported already
         pass
+
+
+def common_props() -> dict[str, Any]:
+    """Properties every field type takes (lookups), from the form engine."""
+    from engine.forms.compute import COMMON_PROPS
+    return COMMON_PROPS
+
+
+def _nested_expr_positions(node: PosDict) -> dict[str, Position]:
+    """Where expressions inside ``default``, ``lookup`` and ``rollup`` start."""
+    out: dict[str, Position] = {}
+    default = node.get("default")
+    if isinstance(default, str) and default.startswith("="):
+        pos = node.text_pos("default")
+        out["default"] = Position(pos.file, pos.line, pos.column + 1, pos.source_line)
+    for key in ("lookup", "rollup"):
+        value = node.get(key)
+        if isinstance(value, str):
+            out[key] = node.text_pos(key)
+        elif isinstance(value, PosDict):
+            for sub in value:
+                if isinstance(value[sub], str):
+                    out[f"{key}.{sub}"] = value.text_pos(sub)
+    return out
+
+
+def _layout(layout: Any, fields: tuple[FieldSpec, ...], errors: list[DefinitionError]) -> Any:
+    """Check a form's ``layout`` (tabs > sections > field names) and return it as plain data."""
+    if not isinstance(layout, PosDict):
+        return None
+    from engine.definitions.yaml_source import plain_data
+
+    known = [f.name for f in fields]
+    placed: dict[str, str] = {}
+    names: set[str] = set()
+    tabs = layout.get("tabs")
+    groups = [(f"layout.tabs[{i}]", t) for i, t in enumerate(tabs)] if isinstance(tabs, PosList) else []
+    sections = [(f"layout.sections[{i}]", s) for i, s in enumerate(layout.get("sections") or [])]
+    if tabs and layout.get("sections"):
+        errors.append(DefinitionError("a layout has either tabs or sections, not both",
+                                      layout.pos_of("sections"), "put the sections inside tabs", "layout"))
+    for path, tab in groups:
+        if tab["name"] in names:
+            errors.append(DefinitionError(f"layout: the name '{tab['name']}' is used twice",
+                                          tab.value_pos("name"), None, f"{path}.name"))
+        names.add(tab["name"])
+        sections += [(f"{path}.sections[{i}]", s) for i, s in enumerate(tab["sections"])]
+    for path, section in sections:
+        if section["name"] in names:
+            errors.append(DefinitionError(f"layout: the name '{section['name']}' is used twice",
+                                          section.value_pos("name"), None, f"{path}.name"))
+        names.add(section["name"])
+        items = section["fields"]
+        for i, name in enumerate(items):
+            if name not in known:
+                errors.append(DefinitionError(f"layout: unknown field '{name}'", items.pos_of(i),
+                                              did_you_mean(name, known), f"{path}.fields[{i}]"))
+            elif name in placed:
+                errors.append(DefinitionError(
+                    f"layout: field '{name}' is already in section '{placed[name]}'", items.pos_of(i),
+                    None, f"{path}.fields[{i}]"))
+            else:
+                placed[name] = section["name"]
+    return frozen(plain_data(layout))
+
+
+def library_options(node: PosDict, stem: str, locale: str, errors: list[DefinitionError]) -> tuple[Option, ...]:
+    """The options of one option-library file (``options/<stem>.yaml``)."""
+    if node.get("name", stem) != stem:
+        errors.append(DefinitionError(
+            f"option library name '{node['name']}' must match the file name '{stem}'",
+            node.value_pos("name"), None, "name"))
+
+    def err(message: str, pos: Position, hint: Optional[str] = None, key: str = "") -> None:
+        errors.append(DefinitionError(message.replace("field ", "library ", 1), pos, hint, key or None))
+
+    probe = PosDict(node.source, node.start)
+    probe["name"] = stem
+    probe["options"] = node["options"]
+    probe.key_marks["options"] = node.key_marks["options"]
+    probe.value_marks["options"] = node.value_marks["options"]
+    return _options(probe, locale, err, {})

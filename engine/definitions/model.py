@@ -109,6 +109,8 @@ class FormSpec:
     indexes: tuple[tuple[str, ...], ...] = ()
     title: Optional[str] = None              # field shown as the record's label
     checks: tuple[Check, ...] = ()
+    #: how the generated form is laid out: {"tabs": [...]} or {"sections": [...]} (docs/forms.md)
+    layout: Optional[Mapping[str, Any]] = None
 
     def field(self, name: str) -> Optional[FieldSpec]:
         for f in self.fields:

@@ -21,7 +21,7 @@ from engine.definitions.yaml_source import PosDict, PosList, Source, _Node
 from engine.errors import DefinitionError, Position
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
-SCHEMA_NAMES = ("common", "pack", "form", "roles", "flow", "report", "print", "demo")
+SCHEMA_NAMES = ("common", "pack", "form", "roles", "flow", "report", "print", "demo", "options")
 
 _TYPE_WORDS = {
     "string": "a text", "integer": "a whole number", "number": "a number",

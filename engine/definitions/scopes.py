@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Optional
 
 from engine.definitions.common import frozen
 from engine.definitions.model import FieldSpec, FormSpec, PackSpec
@@ -41,24 +41,35 @@ def scopes_for(forms: Iterable[FormSpec], version: str) -> dict[str, Scope]:
 
 
 def _infos(owner: str, fields: Iterable[FieldSpec], system: dict[str, ExprType], registry: Any,
-           version: str, scopes: Mapping[str, Scope]) -> Any:
+           version: str, scopes: Mapping[str, Scope], parent_form: Optional[str] = None) -> Any:
     infos: dict[str, FieldInfo] = {n: FieldInfo(n, t) for n, t in system.items()}
+    if parent_form is not None:   # a sub-table row: ``parent.customer`` reads its record
+        infos["parent"] = FieldInfo("parent", ExprType.RECORD, column="parent_id", link_form=parent_form)
     for f in fields:
         ftype = registry.get(f.type)
         children = None
         if f.type == "table":
             child = f"{owner}.{f.name}"
-            children = Scope(child, _infos(child, f.fields, CHILD_INFO, registry, version, scopes),
-                             version, scopes)
+            children = Scope(child, _infos(child, f.fields, CHILD_INFO, registry, version, scopes,
+                                           parent_form=owner), version, scopes)
         infos[f.name] = FieldInfo(
             name=f.name,
-            type=ftype.expr_type if ftype is not None else ExprType.ANY,
+            type=_expr_type(ftype, f),
             labels=tuple(dict.fromkeys(t for t in f.label.all() if t and t != f.name)),
             link_form=f.form if f.type == "link" else None,
             children=children,
-            element_type=ExprType.STRING if f.type == "multiselect" else ExprType.ANY,
+            element_type=getattr(ftype, "element_type", ExprType.ANY) if ftype is not None else ExprType.ANY,
         )
     return frozen(infos)
+
+
+def _expr_type(ftype: Any, f: FieldSpec) -> ExprType:
+    if ftype is None:
+        return ExprType.ANY
+    try:
+        return ftype.expr_type_of(f)  # type: ignore[no-any-return]
+    except Exception:  # noqa: BLE001  a broken property (reported by the loader)
+        return ftype.expr_type  # type: ignore[no-any-return]
 
 
 def _registry() -> Any:

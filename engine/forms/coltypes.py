@@ -62,3 +62,20 @@ class ExactDecimal(sa.types.TypeDecorator[Decimal]):
         if value is None:
             return None
         return Decimal(str(value)).quantize(self._quantum)
+
+
+class Seconds(sa.types.TypeDecorator[dt.timedelta]):
+    """A duration kept as whole seconds (BIGINT), read back as a ``timedelta``."""
+
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, dt.timedelta):
+            return int(value.total_seconds())
+        return int(value)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Optional[dt.timedelta]:
+        return None if value is None else dt.timedelta(seconds=int(value))

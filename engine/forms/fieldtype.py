@@ -1,7 +1,7 @@
 """The field-type base class and its registry (plugins add types via ``lowcode.fields``)."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, Optional
+from typing import Any, Callable, ClassVar, Optional
 
 import sqlalchemy as sa
 
@@ -25,6 +25,10 @@ class FieldType:
     stored: ClassVar[bool] = True
     #: True for types whose value the server computes (formula, auto number).
     computed: ClassVar[bool] = False
+    #: the widget the generated HTML form draws for this type (see docs/forms.md).
+    widget: ClassVar[str] = "text"
+    #: element type of a list value (multiselect, tags, multilink, ...), for expressions.
+    element_type: ClassVar[ExprType] = ExprType.ANY
 
     def column_type(self, spec: FieldSpec) -> sa.types.TypeEngine[Any]:
         return sa.Text()
@@ -37,6 +41,15 @@ class FieldType:
 
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
         return {}
+
+    def expr_type_of(self, spec: FieldSpec) -> ExprType:
+        """The value type expressions see; most types have one, formula/rollup depend on ``spec``."""
+        return self.expr_type
+
+    def fast(self, spec: FieldSpec) -> Callable[[Any], Any]:
+        """A one-argument parser with the field's properties bound (validation's hot path)."""
+        parse = self.parse
+        return lambda value: parse(spec, value)
 
     def link_form(self, spec: FieldSpec) -> Optional[str]:
         """The form this field refers to, if it is a reference."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Callable
 
 import sqlalchemy as sa
 
@@ -33,6 +33,7 @@ def _check_range(spec: FieldSpec, value: Any) -> Any:
 @register
 class Text(FieldType):
     name = "text"
+    widget = "text"
     expr_type = ExprType.STRING
     props_schema = _LEN_PROPS
 
@@ -55,6 +56,23 @@ class Text(FieldType):
     def clean(self, value: str) -> str:
         return value.strip()
 
+    def fast(self, spec: FieldSpec) -> Callable[[Any], Any]:
+        if type(self).parse is not Text.parse or type(self).clean is not Text.clean:
+            return super().fast(spec)
+        lo, hi = spec.prop("min_length"), spec.prop("max_length")
+        pattern = re.compile(spec.prop("pattern")) if spec.prop("pattern") else None
+        slow = self.parse
+
+        def parse(value: Any) -> Any:
+            if type(value) is not str:
+                return slow(spec, value)
+            value = value.strip()
+            if (lo is not None and len(value) < lo) or (hi is not None and len(value) > hi) or \
+                    (pattern is not None and not pattern.fullmatch(value)):
+                return slow(spec, value)
+            return value
+        return parse
+
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "string"}
         if spec.prop("max_length"):
@@ -65,6 +83,7 @@ class Text(FieldType):
 @register
 class TextArea(Text):
     name = "textarea"
+    widget = "textarea"
 
     def clean(self, value: str) -> str:
         return value.replace("\r\n", "\n")
@@ -78,6 +97,7 @@ _URL = re.compile(r"https?://[^\s/$.?#].[^\s]*", re.IGNORECASE)
 @register
 class Email(Text):
     name = "email"
+    widget = "email"
 
     def parse(self, spec: FieldSpec, value: Any) -> Any:
         value = super().parse(spec, value)
@@ -89,6 +109,7 @@ class Email(Text):
 @register
 class Phone(Text):
     name = "phone"
+    widget = "tel"
 
     def parse(self, spec: FieldSpec, value: Any) -> Any:
         value = super().parse(spec, value)
@@ -100,6 +121,7 @@ class Phone(Text):
 @register
 class Url(Text):
     name = "url"
+    widget = "url"
 
     def parse(self, spec: FieldSpec, value: Any) -> Any:
         value = super().parse(spec, value)
@@ -111,6 +133,7 @@ class Url(Text):
 @register
 class Integer(FieldType):
     name = "integer"
+    widget = "integer"
     expr_type = ExprType.INTEGER
     props_schema = _RANGE_PROPS
 
@@ -136,12 +159,23 @@ class Integer(FieldType):
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
         return {"type": "integer"}
 
+    def fast(self, spec: FieldSpec) -> Callable[[Any], Any]:
+        lo, hi = spec.prop("min"), spec.prop("max")
+        slow = self.parse
+
+        def parse(value: Any) -> Any:
+            if type(value) is int and (lo is None or value >= lo) and (hi is None or value <= hi):
+                return value
+            return slow(spec, value)
+        return parse
+
 
 @register
 class DecimalNumber(FieldType):
     """An exact number with a fixed scale; money and percent build on it."""
 
     name = "decimal"
+    widget = "decimal"
     expr_type = ExprType.DECIMAL
     props_schema = {**_RANGE_PROPS, "scale": {"type": "integer", "minimum": 0, "maximum": 10},
                     "precision": {"type": "integer", "minimum": 1, "maximum": 38}}
@@ -176,6 +210,28 @@ class DecimalNumber(FieldType):
     def dump(self, spec: FieldSpec, value: Any) -> Any:
         return None if value is None else str(value)
 
+    def fast(self, spec: FieldSpec) -> Callable[[Any], Any]:
+        quantum = Decimal(1).scaleb(-self.scale(spec))
+        lo = None if spec.prop("min") is None else Decimal(str(spec.prop("min")))
+        hi = None if spec.prop("max") is None else Decimal(str(spec.prop("max")))
+        slow = self.parse
+        dec, half_up = Decimal, ROUND_HALF_UP
+
+        def parse(value: Any) -> Any:
+            kind = type(value)
+            if kind is str or kind is int:
+                try:
+                    number = dec(value)
+                except InvalidOperation:
+                    return slow(spec, value)
+                if not number.is_finite():
+                    return slow(spec, value)
+                number = number.quantize(quantum, rounding=half_up)
+                if (lo is None or number >= lo) and (hi is None or number <= hi):
+                    return number
+            return slow(spec, value)
+        return parse
+
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
         return {"type": ["string", "number"], "format": "decimal"}
 
@@ -189,6 +245,7 @@ class Number(DecimalNumber):
 @register
 class Money(DecimalNumber):
     name = "money"
+    widget = "money"
     props_schema = {**DecimalNumber.props_schema, "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}}
     default_scale = 2
 
@@ -196,6 +253,7 @@ class Money(DecimalNumber):
 @register
 class Percent(DecimalNumber):
     name = "percent"
+    widget = "percent"
     default_scale = 4
 
 
@@ -206,6 +264,7 @@ _FALSE = {"false", "0", "no", "n", "否", "错", "×", "off", ""}
 @register
 class Boolean(FieldType):
     name = "boolean"
+    widget = "checkbox"
     expr_type = ExprType.BOOLEAN
 
     def column_type(self, spec: FieldSpec) -> sa.types.TypeEngine[Any]:
@@ -226,3 +285,7 @@ class Boolean(FieldType):
 
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
         return {"type": "boolean"}
+
+    def fast(self, spec: FieldSpec) -> Callable[[Any], Any]:
+        slow = self.parse
+        return lambda value: value if type(value) is bool else slow(spec, value)

@@ -1,7 +1,7 @@
 """Choices, references, sub-tables, auto numbers and JSON."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import sqlalchemy as sa
 
@@ -14,6 +14,7 @@ from engine.forms.messages import FieldError
 @register
 class Select(FieldType):
     name = "select"
+    widget = "select"
     expr_type = ExprType.STRING
 
     def parse(self, spec: FieldSpec, value: Any) -> Any:
@@ -30,15 +31,32 @@ class Select(FieldType):
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
         return {"type": "string", "enum": [o.value for o in spec.options]}
 
+    def fast(self, spec: FieldSpec) -> Callable[[Any], Any]:
+        if type(self).parse is not Select.parse:
+            return super().fast(spec)
+        values = {o.value: o.value for o in spec.options}
+        for o in reversed(spec.options):
+            for label in o.label.all():
+                values.setdefault(label, o.value)
+        slow = self.parse
+
+        def parse(value: Any) -> Any:
+            hit = values.get(value) if type(value) is str else None
+            return hit if hit is not None else slow(spec, value)
+        return parse
+
 
 @register
 class Radio(Select):
     name = "radio"
+    widget = "radio"
 
 
 @register
 class MultiSelect(FieldType):
     name = "multiselect"
+    widget = "multiselect"
+    element_type = ExprType.STRING
     expr_type = ExprType.LIST
 
     def column_type(self, spec: FieldSpec) -> sa.types.TypeEngine[Any]:
@@ -75,10 +93,15 @@ class Reference(FieldType):
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
         return {"type": "integer", "minimum": 1}
 
+    def fast(self, spec: FieldSpec) -> Callable[[Any], Any]:
+        slow = self.parse
+        return lambda value: value if type(value) is int and value > 0 else slow(spec, value)
+
 
 @register
 class Link(Reference):
     name = "link"
+    widget = "record_picker"
     props_schema = {"form": {"type": "string"}}
 
     def link_form(self, spec: FieldSpec) -> Optional[str]:
@@ -88,6 +111,7 @@ class Link(Reference):
 @register
 class User(Reference):
     name = "user"
+    widget = "user_picker"
     expr_type = ExprType.INTEGER
 
 
@@ -96,6 +120,7 @@ class SubTable(FieldType):
     """Child rows with their own fields, kept in a child table."""
 
     name = "table"
+    widget = "subtable"
     expr_type = ExprType.TABLE
     stored = False
 
@@ -108,6 +133,7 @@ class AutoNumber(FieldType):
     """A number from a sequence pattern such as ``SO-{YYYY}{MM}-{seq:05}``."""
 
     name = "autonumber"
+    widget = "readonly"
     expr_type = ExprType.STRING
     computed = True
     props_schema = {"sequence": {"type": "string", "minLength": 1}}
@@ -119,6 +145,7 @@ class AutoNumber(FieldType):
 @register
 class Json(FieldType):
     name = "json"
+    widget = "json"
     expr_type = ExprType.JSON
 
     def column_type(self, spec: FieldSpec) -> sa.types.TypeEngine[Any]:

@@ -1,6 +1,15 @@
 """Record validation, compiled once per form version: all errors at once, by field path.
 
 Sub-table rows are numbered from 1, as a person counts them: ``lines[3].qty``.
+
+This is the first of two steps. :class:`FormValidator` checks the *shape* of what a client
+sent (types, formats, ranges, options, unknown fields, unconditional ``required``) without a
+database; it is what every entry point calls first. The second step,
+:class:`engine.forms.compute.FormLogic`, runs at write time on the whole record (stored
+values + the changes): conditions, computed values, lookups, files and form checks.
+
+Values of computed fields (formula, rollup, lookup, auto number) sent by a client are
+**ignored**: the server computes them.
 """
 from __future__ import annotations
 
@@ -12,7 +21,11 @@ from engine.forms.fieldtype import FIELD_TYPES
 from engine.forms.messages import FieldError, render
 
 Errors = dict[str, list[str]]
-_EMPTY = (None, "")
+_MISSING = object()
+
+
+def _is_computed(spec: FieldSpec) -> bool:
+    return FIELD_TYPES[spec.type].computed or bool(spec.formula) or spec.prop("lookup") is not None
 
 
 class _FieldCheck:
@@ -20,82 +33,96 @@ class _FieldCheck:
 
     __slots__ = ("name", "spec", "parse", "required", "default", "computed", "rows")
 
-    def __init__(self, spec: FieldSpec) -> None:
+    def __init__(self, spec: FieldSpec, roles: Optional[frozenset[str]] = None) -> None:
         ftype = FIELD_TYPES[spec.type]
         self.name = spec.name
         self.spec = spec
-        self.parse: Callable[[FieldSpec, Any], Any] = ftype.parse
-        self.required = spec.required
-        self.default = spec.default
-        self.computed = ftype.computed
-        self.rows: Optional[RowValidator] = RowValidator(spec.fields) if spec.type == "table" else None
+        self.parse: Callable[[Any], Any] = ftype.fast(spec)
+        if spec.type == "role" and roles is not None:
+            self.parse = _in_roles(self.parse, roles)
+        # conditional fields are checked on the whole record at write time (FormLogic)
+        self.required = spec.required and not spec.visible_if and not spec.required_if
+        default = spec.default
+        self.default = None if isinstance(default, str) and default.startswith("=") else default
+        self.computed = _is_computed(spec)
+        self.rows: Optional[RowValidator] = RowValidator(spec.fields, roles) if spec.type == "table" else None
+
+
+def _in_roles(parse: Callable[[Any], Any], roles: frozenset[str]) -> Callable[[Any], Any]:
+    def check(value: Any) -> Any:
+        value = parse(value)
+        if value not in roles:
+            raise FieldError("not_role", value=value)
+        return value
+    return check
 
 
 class RowValidator:
     """Checks a mapping of values against a list of fields (a form, or a sub-table row)."""
 
-    def __init__(self, fields: tuple[FieldSpec, ...]) -> None:
-        self.checks = {f.name: _FieldCheck(f) for f in fields}
+    def __init__(self, fields: tuple[FieldSpec, ...], roles: Optional[frozenset[str]] = None) -> None:
+        self.checks = {f.name: _FieldCheck(f, roles) for f in fields}
+        self.names = frozenset(self.checks)
+        #: (name, parse, required, default, rows) of the fields a client may set
+        self.plan = tuple((c.name, c.parse, c.required, c.default, c.rows)
+                          for c in self.checks.values() if not c.computed)
 
     def run(self, data: Any, errors: Errors, prefix: str, *, partial: bool, locale: str,
             allowed_extra: frozenset[str] = frozenset()) -> dict[str, Any]:
         if not isinstance(data, Mapping):
             errors.setdefault(prefix.rstrip(".") or "_", []).append(render("not_object", locale))
             return {}
+        extra = data.keys() - self.names
+        if extra:
+            for key in sorted(map(str, extra - allowed_extra)):
+                errors.setdefault(prefix + key, []).append(render("unknown_field", locale))
         out: dict[str, Any] = {}
-        for key in data:
-            if key not in self.checks and key not in allowed_extra:
-                errors.setdefault(prefix + str(key), []).append(render("unknown_field", locale))
-        for name, check in self.checks.items():
-            present = name in data
-            if check.computed:
-                continue
-            if not present:
+        get = data.get
+        for name, parse, required, default, rows in self.plan:
+            value = get(name, _MISSING)
+            if value is _MISSING:
                 if partial:
                     continue
-                value = check.default
-            else:
-                value = data[name]
-            path = prefix + name
-            if check.rows is not None:
-                out[name] = self._rows(check, value, errors, path, locale)
+                value = default
+            if rows is not None:
+                out[name] = self._rows(rows, required, value, errors, prefix + name, locale)
                 continue
-            if value in _EMPTY or (isinstance(value, list) and not value):
-                if check.required:
-                    errors.setdefault(path, []).append(render("required", locale))
+            if value is None or value == "" or value == []:
+                if required:
+                    errors.setdefault(prefix + name, []).append(render("required", locale))
                 out[name] = None
                 continue
             try:
-                out[name] = check.parse(check.spec, value)
+                out[name] = parse(value)
             except FieldError as exc:
-                errors.setdefault(path, []).append(exc.render(locale))
+                errors.setdefault(prefix + name, []).append(exc.render(locale))
         return out
 
-    def _rows(self, check: _FieldCheck, value: Any, errors: Errors, path: str, locale: str) -> list[Any]:
-        if value in _EMPTY:
+    def _rows(self, rows: "RowValidator", required: bool, value: Any, errors: Errors, path: str,
+              locale: str) -> list[Any]:
+        if value is None or value == "":
             value = []
         if not isinstance(value, list):
             errors.setdefault(path, []).append(render("not_list", locale))
             return []
-        if check.required and not value:
+        if required and not value:
             errors.setdefault(path, []).append(render("required", locale))
-        assert check.rows is not None
-        rows = []
+        out = []
+        keep_id = frozenset({"id"})
         for i, row in enumerate(value, start=1):
-            clean = check.rows.run(row, errors, f"{path}[{i}].", partial=False, locale=locale,
-                                   allowed_extra=frozenset({"id"}))
+            clean = rows.run(row, errors, f"{path}[{i}].", partial=False, locale=locale, allowed_extra=keep_id)
             if isinstance(row, Mapping) and row.get("id") is not None:
                 clean["id"] = row["id"]
-            rows.append(clean)
-        return rows
+            out.append(clean)
+        return out
 
 
 class FormValidator:
-    """The compiled validator of one form version."""
+    """The compiled validator of one form version (``roles``: the role names a role field takes)."""
 
-    def __init__(self, form: FormSpec) -> None:
+    def __init__(self, form: FormSpec, roles: Optional[frozenset[str]] = None) -> None:
         self.form = form
-        self.rows = RowValidator(form.fields)
+        self.rows = RowValidator(form.fields, roles)
 
     def validate(self, data: Any, *, partial: bool = False, locale: str = "zh-CN") -> dict[str, Any]:
         """Clean values by field name, or :class:`ValidationError` with every problem."""

@@ -32,12 +32,31 @@ class RecordStore:
         self.bus = bus
         self.numbers = numbers
         self.timezone = timezone
+        self._logic: dict[str, Any] = {}
+        self._scopes: Optional[Mapping[str, Any]] = None
 
     def form(self, name: str) -> FormSpec:
         spec = self.forms.get(name)
         if spec is None:
             raise NotFound(f"no form named '{name}'")
         return spec
+
+    def logic(self, form: str) -> Any:
+        """The form engine's write-time logic of ``form`` (conditions, computed values, checks)."""
+        found = self._logic.get(form)
+        if found is None:
+            from engine.definitions.scopes import scopes_for
+            from engine.forms.compute import FormLogic, new_version
+            if self._scopes is None:
+                self._scopes = scopes_for(self.forms.values(), new_version())
+            found = self._logic[form] = FormLogic(self.form(form), self._scopes[form])
+        return found
+
+    def prepare(self, conn: Connection, ctx: RunContext, form: str, values: Mapping[str, Any],
+                old: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+        """``values`` merged over ``old`` with computed fields, conditions and checks applied."""
+        from engine.store.access import ConnAccess
+        return self.logic(form).prepare(ConnAccess(conn, self), ctx, values, old)  # type: ignore[no-any-return]
 
     # ---- reading -------------------------------------------------------------------
 
@@ -105,6 +124,7 @@ class RecordStore:
         """Insert a record (values already validated) and everything that goes with it."""
         spec = self.form(form)
         self.bus.guard(conn, "create", form, None, values, ctx)
+        values = self.prepare(conn, ctx, form, values, None)
         now = ctx.now()
         scalars, children = self._split(spec, values)
         self._check_links(conn, spec, values, ctx)
@@ -141,6 +161,16 @@ class RecordStore:
             return []
         for values in rows:
             self.bus.guard(conn, "create", form, None, values, ctx)
+        prepared, problems = [], {}
+        for i, values in enumerate(rows):
+            try:
+                prepared.append(self.prepare(conn, ctx, form, values, None))
+            except ValidationError as exc:
+                for path, messages in exc.fields.items():
+                    problems.setdefault(f"[{i}].{path}", []).extend(messages)
+        if problems:
+            raise ValidationError(problems)
+        rows = prepared
         self._check_links_many(conn, spec, rows, ctx)
         now = ctx.now()
         table = self.tables.table(form)
@@ -158,8 +188,7 @@ class RecordStore:
             payload.append(row)
             children.append(kids)
         try:
-            ids = list(conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
-                                    payload).scalars())
+            ids = _insert_ids(conn, table, payload)
         except sa.exc.IntegrityError as exc:
             raise self._duplicate(spec, exc, ctx) from None
         records = [{"id": i, **row} for i, row in zip(ids, payload)]
@@ -175,13 +204,13 @@ class RecordStore:
                     items.append({**{n: line.get(n) for n in names}, "parent_id": rec["id"], "pos": pos})
                     owners.append(rec)
             if items:
-                child_ids = conn.execute(child.insert().returning(child.c.id, sort_by_parameter_order=True),
-                                         items).scalars()
+                child_ids = _insert_ids(conn, child, items)
                 for item, cid, rec in zip(items, child_ids, owners):
                     rec[f.name].append({"id": cid, **{n: item[n] for n in names}})
         audit, versions, dumped = [], [], []
+        dump = _record_dumper(spec)
         for rec in records:
-            data = dump_record(spec, rec)
+            data = dump(rec)
             changes = {f.name: [None, data.get(f.name)] for f in spec.fields
                        if data.get(f.name) not in (None, [])}
             dumped.append(changes)
@@ -234,6 +263,7 @@ class RecordStore:
             raise Conflict(f"{form} {record_id} was changed by someone else (version "
                            f"{old['version']}, you have {expected_version}); reload and try again")
         self.bus.guard(conn, "update", form, old, changes, ctx)
+        changes = self.prepare(conn, ctx, form, changes, old)
         changed = {k for k, v in changes.items() if old.get(k) != v and not _same_rows(old.get(k), v)}
         if not changed:
             return old
@@ -406,6 +436,53 @@ class RecordStore:
             return Conflict(f"{spec.name}: the change conflicts with existing data ({exc.orig})")
         message = render("duplicate", ctx.locale, fields=", ".join(fields))
         return Conflict(message, {f: [message] for f in fields})
+
+
+_DUMPERS: dict[int, tuple[FormSpec, Callable[[Mapping[str, Any]], dict[str, Any]]]] = {}
+
+
+def _record_dumper(spec: FormSpec) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """``dump_record`` for one form with the per-field work looked up once (bulk writes)."""
+    cached = _DUMPERS.get(id(spec))
+    if cached is not None and cached[0] is spec:
+        return cached[1]
+    from engine.forms import FIELD_TYPES
+    from engine.forms.fieldtype import FieldType
+    from engine.store.serialize import SYSTEM_COLUMNS, dump_field, json_value
+
+    def field_fn(f: FieldSpec) -> Callable[[Any], Any]:
+        ftype = FIELD_TYPES[f.type]
+        if f.type == "table":
+            return lambda v: dump_field(f, v)
+        if type(ftype).dump is FieldType.dump:
+            return lambda v: v if isinstance(v, (str, int)) else json_value(v)
+        dump = ftype.dump
+        return lambda v: json_value(dump(f, v))
+
+    fns = [(f.name, field_fn(f)) for f in spec.fields]
+
+    def dumper(record: Mapping[str, Any]) -> dict[str, Any]:
+        out = {k: json_value(record[k]) for k in SYSTEM_COLUMNS if k in record}
+        for name, fn in fns:
+            if name in record:
+                value = record[name]
+                out[name] = None if value is None else fn(value)
+        return out
+
+    _DUMPERS[id(spec)] = (spec, dumper)
+    return dumper
+
+
+def _insert_ids(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many rows in batches; their new ids in the order of ``rows``.
+
+    SQLAlchemy cannot batch an *ordered* RETURNING on SQLite and falls back to one statement
+    per row; there, inside the write lock every ``BEGIN IMMEDIATE`` takes, one multi-row
+    INSERT numbers its rows max(id)+1, +2, ... in VALUES order, so sorted ids are in order.
+    """
+    if conn.dialect.name == "sqlite":
+        return sorted(conn.execute(table.insert().returning(table.c.id), rows).scalars())
+    return list(conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
 
 
 def _same_rows(old: Any, new: Any) -> bool:

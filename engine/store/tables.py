@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from engine.definitions.model import FieldSpec, FormSpec
 from engine.forms import FIELD_TYPES
+from engine.forms import files as _files  # noqa: F401  (registers lc_file on SYSTEM)
 from engine.forms.coltypes import UTCDateTime
 
 
@@ -26,7 +27,7 @@ def _field_columns(fields: Iterable[FieldSpec]) -> list[sa.Column[Any]]:
     cols: list[sa.Column[Any]] = []
     for spec in fields:
         ftype = FIELD_TYPES[spec.type]
-        if ftype.stored:
+        if ftype.stored and not spec.prop("live"):
             cols.append(sa.Column(spec.name, ftype.column_type(spec), nullable=True))
     return cols
 
@@ -59,7 +60,7 @@ class FormTables:
         ]
         args.append(sa.Index(_index_name(name, ["owner"], False), "owner"))
         for spec in form.fields:
-            if not FIELD_TYPES[spec.type].stored:
+            if not FIELD_TYPES[spec.type].stored or spec.prop("live"):
                 continue
             if spec.unique or spec.type == "autonumber":
                 args.append(sa.Index(_index_name(name, [spec.name], True), spec.name, unique=True))

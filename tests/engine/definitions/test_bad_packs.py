@@ -156,8 +156,8 @@ def test_type_specific_requirements(pack: Pack) -> None:
     pack.edit("forms/customer.yaml", "  - name: remark\n    type: textarea", "  - name: remark\n    type: select")
     assert pack.errors() == [
         "oms/forms/customer.yaml:53:5: field 'remark': a select field needs 'options'",
-        "oms/forms/product.yaml:24:5: field 'unit': 'options' is only for select, radio and "
-        "multiselect fields",
+        "oms/forms/product.yaml:24:5: field 'unit': 'options' is only for select, radio, "
+        "multiselect, checkboxes and department fields",
         "oms/forms/sales_order.yaml:11:5: field 'customer': a link field needs 'form' (the form it "
         "points to)",
         "oms/forms/sales_order.yaml:72:27: field 'sub': a table cannot hold another table",

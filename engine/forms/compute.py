@@ -1,0 +1,478 @@
+"""What the server does with a record at write time, after the shape is valid.
+
+:class:`FormLogic` is compiled once per form version and runs inside the writing
+transaction (called by :class:`engine.store.records.RecordStore` on every create and
+update, whatever the entry point): on the whole record (stored values + the changes) it
+
+1. applies ``visible_if`` (a hidden field's value is cleared and it is not required),
+   ``required_if`` and ``required``, and refuses a change to a field whose ``readonly_if``
+   holds (on the record as it was);
+2. fills expression defaults (``default: "=today()"``) of new records and rows;
+3. computes formulas, rollups and lookups in dependency order (a cycle is a definition
+   error); a value the client sent for them is ignored;
+4. checks files (existence, size and type limits; signatures are saved) and multi-links;
+5. runs the form's named checks.
+
+Every problem is collected and raised at once as a ValidationError (``lines[2].qty``).
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping, Optional
+
+import sqlalchemy as sa
+
+from engine.definitions.model import FieldSpec, FormSpec
+from engine.errors import DefinitionError, DefinitionErrors, ValidationError
+from engine.expr.compiled import compile_expression
+from engine.expr.scope import Scope
+from engine.expr.types import ExprType
+from engine.forms.fieldtype import FIELD_TYPES
+from engine.forms.messages import FieldError, render
+
+#: properties any field may have (besides the common keys): a lookup, and live mode
+COMMON_PROPS: dict[str, Any] = {
+    "lookup": {"anyOf": [
+        {"type": "string", "minLength": 1},
+        {"type": "object", "required": ["from", "value"], "additionalProperties": False,
+         "properties": {"from": {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$"},
+                        "where": {"type": "string", "minLength": 1},
+                        "value": {"type": "string", "minLength": 1},
+                        "order_by": {"type": "string", "minLength": 1}}},
+    ], "x-message": "{value} is not a lookup: give an expression (product.price) or {from, where, value, order_by}"},
+    "live": {"type": "boolean"},
+}
+#: the id a sub-table row sees for ``parent`` while its record is being saved
+PARENT = -1
+_EMPTY = (None, "", [])
+Errors = dict[str, list[str]]
+
+
+def is_computed(spec: FieldSpec) -> bool:
+    """True when the server sets this field (formula, rollup, lookup, auto number)."""
+    return FIELD_TYPES[spec.type].computed or bool(spec.formula) or spec.prop("lookup") is not None
+
+
+def is_live(spec: FieldSpec) -> bool:
+    """True for computed fields that are not stored but computed when read."""
+    return bool(spec.prop("live")) and is_computed(spec)
+
+
+@dataclass
+class Computation:
+    """One computed field: where it lives, how to compute it, and when."""
+
+    name: str
+    table: Optional[str]            # the sub-table it belongs to (None: the record itself)
+    spec: FieldSpec
+    evaluate: Callable[..., Any]
+    reads: frozenset[str]           # names read, as the expression wrote them (``parent.customer``)
+    copy: bool                      # a lookup copied at save: only for new rows / changed inputs
+    live: bool
+
+    @property
+    def inputs(self) -> frozenset[str]:
+        """Fields of the same row read (first segments)."""
+        return _heads(n for n in self.reads if _path(n)[0] != "parent")
+
+    @property
+    def parent_inputs(self) -> frozenset[str]:
+        """Fields of the parent record a sub-table row's computation reads (``parent.x``)."""
+        return frozenset(p[1] for p in map(_path, self.reads) if p[0] == "parent" and len(p) > 1)
+
+    @property
+    def key(self) -> str:
+        return f"{self.table}.{self.name}" if self.table else self.name
+
+
+@dataclass
+class _Conditions:
+    visible: Optional[Callable[..., Any]] = None
+    required: Optional[Callable[..., Any]] = None
+    readonly: Optional[Callable[..., Any]] = None
+
+
+class FormLogic:
+    """The compiled write-time logic of one form version."""
+
+    def __init__(self, form: FormSpec, scope: Scope) -> None:
+        self.form = form
+        self.scope = scope
+        errors: list[DefinitionError] = []
+        self.conditions: dict[Optional[str], dict[str, _Conditions]] = {}
+        self.defaults: dict[Optional[str], dict[str, Callable[..., Any]]] = {}
+        computations: list[Computation] = []
+        self._compile_fields(None, form.fields, scope, computations, errors)
+        for f in form.fields:
+            if f.type == "table":
+                child = scope.fields[f.name].children
+                assert child is not None
+                self._compile_fields(f.name, f.fields, child, computations, errors)
+        self.computations = _order(computations, form, errors)
+        self.checks = []
+        for chk in form.checks:
+            try:
+                ce = compile_expression(chk.expr, scope, expect=ExprType.BOOLEAN, file=chk.position.file,
+                                        line=chk.position.line, column=chk.position.column)
+            except DefinitionError as exc:
+                errors.append(exc)
+                continue
+            reads = [h for h in _heads(ce.names) if h in scope.fields and scope.fields[h].type != ExprType.TABLE]
+            self.checks.append((chk, ce.evaluate, tuple(reads)))
+        self.files = [(None, f) for f in form.fields if getattr(FIELD_TYPES[f.type], "files", False)]
+        self.files += [(f.name, c) for f in form.fields for c in f.fields if getattr(FIELD_TYPES[c.type], "files", False)]
+        self.multilinks = [f for f in form.fields if f.type == "multilink"]
+        self.live = [c for c in self.computations if c.live]
+        self.stored_fields = [f.name for f in form.fields if not is_live(f)]
+        self.trivial = not (any(self.conditions.values()) or any(self.defaults.values()) or self.computations
+                            or self.checks or self.files or self.multilinks)
+        if errors:
+            raise DefinitionErrors(errors)
+
+    # ---- compiling ------------------------------------------------------------------
+
+    def _compile_fields(self, table: Optional[str], fields: Iterable[FieldSpec], scope: Scope,
+                        out: list[Computation], errors: list[DefinitionError]) -> None:
+        conds: dict[str, _Conditions] = {}
+        defaults: dict[str, Callable[..., Any]] = {}
+        for f in fields:
+            def compile_(src: str, key: str, expect: Optional[ExprType]) -> Any:
+                pos = f.expr_positions.get(key, f.position)
+                try:
+                    return compile_expression(src, scope, expect=expect, file=pos.file, line=pos.line,
+                                              column=pos.column)
+                except DefinitionError as exc:
+                    errors.append(exc)
+                    return None
+            c = _Conditions()
+            for key in ("visible_if", "required_if", "readonly_if"):
+                src = getattr(f, key)
+                if src:
+                    ce = compile_(src, key, ExprType.BOOLEAN)
+                    if ce is not None:
+                        setattr(c, key.split("_")[0], ce.evaluate)
+            if c.visible or c.required or c.readonly:
+                conds[f.name] = c
+            expect = _expect(scope, f)
+            if isinstance(f.default, str) and f.default.startswith("="):
+                ce = compile_(f.default[1:], "default", expect)
+                if ce is not None:
+                    defaults[f.name] = ce.evaluate
+            comp = self._computation(table, f, scope, compile_, expect, errors)
+            if comp is not None:
+                out.append(comp)
+        self.conditions[table] = conds
+        self.defaults[table] = defaults
+
+    def _computation(self, table: Optional[str], f: FieldSpec, scope: Scope, compile_: Any,
+                     expect: Optional[ExprType], errors: list[DefinitionError]) -> Optional[Computation]:
+        from engine.forms.types_computed import rollup_expression
+
+        live = bool(f.prop("live"))
+        lookup = f.prop("lookup")
+        if f.type == "rollup":
+            if f.prop("rollup") is None:
+                errors.append(DefinitionError(f"field '{f.name}': a rollup field needs 'rollup', e.g. "
+                                              "{of: lines.amount, fn: sum}", f.position))
+                return None
+            key = "rollup" if isinstance(f.prop("rollup"), str) else "rollup.of"
+            ce = compile_(rollup_expression(f), key, expect)
+            return None if ce is None else Computation(f.name, table, f, ce.evaluate, ce.names,
+                                                       False, live)
+        if f.formula:
+            ce = compile_(f.formula, "formula", expect)
+            return None if ce is None else Computation(f.name, table, f, ce.evaluate, ce.names,
+                                                       False, live)
+        if f.type == "formula":
+            errors.append(DefinitionError(f"field '{f.name}': a formula field needs 'formula', e.g. "
+                                          "\"qty * unit_price\"", f.position))
+            return None
+        if isinstance(lookup, str):
+            ce = compile_(lookup, "lookup", expect)
+            return None if ce is None else Computation(f.name, table, f, ce.evaluate, ce.names,
+                                                       not live, live)
+        if isinstance(lookup, Mapping):
+            from engine.forms.lookup import Lookup
+            try:
+                lk = Lookup(lookup, scope, f.expr_positions, f.position)
+            except DefinitionError as exc:
+                errors.append(exc)
+                return None
+            return Computation(f.name, table, f, lk.evaluate, lk.names, not live, live)
+        if live:
+            errors.append(DefinitionError(f"field '{f.name}': 'live' is only for formula, rollup and "
+                                          "lookup fields", f.prop_positions.get("live", f.position)))
+        return None
+
+    # ---- at write time --------------------------------------------------------------
+
+    def prepare(self, data: Any, ctx: Any, values: Mapping[str, Any],
+                old: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+        """The values to store: ``values`` (clean changes) merged over ``old``, computed."""
+        if self.trivial:
+            return dict(values)
+        locale = getattr(ctx, "locale", "zh-CN")
+        errors: Errors = {}
+        record: dict[str, Any] = dict(old) if old is not None else {}
+        record.update(values)
+        old_rows: dict[str, dict[Any, Mapping[str, Any]]] = {}
+        for f in self.form.fields:
+            if f.type == "table":
+                record[f.name] = [dict(r) for r in record.get(f.name) or []]
+                before = (old or {}).get(f.name) or []
+                old_rows[f.name] = {r.get("id"): r for r in before if r.get("id") is not None}
+        # conditions on the record, then on every row
+        self._conditions(None, self.form.fields, record, old, ctx, data, errors, "")
+        for f in self.form.fields:
+            if f.type == "table":
+                for i, row in enumerate(record[f.name], start=1):
+                    row["parent"] = PARENT
+                    self._conditions(f.name, f.fields, row, old_rows[f.name].get(row.get("id")),
+                                     ctx, _WithParent(data, self.form.name, record), errors, f"{f.name}[{i}].")
+        if old is None:
+            self._defaults(None, record, ctx, data)
+        for f in self.form.fields:
+            if f.type == "table":
+                for row in record[f.name]:
+                    if row.get("id") not in old_rows[f.name]:
+                        self._defaults(f.name, row, ctx, _WithParent(data, self.form.name, record))
+        self._compute(record, old, old_rows, ctx, data, errors, locale)
+        self._files(data, ctx, record, errors, locale)
+        self._multilinks(data, record, errors, locale)
+        if not errors:
+            for chk, evaluate, reads in self.checks:
+                # like SQL CHECK constraints, a check over an empty field passes
+                if not evaluate(record, ctx, data=data) and all(record.get(r) not in _EMPTY for r in reads):
+                    errors.setdefault(chk.name, []).append(chk.message.get(locale))
+        if errors:
+            raise ValidationError(errors)
+        out = {name: record.get(name) for name in self.stored_fields}
+        for f in self.form.fields:
+            if f.type == "table":
+                keep = [c.name for c in f.fields if not is_live(c)]
+                out[f.name] = [{**({"id": r["id"]} if r.get("id") is not None else {}),
+                                **{k: r.get(k) for k in keep}} for r in record[f.name]]
+        return out
+
+    def _conditions(self, table: Optional[str], fields: Iterable[FieldSpec], row: dict[str, Any],
+                    old: Optional[Mapping[str, Any]], ctx: Any, data: Any, errors: Errors, prefix: str) -> None:
+        conds = self.conditions[table]
+        locale = getattr(ctx, "locale", "zh-CN")
+        for f in fields:
+            c = conds.get(f.name)
+            computed = is_computed(f) or f.type == "table"
+            if c is not None and c.visible is not None and not c.visible(row, ctx, data=data):
+                row[f.name] = [] if f.type == "table" else None
+                continue
+            value = row.get(f.name)
+            if c is not None and c.readonly is not None and not computed:
+                base = old if old is not None else row
+                if c.readonly(base, ctx, data=data) and _differs(value, (old or {}).get(f.name)):
+                    errors.setdefault(prefix + f.name, []).append(render("readonly_now", locale))
+            if computed:
+                continue
+            need = f.required or (c is not None and c.required is not None and c.required(row, ctx, data=data))
+            if need and value in _EMPTY and not (isinstance(f.default, str) and f.default.startswith("=")
+                                                and old is None):
+                errors.setdefault(prefix + f.name, []).append(render("required", locale))
+
+    def _defaults(self, table: Optional[str], row: dict[str, Any], ctx: Any, data: Any) -> None:
+        for name, evaluate in self.defaults[table].items():
+            if row.get(name) in _EMPTY:
+                spec = self._spec(table, name)
+                value = evaluate(row, ctx, data=data)
+                row[name] = None if value is None else FIELD_TYPES[spec.type].parse(spec, value)
+
+    def _spec(self, table: Optional[str], name: str) -> FieldSpec:
+        f = self.form.field(table) if table else self.form.field(name)
+        assert f is not None
+        if table:
+            child = f.child(name)
+            assert child is not None
+            return child
+        return f
+
+    def _compute(self, record: dict[str, Any], old: Optional[Mapping[str, Any]],
+                 old_rows: Mapping[str, Mapping[Any, Mapping[str, Any]]], ctx: Any, data: Any,
+                 errors: Errors, locale: str) -> None:
+        for comp in self.computations:
+            if comp.live:
+                continue
+            if comp.table is None:
+                if comp.copy and old is not None and not _inputs_changed(comp.inputs, record, old):
+                    record[comp.name] = old.get(comp.name)
+                    continue
+                self._set(comp, record, record, ctx, data, errors, comp.name, locale)
+                continue
+            access = _WithParent(data, self.form.name, record)
+            for i, row in enumerate(record[comp.table], start=1):
+                before = old_rows[comp.table].get(row.get("id"))
+                if comp.copy and before is not None and not _inputs_changed(comp.inputs, row, before) \
+                        and not (old is not None and _inputs_changed(comp.parent_inputs, record, old)):
+                    row[comp.name] = before.get(comp.name)
+                    continue
+                self._set(comp, row, row, ctx, access, errors, f"{comp.table}[{i}].{comp.name}", locale)
+
+    def _set(self, comp: Computation, target: dict[str, Any], row: Mapping[str, Any], ctx: Any, data: Any,
+             errors: Errors, path: str, locale: str) -> None:
+        value = comp.evaluate(row, ctx, data=data)
+        if value is None:
+            target[comp.name] = None
+            return
+        try:
+            target[comp.name] = FIELD_TYPES[comp.spec.type].parse(comp.spec, value)
+        except FieldError as exc:
+            target[comp.name] = None
+            errors.setdefault(path, []).append(exc.render(locale))
+
+    def _files(self, data: Any, ctx: Any, record: dict[str, Any], errors: Errors, locale: str) -> None:
+        if not self.files:
+            return
+        from engine.forms import files
+        from engine.forms.types_files import PendingFile
+
+        wanted: list[tuple[str, FieldSpec, dict[str, Any], Any]] = []
+        for table, f in self.files:
+            rows = [(f.name, record)] if table is None else \
+                [(f"{table}[{i}].{f.name}", r) for i, r in enumerate(record[table], start=1)]
+            for path, row in rows:
+                value = row.get(f.name)
+                if isinstance(value, PendingFile):
+                    max_size, accept = files.field_limits(f)
+                    try:
+                        row[f.name] = files.save(data.conn, ctx, value.name, value.content_type, value.data,
+                                                 max_size=max_size, accept=accept)["id"]
+                    except FieldError as exc:
+                        errors.setdefault(path, []).append(exc.render(locale))
+                elif value not in _EMPTY:
+                    wanted.append((path, f, row, value))
+        ids = [i for _, _, _, v in wanted for i in (v if isinstance(v, list) else [v])]
+        found = files.info(data.conn, ids)
+        for path, f, _, value in wanted:
+            max_size, accept = files.field_limits(f)
+            for file_id in value if isinstance(value, list) else [value]:
+                row = found.get(file_id)
+                if row is None:
+                    errors.setdefault(path, []).append(render("no_such_file", locale, id=file_id))
+                    continue
+                try:
+                    files.check_limits(row["name"], row["content_type"], row["size"], max_size, accept)
+                except FieldError as exc:
+                    errors.setdefault(path, []).append(exc.render(locale))
+
+    def _multilinks(self, data: Any, record: Mapping[str, Any], errors: Errors, locale: str) -> None:
+        for f in self.multilinks:
+            ids = record.get(f.name) or []
+            if not ids or f.form is None:
+                continue
+            t = data.tables.table(f.form)
+            found = {i for (i,) in data.conn.execute(sa.select(t.c.id).where(t.c.id.in_(ids)))}
+            for i in ids:
+                if i not in found:
+                    errors.setdefault(f.name, []).append(render("no_such_record", locale, id=i))
+
+    # ---- at read time ---------------------------------------------------------------
+
+    def fill_live(self, data: Any, ctx: Any, record: dict[str, Any]) -> None:
+        """Compute the ``live: true`` fields of a record read from the store (in place)."""
+        for comp in self.live:
+            try:
+                if comp.table is None:
+                    value = comp.evaluate(record, ctx, data=data)
+                    record[comp.name] = None if value is None else FIELD_TYPES[comp.spec.type].parse(comp.spec, value)
+                    continue
+                access = _WithParent(data, self.form.name, record)
+                for row in record.get(comp.table) or []:
+                    value = comp.evaluate({**row, "parent": PARENT}, ctx, data=access)
+                    row[comp.name] = None if value is None else FIELD_TYPES[comp.spec.type].parse(comp.spec, value)
+            except FieldError:
+                record[comp.name] = None
+
+
+class _WithParent:
+    """Data access for a sub-table row: ``parent`` is the record being saved (not yet stored)."""
+
+    def __init__(self, data: Any, form: str, record: Mapping[str, Any]) -> None:
+        self.data, self.form, self.record = data, form, record
+        self.tables = getattr(data, "tables", None)
+        self.conn = getattr(data, "conn", None)
+
+    def fetch(self, form: str, id: int) -> Optional[Mapping[str, Any]]:
+        if id == PARENT and form == self.form:
+            return self.record
+        return self.data.fetch(form, id)  # type: ignore[no-any-return]
+
+    def scalar(self, statement: Any) -> Any:
+        return self.data.scalar(statement)
+
+
+def _expect(scope: Scope, f: FieldSpec) -> Optional[ExprType]:
+    info = scope.fields.get(f.name)
+    if info is None or info.type in (ExprType.ANY, ExprType.JSON, ExprType.LIST, ExprType.TABLE):
+        return None
+    return info.type
+
+
+def _path(name: str) -> list[str]:
+    parts = name.split(".")
+    return parts[1:] if parts[0] == "this" and len(parts) > 1 else parts
+
+
+def _heads(names: Iterable[str]) -> frozenset[str]:
+    return frozenset(_path(name)[0] for name in names)
+
+
+def _differs(new: Any, old: Any) -> bool:
+    if new in _EMPTY and old in _EMPTY:
+        return False
+    if isinstance(new, list) and isinstance(old, list) and len(new) == len(old) and \
+            all(isinstance(a, Mapping) for a in new):
+        return any(any(o.get(k) != v for k, v in a.items() if k not in ("id", "parent"))
+                   for a, o in zip(new, old))
+    return bool(new != old)
+
+
+def _inputs_changed(inputs: frozenset[str], new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+    return any(_differs(new.get(k), old.get(k)) for k in inputs if k not in ("parent", "me", "my", "id"))
+
+
+def _order(comps: list[Computation], form: FormSpec, errors: list[DefinitionError]) -> list[Computation]:
+    """Computations sorted so that each runs after those it reads (networkx topological sort)."""
+    import networkx as nx  # imported when a form is compiled, not when a pack loads
+
+    by_key = {c.key: c for c in comps}
+    tables = {f.name for f in form.fields if f.type == "table"}
+    graph = nx.DiGraph()
+    graph.add_nodes_from(by_key)
+    for c in comps:
+        for name in c.reads:
+            parts = _path(name)
+            if c.table is None:
+                deps = ([f"{parts[0]}.{parts[1]}"] if len(parts) > 1 else
+                        [k for k in by_key if k.startswith(parts[0] + ".")]) if parts[0] in tables else [parts[0]]
+            elif parts[0] == "parent":
+                deps = parts[1:2]
+            else:
+                deps = [f"{c.table}.{parts[0]}"]
+            for d in deps:
+                if d in by_key:
+                    graph.add_edge(d, c.key)
+    try:
+        return [by_key[k] for k in nx.topological_sort(graph)]
+    except nx.NetworkXUnfeasible:
+        cycle = [a for a, _ in nx.find_cycle(graph)]
+        first = by_key[cycle[0]]
+        errors.append(DefinitionError(
+            "computed fields depend on each other in a circle: " + " -> ".join([*cycle, cycle[0]]),
+            first.spec.expr_positions.get("formula", first.spec.position), "break the circle",
+            f"fields.{first.key}"))
+        return comps
+
+
+_counter = itertools.count(1)
+
+
+def new_version() -> str:
+    """A scope version no other compiled definitions share (the expression cache key)."""
+    return f"forms-{next(_counter)}"
