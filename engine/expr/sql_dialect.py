@@ -197,6 +197,12 @@ class Greatest(_El):
     pass
 
 
+class StrContains(_El):
+    """Position of a text inside another (0: absent)."""
+    inherit_cache = True
+    type = sa.Integer()
+
+
 class ToText(_El):
     inherit_cache = True
     type = sa.String()
@@ -206,173 +212,40 @@ def _args(compiler: Any, el: Any, **kw: Any) -> list[str]:
     return [compiler.process(c, **kw) for c in el.clauses]
 
 
-@compiles(DtValue, "sqlite")
-def _dt_sqlite(el: Any, compiler: Any, **kw: Any) -> str:
-    return f"strftime('{SQLITE_DT}', {_args(compiler, el, **kw)[0]})"
+def _template(cls: type, default: str, **dialects: str) -> None:
+    """Register how ``cls`` renders: ``default`` and per-dialect ``str.format`` templates over its arguments."""
+    for name, text in (("", default), *dialects.items()):
+        def render(el: Any, compiler: Any, _text: str = text, **kw: Any) -> str:
+            return _text.format(*_args(compiler, el, **kw))
+        compiles(cls, *([name] if name else []))(render)
 
 
-@compiles(DtValue)
-def _dt_pg(el: Any, compiler: Any, **kw: Any) -> str:
-    return _args(compiler, el, **kw)[0]
-
-
-@compiles(DecCmp, "sqlite")
-def _dec_sqlite(el: Any, compiler: Any, **kw: Any) -> str:
-    return f"round({_args(compiler, el, **kw)[0]}, {DECIMAL_PLACES_SQLITE})"
-
-
-@compiles(DecCmp)
-def _dec_pg(el: Any, compiler: Any, **kw: Any) -> str:
-    return _args(compiler, el, **kw)[0]
-
-
-@compiles(StrOrder, "postgresql")
-def _str_pg(el: Any, compiler: Any, **kw: Any) -> str:
-    return f'({_args(compiler, el, **kw)[0]} COLLATE "C")'
-
-
-@compiles(StrOrder)
-def _str_default(el: Any, compiler: Any, **kw: Any) -> str:
-    return _args(compiler, el, **kw)[0]
-
-
-@compiles(Div, "sqlite")
-def _div_sqlite(el: Any, compiler: Any, **kw: Any) -> str:
-    a, b = _args(compiler, el, **kw)
-    return f"(CAST({a} AS REAL) / NULLIF({b}, 0))"
-
-
-@compiles(Div)
-def _div_pg(el: Any, compiler: Any, **kw: Any) -> str:
-    a, b = _args(compiler, el, **kw)
-    return f"(CAST({a} AS NUMERIC) / NULLIF({b}, 0))"
-
-
-@compiles(Mod, "sqlite")
-def _mod_sqlite(el: Any, compiler: Any, **kw: Any) -> str:
-    a, b = _args(compiler, el, **kw)
-    return f"(({a}) - ({b}) * CAST(CAST({a} AS REAL) / NULLIF({b}, 0) AS INTEGER))"
-
-
-@compiles(Mod)
-def _mod_pg(el: Any, compiler: Any, **kw: Any) -> str:
-    a, b = _args(compiler, el, **kw)
-    return f"mod({a}, NULLIF({b}, 0))"
-
-
-@compiles(DateAdd, "sqlite")
-def _date_add_sqlite(el: Any, compiler: Any, **kw: Any) -> str:
-    d, s = _args(compiler, el, **kw)
-    return f"date({d}, printf('%+d days', CAST(({s}) / 86400 AS INTEGER)))"
-
-
-@compiles(DateAdd)
-def _date_add_pg(el: Any, compiler: Any, **kw: Any) -> str:
-    d, s = _args(compiler, el, **kw)
-    return f"(CAST({d} AS DATE) + CAST(trunc(({s}) / 86400) AS INTEGER))"
-
-
-@compiles(DateTimeAdd, "sqlite")
-def _dt_add_sqlite(el: Any, compiler: Any, **kw: Any) -> str:
-    d, s = _args(compiler, el, **kw)
-    return f"strftime('{SQLITE_DT}', {d}, printf('%+.3f seconds', {s}))"
-
-
-@compiles(DateTimeAdd)
-def _dt_add_pg(el: Any, compiler: Any, **kw: Any) -> str:
-    d, s = _args(compiler, el, **kw)
-    return f"({d} + make_interval(secs => CAST({s} AS DOUBLE PRECISION)))"
-
-
-@compiles(DateDiff, "sqlite")
-def _date_diff_sqlite(el: Any, compiler: Any, **kw: Any) -> str:
-    a, b = _args(compiler, el, **kw)
-    return f"CAST(round(julianday({a}) - julianday({b})) AS INTEGER)"
-
-
-@compiles(DateDiff)
-def _date_diff_pg(el: Any, compiler: Any, **kw: Any) -> str:
-    a, b = _args(compiler, el, **kw)
-    return f"(CAST({a} AS DATE) - CAST({b} AS DATE))"
-
-
-@compiles(DateTimeDiff, "sqlite")
-def _dt_diff_sqlite(el: Any, compiler: Any, **kw: Any) -> str:
-    a, b = _args(compiler, el, **kw)
-    return f"round((julianday({a}) - julianday({b})) * 86400.0, 3)"
-
-
-@compiles(DateTimeDiff)
-def _dt_diff_pg(el: Any, compiler: Any, **kw: Any) -> str:
-    a, b = _args(compiler, el, **kw)
-    return f"EXTRACT(EPOCH FROM ({a}) - ({b}))"
-
-
-@compiles(DaysBetween, "sqlite")
-def _days_sqlite(el: Any, compiler: Any, **kw: Any) -> str:
-    a, b = _args(compiler, el, **kw)
-    return f"CAST(round(julianday(date({b})) - julianday(date({a}))) AS INTEGER)"
-
-
-@compiles(DaysBetweenTs, "sqlite")
-def _days_ts_sqlite(el: Any, compiler: Any, **kw: Any) -> str:
-    return _days_sqlite(el, compiler, **kw)
-
-
-@compiles(DaysBetween)
-def _days_pg(el: Any, compiler: Any, **kw: Any) -> str:
-    a, b = _args(compiler, el, **kw)
-    return f"(CAST({b} AS DATE) - CAST({a} AS DATE))"
-
-
-@compiles(DaysBetweenTs)
-def _days_ts_pg(el: Any, compiler: Any, **kw: Any) -> str:
-    a, b = _args(compiler, el, **kw)
-    return f"(CAST(timezone('UTC', {b}) AS DATE) - CAST(timezone('UTC', {a}) AS DATE))"
-
-
-@compiles(Round, "sqlite")
-def _round_sqlite(el: Any, compiler: Any, **kw: Any) -> str:
-    a, p = _args(compiler, el, **kw)
-    return f"round({a}, {p})"
-
-
-@compiles(Round)
-def _round_pg(el: Any, compiler: Any, **kw: Any) -> str:
-    a, p = _args(compiler, el, **kw)
-    return f"round(CAST({a} AS NUMERIC), CAST({p} AS INTEGER))"
-
-
-@compiles(RoundInt, "sqlite")
-def _round_int_sqlite(el: Any, compiler: Any, **kw: Any) -> str:
-    return f"CAST(round({_args(compiler, el, **kw)[0]}) AS INTEGER)"
-
-
-@compiles(RoundInt)
-def _round_int_pg(el: Any, compiler: Any, **kw: Any) -> str:
-    return f"CAST(round(CAST({_args(compiler, el, **kw)[0]} AS NUMERIC)) AS BIGINT)"
-
-
-@compiles(ListContains, "sqlite")
-def _list_in_sqlite(el: Any, compiler: Any, **kw: Any) -> str:
-    lst, item = _args(compiler, el, **kw)
-    return f"EXISTS (SELECT 1 FROM json_each({lst}) WHERE json_each.value = {item})"
-
-
-@compiles(ListContains)
-def _list_in_pg(el: Any, compiler: Any, **kw: Any) -> str:
-    lst, item = _args(compiler, el, **kw)
-    return f"(CAST({lst} AS JSONB) @> jsonb_build_array({item}))"
-
-
-@compiles(ListLen, "sqlite")
-def _list_len_sqlite(el: Any, compiler: Any, **kw: Any) -> str:
-    return f"coalesce(json_array_length({_args(compiler, el, **kw)[0]}), 0)"
-
-
-@compiles(ListLen)
-def _list_len_pg(el: Any, compiler: Any, **kw: Any) -> str:
-    return f"coalesce(jsonb_array_length(CAST({_args(compiler, el, **kw)[0]} AS JSONB)), 0)"
+_template(DtValue, "{0}", sqlite=f"strftime('{SQLITE_DT}', {{0}})")
+_template(DecCmp, "{0}", sqlite=f"round({{0}}, {DECIMAL_PLACES_SQLITE})")
+_template(StrOrder, "{0}", postgresql='({0} COLLATE "C")')
+_template(Div, "(CAST({0} AS NUMERIC) / NULLIF({1}, 0))", sqlite="(CAST({0} AS REAL) / NULLIF({1}, 0))")
+_template(Mod, "mod({0}, NULLIF({1}, 0))",
+          sqlite="(({0}) - ({1}) * CAST(CAST({0} AS REAL) / NULLIF({1}, 0) AS INTEGER))")
+_template(DateAdd, "(CAST({0} AS DATE) + CAST(trunc(({1}) / 86400) AS INTEGER))",
+          sqlite="date({0}, printf('%+d days', CAST(({1}) / 86400 AS INTEGER)))")
+_template(DateTimeAdd, "({0} + make_interval(secs => CAST({1} AS DOUBLE PRECISION)))",
+          sqlite=f"strftime('{SQLITE_DT}', {{0}}, printf('%+.3f seconds', {{1}}))")
+_template(DateDiff, "(CAST({0} AS DATE) - CAST({1} AS DATE))",
+          sqlite="CAST(round(julianday({0}) - julianday({1})) AS INTEGER)")
+_template(DateTimeDiff, "EXTRACT(EPOCH FROM ({0}) - ({1}))",
+          sqlite="round((julianday({0}) - julianday({1})) * 86400.0, 3)")
+_template(DaysBetween, "(CAST({1} AS DATE) - CAST({0} AS DATE))",
+          sqlite="CAST(round(julianday(date({1})) - julianday(date({0}))) AS INTEGER)")
+_template(DaysBetweenTs, "(CAST(timezone('UTC', {1}) AS DATE) - CAST(timezone('UTC', {0}) AS DATE))",
+          sqlite="CAST(round(julianday(date({1})) - julianday(date({0}))) AS INTEGER)")
+_template(Round, "round(CAST({0} AS NUMERIC), CAST({1} AS INTEGER))", sqlite="round({0}, {1})")
+_template(RoundInt, "CAST(round(CAST({0} AS NUMERIC)) AS BIGINT)", sqlite="CAST(round({0}) AS INTEGER)")
+_template(ListContains, "(CAST({0} AS JSONB) @> jsonb_build_array({1}))",
+          sqlite="EXISTS (SELECT 1 FROM json_each({0}) WHERE json_each.value = {1})")
+_template(ListLen, "coalesce(jsonb_array_length(CAST({0} AS JSONB)), 0)",
+          sqlite="coalesce(json_array_length({0}), 0)")
+_template(ToText, "CAST({0} AS TEXT)")
+_template(StrContains, "instr({0}, {1})", postgresql="strpos({0}, {1})")
 
 
 @compiles(Least, "sqlite")
@@ -399,11 +272,6 @@ def _least_pg(el: Any, compiler: Any, **kw: Any) -> str:
 @compiles(Greatest)
 def _greatest_pg(el: Any, compiler: Any, **kw: Any) -> str:
     return f"GREATEST({', '.join(_args(compiler, el, **kw))})"
-
-
-@compiles(ToText)
-def _to_text(el: Any, compiler: Any, **kw: Any) -> str:
-    return f"CAST({_args(compiler, el, **kw)[0]} AS TEXT)"
 
 
 # ------------------------------------------------------------------ the functions' SQL side
@@ -437,20 +305,3 @@ class Dialect:
 
 
 DIALECT = Dialect()
-
-
-class StrContains(_El):
-    inherit_cache = True
-    type = sa.Integer()
-
-
-@compiles(StrContains, "postgresql")
-def _contains_pg(el: Any, compiler: Any, **kw: Any) -> str:
-    a, b = _args(compiler, el, **kw)
-    return f"strpos({a}, {b})"
-
-
-@compiles(StrContains)
-def _contains_default(el: Any, compiler: Any, **kw: Any) -> str:
-    a, b = _args(compiler, el, **kw)
-    return f"instr({a}, {b})"
