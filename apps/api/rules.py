@@ -8,8 +8,9 @@ from flask import jsonify, request
 
 from apps.api import bp
 from apps.api.context import caller, platform
-from apps.api.errors import ApiError
+from apps.api.errors import ApiError, error_response
 from engine.rules import log as runlog
+from engine.rules.errors import RuleChainTooDeep, RuleFailed
 from engine.rules.tools import check_visible, rerun, visible_runs_clause
 
 
@@ -80,3 +81,14 @@ def rerun_rule_run(run_id: int) -> Any:
         raise ApiError(404, "not_found", f"rule run {run_id} not found")
     check_visible(p, ctx, row)
     return jsonify(_json(rerun(p, run_id, ctx)))
+
+
+@bp.app_errorhandler(RuleFailed)
+def _rule_failed(exc: RuleFailed) -> Any:
+    return error_response(422, "rule_failed", str(exc),
+                          {"rule": [exc.rule], "action": [exc.action], "position": [str(exc.position)]})
+
+
+@bp.app_errorhandler(RuleChainTooDeep)
+def _rule_chain(exc: RuleChainTooDeep) -> Any:
+    return error_response(422, "rule_chain_too_deep", str(exc), {"chain": exc.chain})

@@ -88,23 +88,36 @@ def cmd_rerun(args: argparse.Namespace) -> int:
     return 0 if row.get("outcome") != "failed" else 1
 
 
+def _friendly(fn: Any) -> Any:
+    """Print a platform error (bad record, unknown rule) as one message and exit 1."""
+    def run(args: argparse.Namespace) -> int:
+        from engine.errors import LowcodeError
+        from engine.rules.errors import describe
+        try:
+            return int(fn(args) or 0)
+        except LowcodeError as exc:
+            print(f"error: {describe(exc)}", file=sys.stderr)
+            return 1
+    return run
+
+
 def register(sub: Any) -> None:
     s = sub.add_parser("rules", help="business rules: log, rerun, check, test, replay")
     rs = s.add_subparsers(dest="rules_command", metavar="ACTION")
     c = rs.add_parser("check", help="check a pack's rule files (or one .rules file); exit 1 on errors")
     c.add_argument("target")
-    c.set_defaults(func=cmd_check)
+    c.set_defaults(func=_friendly(cmd_check))
     t = rs.add_parser("test", help="would RULE fire on this record, and what would it do (nothing is written)")
     t.add_argument("pack", help="a pack folder, or the name of an installed pack")
     t.add_argument("rule")
     t.add_argument("--record", required=True, help='the record as JSON; with "id" an update of that record')
     t.add_argument("--user")
-    t.set_defaults(func=cmd_test)
+    t.set_defaults(func=_friendly(cmd_test))
     r = rs.add_parser("replay", help="how often RULE would have fired over the stored history")
     r.add_argument("pack")
     r.add_argument("rule")
     r.add_argument("--since", default="30d", help="30d, 12h, 2w or a date (default 30d)")
-    r.set_defaults(func=cmd_replay)
+    r.set_defaults(func=_friendly(cmd_replay))
     lg = rs.add_parser("log", help="recent rule runs, newest first")
     lg.add_argument("--rule")
     lg.add_argument("--form")
@@ -112,9 +125,9 @@ def register(sub: Any) -> None:
     lg.add_argument("--outcome", choices=("fired", "skipped", "failed", "loop_guard"))
     lg.add_argument("--limit", type=int, default=50)
     lg.add_argument("--json", action="store_true")
-    lg.set_defaults(func=cmd_log)
+    lg.set_defaults(func=_friendly(cmd_log))
     rr = rs.add_parser("rerun", help="run the rule of a logged run again on the current record")
     rr.add_argument("run", type=int)
     rr.add_argument("--user")
-    rr.set_defaults(func=cmd_rerun)
+    rr.set_defaults(func=_friendly(cmd_rerun))
     s.set_defaults(func=lambda a: (s.print_help(), 2)[1])

@@ -156,3 +156,16 @@ def test_prune_runs_and_the_worker_hook(platform, publish, records, ctx, clock, 
 def test_static_cycles(platform, publish):
     publish('on node\nrule "spawn" when created then create node {n: 1}\n')
     assert trigger_cycles(platform.definitions().rules) == [["node"]]
+
+
+def test_api_maps_a_failing_rule_to_422(platform, publish):
+    publish(FAILING)
+    client, h = _client(platform)
+    admin = h("admin")
+    m = client.post("/api/v1/records/material", json={"name": "m", "reorder_qty": None}, headers=admin).get_json()
+    resp = client.patch(f"/api/v1/records/material/{m['id']}", json={"stock": -1, "version": m["version"]},
+                        headers=admin)
+    assert resp.status_code == 422
+    err = resp.get_json()["error"]
+    assert err["code"] == "rule_failed" and err["fields"]["position"] == ["stock/rules/stock.rules:3:8"]
+    assert client.get(f"/api/v1/records/material/{m['id']}", headers=admin).get_json()["stock"] == 0
