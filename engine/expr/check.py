@@ -257,6 +257,8 @@ class Checker:
                 cands = list(env.scope.fields) + list(env.scope.forms or ())
                 raise self.error(node, f"unknown sub-table or form '{source}'", self.did_you_mean(source, cands))
             kind, inner, column, form, shown = "form", other, "", source, source + "."
+        if kind == "child":
+            self.names.add(source)  # count(lines) depends on the sub-table even without a field
         inner_env = _Env(inner, env.scope, source, shown)
         body = None
         if not (isinstance(arg, n.Path) and arg.parts == (source,)):

@@ -72,8 +72,9 @@ def test_public_api_names() -> None:
 @pytest.mark.parametrize("source, names", [
     ("stock < 20", {"stock"}),
     ("customer.tier == \"gold\" and owner == me", {"customer.tier", "owner", "me"}),
-    ("sum(lines.qty * lines.unit_price) > total", {"lines.qty", "lines.unit_price", "total"}),
-    ("count(lines where qty > this.stock)", {"lines.qty", "stock"}),
+    ("sum(lines.qty * lines.unit_price) > total", {"lines", "lines.qty", "lines.unit_price", "total"}),
+    ("count(lines where qty > this.stock)", {"lines", "lines.qty", "stock"}),
+    ("count(lines) > 0", {"lines"}),
     ("count(sales_order where customer == this.customer and status == \"approved\")",
      {"sales_order.customer", "customer", "sales_order.status"}),
     ("\"admin\" in my.roles or my.customer == customer", {"my.roles", "my.customer", "customer"}),
