@@ -83,3 +83,24 @@ def test_long_flat_expressions_compile(db: object, ctx: object) -> None:
     t = db.table("sales_order")  # type: ignore[attr-defined]
     with db.record({"qty": 1}) as rid:  # type: ignore[attr-defined]
         assert db.conn.execute(sa.select(t.c.id).where(ce.to_sql(db, ctx), t.c.id == rid)).first()  # type: ignore[attr-defined]
+
+
+ALLOWED_ATTRIBUTES = {"get", "startswith", "endswith", "lower", "upper", "strip", "days", "now",
+                      "user_id", "customer_id", "username", "roles"}
+
+
+def test_generated_code_only_uses_allowed_attributes_and_names() -> None:
+    """Every case's generated Python: no dunder names, only a handful of known attributes."""
+    import ast
+
+    import yaml
+    cases = yaml.safe_load(Path(__file__).with_name("cases.yaml").read_text(encoding="utf-8"))
+    for case in cases:
+        ce = compile_expression(case["expr"], SCOPES["sales_order"])
+        tree = ast.parse(ce.python_source)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute):
+                assert node.attr in ALLOWED_ATTRIBUTES, (case["expr"], node.attr)
+            if isinstance(node, ast.Name):
+                assert not node.id.startswith("__"), (case["expr"], node.id)
+            assert not isinstance(node, (ast.Import, ast.ImportFrom, ast.Lambda, ast.Subscript)), case["expr"]
