@@ -31,8 +31,9 @@ _WORDS = {
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
+    # cache=True: lark keeps the analysed grammar in the temp directory (keyed by its hash)
     return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True,
-                maybe_placeholders=True)
+                maybe_placeholders=True, cache=True)
 
 
 @lru_cache(maxsize=1)
