@@ -117,9 +117,9 @@ class RuleEngine:
             raise RuleChainTooDeep(state.chain + [f"{rules[0].name} on {event.form} {event.record_id}"], limit)
         record = dict(event.new if event.new is not None else event.old or {})
         for rule in rules:
-            self.run(conn, event.ctx, rule, record, event.old, event.kind, event.depth, state,
-                     source=event.source)
-            if event.kind != "deleted":
+            outcome = self.run(conn, event.ctx, rule, record, event.old, event.kind, event.depth, state,
+                               source=event.source)
+            if outcome == runlog.FIRED and event.kind != "deleted":   # its actions may have changed it
                 fresh = self.store().get(conn, event.form, event.record_id)
                 record = fresh if fresh is not None else record
 

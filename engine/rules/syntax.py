@@ -169,8 +169,14 @@ def _syntax_error(exc: UnexpectedInput, chunk: str, lines: list[str], file: str)
             column = len(last[-1]) + 1 if last else 1
             what = "unexpected end of line" if tok.type == "_SEP" else "unexpected end of the rule"
             return DefinitionError(f"{what}; expected one of: {expected}", _position(file, lines, line, column))
+        hint = None
+        if tok.type == "NAME":
+            import difflib
+            words = [w for w in expected.split(", ") if w.isalpha()]
+            close = difflib.get_close_matches(str(tok.value), words, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else None
         return DefinitionError(f"unexpected {str(tok.value)!r}; expected one of: {expected}",
-                               _position(file, lines, line, column))
+                               _position(file, lines, line, column), hint)
     if isinstance(exc, UnexpectedCharacters):
         ch = chunk[exc.pos_in_stream] if exc.pos_in_stream < len(chunk) else ""
         if ch in "\"'":

@@ -188,3 +188,44 @@ def test_the_oms_pack_rules_load():
     ruleset = compile_definitions([pack]).rules
     assert len(ruleset.rules) >= 1
     assert all(r.form in pack.forms for r in ruleset.rules)
+
+
+def test_a_misspelt_action_gets_a_did_you_mean():
+    (err,) = errors_of('on material\nrule "a" then notfy owner\n')
+    assert err.startswith("stock/rules/stock.rules:2:15: unexpected 'notfy'; expected one of: ")
+    assert "(did you mean 'notify'?)" in err.splitlines()[0]
+
+
+ESCAPES = [line for line in (os.path.join(os.path.dirname(__file__), "..", "expr", "escapes.txt"),)
+           for line in (open(line, encoding="utf-8").read().splitlines() if os.path.exists(line) else [])
+           if line.strip() and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("attempt", ESCAPES or ["__import__('os')"])
+def test_escape_attempts_in_rules_are_definition_errors(attempt):
+    for text in (f"on material\n{attempt} → flag red\n",
+                 f'on material\nrule "x" then set status = {attempt}\n',
+                 f'on material\nrule "x" then update material where {attempt} set stock = 1\n'):
+        try:
+            rules_of(text)
+        except DefinitionErrors as exc:
+            assert all(str(e).startswith("stock/rules/stock.rules:") for e in exc.errors)
+        else:   # it compiled: then it is a harmless expression of our language, never Python
+            pass
+
+
+def test_message_templates_never_reach_attributes():
+    from engine.rules.actions import render
+    assert render("{name.__class__}", {"name": "x"}) == ""
+    assert render("{0.__class__.__mro__}", {"name": "x"}) == ""
+    assert render("{name!r:>{width}}", {"name": "x"}) == "{name!r:>}"   # no format specs, no conversion
+    assert render("{name}", {"name": "{stock}", "stock": 1}) == "{stock}"
+
+
+def test_publish_refuses_a_pack_with_broken_rules(platform):
+    files = read_pack_files(PACK)
+    files["rules/stock.rules"] = 'on material\nrule "a" when updated if stok < 1 then flag red\n'
+    with pytest.raises(DefinitionErrors) as info:
+        platform.publish(PACK, files)
+    assert "rules/stock.rules:2:26: unknown field 'stok' in material (did you mean 'stock'?)" in str(info.value)
+    assert [r.name for r in platform.definitions().rules.rules][0] == "low stock"   # the old version stays
