@@ -66,6 +66,38 @@ class ExprDateTime(TypeDecorator):  # type: ignore[type-arg]
             return sqlite_dt_text(value)
         return value
 
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value
+
+
+class ExprDuration(TypeDecorator):  # type: ignore[type-arg]
+    """Durations: seconds in SQL, ``timedelta`` in Python."""
+
+    impl = sa.Numeric
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        return dialect.type_descriptor(sa.Float() if dialect.name == "sqlite" else sa.Numeric())
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if isinstance(value, dt.timedelta):
+            value = Decimal(str(value.total_seconds()))
+        return float(value) if value is not None and dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else dt.timedelta(seconds=float(value))
+
+
+def result_type(t: T) -> Any:
+    """The SQLAlchemy type that brings a value of static type ``t`` back as the Python back end's value."""
+    return {T.DECIMAL: ExprDecimal(), T.DATETIME: ExprDateTime(), T.DURATION: ExprDuration(),
+            T.DATE: sa.Date(), T.INTEGER: sa.BigInteger(), T.RECORD: sa.BigInteger(), T.STRING: sa.String(),
+            T.BOOLEAN: sa.Boolean(), T.TIME: sa.Time()}.get(t)
+
 
 def literal(value: Any, t: T) -> ColumnElement[Any]:
     """A bound literal of an expression value with a dialect-aware type."""

@@ -263,7 +263,11 @@ def to_sql(tree: n.Node, tables: Any, ctx: Any, form: str) -> ColumnElement[Any]
     """A WHERE clause (boolean expressions) or a value for ``tables.table(form)``."""
     gen = SqlGen(tables, ctx, form)
     rows = (tables.table(form),)
-    return gen.cond(tree, rows) if tree.t == T.BOOLEAN else gen.value(tree, rows)
+    if tree.t == T.BOOLEAN:
+        return gen.cond(tree, rows)
+    value = gen.value(tree, rows)
+    rtype = sd.result_type(tree.t)
+    return value if rtype is None else sa.type_coerce(value, rtype)
 
 
 class FormAggregate:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -141,3 +142,21 @@ def test_context_is_required_only_when_used() -> None:
     assert compile_expression("stock < 1", SO).evaluate({"stock": 0}) is True
     with pytest.raises(ExprError, match="pass a RunContext"):
         compile_expression("owner == me", SO).evaluate({"owner": 1})
+
+
+@pytest.mark.parametrize("source, record, expected", [
+    ("total * 2", {"total": Decimal("10.25")}, Decimal("20.5")),
+    ("due + 2d", {"due": dt.date(2026, 11, 21)}, dt.date(2026, 11, 23)),
+    ("created + 90m", {"created": dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.timezone.utc)},
+     dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.timezone.utc)),
+    ("wait + 1h", {"wait": dt.timedelta(minutes=30)}, dt.timedelta(minutes=90)),
+    ("qty * 3", {"qty": 2}, 6),
+])
+def test_sql_values_come_back_as_python_values(db: object, ctx: object, source: str, record: dict, expected: object) -> None:
+    import sqlalchemy as sa
+    ce = compile_expression(source, SO)
+    assert ce.evaluate(record, ctx) == expected
+    t = db.table("sales_order")  # type: ignore[attr-defined]
+    with db.record(record) as rid:  # type: ignore[attr-defined]
+        got = db.conn.execute(sa.select(ce.to_sql(db, ctx)).where(t.c.id == rid)).scalar()  # type: ignore[attr-defined]
+    assert got == expected and type(got) is type(expected), (got, expected)
