@@ -190,3 +190,12 @@ def test_dispatch_looks_only_at_matching_rules(platform, publish):
     ev = RecordEvent("updated", "node", 1, platform.system_context(), {"id": 1, "n": 2, "hits": 0},
                      {"id": 1, "n": 1, "hits": 0}, frozenset({"n"}))
     assert [r.name for r in platform.rules.matching(ev)] == ["n"]
+
+
+def test_batch_and_import_paths_fire_rules(platform, publish, records, ctx, runs):
+    if not hasattr(records, "batch"):
+        pytest.skip("Records.batch not available")
+    publish('on material\nstock < 0 → set status = "negative"\n')
+    made = records.batch(ctx, "material", [{"name": "a", "stock": -1}, {"name": "b", "stock": 2}])
+    assert [records.get(ctx, "material", m["id"])["status"] for m in made] == ["negative", None]
+    assert [(r["source"], r["outcome"]) for r in runs() if r["depth"] == 0] == [("batch", "fired"), ("batch", "skipped")]
