@@ -35,6 +35,10 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
 
     app.register_blueprint(api_bp)
 
+    from apps.workspace import bp as workspace_bp
+
+    app.register_blueprint(workspace_bp)
+
     @app.get("/")
     def index() -> Any:
         return {"name": "Lowcode", "api": "/api/v1", "openapi": "/api/v1/openapi.json"}

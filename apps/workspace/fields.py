@@ -1,0 +1,117 @@
+"""What the templates need to draw a field: widget, label, options, access, conditions.
+
+Generic over the field-type registry: a type's ``widget`` attribute picks the macro, and a
+type without one (or with a widget this workspace does not draw) falls back by its name and
+its expression type, so new field types render without changes here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from engine.definitions.model import FieldSpec, FormSpec, Labels
+from engine.expr.types import ExprType as T
+from engine.forms import FIELD_TYPES
+
+#: the macros of widgets.html
+WIDGETS = frozenset({"text", "textarea", "email", "tel", "url", "integer", "decimal", "checkbox", "date",
+                     "datetime", "time", "select", "radio", "checkboxes", "link", "table", "readonly",
+                     "json", "colour", "unsupported"})
+#: widget names the field types use -> our macros
+ALIASES = {"money": "decimal", "percent": "decimal", "number": "decimal", "multiselect": "checkboxes",
+           "record_picker": "link", "subtable": "table", "user_picker": "integer", "richtext": "textarea",
+           "stars": "integer", "scanner": "text", "tags": "text", "duration": "text", "role_picker": "text",
+           "department_picker": "select", "phone": "tel", "boolean": "checkbox", "files": "unsupported",
+           "images": "unsupported", "signature": "unsupported", "map": "unsupported", "cascade": "text",
+           "address": "textarea", "record_picker_multi": "text"}
+BY_EXPR = {T.INTEGER: "integer", T.DECIMAL: "decimal", T.FLOAT: "decimal", T.BOOLEAN: "checkbox",
+           T.DATE: "date", T.DATETIME: "datetime", T.TIME: "time", T.TABLE: "table", T.JSON: "json",
+           T.RECORD: "link", T.LIST: "checkboxes"}
+CONDITIONS = ("visible_if", "required_if", "readonly_if")
+
+
+def widget_for(spec: FieldSpec) -> str:
+    """The widget macro for a field."""
+    ftype = FIELD_TYPES.get(spec.type)
+    if ftype is not None and getattr(ftype, "computed", False) or spec.formula:
+        return "readonly"
+    chosen = getattr(ftype, "widget", None) or spec.type
+    chosen = ALIASES.get(chosen, chosen)
+    if chosen not in WIDGETS:
+        chosen = ALIASES.get(spec.type, spec.type)
+    if chosen not in WIDGETS:
+        expr_type = getattr(ftype, "expr_type", T.ANY)
+        chosen = BY_EXPR.get(expr_type, "text")
+    if chosen in ("select", "radio", "checkboxes") and not spec.options:
+        chosen = "text"
+    if chosen == "link" and not spec.form:
+        chosen = "integer"
+    return chosen
+
+
+def scale_of(spec: FieldSpec) -> Optional[int]:
+    """Decimal places a number field shows (its ``scale`` or the type's default)."""
+    ftype = FIELD_TYPES.get(spec.type)
+    if ftype is not None and hasattr(ftype, "result") and spec.prop("result"):
+        ftype = FIELD_TYPES.get(spec.prop("result")) or ftype
+    scale = spec.prop("scale", getattr(ftype, "default_scale", None))
+    return None if scale is None else int(scale)
+
+
+def _text(labels: Optional[Labels], locale: str) -> str:
+    return labels.get(locale) if labels is not None else ""
+
+
+@dataclass
+class FieldView:
+    """One field as drawn for one user in one language."""
+
+    spec: FieldSpec
+    name: str
+    label: str
+    widget: str
+    help: str = ""
+    placeholder: str = ""
+    required: bool = False
+    readonly: bool = False          # by permission (or computed)
+    computed: bool = False
+    options: list[tuple[str, str]] = field(default_factory=list)
+    link_form: Optional[str] = None
+    scale: Optional[int] = None
+    children: list["FieldView"] = field(default_factory=list)
+    conditions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def input_type(self) -> str:
+        return {"email": "email", "tel": "tel", "url": "url", "date": "date", "datetime": "datetime-local",
+                "time": "time", "colour": "color"}.get(self.widget, "text")
+
+    def option_label(self, value: Any) -> str:
+        for v, label in self.options:
+            if v == value:
+                return label
+        return "" if value is None else str(value)
+
+
+def field_view(spec: FieldSpec, locale: str, access: str = "editable") -> FieldView:
+    widget = widget_for(spec)
+    ftype = FIELD_TYPES.get(spec.type)
+    computed = widget == "readonly"
+    view = FieldView(
+        spec=spec, name=spec.name, label=spec.label.get(locale) or spec.name, widget=widget,
+        help=_text(spec.help, locale), placeholder=_text(spec.placeholder, locale),
+        required=spec.required, readonly=access == "readonly" or computed, computed=computed,
+        options=[(o.value, o.label.get(locale) or o.value) for o in spec.options],
+        link_form=ftype.link_form(spec) if ftype is not None else None, scale=scale_of(spec),
+        conditions={k: getattr(spec, k) for k in CONDITIONS if getattr(spec, k)},
+    )
+    if spec.fields:
+        view.children = [field_view(child, locale, "readonly" if view.readonly else "editable")
+                         for child in spec.fields]
+    return view
+
+
+def form_views(form: FormSpec, locale: str, access: dict[str, str]) -> list[FieldView]:
+    """The fields a user may see, in form order: hidden fields are left out entirely."""
+    return [field_view(f, locale, access.get(f.name, "editable"))
+            for f in form.fields if access.get(f.name) != "hidden"]

@@ -1,0 +1,50 @@
+"""The workspace's own words (field labels come from the definitions) in zh-CN and en."""
+from __future__ import annotations
+
+LOCALES = ("zh-CN", "en")
+DEFAULT = "zh-CN"
+
+TEXTS: dict[str, dict[str, str]] = {
+    "app": {"zh-CN": "工作台", "en": "Workspace"},
+    "login": {"zh-CN": "登录", "en": "Log in"},
+    "logout": {"zh-CN": "退出", "en": "Log out"},
+    "username": {"zh-CN": "用户名", "en": "Username"},
+    "password": {"zh-CN": "密码", "en": "Password"},
+    "bad_login": {"zh-CN": "用户名或密码错误", "en": "Wrong username or password"},
+    "forms": {"zh-CN": "表单", "en": "Forms"},
+    "new": {"zh-CN": "新建", "en": "New"},
+    "edit": {"zh-CN": "编辑", "en": "Edit"},
+    "save": {"zh-CN": "保存", "en": "Save"},
+    "cancel": {"zh-CN": "取消", "en": "Cancel"},
+    "back": {"zh-CN": "返回列表", "en": "Back to the list"},
+    "search": {"zh-CN": "搜索", "en": "Search"},
+    "search_hint": {"zh-CN": "输入关键字搜索", "en": "Type to search"},
+    "no_records": {"zh-CN": "暂无记录", "en": "No records"},
+    "total": {"zh-CN": "共 {n} 条", "en": "{n} records"},
+    "prev": {"zh-CN": "上一页", "en": "Previous"},
+    "next": {"zh-CN": "下一页", "en": "Next"},
+    "add_row": {"zh-CN": "添加一行", "en": "Add a row"},
+    "remove_row": {"zh-CN": "删除", "en": "Remove"},
+    "row": {"zh-CN": "第 {n} 行", "en": "Row {n}"},
+    "choose": {"zh-CN": "请选择", "en": "Choose"},
+    "yes": {"zh-CN": "是", "en": "Yes"},
+    "no": {"zh-CN": "否", "en": "No"},
+    "required": {"zh-CN": "必填", "en": "required"},
+    "saved": {"zh-CN": "已保存", "en": "Saved"},
+    "invalid": {"zh-CN": "请检查标出的字段", "en": "Please check the fields marked below"},
+    "conflict": {"zh-CN": "保存失败: 此记录已被他人修改。请重新打开记录, 再次修改。",
+                 "en": "Not saved: someone else changed this record. Reopen it and make your change again."},
+    "forbidden": {"zh-CN": "没有权限执行此操作", "en": "You are not allowed to do this"},
+    "not_found": {"zh-CN": "找不到此记录", "en": "This record was not found"},
+    "bad_csrf": {"zh-CN": "页面已过期, 请刷新后重试", "en": "The page has expired; reload it and try again"},
+    "version": {"zh-CN": "版本", "en": "Version"},
+    "unsupported": {"zh-CN": "请在电脑端或接口中编辑此字段", "en": "Edit this field through the API"},
+    "language": {"zh-CN": "English", "en": "中文"},
+}
+
+
+def text(key: str, locale: str, **params: object) -> str:
+    """The workspace text ``key`` in ``locale`` (falls back to zh-CN)."""
+    entry = TEXTS[key]
+    value = entry.get(locale) or entry[DEFAULT]
+    return value.format(**params) if params else value

@@ -1,0 +1,93 @@
+"""Labels of linked records (lists, views) and options for link pickers, read through Records."""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from apps.workspace.fields import FieldView
+from engine.context import RunContext
+from engine.errors import LowcodeError
+from engine.listing import ListQuery
+from engine.runtime import Definitions
+
+PICKER_SIZE = 50
+
+
+def _title(defs: Definitions, form: str, record: Mapping[str, Any]) -> str:
+    spec = defs.forms[form]
+    value = record.get(spec.title) if spec.title else None
+    if value in (None, ""):
+        return f"#{record.get('id')}"
+    return str(value)
+
+
+def _records(defs: Definitions, ctx: RunContext, form: str, query: ListQuery) -> list[dict[str, Any]]:
+    from apps.workspace.auth import platform
+    from engine.service import Records
+
+    if form not in defs.forms or not defs.policy.can(ctx, form, "read"):
+        return []
+    try:
+        return list(Records(platform()).list(ctx, form, query)["items"])
+    except LowcodeError:
+        return []
+
+
+def labels_for(defs: Definitions, ctx: RunContext, form: str, ids: Iterable[Any]) -> dict[int, str]:
+    """``{id: title}`` for the records of ``form`` the user may see."""
+    wanted = sorted({int(i) for i in ids if isinstance(i, int) or isinstance(i, str) and i.isdigit()})
+    if not wanted:
+        return {}
+    query = ListQuery(simple=(("id", "in", ",".join(map(str, wanted))),), limit=min(500, len(wanted)))
+    return {r["id"]: _title(defs, form, r) for r in _records(defs, ctx, form, query)}
+
+
+def _link_fields(views: Iterable[FieldView]) -> Iterable[tuple[str, FieldView, FieldView | None]]:
+    for view in views:
+        if view.widget == "link" and view.link_form:
+            yield view.name, view, None
+        for child in view.children:
+            if child.widget == "link" and child.link_form:
+                yield f"{view.name}.{child.name}", child, view
+
+
+def _ids(key: str, child: FieldView, table: FieldView | None, records: Iterable[Mapping[str, Any]]) -> set[Any]:
+    found: set[Any] = set()
+    for record in records:
+        if table is None:
+            found.add(record.get(child.name))
+        else:
+            for row in record.get(table.name) or []:
+                found.add(row.get(child.name))
+    return {i for i in found if i not in (None, "")}
+
+
+def link_labels(defs: Definitions, ctx: RunContext, views: Iterable[FieldView],
+                records: list[Mapping[str, Any]]) -> dict[str, dict[int, str]]:
+    """Labels by link field (``customer``, ``lines.product``) and id, for showing records."""
+    out: dict[str, dict[int, str]] = {}
+    for key, child, table in _link_fields(views):
+        out[key] = labels_for(defs, ctx, child.link_form or "", _ids(key, child, table, records))
+    return out
+
+
+def search_options(defs: Definitions, ctx: RunContext, form: str, q: str = "",
+                   limit: int = PICKER_SIZE) -> list[dict[str, Any]]:
+    """Records of ``form`` for a picker, newest first; searched with ``q`` when the form has searchable fields."""
+    query = ListQuery(q=q or None, limit=limit, sort=(("id", True),))
+    if q and not defs.forms[form].searchable:
+        query = ListQuery(limit=limit, sort=(("id", True),))
+    return [{"id": r["id"], "label": _title(defs, form, r)} for r in _records(defs, ctx, form, query)]
+
+
+def link_options(defs: Definitions, ctx: RunContext, views: list[FieldView],
+                 raw: Mapping[str, Any]) -> dict[str, list[tuple[int, str]]]:
+    """Picker options by link field: the first records of the target, plus the chosen ones."""
+    out: dict[str, list[tuple[int, str]]] = {}
+    for key, child, table in _link_fields(views):
+        form = child.link_form or ""
+        items = {o["id"]: o["label"] for o in search_options(defs, ctx, form)}
+        chosen = _ids(key, child, table, [raw])
+        missing = [i for i in chosen if str(i).isdigit() and int(i) not in items]
+        items.update(labels_for(defs, ctx, form, missing))
+        out[key] = sorted(items.items(), key=lambda kv: kv[1])
+    return out

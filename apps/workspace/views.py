@@ -1,0 +1,228 @@
+"""Generated pages: list, create, view, edit; link options; server-side compute; the JS modules."""
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional
+
+from flask import Response, abort, jsonify, redirect, render_template, request, url_for
+
+from apps.workspace import bp
+from apps.workspace.auth import context, login_required, platform
+from apps.workspace.clientjs import module_for
+from apps.workspace.compute import compute
+from apps.workspace.fields import FieldView, form_views
+from apps.workspace.formdata import raw_from_record, read_post
+from apps.workspace.i18n import text
+from apps.workspace.labels import link_labels, link_options
+from engine.errors import Conflict, NotFound, PermissionDenied, QueryError, ValidationError
+from engine.expr.jscompile import RUNTIME_JS
+from engine.listing import ListQuery
+from engine.runtime import Definitions
+from engine.service import Records
+
+PAGE_SIZE = 20
+LIST_COLUMNS = 6
+
+
+def _defs(form: str) -> Definitions:
+    defs = platform().definitions()
+    if form not in defs.forms or not defs.policy.can(context(), form, "read"):
+        abort(404)
+    return defs
+
+
+def _views(defs: Definitions, form: str) -> list[FieldView]:
+    ctx = context()
+    return form_views(defs.forms[form], ctx.locale, defs.policy.field_access(ctx, form))
+
+
+def _can(defs: Definitions, form: str, action: str) -> bool:
+    return defs.policy.can(context(), form, action)
+
+
+@bp.get("/w/")
+@login_required
+def home() -> Any:
+    ctx = context()
+    defs = platform().definitions()
+    forms = [(name, spec.label.get(ctx.locale)) for name, spec in defs.forms.items()
+             if defs.policy.can(ctx, name, "read")]
+    return render_template("ws_home.html", forms=forms)
+
+
+@bp.get("/w/<form>")
+@login_required
+def list_page(form: str) -> Any:
+    defs = _defs(form)
+    ctx = context()
+    spec = defs.forms[form]
+    views = _views(defs, form)
+    columns = [v for v in views if v.widget != "table"][:LIST_COLUMNS]
+    q = request.args.get("q", "").strip()
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    error = None
+    try:
+        result = Records(platform()).list(ctx, form, ListQuery(q=q or None, page=page, limit=PAGE_SIZE,
+                                                               sort=(("id", True),)))
+    except QueryError as exc:
+        result, error = {"items": [], "total": 0}, str(exc)
+    labels = link_labels(defs, ctx, columns, result["items"])
+    pages = max(1, -(-result["total"] // PAGE_SIZE))
+    return render_template("ws_list.html", form=form, spec=spec, title=spec.label.get(ctx.locale),
+                           columns=columns, items=result["items"], total=result["total"], page=page,
+                           pages=pages, q=q, labels=labels, error=error, can_create=_can(defs, form, "create"))
+
+
+def _form_page(defs: Definitions, form: str, views: list[FieldView], raw: Mapping[str, Any], *,
+               record: Optional[Mapping[str, Any]] = None, errors: Optional[Mapping[str, list[str]]] = None,
+               message: Optional[str] = None, status: int = 200) -> Any:
+    ctx = context()
+    spec = defs.forms[form]
+    options = link_options(defs, ctx, views, raw)
+    module = module_for(defs, form)
+    errors = errors or {}
+    shown = {v.name for v in views}
+    other = {k: m for k, m in errors.items() if k.split("[")[0].split(".")[0] not in shown}
+    html = render_template("ws_form.html", form=form, spec=spec, title=spec.label.get(ctx.locale),
+                           views=views, raw=raw, record=record, errors=errors, message=message,
+                           other_errors=other,
+                           link_options=options, module_version=module.version, ctx=ctx)
+    return html, status
+
+
+@bp.route("/w/<form>/new", methods=["GET", "POST"])
+@login_required
+def new_page(form: str) -> Any:
+    defs = _defs(form)
+    if not _can(defs, form, "create"):
+        abort(403)
+    views = _views(defs, form)
+    if request.method == "GET":
+        raw = {v.name: v.spec.default for v in views if v.spec.default is not None and v.widget != "table"}
+        return _form_page(defs, form, views, raw)
+    data, raw = _posted(defs, form, views)
+    try:
+        record = Records(platform()).create(context(), form, data, source="web")
+    except Exception as exc:  # noqa: BLE001 - shown to the user below, or re-raised
+        return _failed(defs, form, views, raw, exc)
+    return redirect(url_for("workspace.view_page", form=form, record_id=record["id"], saved=1))
+
+
+@bp.get("/w/<form>/<int:record_id>")
+@login_required
+def view_page(form: str, record_id: int) -> Any:
+    defs = _defs(form)
+    ctx = context()
+    record = _get(form, record_id)
+    views = _views(defs, form)
+    labels = link_labels(defs, ctx, views, [record])
+    spec = defs.forms[form]
+    title_value = record.get(spec.title) if spec.title else None
+    return render_template("ws_view.html", form=form, spec=spec, title=spec.label.get(ctx.locale),
+                           views=views, record=record, labels=labels, title_value=title_value,
+                           saved=request.args.get("saved"), can_update=_can(defs, form, "update"))
+
+
+@bp.route("/w/<form>/<int:record_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_page(form: str, record_id: int) -> Any:
+    defs = _defs(form)
+    if not _can(defs, form, "update"):
+        abort(403)
+    views = _views(defs, form)
+    if request.method == "GET":
+        record = _get(form, record_id)
+        return _form_page(defs, form, views, raw_from_record(views, record), record=record)
+    data, raw = _posted(defs, form, views)
+    version_text = request.form.get("version", "")
+    version = int(version_text) if version_text.isdigit() else None
+    record = {"id": record_id, "version": version}
+    try:
+        Records(platform()).update(context(), form, record_id, data, version=version, source="web")
+    except Exception as exc:  # noqa: BLE001
+        return _failed(defs, form, views, raw, exc, record=record)
+    return redirect(url_for("workspace.view_page", form=form, record_id=record_id, saved=1))
+
+
+def _posted(defs: Definitions, form: str, views: list[FieldView]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The post as record data. Fields the page did not draw (hidden ones) are passed on as
+    sent, so that the server refuses them instead of the page dropping them silently."""
+    data, raw = read_post(views, request.form)
+    drawn = {v.name for v in views}
+    for spec in defs.forms[form].fields:
+        if spec.name not in drawn and spec.name in request.form:
+            data[spec.name] = request.form[spec.name]
+    return data, raw
+
+
+def _get(form: str, record_id: int) -> dict[str, Any]:
+    try:
+        return Records(platform()).get(context(), form, record_id)
+    except NotFound:
+        abort(404)
+
+
+def _failed(defs: Definitions, form: str, views: list[FieldView], raw: Mapping[str, Any], exc: Exception,
+            record: Optional[Mapping[str, Any]] = None) -> Any:
+    """Redraw the form with the user's input and the errors by field, in their language."""
+    lang = context().locale
+    if isinstance(exc, ValidationError):
+        return _form_page(defs, form, views, raw, record=record, errors=exc.fields,
+                          message=text("invalid", lang), status=422)
+    if isinstance(exc, Conflict):
+        message = text("conflict", lang) if not exc.fields else text("invalid", lang)
+        return _form_page(defs, form, views, raw, record=record, errors=exc.fields, message=message, status=409)
+    if isinstance(exc, PermissionDenied):
+        return _form_page(defs, form, views, raw, record=record, errors=exc.fields,
+                          message=text("forbidden", lang), status=403)
+    if isinstance(exc, NotFound):
+        abort(404)
+    raise exc
+
+
+@bp.get("/w/<form>/options")
+@login_required
+def options(form: str) -> Any:
+    """Records of ``form`` for a link picker: ``[{"id", "label"}]``, searched with ``q``."""
+    defs = _defs(form)
+    q = request.args.get("q", "").strip()
+    from apps.workspace.labels import search_options
+    items = search_options(defs, context(), form, q)
+    if request.args.get("format") == "html":
+        selected = request.args.get("selected", "")
+        return render_template("ws_options.html", items=items, selected=selected)
+    return jsonify(items)
+
+
+@bp.post("/w/<form>/compute")
+@login_required
+def compute_values(form: str) -> Any:
+    """Values of the conditions and formulas the browser cannot compute (they read other records)."""
+    defs = _defs(form)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400)
+    return jsonify(compute(platform(), defs, context(), form, body))
+
+
+@bp.get("/w/_js/<form>.<version>.js")
+def form_module(form: str, version: str) -> Any:
+    defs = platform().definitions()
+    if form not in defs.forms:
+        abort(404)
+    module = module_for(defs, form)
+    resp = Response(module.text, mimetype="text/javascript")
+    if version == module.version:
+        resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@bp.get("/w/_js/expr-runtime.js")
+def expr_runtime() -> Any:
+    resp = Response("window.LowcodeExpr = " + RUNTIME_JS + ";\n", mimetype="text/javascript")
+    resp.headers["Cache-Control"] = "public, max-age=3600"
+    return resp
