@@ -108,11 +108,51 @@ def _expression(defs: Definitions, ctx: RunContext, form: str, source: str,
         compiled = compile_expression(source, defs.scopes[form], expect=ExprType.BOOLEAN, file="filter")
     except DefinitionError as exc:
         raise QueryError(str(exc)) from None
-    used = {n.split(".")[0] for n in compiled.names}
-    secret = sorted(used & hidden)
-    if secret:
-        raise QueryError(f"cannot filter by '{secret[0]}': {form} has no such field", {secret[0]: ["unknown field"]})
+    for name in sorted(compiled.names):
+        _may_filter_by(defs, ctx, form, name, hidden)
     return compiled.to_sql(defs.tables, ctx)
+
+
+def _may_filter_by(defs: Definitions, ctx: RunContext, form: str, name: str, hidden: frozenset[str]) -> None:
+    """A user filter may only look at what the user may read, or it would leak it.
+
+    ``customer.tier`` (a link path) and ``sales_order.total`` (another form's records in an
+    aggregate) look into a second form: the caller must read that form, see that field, and
+    see all of its rows (a filter cannot apply their row permissions inside the subquery).
+    """
+    if name in ("me",) or name.startswith("my."):
+        return
+    parts = name.split(".")
+    head = parts[0]
+    if head in hidden:
+        raise QueryError(f"cannot filter by '{head}': {form} has no such field", {head: ["unknown field"]})
+    spec = defs.forms[form].field(head)
+    current = form
+    rest = parts[1:]
+    if spec is not None and spec.type == "table":
+        return
+    if spec is None and head not in defs.forms:
+        return                           # a system column (id, owner, ...)
+    if spec is not None and spec.type not in ("link", "multilink"):
+        return
+    target = spec.form if spec is not None and spec.form else head
+    while rest:
+        _may_look_into(defs, ctx, current, target, rest[0], name)
+        nxt = defs.forms[target].field(rest[0])
+        current, rest = target, rest[1:]
+        if nxt is None or not nxt.form:
+            break
+        target = nxt.form
+
+
+def _may_look_into(defs: Definitions, ctx: RunContext, form: str, target: str, field: str, name: str) -> None:
+    policy = defs.policy
+    if policy.is_superuser(ctx):
+        return
+    if not policy.can(ctx, target, "read") or field in policy.hidden(ctx, target) \
+            or policy.row_clause(ctx, target, "read") is not None:
+        raise QueryError(f"cannot filter by '{name}': it reads {target} records you may not see in full",
+                         {name: ["not allowed in a filter for your role"]})
 
 
 def _simple(defs: Definitions, form: str, table: sa.Table, name: str, op: str, raw: str,

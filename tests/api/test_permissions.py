@@ -107,3 +107,21 @@ def test_me_lists_permissions(client, auth):
         "actions": ["read", "create", "update", "export", "print"],
         "fields": {"cost": "hidden", "margin": "hidden", "status": "readonly"}}
     assert "customer" in me["forms"] and me["forms"]["customer"]["actions"] == ["read"]
+
+
+@pytest.mark.parametrize("user,expr,allowed", [
+    ("sales1", 'customer.tier == "A"', True),           # sales read every customer
+    ("wh1", 'customer.tier == "A"', False),             # warehouse may not read customers
+    ("buyer1", 'exists(sales_order where customer != my.customer)', False),  # rows it may not see
+    ("sales1", 'exists(sales_order where total > 0)', False),          # rows filtered, total hidden
+    ("wh1", 'count(sales_order where total > 100) > 0', False),        # total hidden from warehouse
+    ("admin", 'exists(sales_order where customer != this.customer)', True),
+])
+def test_filters_cannot_look_into_what_the_caller_may_not_read(client, auth, orders, user, expr, allowed):
+    resp = client.get("/api/v1/records/sales_order", headers=auth(user), query_string={"filter": expr})
+    if allowed:
+        assert resp.status_code == 200, resp.get_json()
+    else:
+        assert resp.status_code == 400, resp.get_json()
+        assert "not allowed in a filter for your role" in str(resp.get_json()["error"]["fields"]) or \
+            "no such field" in resp.get_json()["error"]["message"]
