@@ -21,7 +21,7 @@ CSRF_HEADER = "X-CSRF-Token"
 
 
 def platform() -> Platform:
-    return current_app.extensions["lowcode"]
+    return current_app.extensions["lowcode"]  # type: ignore[no-any-return]
 
 
 # ---- CSRF: a random token in the session, a hidden input in every form, checked on POST ----

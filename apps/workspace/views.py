@@ -56,7 +56,7 @@ def list_page(form: str) -> Any:
     ctx = context()
     spec = defs.forms[form]
     views = _views(defs, form)
-    columns = [v for v in views if v.widget != "table"][:LIST_COLUMNS]
+    columns = list_columns(spec.title, views)
     q = request.args.get("q", "").strip()
     try:
         page = max(1, int(request.args.get("page", "1")))
@@ -73,6 +73,13 @@ def list_page(form: str) -> Any:
     return render_template("ws_list.html", form=form, spec=spec, title=spec.label.get(ctx.locale),
                            columns=columns, items=result["items"], total=result["total"], page=page,
                            pages=pages, q=q, labels=labels, error=error, can_create=_can(defs, form, "create"))
+
+
+def list_columns(title: Optional[str], views: list[FieldView]) -> list[FieldView]:
+    """The title field first, then the short fields in form order."""
+    short = [v for v in views if v.widget not in ("table", "textarea", "json", "unsupported")]
+    short.sort(key=lambda v: v.name != title)
+    return short[:LIST_COLUMNS]
 
 
 def _form_page(defs: Definitions, form: str, views: list[FieldView], raw: Mapping[str, Any], *,

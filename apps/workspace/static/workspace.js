@@ -100,8 +100,8 @@
           for (const [col, e] of Object.entries(cols)) {
             const td = tr.querySelector('[data-col="' + col + '"]');
             if (e.formula) { row[col] = formatted(e.formula, row, ctx, td, e.kind); show(td, row[col]); }
-            else if (spec.server.includes("formula:" + table + "." + col)) {
-              const vals = server.rows["formula:" + table + "." + col] || []; show(td, vals[i]);
+            else if (("formula:" + table + "." + col) in server.rows) {
+              show(td, server.rows["formula:" + table + "." + col][i]);
             }
           }
           for (const [col, e] of Object.entries(cols)) {
@@ -124,7 +124,7 @@
         }
       }
       for (const key of spec.server) {
-        if (key.startsWith("formula:") && !key.includes(".")) {
+        if (key.startsWith("formula:") && !key.includes(".") && key in server.values) {
           const name = key.slice(8);
           show(form.querySelector('[data-field="' + name + '"]'), server.values[key]);
         }
