@@ -296,14 +296,20 @@ function div(a, b) {
     const num = a.i * P(k);
     if (num % b.i === 0n) return new Dec(num / b.i, ideal + k);
   }
-  let k = Math.max(0, 28 - digits(a.i) + digits(b.i) + 1 - ideal);
-  let q = (a.i * P(k)) / b.i; const r = (a.i * P(k)) % b.i;
-  while (digits(q) > 28) {   // round half even to 28 significant digits
-    const q10 = q / 10n, rem = q % 10n; const ar = rem < 0n ? -rem : rem; const last = q10 < 0n ? -q10 : q10;
-    const up = ar > 5n || (ar === 5n && (r !== 0n || last % 2n === 1n));
-    q = q10 + (up ? (q < 0n ? -1n : 1n) : 0n); k--;
+  const neg = (a.i < 0n) !== (b.i < 0n), A = a.i < 0n ? -a.i : a.i, B = b.i < 0n ? -b.i : b.i;
+  let k = Math.max(0, 29 + digits(B) - digits(A));
+  let q = (A * P(k)) / B; const rem = (A * P(k)) % B;   // round half even to 28 significant digits
+  const extra = digits(q) - 28;
+  let up;
+  if (extra > 0) {
+    const p = P(extra), low = q % p, half = p / 2n; q = q / p; k -= extra;
+    up = low > half || (low === half && (rem !== 0n || q % 2n === 1n));
+  } else {
+    up = 2n * rem > B || (2n * rem === B && q % 2n === 1n);
   }
-  return new Dec(q, ideal + k);
+  if (up) q += 1n;
+  if (ideal + k < 0) { q *= P(-(ideal + k)); k = -ideal; }
+  return new Dec(neg ? -q : q, ideal + k);
 }
 function mod(a, b) {
   if (a == null || b == null || b.i === 0n) return null;
