@@ -118,6 +118,7 @@ class Importer:
         self.locale = ctx.locale
         self.resolvers: dict[str, LinkResolver] = {}
         self.seen_keys: dict[Any, int] = {}
+        self._can = {a: self.policy.can(ctx, form, a) for a in ("create", "update")}
         if self.key_field is None:
             self.policy.require(ctx, form, "create")
         elif not (self.policy.can(ctx, form, "create") or self.policy.can(ctx, form, "update")):
@@ -157,16 +158,16 @@ class Importer:
         tables = sorted({c.table.name for c in children if c.table})
         group_col = self._group_column(cmap)
         current: Optional[_Pending] = None
+        pidx = [(c.field.name, c.index) for c in parent]
+        tidx = [(t, [(c.field.name, c.index) for c in children if c.table and c.table.name == t]) for t in tables]
         for number, cells in rows:
-            def cell(c: Column) -> Any:
-                return cells[c.index] if c.index < len(cells) else None
-
-            pvals = {c.field.name: cell(c) for c in parent}
+            size = len(cells)
+            pvals = {name: (cells[i] if i < size else None) for name, i in pidx}
             lines = {}
-            for t in tables:
-                line = {c.field.name: cell(c) for c in children if c.table and c.table.name == t}
-                if any(v is not None for v in line.values()):
-                    lines[t] = {k: v for k, v in line.items() if v is not None}
+            for t, cols in tidx:
+                line = {name: cells[i] for name, i in cols if i < size and cells[i] is not None}
+                if line:
+                    lines[t] = line
             if all(v is None for v in pvals.values()) and not lines:
                 continue  # an empty row
             self.report.rows += 1
@@ -246,7 +247,7 @@ class Importer:
                 self._fail(rec, exc.fields)
             else:
                 action = "update" if rec.target else "create"
-                if not self.policy.can(self.ctx, self.form, action):
+                if not self._can[action]:
                     self._fail(rec, {"_": [render("not_permitted", self.locale,
                                                   action=action_word(action, self.locale))]})
         if not write and self.mode == "all-or-nothing":

@@ -21,8 +21,8 @@ def _orders(client, auth, seed):
     """Three orders: A and B by sales1 (B with two lines), C by sales2; admin sets the cost."""
     s1, s2, admin = auth("sales1"), auth("sales2"), auth("admin")
     a = client.post("/api/v1/records/sales_order", headers=s1, json=order_body(
-        seed["c1"]["id"], seed["p1"]["id"], po_number="A", total="125.00")).get_json()
-    body = order_body(seed["c2"]["id"], seed["p1"]["id"], po_number="B", total="12345.60")
+        seed["c1"]["id"], seed["p1"]["id"], po_number="A")).get_json()
+    body = order_body(seed["c2"]["id"], seed["p1"]["id"], po_number="B")
     body["lines"].append({"product": seed["p2"]["id"], "qty": 3, "unit_price": "30.00", "spec": "铜色"})
     b = client.post("/api/v1/records/sales_order", headers=s1, json=body).get_json()
     c = client.post("/api/v1/records/sales_order", headers=s2, json=order_body(
@@ -83,10 +83,14 @@ def test_export_xlsx_types_and_round_trip(client, auth, seed, tmp_path):
     ws = openpyxl.load_workbook(path).active
     header = [c.value for c in ws[1]]
     assert "成本" in header
-    total, date = header.index("订单金额") + 1, header.index("下单日期") + 1
-    assert ws.cell(row=3, column=total).value == 12345.6
-    assert ws.cell(row=3, column=total).number_format == "#,##0.00"
+    date, price = header.index("下单日期") + 1, header.index("订单明细.单价") + 1
     assert ws.cell(row=2, column=date).is_date
+    assert ws.cell(row=4, column=price).value == 30 and ws.cell(row=4, column=price).number_format == "#,##0.00"
+    resp = client.get("/api/v1/records/product/export?format=xlsx&sku=P-100", headers=admin)
+    (tmp_path / "p.xlsx").write_bytes(resp.get_data())
+    ws = openpyxl.load_workbook(tmp_path / "p.xlsx").active
+    assert [c.value for c in ws[1]][:5] == ["物料编码", "品名", "规格型号", "单位", "单价"]
+    assert ws["E2"].value == 12.5 and ws["E2"].number_format == "#,##0.00"
     before = client.get("/api/v1/records/sales_order?sort=po_number", headers=admin).get_json()["items"]
     resp = _upload(client, admin, "sales_order", path, key="number")
     rep = resp.get_json()
@@ -97,7 +101,7 @@ def test_export_xlsx_types_and_round_trip(client, auth, seed, tmp_path):
 
 
 def test_export_then_import_as_new_records(client, auth, seed, tmp_path):
-    _orders(client, auth, seed)
+    a, b, c = _orders(client, auth, seed)
     admin = auth("admin")
     resp = client.get("/api/v1/records/sales_order/export?format=csv", headers=admin)
     text = resp.get_data().decode("utf-8").replace(",A,", ",A2,").replace(",B,", ",B2,").replace(",C,", ",C2,")
@@ -106,4 +110,6 @@ def test_export_then_import_as_new_records(client, auth, seed, tmp_path):
     rep = _upload(client, admin, "sales_order", path).get_json()
     assert rep["created"] == 3 and rep["ok"], rep
     items = client.get("/api/v1/records/sales_order?po_number=B2", headers=admin).get_json()["items"]
-    assert len(items[0]["lines"]) == 2 and items[0]["total"] == "12345.60"
+    original = client.get(f"/api/v1/records/sales_order/{b['id']}", headers=admin).get_json()
+    assert len(items[0]["lines"]) == 2 and items[0]["total"] == original["total"]
+    assert [ln["qty"] for ln in items[0]["lines"]] == [ln["qty"] for ln in original["lines"]]
