@@ -176,3 +176,14 @@ def test_desktop_screenshot_and_english(browser: Browser, live_app: Any) -> None
         page.goto("/w/order/new?lang=zh-CN")
     finally:
         context.close()
+
+
+def test_link_picker_searches_the_server(page: Page, live_app: Any) -> None:
+    log_in(page)
+    page.goto("/w/order/new")
+    search = page.locator('[data-field="client"] .picker-search')
+    with page.expect_response(lambda r: "/w/client/options" in r.url and r.status == 200):
+        search.fill("bright")
+    options = page.locator("#f-client option")
+    expect(options).to_have_count(2)                    # "choose" + the one match
+    expect(options.nth(1)).to_have_text("Bright Shop")
