@@ -42,6 +42,8 @@ def test_duplicate_fields_in_form_and_sub_table(pack: Pack) -> None:
     assert pack.errors() == [
         "oms/forms/customer.yaml:31:11: duplicate field 'contact' (first defined on line 17)",
         "oms/forms/sales_order.yaml:83:15: duplicate field 'qty' (first defined on line 78)",
+        # the first 'qty' (text) is the one the amount formula sees
+        "oms/forms/sales_order.yaml:94:19: cannot compute string * decimal",
     ]
 
 
