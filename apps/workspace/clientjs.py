@@ -36,11 +36,14 @@ def definitions_version(defs: Definitions) -> str:
 
 
 def expression_of(spec: FieldSpec, key: str) -> Optional[str]:
-    """The source of one condition or formula (rollups as their aggregate)."""
+    """The source of one condition or formula (rollups as their aggregate, lookups written as a path)."""
     if key != "formula":
         return getattr(spec, key, None)
     if spec.formula:
         return spec.formula
+    lookup = spec.prop("lookup")
+    if isinstance(lookup, str):
+        return lookup
     rollup = spec.prop("rollup")
     if isinstance(rollup, str):
         return rollup

@@ -33,7 +33,7 @@ CONDITIONS = ("visible_if", "required_if", "readonly_if")
 def widget_for(spec: FieldSpec) -> str:
     """The widget macro for a field."""
     ftype = FIELD_TYPES.get(spec.type)
-    if ftype is not None and getattr(ftype, "computed", False) or spec.formula:
+    if ftype is not None and getattr(ftype, "computed", False) or spec.formula or spec.prop("lookup") is not None:
         return "readonly"
     chosen = getattr(ftype, "widget", None) or spec.type
     chosen = ALIASES.get(chosen, chosen)

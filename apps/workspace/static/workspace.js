@@ -97,12 +97,16 @@
       for (const [table, cols] of Object.entries(spec.tables)) {
         rowsOf(form, table).forEach((tr, i) => {
           const row = readRow(tr);
+          for (const [key, vals] of Object.entries(server.rows)) {   // lookups and the like, from the server
+            const [what, path] = key.split(":");
+            const [t, col] = path.split(".");
+            if (what !== "formula" || t !== table) continue;
+            row[col] = vals[i] === undefined ? row[col] : vals[i];
+            show(tr.querySelector('[data-col="' + col + '"]'), row[col]);
+          }
           for (const [col, e] of Object.entries(cols)) {
             const td = tr.querySelector('[data-col="' + col + '"]');
             if (e.formula) { row[col] = formatted(e.formula, row, ctx, td, e.kind); show(td, row[col]); }
-            else if (("formula:" + table + "." + col) in server.rows) {
-              show(td, server.rows["formula:" + table + "." + col][i]);
-            }
           }
           for (const [col, e] of Object.entries(cols)) {
             const td = tr.querySelector('[data-col="' + col + '"]');
