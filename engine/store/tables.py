@@ -70,7 +70,8 @@ class FormTables:
             args.append(sa.Index(_index_name(name, cols, True), *cols, unique=True))
         for cols in form.indexes:
             args.append(sa.Index(_index_name(name, cols, False), *cols))
-        self._tables[form.name] = sa.Table(name, self.metadata, *args)
+        # AUTOINCREMENT: a deleted record's id is never given again (its history keeps it).
+        self._tables[form.name] = sa.Table(name, self.metadata, *args, sqlite_autoincrement=True)
         for spec in form.fields:
             if spec.type == "table":
                 self._build_child(form, spec)
@@ -89,7 +90,7 @@ class FormTables:
         for child in spec.fields:
             if child.type in ("link", "user") or child.index:
                 args.append(sa.Index(_index_name(name, [child.name], False), child.name))
-        self._children[(form.name, spec.name)] = sa.Table(name, self.metadata, *args)
+        self._children[(form.name, spec.name)] = sa.Table(name, self.metadata, *args, sqlite_autoincrement=True)
 
     # SqlTables protocol
     def table(self, form: str) -> sa.Table:

@@ -188,3 +188,14 @@ def test_concurrent_replays_write_once(platform, seed):
     for t in threads:
         t.join()
     assert len(answers) == 4 and len(set(answers)) == 1
+
+
+def test_a_deleted_records_id_is_never_reused(client, auth):
+    admin = auth("admin")
+    first = client.post("/api/v1/records/customer", headers=admin, json={"code": "D1", "name": "d"}).get_json()
+    assert client.delete(f"/api/v1/records/customer/{first['id']}", headers=admin).status_code == 204
+    second = client.post("/api/v1/records/customer", headers=admin, json={"code": "D2", "name": "e"})
+    assert second.status_code == 201, second.get_json()
+    assert second.get_json()["id"] > first["id"]
+    hist = client.get(f"/api/v1/records/customer/{first['id']}/history", headers=admin).get_json()
+    assert [a["action"] for a in hist["audit"]] == ["create", "delete"]
