@@ -172,3 +172,20 @@ def test_dry_run_reports_without_writing(tmp_path, records, ctx, seed, platform)
     report = records.import_file(ctx("admin"), "sales_order", make_xlsx(tmp_path / "o.xlsx", rows), dry_run=True)
     assert report.ok and report.created == 1 and not report.written
     assert _count(platform) == 0
+
+
+def test_qualified_sub_table_headers_in_both_languages_and_upsert_with_lines(tmp_path, records, ctx, seed, platform):
+    rows = [["Customer", "po_number", "Order date", "lines.product", "Order lines.Quantity", "订单明细.单价"],
+            ["C001", "K-1", "2026-11-02", "P-100", 1, 12.5],
+            ["C001", "K-1", "2026-11-02", "P-200", 2, 30]]
+    report = records.import_file(ctx("admin", "en"), "sales_order", make_xlsx(tmp_path / "a.xlsx", rows))
+    assert report.ok and report.created == 1, report.to_dict()
+    assert report.columns == {"Customer": "customer", "po_number": "po_number", "Order date": "order_date",
+                              "lines.product": "lines.product", "Order lines.Quantity": "lines.qty",
+                              "订单明细.单价": "lines.unit_price"}
+    rows[1][4], rows[2][4] = 5, 6
+    rows.append(["C002", "K-2", "2026-11-03", "P-100", 1, 12.5])
+    report = records.import_file(ctx("admin"), "sales_order", make_xlsx(tmp_path / "b.xlsx", rows), key="po_number")
+    assert (report.updated, report.created) == (1, 1), report.to_dict()
+    k1 = records.list(ctx("admin"), "sales_order", _q(po_number="K-1"))["items"][0]
+    assert [ln["qty"] for ln in k1["lines"]] == [5, 6] and k1["version"] == 2
