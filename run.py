@@ -51,6 +51,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
     worker = Worker(platform.db, senders_for(), clock=platform.clock)
     from engine.rules.log import pruner
     worker.periodic.append(pruner(platform))  # prune old rule runs (the pack's `keep runs`)
+    from engine.rules.timers_fire import timer_hook
+    worker.periodic.append(timer_hook(platform))  # fire due schedules and date-relative rules
     if args.once:
         print(f"processed {worker.run_once()} outbox rows")
         return 0
@@ -67,6 +69,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     from engine.definitions import check_pack
 
     errors = check_pack(args.pack)
+    if not errors:   # the pack loads: its rules and permissions must compile too
+        from engine.definitions import load_pack
+        from engine.errors import DefinitionErrors
+        from engine.runtime import compile_definitions
+
+        try:
+            compile_definitions([load_pack(args.pack)])
+        except DefinitionErrors as exc:
+            errors = list(exc.errors)
     for err in errors:
         print(err, file=sys.stderr)
     if errors:

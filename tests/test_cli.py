@@ -82,3 +82,14 @@ def test_help_for_every_command():
     for args in (["--help"], ["serve", "--help"], ["worker", "--help"], ["user", "add", "--help"]):
         proc = subprocess.run([sys.executable, "run.py", *args], cwd=ROOT, capture_output=True, text=True)
         assert proc.returncode == 0 and proc.stdout.startswith("usage: run.py")
+
+
+def test_check_compiles_the_rules_too(cli, tmp_path):
+    broken = tmp_path / "oms"
+    shutil.copytree(PACK, broken)
+    path = broken / "rules" / "orders.rules"
+    path.write_text(path.read_text(encoding="utf-8").replace('if status == "approved"', 'if statos == "approved"'),
+                    encoding="utf-8")
+    code, _, err = cli("check", str(broken))
+    assert code == 1
+    assert "rules/orders.rules:6:" in err and "unknown field 'statos'" in err and "did you mean 'status'" in err
