@@ -78,6 +78,10 @@ class RuleEngine:
         self.flow_starters: list[FlowStarter] = []
         if getattr(platform, "db", None) is not None:
             runlog.install(platform.db.engine)
+        from engine.rules.timers import TimerScheduler
+        self.timers = TimerScheduler(self)     # date-relative timer rows, kept in step with writes
+        if getattr(platform, "bus", None) is not None:
+            platform.bus.subscribe(self.timers)
 
     # ---- what the platform currently runs --------------------------------------------
     def definitions(self) -> Any:
