@@ -6,6 +6,7 @@ Waits are on responses and navigations, never sleeps.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -20,7 +21,7 @@ from playwright.sync_api import Browser, Page, expect  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from apps import create_app  # noqa: E402
-from tests.workspace.conftest import SHOP, make_platform, seed_shop  # noqa: E402
+from tests.workspace.conftest import OMS, SHOP, make_platform, seed_shop  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="apt-get install chromium first")
@@ -35,19 +36,42 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
                      "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
 
 
+@contextlib.contextmanager
+def serve(platform: Any) -> Iterator[str]:
+    """The app over HTTP on a free port, in a thread."""
+    app = create_app({"TESTING": True, "PLATFORM": platform, "SECRET_KEY": "browser-test"})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        platform.db.dispose()
+
+
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, int]]]:
     url = "sqlite:///" + str(tmp_path_factory.mktemp("browser") / "shop.db")
     platform = make_platform(url, SHOP)
     ids = seed_shop(platform)
-    app = create_app({"TESTING": True, "PLATFORM": platform, "SECRET_KEY": "browser-test"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", ids
-    server.shutdown()
-    thread.join(5)
-    platform.db.dispose()
+    with serve(platform) as base:
+        yield base, ids
+
+
+@pytest.fixture(scope="session")
+def oms_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The order-management pack itself, with two customers and two products."""
+    from engine.service import Records
+
+    platform = make_platform("sqlite:///" + str(tmp_path_factory.mktemp("oms") / "oms.db"), OMS)
+    ctx, records = platform.system_context(), Records(platform)
+    records.create(ctx, "customer", {"code": "C001", "name": "宁波海曙精密五金有限公司", "tier": "A"})
+    records.create(ctx, "product", {"sku": "P-100", "name": "不锈钢合页", "price": "12.50", "cost": "7.20"})
+    records.create(ctx, "product", {"sku": "P-200", "name": "Brass handle", "price": "30.00", "cost": "18.00"})
+    with serve(platform) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
@@ -187,3 +211,38 @@ def test_link_picker_searches_the_server(page: Page, live_app: Any) -> None:
     options = page.locator("#f-client option")
     expect(options).to_have_count(2)                    # "choose" + the one match
     expect(options.nth(1)).to_have_text("Bright Shop")
+
+
+def test_oms_sales_order_with_two_lines(browser: Browser, oms_app: str) -> None:
+    """The shipped pack: prices looked up by the server as products are picked, amounts and
+    the total computed live in the browser, then saved by sales1."""
+    context = browser.new_context(base_url=oms_app, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        log_in(page)
+        page.goto("/w/sales_order/new")
+        expect(page.locator('[data-field="cost"]')).to_have_count(0)      # hidden from sales
+        page.select_option("#f-customer", label="宁波海曙精密五金有限公司")
+        page.fill("#f-order_date", "2026-11-02")
+        page.fill("#f-due_date", "2026-11-20")
+        page.click(".add-row")
+        page.click(".add-row")
+        for row, (product, qty) in enumerate([("不锈钢合页", "10"), ("Brass handle", "2")]):
+            tr = page.locator(f'[data-table="lines"] tbody tr[data-row="{row}"]')
+            with page.expect_response(lambda r: "/compute" in r.url and r.status == 200):
+                tr.locator('[data-col="product"] select').select_option(label=product)
+            tr.locator('[data-col="qty"] input').fill(qty)
+        rows = page.locator('[data-table="lines"] tbody tr')
+        expect(rows.nth(0).locator('[data-col="unit_price"] output')).to_have_text("12.50")
+        expect(rows.nth(0).locator('[data-col="amount"] output')).to_have_text("125.00")
+        expect(rows.nth(1).locator('[data-col="amount"] output')).to_have_text("60.00")
+        expect(page.locator('[data-field="total"] output')).to_have_text("185.00")
+        with page.expect_navigation():
+            page.click("button[type=submit].primary")
+        expect(page.locator(".banner.ok")).to_be_visible()
+        record = page.locator("dl.record")
+        expect(record.locator('[data-field="lines"] tbody tr')).to_have_count(2)
+        expect(record.locator('[data-field="total"] dd')).to_have_text("185.00")
+        expect(record).not_to_contain_text("毛利")
+    finally:
+        context.close()
