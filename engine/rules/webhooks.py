@@ -1,0 +1,146 @@
+"""Inbound webhooks: a signed JSON body runs the ``webhook "<name>"`` rules, once per delivery.
+
+``POST /api/v1/hooks/<name>`` (see :mod:`apps.api.hooks`) hands the raw body here:
+
+1. **signature**: ``X-Lowcode-Signature: sha256=<hex>`` (a bare ``<hex>`` too, which is what
+   our own outbound ``call webhook`` sends) = HMAC-SHA256 of the raw body bytes with the
+   hook's secret. The secret comes from the app config (``WEBHOOK_SECRETS = {name:
+   secret}``), else ``$LOWCODE_WEBHOOK_SECRET_<NAME>`` (upper case, other characters as
+   ``_``), else ``$LOWCODE_WEBHOOK_SECRET``. No secret, no signature or a wrong one:
+   :class:`~engine.errors.AuthError` (401). Secrets are never stored in pack files;
+2. **idempotency**: with an ``Idempotency-Key`` header (or ``delivery_id`` in the body) the
+   key is claimed in ``lc_webhook_delivery`` first thing in the transaction; a replay gets
+   the first answer back and fires nothing. A delivery whose rules fail rolls back, key
+   included, so the sender's retry runs it again;
+3. **rules**: every rule with ``when webhook "<name>"``, and every bare ``when webhook`` rule
+   of the form called ``<name>``, runs with the payload as its record (values parsed by the
+   form's field types; ``id`` and other system columns are ignored), in one transaction,
+   as the user ``webhook:<name>``. Their writes go through the store like any other.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import re
+from typing import Any, Mapping, Optional
+
+import sqlalchemy as sa
+
+from engine.errors import AuthError, NotFound, QueryError
+from engine.forms.coltypes import UTCDateTime
+from engine.rules.spec import RuleSet, RuleSpec
+from engine.store.dialect import insert_ignore
+from engine.store.serialize import SYSTEM_COLUMNS, parse_snapshot
+from engine.store.system import SYSTEM
+
+HEADER = "X-Lowcode-Signature"
+MAX_KEY = 200
+
+deliveries = sa.Table(
+    "lc_webhook_delivery", SYSTEM,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("hook", sa.String(100), nullable=False),
+    sa.Column("key", sa.String(MAX_KEY), nullable=False),
+    sa.Column("response", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("hook", "key", name="uq_lc_webhook_delivery"),
+    sa.Index("ix_lc_webhook_delivery_created", "created_at"),
+)
+
+
+def env_name(hook: str) -> str:
+    """``erp-orders`` -> ``LOWCODE_WEBHOOK_SECRET_ERP_ORDERS``."""
+    return "LOWCODE_WEBHOOK_SECRET_" + re.sub(r"[^A-Z0-9]", "_", hook.upper())
+
+
+def secret_for(hook: str, secrets: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """The hook's secret: the given mapping, then its own env var, then the shared one."""
+    if secrets and secrets.get(hook):
+        return secrets[hook]
+    return os.environ.get(env_name(hook)) or os.environ.get("LOWCODE_WEBHOOK_SECRET") or None
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The header value a sender puts in ``X-Lowcode-Signature``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, body: bytes, header: Optional[str]) -> bool:
+    """Whether ``header`` (``sha256=<hex>`` or ``<hex>``) signs ``body`` with ``secret``."""
+    if not header:
+        return False
+    given = header.strip()
+    if given.lower().startswith("sha256="):
+        given = given[7:]
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(given.lower().encode(), expected.encode())
+
+
+def rules_for(ruleset: RuleSet, hook: str) -> list[RuleSpec]:
+    """``webhook "<hook>"`` rules, and bare ``webhook`` rules of the form named ``hook``."""
+    return [r for r in ruleset.webhooks
+            if r.trigger.webhook == hook or (r.trigger.webhook is None and r.form == hook)]
+
+
+def receive(platform: Any, hook: str, body: bytes, signature: Optional[str], key: Optional[str] = None, *,
+            secrets: Optional[Mapping[str, str]] = None) -> tuple[dict[str, Any], bool]:
+    """Check, deduplicate and run one delivery; returns (answer, replayed)."""
+    secret = secret_for(hook, secrets)
+    if secret is None:
+        raise AuthError(f"webhook '{hook}' has no secret: set {env_name(hook)} (or LOWCODE_WEBHOOK_SECRET)")
+    if not verify(secret, body, signature):
+        raise AuthError(f"bad or missing signature: send '{HEADER}: sha256=<hex HMAC-SHA256 of the raw body>'")
+    try:
+        payload = json.loads(body.decode("utf-8")) if body else None
+    except (UnicodeDecodeError, ValueError):
+        raise QueryError("the body must be a JSON object") from None
+    if not isinstance(payload, dict):
+        raise QueryError("the body must be a JSON object")
+    key = key or (str(payload["delivery_id"]) if payload.get("delivery_id") not in (None, "") else None)
+    if key is not None and len(key) > MAX_KEY:
+        raise QueryError(f"the idempotency key is longer than {MAX_KEY} characters")
+    rules = rules_for(platform.definitions().rules, hook)
+    if not rules:
+        raise NotFound(f"no rule listens to webhook '{hook}'")
+    now = platform.clock.now()
+    with platform.db.begin() as conn:
+        if key is not None:
+            claimed = conn.execute(insert_ignore(deliveries, conn).values(
+                hook=hook, key=key, response={}, created_at=now).returning(deliveries.c.id)).scalar()
+            if claimed is None:
+                first = conn.execute(sa.select(deliveries.c.response).where(
+                    deliveries.c.hook == hook, deliveries.c.key == key)).scalar_one()
+                return first, True
+        ctx = dataclasses.replace(platform.system_context(), username=f"webhook:{hook}")
+        store = platform.store()
+        runs = []
+        for rule in rules:
+            record = as_record(store.form(rule.form), payload)
+            outcome = platform.rules.fire(conn, ctx, rule, record, event="webhook")
+            runs.append({"rule": rule.name, "form": rule.form, "outcome": outcome})
+        answer = {"hook": hook, "delivery": key, "runs": runs}
+        if key is not None:
+            conn.execute(sa.update(deliveries).where(deliveries.c.hook == hook, deliveries.c.key == key)
+                         .values(response=answer))
+    return answer, False
+
+
+def as_record(form: Any, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The payload as a record of ``form``: its fields parsed by type, system columns dropped."""
+    data = {k: v for k, v in payload.items() if k not in SYSTEM_COLUMNS}
+    for spec in form.fields:
+        if spec.type == "table" and not isinstance(data.get(spec.name) or [], list):
+            raise QueryError(f"'{spec.name}' must be a list of rows", {spec.name: ["must be a list of rows"]})
+    try:
+        return parse_snapshot(form, data)
+    except (TypeError, AttributeError) as exc:
+        raise QueryError(f"the body does not fit form '{form.name}': {exc}") from None
+
+
+def purge(conn: Any, before: dt.datetime) -> int:
+    """Forget delivery keys older than ``before``; returns how many."""
+    return int(conn.execute(deliveries.delete().where(deliveries.c.created_at < before)).rowcount)
