@@ -1,6 +1,7 @@
 """Generated pages: list, create, view, edit; link options; server-side compute; the JS modules."""
 from __future__ import annotations
 
+import secrets
 from typing import Any, Mapping, Optional
 
 from flask import Response, abort, jsonify, redirect, render_template, request, url_for
@@ -18,6 +19,7 @@ from engine.expr.jscompile import RUNTIME_JS
 from engine.listing import ListQuery
 from engine.runtime import Definitions
 from engine.service import Records
+from engine.store.idempotency import IdempotencyKey
 
 PAGE_SIZE = 20
 LIST_COLUMNS = 6
@@ -92,7 +94,8 @@ def _form_page(defs: Definitions, form: str, views: list[FieldView], raw: Mappin
     errors = errors or {}
     shown = {v.name for v in views}
     other = {k: m for k, m in errors.items() if k.split("[")[0].split(".")[0] not in shown}
-    html = render_template("ws_form.html", form=form, spec=spec, title=spec.label.get(ctx.locale),
+    once = request.form.get("once") or secrets.token_urlsafe(16)
+    html = render_template("ws_form.html", form=form, once=once, spec=spec, title=spec.label.get(ctx.locale),
                            views=views, raw=raw, record=record, errors=errors, message=message,
                            other_errors=other,
                            link_options=options, module_version=module.version, ctx=ctx)
@@ -111,7 +114,7 @@ def new_page(form: str) -> Any:
         return _form_page(defs, form, views, raw)
     data, raw = _posted(defs, form, views)
     try:
-        record = Records(platform()).create(context(), form, data, source="web")
+        record = Records(platform()).create(context(), form, data, source="web", idem=_once())
     except Exception as exc:  # noqa: BLE001 - shown to the user below, or re-raised
         return _failed(defs, form, views, raw, exc)
     return redirect(url_for("workspace.view_page", form=form, record_id=record["id"], saved=1))
@@ -151,6 +154,14 @@ def edit_page(form: str, record_id: int) -> Any:
     except Exception as exc:  # noqa: BLE001
         return _failed(defs, form, views, raw, exc, record=record)
     return redirect(url_for("workspace.view_page", form=form, record_id=record_id, saved=1))
+
+
+def _once() -> Optional[IdempotencyKey]:
+    """The create page's one-time key: a double tap on Save (or a resent post) creates one record."""
+    key = request.form.get("once", "")
+    if not (8 <= len(key) <= 64 and key.replace("-", "").replace("_", "").isalnum()):
+        return None
+    return IdempotencyKey(context().user_id or 0, "web:" + key, f"POST {request.path}")
 
 
 def _posted(defs: Definitions, form: str, views: list[FieldView]) -> tuple[dict[str, Any], dict[str, Any]]:

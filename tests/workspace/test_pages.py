@@ -270,3 +270,16 @@ def test_language_switch(client: Any, login: Callable[..., str], shop_ids: Any) 
     assert "下单日期" in client.get("/w/order/new").text
     assert "Order date" in client.get("/w/order/new?lang=en").text
     assert "Order date" in client.get("/w/order/new").text      # remembered in the session
+
+
+def test_a_resent_create_makes_one_record(client: Any, login: Callable[..., str], shop_ids: Any, shop: Any) -> None:
+    token = login("sales1")
+    once = re.search(r'name="once" value="([^"]+)"', client.get("/w/order/new").text)[1]
+    data = order_form(token, shop_ids, once=once, po="PO-once")
+    first = client.post("/w/order/new", data=data)
+    again = client.post("/w/order/new", data=data)
+    assert first.status_code == again.status_code == 302
+    assert first.headers["Location"] == again.headers["Location"]
+    from engine.service import Records
+    from engine.listing import ListQuery
+    assert Records(shop).list(shop.system_context(), "order", ListQuery())["total"] == 1
