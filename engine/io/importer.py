@@ -28,7 +28,7 @@ from engine.store.records import RecordStore
 MODES = ("all-or-nothing", "skip-invalid")
 CHUNK = 500
 MAX_ERRORS = 1000
-HEADER_SCAN = 20
+HEADER_SCAN = 50   # the header row must be among the first rows of the sheet
 _PATH = re.compile(r"^\[?(\d+)?\]?\.?([^\[\].]+)(?:\[(\d+)\]\.([^\[\].]+))?$")
 
 
@@ -139,7 +139,7 @@ class Importer:
         for number, cells in rows:
             if self.index.looks_like_header(cells):
                 return self.index.column_map(number, cells)
-            if number >= HEADER_SCAN + 1000:
+            if number >= HEADER_SCAN:
                 break
         raise QueryError(render("no_header", self.locale))
 
