@@ -84,6 +84,7 @@ class Records:
         def work(conn: Any) -> dict[str, Any]:
             record = store.create(conn, ctx, form, clean, source=source)
             self._must_see(defs, store, ctx, conn, form, record["id"], "create")
+            self._live(store, conn, ctx, form, [record])
             return self.redact(defs, ctx, form, record)
         return self._write(idem, 201, work)
 
@@ -101,6 +102,7 @@ class Records:
             record = store.update(conn, ctx, form, record_id, clean,
                                   expected_version=version, where=where, source=source)
             self._must_see(defs, store, ctx, conn, form, record_id, "update")
+            self._live(store, conn, ctx, form, [record])
             return self.redact(defs, ctx, form, record)
         return self._write(idem, 200, work)
 
@@ -129,6 +131,8 @@ class Records:
         store = self.platform.store()
         with self.platform.db.connect() as conn:
             record = store.get(conn, form, record_id, where=defs.policy.row_clause(ctx, form, "read"))
+            if record is not None:
+                self._live(store, conn, ctx, form, [record])
         if record is None:
             raise NotFound(f"{form} {record_id} not found")
         return self.redact(defs, ctx, form, record)
@@ -143,8 +147,19 @@ class Records:
         with self.platform.db.connect() as conn:
             rows, total = store.list(conn, form, where=where, order_by=order,
                                      limit=query.limit, offset=query.offset)
+            self._live(store, conn, ctx, form, rows)
         return {"items": [self.redact(defs, ctx, form, r) for r in rows], "total": total,
                 "page": query.page, "limit": query.limit}
+
+    def _live(self, store: RecordStore, conn: Any, ctx: RunContext, form: str, records: list[dict[str, Any]]) -> None:
+        """Compute the ``live: true`` fields (lookups, formulas, rollups not stored) of records read."""
+        logic = store.logic(form)
+        if not logic.live:
+            return
+        from engine.store.access import ConnAccess
+        access = ConnAccess(conn, store)
+        for record in records:
+            logic.fill_live(access, ctx, record)
 
     def history(self, ctx: RunContext, form: str, record_id: int) -> dict[str, Any]:
         """Audit trail and versions of a visible record, hidden fields removed."""

@@ -44,7 +44,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "too_few": {"zh-CN": "至少 {min} 项", "en": "must have at least {min} items"},
     "not_address": {"zh-CN": "必须是地址 {{province, city, district, detail}}",
                     "en": "must be an address {{province, city, district, detail}}"},
-    "unknown_key": {"zh-CN": "未知的键: {key}", "en": "unknown key: {key}"},
+    "unknown_key": {"zh-CN": "未知的键: {name}", "en": "unknown key: {name}"},
     "not_file": {"zh-CN": "必须是文件编号列表", "en": "must be a list of file ids"},
     "no_such_file": {"zh-CN": "文件 {id} 不存在", "en": "file {id} does not exist"},
     "file_too_large": {"zh-CN": "文件 {name} 超过 {max} 字节", "en": "file {name} is larger than {max} bytes"},

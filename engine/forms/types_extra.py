@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Mapping, Optional
 
 import sqlalchemy as sa
 
@@ -140,15 +140,16 @@ class CheckboxGroup(MultiSelect):
         return _count(spec, list(dict.fromkeys(super().parse(spec, value))))
 
 
-_TREE_NODE: dict[str, Any] = {
-    "anyOf": [
+def _tree_schema(depth: int) -> dict[str, Any]:
+    """JSON Schema of a cascade tree down to ``depth`` levels."""
+    node: dict[str, Any] = {"anyOf": [
         {"type": "string", "minLength": 1},
         {"type": "object", "required": ["value"], "additionalProperties": False,
-         "properties": {"value": {"type": "string", "minLength": 1},
-                        "label": {"anyOf": [{"type": "string"}, {"type": "object"}]},
-                        "children": {"type": "array", "items": {"$ref": "#"}}}},
-    ],
-}
+         "properties": {"value": {"type": "string", "minLength": 1}, "label": {}}},
+    ]}
+    if depth > 1:
+        node["anyOf"][1]["properties"]["children"] = _tree_schema(depth - 1)
+    return {"type": "array", "minItems": 1, "items": node}
 
 
 def _node_parts(node: Any) -> tuple[str, tuple[str, ...], list[Any]]:
@@ -168,14 +169,7 @@ class Cascade(FieldType):
     widget = "cascade"
     expr_type = ExprType.LIST
     element_type = ExprType.STRING
-    props_schema = {"tree": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/node"},
-                             "$defs": {"node": {"anyOf": [
-                                 {"type": "string", "minLength": 1},
-                                 {"type": "object", "required": ["value"], "additionalProperties": False,
-                                  "properties": {"value": {"type": "string", "minLength": 1},
-                                                 "label": {}, "children": {"type": "array",
-                                                                           "items": {"$ref": "#/$defs/node"}}}}]}}},
-                    "full_path": {"type": "boolean"}}
+    props_schema = {"tree": _tree_schema(6), "full_path": {"type": "boolean"}}
 
     def column_type(self, spec: FieldSpec) -> sa.types.TypeEngine[Any]:
         return sa.JSON()
@@ -295,7 +289,7 @@ class Location(FieldType):
             raise FieldError("not_location")
         extra = set(value) - {"lat", "lng", "address"}
         if extra:
-            raise FieldError("unknown_key", key=sorted(extra)[0])
+            raise FieldError("unknown_key", name=sorted(extra)[0])
         lat, lng = _number(value["lat"], "not_location"), _number(value["lng"], "not_location")
         if not -90 <= lat <= 90:
             raise FieldError("bad_latitude")
@@ -335,7 +329,7 @@ class Address(FieldType):
             raise FieldError("not_address")
         extra = set(value) - set(ADDRESS_KEYS)
         if extra:
-            raise FieldError("unknown_key", key=sorted(extra)[0])
+            raise FieldError("unknown_key", name=sorted(extra)[0])
         out = {k: str(value[k]).strip() for k in ADDRESS_KEYS if value.get(k) not in (None, "")}
         if "province" not in out:
             raise FieldError("not_address")
@@ -473,6 +467,3 @@ class Tags(FieldType):
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
         return {"type": "array", "items": {"type": "string", "maxLength": spec.prop("max_length", 32)}}
 
-
-def names(types: Iterable[FieldType]) -> list[str]:
-    return [t.name for t in types]

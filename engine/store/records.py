@@ -489,6 +489,8 @@ def _same_rows(old: Any, new: Any) -> bool:
     """Child rows are unchanged when every given value matches, row by row (ids aside)."""
     if not isinstance(old, list) or not isinstance(new, list) or len(old) != len(new):
         return False
+    if not all(isinstance(o, Mapping) and isinstance(n, Mapping) for o, n in zip(old, new)):
+        return False   # a list value (tags, file ids), not rows: compared as a whole
     return all(all(o.get(k) == v for k, v in n.items() if k != "id") for o, n in zip(old, new))
 
 
