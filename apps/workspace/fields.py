@@ -80,6 +80,7 @@ class FieldView:
     scale: Optional[int] = None
     children: list["FieldView"] = field(default_factory=list)
     conditions: dict[str, str] = field(default_factory=dict)
+    timezone: str = "Asia/Shanghai"  # date-times are shown and entered in this zone
 
     @property
     def input_type(self) -> str:
@@ -93,7 +94,7 @@ class FieldView:
         return "" if value is None else str(value)
 
 
-def field_view(spec: FieldSpec, locale: str, access: str = "editable") -> FieldView:
+def field_view(spec: FieldSpec, locale: str, access: str = "editable", timezone: str = "Asia/Shanghai") -> FieldView:
     widget = widget_for(spec)
     ftype = FIELD_TYPES.get(spec.type)
     computed = widget == "readonly"
@@ -104,14 +105,33 @@ def field_view(spec: FieldSpec, locale: str, access: str = "editable") -> FieldV
         options=[(o.value, o.label.get(locale) or o.value) for o in spec.options],
         link_form=ftype.link_form(spec) if ftype is not None else None, scale=scale_of(spec),
         conditions={k: getattr(spec, k) for k in CONDITIONS if getattr(spec, k)},
+        timezone=str(spec.prop("timezone") or timezone),
     )
     if spec.fields:
-        view.children = [field_view(child, locale, "readonly" if view.readonly else "editable")
+        view.children = [field_view(child, locale, "readonly" if view.readonly else "editable", timezone)
                          for child in spec.fields]
     return view
 
 
-def form_views(form: FormSpec, locale: str, access: dict[str, str]) -> list[FieldView]:
+def form_views(form: FormSpec, locale: str, access: dict[str, str],
+               timezone: str = "Asia/Shanghai") -> list[FieldView]:
     """The fields a user may see, in form order: hidden fields are left out entirely."""
-    return [field_view(f, locale, access.get(f.name, "editable"))
+    return [field_view(f, locale, access.get(f.name, "editable"), timezone)
             for f in form.fields if access.get(f.name) != "hidden"]
+
+
+def local_datetime(value: Any, timezone: str, sep: str = "T") -> str:
+    """An ISO date-time (UTC) as ``YYYY-MM-DD HH:MM`` in ``timezone``: what a person reads and types."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    if not isinstance(value, str) or not value:
+        return "" if value is None else str(value)
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        zone = ZoneInfo(timezone)
+    except (ValueError, KeyError):
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(zone).strftime(f"%Y-%m-%d{sep}%H:%M")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping
 
-from apps.workspace.fields import FieldView
+from apps.workspace.fields import FieldView, local_datetime
 
 ROW_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(\d+)\]\.([A-Za-z_][A-Za-z0-9_]*)$")
 MARKER = ""   # a hidden input with an empty value marks a checkbox / sub-table as present
@@ -102,7 +102,7 @@ def _shown(view: FieldView, value: Any) -> Any:
     if value is None:
         return None
     if view.widget == "datetime" and isinstance(value, str):
-        return value[:16]
+        return local_datetime(value, view.timezone)
     if view.widget in ("checkbox", "checkboxes"):
         return value
     if isinstance(value, (dict, list)):

@@ -10,7 +10,7 @@ from apps.workspace import bp
 from apps.workspace.auth import context, login_required, platform
 from apps.workspace.clientjs import module_for
 from apps.workspace.compute import compute
-from apps.workspace.fields import FieldView, form_views
+from apps.workspace.fields import FieldView, form_views, local_datetime
 from apps.workspace.formdata import raw_from_record, read_post
 from apps.workspace.i18n import text
 from apps.workspace.labels import link_labels, link_options
@@ -25,6 +25,11 @@ PAGE_SIZE = 20
 LIST_COLUMNS = 6
 
 
+@bp.app_template_filter("ws_datetime")
+def _ws_datetime(value: Any, timezone: str) -> str:
+    return local_datetime(value, timezone, " ")
+
+
 def _defs(form: str) -> Definitions:
     defs = platform().definitions()
     if form not in defs.forms or not defs.policy.can(context(), form, "read"):
@@ -34,7 +39,7 @@ def _defs(form: str) -> Definitions:
 
 def _views(defs: Definitions, form: str) -> list[FieldView]:
     ctx = context()
-    return form_views(defs.forms[form], ctx.locale, defs.policy.field_access(ctx, form))
+    return form_views(defs.forms[form], ctx.locale, defs.policy.field_access(ctx, form), defs.timezone)
 
 
 def _can(defs: Definitions, form: str, action: str) -> bool:

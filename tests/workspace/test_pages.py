@@ -283,3 +283,14 @@ def test_a_resent_create_makes_one_record(client: Any, login: Callable[..., str]
     from engine.service import Records
     from engine.listing import ListQuery
     assert Records(shop).list(shop.system_context(), "order", ListQuery())["total"] == 1
+
+
+def test_date_times_are_shown_and_entered_in_the_packs_time_zone(client: Any, login: Callable[..., str],
+                                                                 shop_ids: Any, shop: Any) -> None:
+    token = login("sales1")
+    resp = client.post("/w/order/new", data=order_form(token, shop_ids, deliver_by="2026-11-05T09:30"))
+    assert resp.status_code == 302
+    from engine.service import Records
+    assert Records(shop).get(shop.system_context(), "order", 1)["deliver_by"].startswith("2026-11-05T01:30")
+    assert "2026-11-05 09:30" in client.get("/w/order/1").text
+    assert 'name="deliver_by" id="f-deliver_by" value="2026-11-05T09:30"' in client.get("/w/order/1/edit").text
