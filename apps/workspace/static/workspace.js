@@ -17,8 +17,25 @@
     return el.querySelector("input:not([type=hidden]):not([type=search]), select, textarea");
   }
 
+  /* "2026-11-05T09:30" typed in time zone tz -> an ISO instant (UTC), as the server reads it */
+  function zoned(local, tz) {
+    const guess = Date.parse(local + (local.length === 16 ? ":00Z" : "Z"));
+    if (isNaN(guess) || !tz) return local;
+    try {
+      const parts = new Intl.DateTimeFormat("en-US", {timeZone: tz, hourCycle: "h23", year: "numeric", month: "2-digit",
+        day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit"}).formatToParts(new Date(guess));
+      const get = (type) => +parts.find((p) => p.type === type).value;
+      const shown = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+      return new Date(guess - (shown - guess)).toISOString();
+    } catch (e) { return local; }
+  }
+
   function read(el) {
     const w = el.dataset.widget;
+    if (w === "datetime") {
+      const input = control(el);
+      return input && input.value ? zoned(input.value, el.dataset.tz) : null;
+    }
     if (w === "readonly") { const o = el.querySelector("output"); return o && o.dataset.value !== "" ? o.dataset.value : null; }
     if (w === "checkbox") { const c = el.querySelector("input[type=checkbox]"); return c ? c.checked : null; }
     if (w === "checkboxes") return Array.from(el.querySelectorAll("input[type=checkbox]:checked")).map((c) => c.value);
