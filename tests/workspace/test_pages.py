@@ -294,3 +294,14 @@ def test_date_times_are_shown_and_entered_in_the_packs_time_zone(client: Any, lo
     assert Records(shop).get(shop.system_context(), "order", 1)["deliver_by"].startswith("2026-11-05T01:30")
     assert "2026-11-05 09:30" in client.get("/w/order/1").text
     assert 'name="deliver_by" id="f-deliver_by" value="2026-11-05T09:30"' in client.get("/w/order/1/edit").text
+
+
+def test_conditions_are_enforced_by_the_server_too(client: Any, login: Callable[..., str], shop_ids: Any) -> None:
+    """A post that skips the browser's logic still meets required_if and readonly_if."""
+    token = login("sales1")
+    resp = client.post("/w/order/new", data=order_form(token, shop_ids, delivery="ship"))
+    assert resp.status_code == 422
+    assert errors_of(resp.text, "address") == ["必填"]            # required_if: delivery == "ship"
+    resp = client.post("/w/order/new", data=order_form(token, shop_ids, discount="0.1"))
+    assert resp.status_code == 422
+    assert errors_of(resp.text, "discount")                       # readonly_if: not urgent
