@@ -231,14 +231,13 @@ def compute_values(form: str) -> Any:
 
 
 @bp.get("/w/_js/<form>.<version>.js")
+@login_required
 def form_module(form: str, version: str) -> Any:
-    defs = platform().definitions()
-    if form not in defs.forms:
-        abort(404)
+    defs = _defs(form)
     module = module_for(defs, form)
     resp = Response(module.text, mimetype="text/javascript")
     if version == module.version:
-        resp.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"
     else:
         resp.headers["Cache-Control"] = "no-cache"
     return resp
