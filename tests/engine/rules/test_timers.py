@@ -219,3 +219,17 @@ def test_fixed_clock_everywhere(db_url):
         assert _pending(p, "material:daily") == [_at(2030, 1, 2, 0, 0)]
     finally:
         p.db.dispose()
+
+
+def test_docs_schedule_without_a_condition_runs_once_on_no_record(platform, publish, records, ctx, clock, runs):
+    publish('on material\nrule "release stale reservations"\n  when every 30m\n'
+            '  then update material where reserved > on_hand set reserved = on_hand\n')
+    a = records.create(ctx, "material", {"name": "a", "on_hand": 2, "reserved": 5})
+    b = records.create(ctx, "material", {"name": "b", "on_hand": 9, "reserved": 1})
+    fire_due(platform)
+    assert _pending(platform, "material:release stale reservations") == [_at(2026, 11, 2, 8, 30)]
+    clock.set(_at(2026, 11, 2, 8, 30))
+    assert fire_due(platform) == 1
+    assert records.get(ctx, "material", a["id"])["reserved"] == 2
+    assert records.get(ctx, "material", b["id"])["reserved"] == 1
+    assert [(r["record_id"], r["outcome"]) for r in runs("release stale reservations")] == [(None, "fired")]

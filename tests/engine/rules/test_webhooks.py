@@ -107,3 +107,11 @@ def test_signatures():
     assert verify("k", body, sign("k", body)[7:])           # bare hex, as our outbound webhooks send
     assert not verify("k", body + b" ", sign("k", body))
     assert not verify("k", body, None)
+
+
+def test_docs_upsert_from_erp(client, publish, records, ctx):
+    publish('on material\nrule "stock from erp"\n  when webhook "erp"\n'
+            '  then upsert material by code {code: code, name: name, stock: stock}\n')
+    assert post(client, "erp", {"code": "M-1", "name": "钢板", "stock": 40}, Idempotency_Key="1").status_code == 200
+    assert post(client, "erp", {"code": "M-1", "name": "钢板", "stock": 35}, Idempotency_Key="2").status_code == 200
+    assert materials(records, ctx) == [("钢板", 35)]
