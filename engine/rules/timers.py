@@ -181,7 +181,7 @@ def backfill(conn: Connection, store: Any, ruleset: RuleSet, now: dt.datetime) -
         column = table.c[timer.path[0]]
         q = sa.select(table).where(column.is_not(None))
         for row in conn.execute(q).mappings():
-            due = relative_due(timer, path_value(conn, store, rule.form, row, timer.path))
+            due = relative_due(timer, path_value(conn, store, rule.form, dict(row), timer.path))
             if due is not None and due > now:
                 _insert(conn, rule, int(row["id"]), due, now)
                 placed += 1

@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection
 from engine.rules.spec import RuleSpec
 from engine.rules.timers import (DROPPED, FAILED, FIRED, NO_RECORD, PENDING, _insert, backfill,
                                  ensure_schedules, path_value, relative_due, slot_after, timers)
+from engine.rules.webhooks import purge as purge_deliveries
 from engine.store.dialect import for_update_skip_locked
 
 log = logging.getLogger("lowcode.timers")
@@ -152,8 +153,8 @@ def prune_timers(db: Any, before: dt.datetime) -> int:
 def timer_hook(platform: Any) -> Any:
     """A ``Worker.periodic`` hook: fire due timers with the worker's clock and id.
 
-    Also prunes finished rows older than the pack's run retention (``keep runs``), at
-    most once an hour per process.
+    Also prunes finished rows and inbound webhook delivery keys older than the pack's run
+    retention (``keep runs``), at most once an hour per process.
     """
     last = [0.0]
 
@@ -161,7 +162,10 @@ def timer_hook(platform: Any) -> Any:
         fire_due(platform, worker.clock, worker.worker_id)
         if time.monotonic() - last[0] >= PRUNE_EVERY:
             last[0] = time.monotonic()
-            prune_timers(platform.db, worker.clock.now() - platform.definitions().rules.retention)
+            before = worker.clock.now() - platform.definitions().rules.retention
+            prune_timers(platform.db, before)
+            with platform.db.begin() as conn:
+                purge_deliveries(conn, before)
     return hook
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-import pytest
 import sqlalchemy as sa
 
 import run as cli
@@ -166,8 +165,7 @@ def test_finished_rows_are_pruned(platform, publish, clock):
 # ---- workers --------------------------------------------------------------------
 
 def test_two_workers_fire_each_row_once(db_url, publish, records, ctx, clock, runs):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("FOR UPDATE SKIP LOCKED: PostgreSQL only (SQLite serialises writers)")
+    """PostgreSQL: FOR UPDATE SKIP LOCKED shares the rows; SQLite: BEGIN IMMEDIATE serialises."""
     publish(DAILY + REMIND)
     nodes = [records.create(ctx, "node", {"n": i, "due": "2026-11-03T02:00:00Z"}) for i in range(20)]
     platforms = [Platform(Database(db_url), clock, reload_seconds=0) for _ in range(2)]

@@ -115,3 +115,16 @@ def test_docs_upsert_from_erp(client, publish, records, ctx):
     assert post(client, "erp", {"code": "M-1", "name": "钢板", "stock": 40}, Idempotency_Key="1").status_code == 200
     assert post(client, "erp", {"code": "M-1", "name": "钢板", "stock": 35}, Idempotency_Key="2").status_code == 200
     assert materials(records, ctx) == [("钢板", 35)]
+
+
+def test_the_worker_forgets_delivery_keys_after_the_retention(client, platform, publish, clock):
+    from engine.rules.timers_fire import timer_hook
+    from engine.store.worker import Worker
+    publish(ERP)
+    assert post(client, "erp", {"name": "x"}, Idempotency_Key="old").status_code == 200
+    clock.advance(days=91)                                   # keep runs: 90d by default
+    worker = Worker(platform.db, {}, clock=clock)
+    worker.periodic.append(timer_hook(platform))
+    worker.run_once()
+    with platform.db.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(deliveries)).scalar_one() == 0
