@@ -44,13 +44,20 @@ log = logging.getLogger("lowcode.timers")
 PRUNE_EVERY = 3600.0     # seconds between prunes of old fired rows, per process
 
 
-def fire_due(platform: Any, clock: Any = None, worker_id: str = "", limit: int = 100) -> int:
-    """Place missing schedule rows, then fire up to ``limit`` due rows; returns rows handled."""
+def fire_due(platform: Any, clock: Any = None, worker_id: str = "", limit: int = 100, *,
+             prepare: bool = True) -> int:
+    """Fire up to ``limit`` due rows; returns rows handled.
+
+    With ``prepare`` (the hook does it when the rules changed, and hourly) first place the
+    missing schedule rows and the rows of newly published date-relative rules. Firing keeps
+    one pending row per schedule by itself, so a steady round only scans what is due.
+    """
     clock = clock or platform.clock
-    ruleset = platform.definitions().rules
-    with platform.db.begin() as conn:
-        ensure_schedules(conn, ruleset, clock.now())
-        backfill(conn, platform.store(), ruleset, clock.now())
+    if prepare:
+        ruleset = platform.definitions().rules
+        with platform.db.begin() as conn:
+            ensure_schedules(conn, ruleset, clock.now())
+            backfill(conn, platform.store(), ruleset, clock.now())
     done = 0
     while done < limit and fire_one(platform, clock, worker_id) is not None:
         done += 1
@@ -75,6 +82,8 @@ def fire_one(platform: Any, clock: Any, worker_id: str = "") -> Optional[str]:
             rule = by_key.get(row["rule"])
             if rule is None or rule.trigger.describe()[:200] != row["trigger"]:
                 _finish(conn, row["id"], DROPPED, now, worker_id, "the rule or its trigger changed")
+                if rule is not None and row["record_id"] == NO_RECORD and rule.trigger.timer.kind == "schedule":
+                    _next_slot(conn, rule, now)      # placed by a worker with older rules
                 return DROPPED
             ctx = dataclasses.replace(platform.system_context(), clock=clock)
             outcome = _fire(conn, platform, ctx, rule, row, now)
@@ -156,11 +165,15 @@ def timer_hook(platform: Any) -> Any:
     Also prunes finished rows and inbound webhook delivery keys older than the pack's run
     retention (``keep runs``), at most once an hour per process.
     """
-    last = [0.0]
+    last = [-PRUNE_EVERY]
+    seen: list[Any] = [None]          # the rule set the schedules were last placed for
 
     def hook(worker: Any) -> None:
-        fire_due(platform, worker.clock, worker.worker_id)
-        if time.monotonic() - last[0] >= PRUNE_EVERY:
+        ruleset = platform.definitions().rules
+        hourly = time.monotonic() - last[0] >= PRUNE_EVERY
+        fire_due(platform, worker.clock, worker.worker_id, prepare=hourly or ruleset is not seen[0])
+        seen[0] = ruleset
+        if hourly:
             last[0] = time.monotonic()
             before = worker.clock.now() - platform.definitions().rules.retention
             prune_timers(platform.db, before)

@@ -231,3 +231,25 @@ def test_docs_schedule_without_a_condition_runs_once_on_no_record(platform, publ
     assert records.get(ctx, "material", a["id"])["reserved"] == 2
     assert records.get(ctx, "material", b["id"])["reserved"] == 1
     assert [(r["record_id"], r["outcome"]) for r in runs("release stale reservations")] == [(None, "fired")]
+
+
+def test_a_slot_placed_by_a_worker_with_older_rules_is_replaced(platform, publish, clock, runs):
+    publish(DAILY)
+    fire_due(platform)
+    with platform.db.begin() as conn:
+        conn.execute(sa.update(timers).values(trigger="every day at 07:00"))
+    clock.set(_at(2026, 11, 3, 0, 0))
+    assert fire_due(platform, prepare=False) == 1
+    assert runs("daily") == []
+    assert [r["status"] for r in _rows(platform, "material:daily")] == ["dropped", PENDING]
+    assert _pending(platform, "material:daily") == [_at(2026, 11, 4, 0, 0)]
+
+
+def test_the_hook_places_schedules_when_the_rules_change(platform, publish, clock):
+    hook = timer_hook(platform)
+    worker = Worker(platform.db, {}, clock=clock)
+    hook(worker)
+    assert _pending(platform, "material:daily") == []
+    publish(DAILY)
+    hook(worker)
+    assert _pending(platform, "material:daily") == [_at(2026, 11, 3, 0, 0)]
