@@ -128,3 +128,25 @@ def test_the_worker_forgets_delivery_keys_after_the_retention(client, platform, 
     worker.run_once()
     with platform.db.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(deliveries)).scalar_one() == 0
+
+
+def test_two_concurrent_deliveries_with_one_key_fire_once(platform, publish, records, ctx, runs):
+    import threading
+
+    from engine.rules.webhooks import receive
+    publish(ERP)
+    body = json.dumps({"name": "钢板", "stock": 1}).encode()
+    start, answers = threading.Barrier(4), []
+
+    def go() -> None:
+        start.wait()
+        answers.append(receive(platform, "erp", body, sign(SECRET, body), "same", secrets={"erp": SECRET}))
+
+    threads = [threading.Thread(target=go) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(replayed for _, replayed in answers) == [False, True, True, True]
+    assert len({json.dumps(a, sort_keys=True) for a, _ in answers}) == 1
+    assert materials(records, ctx) == [("钢板", 1)] and len(runs("erp stock")) == 1
