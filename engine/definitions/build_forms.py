@@ -22,7 +22,7 @@ LINK_TYPES = ("link", "multilink")
 ONLY_FOR = {
     "options": (CHOICE_TYPES, "select, radio, multiselect, checkboxes and department fields"),
     "form": (LINK_TYPES, "link and multilink fields"),
-    "fields": (("table",), "table fields"),
+    "fields": (("table", "group"), "table and group fields"),
 }
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 #: option libraries of the pack being loaded: name -> options (``options: "@name"``)
@@ -125,7 +125,7 @@ def _build_field(node: PosDict, source: Source, locale: str, in_table: bool, pat
 
     options = _options(node, locale, err, libraries or {})
     sub: tuple[FieldSpec, ...] = ()
-    if type_name == "table" and isinstance(node.get("fields"), list):
+    if type_name in ("table", "group") and isinstance(node.get("fields"), list):
         sub = _build_fields(node["fields"], source, locale, True, f"{path}.fields", errors,
                             libraries=libraries)
     spec = FieldSpec(
@@ -173,6 +173,8 @@ def _check_needs(node: PosDict, name: str, type_name: str, in_table: bool, err: 
         for flag in ("unique", "index", "searchable", "default"):
             if flag in node:
                 err(f"field '{name}': '{flag}' does not apply to a table field", node.pos_of(flag), None, flag)
+    if type_name == "group" and "fields" not in node:
+        err(f"field '{name}': a group field needs 'fields' (the fields of the nested object)", here)
     if type_name == "autonumber":
         if "sequence" not in node:
             err(f"field '{name}': an autonumber field needs 'sequence', e.g. \"SO-{{YYYY}}{{MM}}-{{seq:05}}\"",

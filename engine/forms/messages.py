@@ -52,6 +52,7 @@ MESSAGES: dict[str, dict[str, str]] = {
                   "en": "file {name} has type {type}, which is not allowed (allowed: {accept})"},
     "not_signature": {"zh-CN": "必须是 PNG 签名 (data:image/png;base64,...)",
                       "en": "must be a PNG signature (data:image/png;base64,...)"},
+    "in_group": {"zh-CN": "{path}: {message}", "en": "{path}: {message}"},
     "readonly_now": {"zh-CN": "当前不可修改", "en": "cannot be changed now"},
     "not_number_or_lookup": {"zh-CN": "查找不到对应的值", "en": "no matching value was found"},
 }

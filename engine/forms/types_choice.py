@@ -153,3 +153,44 @@ class Json(FieldType):
 
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
         return {}
+
+
+@register
+class Group(FieldType):
+    """A nested object with its own fields (``fields:``), kept as one JSON value, e.g. a
+    customer's contact ``{name, phone, email}``. Its fields are validated like a row's;
+    errors are reported as ``contact.phone``."""
+
+    name = "group"
+    widget = "group"
+    expr_type = ExprType.JSON
+
+    def column_type(self, spec: FieldSpec) -> sa.types.TypeEngine[Any]:
+        return sa.JSON()
+
+    def parse(self, spec: FieldSpec, value: Any) -> Any:
+        from engine.forms.validate import RowValidator
+
+        errors: dict[str, list[str]] = {}
+        out = RowValidator(spec.fields).run(value, errors, "", partial=False, locale="en")
+        if errors:
+            path, messages = next(iter(errors.items()))
+            raise FieldError("in_group", path=path, message=messages[0])
+        return json_safe(spec, out)
+
+    def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
+        from engine.forms.fieldtype import FIELD_TYPES
+        return {"type": "object", "additionalProperties": False,
+                "properties": {f.name: FIELD_TYPES[f.type].json_schema(f) for f in spec.fields}}
+
+
+def json_safe(spec: FieldSpec, values: dict[str, Any]) -> dict[str, Any]:
+    """A group's clean values as JSON (decimals as text, dates as ISO text)."""
+    from engine.forms.fieldtype import FIELD_TYPES
+    out: dict[str, Any] = {}
+    for f in spec.fields:
+        if f.name in values:
+            value = values[f.name]
+            value = None if value is None else FIELD_TYPES[f.type].dump(f, value)
+            out[f.name] = value.isoformat() if hasattr(value, "isoformat") else value
+    return out

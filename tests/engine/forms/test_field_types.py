@@ -54,6 +54,8 @@ CASES: dict[str, tuple[Any, Any, Any, Any]] = {
                   {"province": "浙江", "city": "宁波", "district": "海曙", "detail": "中山路 1 号"},
                   ["广东", "深圳"], {"province": "广东", "city": "深圳"}),
     "f_table": ([{"n": 1}, {"n": "2"}], [1, 2], [{"n": 5}], [5]),
+    "f_group": ({"name": " 王 ", "credit": 5}, {"name": "王", "credit": "5.00"}, {"name": "李"},
+                {"name": "李", "credit": None}),
 }
 #: computed types: what the server sets, whatever the client sent
 COMPUTED = {"f_autonumber", "f_formula", "f_rollup"}
@@ -150,9 +152,12 @@ def test_bad_values_in_both_languages(field: str, value: Any, en: str, zh: str, 
 
 
 def test_unknown_fields_are_rejected_by_name(api: Any) -> None:
-    status, body = api.post("item", {"f_text": "a", "colour": "x", "f_table": [{"n": 1, "m": 2}]})
+    status, body = api.post("item", {"f_text": "a", "colour": "x", "f_table": [{"n": 1, "m": 2}],
+                                     "f_group": {"credit": -1, "x": 1}})
     assert status == 422
-    assert body["error"]["fields"] == {"colour": ["unknown field"], "f_table[1].m": ["unknown field"]}
+    assert body["error"]["fields"] == {"colour": ["unknown field"], "f_table[1].m": ["unknown field"],
+                                       "f_group.x": ["unknown field"], "f_group.name": ["is required"],
+                                       "f_group.credit": ["must be at least 0"]}
 
 
 ESCAPES = [
