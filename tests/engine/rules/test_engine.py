@@ -193,8 +193,6 @@ def test_dispatch_looks_only_at_matching_rules(platform, publish):
 
 
 def test_batch_and_import_paths_fire_rules(platform, publish, records, ctx, runs):
-    if not hasattr(records, "batch"):
-        pytest.skip("Records.batch not available")
     publish('on material\nstock < 0 → set status = "negative"\n')
     made = records.batch(ctx, "material", [{"name": "a", "stock": -1}, {"name": "b", "stock": 2}])
     assert [records.get(ctx, "material", m["id"])["status"] for m in made] == ["negative", None]
