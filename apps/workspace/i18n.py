@@ -20,7 +20,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "search": {"zh-CN": "搜索", "en": "Search"},
     "search_hint": {"zh-CN": "输入关键字搜索", "en": "Type to search"},
     "no_records": {"zh-CN": "暂无记录", "en": "No records"},
-    "total": {"zh-CN": "共 {n} 条", "en": "{n} records"},
+    "total": {"zh-CN": "共 {n} 条", "en": "Total: {n}"},
     "prev": {"zh-CN": "上一页", "en": "Previous"},
     "next": {"zh-CN": "下一页", "en": "Next"},
     "add_row": {"zh-CN": "添加一行", "en": "Add a row"},

@@ -88,7 +88,8 @@
   /* visible / required / locked for one field (a form field or a sub-table cell) */
   function applyState(el, visible, required, locked) {
     if (!el) return;
-    el.hidden = !visible;
+    if (el.tagName === "TD") el.classList.toggle("cond-hidden", !visible);   // keep the table's columns
+    else el.hidden = !visible;
     const mark = el.querySelector(".req");
     if (mark && required !== null) mark.hidden = !(required || el.dataset.required === "1");
     const disable = el.dataset.locked === "1" || !visible || locked;
