@@ -58,3 +58,15 @@ def for_update_skip_locked(select: sa.Select[Any], bind: Bind) -> sa.Select[Any]
 def supports_update_returning(bind: Connection) -> bool:
     """Whether ``UPDATE ... RETURNING`` works here (PostgreSQL, SQLite >= 3.35)."""
     return bool(bind.dialect.update_returning)
+
+
+def insert_many_returning_ids(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many rows in batches; their new ids in the order of ``rows``.
+
+    SQLAlchemy cannot batch an *ordered* RETURNING on SQLite and falls back to one statement
+    per row; there, inside the write lock every ``BEGIN IMMEDIATE`` takes, one multi-row
+    INSERT numbers its rows in VALUES order (AUTOINCREMENT), so sorted ids are in order.
+    """
+    if dialect_name(conn) == "sqlite":
+        return sorted(conn.execute(table.insert().returning(table.c.id), rows).scalars())
+    return list(conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows).scalars())

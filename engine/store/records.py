@@ -14,6 +14,7 @@ from engine.definitions.model import FieldSpec, FormSpec
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.forms.messages import render
 from engine.store import system
+from engine.store.dialect import insert_many_returning_ids
 from engine.store.events import EventBus, RecordEvent
 from engine.store.serialize import dump_record
 from engine.store.tables import FormTables
@@ -188,7 +189,7 @@ class RecordStore:
             payload.append(row)
             children.append(kids)
         try:
-            ids = _insert_ids(conn, table, payload)
+            ids = insert_many_returning_ids(conn, table, payload)
         except sa.exc.IntegrityError as exc:
             raise self._duplicate(spec, exc, ctx) from None
         records = [{"id": i, **row} for i, row in zip(ids, payload)]
@@ -204,7 +205,7 @@ class RecordStore:
                     items.append({**{n: line.get(n) for n in names}, "parent_id": rec["id"], "pos": pos})
                     owners.append(rec)
             if items:
-                child_ids = _insert_ids(conn, child, items)
+                child_ids = insert_many_returning_ids(conn, child, items)
                 for item, cid, rec in zip(items, child_ids, owners):
                     rec[f.name].append({"id": cid, **{n: item[n] for n in names}})
         audit, versions, dumped = [], [], []
@@ -471,18 +472,6 @@ def _record_dumper(spec: FormSpec) -> Callable[[Mapping[str, Any]], dict[str, An
 
     _DUMPERS[id(spec)] = (spec, dumper)
     return dumper
-
-
-def _insert_ids(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert many rows in batches; their new ids in the order of ``rows``.
-
-    SQLAlchemy cannot batch an *ordered* RETURNING on SQLite and falls back to one statement
-    per row; there, inside the write lock every ``BEGIN IMMEDIATE`` takes, one multi-row
-    INSERT numbers its rows max(id)+1, +2, ... in VALUES order, so sorted ids are in order.
-    """
-    if conn.dialect.name == "sqlite":
-        return sorted(conn.execute(table.insert().returning(table.c.id), rows).scalars())
-    return list(conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
 
 
 def _same_rows(old: Any, new: Any) -> bool:
