@@ -1,0 +1,61 @@
+"""Every registered field type gets a widget, and types the workspace has never seen render too."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import render_template_string
+
+from apps.workspace.fields import WIDGETS, field_view, widget_for
+from engine.definitions.model import FieldSpec, Labels, Option
+from engine.errors import Position
+from engine.expr.types import ExprType
+from engine.forms import FIELD_TYPES
+from engine.forms.fieldtype import FieldType
+
+OPTIONS = (Option("a", Labels({"zh-CN": "甲", "en": "A"})), Option("b", Labels({"zh-CN": "乙", "en": "B"})))
+
+
+def spec_of(type_name: str, **extra: Any) -> FieldSpec:
+    child = FieldSpec("qty", "integer", Labels({"en": "Qty"}), Position())
+    return FieldSpec("f", type_name, Labels({"zh-CN": "字段", "en": "Field"}), Position(), options=OPTIONS,
+                     form="client", fields=(child,) if type_name == "table" else (), **extra)
+
+
+def render(app: Any, view: Any, value: Any = None) -> str:
+    with app.test_request_context("/w/order/new"):
+        return render_template_string('{% import "widgets.html" as W with context %}'
+                                      "{{ W.field(v, value, {}, {}) }}", v=view, value=value)
+
+
+@pytest.mark.parametrize("type_name", FIELD_TYPES.names())
+def test_every_registered_type_renders(app: Any, type_name: str) -> None:
+    spec = spec_of(type_name)
+    widget = widget_for(spec)
+    assert widget in WIDGETS
+    html = render(app, field_view(spec, "zh-CN"))
+    assert 'data-field="f"' in html and "字段" in html
+
+
+class Hologram(FieldType):
+    """A type this workspace has never heard of, with a widget it does not draw."""
+
+    name = "hologram_date"
+    widget = "hologram"
+    expr_type = ExprType.DATE
+
+
+def test_an_unknown_widget_falls_back_by_expression_type(app: Any) -> None:
+    FIELD_TYPES.register(Hologram())
+    try:
+        spec = spec_of("hologram_date")
+        assert widget_for(spec) == "date"
+        assert 'type="date" name="f"' in render(app, field_view(spec, "en"), "2026-11-02")
+    finally:
+        FIELD_TYPES._types.pop("hologram_date", None)
+
+
+def test_formulas_and_lookups_are_shown_not_typed(app: Any) -> None:
+    assert widget_for(spec_of("money", formula="1 + 1")) == "readonly"
+    html = render(app, field_view(spec_of("money", formula="1 + 1"), "en"), "2.00")
+    assert "<output" in html and "<input" not in html
