@@ -88,6 +88,29 @@ def _form_paths(form: FormSpec) -> dict[str, Any]:
                        "responses": {"204": {"description": "deleted"}, "403": _ERROR, "404": _ERROR,
                                      "409": _ERROR}},
         },
+        f"/records/{name}/batch": {
+            "post": {"summary": f"Create or update many {label} in one transaction (all or nothing)", "tags": [name],
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["items"],
+                         "properties": {"items": {"type": "array", "items": {"type": "object"}}}}}}},
+                     "responses": {"200": {"description": "the records written"}, "400": _ERROR, "403": _ERROR,
+                                   "409": _ERROR, "422": _ERROR}},
+        },
+        f"/records/{name}/import": {
+            "post": {"summary": f"Import {label} from an .xlsx or .csv file", "tags": [name],
+                     "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                         "type": "object", "required": ["file"], "properties": {
+                             "file": {"type": "string", "format": "binary"},
+                             "mode": {"type": "string", "enum": ["all-or-nothing", "skip-invalid"]},
+                             "key": {"type": "string"}, "dry_run": {"type": "boolean"}}}}}},
+                     "responses": {"200": {"description": "the import report"}, "403": _ERROR, "422": _ERROR}},
+        },
+        f"/records/{name}/export": {
+            "get": {"summary": f"Export the {label} list (same filters) as .xlsx or .csv", "tags": [name],
+                    "parameters": list_params + [{"name": "format", "in": "query",
+                                                  "schema": {"type": "string", "enum": ["xlsx", "csv"]}}],
+                    "responses": {"200": {"description": "the file"}, "403": _ERROR}},
+        },
         f"/records/{name}/{{id}}/history": {
             "get": {"summary": f"History of {label}", "tags": [name], "parameters": rid + [
                 {"name": "at", "in": "query", "schema": {"type": "string", "format": "date-time"}}],
@@ -108,6 +131,32 @@ def _document(defs: Definitions) -> dict[str, Any]:
         "/auth/logout": {"post": {"summary": "Revoke the token used", "responses": {"200": {"description": "ok"}}}},
         "/auth/me": {"get": {"summary": "The caller, their roles and permissions",
                              "responses": {"200": {"description": "ok"}}}},
+        "/rules/runs": {"get": {"summary": "The rule execution log", "tags": ["rules"], "parameters": [
+            {"name": n, "in": "query", "schema": {"type": "string"}}
+            for n in ("rule", "form", "record", "outcome", "from", "to", "page", "limit")],
+            "responses": {"200": {"description": "a page of runs"}, "401": _ERROR}}},
+        "/rules/runs/{id}": {"get": {"summary": "One rule run", "tags": ["rules"], "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "the run"}, "404": _ERROR}}},
+        "/rules/runs/{id}/rerun": {"post": {"summary": "Run a failed rule again on the current record",
+                                            "tags": ["rules"], "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "the new run"}, "403": _ERROR, "404": _ERROR}}},
+        "/hooks/{name}": {"post": {"summary": "Inbound webhook: runs the pack's `webhook \"name\"` rules",
+                                   "tags": ["rules"], "security": [], "parameters": [
+            {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
+            {"name": "X-Lowcode-Signature", "in": "header", "required": True, "schema": {"type": "string"},
+             "description": "sha256=<hex HMAC-SHA256 of the raw body with the hook's secret>"},
+            {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "what the rules did"}, "401": _ERROR, "404": _ERROR,
+                          "422": _ERROR}}},
+        "/files": {"post": {"summary": "Upload a file (attachment, image, signature)", "tags": ["files"],
+                            "requestBody": {"content": {"multipart/form-data": {"schema": {
+                                "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+                            "responses": {"201": {"description": "the stored file"}, "413": _ERROR, "422": _ERROR}}},
+        "/files/{id}": {"get": {"summary": "Download a file", "tags": ["files"], "parameters": [
+            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "the file"}, "404": _ERROR}}},
     }
     schemas: dict[str, Any] = {}
     for form in defs.forms.values():
