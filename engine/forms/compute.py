@@ -45,7 +45,7 @@ COMMON_PROPS: dict[str, Any] = {
 }
 #: the id a sub-table row sees for ``parent`` while its record is being saved
 PARENT = -1
-_EMPTY = (None, "", [])
+_EMPTY: tuple[Any, ...] = (None, "", [])
 Errors = dict[str, list[str]]
 
 
@@ -120,7 +120,8 @@ class FormLogic:
                 continue
             reads = [h for h in _heads(ce.names) if h in scope.fields and scope.fields[h].type != ExprType.TABLE]
             self.checks.append((chk, ce.evaluate, tuple(reads)))
-        self.files = [(None, f) for f in form.fields if getattr(FIELD_TYPES[f.type], "files", False)]
+        self.files: list[tuple[Optional[str], FieldSpec]] = [
+            (None, f) for f in form.fields if getattr(FIELD_TYPES[f.type], "files", False)]
         self.files += [(f.name, c) for f in form.fields for c in f.fields if getattr(FIELD_TYPES[c.type], "files", False)]
         self.multilinks = [f for f in form.fields if f.type == "multilink"]
         self.live = [c for c in self.computations if c.live]
@@ -352,12 +353,12 @@ class FormLogic:
         for path, f, _, value in wanted:
             max_size, accept = files.field_limits(f)
             for file_id in value if isinstance(value, list) else [value]:
-                row = found.get(file_id)
-                if row is None:
+                meta = found.get(file_id)
+                if meta is None:
                     errors.setdefault(path, []).append(render("no_such_file", locale, id=file_id))
                     continue
                 try:
-                    files.check_limits(row["name"], row["content_type"], row["size"], max_size, accept)
+                    files.check_limits(meta["name"], meta["content_type"], meta["size"], max_size, accept)
                 except FieldError as exc:
                     errors.setdefault(path, []).append(exc.render(locale))
 
@@ -439,7 +440,7 @@ def _inputs_changed(inputs: frozenset[str], new: Mapping[str, Any], old: Mapping
 
 def _order(comps: list[Computation], form: FormSpec, errors: list[DefinitionError]) -> list[Computation]:
     """Computations sorted so that each runs after those it reads (networkx topological sort)."""
-    import networkx as nx  # imported when a form is compiled, not when a pack loads
+    import networkx as nx  # type: ignore[import-untyped]  # imported when a form is compiled
 
     by_key = {c.key: c for c in comps}
     tables = {f.name for f in form.fields if f.type == "table"}

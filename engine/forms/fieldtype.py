@@ -61,6 +61,7 @@ class Registry:
 
     def __init__(self) -> None:
         self._types: dict[str, FieldType] = {}
+        self._plugins = False
 
     def register(self, ftype: FieldType) -> FieldType:
         if not ftype.name:
@@ -68,8 +69,28 @@ class Registry:
         self._types[ftype.name] = ftype
         return ftype
 
+    def load_plugins(self, force: bool = False) -> list[str]:
+        """Register the field types of installed plugins (entry point group ``lowcode.fields``):
+        each entry is a FieldType subclass or instance. Returns the names registered."""
+        if self._plugins and not force:
+            return []
+        self._plugins = True
+        from engine.plugins import load_group
+
+        added = []
+        for obj in load_group("lowcode.fields").values():
+            ftype = obj() if isinstance(obj, type) and issubclass(obj, FieldType) else obj
+            if isinstance(ftype, FieldType) and ftype.name:
+                self._types[ftype.name] = ftype
+                added.append(ftype.name)
+        return added
+
     def get(self, name: str) -> Optional[FieldType]:
-        return self._types.get(name)
+        found = self._types.get(name)
+        if found is None and not self._plugins:
+            self.load_plugins()
+            found = self._types.get(name)
+        return found
 
     def __getitem__(self, name: str) -> FieldType:
         return self._types[name]
@@ -78,6 +99,8 @@ class Registry:
         return name in self._types
 
     def names(self) -> list[str]:
+        if not self._plugins:
+            self.load_plugins()
         return sorted(self._types)
 
 

@@ -102,7 +102,7 @@ def info(conn: Connection, ids: Iterable[int]) -> dict[int, Mapping[str, Any]]:
     if not wanted:
         return {}
     rows = conn.execute(sa.select(files).where(files.c.id.in_(wanted))).mappings()
-    return {r["id"]: r for r in rows}
+    return {r["id"]: dict(r) for r in rows}
 
 
 def read(conn: Connection, file_id: int) -> Optional[tuple[Mapping[str, Any], bytes]]:

@@ -13,7 +13,7 @@ they see the values being written, not the stored ones.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Mapping
+from typing import Any, Mapping, cast
 
 import sqlalchemy as sa
 
@@ -137,7 +137,7 @@ def _shift(node: Any) -> Any:
             changes[f.name] = _shift(value)
         elif isinstance(value, tuple) and any(isinstance(i, n.Node) for i in value):
             changes[f.name] = tuple(_shift(i) if isinstance(i, n.Node) else i for i in value)
-    return dataclasses.replace(node, **changes) if changes else node
+    return dataclasses.replace(cast(Any, node), **changes) if changes else node
 
 
 def _split_outer(node: Any, out: dict[str, CompiledExpr], form: str) -> Any:
@@ -155,7 +155,7 @@ def _split_outer(node: Any, out: dict[str, CompiledExpr], form: str) -> Any:
             changes[f.name] = _split_outer(value, out, form)
         elif isinstance(value, tuple) and any(isinstance(i, n.Node) for i in value):
             changes[f.name] = tuple(_split_outer(i, out, form) if isinstance(i, n.Node) else i for i in value)
-    return dataclasses.replace(node, **changes) if changes else node
+    return dataclasses.replace(cast(Any, node), **changes) if changes else node
 
 
 def _reads_outer(node: Any) -> bool:

@@ -191,6 +191,7 @@ def json_safe(spec: FieldSpec, values: dict[str, Any]) -> dict[str, Any]:
     for f in spec.fields:
         if f.name in values:
             value = values[f.name]
-            value = None if value is None else FIELD_TYPES[f.type].dump(f, value)
-            out[f.name] = value.isoformat() if hasattr(value, "isoformat") else value
+            if value is not None:
+                value = FIELD_TYPES[f.type].dump(f, value)
+            out[f.name] = value.isoformat() if value is not None and hasattr(value, "isoformat") else value
     return out

@@ -71,7 +71,7 @@ class RowValidator:
                           for c in self.checks.values() if not c.computed)
         from engine.forms.codegen import generate
         #: the generated validator (same results as :meth:`interpret`, faster)
-        self.run = generate(self)
+        self.run = generate(self)  # type: ignore[method-assign]
 
     def run(self, data: Any, errors: Errors, prefix: str, *, partial: bool, locale: str,  # type: ignore[no-redef]
             allowed_extra: frozenset[str] = frozenset()) -> dict[str, Any]:
