@@ -27,9 +27,12 @@ def generate(rows: Any) -> Callable[..., dict[str, Any]]:
     env: dict[str, Any] = {"Mapping": Mapping, "FieldError": FieldError, "render": render, "_E": _EMPTY_TYPES,
                            "_MISSING": object(), "NAMES": rows.names, "json_safe": json_safe, "str": str,
                            "type": type, "dict": dict, "int": int, "bool": bool, "len": len, "sorted": sorted,
-                           "map": map, "isinstance": isinstance, "frozenset": frozenset,
-                           "ROWS": rows._rows, "DEC": Decimal}
+                           "map": map, "isinstance": isinstance, "frozenset": frozenset, "list": list,
+                           "ROWS": rows._rows, "DEC": Decimal,
+                           "KEEP_ID": frozenset({"id"})}
     out = ["def run(data, errors, prefix, *, partial, locale, allowed_extra=frozenset()):",
+           "    return run_p(data, errors, prefix, partial, locale, allowed_extra)",
+           "def run_p(data, errors, prefix, partial, locale, allowed_extra):",
            "    if type(data) is not dict and not isinstance(data, Mapping):",
            "        errors.setdefault(prefix.rstrip('.') or '_', []).append(render('not_object', locale))",
            "        return {}",
@@ -50,7 +53,22 @@ def generate(rows: Any) -> Callable[..., dict[str, Any]]:
                 "    if v is _MISSING:",
                 "        pass"]
         if sub is not None:
-            out += ["    else:", f"        out[{key}] = ROWS(S{i}, {required!r}, v, errors, prefix + {key}, locale)"]
+            out += ["    elif type(v) is list and v:",
+                    f"        sub = S{i}.run_p",
+                    f"        base = prefix + {key}",
+                    "        rows_out = []",
+                    "        n = 0",
+                    "        for row in v:",
+                    "            n += 1",
+                    "            clean = sub(row, errors, f'{base}[{n}].', False, locale, KEEP_ID)",
+                    "            if type(row) is dict:",
+                    "                rid = row.get('id')",
+                    "                if rid is not None:",
+                    "                    clean['id'] = rid",
+                    "            rows_out.append(clean)",
+                    f"        out[{key}] = rows_out",
+                    "    else:",
+                    f"        out[{key}] = ROWS(S{i}, {required!r}, v, errors, prefix + {key}, locale)"]
             continue
         out += ["    elif not v and (v is None or type(v) in _E):"]
         if required:
@@ -78,6 +96,7 @@ def generate(rows: Any) -> Callable[..., dict[str, Any]]:
     exec(compile(source, "<row validator>", "exec"), namespace)  # noqa: S102 - our own generated code
     fn = namespace["run"]
     fn.source = source  # type: ignore[attr-defined]
+    fn.positional = namespace["run_p"]  # type: ignore[attr-defined]
     return fn  # type: ignore[no-any-return]
 
 
