@@ -16,6 +16,7 @@ from apps.api.context import caller, platform
 from apps.api.errors import ApiError
 from engine.errors import NotFound, ValidationError
 from engine.forms import files
+from engine.forms.file_access import may_read_file
 from engine.forms.messages import FieldError
 
 
@@ -62,10 +63,13 @@ def upload_file() -> Any:
 
 @bp.get("/files/<int:file_id>")
 def download_file(file_id: int) -> Any:
-    caller()
+    ctx = caller()
     _configure()
+    defs = platform().definitions()
     with platform().db.connect() as conn:
         found = files.read(conn, file_id)
+        if found is not None and not may_read_file(defs, ctx, conn, found[0]):
+            found = None   # the same answer as for a file that does not exist
     if found is None:
         raise NotFound(f"file {file_id} not found")
     row, data = found

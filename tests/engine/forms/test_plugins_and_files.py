@@ -62,3 +62,16 @@ def test_upload_download_and_limits(client: Any, auth: Any, api: Any) -> None:
 def test_file_fields_refuse_missing_files(field: str, api: Any) -> None:
     status, body = api.post("item", {field: [12345] if field != "f_signature" else 12345})
     assert status == 422 and body["error"]["fields"] == {field: ["file 12345 does not exist"]}
+
+
+def test_files_are_read_with_the_records_permissions(client: Any, auth: Any, api: Any) -> None:
+    admin, sales = auth("admin", "en"), auth("sales1", "en")
+    secret = _upload(client, admin, "cost.txt", "text/plain", b"cost sheet").get_json()
+    assert api.ok("item", {"f_attachment": [secret["id"]]})["f_attachment"] == [secret["id"]]
+    assert client.get(secret["url"], headers=admin).status_code == 200
+    # sales may not read items: the file is as good as absent for them
+    denied = client.get(secret["url"], headers=sales)
+    assert denied.status_code == 404 and denied.get_json()["error"]["code"] == "not_found"
+    # a file one uploaded oneself stays readable to oneself
+    own = _upload(client, sales, "mine.txt", "text/plain", b"mine").get_json()
+    assert client.get(own["url"], headers=sales).status_code == 200
