@@ -83,6 +83,7 @@ class Records:
 
         def work(conn: Any) -> dict[str, Any]:
             record = store.create(conn, ctx, form, clean, source=source)
+            record = self._after_rules(defs, store, conn, form, record)
             self._must_see(defs, store, ctx, conn, form, record["id"], "create")
             self._live(store, conn, ctx, form, [record])
             return self.redact(defs, ctx, form, record)
@@ -101,6 +102,7 @@ class Records:
         def work(conn: Any) -> dict[str, Any]:
             record = store.update(conn, ctx, form, record_id, clean,
                                   expected_version=version, where=where, source=source)
+            record = self._after_rules(defs, store, conn, form, record)
             self._must_see(defs, store, ctx, conn, form, record_id, "update")
             self._live(store, conn, ctx, form, [record])
             return self.redact(defs, ctx, form, record)
@@ -150,6 +152,16 @@ class Records:
             self._live(store, conn, ctx, form, rows)
         return {"items": [self.redact(defs, ctx, form, r) for r in rows], "total": total,
                 "page": query.page, "limit": query.limit}
+
+    def _after_rules(self, defs: Definitions, store: RecordStore, conn: Any, form: str,
+                     record: dict[str, Any]) -> dict[str, Any]:
+        """The record as the rules left it (a ``set``/``decide`` action writes a newer version)."""
+        rules = defs.rules
+        if rules is None or not (rules.by_event.get((form, "created")) or rules.by_event.get((form, "updated"))
+                                 or rules.watched.get(form)):
+            return record
+        fresh = store.get(conn, form, record["id"])
+        return fresh if fresh is not None else record
 
     def _live(self, store: RecordStore, conn: Any, ctx: RunContext, form: str, records: list[dict[str, Any]]) -> None:
         """Compute the ``live: true`` fields (lookups, formulas, rollups not stored) of records read."""

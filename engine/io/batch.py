@@ -93,6 +93,8 @@ def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items
             except NotFound:
                 raise NotFound(f"items[{i}]: {form} {record_id} not found") from None
             _must_see(defs, ctx, conn, form, [record_id], "update")
+        for i in out:    # as the rules left them (a set/decide action writes a newer version)
+            out[i] = records._after_rules(defs, store, conn, form, out[i])
     return [records.redact(defs, ctx, form, out[i]) for i in sorted(out)]
 
 

@@ -220,6 +220,73 @@ def _show(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
 
 
+# ---- decide <table> -----------------------------------------------------------------
+@builder("decide")
+def _decide(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:
+    """Evaluate a decision table (hit ``first``) on the record; set the fields named like its outputs."""
+    name: sx.Name = node.args["table"]
+    table = cc.decisions.get(name.text)
+    if table is None:
+        known = list(cc.decisions)
+        cc.error(f"unknown decision table '{name.text}'", name.position,
+                 did_you_mean(name.text, known) or ("tables: " + ", ".join(sorted(known)) if known
+                                                    else "a pack keeps its tables in rules/<name>.decision.yaml"))
+        return None
+    if table.form != form:
+        cc.error(f"decision table '{table.name}' reads {table.form} records, not {form}", name.position,
+                 f"decide it in a rule 'on {table.form}'")
+        return None
+    if table.hit != "first":
+        cc.error(f"decide needs a table with hit policy first; '{table.name}' collects every matching row",
+                 name.position, "a rule sets one value per field: use hit: first")
+        return None
+    if loop is not None:
+        cc.error("decide works on the record, not inside a for loop", node.position)
+        return None
+    spec = cc.forms.get(form)
+    scope = cc.scope(form)
+    fields: list[tuple[str, str]] = []          # (output, field)
+    for out in table.outputs:
+        info = scope.resolve(out.name)
+        field_spec = spec.field(info.name) if spec is not None and info is not None else None
+        if info is None or field_spec is None:
+            candidates = list(scope.fields) + [l for f in scope.fields.values() for l in f.labels]
+            cc.error(f"decision table '{table.name}' outputs '{out.name}' but {form} has no field of that name",
+                     name.position, did_you_mean(out.name, candidates) or f"add a field '{out.name}' to {form}")
+            continue
+        if field_spec.type == "table" or field_spec.formula or field_spec.prop("lookup"):
+            cc.error(f"decision table '{table.name}' outputs '{out.name}' but {form}.{info.name} is "
+                     f"{'a sub-table' if field_spec.type == 'table' else 'computed'} and cannot be set",
+                     name.position)
+            continue
+        if not _assignable(info.type, out.type):
+            cc.error(f"decision table '{table.name}' outputs '{out.name}' as {_a(out.type.value)}, "
+                     f"but {form}.{info.name} is {_a(info.type.value)}", name.position)
+            continue
+        fields.append((out.name, info.name))
+    if len(fields) != len(table.outputs):
+        return None
+    evaluate = table.evaluate
+
+    def run(st: Any) -> str:
+        if st.event == "deleted":
+            raise ValidationError({"decide": ["the record was deleted"]})
+        result = evaluate(st.record, st.ctx, data=st.data, old=st.old)
+        if result is None:
+            return f"{table.name}: no row matched and no default; nothing set"
+        data = {f: result[o] for o, f in fields}
+        shown = ", ".join(f"{k} = {_show(v)}" for k, v in data.items())
+        if all(st.record.get(k) == v for k, v in data.items()):
+            return f"{table.name}: {shown} (unchanged)"
+        clean = _validated(st, st.form, data, partial=True)
+        new = st.store.update(st.conn, st.ctx, st.form, st.record["id"], clean, source="rule", depth=st.depth + 1)
+        st.record.clear()
+        st.record.update(new)
+        st.data.forget(st.form, new["id"])
+        return f"{table.name}: set {shown}"
+    return Action("decide", node.position, run, writes=(form,))
+
+
 # ---- create / upsert ------------------------------------------------------------------
 @builder("create")
 def _create(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:

@@ -58,8 +58,10 @@ class RuleCompiler:
     """Compiles the rule files of one pack against the forms/scopes/roles it can see."""
 
     def __init__(self, pack: PackSpec, forms: Mapping[str, FormSpec], scopes: Mapping[str, Scope],
-                 roles: Mapping[str, RoleSpec], revision: int = 0) -> None:
+                 roles: Mapping[str, RoleSpec], revision: int = 0,
+                 decisions: Optional[Mapping[str, Any]] = None) -> None:
         self.pack, self.forms, self.scopes, self.roles = pack, forms, scopes, roles
+        self.decisions: Mapping[str, Any] = decisions or {}   # name -> DecisionTable (``decide``)
         self.revision = revision
         self.errors: list[DefinitionError] = []
         self.lines: list[str] = []
@@ -317,9 +319,13 @@ def _duration(text: str) -> dt.timedelta:
 
 
 def compile_pack_rules(pack: PackSpec, forms: Mapping[str, FormSpec], scopes: Mapping[str, Scope],
-                       roles: Mapping[str, RoleSpec], revision: int = 0) -> tuple[list[RuleSpec], dict[str, Any]]:
-    """Every rule of one pack, or DefinitionErrors with every error of every rule file."""
-    compiler = RuleCompiler(pack, forms, scopes, roles, revision)
+                       roles: Mapping[str, RoleSpec], revision: int = 0, *,
+                       decisions: Optional[Mapping[str, Any]] = None) -> tuple[list[RuleSpec], dict[str, Any]]:
+    """Every rule of one pack, or DefinitionErrors with every error of every rule file.
+
+    ``decisions`` (table name -> DecisionTable) are the tables ``decide <table>`` may name.
+    """
+    compiler = RuleCompiler(pack, forms, scopes, roles, revision, decisions)
     rules: list[RuleSpec] = []
     settings: dict[str, Any] = {}
     for path in sorted(pack.rules):
@@ -338,7 +344,8 @@ def compile_pack_rules(pack: PackSpec, forms: Mapping[str, FormSpec], scopes: Ma
 
 
 def compile_rules(packs: Sequence[PackSpec], forms: Mapping[str, FormSpec], scopes: Mapping[str, Scope],
-                  roles: Mapping[str, RoleSpec], key: Sequence[tuple[str, int]] = ()) -> RuleSet:
+                  roles: Mapping[str, RoleSpec], key: Sequence[tuple[str, int]] = (), *,
+                  decisions: Optional[Mapping[str, Any]] = None) -> RuleSet:
     """The RuleSet of all packs (errors of every pack collected together)."""
     revisions = dict(key)
     rules: list[RuleSpec] = []
@@ -346,7 +353,8 @@ def compile_rules(packs: Sequence[PackSpec], forms: Mapping[str, FormSpec], scop
     depth, retention = DEFAULT_DEPTH, DEFAULT_RETENTION
     for pack in packs:
         try:
-            found, settings = compile_pack_rules(pack, forms, scopes, roles, revisions.get(pack.name, 0))
+            found, settings = compile_pack_rules(pack, forms, scopes, roles, revisions.get(pack.name, 0),
+                                                 decisions=decisions)
         except DefinitionErrors as exc:
             errors.extend(exc.errors)
             continue

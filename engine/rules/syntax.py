@@ -312,6 +312,8 @@ class _Build:
             return ActionNode("flag", p, {"colour": self.name(c[0]), "tag": s(c[1])})
         if kind == "webhook":
             return ActionNode("webhook", p, {"url": s(c[0]), "secret": s(c[1])})
+        if kind == "decide":
+            return ActionNode("decide", p, {"table": self.name(c[0])})
         if kind == "plugin":
             return ActionNode("plugin", p, {"name": self.name(c[0]), "values": self.obj(c[1])})
         if kind == "for":

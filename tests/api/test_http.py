@@ -77,8 +77,8 @@ def test_a_new_user_session_over_http(server):
         "lines": [{"product": pid, "qty": 5, "unit_price": "3.50"}]}, token=token)
     assert status == 201, created
     status, updated = _call(server, "PATCH", f"/records/sales_order/{created['id']}", {"remark": "周五前"},
-                            token=token, headers={"If-Match": '"1"'})
-    assert status == 200 and updated["version"] == 2
+                            token=token, headers={"If-Match": f'"{created["version"]}"'})
+    assert status == 200 and updated["version"] == created["version"] + 1 == 3   # 2: the route rule
     status, stale = _call(server, "PATCH", f"/records/sales_order/{created['id']}", {"remark": "x"},
                           token=token, headers={"If-Match": '"1"'})
     assert status == 409 and stale["error"]["code"] == "conflict"

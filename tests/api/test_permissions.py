@@ -105,7 +105,7 @@ def test_me_lists_permissions(client, auth):
     assert me["user"]["username"] == "sales1"
     assert me["forms"]["sales_order"] == {
         "actions": ["read", "create", "update", "export", "print"],
-        "fields": {"cost": "hidden", "margin": "hidden", "status": "readonly"}}
+        "fields": {"cost": "hidden", "margin": "hidden", "status": "readonly", "route": "readonly"}}
     assert "customer" in me["forms"] and me["forms"]["customer"]["actions"] == ["read"]
 
 

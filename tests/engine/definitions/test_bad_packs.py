@@ -26,13 +26,13 @@ def test_malformed_yaml(pack: Pack) -> None:
 def test_unknown_type_with_did_you_mean(pack: Pack) -> None:
     pack.edit("forms/sales_order.yaml", "        type: integer", "        type: nubmer")
     assert pack.errors() == [
-        "oms/forms/sales_order.yaml:82:15: field 'qty': unknown type 'nubmer' (did you mean 'number'?)"]
+        "oms/forms/sales_order.yaml:92:15: field 'qty': unknown type 'nubmer' (did you mean 'number'?)"]
 
 
 def test_dangling_link(pack: Pack) -> None:
     pack.edit("forms/sales_order.yaml", "form: product", "form: products")
     assert pack.errors() == [
-        "oms/forms/sales_order.yaml:75:15: field 'product': links to unknown form 'products' "
+        "oms/forms/sales_order.yaml:85:15: field 'product': links to unknown form 'products' "
         "(did you mean 'product'?)"]
 
 
@@ -41,9 +41,9 @@ def test_duplicate_fields_in_form_and_sub_table(pack: Pack) -> None:
     pack.edit("forms/sales_order.yaml", "      - name: spec", "      - name: qty\n        type: text\n      - name: spec")
     assert pack.errors() == [
         "oms/forms/customer.yaml:31:11: duplicate field 'contact' (first defined on line 17)",
-        "oms/forms/sales_order.yaml:83:15: duplicate field 'qty' (first defined on line 78)",
+        "oms/forms/sales_order.yaml:93:15: duplicate field 'qty' (first defined on line 88)",
         # the first 'qty' (text) is the one the amount formula sees
-        "oms/forms/sales_order.yaml:94:19: cannot compute string * decimal",
+        "oms/forms/sales_order.yaml:104:19: cannot compute string * decimal",
     ]
 
 
@@ -89,7 +89,7 @@ def test_all_errors_are_reported_at_once(pack: Pack) -> None:
     assert len(info.value.errors) == 4
     assert pack.errors() == [
         "oms/forms/customer.yaml:33:11: field 'phone': unknown type 'telephone' (did you mean 'phone'?)",
-        "oms/forms/sales_order.yaml:75:15: field 'product': links to unknown form 'products' "
+        "oms/forms/sales_order.yaml:85:15: field 'product': links to unknown form 'products' "
         "(did you mean 'product'?)",
         'oms/pack.yaml:3:10: 1.0 is not a version like "1.0.0" (write it in quotes)',
         "oms/roles.yaml:36:11: role 'warehouse': form 'sales_order' has no field 'totl' (did you mean 'total'?)",
@@ -123,7 +123,7 @@ def test_a_schema_error_in_one_field_does_not_hide_errors_in_others(pack: Pack) 
     assert "oms/forms/product.yaml:16:11: 'created_at' is a reserved name (every record has it); " \
         "choose another" in errors
     assert "oms/forms/product.yaml:26:11: field 'price': unknown type 'mony' (did you mean 'money'?)" in errors
-    assert "oms/forms/sales_order.yaml:78:15: 'pos' is a reserved name (every sub-table row has it); " \
+    assert "oms/forms/sales_order.yaml:88:15: 'pos' is a reserved name (every sub-table row has it); " \
         "choose another" in errors
     assert not [e for e in errors if "ShortName" in e and "demo" in e]
 
@@ -162,7 +162,7 @@ def test_type_specific_requirements(pack: Pack) -> None:
         "multiselect, checkboxes and department fields",
         "oms/forms/sales_order.yaml:11:5: field 'customer': a link field needs 'form' (the form it "
         "points to)",
-        "oms/forms/sales_order.yaml:72:27: field 'sub': a table cannot hold another table",
+        "oms/forms/sales_order.yaml:82:27: field 'sub': a table cannot hold another table",
     ]
 
 
@@ -173,9 +173,9 @@ def test_title_unique_and_indexes_name_fields(pack: Pack) -> None:
     assert pack.errors() == [
         "oms/forms/sales_order.yaml:3:8: form 'sales_order': title names no field 'numbr' "
         "(did you mean 'number'?)",
-        "oms/forms/sales_order.yaml:95:16: form 'sales_order': unique names no field 'po_numbr' "
+        "oms/forms/sales_order.yaml:105:16: form 'sales_order': unique names no field 'po_numbr' "
         "(did you mean 'po_number'?)",
-        "oms/forms/sales_order.yaml:97:14: form 'sales_order': the table field 'lines' cannot be in indexes",
+        "oms/forms/sales_order.yaml:107:14: form 'sales_order': the table field 'lines' cannot be in indexes",
     ]
 
 

@@ -51,7 +51,7 @@ def test_sales_order_form() -> None:
     check = form.checks[0]
     assert (check.name, check.expr) == ("due_after_order", "due_date >= order_date")
     assert check.message.get("zh-CN") == "交货日期不能早于下单日期"
-    assert str(check.position).endswith("definitions/oms/forms/sales_order.yaml:100:11")
+    assert str(check.position).endswith("definitions/oms/forms/sales_order.yaml:110:11")
 
 
 def test_roles() -> None:
@@ -60,7 +60,7 @@ def test_roles() -> None:
     sales = roles["sales"].forms["sales_order"]
     assert sales.actions == frozenset({"read", "create", "update", "export", "print"})
     assert sales.rows == "owner == me"
-    assert dict(sales.fields) == {"cost": "hidden", "margin": "hidden", "status": "readonly"}
+    assert dict(sales.fields) == {"cost": "hidden", "margin": "hidden", "status": "readonly", "route": "readonly"}
     warehouse = roles["warehouse"].forms
     assert warehouse["product"].actions == frozenset({"read", "update"})
     assert dict(warehouse["product"].fields) == {"price": "hidden", "cost": "hidden"}

@@ -98,7 +98,7 @@ def test_expression_errors_point_into_the_definition_file(pack: Pack) -> None:
     assert len(errors) == 3
     assert errors[0].startswith("oms/forms/sales_order.yaml:69:29: ")       # block scalar: next line
     assert "totl" in errors[0]
-    assert errors[1].startswith("oms/forms/sales_order.yaml:102:23: ")      # plain scalar
+    assert errors[1].startswith("oms/forms/sales_order.yaml:112:23: ")      # plain scalar
     assert "order_dat" in errors[1]
     assert errors[2].startswith("oms/roles.yaml:17:25: ")                   # quoted: one column on
     assert "mee" in errors[2]
