@@ -1,6 +1,8 @@
 """The workspace's own words (field labels come from the definitions) in zh-CN and en."""
 from __future__ import annotations
 
+from engine import i18n
+
 LOCALES = ("zh-CN", "en")
 DEFAULT = "zh-CN"
 
@@ -45,6 +47,4 @@ TEXTS: dict[str, dict[str, str]] = {
 
 def text(key: str, locale: str, **params: object) -> str:
     """The workspace text ``key`` in ``locale`` (falls back to zh-CN)."""
-    entry = TEXTS[key]
-    value = entry.get(locale) or entry[DEFAULT]
-    return value.format(**params) if params else value
+    return i18n.render(TEXTS, key, locale, DEFAULT, **params)

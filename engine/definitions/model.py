@@ -26,13 +26,11 @@ class Labels:
     default: str = ""
 
     def get(self, locale: str = "zh-CN") -> str:
-        if locale in self.texts:
-            return self.texts[locale]
-        short = locale.split("-")[0]
-        for key, text in self.texts.items():
-            if key.split("-")[0] == short:
-                return text
-        return next(iter(self.texts.values()), self.default)
+        if not self.texts:
+            return self.default
+        from engine.i18n import pick
+
+        return pick(self.texts, locale, fallback=next(iter(self.texts)))
 
     def all(self) -> tuple[str, ...]:
         return tuple(self.texts.values())

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine import i18n
+
 MESSAGES: dict[str, dict[str, str]] = {
     "required": {"zh-CN": "必填", "en": "is required"},
     "unknown_field": {"zh-CN": "未知字段", "en": "unknown field"},
@@ -72,6 +74,4 @@ class FieldError(ValueError):
 
 def render(key: str, locale: str, **params: Any) -> str:
     """The message ``key`` in ``locale`` (falls back to English)."""
-    texts = MESSAGES[key]
-    text = texts.get(locale) or texts.get(locale.split("-")[0]) or texts["en"]
-    return text.format(**params)
+    return i18n.render(MESSAGES, key, locale, **params)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine import i18n
+
 MESSAGES: dict[str, dict[str, str]] = {
     "no_header": {"zh-CN": "找不到表头行: 没有一行的单元格与表单字段的名称或标签相符",
                   "en": "no header row: no row has cells matching the form's field names or labels"},
@@ -22,11 +24,9 @@ ACTIONS = {"create": {"zh-CN": "新建", "en": "create"}, "update": {"zh-CN": "�
 
 
 def render(message: str, locale: str, **params: Any) -> str:
-    texts = MESSAGES[message]
-    text = texts.get(locale) or texts.get(locale.split("-")[0]) or texts["en"]
-    return text.format(**params)
+    return i18n.render(MESSAGES, message, locale, **params)
 
 
 def action_word(action: str, locale: str) -> str:
-    words = ACTIONS.get(action, {})
-    return words.get(locale) or words.get("en") or action
+    words = ACTIONS.get(action)
+    return i18n.pick(words, locale) if words else action
