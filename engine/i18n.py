@@ -18,7 +18,7 @@ def pick(texts: Mapping[str, str], locale: str, fallback: str = "en") -> str:
 
 
 def render(catalogue: Mapping[str, Mapping[str, str]], key: str, locale: str, fallback: str = "en",
-           **params: Any) -> str:
+           /, **params: Any) -> str:
     """Message ``key`` of ``catalogue`` in ``locale``, with ``{name}`` placeholders filled."""
     text = pick(catalogue[key], locale, fallback)
     return text.format(**params)

@@ -5,7 +5,7 @@ path can skip a permission, a validation or the event pipeline.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 import sqlalchemy as sa
 
@@ -139,7 +139,7 @@ class Records:
             raise NotFound(f"{form} {record_id} not found")
         return self.redact(defs, ctx, form, record)
 
-    def list(self, ctx: RunContext, form: str, query: ListQuery, *,
+    def list_records(self, ctx: RunContext, form: str, query: ListQuery, *,
              action: str = "read") -> dict[str, Any]:
         """A page of records the caller may see, with the total under the same filters."""
         defs = self._defs(form)
@@ -147,7 +147,7 @@ class Records:
         where, order = build_where(defs, ctx, form, query)
         store = self.platform.store()
         with self.platform.db.connect() as conn:
-            rows, total = store.list(conn, form, where=where, order_by=order,
+            rows, total = store.select(conn, form, where=where, order_by=order,
                                      limit=query.limit, offset=query.offset)
             self._live(store, conn, ctx, form, rows)
         return {"items": [self.redact(defs, ctx, form, r) for r in rows], "total": total,

@@ -28,7 +28,7 @@ def _with_etag(data: dict[str, Any], status: int = 200) -> Any:
 @bp.get("/records/<form>")
 def list_records(form: str) -> Any:
     query = ListQuery.from_params(request.args.to_dict(flat=True))
-    return jsonify(_records().list(caller(), form, query))
+    return jsonify(_records().list_records(caller(), form, query))
 
 
 @bp.post("/records/<form>")

@@ -27,7 +27,7 @@ def _records(defs: Definitions, ctx: RunContext, form: str, query: ListQuery) ->
     if form not in defs.forms or not defs.policy.can(ctx, form, "read"):
         return []
     try:
-        return list(Records(platform()).list(ctx, form, query)["items"])
+        return list(Records(platform()).list_records(ctx, form, query)["items"])
     except LowcodeError:
         return []
 

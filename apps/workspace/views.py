@@ -71,7 +71,7 @@ def list_page(form: str) -> Any:
         page = 1
     error = None
     try:
-        result = Records(platform()).list(ctx, form, ListQuery(q=q or None, page=page, limit=PAGE_SIZE,
+        result = Records(platform()).list_records(ctx, form, ListQuery(q=q or None, page=page, limit=PAGE_SIZE,
                                                                sort=(("id", True),)))
     except QueryError as exc:
         result, error = {"items": [], "total": 0}, str(exc)

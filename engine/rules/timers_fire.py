@@ -135,7 +135,7 @@ def _candidates(conn: Connection, platform: Any, ctx: Any, rule: RuleSpec) -> li
         where = rule.condition.to_sql(platform.definitions().tables, ctx)
     except Exception:   # changed()/old make no sense here; the condition is checked in Python anyway
         where = None
-    records, _ = store.list(conn, rule.form, where=where, limit=None, with_total=False)
+    records, _ = store.select(conn, rule.form, where=where, limit=None, with_total=False)
     return records
 
 

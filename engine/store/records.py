@@ -77,7 +77,7 @@ class RecordStore:
         self._attach_children(conn, form, [record])
         return record
 
-    def list(self, conn: Connection, form: str, *, where: Clause = None,
+    def select(self, conn: Connection, form: str, *, where: Clause = None,
              order_by: Sequence[tuple[str, bool]] = (), limit: Optional[int] = 50, offset: int = 0,
              with_total: bool = True, with_children: bool = True) -> tuple[list[dict[str, Any]], int]:
         """A page of records and the total matching ``where`` (same clause, same permissions)."""

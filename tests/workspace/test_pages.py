@@ -282,7 +282,7 @@ def test_a_resent_create_makes_one_record(client: Any, login: Callable[..., str]
     assert first.headers["Location"] == again.headers["Location"]
     from engine.service import Records
     from engine.listing import ListQuery
-    assert Records(shop).list(shop.system_context(), "order", ListQuery())["total"] == 1
+    assert Records(shop).list_records(shop.system_context(), "order", ListQuery())["total"] == 1
 
 
 def test_date_times_are_shown_and_entered_in_the_packs_time_zone(client: Any, login: Callable[..., str],

@@ -26,7 +26,7 @@ def test_low_stock_notifies_buyers_and_creates_a_request(platform, publish, reco
     notes = [r for r in outbox_rows(platform) if r["kind"] == "notify"]
     assert sorted(n["payload"]["to"] for n in notes) == ["buyer1", "buyer2"]
     assert notes[0]["payload"]["body"] == "钢板: 4 left (safety 5)"
-    prs = records.list(ctx, "purchase_request", _q())["items"]
+    prs = records.list_records(ctx, "purchase_request", _q())["items"]
     assert [(p["material"], p["qty"]) for p in prs] == [(m["id"], 40)]
     fired = runs("low stock")
     assert [r["outcome"] for r in fired] == ["fired"]
@@ -58,7 +58,7 @@ def test_a_rules_create_fires_another_rule(platform, publish, records, ctx, runs
     publish('on material\nrule "pr" when created then create purchase_request {material: id, qty: 5}\n'
             'on purchase_request\nrule "note" when created then set note = "auto " + material.name\n')
     records.create(ctx, "material", {"name": "螺丝"})
-    pr = records.list(ctx, "purchase_request", _q())["items"][0]
+    pr = records.list_records(ctx, "purchase_request", _q())["items"][0]
     assert pr["note"] == "auto 螺丝"
     assert [(r["rule"], r["depth"], r["source"]) for r in runs()] == [("pr", 0, "api"), ("note", 1, "rule")]
 
@@ -69,7 +69,7 @@ def test_failing_action_rolls_back_and_keeps_its_log_row(platform, publish, reco
     with pytest.raises(RuleFailed) as info:
         records.create(ctx, "material", {"name": "x"})
     assert "rule 'bad' failed in its 'create' action at stock/rules/stock.rules:4:8" in str(info.value)
-    assert records.list(ctx, "material", _q())["total"] == 0
+    assert records.list_records(ctx, "material", _q())["total"] == 0
     (run,) = runs("bad")
     assert run["outcome"] == "failed" and run["rolled_back"] is True
     assert run["error_position"] == "stock/rules/stock.rules:4:8"
@@ -85,7 +85,7 @@ def test_loop_guard_settles_a_cycle(platform, publish, records, ctx, runs):
     records.update(ctx, "node", b["id"], {"next": c["id"]}, version=None)
     records.update(ctx, "node", a["id"], {"next": b["id"]}, version=None)
     records.update(ctx, "node", a["id"], {"hits": 10}, version=None)     # a -> b -> c -> a (stop)
-    hits = {r["n"]: r["hits"] for r in records.list(ctx, "node", _q())["items"]}
+    hits = {r["n"]: r["hits"] for r in records.list_records(ctx, "node", _q())["items"]}
     assert hits == {1: 11, 2: 1, 3: 1}
     outcomes = [(r["record_id"], r["outcome"]) for r in runs("touch next")]
     assert (a["id"], "loop_guard") in outcomes
@@ -98,7 +98,7 @@ def test_depth_limit_fails_the_change_naming_the_chain(platform, publish, record
         records.create(ctx, "node", {"n": 0})
     text = str(info.value)
     assert "more than 4 levels deep: spawn on node 1 → spawn on node 2 → spawn on node 3 → spawn on node 4" in text
-    assert records.list(ctx, "node", _q())["total"] == 0
+    assert records.list_records(ctx, "node", _q())["total"] == 0
     assert {r["outcome"] for r in runs("spawn")} == {"failed"}
 
 
@@ -118,13 +118,13 @@ def test_upsert_delete_and_delete_where(platform, publish, records, ctx):
             'rule "purge" when updated then delete purchase_request where qty > 100\n')
     m = records.create(ctx, "material", {"name": "M1", "stock": 3})
     records.update(ctx, "material", m["id"], {"stock": 500}, version=None)
-    prs = records.list(ctx, "purchase_request", _q())["items"]
+    prs = records.list_records(ctx, "purchase_request", _q())["items"]
     assert [(p["note"], p["qty"]) for p in prs] == [("M1", 500)]
     cu = records.create(ctx, "customer", {"name": "c"})
     records.update(ctx, "customer", cu["id"], {"name": "c2"}, version=None)
-    assert records.list(ctx, "purchase_request", _q())["total"] == 0
+    assert records.list_records(ctx, "purchase_request", _q())["total"] == 0
     records.update(ctx, "material", m["id"], {"stock": -1}, version=None)
-    assert records.list(ctx, "material", _q())["total"] == 0
+    assert records.list_records(ctx, "material", _q())["total"] == 0
 
 
 def test_flag_webhook_start_flow_and_plugin(platform, publish, records, ctx, runs):
@@ -168,7 +168,7 @@ def test_deleted_trigger_and_field_changed_uses_old_values(platform, publish, re
     records.update(ctx, "node", node["id"], {"hits": 1}, version=None)
     assert [r["outcome"] for r in runs("hits")] == ["fired", "skipped"]
     records.delete(ctx, "node", node["id"], version=None)
-    assert [p["qty"] for p in records.list(ctx, "purchase_request", _q())["items"]] == [9]
+    assert [p["qty"] for p in records.list_records(ctx, "purchase_request", _q())["items"]] == [9]
     assert m["id"] == 1
 
 

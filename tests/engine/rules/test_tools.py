@@ -71,7 +71,7 @@ def test_failed_run_is_rerun_once_its_cause_is_fixed(platform, publish, records,
     assert cli.main(["rules", "rerun", str(failed["id"])]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["outcome"] == "fired"
-    prs = [(p["note"], p["qty"]) for p in records.list(ctx, "purchase_request", _query())["items"]]
+    prs = [(p["note"], p["qty"]) for p in records.list_records(ctx, "purchase_request", _query())["items"]]
     assert prs == [("补货 m", 7), ("补货 m", 7)]
     assert cli.main(["rules", "log", "--rule", "needs price"]) == 0
     text = capsys.readouterr().out
@@ -116,7 +116,7 @@ def test_rules_test_is_a_dry_run(platform, publish, records, ctx, monkeypatch, c
     summaries = [a.get("summary") for a in out["runs"][-1]["actions"]]
     assert summaries[0].startswith("created purchase_request") and summaries[1] == "flagged red"
     assert records.get(ctx, "material", m["id"])["stock"] == 10          # nothing written
-    assert records.list(ctx, "purchase_request", _query())["total"] == 0
+    assert records.list_records(ctx, "purchase_request", _query())["total"] == 0
     with platform.db.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(rule_runs)).scalar_one() == 0
     result = dry_run(platform.db, platform.definitions(), "low stock", {"name": "n", "stock": 9, "safety_stock": 1},

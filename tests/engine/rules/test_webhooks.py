@@ -29,7 +29,7 @@ def post(client, name, payload, secret=SECRET, **headers):
 
 def materials(records, ctx):
     from engine.listing import ListQuery
-    return [(m["name"], m["stock"]) for m in records.list(ctx, "material", ListQuery.from_params({}))["items"]]
+    return [(m["name"], m["stock"]) for m in records.list_records(ctx, "material", ListQuery.from_params({}))["items"]]
 
 
 def test_a_signed_delivery_fires_the_rule_and_writes(client, publish, records, ctx, runs):

@@ -45,9 +45,9 @@ def test_star_grant_row_filters(db_url, tmp_path):
         mine.create(conn, platform.user_context("aud"), "product", {"sku": "P2", "name": "mine"})
     aud = platform.user_context("aud")
     assert aud.user_id == auditor.id
-    assert [r["sku"] for r in records.list(aud, "product", ListQuery())["items"]] == ["P2"]
-    assert records.list(aud, "customer", ListQuery())["total"] == 0
-    assert records.list(aud, "sales_order", ListQuery())["total"] == 0
+    assert [r["sku"] for r in records.list_records(aud, "product", ListQuery())["items"]] == ["P2"]
+    assert records.list_records(aud, "customer", ListQuery())["total"] == 0
+    assert records.list_records(aud, "sales_order", ListQuery())["total"] == 0
     platform.db.dispose()
 
 

@@ -99,7 +99,7 @@ def test_retype_converts_values_only_with_a_migration(platform, pack_dir):
         platform.publish(str(pack_dir))
     assert "customer.remark=convert" in str(info.value)
     platform.publish(str(pack_dir), migrations={"customer.remark": "convert"})
-    listing = records.list(ctx, "customer", ListQuery())
+    listing = records.list_records(ctx, "customer", ListQuery())
     assert listing["items"][0]["remark"] == 42
 
 
