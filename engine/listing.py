@@ -116,7 +116,7 @@ def _expression(defs: Definitions, ctx: RunContext, form: str, source: str,
 def _may_filter_by(defs: Definitions, ctx: RunContext, form: str, name: str, hidden: frozenset[str]) -> None:
     """A user filter may only look at what the user may read, or it would leak it.
 
-    ``customer.tier`` (a link path) and ``sales_order.total`` (another form's records in an
+    ``customer.tier`` (a link path) and ``invoice.total`` (another form's records in an
     aggregate) look into a second form: the caller must read that form, see that field, and
     see all of its rows (a filter cannot apply their row permissions inside the subquery).
     """

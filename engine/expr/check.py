@@ -22,7 +22,7 @@ ID_FIELD = FieldInfo("id", T.INTEGER)  # every record has its own id
 class _Env:
     scope: Scope
     outer: Optional[Scope] = None     # the record outside an aggregate (for this.x)
-    prefix: Optional[str] = None      # "lines" / "sales_order": stripped from paths in an aggregate
+    prefix: Optional[str] = None      # "lines" / "invoice": stripped from paths in an aggregate
     names_prefix: str = ""            # how names are reported ("lines." ...)
 
 

@@ -4,7 +4,7 @@ Layout (one table per sheet; cells are read as text, numbers and dates as writte
 
         A            B              C              D
     1   name         approval_route                              key/value rows (optional):
-    2   form         sales_order                                 name 名称, form 表单,
+    2   form         orders                                      name 名称, form 表单,
     3   hit          first                                       hit 命中策略, label 标题
     4
     5   in           in             in             out            the marker row: in/输入, out/输出,
