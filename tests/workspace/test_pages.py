@@ -305,3 +305,28 @@ def test_conditions_are_enforced_by_the_server_too(client: Any, login: Callable[
     resp = client.post("/w/order/new", data=order_form(token, shop_ids, discount="0.1"))
     assert resp.status_code == 422
     assert errors_of(resp.text, "discount")                       # readonly_if: not urgent
+
+
+def test_an_order_saved_in_the_web_form_fires_the_packs_rules(db_url: str) -> None:
+    """The generated forms are one more write path: the OMS approval-route rule runs for them too."""
+    from engine.listing import ListQuery
+    from engine.service import Records
+
+    platform = make_platform(db_url, OMS)
+    try:
+        records = Records(platform)
+        system = platform.system_context()
+        cust = records.create(system, "customer", {"code": "C1", "name": "恒达", "tier": "A"})["id"]
+        prod = records.create(system, "product", {"sku": "P1", "name": "合页", "price": "12.50"})["id"]
+        client = create_app({"TESTING": True, "PLATFORM": platform, "SECRET_KEY": "s"}).test_client()
+        token = csrf_of(client.get("/login").text)
+        client.post("/login", data={"username": "sales1", "password": "sales123", "csrf_token": token})
+        token = csrf_of(client.get("/w/sales_order/new").text)
+        resp = client.post("/w/sales_order/new", data={
+            "csrf_token": token, "customer": str(cust), "order_date": "2026-11-02", "lines": "",
+            "lines[0].product": str(prod), "lines[0].qty": "4"})
+        assert resp.status_code == 302, resp.text
+        order = records.list_records(system, "sales_order", ListQuery())["items"][0]
+        assert order["total"] == "50.00" and order["route"] == "auto"   # set by `decide approval_route`
+    finally:
+        platform.db.dispose()
