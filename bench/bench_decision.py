@@ -12,10 +12,10 @@ contenders must agree on every record. Ours and the limit are timed alternately,
 """
 from __future__ import annotations
 
+from _common import best_rate, machine  # noqa: E402  (bench/ is on the path: run as a script)
+
 import argparse
 import json
-import os
-import platform
 import random
 import sys
 import time
@@ -117,15 +117,6 @@ def for_zen(r: dict[str, Any]) -> dict[str, Any]:
     return {k: float(v) if isinstance(v, Decimal) else v for k, v in r.items()}
 
 
-def best_rate(fn: Callable[[Any, Any], Any], recs: list[Any], ctx: Any, repeat: int = 3) -> tuple[float, list[Any]]:
-    best, out = float("inf"), []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = [fn(r, ctx) for r in recs]
-        best = min(best, time.perf_counter() - t0)
-    return len(recs) / best, out
-
-
 def best_rates(fns: list[Callable[[Any, Any], Any]], recs: list[Any], ctx: Any,
                repeat: int = 5) -> list[tuple[float, list[Any]]]:
     """Best rate of each function, the runs interleaved so that load on a shared machine hits all alike."""
@@ -174,10 +165,7 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
                         "ratio_limit_over_ours": round(lim / ours, 3), "target_ratio": 1.5})
     for note in notes:
         print("note:", note)
-    machine = {"python": platform.python_version(), "implementation": platform.python_implementation(),
-               "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-               "cpus": os.cpu_count()}
-    summary = {"bench": "decision", "machine": machine, "records": n, "peer_records": len(peer_recs),
+    summary = {"bench": "decision", "machine": machine(), "records": n, "peer_records": len(peer_recs),
                "notes": notes, "results": results}
     print(json.dumps(summary, ensure_ascii=False))
     return summary

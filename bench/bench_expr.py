@@ -10,14 +10,13 @@ must agree on every record. The last line is one JSON object (see /work/shared/B
 """
 from __future__ import annotations
 
+from _common import best_rate, machine  # noqa: E402  (bench/ is on the path: run as a script)
+
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import random
 import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -117,15 +116,6 @@ def for_zen(r: dict[str, Any]) -> dict[str, Any]:
             for k, v in r.items()}
 
 
-def best_rate(fn: Callable[[Any, Any], Any], recs: list[Any], ctx: Any, repeat: int = 3) -> tuple[float, list[Any]]:
-    best, out = float("inf"), []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = [fn(r, ctx) for r in recs]
-        best = min(best, time.perf_counter() - t0)
-    return len(recs) / best, out
-
-
 def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="5,000 records instead of 200,000")
@@ -165,10 +155,7 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
                         "ratio_limit_over_ours": round(lim / ours, 3)})
     for note in notes:
         print("note:", note)
-    machine = {"python": platform.python_version(), "implementation": platform.python_implementation(),
-               "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-               "cpus": os.cpu_count()}
-    summary = {"bench": "expr", "machine": machine, "records": n, "peer_records": len(peer_recs),
+    summary = {"bench": "expr", "machine": machine(), "records": n, "peer_records": len(peer_recs),
                "notes": notes, "results": results}
     print(json.dumps(summary, ensure_ascii=False))
     return summary

@@ -18,12 +18,13 @@ one JSON object (see /work/shared/BENCH.md).
 """
 from __future__ import annotations
 
+from _common import machine  # noqa: E402  (bench/ is on the path: run as a script)
+
 import argparse
 import datetime as dt
 import gc
 import json
 import os
-import platform as pyplatform
 import random
 import sys
 import tempfile
@@ -214,8 +215,7 @@ def main(argv: Any = None) -> dict[str, Any]:
     print("  (both grow with openpyxl's in-memory shared-strings table of the .xlsx; the gap is ours)")
     result = {
         "bench": "import",
-        "machine": {"python": pyplatform.python_version(), "system": pyplatform.system(),
-                    "machine": pyplatform.machine(), "cpus": os.cpu_count(), "database": "sqlite"},
+        "machine": machine(database="sqlite"),
         "results": [
             {"case": f"xlsx {n} rows -> store", "unit": "rows/s", "ours": round(ours_rate, 1),
              "limit": round(limit_rate, 1), "ratio": round(ours_rate / limit_rate, 3),

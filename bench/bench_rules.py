@@ -17,12 +17,13 @@ The last line is one JSON object (see /work/shared/BENCH.md).
 """
 from __future__ import annotations
 
+from _common import machine  # noqa: E402  (bench/ is on the path: run as a script)
+
 import argparse
 import datetime as dt
 import importlib.util
 import json
 import os
-import platform as pyplatform
 import sys
 import time
 from pathlib import Path
@@ -292,10 +293,7 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
     results = part_a(args.quick) + part_b(args.quick) + part_c(args.quick)
     for note in notes:
         print("note:", note)
-    machine = {"python": pyplatform.python_version(), "implementation": pyplatform.python_implementation(),
-               "platform": pyplatform.platform(), "processor": pyplatform.processor() or pyplatform.machine(),
-               "cpus": os.cpu_count()}
-    summary = {"bench": "rules", "machine": machine, "quick": args.quick, "notes": notes, "results": results}
+    summary = {"bench": "rules", "machine": machine(), "quick": args.quick, "notes": notes, "results": results}
     print(json.dumps(summary, ensure_ascii=False))
     return summary
 

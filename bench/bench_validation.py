@@ -15,11 +15,11 @@ The last line is one JSON object (see /work/shared/BENCH.md).
 """
 from __future__ import annotations
 
+from _common import machine  # noqa: E402  (bench/ is on the path: run as a script)
+
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import random
 import re
 import sys
@@ -413,7 +413,7 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
           f"agree: {c_agree}")
     summary = {
         "bench": "validation",
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "machine": machine(),
         "results": [
             {"case": "sales order shape (all errors)", "unit": "validations/s", "ours": rates["ours"],
              "limit": rates["limit"], "peers": {k: v for k, v in rates.items() if k not in ("ours", "limit")},

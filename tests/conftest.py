@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -35,6 +35,23 @@ def db_url(tmp_path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+@pytest.fixture
+def cli(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
+    """``cli("check", path)`` -> (exit code, stdout, stderr) of ``run.py`` on this test's database."""
+    import run
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+
+    def call(*args: str) -> tuple[int, str, str]:
+        try:
+            code = run.main(list(args))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        out = capsys.readouterr()
+        return code, out.out, out.err
+    return call
 
 
 @pytest.fixture

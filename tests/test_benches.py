@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
@@ -13,6 +14,8 @@ from typing import Any, Callable
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
+if str(BENCH) not in sys.path:   # as when a bench runs as a script: its folder is on the path
+    sys.path.insert(0, str(BENCH))
 
 
 def load_bench(name: str) -> ModuleType:

@@ -6,26 +6,10 @@ import shutil
 import subprocess
 import sys
 
-import pytest
 
-import run
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACK = os.path.join(ROOT, "definitions", "oms")
-
-
-@pytest.fixture
-def cli(db_url, monkeypatch, capsys):
-    monkeypatch.setenv("DATABASE_URL", db_url)
-
-    def call(*args):
-        try:
-            code = run.main(list(args))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out = capsys.readouterr()
-        return code, out.out, out.err
-    return call
 
 
 def test_check_ok_and_broken_pack_with_positions(cli, tmp_path):

@@ -4,25 +4,9 @@ from __future__ import annotations
 import json
 import os
 
-import pytest
 import yaml
 
-import run
 from tests.engine.io.conftest import PACK, make_xlsx
-
-
-@pytest.fixture
-def cli(db_url, monkeypatch, capsys):
-    monkeypatch.setenv("DATABASE_URL", db_url)
-
-    def call(*args):
-        try:
-            code = run.main(list(args))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out = capsys.readouterr()
-        return code, out.out, out.err
-    return call
 
 
 def test_import_export_round_trip_as_named_users(cli, tmp_path):
