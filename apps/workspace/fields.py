@@ -16,14 +16,15 @@ from engine.forms import FIELD_TYPES
 #: the macros of widgets.html
 WIDGETS = frozenset({"text", "textarea", "email", "tel", "url", "integer", "decimal", "checkbox", "date",
                      "datetime", "time", "select", "radio", "checkboxes", "link", "table", "readonly",
-                     "json", "colour", "unsupported"})
+                     "json", "colour", "files", "signature", "location", "address", "group", "cascade",
+                     "multilink", "stars", "tags", "duration", "role", "user"})
 #: widget names the field types use -> our macros
 ALIASES = {"money": "decimal", "percent": "decimal", "number": "decimal", "multiselect": "checkboxes",
-           "record_picker": "link", "subtable": "table", "user_picker": "integer", "richtext": "textarea",
-           "stars": "integer", "scanner": "text", "tags": "text", "duration": "text", "role_picker": "text",
-           "department_picker": "select", "phone": "tel", "boolean": "checkbox", "files": "unsupported",
-           "images": "unsupported", "signature": "unsupported", "map": "unsupported", "cascade": "text",
-           "address": "textarea", "record_picker_multi": "text"}
+           "record_picker": "link", "subtable": "table", "user_picker": "user", "richtext": "textarea",
+           "scanner": "text", "role_picker": "role", "department_picker": "select", "phone": "tel",
+           "boolean": "checkbox", "images": "files", "map": "location", "record_picker_multi": "multilink"}
+#: widgets drawn as several inputs named ``<field>.<part>`` (a group's parts are its fields)
+PARTS = {"location": ("lat", "lng", "address"), "address": ("province", "city", "district", "detail")}
 BY_EXPR = {T.INTEGER: "integer", T.DECIMAL: "decimal", T.FLOAT: "decimal", T.BOOLEAN: "checkbox",
            T.DATE: "date", T.DATETIME: "datetime", T.TIME: "time", T.TABLE: "table", T.JSON: "json",
            T.RECORD: "link", T.LIST: "checkboxes"}
@@ -44,9 +45,43 @@ def widget_for(spec: FieldSpec) -> str:
         chosen = BY_EXPR.get(expr_type, "text")
     if chosen in ("select", "radio", "checkboxes") and not spec.options:
         chosen = "text"
-    if chosen == "link" and not spec.form:
-        chosen = "integer"
+    if chosen in ("link", "multilink") and not spec.form:
+        chosen = "integer" if chosen == "link" else "tags"
+    if chosen == "cascade" and not spec.prop("tree"):
+        chosen = "text"
     return chosen
+
+
+def cascade_paths(tree: Any, locale: str, full_path: bool = True) -> list[tuple[str, str]]:
+    """The choices of a cascade as ``("浙江/宁波/海曙", "浙江省 / 宁波 / 海曙")``: every leaf,
+    and every inner node too when the field does not require a full path."""
+    out: list[tuple[str, str]] = []
+
+    def walk(nodes: Any, values: tuple[str, ...], labels: tuple[str, ...]) -> None:
+        for node in nodes or ():
+            if isinstance(node, str):
+                value, label, children = node, node, []
+            else:
+                value, children = str(node["value"]), list(node.get("children") or ())
+                label = node.get("label") or value
+                if isinstance(label, dict):
+                    label = Labels(label).get(locale) or value
+            path, names = values + (value,), labels + (str(label),)
+            if not children or not full_path:
+                out.append(("/".join(path), " / ".join(names)))
+            walk(children, path, names)
+
+    walk(tree, (), ())
+    return out
+
+
+def choices_of(spec: FieldSpec, widget: str, locale: str) -> list[tuple[str, str]]:
+    """The fixed choices a widget offers: options, cascade paths, or the stars of a rating."""
+    if widget == "cascade":
+        return cascade_paths(spec.prop("tree"), locale, bool(spec.prop("full_path", True)))
+    if widget == "stars":
+        return [(str(n), "★" * n) for n in range(1, int(spec.prop("max", 5)) + 1)]
+    return [(o.value, o.label.get(locale) or o.value) for o in spec.options]
 
 
 def scale_of(spec: FieldSpec) -> Optional[int]:
@@ -80,12 +115,19 @@ class FieldView:
     scale: Optional[int] = None
     children: list["FieldView"] = field(default_factory=list)
     conditions: dict[str, str] = field(default_factory=dict)
+    multiple: bool = False          # a file input that takes several files
     timezone: str = "Asia/Shanghai"  # date-times are shown and entered in this zone
 
     @property
     def input_type(self) -> str:
         return {"email": "email", "tel": "tel", "url": "url", "date": "date", "datetime": "datetime-local",
-                "time": "time", "colour": "color"}.get(self.widget, "text")
+                "time": "time"}.get(self.widget, "text")
+
+    @property
+    def accept(self) -> str:
+        """The ``accept`` attribute of a file input (the field's allowed content types)."""
+        from engine.forms.files import field_limits
+        return ",".join(field_limits(self.spec)[1] or ())
 
     def option_label(self, value: Any) -> str:
         for v, label in self.options:
@@ -102,7 +144,7 @@ def field_view(spec: FieldSpec, locale: str, access: str = "editable", timezone:
         spec=spec, name=spec.name, label=spec.label.get(locale) or spec.name, widget=widget,
         help=_text(spec.help, locale), placeholder=_text(spec.placeholder, locale),
         required=spec.required, readonly=access == "readonly" or computed, computed=computed,
-        options=[(o.value, o.label.get(locale) or o.value) for o in spec.options],
+        options=choices_of(spec, widget, locale), multiple=_multiple(spec, widget),
         link_form=ftype.link_form(spec) if ftype is not None else None, scale=scale_of(spec),
         conditions={k: getattr(spec, k) for k in CONDITIONS if getattr(spec, k)},
         timezone=str(spec.prop("timezone") or timezone),
@@ -111,6 +153,10 @@ def field_view(spec: FieldSpec, locale: str, access: str = "editable", timezone:
         view.children = [field_view(child, locale, "readonly" if view.readonly else "editable", timezone)
                          for child in spec.fields]
     return view
+
+
+def _multiple(spec: FieldSpec, widget: str) -> bool:
+    return widget == "files" and spec.prop("max_items") != 1
 
 
 def form_views(form: FormSpec, locale: str, access: dict[str, str],

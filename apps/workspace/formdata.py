@@ -1,82 +1,196 @@
 """Form posts to record data (for Records) and records to what the inputs show.
 
-``raw`` values are what the inputs hold (texts), kept to redraw the form with the user's
-input after an error. Sub-table inputs are named ``lines[<n>].<column>``; blank rows are
-dropped, and kept rows are numbered from 1 in order, as the validator reports them.
+``raw`` values are what the inputs hold (texts; a dict of parts for a location, an address or
+a group; file ids for files), kept to redraw the form with the user's input after an error.
+Sub-table inputs are named ``lines[<n>].<column>``; blank rows are dropped, and kept rows are
+numbered from 1 in order, as the validator reports them. Widgets made of several inputs name
+them ``<field>.<part>`` (``site.lat``, ``ship_to.city``, ``contact.phone``).
 """
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
-from typing import Any, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Optional
 
-from apps.workspace.fields import FieldView, local_datetime
+from apps.workspace.fields import PARTS, FieldView, local_datetime
+from apps.workspace.i18n import text
+from engine.forms.messages import FieldError
+from engine.forms.types_extra import format_duration
 
-ROW_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(\d+)\]\.([A-Za-z_][A-Za-z0-9_]*)$")
-MARKER = ""   # a hidden input with an empty value marks a checkbox / sub-table as present
+ROW_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(\d+)\]\.")
+MARKER = ""   # a hidden input with an empty value marks a checkbox / list / sub-table as present
+#: ``upload(field view, uploaded file) -> file id``; raises FieldError when the file does not fit
+Upload = Callable[[FieldView, Any], int]
+LISTS = ("checkboxes", "multilink")
 
 
-def _scalar(view: FieldView, values: list[str]) -> tuple[bool, Any, Any]:
-    """(present, data value, raw value) of one posted field."""
+@dataclass
+class Post:
+    """One posted form: its values and files (werkzeug MultiDicts) and what reading it found wrong."""
+
+    form: Any
+    files: Any = None
+    upload: Optional[Upload] = None
+    locale: str = "zh-CN"
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def values(self, name: str) -> list[str]:
+        return list(self.form.getlist(name))
+
+    def has(self, name: str) -> bool:
+        return name in self.form
+
+    def uploads(self, name: str) -> list[Any]:
+        if self.files is None:
+            return []
+        return [f for f in self.files.getlist(name) if f and f.filename]
+
+    def fail(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, []).append(message)
+
+
+def _text(values: list[str]) -> tuple[bool, Any, Any]:
     if not values:
         return False, None, None
-    if view.widget == "checkbox":
-        checked = any(v not in (MARKER,) for v in values)
-        return True, checked, checked
-    if view.widget == "checkboxes":
-        chosen = [v for v in values if v != MARKER]
-        return True, chosen, chosen
     raw = values[-1]
     value = raw.strip()
     return True, (value if value != "" else None), raw
 
 
-def read_post(views: Iterable[FieldView], form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(data, raw)`` from a posted form (a werkzeug MultiDict), for the fields in ``views``.
+def _parts(view: FieldView, name: str, post: Post) -> tuple[bool, Any, Any]:
+    """A location, an address or a group: one input per part, all blank = no value."""
+    parts = [c.name for c in view.children] if view.widget == "group" else list(PARTS[view.widget])
+    value: dict[str, Any] = {}
+    raw: dict[str, Any] = {}
+    present = False
+    for part in parts:
+        child = next((c for c in view.children if c.name == part), None)
+        if child is not None:
+            shown, v, r = _field(child, f"{name}.{part}", post)
+        else:
+            shown, v, r = _text(post.values(f"{name}.{part}"))
+        present = present or shown
+        if shown:
+            raw[part] = r
+            if child is not None or v is not None:
+                value[part] = v
+    if not any(v not in (None, [], False) for v in value.values()):
+        return present, None, raw
+    if view.widget == "location":
+        value.setdefault("lat", "")
+        value.setdefault("lng", "")
+    return present, value, raw
+
+
+def _files(view: FieldView, name: str, post: Post) -> tuple[bool, Any, Any]:
+    """Kept files (hidden inputs with their ids, less those ticked for removal) and new uploads."""
+    if not post.has(name) and not post.uploads(name):
+        return False, None, None
+    removed = set(post.values(name + ".remove"))
+    ids = [int(v) for v in post.values(name) if v.isdigit() and v not in removed]
+    for upload in post.uploads(name):
+        if post.upload is None:
+            continue
+        try:
+            ids.append(post.upload(view, upload))
+        except FieldError as exc:
+            post.fail(name, exc.render(post.locale))
+    ids = list(dict.fromkeys(ids))
+    return True, ids or None, ids
+
+
+def _json(name: str, post: Post) -> tuple[bool, Any, Any]:
+    present, value, raw = _text(post.values(name))
+    if value is None:
+        return present, None, raw
+    try:
+        return True, json.loads(value), raw
+    except ValueError:
+        post.fail(name, text("bad_json", post.locale))
+        return True, None, raw
+
+
+def _field(view: FieldView, name: str, post: Post) -> tuple[bool, Any, Any]:
+    """(present, data value, raw value) of one posted field named ``name``."""
+    widget = view.widget
+    if widget in PARTS or widget == "group":
+        return _parts(view, name, post)
+    if widget == "files":
+        return _files(view, name, post)
+    if widget == "json":
+        return _json(name, post)
+    values = post.values(name)
+    if not values:
+        return False, None, None
+    if widget == "checkbox":
+        checked = any(v != MARKER for v in values)
+        return True, checked, checked
+    if widget in LISTS:
+        chosen = [v for v in values if v != MARKER]
+        return True, (chosen or None) if widget == "multilink" else chosen, chosen
+    return _text(values)
+
+
+def read_post(views: Iterable[FieldView], form: Mapping[str, Any], files: Any = None,
+              upload: Optional[Upload] = None,
+              locale: str = "zh-CN") -> tuple[dict[str, Any], dict[str, Any], dict[str, list[str]]]:
+    """``(data, raw, errors)`` from a posted form (a werkzeug MultiDict, and its files), for
+    the fields in ``views``. ``errors`` are what could not even be read (JSON that does not
+    parse, an upload that does not fit the field), by field path.
 
     Every field that is drawn as an input goes into ``data`` when its input was posted,
     whatever the user's permission: the server decides (a tampered read-only field is refused).
     """
-    getlist = form.getlist  # type: ignore[attr-defined]
+    post = Post(form, files, upload, locale)
     data: dict[str, Any] = {}
     raw: dict[str, Any] = {}
-    row_inputs: dict[str, dict[int, dict[str, list[str]]]] = {}
-    for key in form:
+    rows_posted: dict[str, set[int]] = {}
+    for key in list(form) + list(files or ()):
         m = ROW_KEY.match(key)
         if m:
-            row_inputs.setdefault(m[1], {}).setdefault(int(m[2]), {})[m[3]] = getlist(key)
+            rows_posted.setdefault(m[1], set()).add(int(m[2]))
     for view in views:
         if view.computed:
             continue
         if view.widget == "table":
-            if view.name not in form and view.name not in row_inputs:
+            if view.name not in form and view.name not in rows_posted:
                 continue
             rows, raw_rows = [], []
-            for _, inputs in sorted(row_inputs.get(view.name, {}).items()):
-                row, raw_row = _row(view, inputs)
+            for index in sorted(rows_posted.get(view.name, ())):
+                row, raw_row = _row(view, f"{view.name}[{index}]", post, len(rows) + 1)
                 if row is not None:
                     rows.append(row)
                     raw_rows.append(raw_row)
             data[view.name], raw[view.name] = rows, raw_rows
             continue
-        present, value, shown = _scalar(view, getlist(view.name))
+        present, value, shown = _field(view, view.name, post)
         if present:
             data[view.name], raw[view.name] = value, shown
-    return data, raw
+    return data, raw, post.errors
 
 
-def _row(view: FieldView, inputs: dict[str, list[str]]) -> tuple[Any, dict[str, Any]]:
+def _row(view: FieldView, prefix: str, post: Post, number: int) -> tuple[Any, dict[str, Any]]:
+    """One sub-table row (``lines[<n>]``); errors reading it are reported as ``lines[<number>].x``."""
     row: dict[str, Any] = {}
     raw: dict[str, Any] = {}
+    errors = post.errors
+    post.errors = {}
     for child in view.children:
         if child.computed:
             continue
-        present, value, shown = _scalar(child, inputs.get(child.name, []))
+        present, value, shown = _field(child, f"{prefix}.{child.name}", post)
         if present:
             row[child.name], raw[child.name] = value, shown
     filled = [v for v in row.values() if v not in (None, False, [])]
+    for key, messages in post.errors.items():
+        if filled:
+            errors[f"{view.name}[{number}]{key[len(prefix):]}"] = messages
+    post.errors = errors
     if not filled:
         return None, raw
-    ident = (inputs.get("id") or [""])[-1].strip()
+    ident = (post.values(f"{prefix}.id") or [""])[-1].strip()
     if ident.isdigit():
         row["id"] = int(ident)
         raw["id"] = ident
@@ -91,21 +205,34 @@ def raw_from_record(views: Iterable[FieldView], record: Mapping[str, Any]) -> di
             continue
         value = record[view.name]
         if view.widget == "table":
-            raw[view.name] = [{**{c.name: _shown(c, r.get(c.name)) for c in view.children}, "id": r.get("id")}
+            raw[view.name] = [{**{c.name: shown(c, r.get(c.name)) for c in view.children}, "id": r.get("id")}
                               for r in value or []]
         else:
-            raw[view.name] = _shown(view, value)
+            raw[view.name] = shown(view, value)
     return raw
 
 
-def _shown(view: FieldView, value: Any) -> Any:
+def shown(view: FieldView, value: Any) -> Any:
+    """A stored (JSON) value as its widget's inputs hold it."""
     if value is None:
         return None
-    if view.widget == "datetime" and isinstance(value, str):
+    widget = view.widget
+    if widget == "datetime" and isinstance(value, str):
         return local_datetime(value, view.timezone)
-    if view.widget in ("checkbox", "checkboxes"):
+    if widget in ("checkbox", "checkboxes", "files") or widget in LISTS:
         return value
+    if widget == "group" and isinstance(value, Mapping):
+        return {c.name: shown(c, value.get(c.name)) for c in view.children}
+    if widget in PARTS and isinstance(value, Mapping):
+        return {k: "" if v is None else str(v) for k, v in value.items()}
+    if widget == "cascade" and isinstance(value, list):
+        return "/".join(map(str, value))
+    if widget == "tags" and isinstance(value, list):
+        return ", ".join(map(str, value))
+    if widget == "duration" and isinstance(value, int):
+        return format_duration(dt.timedelta(seconds=value))
+    if widget == "json":
+        return json.dumps(value, ensure_ascii=False, indent=2)
     if isinstance(value, (dict, list)):
-        import json
         return json.dumps(value, ensure_ascii=False)
     return str(value)

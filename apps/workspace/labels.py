@@ -41,23 +41,31 @@ def labels_for(defs: Definitions, ctx: RunContext, form: str, ids: Iterable[Any]
     return {r["id"]: _title(defs, form, r) for r in _records(defs, ctx, form, query)}
 
 
-def _link_fields(views: Iterable[FieldView]) -> Iterable[tuple[str, FieldView, FieldView | None]]:
+LINKS = ("link", "multilink")
+
+
+def _fields(views: Iterable[FieldView], widgets: tuple[str, ...]) -> Iterable[tuple[str, FieldView, FieldView | None]]:
+    """``(key, field, its sub-table or None)`` of the fields drawn with one of ``widgets``."""
     for view in views:
-        if view.widget == "link" and view.link_form:
+        if view.widget in widgets:
             yield view.name, view, None
-        for child in view.children:
-            if child.widget == "link" and child.link_form:
-                yield f"{view.name}.{child.name}", child, view
+        if view.widget == "table":
+            for child in view.children:
+                if child.widget in widgets:
+                    yield f"{view.name}.{child.name}", child, view
+
+
+def _link_fields(views: Iterable[FieldView]) -> Iterable[tuple[str, FieldView, FieldView | None]]:
+    return ((k, c, t) for k, c, t in _fields(views, LINKS) if c.link_form)
 
 
 def _ids(key: str, child: FieldView, table: FieldView | None, records: Iterable[Mapping[str, Any]]) -> set[Any]:
-    found: set[Any] = set()
+    found: list[Any] = []
     for record in records:
-        if table is None:
-            found.add(record.get(child.name))
-        else:
-            for row in record.get(table.name) or []:
-                found.add(row.get(child.name))
+        rows = [record] if table is None else list(record.get(table.name) or [])
+        for row in rows:
+            value = row.get(child.name)
+            found.extend(value if isinstance(value, list) else [value])
     return {i for i in found if i not in (None, "")}
 
 
@@ -91,3 +99,37 @@ def link_options(defs: Definitions, ctx: RunContext, views: list[FieldView],
         items.update(labels_for(defs, ctx, form, missing))
         out[key] = sorted(items.items(), key=lambda kv: kv[1])
     return out
+
+
+def picker_options(defs: Definitions, ctx: RunContext, views: list[FieldView],
+                   raw: Mapping[str, Any]) -> dict[str, list[tuple[Any, str]]]:
+    """What each picker offers, by field (``customer``, ``lines.product``): linked records,
+    users, roles; and for files the names of the files attached (``raw`` holds their ids)."""
+    from apps.workspace.auth import platform
+
+    out: dict[str, list[tuple[Any, str]]] = dict(link_options(defs, ctx, views, raw))
+    pickers = list(_fields(views, ("user", "role")))
+    if any(v.widget == "user" for _, v, _ in pickers):
+        with platform().db.connect() as conn:
+            users = [(u.id, u.display_name or u.username) for u in platform().users.all(conn)]
+    roles = sorted((name, role.label.get(ctx.locale) if role.label else name)
+                   for name, role in defs.policy.roles.items())
+    for key, view, _ in pickers:
+        out[key] = users if view.widget == "user" else roles
+    out.update(file_labels(views, [raw]))
+    return out
+
+
+def file_labels(views: Iterable[FieldView], records: list[Mapping[str, Any]]) -> dict[str, list[tuple[int, str]]]:
+    """``(id, file name)`` of the files that file and signature fields hold, by field."""
+    from apps.workspace.auth import platform
+    from engine.forms import files
+
+    wanted = {key: sorted(int(i) for i in _ids(key, view, table, records) if str(i).isdigit())
+              for key, view, table in _fields(views, ("files", "signature"))}
+    every = {i for ids in wanted.values() for i in ids}
+    if not every:
+        return {}
+    with platform().db.connect() as conn:
+        rows = files.info(conn, every)
+    return {key: [(i, str(rows[i]["name"])) for i in ids if i in rows] for key, ids in wanted.items()}

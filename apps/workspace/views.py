@@ -11,11 +11,13 @@ from apps.workspace.auth import context, login_required, platform
 from apps.workspace.clientjs import module_for
 from apps.workspace.compute import compute
 from apps.workspace.fields import FieldView, form_views, local_datetime
+from apps.workspace.files import upload, use_files_dir
 from apps.workspace.formdata import raw_from_record, read_post
 from apps.workspace.i18n import text
-from apps.workspace.labels import link_labels, link_options
+from apps.workspace.labels import file_labels, link_labels, picker_options
 from engine.errors import Conflict, NotFound, PermissionDenied, QueryError, ValidationError
 from engine.expr.jscompile import RUNTIME_JS
+from engine.forms.types_extra import format_duration
 from engine.listing import ListQuery
 from engine.runtime import Definitions
 from engine.service import Records
@@ -28,6 +30,12 @@ LIST_COLUMNS = 6
 @bp.app_template_filter("ws_datetime")
 def _ws_datetime(value: Any, timezone: str) -> str:
     return local_datetime(value, timezone, " ")
+
+
+@bp.app_template_filter("ws_duration")
+def _ws_duration(seconds: Any) -> str:
+    import datetime as dt
+    return format_duration(dt.timedelta(seconds=int(seconds)))
 
 
 def _defs(form: str) -> Definitions:
@@ -84,7 +92,7 @@ def list_page(form: str) -> Any:
 
 def list_columns(title: Optional[str], views: list[FieldView]) -> list[FieldView]:
     """The title field first, then the short fields in form order."""
-    short = [v for v in views if v.widget not in ("table", "textarea", "json", "unsupported")]
+    short = [v for v in views if v.widget not in ("table", "textarea", "json", "group", "files", "signature")]
     short.sort(key=lambda v: v.name != title)
     return short[:LIST_COLUMNS]
 
@@ -94,7 +102,7 @@ def _form_page(defs: Definitions, form: str, views: list[FieldView], raw: Mappin
                message: Optional[str] = None, status: int = 200) -> Any:
     ctx = context()
     spec = defs.forms[form]
-    options = link_options(defs, ctx, views, raw)
+    options = picker_options(defs, ctx, views, raw)
     module = module_for(defs, form)
     errors = errors or {}
     shown = {v.name for v in views}
@@ -117,7 +125,10 @@ def new_page(form: str) -> Any:
     if request.method == "GET":
         raw = {v.name: v.spec.default for v in views if v.spec.default is not None and v.widget != "table"}
         return _form_page(defs, form, views, raw)
-    data, raw = _posted(defs, form, views)
+    try:
+        data, raw = _posted(defs, form, views)
+    except _Unreadable as bad:
+        return _failed(defs, form, views, bad.raw, bad.errors)
     try:
         record = Records(platform()).create(context(), form, data, source="web", idem=_once())
     except Exception as exc:  # noqa: BLE001 - shown to the user below, or re-raised
@@ -133,6 +144,7 @@ def view_page(form: str, record_id: int) -> Any:
     record = _get(form, record_id)
     views = _views(defs, form)
     labels = link_labels(defs, ctx, views, [record])
+    labels.update({key: dict(names) for key, names in file_labels(views, [record]).items()})
     spec = defs.forms[form]
     title_value = record.get(spec.title) if spec.title else None
     return render_template("ws_view.html", form=form, spec=spec, title=spec.label.get(ctx.locale),
@@ -150,10 +162,13 @@ def edit_page(form: str, record_id: int) -> Any:
     if request.method == "GET":
         record = _get(form, record_id)
         return _form_page(defs, form, views, raw_from_record(views, record), record=record)
-    data, raw = _posted(defs, form, views)
     version_text = request.form.get("version", "")
     version = int(version_text) if version_text.isdigit() else None
     record = {"id": record_id, "version": version}
+    try:
+        data, raw = _posted(defs, form, views, partial=True)
+    except _Unreadable as bad:
+        return _failed(defs, form, views, bad.raw, bad.errors, record=record)
     try:
         Records(platform()).update(context(), form, record_id, data, version=version, source="web")
     except Exception as exc:  # noqa: BLE001
@@ -169,14 +184,34 @@ def _once() -> Optional[IdempotencyKey]:
     return IdempotencyKey(context().user_id or 0, "web:" + key, f"POST {request.path}")
 
 
-def _posted(defs: Definitions, form: str, views: list[FieldView]) -> tuple[dict[str, Any], dict[str, Any]]:
+class _Unreadable(Exception):
+    """Parts of the post could not be read (bad JSON, a file too large): shown with the rest."""
+
+    def __init__(self, raw: dict[str, Any], errors: ValidationError) -> None:
+        super().__init__("unreadable post")
+        self.raw, self.errors = raw, errors
+
+
+def _posted(defs: Definitions, form: str, views: list[FieldView],
+            partial: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
     """The post as record data. Fields the page did not draw (hidden ones) are passed on as
-    sent, so that the server refuses them instead of the page dropping them silently."""
-    data, raw = read_post(views, request.form)
+    sent, so that the server refuses them instead of the page dropping them silently. When
+    some inputs cannot be read, raises _Unreadable with their errors and the validator's
+    errors on the rest, so the user sees everything at once."""
+    use_files_dir()
+    lang = context().locale
+    data, raw, errors = read_post(views, request.form, request.files, upload, lang)
     drawn = {v.name for v in views}
     for spec in defs.forms[form].fields:
         if spec.name not in drawn and spec.name in request.form:
             data[spec.name] = request.form[spec.name]
+    if errors:
+        rest = {k: v for k, v in data.items() if k not in errors}
+        try:
+            defs.validators[form].validate(rest, partial=partial, locale=lang)
+        except ValidationError as exc:
+            errors = {**exc.fields, **errors}
+        raise _Unreadable(raw, ValidationError(errors))
     return data, raw
 
 

@@ -1,10 +1,12 @@
 """Workspace fixtures: the shop test pack (and the OMS pack) on a fresh database, a logged-in client."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
-from typing import Any, Callable, Iterator
+import threading
+from typing import Any, Callable, Iterator, Mapping, Optional
 
 import pytest
 
@@ -15,6 +17,7 @@ from engine.store.db import Database
 
 HERE = os.path.dirname(__file__)
 SHOP = os.path.join(HERE, "packs", "shop")
+EVERY = os.path.join(HERE, "packs", "every")
 OMS = os.path.join(HERE, "..", "..", "definitions", "oms")
 USERS = {"admin": ("admin123", ["admin"]), "sales1": ("sales123", ["sales"]), "sales2": ("sales123", ["sales"])}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -28,6 +31,31 @@ def make_platform(url: str, pack: str) -> Platform:
         for name, (password, roles) in USERS.items():
             p.users.add(conn, name, password, roles)
     return p
+
+
+@contextlib.contextmanager
+def serve(platform: Platform, config: Optional[Mapping[str, Any]] = None) -> Iterator[str]:
+    """The app over HTTP on a free port, in a thread (werkzeug's server); its base URL."""
+    from werkzeug.serving import make_server
+
+    app = create_app({"TESTING": True, "PLATFORM": platform, "SECRET_KEY": "http-test", **(config or {})})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        platform.db.dispose()
+
+
+def seed_every(p: Platform) -> dict[str, int]:
+    """Two parts for the link pickers of the every-type pack."""
+    from engine.service import Records
+
+    ctx, records = p.system_context(), Records(p)
+    return {name: records.create(ctx, "part", {"name": name})["id"] for name in ("Hinge", "Handle")}
 
 
 def seed_shop(p: Platform) -> dict[str, int]:

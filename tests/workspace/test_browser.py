@@ -6,10 +6,8 @@ Waits are on responses and navigations, never sleeps.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import threading
 from typing import Any, Iterator
 
 import pytest
@@ -18,10 +16,8 @@ pytest.importorskip("playwright")
 pytest.importorskip("pytest_playwright")
 
 from playwright.sync_api import Browser, Page, expect  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
 
-from apps import create_app  # noqa: E402
-from tests.workspace.conftest import OMS, SHOP, make_platform, seed_shop  # noqa: E402
+from tests.workspace.conftest import OMS, SHOP, make_platform, seed_shop, serve  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="apt-get install chromium first")
@@ -34,21 +30,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, "executable_path": CHROMIUM,
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
-
-
-@contextlib.contextmanager
-def serve(platform: Any) -> Iterator[str]:
-    """The app over HTTP on a free port, in a thread."""
-    app = create_app({"TESTING": True, "PLATFORM": platform, "SECRET_KEY": "browser-test"})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-        platform.db.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from apps.workspace.clientjs import module_for
 from tests.workspace.conftest import OMS, csrf_of, make_platform
+from tests.workspace.htmlform import errors_of
 
 from apps import create_app
 
@@ -17,12 +18,6 @@ def order_form(token: str, ids: dict[str, int], **extra: Any) -> dict[str, Any]:
             "lines[1].item": str(ids["i2"]), "lines[1].qty": "1", "lines[1].unit_price": "30"}
     data.update(extra)
     return data
-
-
-def errors_of(html: str, key: str) -> list[str]:
-    block = re.search(r'<div class="errors" id="e-' + re.escape(key) + r'">(.*?)</div>', html, re.S)
-    assert block, f"no error block for {key}"
-    return re.findall(r'<p class="error">([^<]+)</p>', block[1])
 
 
 # ---- login, logout, CSRF, cookies -----------------------------------------------------------

@@ -39,7 +39,8 @@
     if (w === "readonly") { const o = el.querySelector("output"); return o && o.dataset.value !== "" ? o.dataset.value : null; }
     if (w === "checkbox") { const c = el.querySelector("input[type=checkbox]"); return c ? c.checked : null; }
     if (w === "checkboxes") return Array.from(el.querySelectorAll("input[type=checkbox]:checked")).map((c) => c.value);
-    if (w === "radio") { const c = el.querySelector("input[type=radio]:checked"); return c ? c.value : null; }
+    if (w === "multilink") { const s = el.querySelector("select"); return s ? Array.from(s.selectedOptions).map((o) => o.value) : null; }
+    if (w === "radio" || w === "stars") { const c = el.querySelector("input[type=radio]:checked"); return c ? c.value : null; }
     const input = control(el);
     if (!input) return null;
     const v = input.value.trim();
