@@ -17,7 +17,8 @@ pytest.importorskip("pytest_playwright")
 
 from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
-from tests.workspace.conftest import OMS, SHOP, make_platform, seed_shop, serve  # noqa: E402
+from tests.workspace.conftest import EVERY, OMS, SHOP, make_platform, seed_every, seed_shop, serve  # noqa: E402
+from tests.workspace.test_roundtrip import png  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="apt-get install chromium first")
@@ -225,5 +226,141 @@ def test_oms_sales_order_with_two_lines(browser: Browser, oms_app: str) -> None:
         expect(record.locator('[data-field="lines"] tbody tr')).to_have_count(2)
         expect(record.locator('[data-field="total"] dd')).to_have_text("185.00")
         expect(record).not_to_contain_text("毛利")
+    finally:
+        context.close()
+
+
+# ---- the widgets that need JavaScript, on the every-type pack -------------------------------
+
+@pytest.fixture(scope="session")
+def every_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any, dict[str, int]]]:
+    tmp = tmp_path_factory.mktemp("every-browser")
+    platform = make_platform("sqlite:///" + str(tmp / "every.db"), EVERY)
+    ids = seed_every(platform)
+    with serve(platform, {"FILES_DIR": str(tmp / "files")}) as base:
+        yield base, platform, ids
+
+
+def stored(platform: Any, page: Page) -> dict[str, Any]:
+    """The record the page shows (after a save), read through the service."""
+    from engine.service import Records
+
+    record_id = int(re.search(r"/w/every/(\d+)", page.url)[1])   # type: ignore[index]
+    return Records(platform).get(platform.system_context(), "every", record_id)
+
+
+def draw(page: Page, selector: str) -> None:
+    """A stroke with the mouse across the signature pad."""
+    page.locator(selector).scroll_into_view_if_needed()
+    box = page.locator(selector).bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 20, box["y"] + 30)
+    page.mouse.down()
+    for step in range(1, 8):
+        page.mouse.move(box["x"] + 20 + step * 25, box["y"] + 30 + (step % 3) * 30)
+    page.mouse.up()
+
+
+def test_signature_files_location_and_rows_in_a_browser(browser: Browser, every_app: Any) -> None:
+    base, platform, ids = every_app
+    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900},
+                                  geolocation={"latitude": 29.8683, "longitude": 121.544}, permissions=["geolocation"])
+    page = context.new_page()
+    try:
+        log_in(page)
+        page.goto("/w/every/new")
+        signature = page.locator("#f-f_signature")
+        draw(page, '[data-field="f_signature"] canvas')
+        expect(signature).to_have_value(re.compile(r"^data:image/png;base64,"))
+        page.click('[data-field="f_signature"] .sig-clear')
+        expect(signature).to_have_value("")
+        draw(page, '[data-field="f_signature"] canvas')
+        expect(signature).to_have_value(re.compile(r"^data:image/png;base64,.{200,}"))
+
+        page.set_input_files("#f-f_attachment", files=[
+            {"name": "a.txt", "mimeType": "text/plain", "buffer": b"first"},
+            {"name": "b.txt", "mimeType": "text/plain", "buffer": b"second"}])
+        page.set_input_files("#f-f_image", files=[{"name": "p.png", "mimeType": "image/png", "buffer": png()}])
+        page.click('[data-field="f_location"] button.geo')
+        expect(page.locator('[id="f-f_location.lat"]')).to_have_value("29.868300")
+        expect(page.locator('[id="f-f_location.lng"]')).to_have_value("121.544000")
+        page.locator('[data-colour-for="f-f_colour"]').fill("#ff8800")
+        expect(page.locator("#f-f_colour")).to_have_value("#FF8800")
+        page.check('input[name=f_rating][value="5"]')
+        page.select_option("#f-f_multilink", label=["Hinge", "Handle"])
+
+        table = page.locator('[data-table="f_table"]')
+        for _ in range(3):
+            table.locator(".add-row").click()
+        rows = table.locator("tbody tr")
+        expect(rows).to_have_count(3)
+        for row, qty in enumerate(("2", "9", "3")):
+            rows.nth(row).locator('[data-col="n"] input').fill(qty)
+        rows.nth(0).locator("button.geo").click()
+        expect(rows.nth(0).locator('input[data-part="lat"]')).to_have_value("29.868300")
+        rows.nth(0).locator('input[type=file]').set_input_files(
+            files=[{"name": "row.png", "mimeType": "image/png", "buffer": png()}])
+        rows.nth(1).locator(".remove-row").click()
+        expect(rows).to_have_count(2)
+
+        with page.expect_navigation():
+            page.click("button[type=submit].primary")
+        expect(page.locator(".banner.ok")).to_be_visible()
+        record = stored(platform, page)
+        assert isinstance(record["f_signature"], int)
+        assert len(record["f_attachment"]) == 2 and len(record["f_image"]) == 1
+        assert record["f_location"] == {"lat": 29.8683, "lng": 121.544}
+        assert record["f_colour"] == "#FF8800" and record["f_rating"] == 5
+        assert sorted(record["f_multilink"]) == sorted([ids["Hinge"], ids["Handle"]])
+        assert [r["n"] for r in record["f_table"]] == [2, 3] and record["f_rollup"] == 5
+        assert record["f_table"][0]["spot"] == {"lat": 29.8683, "lng": 121.544}
+        assert len(record["f_table"][0]["photo"]) == 1 and record["f_table"][1]["photo"] is None
+
+        view = page.locator("dl.record")
+        expect(view).to_contain_text("a.txt")
+        expect(view).to_contain_text("b.txt")
+        for img in ('[data-field="f_signature"] img', '[data-field="f_image"] img'):
+            page.wait_for_function("(sel) => { const i = document.querySelector(sel); return i && i.complete && i.naturalWidth > 0; }", arg=img)
+
+        # edit: remove one attachment, keep the rest unchanged
+        page.click("text=编辑")
+        expect(page.locator('[data-field="f_signature"] img.sig-current')).to_be_visible()
+        page.locator('[data-field="f_attachment"] li', has_text="a.txt").locator('input[type=checkbox]').check()
+        with page.expect_navigation():
+            page.click("button[type=submit].primary")
+        expect(page.locator(".banner.ok")).to_be_visible()
+        after = stored(platform, page)
+        assert after["f_attachment"] == record["f_attachment"][1:]
+        for key in ("f_signature", "f_image", "f_location", "f_colour", "f_rating", "f_table", "f_multilink"):
+            assert after[key] == record[key], key
+    finally:
+        context.close()
+
+
+def test_signature_by_touch_on_a_phone(browser: Browser, every_app: Any) -> None:
+    base, platform, _ = every_app
+    context = browser.new_context(base_url=base, **PHONE)
+    page = context.new_page()
+    try:
+        log_in(page)
+        page.goto("/w/every/new")
+        canvas = page.locator('[data-field="f_signature"] canvas')
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        assert box is not None and box["width"] <= 390 and box["height"] >= 150
+        for kind, dx in (("pointerdown", 10), ("pointermove", 60), ("pointermove", 120), ("pointerup", 120)):
+            canvas.dispatch_event(kind, {"pointerId": 7, "pointerType": "touch", "isPrimary": True, "bubbles": True,
+                                         "clientX": box["x"] + dx, "clientY": box["y"] + 40 + dx / 4})
+        expect(page.locator("#f-f_signature")).to_have_value(re.compile(r"^data:image/png;base64,"))
+        for control in ('[data-field="f_signature"] .sig-clear', '[data-field="f_location"] button.geo',
+                        "#f-f_attachment", '[id="f-f_location.lat"]'):
+            size = page.locator(control).bounding_box()
+            assert size is not None and size["height"] >= 44, control
+        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert widths[0] <= widths[1], f"horizontal scroll: {widths}"
+        with page.expect_navigation():
+            page.locator("button[type=submit].primary").tap()
+        expect(page.locator(".banner.ok")).to_be_visible()
+        assert isinstance(stored(platform, page)["f_signature"], int)
     finally:
         context.close()

@@ -52,7 +52,7 @@
     const canvas = ev.target.closest && ev.target.closest("canvas.sig-pad");
     if (!canvas || canvas.closest("[data-signature]").querySelector("input").disabled) return;
     ev.preventDefault();
-    canvas.setPointerCapture(ev.pointerId);
+    try { canvas.setPointerCapture(ev.pointerId); } catch (e) { /* a pointer that is already gone */ }
     pad(canvas).last = at(canvas, ev);
     stroke(canvas, ev);
   });
