@@ -1,35 +1,34 @@
 """Generate one Python function per row validator (fastjsonschema style).
 
-The generated ``run`` does exactly what :meth:`RowValidator.interpret` does, with the
-common cases inlined: a plain text, a whole number in range, an option given by its value
-or label, a yes/no. Anything else calls the field type's own parser (``FieldType.fast``),
-so the generated code only decides *when* to call it, never *what* a value means. Only
-field names (identifiers checked by the loader) and our own constants reach the source,
-and those through ``repr``.
+The generated ``run`` does exactly what :meth:`RowValidator.interpret` does, with each
+field type's common case inlined (:meth:`FieldType.inline`: a plain text, a whole number in
+range, an option given by its value or label, a yes/no, a plain decimal, an ISO date).
+Anything else calls the field type's own parser (``FieldType.fast``). Only field names
+(identifiers checked by the loader), the types' own fragments and constants bound by name
+reach the source, names through ``repr``.
 """
 from __future__ import annotations
 
-import re
-from decimal import Decimal
 from typing import Any, Callable, Mapping
 
 from engine.forms.messages import FieldError, render
-from engine.forms.types_basic import Boolean, DecimalNumber, Integer, Text
-from engine.forms.types_choice import Select, json_safe
+from engine.forms.types_choice import json_dumper
 
 _EMPTY_TYPES = (str, list, dict)
 
 
 def generate(rows: Any) -> Callable[..., dict[str, Any]]:
-    """The compiled ``run(data, errors, prefix, *, partial, locale, allowed_extra)`` of ``rows``."""
-    from engine.forms.fieldtype import FIELD_TYPES
+    """The compiled ``run(data, errors, prefix, *, partial, locale, allowed_extra)`` of ``rows``.
 
-    env: dict[str, Any] = {"Mapping": Mapping, "FieldError": FieldError, "render": render, "_E": _EMPTY_TYPES,
-                           "_MISSING": object(), "NAMES": rows.names, "json_safe": json_safe, "str": str,
-                           "type": type, "dict": dict, "int": int, "bool": bool, "len": len, "sorted": sorted,
-                           "map": map, "isinstance": isinstance, "frozenset": frozenset, "list": list,
-                           "ROWS": rows._rows, "DEC": Decimal,
-                           "KEEP_ID": frozenset({"id"})}
+    Each field starts with its type's inlined common case (:meth:`FieldType.inline`); only
+    what fails it (missing, empty, unusual or wrong) takes the general path below it.
+    """
+    from engine.forms.fieldtype import FIELD_TYPES, INLINE_BUILTINS
+
+    env: dict[str, Any] = {**INLINE_BUILTINS, "Mapping": Mapping, "FieldError": FieldError, "render": render,
+                           "_E": _EMPTY_TYPES, "_MISSING": object(), "NAMES": rows.names, "sorted": sorted,
+                           "map": map, "frozenset": frozenset, "ROWS": rows._rows, "KEEP_ID": frozenset({"id"}),
+                           "NO_EXTRA": frozenset()}
     out = ["def run(data, errors, prefix, *, partial, locale, allowed_extra=frozenset()):",
            "    return run_p(data, errors, prefix, partial, locale, allowed_extra)",
            "def run_p(data, errors, prefix, partial, locale, allowed_extra):",
@@ -43,52 +42,23 @@ def generate(rows: Any) -> Callable[..., dict[str, Any]]:
            "    get = data.get"]
     for i, (name, parse, required, default, sub, group) in enumerate(rows.plan):
         spec = rows.checks[name].spec
-        ftype = FIELD_TYPES[spec.type]
         env[f"P{i}"], env[f"D{i}"], env[f"S{i}"], env[f"G{i}"] = parse, default, sub, group
-        env[f"SPEC{i}"] = spec
         key = repr(name)
-        out += [f"    v = get({key}, _MISSING)",
-                "    if v is _MISSING and not partial:",
-                f"        v = D{i}",
-                "    if v is _MISSING:",
-                "        pass"]
+        out.append(f"    v = get({key}, _MISSING)")
         if sub is not None:
-            out += ["    elif type(v) is list and v:",
-                    f"        sub = S{i}.run_p",
-                    f"        base = prefix + {key}",
-                    "        rows_out = []",
-                    "        n = 0",
-                    "        for row in v:",
-                    "            n += 1",
-                    "            clean = sub(row, errors, f'{base}[{n}].', False, locale, KEEP_ID)",
-                    "            if type(row) is dict:",
-                    "                rid = row.get('id')",
-                    "                if rid is not None:",
-                    "                    clean['id'] = rid",
-                    "            rows_out.append(clean)",
-                    f"        out[{key}] = rows_out",
-                    "    else:",
-                    f"        out[{key}] = ROWS(S{i}, {required!r}, v, errors, prefix + {key}, locale)"]
+            out += _table(i, key, required)
             continue
-        out += ["    elif not v and (v is None or type(v) in _E):"]
-        if required:
-            out += [f"        errors.setdefault(prefix + {key}, []).append(render('required', locale))"]
-        out += [f"        out[{key}] = None"]
-        if group is not None:
-            out += ["    else:",
-                    "        before = len(errors)",
-                    f"        inner = G{i}.run(v, errors, prefix + {key} + '.', partial=False, locale=locale)",
-                    "        if len(errors) == before:",
-                    f"            out[{key}] = json_safe(SPEC{i}, inner)"]
-            continue
-        fast = _inline(i, ftype, spec, env)
+
+        def const(value: Any, _i: int = i) -> str:
+            name = f"C{_i}_{sum(k.startswith(f'C{_i}_') for k in env)}"
+            env[name] = value
+            return name
+        fast = None if group is not None else FIELD_TYPES[spec.type].fast_case(spec, const)
         if fast:
-            out += [f"    elif {fast[0]}:", f"        out[{key}] = {fast[1]}"]
-        out += ["    else:",
-                "        try:",
-                f"            out[{key}] = P{i}(v)",
-                "        except FieldError as exc:",
-                f"            errors.setdefault(prefix + {key}, []).append(exc.render(locale))"]
+            out += [f"    if {fast[0]}:", f"        out[{key}] = {fast[1]}", "    else:"]
+        else:
+            out += ["    if True:"]
+        out += _general(i, key, required, group is not None, spec, env)
     out.append("    return out")
     source = "\n".join(out)
     namespace: dict[str, Any] = dict(env)
@@ -100,49 +70,45 @@ def generate(rows: Any) -> Callable[..., dict[str, Any]]:
     return fn  # type: ignore[no-any-return]
 
 
-def _inline(i: int, ftype: Any, spec: Any, env: dict[str, Any]) -> tuple[str, str] | None:
-    """(condition, value) of an inlined fast path, or None."""
-    kind = type(ftype)
-    if kind is Text and not spec.prop("pattern"):
-        lo, hi = spec.prop("min_length"), spec.prop("max_length")
-        cond = "type(v) is str"
-        size = []
-        if lo is not None:
-            size.append(f"{int(lo)} <= len(s)")
-        if hi is not None:
-            size.append(f"len(s) <= {int(hi)}")
-        if size:
-            cond += " and ((s := v.strip()) is not None) and " + " and ".join(size)
-            return cond, "s"
-        return cond, "v.strip()"
-    if kind is Integer:
-        lo, hi = spec.prop("min"), spec.prop("max")
-        cond = "type(v) is int"
-        if lo is not None:
-            env[f"LO{i}"] = lo
-            cond += f" and v >= LO{i}"
-        if hi is not None:
-            env[f"HI{i}"] = hi
-            cond += f" and v <= HI{i}"
-        return cond, "v"
-    if kind in (Select,) or (issubclass(kind, Select) and kind.parse is Select.parse):
-        values = {o.value: o.value for o in spec.options}
-        for o in reversed(spec.options):
-            for label in o.label.all():
-                values.setdefault(label, o.value)
-        env[f"OPT{i}"] = values
-        return f"type(v) is str and (h := OPT{i}.get(v)) is not None", "h"
-    if kind is Boolean:
-        return "type(v) is bool", "v"
-    if issubclass(kind, DecimalNumber) and kind.parse is DecimalNumber.parse:
-        # a plain decimal text with at most ``scale`` places: exact, no rounding needed
-        scale = ftype.scale(spec)
-        env[f"RX{i}"] = re.compile(r"-?[0-9]{1,20}(?:\.[0-9]{1,%d})?" % scale if scale else r"-?[0-9]{1,20}")
-        env[f"Q{i}"] = Decimal(1).scaleb(-scale)
-        cond = f"type(v) is str and RX{i}.fullmatch(v) is not None and ((d := DEC(v).quantize(Q{i})) is not None)"
-        for bound, op in (("min", ">="), ("max", "<=")):
-            if spec.prop(bound) is not None:
-                env[f"B{bound}{i}"] = Decimal(str(spec.prop(bound)))
-                cond += f" and d {op} B{bound}{i}"
-        return cond, "d"
-    return None
+def _general(i: int, key: str, required: bool, group: bool, spec: Any, env: dict[str, Any]) -> list[str]:
+    """The general path of one field (indented under the fast case's ``else``)."""
+    out = ["        if v is _MISSING and not partial:",
+           f"            v = D{i}",
+           "        if v is _MISSING:",
+           "            pass",
+           "        elif not v and (v is None or type(v) in _E):"]
+    if required:
+        out += [f"            errors.setdefault(prefix + {key}, []).append(render('required', locale))"]
+    out += [f"            out[{key}] = None"]
+    if group:   # a nested object: its fields' errors as name.field
+        env[f"J{i}"] = json_dumper(spec)
+        return out + ["        else:",
+                      "            before = len(errors)",
+                      f"            inner = G{i}.run_p(v, errors, prefix + {key} + '.', False, locale, NO_EXTRA)",
+                      "            if len(errors) == before:",
+                      f"                out[{key}] = J{i}(inner)"]
+    return out + ["        else:",
+                  "            try:",
+                  f"                out[{key}] = P{i}(v)",
+                  "            except FieldError as exc:",
+                  f"                errors.setdefault(prefix + {key}, []).append(exc.render(locale))"]
+
+
+def _table(i: int, key: str, required: bool) -> list[str]:
+    """A sub-table: each row by its own generated validator, rows numbered from 1."""
+    return ["    if type(v) is list and v:",
+            f"        sub = S{i}.run_p",
+            f"        base = prefix + {key}",
+            "        rows_out = []",
+            "        n = 0",
+            "        for row in v:",
+            "            n += 1",
+            "            clean = sub(row, errors, f'{base}[{n}].', False, locale, KEEP_ID)",
+            "            if type(row) is dict:",
+            "                rid = row.get('id')",
+            "                if rid is not None:",
+            "                    clean['id'] = rid",
+            "            rows_out.append(clean)",
+            f"        out[{key}] = rows_out",
+            "    elif v is not _MISSING or not partial:",
+            f"        out[{key}] = ROWS(S{i}, {required!r}, D{i} if v is _MISSING else v, errors, prefix + {key}, locale)"]

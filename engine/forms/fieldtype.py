@@ -9,6 +9,11 @@ from engine.definitions.model import FieldSpec
 from engine.expr.types import ExprType
 
 
+#: the built-ins generated parsing code may use (nothing else is reachable from it)
+INLINE_BUILTINS: dict[str, Any] = {"type": type, "str": str, "int": int, "bool": bool, "len": len,
+                                   "dict": dict, "list": list, "isinstance": isinstance}
+
+
 class FieldType:
     """What one kind of field is: its properties, SQL column, parsing and JSON form.
 
@@ -46,14 +51,51 @@ class FieldType:
         """The value type expressions see; most types have one, formula/rollup depend on ``spec``."""
         return self.expr_type
 
+    def inline(self, spec: FieldSpec, const: Callable[[Any], str]) -> Optional[tuple[str, str]]:
+        """The common case of ``parse`` as Python source: ``(condition, value)`` over ``v``.
+
+        When ``condition`` holds for an input ``v``, ``value`` is what ``parse`` returns for
+        it; otherwise the caller calls ``parse``. Both are expressions (they may bind locals
+        with ``:=``); ``const(x)`` names a constant they use. Only the type's own code and
+        constants named through ``const`` reach the source, never a definition's text.
+        ``None``: no fast case (the default). Generated validators inline these fragments.
+        Callers use :meth:`fast_case`, which ignores ``inline`` where a subclass changed ``parse``.
+        """
+        return None
+
+    def fast_case(self, spec: FieldSpec, const: Callable[[Any], str]) -> Optional[tuple[str, str]]:
+        """:meth:`inline`, if it still describes this type's ``parse`` (a subclass may override it)."""
+        if owner(type(self), "parse") is not owner(type(self), "inline"):
+            return None
+        return self.inline(spec, const)
+
     def fast(self, spec: FieldSpec) -> Callable[[Any], Any]:
         """A one-argument parser with the field's properties bound (validation's hot path)."""
         parse = self.parse
-        return lambda value: parse(spec, value)
+        env: dict[str, Any] = {}
+
+        def const(value: Any) -> str:
+            name = f"K{len(env)}"
+            env[name] = value
+            return name
+        fragment = self.fast_case(spec, const)
+        if fragment is None:
+            return lambda value: parse(spec, value)
+        cond, value = fragment
+        env.update(INLINE_BUILTINS, SLOW=parse, SPEC=spec)
+        source = f"lambda v: ({value}) if ({cond}) else SLOW(SPEC, v)"
+        fast: Callable[[Any], Any] = eval(compile(source, f"<fast {self.name}>", "eval"),  # noqa: S307
+                                          {"__builtins__": {}, **env})  # our own source (see inline)
+        return fast
 
     def link_form(self, spec: FieldSpec) -> Optional[str]:
         """The form this field refers to, if it is a reference."""
         return None
+
+
+def owner(cls: type, attr: str) -> Optional[type]:
+    """The class in ``cls``'s MRO that defines ``attr``."""
+    return next((k for k in cls.__mro__ if attr in vars(k)), None)
 
 
 class Registry:

@@ -22,6 +22,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "too_large": {"zh-CN": "不能大于 {max}", "en": "must be at most {max}"},
     "too_short": {"zh-CN": "长度不能少于 {min} 个字符", "en": "must have at least {min} characters"},
     "too_long": {"zh-CN": "长度不能超过 {max} 个字符", "en": "must have at most {max} characters"},
+    "too_many_digits": {"zh-CN": "整数部分最多 {max} 位", "en": "must have at most {max} digits before the decimal point"},
     "too_many_decimals": {"zh-CN": "最多 {scale} 位小数", "en": "must have at most {scale} decimal places"},
     "pattern": {"zh-CN": "格式不正确", "en": "has the wrong format"},
     "not_option": {"zh-CN": "不是可选值: {value}", "en": "is not one of the options: {value}"},
@@ -64,9 +65,12 @@ class FieldError(ValueError):
     """A value that a field type refuses; rendered in the reader's language."""
 
     def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
         self.key = key
         self.params = params
-        super().__init__(render(key, "en", **params))
+
+    def __str__(self) -> str:
+        return self.render("en")
 
     def render(self, locale: str) -> str:
         return render(self.key, locale, **self.params)

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any, Callable, ClassVar, Optional
 
 import sqlalchemy as sa
 
 from engine.definitions.model import FieldSpec
 from engine.expr.types import ExprType
 from engine.forms.coltypes import ExactDecimal
-from engine.forms.fieldtype import FieldType, register
+from engine.forms.fieldtype import FieldType, owner, register
 from engine.forms.messages import FieldError
 
 _LEN_PROPS = {
@@ -18,6 +18,7 @@ _LEN_PROPS = {
     "max_length": {"type": "integer", "minimum": 1},
     "pattern": {"type": "string"},
 }
+_INT64 = (-(2 ** 63), 2 ** 63 - 1)
 _RANGE_PROPS = {"min": {"type": "number"}, "max": {"type": "number"}}
 
 
@@ -30,12 +31,25 @@ def _check_range(spec: FieldSpec, value: Any) -> Any:
     return value
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"\+?[0-9][0-9 \-()]{4,30}")
+_URL = re.compile(r"https?://[^\s/$.?#].[^\s]*", re.IGNORECASE)
+
+
 @register
 class Text(FieldType):
+    """Text; its kinds differ in how input is cleaned, a shape it must have and a last touch."""
+
     name = "text"
     widget = "text"
     expr_type = ExprType.STRING
     props_schema = _LEN_PROPS
+    #: the shape every value of this kind has (e-mail, phone, URL), and the error if not
+    shape: ClassVar[Optional[re.Pattern[str]]] = None
+    shape_error: ClassVar[str] = ""
+    #: ``clean`` and ``finish`` as source over ``{}`` (for :meth:`inline`)
+    clean_source: ClassVar[str] = "{}.strip()"
+    finish_source: ClassVar[str] = "{}"
 
     def parse(self, spec: FieldSpec, value: Any) -> Any:
         if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
@@ -51,27 +65,32 @@ class Text(FieldType):
         pattern = spec.prop("pattern")
         if pattern and not re.fullmatch(pattern, value):
             raise FieldError("pattern")
-        return value
+        if self.shape is not None and not self.shape.fullmatch(value):
+            raise FieldError(self.shape_error)
+        return self.finish(value)
 
     def clean(self, value: str) -> str:
         return value.strip()
 
-    def fast(self, spec: FieldSpec) -> Callable[[Any], Any]:
-        if type(self).parse is not Text.parse or type(self).clean is not Text.clean:
-            return super().fast(spec)
-        lo, hi = spec.prop("min_length"), spec.prop("max_length")
-        pattern = re.compile(spec.prop("pattern")) if spec.prop("pattern") else None
-        slow = self.parse
+    def finish(self, value: str) -> str:
+        return value
 
-        def parse(value: Any) -> Any:
-            if type(value) is not str:
-                return slow(spec, value)
-            value = value.strip()
-            if (lo is not None and len(value) < lo) or (hi is not None and len(value) > hi) or \
-                    (pattern is not None and not pattern.fullmatch(value)):
-                return slow(spec, value)
-            return value
-        return parse
+    def inline(self, spec: FieldSpec, const: Callable[[Any], str]) -> Optional[tuple[str, str]]:
+        kind = type(self)
+        if owner(kind, "clean") is not owner(kind, "clean_source") or \
+                owner(kind, "finish") is not owner(kind, "finish_source"):
+            return None   # a kind that cleans or finishes differently has no source for it
+        cond = f"type(v) is str and (s := {self.clean_source.format('v')})"
+        lo, hi = spec.prop("min_length"), spec.prop("max_length")
+        if lo is not None:
+            cond += f" and len(s) >= {int(lo)}"
+        if hi is not None:
+            cond += f" and len(s) <= {int(hi)}"
+        if spec.prop("pattern"):
+            cond += f" and {const(re.compile(spec.prop('pattern')))}.fullmatch(s) is not None"
+        if self.shape is not None:
+            cond += f" and {const(self.shape)}.fullmatch(s) is not None"
+        return cond, self.finish_source.format("s")
 
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "string"}
@@ -84,25 +103,20 @@ class Text(FieldType):
 class TextArea(Text):
     name = "textarea"
     widget = "textarea"
+    clean_source = "{}.replace('\\r\\n', '\\n')"
 
     def clean(self, value: str) -> str:
         return value.replace("\r\n", "\n")
-
-
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_PHONE = re.compile(r"\+?[0-9][0-9 \-()]{4,30}")
-_URL = re.compile(r"https?://[^\s/$.?#].[^\s]*", re.IGNORECASE)
 
 
 @register
 class Email(Text):
     name = "email"
     widget = "email"
+    shape, shape_error = _EMAIL, "not_email"
+    finish_source = "{}.lower()"
 
-    def parse(self, spec: FieldSpec, value: Any) -> Any:
-        value = super().parse(spec, value)
-        if not _EMAIL.fullmatch(value):
-            raise FieldError("not_email")
+    def finish(self, value: str) -> str:
         return value.lower()
 
 
@@ -110,24 +124,14 @@ class Email(Text):
 class Phone(Text):
     name = "phone"
     widget = "tel"
-
-    def parse(self, spec: FieldSpec, value: Any) -> Any:
-        value = super().parse(spec, value)
-        if not _PHONE.fullmatch(value):
-            raise FieldError("not_phone")
-        return value
+    shape, shape_error = _PHONE, "not_phone"
 
 
 @register
 class Url(Text):
     name = "url"
     widget = "url"
-
-    def parse(self, spec: FieldSpec, value: Any) -> Any:
-        value = super().parse(spec, value)
-        if not _URL.fullmatch(value):
-            raise FieldError("not_url")
-        return value
+    shape, shape_error = _URL, "not_url"
 
 
 @register
@@ -149,25 +153,26 @@ class Integer(FieldType):
             except InvalidOperation:
                 raise FieldError("not_integer") from None
         if isinstance(value, (float, Decimal)):
-            if value != int(value):
+            try:
+                whole = int(value)
+            except (ValueError, OverflowError):   # NaN, infinity
+                raise FieldError("not_integer") from None
+            if value != whole:
                 raise FieldError("not_integer")
-            value = int(value)
+            value = whole
         if not isinstance(value, int):
             raise FieldError("not_integer")
+        if not _INT64[0] <= value <= _INT64[1]:   # what a BIGINT column holds
+            raise FieldError("too_small" if value < 0 else "too_large", min=_INT64[0], max=_INT64[1])
         return _check_range(spec, value)
 
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
         return {"type": "integer"}
 
-    def fast(self, spec: FieldSpec) -> Callable[[Any], Any]:
-        lo, hi = spec.prop("min"), spec.prop("max")
-        slow = self.parse
-
-        def parse(value: Any) -> Any:
-            if type(value) is int and (lo is None or value >= lo) and (hi is None or value <= hi):
-                return value
-            return slow(spec, value)
-        return parse
+    def inline(self, spec: FieldSpec, const: Callable[[Any], str]) -> Optional[tuple[str, str]]:
+        lo = _INT64[0] if spec.prop("min") is None else max(_INT64[0], spec.prop("min"))
+        hi = _INT64[1] if spec.prop("max") is None else min(_INT64[1], spec.prop("max"))
+        return f"type(v) is int and {const(lo)} <= v <= {const(hi)}", "v"
 
 
 @register
@@ -185,7 +190,7 @@ class DecimalNumber(FieldType):
         return int(spec.prop("scale", self.default_scale))
 
     def column_type(self, spec: FieldSpec) -> sa.types.TypeEngine[Any]:
-        return ExactDecimal(int(spec.prop("precision", 18)), self.scale(spec))
+        return ExactDecimal(self.whole_digits(spec) + self.scale(spec), self.scale(spec))
 
     def parse(self, spec: FieldSpec, value: Any) -> Any:
         if isinstance(value, bool):
@@ -204,36 +209,49 @@ class DecimalNumber(FieldType):
         if not number.is_finite():
             raise FieldError("not_number")
         scale = self.scale(spec)
-        number = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+        whole = self.whole_digits(spec)
+        try:
+            number = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+        except InvalidOperation:   # more digits than any column holds
+            raise FieldError("too_many_digits", max=whole) from None
+        if number.adjusted() >= whole:
+            raise FieldError("too_many_digits", max=whole)
         return _check_range(spec, number)
+
+    def whole_digits(self, spec: FieldSpec) -> int:
+        """How many digits the column keeps before the decimal point."""
+        return int(spec.prop("precision", 18)) - self.scale(spec)
 
     def dump(self, spec: FieldSpec, value: Any) -> Any:
         return None if value is None else str(value)
 
-    def fast(self, spec: FieldSpec) -> Callable[[Any], Any]:
-        quantum = Decimal(1).scaleb(-self.scale(spec))
-        lo = None if spec.prop("min") is None else Decimal(str(spec.prop("min")))
-        hi = None if spec.prop("max") is None else Decimal(str(spec.prop("max")))
-        slow = self.parse
-        dec, half_up = Decimal, ROUND_HALF_UP
-
-        def parse(value: Any) -> Any:
-            kind = type(value)
-            if kind is str or kind is int:
-                try:
-                    number = dec(value)
-                except InvalidOperation:
-                    return slow(spec, value)
-                if not number.is_finite():
-                    return slow(spec, value)
-                number = number.quantize(quantum, rounding=half_up)
-                if (lo is None or number >= lo) and (hi is None or number <= hi):
-                    return number
-            return slow(spec, value)
-        return parse
+    def inline(self, spec: FieldSpec, const: Callable[[Any], str]) -> Optional[tuple[str, str]]:
+        cond = f"type(v) is str and (d := {const(_decimal_text(self.scale(spec), self.whole_digits(spec)))}(v)) is not None"
+        for bound, op in (("min", ">="), ("max", "<=")):
+            if spec.prop(bound) is not None:
+                cond += f" and d {op} {const(Decimal(str(spec.prop(bound))))}"
+        return cond, "d"
 
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
         return {"type": ["string", "number"], "format": "decimal"}
+
+
+def _decimal_text(scale: int, whole: int) -> Callable[[str], Optional[Decimal]]:
+    """Text to a number rounded to ``scale`` places as :meth:`DecimalNumber.parse` does, or None.
+
+    None means "not a plain finite number of at most ``whole`` digits before the point" (a
+    thousands separator, NaN, too long, not a number at all); the caller then asks ``parse``
+    for the value or the error.
+    """
+    quantum, dec, half_up = Decimal(1).scaleb(-scale), Decimal, ROUND_HALF_UP
+
+    def number(text: str) -> Optional[Decimal]:
+        try:
+            value = dec(text).quantize(quantum, half_up)
+        except ArithmeticError:
+            return None
+        return value if value.is_finite() and value.adjusted() < whole else None
+    return number
 
 
 @register
@@ -286,6 +304,5 @@ class Boolean(FieldType):
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
         return {"type": "boolean"}
 
-    def fast(self, spec: FieldSpec) -> Callable[[Any], Any]:
-        slow = self.parse
-        return lambda value: value if type(value) is bool else slow(spec, value)
+    def inline(self, spec: FieldSpec, const: Callable[[Any], str]) -> Optional[tuple[str, str]]:
+        return "type(v) is bool", "v"

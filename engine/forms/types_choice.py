@@ -31,19 +31,13 @@ class Select(FieldType):
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
         return {"type": "string", "enum": [o.value for o in spec.options]}
 
-    def fast(self, spec: FieldSpec) -> Callable[[Any], Any]:
-        if type(self).parse is not Select.parse:
-            return super().fast(spec)
+    def inline(self, spec: FieldSpec, const: Callable[[Any], str]) -> Optional[tuple[str, str]]:
         values = {o.value: o.value for o in spec.options}
         for o in reversed(spec.options):
             for label in o.label.all():
                 values.setdefault(label, o.value)
-        slow = self.parse
-
-        def parse(value: Any) -> Any:
-            hit = values.get(value) if type(value) is str else None
-            return hit if hit is not None else slow(spec, value)
-        return parse
+        values.pop("", None)
+        return f"type(v) is str and (h := {const(values)}.get(v)) is not None", "h"
 
 
 @register
@@ -93,9 +87,8 @@ class Reference(FieldType):
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
         return {"type": "integer", "minimum": 1}
 
-    def fast(self, spec: FieldSpec) -> Callable[[Any], Any]:
-        slow = self.parse
-        return lambda value: value if type(value) is int and value > 0 else slow(spec, value)
+    def inline(self, spec: FieldSpec, const: Callable[[Any], str]) -> Optional[tuple[str, str]]:
+        return "type(v) is int and v > 0", "v"
 
 
 @register
@@ -186,12 +179,23 @@ class Group(FieldType):
 
 def json_safe(spec: FieldSpec, values: dict[str, Any]) -> dict[str, Any]:
     """A group's clean values as JSON (decimals as text, dates as ISO text)."""
+    return json_dumper(spec)(values)
+
+
+def json_dumper(spec: FieldSpec) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """:func:`json_safe` for one group, with its fields' dump functions looked up once."""
     from engine.forms.fieldtype import FIELD_TYPES
-    out: dict[str, Any] = {}
-    for f in spec.fields:
-        if f.name in values:
-            value = values[f.name]
-            if value is not None:
-                value = FIELD_TYPES[f.type].dump(f, value)
-            out[f.name] = value.isoformat() if value is not None and hasattr(value, "isoformat") else value
-    return out
+    plan = [(f.name, f, FIELD_TYPES[f.type].dump) for f in spec.fields]
+
+    def dump(values: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, field, to_json in plan:
+            if name in values:
+                value = values[name]
+                if value is not None:
+                    value = to_json(field, value)
+                    if hasattr(value, "isoformat"):
+                        value = value.isoformat()
+                out[name] = value
+        return out
+    return dump

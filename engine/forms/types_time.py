@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import sqlalchemy as sa
 
@@ -41,17 +41,16 @@ class Date(FieldType):
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
         return {"type": "string", "format": "date"}
 
-    def fast(self, spec: FieldSpec) -> Callable[[Any], Any]:
-        slow, from_iso = self.parse, dt.date.fromisoformat
+    def inline(self, spec: FieldSpec, const: Callable[[Any], str]) -> Optional[tuple[str, str]]:
+        return f"type(v) is str and len(v) == 10 and (d := {const(_iso_date)}(v)) is not None", "d"
 
-        def parse(value: Any) -> Any:
-            if type(value) is str and len(value) == 10:
-                try:
-                    return from_iso(value)
-                except ValueError:
-                    pass
-            return slow(spec, value)
-        return parse
+
+def _iso_date(text: str) -> Optional[dt.date]:
+    """``YYYY-MM-DD`` as a date, or None (the caller then parses it the slow way)."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _loose_date(text: str) -> dt.date:

@@ -24,6 +24,7 @@ from engine.forms.types_choice import json_safe
 Errors = dict[str, list[str]]
 _MISSING = object()
 _EMPTY_TYPES = (str, list, dict)
+_NO_EXTRA: frozenset[str] = frozenset()
 
 
 def _is_computed(spec: FieldSpec) -> bool:
@@ -151,7 +152,7 @@ class FormValidator:
     def validate(self, data: Any, *, partial: bool = False, locale: str = "zh-CN") -> dict[str, Any]:
         """Clean values by field name, or :class:`ValidationError` with every problem."""
         errors: Errors = {}
-        clean = self.rows.run(data, errors, "", partial=partial, locale=locale)
+        clean = self.rows.run_p(data, errors, "", partial, locale, _NO_EXTRA)
         if errors:
             raise ValidationError(errors)
         return clean
