@@ -9,32 +9,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import tempfile
 from decimal import Decimal
 from typing import IO, Any, Iterator, Optional, Sequence
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from engine.context import RunContext
 from engine.definitions.model import FieldSpec
+from engine.io.cells import USERS, Cell, Names, cell_writer
 from engine.io.columns import header_cells
-from engine.io.links import names_for
+from engine.io.links import names_for, user_names
 from engine.runtime import Definitions
 from engine.store.db import Database
 
 PAGE = 1000
-_YES = {"zh-CN": ("是", "否"), "en": ("yes", "no")}
 
-
-class Cell:
-    """A typed value for the writers: money and dates keep their type and format."""
-
-    __slots__ = ("value", "fmt")
-
-    def __init__(self, value: Any, fmt: str) -> None:
-        self.value, self.fmt = value, fmt
+__all__ = ["Cell", "csv_chunks", "export_rows", "write_file", "write_xlsx", "xlsx_chunks"]
 
 
 def export_rows(db: Database, defs: Definitions, ctx: RunContext, form: str,
@@ -43,28 +34,26 @@ def export_rows(db: Database, defs: Definitions, ctx: RunContext, form: str,
     spec = defs.forms[form]
     cols = header_cells(spec, ctx.locale, defs.policy.hidden(ctx, form))
     yield [h for h, _, _ in cols]
-    parent = [(f, None) for _, t, f in cols if t is None]
-    tables: dict[str, list[FieldSpec]] = {}
-    for _, t, f in cols:
-        if t is not None:
-            tables.setdefault(t.name, []).append(f)
-    store_tables = defs.tables
-    zone = ZoneInfo(ctx.timezone)
+    # (sub-table name or None, field, writer) in header order: a sub-table may come before
+    # fields of the record, so each row is filled column by column
+    columns = [(t.name if t else None, f, cell_writer(f, ctx.locale, ctx.timezone)) for _, t, f in cols]
+    tables = list(dict.fromkeys(t for t, _, _ in columns if t is not None))
     with db.connect() as conn:
-        for page in _pages(conn, store_tables.table(form), where, order):
-            names = _link_names(conn, defs, form, page, tables)
+        for page in _pages(conn, defs.tables.table(form), where, order):
+            names = _names(conn, defs, form, page, tables)
             for rec in page:
-                head = [_cell(f, rec.get(f.name), ctx, names, zone) for f, _ in parent]
+                head = [None if t is not None or (v := rec.get(f.name)) is None else write(v, names)
+                        for t, f, write in columns]
                 lines = _lines(rec, tables)
                 if not lines:
-                    yield head + [None] * sum(len(v) for v in tables.values())
+                    yield head
                     continue
                 for line in lines:
                     row = list(head)
-                    for tname, fields in tables.items():
-                        item = line.get(tname) or {}
-                        row.extend(_cell(f, item.get(f.name), ctx, names, zone) if item else None
-                                   for f in fields)
+                    for i, (t, f, write) in enumerate(columns):
+                        item = line.get(t) if t is not None else None
+                        if item and (v := item.get(f.name)) is not None:
+                            row[i] = write(v, names)
                     yield row
 
 
@@ -90,7 +79,7 @@ def _pages(conn: Any, table: sa.Table, where: Any, order: Sequence[tuple[str, bo
         yield [dict(r) for r in part]
 
 
-def _lines(rec: dict[str, Any], tables: dict[str, list[FieldSpec]]) -> list[dict[str, dict[str, Any]]]:
+def _lines(rec: dict[str, Any], tables: list[str]) -> list[dict[str, dict[str, Any]]]:
     """Line i of every sub-table side by side: row i of the export."""
     lines: list[dict[str, dict[str, Any]]] = []
     for tname in tables:
@@ -101,11 +90,10 @@ def _lines(rec: dict[str, Any], tables: dict[str, list[FieldSpec]]) -> list[dict
     return lines
 
 
-def _link_names(conn: Any, defs: Definitions, form_name: str, page: list[dict[str, Any]],
-                tables: dict[str, list[FieldSpec]]) -> dict[tuple[str, int], Any]:
-    """Load the page's child rows and the display names of every linked record."""
-    form = defs.forms
-    fields = form[form_name].fields
+def _names(conn: Any, defs: Definitions, form_name: str, page: list[dict[str, Any]],
+           tables: list[str]) -> Names:
+    """Load the page's child rows and the export names of every linked record and user."""
+    forms = defs.forms
     if tables:
         ids = [r["id"] for r in page]
         for tname in tables:
@@ -117,50 +105,34 @@ def _link_names(conn: Any, defs: Definitions, form_name: str, page: list[dict[st
             for r in page:
                 r[tname] = by_parent[r["id"]]
     wanted: dict[str, set[int]] = {}
-    for f in fields:
-        if f.type == "link" and f.form in form:
-            wanted.setdefault(f.form or "", set()).update(r.get(f.name) for r in page if r.get(f.name))
+    for f in forms[form_name].fields:
         if f.type == "table" and f.name in tables:
             for c in f.fields:
-                if c.type == "link" and c.form in form:
-                    wanted.setdefault(c.form or "", set()).update(
-                        line.get(c.name) for r in page for line in r.get(f.name) or () if line.get(c.name))
+                _wanted(wanted, c, forms, [line.get(c.name) for r in page for line in r.get(f.name) or ()])
+        else:
+            _wanted(wanted, f, forms, [r.get(f.name) for r in page])
     out: dict[tuple[str, int], Any] = {}
     for target, ids_ in wanted.items():
-        for rid, name in names_for(conn, form[target], defs.tables, ids_).items():
+        found = user_names(conn, ids_) if target == USERS else names_for(conn, forms[target], defs.tables, ids_)
+        for rid, name in found.items():
             out[(target, rid)] = name
     return out
 
 
-def _cell(f: FieldSpec, value: Any, ctx: RunContext, names: dict[tuple[str, int], Any], zone: Any) -> Any:
-    if value is None:
-        return None
-    t = f.type
-    if t == "link":
-        return names.get((f.form or "", value), value)
-    if t in ("money", "decimal", "number", "percent") and isinstance(value, Decimal):
-        return Cell(value, "#,##0.00" if t == "money" else "0.######")
-    if t == "date" and isinstance(value, dt.date):
-        return Cell(value, "yyyy-mm-dd")
-    if t == "datetime" and isinstance(value, dt.datetime):
-        local = value.astimezone(zone) if value.tzinfo else value
-        return Cell(local.replace(tzinfo=None), "yyyy-mm-dd hh:mm:ss")
-    if t in ("select", "radio"):
-        for o in f.options:
-            if o.value == value:
-                return o.label.get(ctx.locale) or value
-        return value
-    if t == "multiselect" and isinstance(value, list):
-        labels = {o.value: o.label.get(ctx.locale) or o.value for o in f.options}
-        return ", ".join(labels.get(v, v) for v in value)
-    if t == "boolean":
-        yes, no = _YES.get(ctx.locale, _YES["en"])
-        return yes if value else no
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dt.time):
-        return value.isoformat(timespec="minutes")
-    return value
+def _wanted(wanted: dict[str, set[int]], f: FieldSpec, forms: Any, values: list[Any]) -> None:
+    """Collect the ids a reference field of the page points to, by target (a form or users)."""
+    if f.type == "user":
+        target = USERS
+    elif f.type in ("link", "multilink") and f.form in forms:
+        target = f.form or ""
+    else:
+        return
+    ids = wanted.setdefault(target, set())
+    for v in values:
+        if isinstance(v, list):
+            ids.update(x for x in v if isinstance(x, int))
+        elif isinstance(v, int):
+            ids.add(v)
 
 
 # ---- writers ---------------------------------------------------------------------------------
@@ -169,8 +141,10 @@ def _cell(f: FieldSpec, value: Any, ctx: RunContext, names: dict[tuple[str, int]
 def _plain(value: Any) -> Any:
     if isinstance(value, Cell):
         value = value.value
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
     if isinstance(value, Decimal):
         return format(value, "f")
     return "" if value is None else value
@@ -211,6 +185,8 @@ def write_xlsx(rows: Iterator[list[Any]], out: IO[bytes], *, title: str = "Sheet
                 cell.number_format = value.fmt
             else:
                 cell = WriteOnlyCell(ws, value=value)
+                if cell.data_type == "f":
+                    cell.data_type = "s"   # text such as "=A1" stays text, never a formula
                 if n == 0:
                     cell.font = bold
             cells.append(cell)

@@ -18,6 +18,7 @@ from engine.definitions.model import FieldSpec, FormSpec
 from engine.errors import Conflict, LowcodeError, NotFound, PermissionDenied, QueryError, ValidationError
 from engine.forms import FIELD_TYPES
 from engine.forms.messages import render as field_message
+from engine.io.cells import cell_reader
 from engine.io.columns import Column, ColumnMap, FieldIndex
 from engine.io.links import LinkResolver
 from engine.io.messages import action_word, render
@@ -158,14 +159,16 @@ class Importer:
         tables = sorted({c.table.name for c in children if c.table})
         group_col = self._group_column(cmap)
         current: Optional[_Pending] = None
-        pidx = [(c.field.name, c.index) for c in parent]
-        tidx = [(t, [(c.field.name, c.index) for c in children if c.table and c.table.name == t]) for t in tables]
+        zone = self.ctx.timezone
+        pidx = [(c.field.name, c.index, cell_reader(c.field, zone)) for c in parent]
+        tidx = [(t, [(c.field.name, c.index, cell_reader(c.field, zone)) for c in children
+                     if c.table and c.table.name == t]) for t in tables]
         for number, cells in rows:
             size = len(cells)
-            pvals = {name: (cells[i] if i < size else None) for name, i in pidx}
+            pvals = {name: _value(cells, i, size, read) for name, i, read in pidx}
             lines = {}
             for t, cols in tidx:
-                line = {name: cells[i] for name, i in cols if i < size and cells[i] is not None}
+                line = {name: v for name, i, read in cols if (v := _value(cells, i, size, read)) is not None}
                 if line:
                     lines[t] = line
             if all(v is None for v in pvals.values()) and not lines:
@@ -360,37 +363,48 @@ class Importer:
             rec.target = (row.id, row.version)
 
     def _resolve_links(self, conn: Connection, chunk: list[_Pending]) -> None:
-        links: list[tuple[Optional[str], FieldSpec]] = []
+        """Names in link, multilink and user cells -> ids (one query per target and chunk)."""
         for c in self.cmap.columns:
-            if c.field.type == "link" and c.field.form in self.defs.forms:
-                links.append((c.table.name if c.table else None, c.field))
-        for table, f in links:
-            resolver = self.resolvers.get(f.form or "")
+            f, table = c.field, (c.table.name if c.table else None)
+            if f.type == "user":
+                target = None
+            elif f.type in ("link", "multilink") and f.form in self.defs.forms:
+                target = self.defs.forms[f.form or ""]
+            else:
+                continue
+            resolver = self.resolvers.get(f.form if target else "")
             if resolver is None:
-                resolver = self.resolvers[f.form or ""] = LinkResolver(self.defs.forms[f.form or ""],
-                                                                       self.defs.tables)
-            values = []
-            for rec in chunk:
-                if table is None:
-                    values.append(rec.data.get(f.name))
-                else:
-                    values.extend(line.get(f.name) for line in rec.data.get(table, ()))
+                resolver = self.resolvers[f.form if target else ""] = LinkResolver(target, self.defs.tables)
+            holders = [(rec, f.name, rec.data) for rec in chunk] if table is None else [
+                (rec, f"{table}[{i}].{f.name}", line) for rec in chunk
+                for i, line in enumerate(rec.data.get(table, ()), 1)]
+            values: list[Any] = []
+            for _, _, holder in holders:
+                raw = holder.get(f.name)
+                values.extend(raw if isinstance(raw, list) else (raw,))
             resolver.resolve(conn, values)
-            label = self.defs.forms[f.form or ""].label.get(self.locale)
-            for rec in chunk:
-                targets = [(f.name, rec.data)] if table is None else [
-                    (f"{table}[{i}].{f.name}", line) for i, line in enumerate(rec.data.get(table, ()), 1)]
-                for path, holder in targets:
-                    raw = holder.get(f.name)
-                    if raw is None or isinstance(raw, int):
-                        continue
-                    hit = resolver.get(raw)
-                    if hit is None:
-                        self._fail(rec, {path: [render("no_link", self.locale, form=label, value=raw)]})
-                    elif hit == "ambiguous":
-                        self._fail(rec, {path: [render("ambiguous_link", self.locale, form=label, value=raw)]})
-                    else:
-                        holder[f.name] = hit
+            label = target.label.get(self.locale) if target else None
+            for rec, path, holder in holders:
+                raw = holder.get(f.name)
+                if raw is None:
+                    continue
+                ids = [self._resolved(rec, path, resolver, v, label) for v in (raw if isinstance(raw, list) else [raw])]
+                holder[f.name] = ids if isinstance(raw, list) else ids[0]
+
+    def _resolved(self, rec: _Pending, path: str, resolver: LinkResolver, raw: Any, label: Optional[str]) -> Any:
+        """The id for one name, or the name itself after recording why it names nothing."""
+        if isinstance(raw, int):
+            return raw
+        hit = resolver.get(raw)
+        if hit is None:
+            message = (render("no_link", self.locale, form=label, value=raw) if label is not None
+                       else render("no_user", self.locale, value=raw))
+            self._fail(rec, {path: [message]})
+        elif hit == "ambiguous":
+            self._fail(rec, {path: [render("ambiguous_link", self.locale, form=label, value=raw)]})
+        else:
+            return hit
+        return raw
 
     # ---- errors ---------------------------------------------------------------------------
 
@@ -436,6 +450,12 @@ class Importer:
             return rec.rows[0], col.header, name
         f = self.spec.field(name)
         return rec.rows[0], (f.label.get(self.locale) if f else name), name
+
+
+def _value(cells: Sequence[Any], i: int, size: int, read: Any) -> Any:
+    """Cell ``i`` of a row (None past its end), as the field's parser takes it."""
+    value = cells[i] if i < size else None
+    return value if value is None or read is None else read(value)
 
 
 def _chunks(records: Iterator[_Pending], size: int) -> Iterator[list[_Pending]]:

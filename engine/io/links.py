@@ -1,7 +1,8 @@
 """Links in spreadsheets: a record is named by its id, a unique text field or its title.
 
 Import resolves ``C001`` or ``宁波海曙精密五金有限公司`` to the customer's id; export writes the
-value import reads back (the first unique text field, else the title, else the id).
+value import reads back (the first unique text field, else the title, else the id). A user
+field is named by the user name (``wang``), or the user's id.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from engine.definitions.model import FormSpec
+from engine.store.system import users
 from engine.store.tables import FormTables
 
 _TEXT = ("text", "autonumber", "email", "phone")
@@ -32,12 +34,14 @@ def export_field(form: FormSpec) -> Optional[str]:
 
 
 class LinkResolver:
-    """Resolves names to ids for one target form, with a bounded cache."""
+    """Resolves names to ids for one target form (or, without a form, users), with a bounded cache."""
 
-    def __init__(self, form: FormSpec, tables: FormTables) -> None:
+    def __init__(self, form: Optional[FormSpec], tables: Optional[FormTables]) -> None:
         self.form = form
-        self.table = tables.table(form.name)
-        self.fields = lookup_fields(form)
+        if form is None or tables is None:
+            self.table, self.fields = users, ["username"]
+        else:
+            self.table, self.fields = tables.table(form.name), lookup_fields(form)
         self.cache: dict[str, Any] = {}   # text -> id, or "ambiguous", or None (missing)
 
     def resolve(self, conn: Connection, values: Iterable[Any]) -> None:
@@ -71,11 +75,21 @@ class LinkResolver:
 
 
 def names_for(conn: Connection, form: FormSpec, tables: FormTables, ids: Iterable[int]) -> dict[int, Any]:
-    """id -> export value for the ids of one target form."""
-    name = export_field(form)
+    """id -> export value for the ids of one target form: its code, else its title, else the id."""
     ids = {i for i in ids if i is not None}
-    if not ids or name is None:
+    names = list(dict.fromkeys(n for n in (export_field(form), form.title) if n))
+    if not ids or not names:
         return {i: i for i in ids}
     table = tables.table(form.name)
-    rows = conn.execute(sa.select(table.c.id, table.c[name]).where(table.c.id.in_(ids)))
-    return {rid: (value if value not in (None, "") else rid) for rid, value in rows}
+    rows = conn.execute(sa.select(table.c.id, *(table.c[n] for n in names)).where(table.c.id.in_(ids)))
+    return {row[0]: next((v for v in row[1:] if v not in (None, "")), row[0]) for row in rows}
+
+
+def user_names(conn: Connection, ids: Iterable[int]) -> dict[int, Any]:
+    """user id -> user name (the id itself for an unknown user)."""
+    wanted = {i for i in ids if i is not None}
+    found: dict[int, Any] = {}
+    if wanted:
+        found = {uid: name for uid, name in conn.execute(
+            sa.select(users.c.id, users.c.username).where(users.c.id.in_(wanted)))}
+    return {i: found.get(i, i) for i in wanted}

@@ -9,6 +9,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "no_header": {"zh-CN": "找不到表头行: 没有一行的单元格与表单字段的名称或标签相符",
                   "en": "no header row: no row has cells matching the form's field names or labels"},
     "no_link": {"zh-CN": "找不到{form}: {value}", "en": "no {form} matches {value}"},
+    "no_user": {"zh-CN": "找不到用户: {value}", "en": "no user named {value}"},
     "ambiguous_link": {"zh-CN": "{value} 对应多条{form}记录, 请填写编码或编号",
                        "en": "{value} matches several {form} records: use a code or id"},
     "key_repeated": {"zh-CN": "键 {key} 在文件中重复 (第 {row} 行已有)",
