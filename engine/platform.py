@@ -37,6 +37,8 @@ class Platform:
         self._defs: Optional[Definitions] = None
         self._store: Optional[RecordStore] = None
         self._checked = 0.0
+        from engine.forms.dependents import Dependents
+        self.bus.subscribe(Dependents(self))   # stored aggregates over the written form
         from engine.rules.engine import RuleEngine
         self.rules = RuleEngine(self)
         self.bus.subscribe(self.rules)

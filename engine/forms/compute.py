@@ -70,6 +70,7 @@ class Computation:
     reads: frozenset[str]           # names read, as the expression wrote them (``parent.customer``)
     copy: bool                      # a lookup copied at save: only for new rows / changed inputs
     live: bool
+    tree: Any = None                # the checked expression (formulas, rollups, lookup expressions)
 
     @property
     def inputs(self) -> frozenset[str]:
@@ -180,11 +181,11 @@ class FormLogic:
             key = "rollup" if isinstance(f.prop("rollup"), str) else "rollup.of"
             ce = compile_(rollup_expression(f), key, expect)
             return None if ce is None else Computation(f.name, table, f, ce.evaluate, ce.names,
-                                                       False, live)
+                                                       False, live, ce.tree)
         if f.formula:
             ce = compile_(f.formula, "formula", expect)
             return None if ce is None else Computation(f.name, table, f, ce.evaluate, ce.names,
-                                                       False, live)
+                                                       False, live, ce.tree)
         if f.type == "formula":
             errors.append(DefinitionError(f"field '{f.name}': a formula field needs 'formula', e.g. "
                                           "\"qty * unit_price\"", f.position))
@@ -192,7 +193,7 @@ class FormLogic:
         if isinstance(lookup, str):
             ce = compile_(lookup, "lookup", expect)
             return None if ce is None else Computation(f.name, table, f, ce.evaluate, ce.names,
-                                                       not live, live)
+                                                       not live, live, ce.tree)
         if isinstance(lookup, Mapping):
             from engine.forms.lookup import Lookup
             try:

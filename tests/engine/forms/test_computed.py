@@ -117,3 +117,38 @@ def test_sales_user_gets_the_same_enforcement(api: Any, shop: dict[str, int]) ->
     assert status == 422 and body["error"]["fields"] == {"bank_account": ["is required"]}
     rec = api.ok("order", order(shop["b"], (shop["hinge"], 2)), user="sales1")
     assert rec["total"] == "24.00"
+
+
+def test_rollups_over_other_forms_follow_those_records(api: Any, shop: dict[str, int], client: Any,
+                                                      auth: Any) -> None:
+    """Creating, editing, moving and deleting orders keeps the customers' stored rollups current."""
+    def customer(key: str) -> tuple[str, int]:
+        rec = api.get("customer", shop[key])
+        return rec["open_total"], rec["order_count"]
+
+    assert customer("a") == ("0.00", 0)     # sum of nothing is 0, kept as the field's scale says
+    first = api.ok("order", order(shop["a"], (shop["hinge"], 10)))               # 110.00
+    second = api.ok("order", order(shop["a"], (shop["hinge"], 100)))             # 990.00
+    assert customer("a") == ("1100.00", 2)
+    status, _ = api.patch("order", second["id"], {"lines": [{"id": second["lines"][0]["id"],
+                                                             "product": shop["hinge"], "qty": 200}]})
+    assert status == 200 and customer("a") == ("2090.00", 2)                   # 110 + 1980
+    status, _ = api.patch("order", first["id"], {"status": "approved"})        # no longer open
+    assert status == 200 and customer("a") == ("1980.00", 2)
+    status, _ = api.patch("order", second["id"], {"customer": shop["b"]})      # moved: both customers
+    assert status == 200 and customer("a") == ("0.00", 1) and customer("b") == ("2400.00", 1)  # at tier B price
+    assert api.get("product", shop["hinge"])["orders_everywhere"] == 2          # no key: every product
+    assert client.delete(f"/api/v1/records/order/{second['id']}", headers=auth("admin")).status_code in (200, 204)
+    assert customer("b") == ("0.00", 0) and api.get("product", shop["hinge"])["orders_everywhere"] == 1
+    trail = client.get(f"/api/v1/records/customer/{shop['b']}/history", headers=auth("admin")).get_json()["audit"]
+    assert [e["source"] for e in trail[1:]] == ["rollup", "rollup"]
+    assert trail[-1]["changes"]["order_count"] == [1, 0] and trail[-1]["username"] == "admin"
+
+
+def test_an_edit_that_the_rollup_does_not_read_writes_nothing_more(api: Any, shop: dict[str, int]) -> None:
+    api.ok("order", order(shop["a"], (shop["hinge"], 10)))
+    before = api.get("customer", shop["a"])["version"]
+    rec = api.ok("order", order(shop["a"], (shop["hinge"], 10)))
+    assert api.get("customer", shop["a"])["version"] == before + 1
+    status, _ = api.patch("order", rec["id"], {"note": "急"})
+    assert status == 200 and api.get("customer", shop["a"])["version"] == before + 1
