@@ -59,6 +59,7 @@ def _infos(owner: str, fields: Iterable[FieldSpec], system: dict[str, ExprType],
             link_form=f.form if f.type == "link" else None,
             children=children,
             element_type=getattr(ftype, "element_type", ExprType.ANY) if ftype is not None else ExprType.ANY,
+            options=tuple((o.value, o.label.all()) for o in f.options) if getattr(ftype, "choices", False) else (),
         )
     return frozen(infos)
 

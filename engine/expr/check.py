@@ -31,6 +31,8 @@ class Checker:
     root: Scope
     origin: Origin
     names: set[str] = field(default_factory=set)
+    #: resolved choice fields -> their options (value, labels), for literals compared with them
+    options: dict[n.Node, tuple[tuple[str, tuple[str, ...]], ...]] = field(default_factory=dict)
 
     # ------------------------------------------------------------ helpers
     def error(self, node: n.Node, message: str, hint: Optional[str] = None) -> ExprError:
@@ -120,6 +122,8 @@ class Checker:
         shown = [info.name]
         if len(parts) == 1:
             self.names.add(names_prefix + info.name)
+            if info.options:
+                self.options[base] = info.options
             return base
         hops: list[tuple[str, str, str]] = []
         current = info
@@ -141,8 +145,11 @@ class Checker:
             shown.append(nxt.name)
             current, scope = nxt, target
         self.names.add(names_prefix + ".".join(shown))
-        return n.LinkRef(base, tuple(hops), scope.form, current.name, current.sql_column, first_form,
-                         span=node.span, t=current.type)
+        ref = n.LinkRef(base, tuple(hops), scope.form, current.name, current.sql_column, first_form,
+                        span=node.span, t=current.type)
+        if current.options:
+            self.options[ref] = current.options
+        return ref
 
     # ------------------------------------------------------------ operators
     def v_Unary(self, node: n.Unary, env: _Env) -> n.Node:
@@ -191,7 +198,28 @@ class Checker:
             if {a, b} & {T.DATE, T.DATETIME} and T.STRING in (a, b):
                 hint = "write dates without quotes, e.g. 2026-11-21"
             raise self.error(node, f"cannot compare {a.value} {op} {b.value}", hint)
+        if op in ("==", "!=", "in", "not in", "contains"):
+            for field_side, other in ((left, right), (right, left)):
+                if field_side in self.options:
+                    items = other.items if isinstance(other, n.ListLit) else (other,)
+                    for item in items:
+                        self._check_option(field_side, item)
         return replace(node, left=left, right=right, t=T.BOOLEAN)
+
+    def _check_option(self, ref: n.Node, literal: n.Node) -> None:
+        """A text literal compared with a choice field must be one of its option values."""
+        if not isinstance(literal, n.Literal) or not isinstance(literal.value, str):
+            return
+        options = self.options[ref]
+        values = [value for value, _ in options]
+        if literal.value in values:
+            return
+        name = ref.name if isinstance(ref, (n.FieldRef, n.LinkRef)) else "the field"
+        by_label = next((value for value, labels in options if literal.value in labels), None)
+        hint = (f"write the option's value: \"{by_label}\" (\"{literal.value}\" is its label)" if by_label
+                else self.did_you_mean(literal.value, values))
+        shown = ", ".join(values[:8]) + (", ..." if len(values) > 8 else "")
+        raise self.error(literal, f"\"{literal.value}\" is not an option of {name} ({shown})", hint)
 
     def v_Between(self, node: n.Between, env: _Env) -> n.Node:
         value, low, high = (self.visit(x, env) for x in (node.value, node.low, node.high))

@@ -26,6 +26,8 @@ class FieldInfo:
     link_form: Optional[str] = None
     children: Optional["Scope"] = None
     element_type: ExprType = ExprType.ANY  # for LIST
+    #: a choice field's options as (value, labels): a literal compared with it must be a value
+    options: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def sql_column(self) -> str:

@@ -32,6 +32,9 @@ class FieldType:
     computed: ClassVar[bool] = False
     #: the widget the generated HTML form draws for this type (see docs/forms.md).
     widget: ClassVar[str] = "text"
+    #: True when a value is one of the field's ``options`` (or a list of them): the expression
+    #: checker then refuses a literal that is not an option (``status == "aproved"``).
+    choices: ClassVar[bool] = False
     #: element type of a list value (multiselect, tags, multilink, ...), for expressions.
     element_type: ClassVar[ExprType] = ExprType.ANY
 

@@ -16,6 +16,7 @@ class Select(FieldType):
     name = "select"
     widget = "select"
     expr_type = ExprType.STRING
+    choices = True
 
     def parse(self, spec: FieldSpec, value: Any) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -50,6 +51,7 @@ class Radio(Select):
 class MultiSelect(FieldType):
     name = "multiselect"
     widget = "multiselect"
+    choices = True
     element_type = ExprType.STRING
     expr_type = ExprType.LIST
 
