@@ -179,6 +179,10 @@ class Group(FieldType):
                 "properties": {f.name: FIELD_TYPES[f.type].json_schema(f) for f in spec.fields}}
 
 
+#: value types that are JSON as they are
+_PLAIN_JSON = frozenset({ExprType.STRING, ExprType.INTEGER, ExprType.BOOLEAN, ExprType.LIST})
+
+
 def json_safe(spec: FieldSpec, values: dict[str, Any]) -> dict[str, Any]:
     """A group's clean values as JSON (decimals as text, dates as ISO text)."""
     return json_dumper(spec)(values)
@@ -186,8 +190,11 @@ def json_safe(spec: FieldSpec, values: dict[str, Any]) -> dict[str, Any]:
 
 def json_dumper(spec: FieldSpec) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """:func:`json_safe` for one group, with its fields' dump functions looked up once."""
-    from engine.forms.fieldtype import FIELD_TYPES
+    from engine.forms.fieldtype import FIELD_TYPES, FieldType
     plan = [(f.name, f, FIELD_TYPES[f.type].dump) for f in spec.fields]
+    if all(type(FIELD_TYPES[f.type]).dump is FieldType.dump and FIELD_TYPES[f.type].expr_type in _PLAIN_JSON
+           for f in spec.fields):
+        return dict   # texts, numbers, choices: already JSON
 
     def dump(values: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
