@@ -60,28 +60,21 @@ def _text(values: list[str]) -> tuple[bool, Any, Any]:
 
 
 def _parts(view: FieldView, name: str, post: Post) -> tuple[bool, Any, Any]:
-    """A location, an address or a group: one input per part, all blank = no value."""
-    parts = [c.name for c in view.children] if view.widget == "group" else list(PARTS[view.widget])
-    value: dict[str, Any] = {}
-    raw: dict[str, Any] = {}
-    present = False
-    for part in parts:
-        child = next((c for c in view.children if c.name == part), None)
-        if child is not None:
-            shown, v, r = _field(child, f"{name}.{part}", post)
-        else:
-            shown, v, r = _text(post.values(f"{name}.{part}"))
-        present = present or shown
-        if shown:
-            raw[part] = r
-            if child is not None or v is not None:
-                value[part] = v
+    """A location, an address or a group (whose parts are its fields): one input per part,
+    named ``<name>.<part>``; all blank = no value."""
+    if view.widget == "group":
+        read = [(c.name, _field(c, f"{name}.{c.name}", post)) for c in view.children]
+    else:
+        read = [(part, _text(post.values(f"{name}.{part}"))) for part in PARTS[view.widget]]
+    posted = [(part, value, shown) for part, (present, value, shown) in read if present]
+    raw = {part: shown for part, _, shown in posted}
+    value = {part: v for part, v, _ in posted if v is not None or view.widget == "group"}
     if not any(v not in (None, [], False) for v in value.values()):
-        return present, None, raw
-    if view.widget == "location":
+        return bool(posted), None, raw
+    if view.widget == "location":   # an address alone is not a place: the type says what is missing
         value.setdefault("lat", "")
         value.setdefault("lng", "")
-    return present, value, raw
+    return True, value, raw
 
 
 def _files(view: FieldView, name: str, post: Post) -> tuple[bool, Any, Any]:

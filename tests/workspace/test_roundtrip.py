@@ -68,12 +68,12 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    tmp = tmp_path_factory.mktemp("every")
-    platform = make_platform("sqlite:///" + str(tmp / "every.db"), EVERY)
+    """The every-type pack served over HTTP, once for the module (SQLite, like the browser tests)."""
+    platform = make_platform("sqlite:///" + str(tmp_path_factory.mktemp("every") / "every.db"), EVERY)
     ids = seed_every(platform)
     with platform.db.connect() as conn:
         ids["sales1"] = platform.users.by_name(conn, "sales1").id
-    with serve(platform, {"FILES_DIR": str(tmp / "files")}) as base:
+    with serve(platform, {"FILES_DIR": str(tmp_path_factory.mktemp("files"))}) as base:
         yield Site(base, ids)
 
 
@@ -242,8 +242,10 @@ def test_unreadable_and_invalid_inputs_are_shown_by_field_and_uploads_are_kept(s
     attach("big.txt", b"x" * 3000, "text/plain")(form, "f_attachment")
     attach("photo.png", png(), "image/png")(form, "f_image")
     text("abc")(form, "f_integer")
+    parts(city="宁波")(form, "f_address")
     resp = site.submit("/w/every/new", form)
     assert resp.status_code == 422
+    assert errors_of(resp.text, "f_address") == ["必须是地址 {province, city, district, detail}"]
     assert errors_of(resp.text, "f_json") == ["不是有效的 JSON"]
     assert errors_of(resp.text, "f_location") == ["纬度必须在 -90 到 90 之间"]
     assert errors_of(resp.text, "f_attachment") == ["文件 big.txt 超过 2000 字节"]
@@ -255,11 +257,12 @@ def test_unreadable_and_invalid_inputs_are_shown_by_field_and_uploads_are_kept(s
     text('{"a": 1}')(again, "f_json")
     parts(lat="29.5", lng="121.55")(again, "f_location")
     text("7")(again, "f_integer")
+    parts(province="浙江")(again, "f_address")
     resp = site.submit("/w/every/new", again)
     assert resp.status_code == 302, re.findall(r'<p class="error">([^<]*)', resp.text)
     record = site.record(int(re.search(r"/w/every/(\d+)", resp.headers["Location"])[1]))
     assert record["f_image"] == [int(kept[0])] and record["f_json"] == {"a": 1}
-    assert record["f_formula"] == 14
+    assert record["f_formula"] == 14 and record["f_address"] == {"province": "浙江", "city": "宁波"}
 
 
 def test_files_are_removed_and_added_on_edit(site: Site) -> None:

@@ -59,3 +59,21 @@ def test_formulas_and_lookups_are_shown_not_typed(app: Any) -> None:
     assert widget_for(spec_of("money", formula="1 + 1")) == "readonly"
     html = render(app, field_view(spec_of("money", formula="1 + 1"), "en"), "2.00")
     assert "<output" in html and "<input" not in html
+
+
+def test_cascade_choices_are_paths_with_labels_in_the_users_language() -> None:
+    from apps.workspace.fields import cascade_paths
+
+    tree = [{"value": "浙江", "label": {"zh-CN": "浙江省", "en": "Zhejiang"},
+             "children": [{"value": "宁波", "children": ["海曙", "鄞州"]}]}, "上海"]
+    assert cascade_paths(tree, "en") == [("浙江/宁波/海曙", "Zhejiang / 宁波 / 海曙"),
+                                         ("浙江/宁波/鄞州", "Zhejiang / 宁波 / 鄞州"), ("上海", "上海")]
+    assert [v for v, _ in cascade_paths(tree, "zh-CN", full_path=False)] == \
+        ["浙江", "浙江/宁波", "浙江/宁波/海曙", "浙江/宁波/鄞州", "上海"]
+
+
+def test_a_file_field_takes_several_files_unless_it_holds_one(app: Any) -> None:
+    many = field_view(spec_of("image"), "en")
+    one = field_view(spec_of("image", props={"max_items": 1}), "en")
+    assert 'multiple accept="image/png,image/jpeg,image/gif,image/webp"' in render(app, many)
+    assert "multiple" not in render(app, one) and 'type="file"' in render(app, one)
