@@ -1,9 +1,10 @@
 """Shared fixtures: a fresh database per test (SQLite file, or a PostgreSQL schema)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -18,11 +19,11 @@ def _pg_schema_url(base: str, schema: str) -> str:
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
-@pytest.fixture
-def db_url(tmp_path) -> Iterator[str]:
-    """A URL to an empty database: SQLite under tmp_path, or a new PostgreSQL schema."""
+@contextlib.contextmanager
+def fresh_database(directory: Any) -> Iterator[str]:
+    """A URL to an empty database: SQLite under ``directory``, or a new PostgreSQL schema."""
     if not PG_URL:
-        yield "sqlite:///" + str(tmp_path / "test.db")
+        yield "sqlite:///" + str(directory / "test.db")
         return
     base = normalise_url(PG_URL)
     schema = "t_" + uuid.uuid4().hex[:12]
@@ -35,6 +36,20 @@ def db_url(tmp_path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+@pytest.fixture
+def db_url(tmp_path: Any) -> Iterator[str]:
+    """A fresh database for one test (see :func:`fresh_database`)."""
+    with fresh_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def database_for(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+    """``database_for("every")`` -> a fresh database kept for the session (module and session fixtures)."""
+    with contextlib.ExitStack() as stack:
+        yield lambda name: stack.enter_context(fresh_database(tmp_path_factory.mktemp(name)))
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -34,20 +34,19 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, int]]]:
-    url = "sqlite:///" + str(tmp_path_factory.mktemp("browser") / "shop.db")
-    platform = make_platform(url, SHOP)
+def live_app(database_for: Callable[[str], str]) -> Iterator[tuple[str, dict[str, int]]]:
+    platform = make_platform(database_for("browser"), SHOP)
     ids = seed_shop(platform)
     with serve(platform) as base:
         yield base, ids
 
 
 @pytest.fixture(scope="session")
-def oms_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def oms_app(database_for: Callable[[str], str]) -> Iterator[str]:
     """The order-management pack itself, with two customers and two products."""
     from engine.service import Records
 
-    platform = make_platform("sqlite:///" + str(tmp_path_factory.mktemp("oms") / "oms.db"), OMS)
+    platform = make_platform(database_for("oms"), OMS)
     ctx, records = platform.system_context(), Records(platform)
     records.create(ctx, "customer", {"code": "C001", "name": "宁波海曙精密五金有限公司", "tier": "A"})
     records.create(ctx, "product", {"sku": "P-100", "name": "不锈钢合页", "price": "12.50", "cost": "7.20"})
@@ -233,9 +232,10 @@ def test_oms_sales_order_with_two_lines(browser: Browser, oms_app: str) -> None:
 # ---- the widgets that need JavaScript, on the every-type pack -------------------------------
 
 @pytest.fixture(scope="session")
-def every_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any, dict[str, int]]]:
+def every_app(tmp_path_factory: pytest.TempPathFactory,
+              database_for: Callable[[str], str]) -> Iterator[tuple[str, Any, dict[str, int]]]:
     tmp = tmp_path_factory.mktemp("every-browser")
-    platform = make_platform("sqlite:///" + str(tmp / "every.db"), EVERY)
+    platform = make_platform(database_for("every-browser"), EVERY)
     ids = seed_every(platform)
     with serve(platform, {"FILES_DIR": str(tmp / "files")}) as base:
         yield base, platform, ids

@@ -67,9 +67,9 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """The every-type pack served over HTTP, once for the module (SQLite, like the browser tests)."""
-    platform = make_platform("sqlite:///" + str(tmp_path_factory.mktemp("every") / "every.db"), EVERY)
+def site(tmp_path_factory: pytest.TempPathFactory, database_for: Callable[[str], str]) -> Iterator[Site]:
+    """The every-type pack served over HTTP, once for the module."""
+    platform = make_platform(database_for("every"), EVERY)
     ids = seed_every(platform)
     with platform.db.connect() as conn:
         ids["sales1"] = platform.users.by_name(conn, "sales1").id
