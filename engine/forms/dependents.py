@@ -151,7 +151,8 @@ class Dependents:
         if not watch.keys:
             return set(conn.execute(sa.select(table.c.id)).scalars())
         before_after = [rec for rec in (event.old, event.new) if rec is not None]
-        wanted = {field: {rec.get(source) for rec in before_after} - {None} for source, field in watch.keys}
+        wanted: dict[str, set[Any]] = {field: {rec.get(source) for rec in before_after} - {None}
+                                       for source, field in watch.keys}
         if not all(wanted.values()):
             return set()
         if list(wanted) == ["id"]:
