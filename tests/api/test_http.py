@@ -48,9 +48,9 @@ def server(db_url):
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(base + "/openapi.json", timeout=1).close()
+            urllib.request.urlopen(base + "/openapi.json", timeout=5).close()
             break
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:   # not listening yet, or still busy starting (URLError, reset, timeout)
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
                 raise RuntimeError("server did not start: " + proc.stdout.read().decode())
