@@ -21,6 +21,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "back": {"zh-CN": "返回列表", "en": "Back to the list"},
     "search": {"zh-CN": "搜索", "en": "Search"},
     "search_hint": {"zh-CN": "输入关键字搜索", "en": "Type to search"},
+    "no_matches": {"zh-CN": "没有匹配的记录", "en": "No matching records"},
+    "search_failed": {"zh-CN": "搜索失败, 请重试", "en": "The search failed; try again"},
     "no_records": {"zh-CN": "暂无记录", "en": "No records"},
     "total": {"zh-CN": "共 {n} 条", "en": "Total: {n}"},
     "prev": {"zh-CN": "上一页", "en": "Previous"},

@@ -1,6 +1,7 @@
 """Labels of linked records (lists, views) and options for link pickers, read through Records."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterable, Mapping
 
 from apps.workspace.fields import FieldView
@@ -80,10 +81,14 @@ def link_labels(defs: Definitions, ctx: RunContext, views: Iterable[FieldView],
 
 def search_options(defs: Definitions, ctx: RunContext, form: str, q: str = "",
                    limit: int = PICKER_SIZE) -> list[dict[str, Any]]:
-    """Records of ``form`` for a picker, newest first; searched with ``q`` when the form has searchable fields."""
-    query = ListQuery(q=q or None, limit=limit, sort=(("id", True),))
-    if q and not defs.forms[form].searchable:
-        query = ListQuery(limit=limit, sort=(("id", True),))
+    """Records of ``form`` the user may read, for a picker, newest first: matching ``q`` in the
+    form's searchable fields, or in its title field when it has none."""
+    spec = defs.forms[form]
+    query = ListQuery(limit=limit, sort=(("id", True),))
+    if q and spec.searchable:
+        query = replace(query, q=q)
+    elif q and spec.title:
+        query = replace(query, simple=((spec.title, "contains", q),))
     return [{"id": r["id"], "label": _title(defs, form, r)} for r in _records(defs, ctx, form, query)]
 
 

@@ -14,7 +14,7 @@ from apps.workspace.fields import FieldView, form_views, local_datetime
 from apps.workspace.files import upload, use_files_dir
 from apps.workspace.formdata import raw_from_record, read_post
 from apps.workspace.i18n import text
-from apps.workspace.labels import file_labels, link_labels, picker_options
+from apps.workspace.labels import file_labels, link_labels, picker_options, search_options
 from engine.errors import Conflict, NotFound, PermissionDenied, QueryError, ValidationError
 from engine.expr.jscompile import RUNTIME_JS
 from engine.forms.types_extra import format_duration
@@ -243,10 +243,10 @@ def _failed(defs: Definitions, form: str, views: list[FieldView], raw: Mapping[s
 @bp.get("/w/<form>/options")
 @login_required
 def options(form: str) -> Any:
-    """Records of ``form`` for a link picker: ``[{"id", "label"}]``, searched with ``q``."""
+    """Records of ``form`` for a link picker: ``[{"id", "label"}]``, searched with ``q``; only
+    the rows the user may read (``search_options`` lists them through ``Records``)."""
     defs = _defs(form)
     q = request.args.get("q", "").strip()
-    from apps.workspace.labels import search_options
     items = search_options(defs, context(), form, q)
     if request.args.get("format") == "html":
         selected = request.args.get("selected", "")

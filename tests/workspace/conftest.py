@@ -19,6 +19,7 @@ HERE = os.path.dirname(__file__)
 SHOP = os.path.join(HERE, "packs", "shop")
 EVERY = os.path.join(HERE, "packs", "every")
 OMS = os.path.join(HERE, "..", "..", "definitions", "oms")
+CROWD = 60   # more records than a picker lists before a search (apps.workspace.labels.PICKER_SIZE)
 USERS = {"admin": ("admin123", ["admin"]), "sales1": ("sales123", ["sales"]), "sales2": ("sales123", ["sales"])}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -50,12 +51,21 @@ def serve(platform: Platform, config: Optional[Mapping[str, Any]] = None) -> Ite
         platform.db.dispose()
 
 
-def seed_every(p: Platform) -> dict[str, int]:
-    """Two parts for the link pickers of the every-type pack."""
+def seed_every(p: Platform, names: tuple[str, ...] = ("Hinge", "Handle")) -> dict[str, int]:
+    """Parts (Hinge and Handle) for the link pickers of the every-type pack."""
     from engine.service import Records
 
     ctx, records = p.system_context(), Records(p)
-    return {name: records.create(ctx, "part", {"name": name})["id"] for name in ("Hinge", "Handle")}
+    return {name: records.create(ctx, "part", {"name": name})["id"] for name in names}
+
+
+def seed_crowd(p: Platform, form: str, make: Callable[[int], dict[str, Any]]) -> list[int]:
+    """``CROWD`` records of ``form`` made by ``make(n)``: created last, they are what a picker
+    lists before a search, so records created earlier are only found by searching."""
+    from engine.service import Records
+
+    ctx, records = p.system_context(), Records(p)
+    return [records.create(ctx, form, make(n))["id"] for n in range(1, CROWD + 1)]
 
 
 def seed_shop(p: Platform) -> dict[str, int]:
@@ -111,3 +121,44 @@ def login(client: Any) -> Callable[..., str]:
         assert resp.status_code == 302, resp.text
         return csrf_of(client.get("/w/").text)
     return do
+
+
+# ---- the browser tests' apps (tests/workspace/test_browser.py, test_pickers.py) --------------
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """pytest-playwright's launch arguments, pointed at Debian's Chromium."""
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
+
+
+@pytest.fixture(scope="session")
+def oms_app(database_for: Callable[[str], str]) -> Iterator[tuple[str, Platform, dict[str, int]]]:
+    """The order-management pack itself: a customer, two products, then a crowd of other
+    products (so the two are only found by searching); the base URL, the platform, ids by SKU."""
+    from engine.service import Records
+
+    platform = make_platform(database_for("oms"), OMS)
+    ctx, records = platform.system_context(), Records(platform)
+    records.create(ctx, "customer", {"code": "C001", "name": "宁波海曙精密五金有限公司", "tier": "A"})
+    ids = {sku: records.create(ctx, "product", {"sku": sku, "name": name, "price": price, "cost": cost})["id"]
+           for sku, name, price, cost in (("P-100", "不锈钢合页", "12.50", "7.20"),
+                                          ("P-200", "Brass handle", "30.00", "18.00"))}
+    seed_crowd(platform, "product", lambda n: {"sku": f"B-{n:03}", "name": f"Bolt M{n}", "price": "1.00"})
+    with serve(platform) as base:
+        yield base, platform, ids
+
+
+@pytest.fixture(scope="session")
+def every_app(tmp_path_factory: pytest.TempPathFactory,
+              database_for: Callable[[str], str]) -> Iterator[tuple[str, Platform, dict[str, int]]]:
+    """The every-type pack: Hinge and Handle, a crowd of parts after them, and two secret parts
+    that sales may not read (``rows`` in the pack's roles)."""
+    tmp = tmp_path_factory.mktemp("every-browser")
+    platform = make_platform(database_for("every-browser"), EVERY)
+    ids = seed_every(platform)
+    seed_crowd(platform, "part", lambda n: {"name": f"Part {n:03}"})
+    ids.update(seed_every(platform, ("Secret hinge", "Secret handle")))
+    with serve(platform, {"FILES_DIR": str(tmp / "files")}) as base:
+        yield base, platform, ids

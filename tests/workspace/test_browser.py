@@ -17,20 +17,11 @@ pytest.importorskip("pytest_playwright")
 
 from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
-from tests.workspace.conftest import EVERY, OMS, SHOP, make_platform, seed_every, seed_shop, serve  # noqa: E402
+from tests.workspace.browsing import CHROMIUM, DESKTOP, PHONE, log_in, no_sideways_scroll, pick, signed_in, stored  # noqa: E402,E501
+from tests.workspace.conftest import SHOP, make_platform, seed_shop, serve  # noqa: E402
 from tests.workspace.test_roundtrip import png  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="apt-get install chromium first")
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True,
-         "has_touch": True}
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_type_launch_args, "executable_path": CHROMIUM,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
 
 
 @pytest.fixture(scope="session")
@@ -42,36 +33,13 @@ def live_app(database_for: Callable[[str], str]) -> Iterator[tuple[str, dict[str
 
 
 @pytest.fixture(scope="session")
-def oms_app(database_for: Callable[[str], str]) -> Iterator[str]:
-    """The order-management pack itself, with two customers and two products."""
-    from engine.service import Records
-
-    platform = make_platform(database_for("oms"), OMS)
-    ctx, records = platform.system_context(), Records(platform)
-    records.create(ctx, "customer", {"code": "C001", "name": "宁波海曙精密五金有限公司", "tier": "A"})
-    records.create(ctx, "product", {"sku": "P-100", "name": "不锈钢合页", "price": "12.50", "cost": "7.20"})
-    records.create(ctx, "product", {"sku": "P-200", "name": "Brass handle", "price": "30.00", "cost": "18.00"})
-    with serve(platform) as base:
-        yield base
-
-
-@pytest.fixture(scope="session")
 def base_url(live_app: tuple[str, dict[str, int]]) -> str:
     return live_app[0]
 
 
-def log_in(page: Page, username: str = "sales1", password: str = "sales123") -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(r".*/w/$"))
-
-
 def fill_line(page: Page, row: int, item: str, qty: str, price: str) -> None:
     tr = page.locator(f'[data-table="lines"] tbody tr[data-row="{row}"]')
-    tr.locator("select").select_option(label=item)
+    pick(page, tr.locator('[data-col="item"]'), item, item)
     tr.locator('[data-col="qty"] input').fill(qty)
     tr.locator('[data-col="unit_price"] input').fill(price)
 
@@ -134,11 +102,7 @@ def test_readonly_if_and_remove_row_and_errors_in_place(page: Page, live_app: An
 
 
 def test_phone_size_no_horizontal_scroll_and_submit_reachable(browser: Browser, live_app: Any) -> None:
-    context = browser.new_context(base_url=live_app[0], **PHONE)
-    page = context.new_page()
-    try:
-        log_in(page)
-        page.goto("/w/order/new")
+    with signed_in(browser, live_app[0], "/w/order/new", **PHONE) as page:
         with page.expect_response(lambda r: "/compute" in r.url):
             page.select_option("#f-client", label="Bright Shop")
         page.fill("#f-order_date", "2026-11-03")
@@ -147,8 +111,7 @@ def test_phone_size_no_horizontal_scroll_and_submit_reachable(browser: Browser, 
         fill_line(page, 0, "不锈钢合页", "2", "12.50")
         fill_line(page, 1, "Brass handle", "1", "30")
         expect(page.locator('[data-field="total"] output')).to_have_text("55.00")
-        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        assert widths[0] <= widths[1], f"horizontal scroll: {widths}"
+        no_sideways_scroll(page)
         page.screenshot(path="/tmp/order_phone.png", full_page=True)
         submit = page.locator("button[type=submit].primary")
         submit.scroll_into_view_if_needed()
@@ -158,29 +121,19 @@ def test_phone_size_no_horizontal_scroll_and_submit_reachable(browser: Browser, 
         with page.expect_navigation():
             submit.tap()
         expect(page.locator(".banner.ok")).to_be_visible()
-        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        assert widths[0] <= widths[1]
+        no_sideways_scroll(page)
         page.goto("/w/order")
-        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        assert widths[0] <= widths[1], f"list page scrolls sideways: {widths}"
-    finally:
-        context.close()
+        no_sideways_scroll(page, "the list page")
 
 
 def test_desktop_screenshot_and_english(browser: Browser, live_app: Any) -> None:
-    context = browser.new_context(base_url=live_app[0], viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    try:
-        log_in(page)
-        page.goto("/w/order/new?lang=en")
+    with signed_in(browser, live_app[0], "/w/order/new?lang=en", **DESKTOP) as page:
         expect(page.locator('label[for="f-order_date"]')).to_contain_text("Order date")
         page.click(".add-row")
         fill_line(page, 0, "Brass handle", "4", "30")
         expect(page.locator('[data-field="total"] output')).to_have_text("120.00")
         page.screenshot(path="/tmp/order_desktop.png", full_page=True)
         page.goto("/w/order/new?lang=zh-CN")
-    finally:
-        context.close()
 
 
 def test_link_picker_searches_the_server(page: Page, live_app: Any) -> None:
@@ -194,14 +147,10 @@ def test_link_picker_searches_the_server(page: Page, live_app: Any) -> None:
     expect(options.nth(1)).to_have_text("Bright Shop")
 
 
-def test_oms_sales_order_with_two_lines(browser: Browser, oms_app: str) -> None:
+def test_oms_sales_order_with_two_lines(browser: Browser, oms_app: Any) -> None:
     """The shipped pack: prices looked up by the server as products are picked, amounts and
     the total computed live in the browser, then saved by sales1."""
-    context = browser.new_context(base_url=oms_app, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    try:
-        log_in(page)
-        page.goto("/w/sales_order/new")
+    with signed_in(browser, oms_app[0], "/w/sales_order/new", **DESKTOP) as page:
         expect(page.locator('[data-field="cost"]')).to_have_count(0)      # hidden from sales
         page.select_option("#f-customer", label="宁波海曙精密五金有限公司")
         page.fill("#f-order_date", "2026-11-02")
@@ -211,7 +160,7 @@ def test_oms_sales_order_with_two_lines(browser: Browser, oms_app: str) -> None:
         for row, (product, qty) in enumerate([("不锈钢合页", "10"), ("Brass handle", "2")]):
             tr = page.locator(f'[data-table="lines"] tbody tr[data-row="{row}"]')
             with page.expect_response(lambda r: "/compute" in r.url and r.status == 200):
-                tr.locator('[data-col="product"] select').select_option(label=product)
+                pick(page, tr.locator('[data-col="product"]'), product, product)
             tr.locator('[data-col="qty"] input').fill(qty)
         rows = page.locator('[data-table="lines"] tbody tr')
         expect(rows.nth(0).locator('[data-col="unit_price"] output')).to_have_text("12.50")
@@ -225,29 +174,9 @@ def test_oms_sales_order_with_two_lines(browser: Browser, oms_app: str) -> None:
         expect(record.locator('[data-field="lines"] tbody tr')).to_have_count(2)
         expect(record.locator('[data-field="total"] dd')).to_have_text("185.00")
         expect(record).not_to_contain_text("毛利")
-    finally:
-        context.close()
 
 
 # ---- the widgets that need JavaScript, on the every-type pack -------------------------------
-
-@pytest.fixture(scope="session")
-def every_app(tmp_path_factory: pytest.TempPathFactory,
-              database_for: Callable[[str], str]) -> Iterator[tuple[str, Any, dict[str, int]]]:
-    tmp = tmp_path_factory.mktemp("every-browser")
-    platform = make_platform(database_for("every-browser"), EVERY)
-    ids = seed_every(platform)
-    with serve(platform, {"FILES_DIR": str(tmp / "files")}) as base:
-        yield base, platform, ids
-
-
-def stored(platform: Any, page: Page) -> dict[str, Any]:
-    """The record the page shows (after a save), read through the service."""
-    from engine.service import Records
-
-    record_id = int(re.search(r"/w/every/(\d+)", page.url)[1])   # type: ignore[index]
-    return Records(platform).get(platform.system_context(), "every", record_id)
-
 
 def draw(page: Page, selector: str) -> None:
     """A stroke with the mouse across the signature pad."""
@@ -263,12 +192,8 @@ def draw(page: Page, selector: str) -> None:
 
 def test_signature_files_location_and_rows_in_a_browser(browser: Browser, every_app: Any) -> None:
     base, platform, ids = every_app
-    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900},
-                                  geolocation={"latitude": 29.8683, "longitude": 121.544}, permissions=["geolocation"])
-    page = context.new_page()
-    try:
-        log_in(page)
-        page.goto("/w/every/new")
+    with signed_in(browser, base, "/w/every/new", **DESKTOP, permissions=["geolocation"],
+                   geolocation={"latitude": 29.8683, "longitude": 121.544}) as page:
         signature = page.locator("#f-f_signature")
         draw(page, '[data-field="f_signature"] canvas')
         expect(signature).to_have_value(re.compile(r"^data:image/png;base64,"))
@@ -287,7 +212,8 @@ def test_signature_files_location_and_rows_in_a_browser(browser: Browser, every_
         page.locator('[data-colour-for="f-f_colour"]').fill("#ff8800")
         expect(page.locator("#f-f_colour")).to_have_value("#FF8800")
         page.check('input[name=f_rating][value="5"]')
-        page.select_option("#f-f_multilink", label=["Hinge", "Handle"])
+        for part in ("Hinge", "Handle"):
+            pick(page, page.locator('[data-field="f_multilink"]'), part, part)
 
         table = page.locator('[data-table="f_table"]')
         for _ in range(3):
@@ -333,17 +259,11 @@ def test_signature_files_location_and_rows_in_a_browser(browser: Browser, every_
         assert after["f_attachment"] == record["f_attachment"][1:]
         for key in ("f_signature", "f_image", "f_location", "f_colour", "f_rating", "f_table", "f_multilink"):
             assert after[key] == record[key], key
-    finally:
-        context.close()
 
 
 def test_signature_by_touch_on_a_phone(browser: Browser, every_app: Any) -> None:
     base, platform, _ = every_app
-    context = browser.new_context(base_url=base, **PHONE)
-    page = context.new_page()
-    try:
-        log_in(page)
-        page.goto("/w/every/new")
+    with signed_in(browser, base, "/w/every/new", **PHONE) as page:
         canvas = page.locator('[data-field="f_signature"] canvas')
         canvas.scroll_into_view_if_needed()
         box = canvas.bounding_box()
@@ -356,11 +276,8 @@ def test_signature_by_touch_on_a_phone(browser: Browser, every_app: Any) -> None
                         "#f-f_attachment", '[id="f-f_location.lat"]'):
             size = page.locator(control).bounding_box()
             assert size is not None and size["height"] >= 44, control
-        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        assert widths[0] <= widths[1], f"horizontal scroll: {widths}"
+        no_sideways_scroll(page)
         with page.expect_navigation():
             page.locator("button[type=submit].primary").tap()
         expect(page.locator(".banner.ok")).to_be_visible()
         assert isinstance(stored(platform, page)["f_signature"], int)
-    finally:
-        context.close()

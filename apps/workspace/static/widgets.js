@@ -4,10 +4,12 @@
 (function () {
   "use strict";
 
+  /* what a person's edit fires: formulas, conditions and the pickers follow it */
   function changed(input) {
     input.dispatchEvent(new Event("input", {bubbles: true}));
     input.dispatchEvent(new Event("change", {bubbles: true}));
   }
+  window.LowcodeWidgets = {changed};
 
   /* ---- signature: pointer events (mouse, pen, touch) on a canvas -> PNG data URL ---- */
   function pad(canvas) {

@@ -95,7 +95,7 @@
     if (mark && required !== null) mark.hidden = !(required || el.dataset.required === "1");
     const disable = el.dataset.locked === "1" || !visible || locked;
     el.querySelectorAll("input, select, textarea").forEach((i) => {
-      if (i.type === "search") return;
+      if (i.type === "search" && !i.closest("[data-combo]")) return;
       i.disabled = disable;
     });
     el.classList.toggle("locked", !!locked);
@@ -182,8 +182,9 @@
       }, 300);
     }
 
-    form.addEventListener("input", () => apply());
-    form.addEventListener("change", () => apply());
+    const typed = (ev) => { if (ev.target.type !== "search") apply(); };   // not the pickers' search boxes
+    form.addEventListener("input", typed);
+    form.addEventListener("change", typed);
     form.addEventListener("click", (ev) => {
       const add = ev.target.closest(".add-row");
       const remove = ev.target.closest(".remove-row");
