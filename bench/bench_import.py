@@ -66,6 +66,7 @@ fields:
 HEADER = ["订单号", "客户", "下单日期", "状态", "数量", "单价", "金额", "备注"]
 COLUMNS = ["po_number", "customer", "order_date", "status", "qty", "unit_price", "total", "remark"]
 CHUNK = 500
+RELOAD_SECONDS = 1.0
 
 
 def make_xlsx(path: str, n: int, seed: int = 7) -> None:
@@ -96,8 +97,10 @@ def _write_pack(root: str) -> str:
 def prepare_ours(workdir: str) -> Callable[[str], tuple[int, int]]:
     """A fresh platform with the bench pack published; returns the import to time."""
     url = "sqlite:///" + os.path.join(workdir, f"ours-{time.monotonic_ns()}.db")
+    # the web app's reload interval (a server checks for newly published definitions once a
+    # second, not once per record)
     platform = Platform(Database(url), FixedClock(dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)),
-                        reload_seconds=0)
+                        reload_seconds=RELOAD_SECONDS)
     platform.publish(_write_pack(os.path.join(workdir, "pack")))
     events = [0]
 

@@ -7,7 +7,8 @@ statement, so SQLite needs no row locks where PostgreSQL does.
 """
 from __future__ import annotations
 
-from typing import Any, Union
+import weakref
+from typing import Any, Callable, Mapping, Sequence, Union
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -61,12 +62,80 @@ def supports_update_returning(bind: Connection) -> bool:
 
 
 def insert_many_returning_ids(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert many rows in batches; their new ids in the order of ``rows``.
+    """Insert many rows in batches; their new ids in the order of ``rows``."""
+    return insert_many(conn, table, rows, returning_ids=True)
 
-    SQLAlchemy cannot batch an *ordered* RETURNING on SQLite and falls back to one statement
-    per row; there, inside the write lock every ``BEGIN IMMEDIATE`` takes, one multi-row
-    INSERT numbers its rows in VALUES order (AUTOINCREMENT), so sorted ids are in order.
+
+def insert_many(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], *,
+                returning_ids: bool = False) -> list[int]:
+    """Insert many rows (all with the same keys) at once; with ``returning_ids``, their new ids
+    in the order of ``rows``.
+
+    PostgreSQL: SQLAlchemy's insertmanyvalues (``INSERT ... VALUES (...), (...) RETURNING id``,
+    sorted by parameter order). SQLite: the rows go straight to the driver's ``executemany``,
+    each value through its column's bind processor (the function SQLAlchemy would call) in one
+    loop. The ids are the ``len(rows)`` ending at ``last_insert_rowid()``: from its first row
+    on, the statement's transaction holds SQLite's only write lock, so no other writer takes
+    ids in between, and an AUTOINCREMENT table numbers each new row one above the largest id
+    it ever had.
     """
-    if dialect_name(conn) == "sqlite":
-        return sorted(conn.execute(table.insert().returning(table.c.id), rows).scalars())
-    return list(conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
+    if not rows:
+        return []
+    names = tuple(c.name for c in table.columns if c.name in rows[0])
+    if dialect_name(conn) != "sqlite" or not _plain_columns(table, names) or (returning_ids and (
+            "id" in names or not table.dialect_options["sqlite"].get("autoincrement"))):
+        if not returning_ids:
+            conn.execute(table.insert(), list(rows))
+            return []
+        if dialect_name(conn) == "sqlite":
+            return sorted(conn.execute(table.insert().returning(table.c.id), list(rows)).scalars())
+        return list(conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
+                                 list(rows)).scalars())
+    sql, processors = _sqlite_plan(conn, table, names)
+    fns = [(name, _once_per_value(p) if p else None) for name, p in zip(names, processors)]
+    params = []
+    for row in rows:
+        values = []
+        for name, fn in fns:
+            v = row.get(name)
+            values.append(v if fn is None or v is None else fn(v))
+        params.append(tuple(values))
+    conn.exec_driver_sql(sql, params)
+    if not returning_ids:
+        return []
+    last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+    return list(range(last - len(params) + 1, last + 1))
+
+
+def _plain_columns(table: sa.Table, names: tuple[str, ...]) -> bool:
+    """No column left out of the rows has a Python-side default (SQLAlchemy would fill it in)."""
+    return all(c.name in names or c.default is None or c.name == "id" for c in table.columns)
+
+
+_PLANS: "weakref.WeakKeyDictionary[sa.Table, dict[tuple[str, ...], tuple[str, list[Any]]]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def _sqlite_plan(conn: Connection, table: sa.Table, names: tuple[str, ...]) -> tuple[str, list[Any]]:
+    """The positional INSERT and the bind processor of each column, once per table and columns."""
+    plans = _PLANS.setdefault(table, {})
+    if names in plans:
+        return plans[names]
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+           f"VALUES ({', '.join('?' for _ in names)})")
+    processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+    plans[names] = (sql, processors)
+    return sql, processors
+
+
+def _once_per_value(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``fn`` that reuses its last answer for the very same object (a batch's one ``now``)."""
+    last: list[Any] = [None, None]
+
+    def run(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, fn(value)
+        return last[1]
+    return run

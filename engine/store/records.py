@@ -14,6 +14,7 @@ from engine.definitions.model import FieldSpec, FormSpec
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.forms.messages import render
 from engine.store import system
+from engine.store.bulk import journal_created
 from engine.store.dialect import insert_many_returning_ids
 from engine.store.events import EventBus, RecordEvent
 from engine.store.serialize import dump_record
@@ -21,6 +22,7 @@ from engine.store.tables import FormTables
 
 Clause = Optional[sa.ColumnElement[bool]]
 NumberSource = Callable[[Connection, str, str, dt.datetime, str], str]
+_SYSTEM_SET = frozenset(("id", "version", "owner", "created_at", "created_by", "updated_at", "updated_by"))
 
 
 class RecordStore:
@@ -175,19 +177,20 @@ class RecordStore:
         self._check_links_many(conn, spec, rows, ctx)
         now = ctx.now()
         table = self.tables.table(form)
-        stored = [c.name for c in table.columns if c.name != "id"]
+        template: dict[str, Any] = {c.name: None for c in table.columns if c.name != "id"}
+        template.update(version=1, owner=ctx.user_id, created_at=now, created_by=ctx.user_id,
+                        updated_at=now, updated_by=ctx.user_id)
+        subtables = {f.name for f in spec.fields if f.type == "table"}
+        autos = [f for f in spec.fields if f.type == "autonumber"]
         payload, children = [], []
         for values in rows:
-            scalars, kids = self._split(spec, values)
-            for f in spec.fields:
-                if f.type == "autonumber" and not scalars.get(f.name):
-                    scalars[f.name] = self.numbers(conn, f"{form}.{f.name}", f.prop("sequence"), now, self.timezone)
-            row = {name: None for name in stored}
-            row.update({k: v for k, v in scalars.items() if k in row})
-            row.update(version=1, owner=ctx.user_id, created_at=now, created_by=ctx.user_id,
-                       updated_at=now, updated_by=ctx.user_id)
+            row = dict(template)
+            row.update({k: v for k, v in values.items() if k in template and k not in _SYSTEM_SET})
+            for f in autos:
+                if not row.get(f.name):
+                    row[f.name] = self.numbers(conn, f"{form}.{f.name}", f.prop("sequence"), now, self.timezone)
             payload.append(row)
-            children.append(kids)
+            children.append({k: list(values[k] or []) for k in subtables if k in values})
         try:
             ids = insert_many_returning_ids(conn, table, payload)
         except sa.exc.IntegrityError as exc:
@@ -208,19 +211,7 @@ class RecordStore:
                 child_ids = insert_many_returning_ids(conn, child, items)
                 for item, cid, rec in zip(items, child_ids, owners):
                     rec[f.name].append({"id": cid, **{n: item[n] for n in names}})
-        audit, versions, dumped = [], [], []
-        dump = _record_dumper(spec)
-        for rec in records:
-            data = dump(rec)
-            changes = {f.name: [None, data.get(f.name)] for f in spec.fields
-                       if data.get(f.name) not in (None, [])}
-            dumped.append(changes)
-            audit.append(dict(form=form, record_id=rec["id"], action="create", at=now, user_id=ctx.user_id,
-                              username=ctx.username, version=1, changes=changes, source=source))
-            versions.append(dict(form=form, record_id=rec["id"], version=1, at=now, user_id=ctx.user_id,
-                                 deleted=False, data=data))
-        conn.execute(system.audit.insert(), audit)
-        conn.execute(system.record_versions.insert(), versions)
+        dumped = journal_created(conn, ctx, spec, records, now, source)
         for rec, changes in zip(records, dumped):
             self.bus.emit(conn, RecordEvent("created", form, rec["id"], ctx, rec, None,
                                             frozenset(changes), source, depth))
@@ -437,41 +428,6 @@ class RecordStore:
             return Conflict(f"{spec.name}: the change conflicts with existing data ({exc.orig})")
         message = render("duplicate", ctx.locale, fields=", ".join(fields))
         return Conflict(message, {f: [message] for f in fields})
-
-
-_DUMPERS: dict[int, tuple[FormSpec, Callable[[Mapping[str, Any]], dict[str, Any]]]] = {}
-
-
-def _record_dumper(spec: FormSpec) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
-    """``dump_record`` for one form with the per-field work looked up once (bulk writes)."""
-    cached = _DUMPERS.get(id(spec))
-    if cached is not None and cached[0] is spec:
-        return cached[1]
-    from engine.forms import FIELD_TYPES
-    from engine.forms.fieldtype import FieldType
-    from engine.store.serialize import SYSTEM_COLUMNS, dump_field, json_value
-
-    def field_fn(f: FieldSpec) -> Callable[[Any], Any]:
-        ftype = FIELD_TYPES[f.type]
-        if f.type == "table":
-            return lambda v: dump_field(f, v)
-        if type(ftype).dump is FieldType.dump:
-            return lambda v: v if isinstance(v, (str, int)) else json_value(v)
-        dump = ftype.dump
-        return lambda v: json_value(dump(f, v))
-
-    fns = [(f.name, field_fn(f)) for f in spec.fields]
-
-    def dumper(record: Mapping[str, Any]) -> dict[str, Any]:
-        out = {k: json_value(record[k]) for k in SYSTEM_COLUMNS if k in record}
-        for name, fn in fns:
-            if name in record:
-                value = record[name]
-                out[name] = None if value is None else fn(value)
-        return out
-
-    _DUMPERS[id(spec)] = (spec, dumper)
-    return dumper
 
 
 def _same_rows(old: Any, new: Any) -> bool:
