@@ -50,6 +50,12 @@ def _import(s: dict[str, Any]) -> None:
     assert rate["rows"] == {"ours": 600, "limit": 600} and rate["events"] == 600
 
 
+def _export(s: dict[str, Any]) -> None:
+    cases = {r["case"]: r for r in s["results"]}
+    assert set(cases) == {"xlsx 300 rows", "csv 300 rows", "xlsx 1500 rows", "csv 1500 rows"}
+    assert cases["csv 1500 rows"]["rows"] == {"ours": 1500, "limit": 1500}
+
+
 #: bench -> (arguments for a quick run, what else its summary must show)
 BENCHES: dict[str, tuple[list[str], Callable[[dict[str, Any]], None]]] = {
     "bench_expr": (["--quick"], _expr),
@@ -57,6 +63,7 @@ BENCHES: dict[str, tuple[list[str], Callable[[dict[str, Any]], None]]] = {
     "bench_validation": (["--quick"], _validation),
     "bench_rules": (["--quick"], _rules),
     "bench_import": (["--quick", "--repeat", "1", "--rows", "600"], _import),
+    "bench_export": (["--quick", "--repeat", "1", "--rows", "1500", "--small", "300"], _export),
 }
 
 
