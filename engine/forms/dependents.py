@@ -142,8 +142,12 @@ class Dependents:
             targets.setdefault(watch.form, set()).update(self._related(conn, store, watch, event))
         for form, ids in targets.items():
             for record_id in sorted(ids):   # one order, so two writers lock alike
-                if store.get(conn, form, record_id) is not None:
-                    store.update(conn, event.ctx, form, record_id, {}, source="rollup", depth=event.depth + 1)
+                def recompute(form: str = form, record_id: int = record_id) -> None:
+                    if store.get(conn, form, record_id) is not None:
+                        store.update(conn, event.ctx, form, record_id, {}, source="rollup", depth=event.depth + 1)
+                # in an import or batch: once per record at the end of the chunk, not per row
+                if not store.bus.later(conn, ("rollup", form, record_id), recompute):
+                    recompute()
 
     def _related(self, conn: Connection, store: Any, watch: Watch, event: RecordEvent) -> set[int]:
         """Ids of ``watch.form`` records whose aggregate may count the written record."""

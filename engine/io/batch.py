@@ -70,7 +70,7 @@ def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items
         raise ValidationError(errors)
     store = records.platform.store()
     out: dict[int, dict[str, Any]] = {}
-    with records.platform.db.begin() as conn:
+    with records.platform.db.begin() as conn, store.bus.deferring(conn):
         if creates:
             try:
                 made = store.create_many(conn, ctx, form, [c for _, c in creates], source=source)

@@ -236,6 +236,10 @@ class Importer:
         return self.report
 
     def _chunk(self, conn: Connection, chunk: list[_Pending], write: bool) -> None:
+        with self.store.bus.deferring(conn):   # e.g. a customer's rollup once per chunk, not per row
+            self._chunk_rows(conn, chunk, write)
+
+    def _chunk_rows(self, conn: Connection, chunk: list[_Pending], write: bool) -> None:
         self.report.records += len(chunk)
         self._resolve_links(conn, chunk)
         if self.key_field is not None:

@@ -1,8 +1,9 @@
 """The one event pipeline that every write goes through, inside its transaction."""
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional, Protocol
+from typing import Any, Callable, Hashable, Iterator, Mapping, Optional, Protocol
 
 from sqlalchemy.engine import Connection
 
@@ -62,6 +63,36 @@ class EventBus:
     def emit(self, conn: Connection, event: RecordEvent) -> None:
         for handler in self.handlers:
             handler(conn, event)
+
+    @contextlib.contextmanager
+    def deferring(self, conn: Connection) -> Iterator[None]:
+        """A batch of writes (an import chunk, a batch request): work that handlers put off
+        with :meth:`later` runs once per key at its end, still inside the transaction.
+        Nothing put off runs when the batch fails."""
+        if _LATER in conn.info:      # already inside a batch: its end runs the work
+            yield
+            return
+        pending: dict[Hashable, Callable[[], None]] = {}
+        conn.info[_LATER] = pending
+        try:
+            yield
+        finally:
+            conn.info.pop(_LATER, None)
+        for work in pending.values():
+            work()
+
+    def later(self, conn: Connection, key: Hashable, work: Callable[[], None]) -> bool:
+        """Put ``work`` off to the end of the batch under way (the last one given per ``key``
+        runs); False when no batch is under way (the caller then does the work now)."""
+        pending = conn.info.get(_LATER)
+        if pending is None:
+            return False
+        pending.pop(key, None)       # keep the order of the latest request
+        pending[key] = work
+        return True
+
+
+_LATER = "lc_deferred_work"
 
 
 Subscriber = Callable[[Connection, RecordEvent], None]

@@ -212,9 +212,10 @@ class RecordStore:
                 for item, cid, rec in zip(items, child_ids, owners):
                     rec[f.name].append({"id": cid, **{n: item[n] for n in names}})
         dumped = journal_created(conn, ctx, spec, records, now, source)
-        for rec, changes in zip(records, dumped):
-            self.bus.emit(conn, RecordEvent("created", form, rec["id"], ctx, rec, None,
-                                            frozenset(changes), source, depth))
+        with self.bus.deferring(conn):
+            for rec, changes in zip(records, dumped):
+                self.bus.emit(conn, RecordEvent("created", form, rec["id"], ctx, rec, None,
+                                                frozenset(changes), source, depth))
         return records
 
     def _check_links_many(self, conn: Connection, spec: FormSpec, rows: Sequence[Mapping[str, Any]],

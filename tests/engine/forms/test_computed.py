@@ -152,3 +152,23 @@ def test_an_edit_that_the_rollup_does_not_read_writes_nothing_more(api: Any, sho
     assert api.get("customer", shop["a"])["version"] == before + 1
     status, _ = api.patch("order", rec["id"], {"note": "急"})
     assert status == 200 and api.get("customer", shop["a"])["version"] == before + 1
+
+
+def test_a_batch_or_an_import_recomputes_each_customer_once(api: Any, shop: dict[str, int], client: Any,
+                                                            auth: Any, platform: Any) -> None:
+    from engine.service import Records
+
+    version = api.get("customer", shop["a"])["version"]
+    items = [order(shop["a"], (shop["hinge"], q)) for q in (1, 2, 3)] + [order(shop["b"], (shop["hinge"], 1))]
+    resp = client.post("/api/v1/records/order/batch", headers=auth("admin"), json={"items": items})
+    assert resp.status_code in (200, 201), resp.get_json()
+    a = api.get("customer", shop["a"])
+    assert (a["order_count"], a["open_total"], a["version"]) == (3, "66.00", version + 1)   # 6 × 11.00, once
+    rows = [(1, ["customer", "due_date"])] + [(n, [shop["a"], "2026-11-20"]) for n in range(2, 7)]
+    report = Records(platform).import_rows(platform.system_context(), "order", rows)
+    assert report.created == 5 and not report.error_count
+    a = api.get("customer", shop["a"])
+    assert (a["order_count"], a["version"]) == (8, version + 2)
+    bad = client.post("/api/v1/records/order/batch", headers=auth("admin"),
+                      json={"items": [order(shop["a"], (shop["hinge"], 1)), {"customer": shop["a"], "zz": 1}]})
+    assert bad.status_code == 422 and api.get("customer", shop["a"])["order_count"] == 8
