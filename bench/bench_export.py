@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import openpyxl  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from bench_import import COLUMNS, HEADER, RELOAD_SECONDS, write_pack  # noqa: E402
+from bench_import import COLUMNS, HEADER, RELOAD_SECONDS, _write_pack  # noqa: E402
 
 from engine.context import FixedClock  # noqa: E402
 from engine.io.exporter import write_file  # noqa: E402
@@ -78,7 +78,7 @@ def prepare(workdir: str, n: int) -> Platform:
     url = "sqlite:///" + os.path.join(workdir, f"export-{n}.db")
     platform = Platform(Database(url), FixedClock(dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)),
                         reload_seconds=RELOAD_SECONDS)
-    platform.publish(write_pack(os.path.join(workdir, "pack")))
+    platform.publish(_write_pack(os.path.join(workdir, "pack")))
     fill(platform, n)
     return platform
 

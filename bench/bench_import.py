@@ -85,8 +85,8 @@ def make_xlsx(path: str, n: int, seed: int = 7) -> None:
     wb.save(path)
 
 
-def write_pack(root: str) -> str:
-    """The bench pack written under ``root`` (also used by bench_export.py)."""
+def _write_pack(root: str) -> str:
+    """The bench pack written under ``root`` (also used by bench_rules.py and bench_export.py)."""
     for rel, text in PACK.items():
         full = os.path.join(root, rel)
         os.makedirs(os.path.dirname(full), exist_ok=True)
@@ -102,7 +102,7 @@ def prepare_ours(workdir: str) -> Callable[[str], tuple[int, int]]:
     # second, not once per record)
     platform = Platform(Database(url), FixedClock(dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)),
                         reload_seconds=RELOAD_SECONDS)
-    platform.publish(write_pack(os.path.join(workdir, "pack")))
+    platform.publish(_write_pack(os.path.join(workdir, "pack")))
     events = [0]
 
     def count(conn: Any, event: Any) -> None:
