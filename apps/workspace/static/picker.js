@@ -111,18 +111,21 @@
     items[next].scrollIntoView({block: "nearest"});
   }
 
+  /* the picker whose search box an event happened in */
+  const searchBox = (ev) => (ev.target.classList && ev.target.classList.contains("combo-search") ? picker(ev.target) : null);
+
   /* the query a focused box starts from: a single link shows its chosen record's name,
      which is not something to search for */
   const query = (p) => (!p.chips && p.input.value === chosenLabel(p) ? "" : p.input.value);
 
   // focus alone (tabbing through, a new row) opens nothing: typing, a tap or ArrowDown does
   document.addEventListener("focusin", (ev) => {
-    const p = ev.target.classList && ev.target.classList.contains("combo-search") ? picker(ev.target) : null;
+    const p = searchBox(ev);
     if (p && !p.chips) p.input.select();      // typing replaces the chosen record's name
   });
 
   document.addEventListener("focusout", (ev) => {
-    const p = ev.target.classList && ev.target.classList.contains("combo-search") ? picker(ev.target) : null;
+    const p = searchBox(ev);
     if (!p || (ev.relatedTarget && p.box.contains(ev.relatedTarget))) return;
     clearTimeout(p.state.timer);
     p.state.asked++;
@@ -136,12 +139,12 @@
   });
 
   document.addEventListener("input", (ev) => {
-    const p = ev.target.classList && ev.target.classList.contains("combo-search") ? picker(ev.target) : null;
+    const p = searchBox(ev);
     if (p && !p.select.disabled) search(p, p.input.value, 250);
   });
 
   document.addEventListener("keydown", (ev) => {
-    const p = ev.target.classList && ev.target.classList.contains("combo-search") ? picker(ev.target) : null;
+    const p = searchBox(ev);
     if (!p) return;
     const open = !p.list.hidden;
     if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
@@ -170,7 +173,7 @@
   });
 
   document.addEventListener("click", (ev) => {
-    const tapped = ev.target.classList && ev.target.classList.contains("combo-search") ? picker(ev.target) : null;
+    const tapped = searchBox(ev);
     if (tapped) {
       if (!tapped.chips && tapped.input.value === chosenLabel(tapped)) tapped.input.select();
       if (!tapped.select.disabled && tapped.list.hidden) search(tapped, query(tapped), 0);
