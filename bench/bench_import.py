@@ -216,7 +216,8 @@ def main(argv: Any = None) -> dict[str, Any]:
     for size, m in memory.items():
         print(f"  {size:>9,} rows   ours {m['ours']:7.1f}   limit {m['limit']:7.1f}"
               f"   ours above the limit {m['ours'] - m['limit']:5.1f}")
-    print("  (both grow with openpyxl's in-memory shared-strings table of the .xlsx; the gap is ours)")
+    print("  (ours reads rows in constant memory; both include openpyxl's one-off parse of a sheet without a\n"
+          "   <dimension> element when it opens the file, about 80 bytes a row: see docs/import-export.md)")
     result = {
         "bench": "import",
         "machine": machine(database="sqlite"),
