@@ -119,7 +119,8 @@ class Dependents:
         self._key: Any = None
 
     def watching(self, form: str) -> list[Watch]:
-        defs = self.platform.definitions()
+        # the definitions the writing store was built from (no reload check per event)
+        defs = self.platform._defs if self.platform._defs is not None else self.platform.definitions()
         if self._key is not defs:
             store = self.platform.store()
             self._watches = watches(store.logic(name) for name in defs.forms)
