@@ -1,15 +1,15 @@
 """Stored values that aggregate other forms' records, kept current when those records change.
 
-A customer's ``open_amount: rollup {of: sales_order.total, fn: sum, where: "customer ==
-this.id and status != 'paid'"}`` is computed when the customer is saved. It must also change
-when an order is created, edited (its total, status or customer) or deleted: this module
+A team's ``open_hours: rollup {of: task.hours, fn: sum, where: "team == this.id and status
+!= 'done'"}`` is computed when the team is saved. It must also change when a task is
+created, edited (its hours, status or team) or deleted: this module
 finds, for each written record, which records of which forms hold such a value, and has the
 store recompute them inside the same transaction (so they are never stale, and a failure
 rolls the whole change back).
 
 Which records: the aggregate's ``where`` is read for conjuncts ``<field> == this.<field>``
-(either order). ``customer == this.id`` means "the customers the order pointed to before and
-after the change"; without such a conjunct every record of the form is recomputed. A change
+(either order). ``team == this.id`` means "the teams the task pointed to before and after
+the change"; without such a conjunct every record of the form is recomputed. A change
 that touches none of the fields the aggregate reads recomputes nothing. Records are
 recomputed through :meth:`RecordStore.update` with no changes: it recomputes the record's
 computed values, writes only what differs (version, audit trail with ``source: rollup``) and

@@ -236,7 +236,7 @@ class Importer:
         return self.report
 
     def _chunk(self, conn: Connection, chunk: list[_Pending], write: bool) -> None:
-        with self.store.bus.deferring(conn):   # e.g. a customer's rollup once per chunk, not per row
+        with self.store.bus.deferring(conn):   # rollups over this form: once per chunk, not per row
             self._chunk_rows(conn, chunk, write)
 
     def _chunk_rows(self, conn: Connection, chunk: list[_Pending], write: bool) -> None:
