@@ -1,30 +1,17 @@
 """The runnable examples in docs/forms.md run and print what the page says."""
 from __future__ import annotations
 
-import contextlib
-import io
-import re
-from pathlib import Path
-
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "forms.md"
+from tests.docs_example import DOCS, check_example
 
 
 def test_form_engine_example_runs(tmp_path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
-    section = DOCS.read_text(encoding="utf-8").split("## The form engine at work", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.S)
-    assert code is not None
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code.group(1), "docs/forms.md", "exec"), {})  # noqa: S102  our own docs
-    expected = re.search(r"^# (.*)$", code.group(1), re.M)
-    assert expected is not None
-    assert out.getvalue().strip() == expected.group(1)
+    check_example("forms.md", "The form engine at work")
 
 
 def test_every_field_type_is_documented() -> None:
     from engine.forms import FIELD_TYPES
-    text = DOCS.read_text(encoding="utf-8")
+    text = (DOCS / "forms.md").read_text(encoding="utf-8")
     for name in FIELD_TYPES.names():
         assert f"`{name}`" in text, name
 

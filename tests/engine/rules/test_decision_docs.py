@@ -1,27 +1,19 @@
 """docs/decision-tables.md: the runnable example prints what the page says; the format example loads."""
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 from pathlib import Path
 
 from engine.expr import FieldInfo, Scope
 from engine.expr.types import ExprType as T
 from engine.rules.decision import load_decision_yaml
+from tests.docs_example import check_example
 
 DOC = (Path(__file__).resolve().parents[3] / "docs" / "decision-tables.md").read_text(encoding="utf-8")
 
 
 def test_runnable_example() -> None:
-    section = DOC.split("## A runnable example", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.S)
-    assert code is not None
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code.group(1), "docs/decision-tables.md", "exec"), {})  # noqa: S102  our own docs
-    expected = re.search(r"^# (.*)$", code.group(1), re.M)
-    assert expected is not None and out.getvalue().strip() == expected.group(1)
+    check_example("decision-tables.md", "A runnable example")
 
 
 def test_format_example_loads() -> None:
