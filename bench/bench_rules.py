@@ -21,7 +21,6 @@ from _common import machine  # noqa: E402  (bench/ is on the path: run as a scri
 
 import argparse
 import datetime as dt
-import importlib.util
 import json
 import os
 import sys
@@ -33,16 +32,8 @@ from typing import Any, Optional
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def _bench_expr() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_expr", ROOT / "bench" / "bench_expr.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bx = _bench_expr()
+import bench_expr as bx  # noqa: E402  (a neighbour bench: bench/ is on the path)
+import bench_import as bi  # noqa: E402
 
 from engine.context import FixedClock, RunContext  # noqa: E402
 from engine.definitions.model import FormSpec, Labels, PackSpec  # noqa: E402
@@ -212,7 +203,6 @@ def _import_platform(work: str, rules: bool) -> Any:
     from engine.context import FixedClock as Clock
     from engine.platform import Platform
     from engine.store.db import Database
-    bi = _bench_import()
     root = os.path.join(work, f"pack-{'rules' if rules else 'none'}")
     bi._write_pack(root)
     if rules:
@@ -225,18 +215,9 @@ def _import_platform(work: str, rules: bool) -> Any:
     return platform
 
 
-def _bench_import() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_import", ROOT / "bench" / "bench_import.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def import_rows(n: int) -> list[tuple[int, list[Any]]]:
     """A header and ``n`` order rows, as a spreadsheet reader yields them."""
     import random
-    bi = _bench_import()
     rnd = random.Random(7)
     rows: list[tuple[int, list[Any]]] = [(1, list(bi.HEADER))]
     for i in range(n):
