@@ -216,8 +216,8 @@ def main(argv: Any = None) -> dict[str, Any]:
     for size, m in memory.items():
         print(f"  {size:>9,} rows   ours {m['ours']:7.1f}   limit {m['limit']:7.1f}"
               f"   ours above the limit {m['ours'] - m['limit']:5.1f}")
-    print("  (ours reads rows in constant memory; both include openpyxl's one-off parse of a sheet without a\n"
-          "   <dimension> element when it opens the file, about 80 bytes a row: see docs/import-export.md)")
+    print("  (ours reads the sheet and its shared strings in constant memory, engine/io/xlsx.py; the limit's\n"
+          "   openpyxl parses a sheet without a <dimension> element whole when it opens the file)")
     result = {
         "bench": "import",
         "machine": machine(database="sqlite"),

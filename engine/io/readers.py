@@ -1,4 +1,4 @@
-"""Reading spreadsheets row by row in constant memory: .xlsx (openpyxl read-only) and .csv.
+"""Reading spreadsheets row by row in constant memory: .xlsx (engine.io.xlsx) and .csv.
 
 Every reader yields ``(row_number, values)`` where ``row_number`` is what the spreadsheet
 shows (1-based, title and header rows counted), and values are cells as Python values
@@ -7,7 +7,6 @@ shows (1-based, title and header rows counted), and values are cells as Python v
 from __future__ import annotations
 
 import codecs
-import gc
 import csv
 import io
 import os
@@ -44,63 +43,16 @@ def read_rows(source: Source, fmt: Optional[str] = None, *, sheet: Optional[str]
 
 
 def read_xlsx(source: Source, *, sheet: Optional[str] = None) -> Iterator[Row]:
-    import zipfile
+    """Rows of an .xlsx sheet, in memory that does not grow with the file (see engine.io.xlsx)."""
+    from xml.etree.ElementTree import ParseError
 
-    import openpyxl
+    from engine.io.xlsx import sheet_rows
 
     try:
-        wb = openpyxl.load_workbook(source, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ReadError(f"not a readable .xlsx file ({exc})") from None
-    # openpyxl sizes a sheet without a <dimension> element (as its own write-only mode saves
-    # them; Excel writes one) by parsing it whole when it opens it, and that tree lives on in a
-    # reference cycle until the collector runs: free it before the rows are read
-    gc.collect()
-    try:
-        ws = wb[sheet] if sheet else wb.worksheets[0]
-        for number, values in _sheet_rows(wb, ws):
+        for number, values in sheet_rows(source, sheet):
             yield number, _cells(values)
-    finally:
-        wb.close()
-
-
-def _sheet_rows(wb: Any, ws: Any) -> Iterator[tuple[int, Sequence[Any]]]:
-    """(row number, cell values) of a read-only sheet, in constant memory.
-
-    What ``ws.iter_rows(values_only=True)`` does with openpyxl's own sheet parser, except that
-    each ``<row>`` element is dropped once read: openpyxl empties them but keeps them all in
-    the tree, so its memory grows with the sheet (about 70 bytes a row). Rows the file leaves
-    out are skipped (the numbers say so).
-    """
-    from xml.etree.ElementTree import iterparse
-
-    from openpyxl.worksheet._reader import ROW_TAG, WorkSheetParser
-
-    with ws._get_source() as src:   # what ReadOnlyWorksheet._cells_by_row does
-        parser = WorkSheetParser(src, ws._shared_strings, data_only=wb.data_only, epoch=wb.epoch,
-                                 date_formats=wb._date_formats, timedelta_formats=wb._timedelta_formats)
-        parent = None
-        for event, element in iterparse(src, events=("start", "end")):
-            if event == "start":
-                if parent is None and element.tag == _SHEET_DATA:
-                    parent = element
-                continue
-            if element.tag != ROW_TAG:
-                continue
-            number, cells = parser.parse_row(element)
-            if parent is not None:
-                parent.clear()
-            else:
-                element.clear()
-            if not cells:
-                continue
-            values: list[Any] = [None] * cells[-1]["column"]
-            for cell in cells:
-                values[cell["column"] - 1] = cell["value"]
-            yield number, values
-
-
-_SHEET_DATA = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheetData"
+    except ParseError as exc:
+        raise ReadError(f"not a readable .xlsx file (broken XML: {exc})") from None
 
 
 def _cells(values: Sequence[Any]) -> tuple[Any, ...]:
