@@ -38,8 +38,11 @@ def export_rows(db: Database, defs: Definitions, ctx: RunContext, form: str,
     # fields of the record, so each row is filled column by column
     columns = [(t.name if t else None, f, cell_writer(f, ctx.locale, ctx.timezone)) for _, t, f in cols]
     tables = list(dict.fromkeys(t for t, _, _ in columns if t is not None))
+    table = defs.tables.table(form)
+    selected = [table.c.id] + [table.c[n] for n in dict.fromkeys(f.name for t, f, _ in columns if t is None)
+                               if n in table.c and n != "id"]
     with db.connect() as conn:
-        for page in _pages(conn, defs.tables.table(form), where, order):
+        for page in _pages(conn, table, selected, where, order):
             names = _names(conn, defs, form, page, tables)
             for rec in page:
                 head = [None if t is not None or (v := rec.get(f.name)) is None else write(v, names)
@@ -57,8 +60,10 @@ def export_rows(db: Database, defs: Definitions, ctx: RunContext, form: str,
                     yield row
 
 
-def _pages(conn: Any, table: sa.Table, where: Any, order: Sequence[tuple[str, bool]]) -> Iterator[list[dict[str, Any]]]:
-    base = sa.select(table)
+def _pages(conn: Any, table: sa.Table, selected: list[Any], where: Any,
+           order: Sequence[tuple[str, bool]]) -> Iterator[list[dict[str, Any]]]:
+    """The records in pages of PAGE, as dicts of the ``selected`` columns (the exported fields)."""
+    base = sa.select(*selected)
     if where is not None:
         base = base.where(where)
     if not order:
@@ -138,16 +143,24 @@ def _wanted(wanted: dict[str, set[int]], f: FieldSpec, forms: Any, values: list[
 # ---- writers ---------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Cell):
-        value = value.value
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    return "" if value is None else value
+def _text(value: Any) -> Any:
+    """A cell as the csv module writes it: dates in ISO form, decimals in full, None as empty."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float:
+        return value
+    if value is None:
+        return ""
+    return _TEXT.get(kind, _same)(value)
+
+
+def _same(value: Any) -> Any:
+    return _text(value.value) if isinstance(value, Cell) else value
+
+
+_TEXT: dict[type, Any] = {
+    dt.datetime: lambda v: v.isoformat(sep=" "), dt.date: dt.date.isoformat, dt.time: dt.time.isoformat,
+    Decimal: lambda v: format(v, "f"), Cell: lambda c: _text(c.value),
+}
 
 
 def csv_chunks(rows: Iterator[list[Any]], *, bom: bool = True, every: int = 200) -> Iterator[bytes]:
@@ -157,7 +170,7 @@ def csv_chunks(rows: Iterator[list[Any]], *, bom: bool = True, every: int = 200)
     if bom:
         buf.write("\ufeff")
     for n, row in enumerate(rows, 1):
-        writer.writerow([_plain(v) for v in row])
+        writer.writerow([_text(v) for v in row])
         if n % every == 0:
             yield buf.getvalue().encode("utf-8")
             buf.seek(0)

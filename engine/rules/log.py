@@ -8,7 +8,6 @@ holds the write lock until it ends, and on PostgreSQL alike.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import threading
 import weakref
@@ -17,6 +16,7 @@ from typing import Any, Iterable, Optional
 import sqlalchemy as sa
 
 from engine.forms.coltypes import UTCDateTime
+from engine.store.dialect import insert_many
 from engine.store.system import SYSTEM
 
 log = logging.getLogger("lowcode.rules")
@@ -98,37 +98,10 @@ def buffer(conn: Any, row: dict[str, Any]) -> None:
     info.setdefault(BUFFER, []).append(row)
 
 
-#: SQLite: the log rows go straight to the driver's executemany, serialised here as JSON and
-#: UTCDateTime would (JSON text, naive UTC "YYYY-MM-DD HH:MM:SS.ffffff"); a bulk import logs one
-#: row per rule per record, and SQLAlchemy's per-row parameter processing was most of their cost
-_COLUMNS = tuple(c.name for c in rule_runs.columns if c.name != "id")
-_SQLITE_INSERT = (f"INSERT INTO lc_rule_run ({', '.join(_COLUMNS)}) "
-                  f"VALUES ({', '.join('?' for _ in _COLUMNS)})")
-_DEFAULTS: dict[str, Any] = {"actions": [], "rolled_back": False}
-
-
-def _sqlite_row(row: dict[str, Any]) -> tuple[Any, ...]:
-    values = [row.get(c, _DEFAULTS.get(c)) for c in _COLUMNS]
-    actions = row.get("actions")
-    values[_ACTIONS] = json.dumps(actions) if actions else "[]"
-    at = values[_STARTED]
-    if at is not None:
-        if at.tzinfo is not None:
-            at = at.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        values[_STARTED] = at.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return tuple(values)
-
-
-_ACTIONS, _STARTED = _COLUMNS.index("actions"), _COLUMNS.index("started_at")
-
-
 def flush(engine: sa.Engine, rows: list[dict[str, Any]]) -> None:
     try:
         with engine.begin() as conn:
-            if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql(_SQLITE_INSERT, [_sqlite_row(r) for r in rows])
-            else:
-                conn.execute(rule_runs.insert(), rows)
+            insert_many(conn, rule_runs, rows)   # every row has every column (RuleEngine.run)
     except Exception:  # pragma: no cover - the log must never break a request
         log.exception("could not write %d rule run rows", len(rows))
 
