@@ -87,22 +87,22 @@ class _Emitter:
                 self.table(rows, sub, ind, key, required, default, out, at, partial)
                 continue
             fast = None if group is not None else FIELD_TYPES[spec.type].fast_case(spec, self.const)
+            body = ind   # the general path: under the fast case's else, when there is one
             if fast:
                 self.add(ind, f"if {fast[0]}:", f"    {out}[{key}] = {fast[1]}", "else:")
-            else:
-                self.add(ind, "if True:")
-            self.add(ind + 1, f"if v is _MISSING and not {partial}:", f"    v = {self.const(default)}",
+                body = ind + 1
+            self.add(body, f"if v is _MISSING and not {partial}:", f"    v = {self.const(default)}",
                      "if v is _MISSING:", "    pass", "elif not v and (v is None or type(v) in _E):")
             if required:
-                self.add(ind + 2, f"errors.setdefault({at}, []).append(render('required', locale))")
-            self.add(ind + 2, f"{out}[{key}] = None")
+                self.add(body + 1, f"errors.setdefault({at}, []).append(render('required', locale))")
+            self.add(body + 1, f"{out}[{key}] = None")
             if group is not None:   # a nested object: its fields' errors as name.field
-                self.add(ind + 1, "else:", "    before = len(errors)",
+                self.add(body, "else:", "    before = len(errors)",
                          f"    inner = {self.const(group)}.run_p(v, errors, {at} + '.', False, locale, NO_EXTRA)",
                          "    if len(errors) == before:",
                          f"        {out}[{key}] = {self.const(json_dumper(spec))}(inner)")
                 continue
-            self.add(ind + 1, "else:", "    try:", f"        {out}[{key}] = {self.const(parse)}(v)",
+            self.add(body, "else:", "    try:", f"        {out}[{key}] = {self.const(parse)}(v)",
                      "    except FieldError as exc:",
                      f"        errors.setdefault({at}, []).append(exc.render(locale))")
 
