@@ -246,12 +246,7 @@ def options(form: str) -> Any:
     """Records of ``form`` for a link picker: ``[{"id", "label"}]``, searched with ``q``; only
     the rows the user may read (``search_options`` lists them through ``Records``)."""
     defs = _defs(form)
-    q = request.args.get("q", "").strip()
-    items = search_options(defs, context(), form, q)
-    if request.args.get("format") == "html":
-        selected = request.args.get("selected", "")
-        return render_template("ws_options.html", items=items, selected=selected)
-    return jsonify(items)
+    return jsonify(search_options(defs, context(), form, request.args.get("q", "").strip()))
 
 
 @bp.post("/w/<form>/compute")

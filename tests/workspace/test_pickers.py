@@ -32,7 +32,7 @@ def test_order_line_products_beyond_the_first_page_by_keyboard_and_by_tap(browse
     unit price, the live formulas the amounts and total; the saved record holds both lines."""
     base, platform, ids = oms_app
     with signed_in(browser, base, "/w/sales_order/new", **DESKTOP) as page:
-        page.select_option("#f-customer", label="宁波海曙精密五金有限公司")
+        pick(page, page.locator('[data-field="customer"]'), "海曙", "宁波海曙精密五金有限公司")
         page.fill("#f-order_date", "2026-11-02")
         page.fill("#f-due_date", "2026-11-20")
         page.click(".add-row")

@@ -1,4 +1,4 @@
-/* Searchable link pickers: a multi-link, and a link inside a sub-table row (or a group).
+/* Searchable link pickers: every link (also inside a sub-table row or a group) and multi-link.
    The server draws a plain <select> — what the form posts, and all there is without
    JavaScript — and beside it a search box (a combobox with a listbox). This script asks
    /w/<form>/options?q= for matches (the server returns only records the user may read),
