@@ -172,6 +172,7 @@ def send_webhook(payload: dict, row: OutboxRow, *, timeout: float = 10.0) -> Non
     parts = urllib.parse.urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise PermanentFailure(f"webhook url must be http(s)://...: {url!r}")
+    assert isinstance(url, str)  # it has an http(s) scheme and a host
     where = f"{parts.scheme}://{parts.netloc}{parts.path}"  # no query string: it may hold tokens
     body = json.dumps(payload.get("body"), ensure_ascii=False, separators=(",", ":")).encode()
     headers = {

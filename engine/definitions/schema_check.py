@@ -158,7 +158,9 @@ def _translate(error: jsonschema.ValidationError, root: Any, path: list[Any],
                 did_you_mean(key, known), path_text([*path, key])))
         return out
     if kind == "required":
-        missing = [k for k in error.validator_value if isinstance(instance, dict) and k not in instance]
+        required = error.validator_value
+        assert isinstance(required, list)  # the schemas are read from JSON
+        missing = [k for k in required if isinstance(instance, dict) and k not in instance]
         here = node.here() if isinstance(node, _Node) else pos
         return [DefinitionError(f"missing required property '{k}'", here, None, where)
                 for k in missing]
@@ -186,6 +188,7 @@ def _words(error: jsonschema.ValidationError) -> str:
             return f"missing value (expected {wanted})"
         return f"{show(instance)} is not {wanted}"
     if kind == "enum":
+        assert isinstance(value, list)  # the schemas are read from JSON
         return f"{show(instance)} is not one of " + ", ".join(show(v) for v in value)
     if kind == "const":
         return f"{show(instance)} must be {show(value)}"
@@ -215,7 +218,9 @@ def _words(error: jsonschema.ValidationError) -> str:
 
 def _hint(error: jsonschema.ValidationError) -> Optional[str]:
     if error.validator == "enum" and isinstance(error.instance, str):
-        return did_you_mean(error.instance, [v for v in error.validator_value if isinstance(v, str)])
+        options = error.validator_value
+        assert isinstance(options, list)  # the schemas are read from JSON
+        return did_you_mean(error.instance, [v for v in options if isinstance(v, str)])
     if error.validator == "type" and error.validator_value == "string" and not isinstance(
             error.instance, (dict, list, type(None))):
         return "write it in quotes"

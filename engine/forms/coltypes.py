@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 import sqlalchemy as sa
 
@@ -49,7 +49,8 @@ class ExactDecimal(sa.types.TypeDecorator[Decimal]):
         if dialect.name == "sqlite":
             # SQLite has no exact decimal: keep the digits, let SQL still compare them as numbers.
             return dialect.type_descriptor(sa.Numeric(asdecimal=False))
-        return dialect.type_descriptor(sa.Numeric(self.impl.precision, self.scale))
+        numeric = cast("sa.Numeric[Any]", self.impl)  # an instance once __init__ has run
+        return dialect.type_descriptor(sa.Numeric(numeric.precision, self.scale))
 
     def process_bind_param(self, value: Any, dialect: Any) -> Any:
         if value is None:

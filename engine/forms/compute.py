@@ -441,11 +441,11 @@ def _inputs_changed(inputs: frozenset[str], new: Mapping[str, Any], old: Mapping
 
 def _order(comps: list[Computation], form: FormSpec, errors: list[DefinitionError]) -> list[Computation]:
     """Computations sorted so that each runs after those it reads (networkx topological sort)."""
-    import networkx as nx  # type: ignore[import-untyped]  # imported when a form is compiled
+    import networkx as nx  # imported when a form is compiled
 
     by_key = {c.key: c for c in comps}
     tables = {f.name for f in form.fields if f.type == "table"}
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(by_key)
     for c in comps:
         for name in c.reads:

@@ -79,6 +79,7 @@ def _validation_lists(ws: Any) -> dict[int, list[str]]:
             continue
         for rng in dv.sqref.ranges:
             min_col, _, max_col, _ = range_boundaries(str(rng))
+            assert min_col is not None and max_col is not None  # a validation range names its columns
             for col in range(min_col, max_col + 1):
                 out[col - 1] = options
     return out
@@ -151,7 +152,8 @@ def _split_lines(cols: list[_Col]) -> tuple[Optional[_Col], list[_Col], list[_Co
                 start = i
         if not any(b - a >= 2 for a, b in groups) or any(key.values[a] in (None, "") for a, _ in groups):
             continue
-        parent, lines = [], []
+        parent: list[_Col] = []
+        lines: list[_Col] = []
         for c in cols:
             if c is key:
                 continue

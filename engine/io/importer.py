@@ -357,14 +357,14 @@ class Importer:
             allowed = {i for (i,) in conn.execute(sa.select(table.c.id).where(
                 table.c.id.in_([r.id for r in rows]), visible))}
         for row in rows:
-            rec = keyed.get(row[0])
-            if rec is None:
+            hit = keyed.get(row[0])
+            if hit is None:
                 continue
             if allowed is not None and row.id not in allowed:
-                self._fail(rec, {name: [render("not_permitted", self.locale,
+                self._fail(hit, {name: [render("not_permitted", self.locale,
                                                action=action_word("update", self.locale))]})
                 continue
-            rec.target = (row.id, row.version)
+            hit.target = (row.id, row.version)
 
     def _resolve_links(self, conn: Connection, chunk: list[_Pending]) -> None:
         """Names in link, multilink and user cells -> ids (one query per target and chunk)."""
@@ -376,9 +376,10 @@ class Importer:
                 target = self.defs.forms[f.form or ""]
             else:
                 continue
-            resolver = self.resolvers.get(f.form if target else "")
+            form_key = (f.form or "") if target else ""  # with a target, f.form names it
+            resolver = self.resolvers.get(form_key)
             if resolver is None:
-                resolver = self.resolvers[f.form if target else ""] = LinkResolver(target, self.defs.tables)
+                resolver = self.resolvers[form_key] = LinkResolver(target, self.defs.tables)
             holders = [(rec, f.name, rec.data) for rec in chunk] if table is None else [
                 (rec, f"{table}[{i}].{f.name}", line) for rec in chunk
                 for i, line in enumerate(rec.data.get(table, ()), 1)]

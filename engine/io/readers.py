@@ -101,6 +101,10 @@ class _Prepend(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    @property
+    def name(self) -> Any:  # TextIOWrapper's buffer has one
+        return self.fh.name
+
     def readinto(self, buf: Any) -> int:
         if self.head:
             n = min(len(buf), len(self.head))

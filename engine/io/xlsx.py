@@ -199,7 +199,9 @@ class SharedStrings:
                 continue
             if node.tag != _SI:
                 continue
-            raw = Text.from_tree(node).content.replace("x005F_", "").encode("utf-8")
+            text = Text.from_tree(node)
+            assert text is not None and root is not None  # Text.from_tree builds one; <sst> started first
+            raw = text.content.replace("x005F_", "").encode("utf-8")
             root.clear()
             index.write(_OFFSET.pack(offset))
             data.write(raw)
@@ -221,7 +223,9 @@ class SharedStrings:
             return text
         if not 0 <= i < self.count:
             raise XlsxError(f"a cell refers to shared string {i}, but the file has {self.count}")
-        start, end = _OFFSET.unpack_from(self._index, 8 * i)[0], _OFFSET.unpack_from(self._index, 8 * i + 8)[0]
+        index = self._index
+        assert index is not None  # count > 0, so _spill has mapped it
+        start, end = _OFFSET.unpack_from(index, 8 * i)[0], _OFFSET.unpack_from(index, 8 * i + 8)[0]
         text = self._data[start:end].decode("utf-8") if end > start else ""   # type: ignore[index]
         if len(self._cache) >= self.CACHE:
             self._cache.clear()

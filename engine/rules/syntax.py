@@ -178,7 +178,8 @@ def _syntax_error(exc: UnexpectedInput, chunk: str, lines: list[str], file: str)
         return DefinitionError(f"unexpected {str(tok.value)!r}; expected one of: {expected}",
                                _position(file, lines, line, column), hint)
     if isinstance(exc, UnexpectedCharacters):
-        ch = chunk[exc.pos_in_stream] if exc.pos_in_stream < len(chunk) else ""
+        at: Optional[int] = exc.pos_in_stream  # lark's class attribute says None; here it is the offset
+        ch = chunk[at] if at is not None and at < len(chunk) else ""
         if ch in "\"'":
             return DefinitionError("unterminated text (a quoted text must end on its line)",
                                    _position(file, lines, line, column))
@@ -201,7 +202,8 @@ class _Build:
             return _position(self.file, self.lines, node.line or 1, node.column or 1)
         return _position(self.file, self.lines, node.meta.line, node.meta.column)
 
-    def name(self, tok: Token) -> Name:
+    def name(self, tok: Union[Tree, Token]) -> Name:
+        assert isinstance(tok, Token), tok  # the grammar puts a NAME token here
         return Name(str(tok), self.pos(tok))
 
     def expr(self, tree: Tree) -> Expr:
@@ -283,6 +285,7 @@ class _Build:
             target = c[0]
             who = target.data[3:]
             arg = target.children[0] if target.children else None
+            assert arg is None or isinstance(arg, Token), arg  # NAME or STRING
             value = None if arg is None else (unquote(str(arg)) if arg.type == "STRING" else str(arg))
             return ActionNode("notify", p, {"to": who, "who": value,
                                             "who_pos": self.pos(arg) if arg is not None else p,

@@ -53,7 +53,7 @@ def _read(path: str) -> str:
 def trigger_cycles(ruleset: RuleSet) -> list[list[str]]:
     """Cycles of forms whose rules write forms whose rules trigger again (static, networkx)."""
     import networkx as nx
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     triggered = {r.form for r in ruleset.rules if r.trigger.events or r.trigger.kind == "changed"}
     for rule in ruleset.rules:
         for action in rule.actions:
@@ -108,7 +108,8 @@ def dry_run(db: Any, defs: Any, rule_name: str, values: Mapping[str, Any], ctx: 
     store = shim._store
     conn = db.engine.connect()
     tx = conn.begin()
-    conn.connection.info[runlog.DRY] = dry = []
+    dry: list[dict[str, Any]] = []
+    conn.connection.info[runlog.DRY] = dry
     try:
         apply_sync(conn, defs.tables, plan_sync(conn, defs.tables))
         data = dict(values)

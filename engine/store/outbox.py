@@ -96,7 +96,9 @@ def enqueue(
         attempts=0, next_attempt_at=now, created_at=now,
     )
     if key is None:
-        return int(conn.execute(sa.insert(outbox).values(**values)).inserted_primary_key[0])
+        pk = conn.execute(sa.insert(outbox).values(**values)).inserted_primary_key
+        assert pk is not None  # a single-row insert always has one
+        return int(pk[0])
     stmt = insert_ignore(outbox, conn).values(**values).returning(outbox.c.id)
     new_id = conn.execute(stmt).scalar()
     if new_id is not None:

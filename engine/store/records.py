@@ -164,7 +164,8 @@ class RecordStore:
             return []
         for values in rows:
             self.bus.guard(conn, "create", form, None, values, ctx)
-        prepared, problems = [], {}
+        prepared = []
+        problems: dict[str, list[str]] = {}
         for i, values in enumerate(rows):
             try:
                 prepared.append(self.prepare(conn, ctx, form, values, None))
@@ -357,7 +358,7 @@ class RecordStore:
             table = self.tables.child_table(form, field)
             fspec = spec.field(field)
             assert fspec is not None
-            keep = {r.get("id") for r in rows if r.get("id")}
+            keep: set[Any] = {r.get("id") for r in rows if r.get("id")}
             if replace:
                 if keep:
                     owned = {i for (i,) in conn.execute(sa.select(table.c.id).where(

@@ -98,16 +98,16 @@ def plan_sync(conn: Connection, tables: FormTables) -> SyncPlan:
                                            _holds_data(conn, table.name, name)))
         have_ix = {ix["name"]: ix for ix in insp.get_indexes(table.name)}
         want_ix = {ix.name: ix for ix in table.indexes}
-        for name, ix in want_ix.items():
-            old = have_ix.get(name)
+        for want_name, ix in want_ix.items():
+            old = have_ix.get(want_name)
             if old is None or bool(old.get("unique")) != bool(ix.unique) or \
                     list(old["column_names"]) != [c.name for c in ix.columns]:
                 if old is not None:
-                    plan.changes.append(Change("drop_index", table.name, str(name)))
-                plan.changes.append(Change("add_index", table.name, str(name)))
-        for name in have_ix:
-            if name not in want_ix and name and name.startswith(("ix_f_", "uq_f_")):
-                plan.changes.append(Change("drop_index", table.name, name))
+                    plan.changes.append(Change("drop_index", table.name, str(want_name)))
+                plan.changes.append(Change("add_index", table.name, str(want_name)))
+        for have_name in have_ix:
+            if have_name not in want_ix and have_name and have_name.startswith(("ix_f_", "uq_f_")):
+                plan.changes.append(Change("drop_index", table.name, have_name))
     return plan
 
 
@@ -129,7 +129,9 @@ def apply_sync(conn: Connection, tables: FormTables, plan: SyncPlan,
         raise SchemaChangeRefused("\n".join(refused))
     by_name = {t.name: t for t in tables.all_tables()}
     done: list[str] = []
-    ddl = conn.dialect.ddl_compiler(conn.dialect, None)
+    # a compiler of no statement, for get_column_specification: Compiled accepts None,
+    # DDLCompiler's annotation does not
+    ddl = conn.dialect.ddl_compiler(conn.dialect, None)  # type: ignore[arg-type]
     for c in plan.changes:
         if c.action == "drop_index":
             conn.exec_driver_sql(f'DROP INDEX IF EXISTS "{c.name}"')
@@ -177,7 +179,7 @@ def _retype(conn: Connection, table: sa.Table, column: str, convert: Optional[Co
     if failures:
         raise SchemaChangeRefused(f"cannot convert {_field_key(table.name, column)}: " + "; ".join(failures[:10]))
     _drop_column(conn, table.name, column)
-    ddl = conn.dialect.ddl_compiler(conn.dialect, None)
+    ddl = conn.dialect.ddl_compiler(conn.dialect, None)  # type: ignore[arg-type]  # as in apply_sync
     conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN {ddl.get_column_specification(table.c[column])}')
     for rid, value in values:
         conn.execute(table.update().where(table.c.id == rid).values({column: value}))
