@@ -1,23 +1,19 @@
 """``/records/<form>/batch``, ``/import`` and ``/export``: many records at once."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
-from urllib.parse import quote
 
-from flask import Response, current_app, jsonify, request, stream_with_context
+from flask import current_app, jsonify, request
 
 from apps.api import bp
 from apps.api.context import caller, json_body, platform
 from apps.api.errors import ApiError
-from engine.errors import QueryError
-from engine.io.exporter import csv_chunks, xlsx_chunks
+from apps.downloads import export_download
 from engine.io.readers import ReadError, detect_format
 from engine.listing import ListQuery
 from engine.service import Records
 
 _TRUE = ("1", "true", "yes", "on")
-_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _records() -> Records:
@@ -56,23 +52,6 @@ def import_records(form: str) -> Any:
 @bp.get("/records/<form>/export")
 def export_records(form: str) -> Any:
     params = request.args.to_dict(flat=True)
-    fmt = (params.pop("format", "xlsx") or "xlsx").lower()
+    fmt = params.pop("format", "xlsx")
     params.pop("lang", None)
-    if fmt not in ("xlsx", "csv"):
-        raise QueryError(f"format must be xlsx or csv, not {fmt!r}")
-    ctx = caller()
-    rows = _records().export_rows(ctx, form, ListQuery.from_params(params))
-    header = next(rows)   # permissions and filters are checked before the response starts
-    label = platform().definitions().forms[form].label.get(ctx.locale) or form
-    stamp = dt.datetime.now().strftime("%Y%m%d")
-
-    def all_rows() -> Any:
-        yield header
-        yield from rows
-
-    body = csv_chunks(all_rows()) if fmt == "csv" else xlsx_chunks(all_rows(), title=label)
-    resp = Response(stream_with_context(body), mimetype="text/csv; charset=utf-8" if fmt == "csv" else _XLSX)
-    name = f"{label}-{stamp}.{fmt}"
-    resp.headers["Content-Disposition"] = (f"attachment; filename=\"{form}-{stamp}.{fmt}\"; "
-                                           f"filename*=UTF-8''{quote(name)}")
-    return resp
+    return export_download(_records(), caller(), form, ListQuery.from_params(params), fmt)

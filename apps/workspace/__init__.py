@@ -22,6 +22,6 @@ def _cookie_settings(state: Any) -> None:
         config["SESSION_COOKIE_SAMESITE"] = "Lax"
 
 
-from apps.workspace import auth, views  # noqa: E402,F401  (register the routes)
+from apps.workspace import auth, transfer, views  # noqa: E402,F401  (register the routes)
 
 __all__ = ["bp"]

@@ -87,7 +87,8 @@ def list_page(form: str) -> Any:
     pages = max(1, -(-result["total"] // PAGE_SIZE))
     return render_template("ws_list.html", form=form, spec=spec, title=spec.label.get(ctx.locale),
                            columns=columns, items=result["items"], total=result["total"], page=page,
-                           pages=pages, q=q, labels=labels, error=error, can_create=_can(defs, form, "create"))
+                           pages=pages, q=q, labels=labels, error=error, can_create=_can(defs, form, "create"),
+                           can_export=_can(defs, form, "export"))
 
 
 def list_columns(title: Optional[str], views: list[FieldView]) -> list[FieldView]:

@@ -151,7 +151,8 @@ class Importer:
         if denied:
             raise PermissionDenied(f"you may not write {', '.join(denied)}", denied)
         if self.key_field is not None and cmap.by_path(self.key_field.name) is None:
-            raise QueryError(f"the key column {self.key_field.name!r} is not in the file",
+            label = self.key_field.label.get(self.locale) or self.key_field.name
+            raise QueryError(render("key_not_in_file", self.locale, key=label),
                              {"key": [f"no column for {self.key_field.name!r}"]})
 
     def _records(self, rows: Iterator[tuple[int, Sequence[Any]]], cmap: ColumnMap) -> Iterator[_Pending]:

@@ -15,6 +15,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "key_repeated": {"zh-CN": "键 {key} 在文件中重复 (第 {row} 行已有)",
                      "en": "the key {key} repeats an earlier row ({row})"},
     "not_permitted": {"zh-CN": "无权{action}此记录", "en": "you may not {action} this record"},
+    "key_not_in_file": {"zh-CN": "文件中没有键列 {key}", "en": "the key column {key} is not in the file"},
     "key_missing": {"zh-CN": "键列 {key} 为空", "en": "the key column {key} is empty"},
     "conflict": {"zh-CN": "{message}", "en": "{message}"},
     "not_written": {"zh-CN": "未写入: 文件中有错误 (全部或全不模式)",

@@ -1,0 +1,80 @@
+"""Spreadsheets in the workspace: a list view downloaded as .xlsx/.csv, and the import page.
+
+Both go through :class:`engine.service.Records` like the API (``/records/<form>/export`` and
+``/import``): the same permissions, validation, lookups and rules, and the same report.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from flask import abort, render_template, request
+
+from apps.downloads import export_download
+from apps.workspace import bp
+from apps.workspace.auth import context, login_required, platform
+from apps.workspace.i18n import text
+from apps.workspace.views import _can, _defs
+from engine.errors import PermissionDenied, QueryError
+from engine.forms import FIELD_TYPES
+from engine.io.readers import ReadError, detect_format
+from engine.listing import ListQuery
+from engine.service import Records
+
+MODES = ("all-or-nothing", "skip-invalid")
+
+
+@bp.get("/w/<form>/export")
+@login_required
+def export_list(form: str) -> Any:
+    """The list view (its search, newest first) as a download, in the caller's language."""
+    defs = _defs(form)
+    if not _can(defs, form, "export"):
+        abort(403)
+    q = request.args.get("q", "").strip()
+    try:
+        return export_download(Records(platform()), context(), form, ListQuery(q=q or None, sort=(("id", True),)),
+                               request.args.get("format", "xlsx"))
+    except QueryError:
+        abort(400)
+
+
+def _keys(form: str) -> list[tuple[str, str]]:
+    """The fields an import may match existing records by: the stored unique ones."""
+    defs, locale = _defs(form), context().locale
+    return [(f.name, f.label.get(locale) or f.name) for f in defs.forms[form].fields
+            if f.unique and FIELD_TYPES[f.type].stored]
+
+
+@bp.route("/w/<form>/import", methods=["GET", "POST"])
+@login_required
+def import_page(form: str) -> Any:
+    defs = _defs(form)
+    if not (_can(defs, form, "create") or _can(defs, form, "update")):
+        abort(403)
+    ctx = context()
+    keys = _keys(form)
+    chosen = {"mode": request.form.get("mode", MODES[0]), "key": request.form.get("key", ""),
+              "dry_run": request.form.get("dry_run") == "1"}
+    page = {"form": form, "title": defs.forms[form].label.get(ctx.locale), "keys": keys, "chosen": chosen,
+            "modes": MODES}
+    if request.method == "GET":
+        return render_template("ws_import.html", **page)
+    problem: Optional[str] = None
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        problem = text("import_no_file", ctx.locale)
+    elif chosen["mode"] not in MODES or (chosen["key"] and chosen["key"] not in dict(keys)):
+        abort(400)
+    if problem is None and upload is not None:
+        try:
+            fmt = detect_format(upload.filename or "")
+            report = Records(platform()).import_file(
+                ctx, form, upload.stream, fmt, mode=chosen["mode"], key=chosen["key"] or None,
+                dry_run=chosen["dry_run"])
+        except (ReadError, QueryError) as exc:
+            problem = str(exc)
+        except PermissionDenied:
+            abort(403)
+        else:
+            return render_template("ws_import.html", report=report, **page), (200 if report.ok else 422)
+    return render_template("ws_import.html", problem=problem, **page), 400

@@ -1,0 +1,99 @@
+"""Spreadsheets in the workspace: the list's export buttons and the import page, over HTTP."""
+from __future__ import annotations
+
+import io
+from typing import Any, Callable
+
+from engine.io.readers import read_rows
+from engine.service import Records
+
+CSV_HEADER = "客户,采购单号,下单日期,明细.商品,明细.数量,明细.单价\r\n"
+
+
+def _upload(token: str, body: str, name: str = "orders.csv", **fields: str) -> dict[str, Any]:
+    return {"csrf_token": token, "file": (io.BytesIO(body.encode("utf-8-sig")), name), **fields}
+
+
+def test_the_list_offers_export_and_import_by_permission(client: Any, login: Callable[..., str],
+                                                        shop_ids: Any) -> None:
+    login("admin")
+    page = client.get("/w/client").text
+    assert "/w/client/export?format=xlsx" in page and "/w/client/export?format=csv" in page
+    assert "/w/client/import" in page
+    login("sales1")                       # clients: read only; orders: create, no export
+    page = client.get("/w/client").text
+    assert "/export" not in page and "/import" not in page
+    page = client.get("/w/order").text
+    assert "/w/order/import" in page and "/export" not in page
+    assert client.get("/w/order/export?format=xlsx").status_code == 403
+    assert client.get("/w/client/import").status_code == 403
+
+
+def test_export_is_the_list_view_with_its_search_in_the_users_language(client: Any, login: Callable[..., str],
+                                                                      shop_ids: Any) -> None:
+    login("admin")
+    resp = client.get("/w/client/export?format=xlsx&q=bright")
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "filename*=UTF-8''%E5%AE%A2%E6%88%B7-" in resp.headers["Content-Disposition"]   # 客户-<date>.xlsx
+    rows = [values for _, values in read_rows(io.BytesIO(resp.data), "xlsx")]
+    assert rows == [("名称", "等级"), ("Bright Shop", "普通")]
+    resp = client.get("/w/client/export?format=csv&lang=en")
+    lines = resp.data.decode("utf-8-sig").splitlines()
+    assert lines[0] == "Name,Tier" and sorted(lines[1:]) == ["Bright Shop,Regular", "宁波海曙五金,Key account"]
+    assert client.get("/w/client/export?format=pdf").status_code == 400
+
+
+def test_import_reports_bad_rows_by_spreadsheet_row_in_both_languages(client: Any, login: Callable[..., str],
+                                                                      shop: Any, shop_ids: Any) -> None:
+    token = login("sales1")
+    page = client.get("/w/order/import").text
+    assert 'enctype="multipart/form-data"' in page and 'name="mode"' in page
+    body = (CSV_HEADER + "宁波海曙五金,PO-1,2026-11-02,不锈钢合页,2,12.50\r\n"
+            "Bright Shop,PO-2,,Brass handle,0,30\r\n")
+    resp = client.post("/w/order/import", data=_upload(token, body), content_type="multipart/form-data")
+    assert resp.status_code == 422
+    page = resp.text
+    assert "发现 2 个问题, 未写入任何数据" in page
+    assert '<td data-label="行">3</td><td data-label="列">下单日期</td><td data-label="问题">必填</td>' in page
+    assert "不能小于 1" in page
+    assert _orders(shop) == []                                    # all or nothing: nothing written
+    token = login("sales1", lang="en")
+    resp = client.post("/w/order/import", data=_upload(token, body, mode="skip-invalid"),
+                       content_type="multipart/form-data")
+    assert resp.status_code == 422
+    assert "1 created, 0 updated; 1 records had problems and were skipped" in resp.text
+    assert "required" in resp.text
+    saved = _orders(shop)
+    assert [(o["po"], o["total"]) for o in saved] == [("PO-1", "25.00")]
+    assert saved[0]["owner_name"] == "sales1"                     # the importer owns what it creates
+
+
+def test_import_dry_run_writes_nothing_and_bad_uploads_are_clear(client: Any, login: Callable[..., str],
+                                                                 shop: Any, shop_ids: Any) -> None:
+    token = login("sales1")
+    body = CSV_HEADER + "宁波海曙五金,PO-9,2026-11-02,不锈钢合页,1,12.50\r\n"
+    resp = client.post("/w/order/import", data=_upload(token, body, dry_run="1"), content_type="multipart/form-data")
+    assert resp.status_code == 200 and "试运行通过: 将新建 1 条, 更新 0 条 (未写入)" in resp.text
+    assert _orders(shop) == []
+    resp = client.post("/w/order/import", data={"csrf_token": token}, content_type="multipart/form-data")
+    assert resp.status_code == 400 and "请选择一个 .xlsx 或 .csv 文件" in resp.text
+    resp = client.post("/w/order/import", data=_upload(token, "x", name="orders.pdf"),
+                       content_type="multipart/form-data")
+    assert resp.status_code == 400 and "use an .xlsx or a .csv file" in resp.text
+    resp = client.post("/w/order/import", data=_upload(token, "no,header\r\n1,2\r\n"),
+                       content_type="multipart/form-data")
+    assert resp.status_code == 400 and "找不到表头行" in resp.text
+    data = _upload(token, body)
+    data["csrf_token"] = "forged"
+    assert client.post("/w/order/import", data=data, content_type="multipart/form-data").status_code == 400
+    assert _orders(shop) == []
+
+
+def _orders(platform: Any) -> list[dict[str, Any]]:
+    """The stored orders, oldest first: PO, total and whose they are."""
+    from engine.listing import ListQuery
+    items = Records(platform).list_records(platform.system_context(), "order", ListQuery(sort=(("id", False),)))
+    sales1 = platform.user_context("sales1").user_id
+    return [{"po": o["po"], "total": str(o["total"]), "owner_name": "sales1" if o["owner"] == sales1 else o["owner"]}
+            for o in items["items"]]
