@@ -332,7 +332,8 @@ class Importer:
             if raw is None:
                 if self.key_field.type == "autonumber":
                     continue   # a new record: the number comes from the sequence
-                self._fail(rec, {name: [render("key_missing", self.locale, key=name)]})
+                label = self.key_field.label.get(self.locale) or name
+                self._fail(rec, {name: [render("key_missing", self.locale, key=label)]})
                 continue
             try:
                 value = parse(self.key_field, raw)
