@@ -20,6 +20,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
         RELOAD_SECONDS=float(os.environ.get("LOWCODE_RELOAD_SECONDS", "1.0")),
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        IMPORT_MAX_BYTES=int(os.environ.get("LOWCODE_IMPORT_MAX_MB", "512")) * 1024 * 1024,
     )
     if config:
         app.config.update(config)
@@ -31,6 +32,9 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
         platform = Platform(Database(app.config["DATABASE_URL"]), clock, app.config["RELOAD_SECONDS"])
     app.extensions["lowcode"] = platform
 
+    from apps.spreadsheets import upload_limits
+
+    upload_limits(app)     # first: before the workspace's CSRF check reads a form
     from apps.api import bp as api_bp
 
     app.register_blueprint(api_bp)

@@ -8,7 +8,7 @@ from flask import current_app, jsonify, request
 from apps.api import bp
 from apps.api.context import caller, json_body, platform
 from apps.api.errors import ApiError
-from apps.downloads import export_download
+from apps.spreadsheets import export_download
 from engine.io.readers import ReadError, detect_format
 from engine.listing import ListQuery
 from engine.service import Records

@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from flask import abort, render_template, request
 
-from apps.downloads import export_download
+from apps.spreadsheets import export_download
 from apps.workspace import bp
 from apps.workspace.auth import context, login_required, platform
 from apps.workspace.i18n import text

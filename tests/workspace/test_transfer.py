@@ -90,6 +90,25 @@ def test_import_dry_run_writes_nothing_and_bad_uploads_are_clear(client: Any, lo
     assert _orders(shop) == []
 
 
+def test_imports_may_send_more_than_other_posts(shop: Any, shop_ids: Any) -> None:
+    """An import has no row cap: its routes take IMPORT_MAX_BYTES, other posts MAX_CONTENT_LENGTH."""
+    from apps import create_app
+    from tests.workspace.conftest import USERS, csrf_of
+
+    app = create_app({"TESTING": True, "PLATFORM": shop, "SECRET_KEY": "s", "MAX_CONTENT_LENGTH": 4096,
+                      "IMPORT_MAX_BYTES": 1024 * 1024})
+    client = app.test_client()
+    client.post("/login", data={"username": "sales1", "password": USERS["sales1"][0],
+                                "csrf_token": csrf_of(client.get("/login").text)})
+    token = csrf_of(client.get("/w/").text)
+    body = CSV_HEADER + "".join(f"宁波海曙五金,PO-{i:03},2026-11-02,不锈钢合页,1,12.50\r\n" for i in range(200))
+    assert len(body.encode()) > 3 * 4096
+    resp = client.post("/w/order/import", data=_upload(token, body), content_type="multipart/form-data")
+    assert resp.status_code == 200 and "导入完成: 新建 200 条, 更新 0 条" in resp.text
+    big = {"csrf_token": token, "po": "x" * 5000}
+    assert client.post("/w/order/new", data=big).status_code == 413
+
+
 def _orders(platform: Any) -> list[dict[str, Any]]:
     """The stored orders, oldest first: PO, total and whose they are."""
     from engine.listing import ListQuery

@@ -1,11 +1,12 @@
-"""A list view as a spreadsheet download, streamed: the API's export and the workspace's."""
+"""Spreadsheets over HTTP, for the API and the workspace alike: a list view as a streamed
+download, and the larger upload limit of the import routes."""
 from __future__ import annotations
 
 from typing import Any, Iterator
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from flask import Response, stream_with_context
+from flask import Flask, Response, request, stream_with_context
 
 from engine.context import RunContext
 from engine.errors import QueryError
@@ -14,6 +15,18 @@ from engine.listing import ListQuery
 from engine.service import Records
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: the routes that take a spreadsheet upload: they may send up to IMPORT_MAX_BYTES (default
+#: 512 MiB: an import has no row cap; the file is spooled to disk, then read row by row), where
+#: every other request keeps MAX_CONTENT_LENGTH
+IMPORT_ENDPOINTS = frozenset({"api.import_records", "workspace.import_page"})
+
+
+def upload_limits(app: Flask) -> None:
+    """Raise the body limit for the import routes, before anything reads the form (CSRF does)."""
+    @app.before_request
+    def _import_limit() -> None:
+        if request.endpoint in IMPORT_ENDPOINTS:
+            request.max_content_length = app.config["IMPORT_MAX_BYTES"]
 
 
 def export_download(records: Records, ctx: RunContext, form: str, query: ListQuery, fmt: str) -> Response:
