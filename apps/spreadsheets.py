@@ -34,7 +34,8 @@ def export_download(records: Records, ctx: RunContext, form: str, query: ListQue
 
     Permissions and the query are checked before the response starts (a refusal is an
     error answer, not a broken download); the rows are then read page by page as the
-    client reads the body.
+    body is sent: a .csv straight to the client, an .xlsx through a temporary file (a zip
+    package is finished before it can be read).
     """
     fmt = (fmt or "xlsx").lower()
     if fmt not in ("xlsx", "csv"):
