@@ -50,8 +50,22 @@ def export_download(records: Records, ctx: RunContext, form: str, query: ListQue
         yield from rows
 
     body = csv_chunks(all_rows()) if fmt == "csv" else xlsx_chunks(all_rows(), title=label)
+    return _attachment(body, fmt, f"{form}-{stamp}", f"{label}-{stamp}")
+
+
+def template_download(records: Records, ctx: RunContext, form: str) -> Response:
+    """An empty .xlsx to fill in for an import: the header row of the columns ``ctx`` may write."""
+    header = records.import_template(ctx, form)
+    label = records.platform.definitions().forms[form].label.get(ctx.locale) or form
+    return _attachment(xlsx_chunks(iter([header]), title=label), "xlsx", f"{form}-template",
+                       f"{label}-{_TEMPLATE.get(ctx.locale, _TEMPLATE['en'])}")
+
+
+_TEMPLATE = {"zh-CN": "导入模板", "en": "import template"}
+
+
+def _attachment(body: Iterator[bytes], fmt: str, ascii_name: str, name: str) -> Response:
     resp = Response(stream_with_context(body), mimetype="text/csv; charset=utf-8" if fmt == "csv" else XLSX)
-    name = f"{label}-{stamp}.{fmt}"
-    resp.headers["Content-Disposition"] = (f"attachment; filename=\"{form}-{stamp}.{fmt}\"; "
-                                           f"filename*=UTF-8''{quote(name)}")
+    resp.headers["Content-Disposition"] = (f"attachment; filename=\"{ascii_name}.{fmt}\"; "
+                                           f"filename*=UTF-8''{quote(f'{name}.{fmt}')}")
     return resp

@@ -226,6 +226,16 @@ class Records:
 
         return self.import_rows(ctx, form, read_rows(source, fmt), **options)
 
+    def import_template(self, ctx: RunContext, form: str) -> list[str]:
+        """The header row of an empty spreadsheet to fill in for an import, in ``ctx``'s language:
+        the columns the caller may write (computed fields left out)."""
+        from engine.io.columns import template_header
+
+        defs = self._defs(form)
+        if not (defs.policy.can(ctx, form, "create") or defs.policy.can(ctx, form, "update")):
+            defs.policy.require(ctx, form, "create")
+        return template_header(defs.forms[form], ctx.locale, defs.policy.not_writable(ctx, form))
+
     def batch(self, ctx: RunContext, form: str, items: Any, *, max_items: int = 1000,
               source: str = "batch") -> list[dict[str, Any]]:
         """Create (items without ``id``) and update (``id`` + ``version``) records in one

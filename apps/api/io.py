@@ -8,7 +8,7 @@ from flask import current_app, jsonify, request
 from apps.api import bp
 from apps.api.context import caller, json_body, platform
 from apps.api.errors import ApiError
-from apps.spreadsheets import export_download
+from apps.spreadsheets import export_download, template_download
 from engine.io.readers import ReadError, detect_format
 from engine.listing import ListQuery
 from engine.service import Records
@@ -47,6 +47,12 @@ def import_records(form: str) -> Any:
     except ReadError as exc:
         raise ApiError(400, "bad_request", str(exc)) from None
     return jsonify(report.to_dict()), (200 if report.ok else 422)
+
+
+@bp.get("/records/<form>/import/template")
+def import_template(form: str) -> Any:
+    """An empty .xlsx whose header row names the columns the caller may import."""
+    return template_download(_records(), caller(), form)
 
 
 @bp.get("/records/<form>/export")

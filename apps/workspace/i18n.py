@@ -36,6 +36,7 @@ TEXTS: dict[str, dict[str, str]] = {
                     "en": "The first row (or the first one under a title) names the columns: field names or "
                           "labels, in Chinese or English. Sub-table columns are \"table.field\"; rows that repeat "
                           "an order number are lines of the same record."},
+    "import_template": {"zh-CN": "下载导入模板", "en": "Download the import template"},
     "import_file": {"zh-CN": "文件 (.xlsx 或 .csv)", "en": "File (.xlsx or .csv)"},
     "import_mode": {"zh-CN": "有错误时", "en": "When rows have errors"},
     "mode_all-or-nothing": {"zh-CN": "全部不写入 (先改好文件)", "en": "write nothing (fix the file first)"},

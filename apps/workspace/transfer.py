@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 from flask import abort, render_template, request
 
-from apps.spreadsheets import export_download
+from apps.spreadsheets import export_download, template_download
 from apps.workspace import bp
 from apps.workspace.auth import context, login_required, platform
 from apps.workspace.i18n import text
@@ -36,6 +36,16 @@ def export_list(form: str) -> Any:
                                request.args.get("format", "xlsx"))
     except QueryError:
         abort(400)
+
+
+@bp.get("/w/<form>/import/template")
+@login_required
+def import_template(form: str) -> Any:
+    """An empty .xlsx whose header row names the columns this user may import."""
+    defs = _defs(form)
+    if not (_can(defs, form, "create") or _can(defs, form, "update")):
+        abort(403)
+    return template_download(Records(platform()), context(), form)
 
 
 def _keys(form: str) -> list[tuple[str, str]]:

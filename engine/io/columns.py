@@ -127,14 +127,14 @@ class FieldIndex:
         return hits >= 1 and hits * 2 >= len(filled)
 
 
-def header_cells(form: FormSpec, locale: str, hidden: frozenset[str] = frozenset(),
-                 *, skip_computed: bool = False) -> list[tuple[str, Optional[FieldSpec], FieldSpec]]:
+def header_cells(form: FormSpec, locale: str,
+                 hidden: frozenset[str] = frozenset()) -> list[tuple[str, Optional[FieldSpec], FieldSpec]]:
     """Export headers in ``locale``: parent labels, then ``<table label>.<field label>``."""
     from engine.forms import FIELD_TYPES
 
     out: list[tuple[str, Optional[FieldSpec], FieldSpec]] = []
     for f in form.fields:
-        if f.name in hidden or (skip_computed and FIELD_TYPES[f.type].computed):
+        if f.name in hidden:
             continue
         if f.type == "table":
             for child in f.fields:
@@ -142,3 +142,12 @@ def header_cells(form: FormSpec, locale: str, hidden: frozenset[str] = frozenset
         elif FIELD_TYPES[f.type].stored:
             out.append((f.label.get(locale) or f.name, None, f))
     return out
+
+
+def template_header(form: FormSpec, locale: str, blocked: frozenset[str]) -> list[str]:
+    """The header of an import template: the columns an import takes for this form, in
+    ``locale``, without computed fields (the server computes them) and without ``blocked``
+    ones (fields the user may not see or write)."""
+    from engine.forms.compute import is_computed
+
+    return [header for header, _, f in header_cells(form, locale, blocked) if not is_computed(f)]

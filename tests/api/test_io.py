@@ -113,3 +113,16 @@ def test_export_then_import_as_new_records(client, auth, seed, tmp_path):
     original = client.get(f"/api/v1/records/sales_order/{b['id']}", headers=admin).get_json()
     assert len(items[0]["lines"]) == 2 and items[0]["total"] == original["total"]
     assert [ln["qty"] for ln in items[0]["lines"]] == [ln["qty"] for ln in original["lines"]]
+
+
+def test_import_template_holds_the_columns_the_caller_may_write(client, auth, seed):
+    resp = client.get("/api/v1/records/sales_order/import/template", headers=auth("sales1"))
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    header = [c.value for c in next(openpyxl.load_workbook(io.BytesIO(resp.data)).active.iter_rows())]
+    assert "客户采购单号" in header and "订单明细.数量" in header
+    assert not {"成本", "毛利", "状态"} & set(header)               # hidden or read-only for sales
+    admin = [c.value for c in next(openpyxl.load_workbook(io.BytesIO(client.get(
+        "/api/v1/records/sales_order/import/template", headers=auth("admin")).data)).active.iter_rows())]
+    assert "状态" in admin and "订单明细.金额" not in admin        # a formula is never imported
+    assert client.get("/api/v1/records/sales_order/import/template", headers=auth("wh1")).status_code == 403

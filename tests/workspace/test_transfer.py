@@ -90,6 +90,25 @@ def test_import_dry_run_writes_nothing_and_bad_uploads_are_clear(client: Any, lo
     assert _orders(shop) == []
 
 
+def test_the_import_template_names_what_the_user_may_write(client: Any, login: Callable[..., str],
+                                                           shop_ids: Any) -> None:
+    login("sales1")
+    assert "/w/order/import/template" in client.get("/w/order/import").text
+    resp = client.get("/w/order/import/template")
+    assert resp.status_code == 200
+    assert "filename*=UTF-8''%E8%AE%A2%E5%8D%95-%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx" in \
+        resp.headers["Content-Disposition"]                                 # 订单-导入模板.xlsx
+    rows = [values for _, values in read_rows(io.BytesIO(resp.data), "xlsx")]
+    # no computed fields (client tier, amount, total), nothing sales may not write (status, cost)
+    assert rows == [("客户", "采购单号", "下单日期", "送达时间", "交付方式", "收货地址", "加急", "折扣",
+                     "明细.商品", "明细.数量", "明细.单价")]
+    login("admin", lang="en")
+    rows = [values for _, values in read_rows(io.BytesIO(client.get("/w/order/import/template").data), "xlsx")]
+    assert rows[0][:3] == ("Client", "PO number", "Order date") and "Status" in rows[0] and "Cost" in rows[0]
+    login("sales1")
+    assert client.get("/w/client/import/template").status_code == 403
+
+
 def test_imports_may_send_more_than_other_posts(shop: Any, shop_ids: Any) -> None:
     """An import has no row cap: its routes take IMPORT_MAX_BYTES, other posts MAX_CONTENT_LENGTH."""
     from apps import create_app
