@@ -46,6 +46,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "key_field": {"zh-CN": "按 {field} 匹配并更新", "en": "match by {field} and update"},
     "dry_run": {"zh-CN": "试运行: 只检查, 不写入", "en": "Dry run: check only, write nothing"},
     "import_run": {"zh-CN": "开始导入", "en": "Import"},
+    "import_unreadable": {"zh-CN": "无法读取这个文件, 请上传 .xlsx 或 .csv 文件 ({detail})",
+                          "en": "This file cannot be read; upload an .xlsx or a .csv file ({detail})"},
     "import_no_file": {"zh-CN": "请选择一个 .xlsx 或 .csv 文件", "en": "Choose an .xlsx or .csv file"},
     "import_done": {"zh-CN": "导入完成: 新建 {created} 条, 更新 {updated} 条",
                     "en": "Imported: {created} created, {updated} updated"},

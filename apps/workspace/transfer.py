@@ -81,7 +81,9 @@ def import_page(form: str) -> Any:
             report = Records(platform()).import_file(
                 ctx, form, upload.stream, fmt, mode=chosen["mode"], key=chosen["key"] or None,
                 dry_run=chosen["dry_run"])
-        except (ReadError, QueryError) as exc:
+        except ReadError as exc:
+            problem = text("import_unreadable", ctx.locale, detail=str(exc))
+        except QueryError as exc:       # no header row, the key column missing: in the user's language
             problem = str(exc)
         except PermissionDenied:
             abort(403)

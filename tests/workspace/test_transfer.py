@@ -80,7 +80,10 @@ def test_import_dry_run_writes_nothing_and_bad_uploads_are_clear(client: Any, lo
     assert resp.status_code == 400 and "请选择一个 .xlsx 或 .csv 文件" in resp.text
     resp = client.post("/w/order/import", data=_upload(token, "x", name="orders.pdf"),
                        content_type="multipart/form-data")
-    assert resp.status_code == 400 and "use an .xlsx or a .csv file" in resp.text
+    assert resp.status_code == 400 and "无法读取这个文件, 请上传 .xlsx 或 .csv 文件" in resp.text
+    resp = client.post("/w/order/import", data=_upload(token, "PK not a zip", name="orders.xlsx"),
+                       content_type="multipart/form-data")
+    assert resp.status_code == 400 and "not a readable .xlsx file" in resp.text
     resp = client.post("/w/order/import", data=_upload(token, "no,header\r\n1,2\r\n"),
                        content_type="multipart/form-data")
     assert resp.status_code == 400 and "找不到表头行" in resp.text
