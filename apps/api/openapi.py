@@ -105,6 +105,10 @@ def _form_paths(form: FormSpec) -> dict[str, Any]:
                              "key": {"type": "string"}, "dry_run": {"type": "boolean"}}}}}},
                      "responses": {"200": {"description": "the import report"}, "403": _ERROR, "422": _ERROR}},
         },
+        f"/records/{name}/import/template": {
+            "get": {"summary": f"An empty .xlsx with the {label} columns the caller may import", "tags": [name],
+                    "responses": {"200": {"description": "the template"}, "403": _ERROR}},
+        },
         f"/records/{name}/export": {
             "get": {"summary": f"Export the {label} list (same filters) as .xlsx or .csv", "tags": [name],
                     "parameters": list_params + [{"name": "format", "in": "query",
