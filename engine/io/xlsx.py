@@ -170,7 +170,7 @@ class SharedStrings:
 
     Each ``<si>`` is read as openpyxl reads it (runs joined, phonetic guides left out) and
     written to a temporary file with its start offset in a second one; both are memory-mapped
-    for lookups. The texts most recently looked up are kept, up to ``CACHE`` of them.
+    for lookups. Texts looked up are cached, up to ``CACHE`` of them (then the cache starts over).
     """
 
     CACHE = 4096
