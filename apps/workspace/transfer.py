@@ -5,7 +5,7 @@ Both go through :class:`engine.service.Records` like the API (``/records/<form>/
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from flask import abort, render_template, request
 
@@ -48,9 +48,8 @@ def import_template(form: str) -> Any:
     return template_download(Records(platform()), context(), form)
 
 
-def _keys(form: str) -> list[tuple[str, str]]:
+def _keys(defs: Any, form: str, locale: str) -> list[tuple[str, str]]:
     """The fields an import may match existing records by: the stored unique ones."""
-    defs, locale = _defs(form), context().locale
     return [(f.name, f.label.get(locale) or f.name) for f in defs.forms[form].fields
             if f.unique and FIELD_TYPES[f.type].stored]
 
@@ -62,31 +61,28 @@ def import_page(form: str) -> Any:
     if not (_can(defs, form, "create") or _can(defs, form, "update")):
         abort(403)
     ctx = context()
-    keys = _keys(form)
+    keys = _keys(defs, form, ctx.locale)
     chosen = {"mode": request.form.get("mode", MODES[0]), "key": request.form.get("key", ""),
               "dry_run": request.form.get("dry_run") == "1"}
     page = {"form": form, "title": defs.forms[form].label.get(ctx.locale), "keys": keys, "chosen": chosen,
             "modes": MODES}
     if request.method == "GET":
         return render_template("ws_import.html", **page)
-    problem: Optional[str] = None
+    if chosen["mode"] not in MODES or (chosen["key"] and chosen["key"] not in dict(keys)):
+        abort(400)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        problem = text("import_no_file", ctx.locale)
-    elif chosen["mode"] not in MODES or (chosen["key"] and chosen["key"] not in dict(keys)):
-        abort(400)
-    if problem is None and upload is not None:
-        try:
-            fmt = detect_format(upload.filename or "")
-            report = Records(platform()).import_file(
-                ctx, form, upload.stream, fmt, mode=chosen["mode"], key=chosen["key"] or None,
-                dry_run=chosen["dry_run"])
-        except ReadError as exc:
-            problem = text("import_unreadable", ctx.locale, detail=str(exc))
-        except QueryError as exc:       # no header row, the key column missing: in the user's language
-            problem = str(exc)
-        except PermissionDenied:
-            abort(403)
-        else:
-            return render_template("ws_import.html", report=report, **page), (200 if report.ok else 422)
+        return render_template("ws_import.html", problem=text("import_no_file", ctx.locale), **page), 400
+    try:
+        report = Records(platform()).import_file(
+            ctx, form, upload.stream, detect_format(upload.filename), mode=chosen["mode"],
+            key=chosen["key"] or None, dry_run=chosen["dry_run"])
+    except ReadError as exc:
+        problem = text("import_unreadable", ctx.locale, detail=str(exc))
+    except QueryError as exc:       # no header row, the key column missing: in the user's language
+        problem = str(exc)
+    except PermissionDenied:
+        abort(403)
+    else:
+        return render_template("ws_import.html", report=report, **page), (200 if report.ok else 422)
     return render_template("ws_import.html", problem=problem, **page), 400
