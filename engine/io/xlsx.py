@@ -17,11 +17,9 @@ import os
 import struct
 import tempfile
 import zipfile
-from typing import IO, Any, Iterator, Optional, Union
+from typing import IO, Any, Iterator, Optional
 
-from engine.io.readers import ReadError
-
-Source = Union[str, "os.PathLike[str]", IO[bytes]]
+from engine.io.readers import ReadError, Source
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _SHEET_DATA, _ROW, _SI = _MAIN + "sheetData", _MAIN + "row", _MAIN + "si"
