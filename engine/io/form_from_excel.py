@@ -19,6 +19,9 @@ from typing import IO, Any, Optional, Union
 import yaml
 
 SAMPLE_ROWS = 500
+#: rows of each sheet read at all: the header, the samples and data-validation source ranges
+#: (a large data file given as a template is cut here, so it is not loaded whole)
+HEAD_ROWS = 5000
 MAX_OPTIONS = 12
 _CURRENCY = {"¥": "CNY", "￥": "CNY", "$": "USD", "€": "EUR", "£": "GBP", "CNY": "CNY", "RMB": "CNY",
              "USD": "USD", "EUR": "EUR"}
@@ -139,7 +142,10 @@ def _guess_select(col: _Col, values: list[Any]) -> None:
 
 
 def _split_lines(cols: list[_Col]) -> tuple[Optional[_Col], list[_Col], list[_Col], list[tuple[int, int]]]:
-    """(key column, parent columns, line columns) when a column repeats on consecutive rows."""
+    """(key column, parent columns, line columns) when a column repeats on consecutive rows.
+
+    A key's runs are its records: a value that comes back after another one (a status, a
+    customer with several orders) does not name a record, so that column is no key."""
     n = max((len(c.values) for c in cols), default=0)
     for key in cols:
         if key.type not in ("text", "integer"):
@@ -151,6 +157,8 @@ def _split_lines(cols: list[_Col]) -> tuple[Optional[_Col], list[_Col], list[_Co
                 groups.append((start, i))
                 start = i
         if not any(b - a >= 2 for a, b in groups) or any(key.values[a] in (None, "") for a, _ in groups):
+            continue
+        if len({repr(key.values[a]) for a, _ in groups}) != len(groups):
             continue
         parent: list[_Col] = []
         lines: list[_Col] = []
@@ -182,7 +190,9 @@ def form_from_excel(source: Union[str, "os.PathLike[str]", IO[bytes]], *, name: 
     """The YAML text of a form definition inferred from a spreadsheet template."""
     import openpyxl
 
-    wb = openpyxl.load_workbook(source, data_only=True)
+    from engine.io.xlsx import package_head
+
+    wb = openpyxl.load_workbook(package_head(source, HEAD_ROWS), data_only=True)
     ws = wb[sheet] if sheet else wb.worksheets[0]
     head = _header_row(ws)
     title_cell = ws.cell(row=head - 1, column=1).value if head > 1 else None

@@ -12,8 +12,10 @@ with openpyxl's readers for the manifest and the workbook, and its cell parser, 
 """
 from __future__ import annotations
 
+import io
 import mmap
 import os
+import re
 import struct
 import tempfile
 import zipfile
@@ -68,6 +70,69 @@ def sheet_rows(source: Source, sheet: Optional[str] = None) -> Iterator[tuple[in
                 yield number, values
     finally:
         package.archive.close()
+
+
+_ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?row\s*>")
+_DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData\s*>")
+_CHUNK = 1 << 16
+
+
+def package_head(source: Source, rows: int) -> io.BytesIO:
+    """A copy of the .xlsx package whose worksheets keep only their first ``rows`` rows.
+
+    For reading a template's header, sample rows, merged cells and data validations with
+    openpyxl's full reader without loading a large data file into memory: each sheet's XML is
+    streamed through, the ``<row>`` elements after the first ``rows`` are left out, and the
+    rest of the sheet (merged cells, validations, formats) is copied whole. Other parts are
+    copied as they are.
+    """
+    if isinstance(source, os.PathLike):
+        source = os.fspath(source)
+    out = io.BytesIO()
+    try:
+        with zipfile.ZipFile(source) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+            for item in zin.infolist():
+                with zin.open(item) as src, zout.open(item.filename, "w", force_zip64=True) as dst:
+                    if item.filename.startswith("xl/worksheets/") and item.filename.endswith(".xml"):
+                        _copy_head(src, dst, rows)
+                    else:
+                        while chunk := src.read(_CHUNK):
+                            dst.write(chunk)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise XlsxError(f"not a readable .xlsx file ({exc})") from None
+    out.seek(0)
+    return out
+
+
+def _copy_head(src: IO[bytes], dst: IO[bytes], rows: int) -> None:
+    """Copy sheet XML, leaving out the rows after the first ``rows`` (up to ``</sheetData>``)."""
+    kept, skipping, buf = 0, False, b""
+    while True:
+        chunk = src.read(_CHUNK)
+        buf += chunk
+        while True:
+            if skipping:
+                end = _DATA_END.search(buf)
+                if end is None:
+                    break
+                buf, skipping = buf[end.start():], False
+                rows = -1                      # the rest is copied as it is
+            elif rows >= 0 and (end := _ROW_END.search(buf)) is not None:
+                dst.write(buf[:end.end()])
+                buf = buf[end.end():]
+                kept += 1
+                skipping = kept >= rows
+            else:
+                break
+        if not chunk:
+            dst.write(buf if not skipping else b"")
+            return
+        if not skipping and (rows < 0 or _ROW_END.search(buf) is None):
+            keep = 64                           # a closing tag may straddle two chunks
+            dst.write(buf[:-keep])
+            buf = buf[-keep:]
+        elif skipping and len(buf) > 64:
+            buf = buf[-64:]
 
 
 def _row_number(text: Optional[str], previous: int) -> int:

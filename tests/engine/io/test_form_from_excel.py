@@ -82,3 +82,58 @@ def test_snake_names():
     assert snake("PONumber") == "po_number"
     assert snake("数量") == ""
     assert snake("2nd address") == "f_2nd_address"
+
+
+def test_a_value_that_comes_back_is_not_a_record_key(tmp_path):
+    """Unique order numbers, statuses in runs that recur: one form, no sub-table keyed by status."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["订单号", "状态", "数量"])
+    for i, status in enumerate(["草稿", "草稿", "已审核", "草稿", "草稿", "已审核", "已审核", "草稿"]):
+        ws.append([f"SO-{i:03}", status, i + 1])
+    path = tmp_path / "订单.xlsx"
+    wb.save(path)
+    doc = yaml.safe_load(form_from_excel(str(path), name="orders"))
+    assert [(f["label"]["zh-CN"], f["type"]) for f in doc["fields"]] == [
+        ("订单号", "text"), ("状态", "select"), ("数量", "integer")]
+
+
+def test_a_large_data_file_is_read_by_its_head(tmp_path, monkeypatch):
+    """Given a data file rather than a template, only the first HEAD_ROWS rows of a sheet are
+    loaded; merged cells and data validations after the rows are kept, so the form is the same."""
+    import engine.io.form_from_excel as ffe
+    from engine.io.xlsx import package_head
+
+    path = _template(tmp_path / "big.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    for i in range(4, 2004):
+        ws.append([f"SO-{i:04}", "杭州恒达", dt.datetime(2026, 11, 2), "月结", "门吸", 1, 3.2, None])
+    wb.save(path)
+    whole = form_from_excel(path, name="big")
+    monkeypatch.setattr(ffe, "HEAD_ROWS", 40)
+    assert form_from_excel(path, name="big") == whole
+    head = openpyxl.load_workbook(package_head(path, 40)).active
+    assert head.max_row == 40 and [str(r) for r in head.merged_cells.ranges] == ["A1:H1"]
+    assert [str(dv.sqref) for dv in head.data_validations.dataValidation] == ["D3:D200"]
+
+
+def test_package_head_cuts_rows_across_chunks_and_namespace_prefixes(monkeypatch):
+    import io
+
+    import engine.io.xlsx as xlsx
+
+    body = (b'<x:worksheet xmlns:x="urn:main"><x:sheetData>'
+            + b"".join(b'<x:row r="%d"><x:c r="A%d"><x:v>%d</x:v></x:c></x:row>' % (i, i, i) for i in range(1, 60))
+            + b'</x:sheetData><x:mergeCells count="1"><x:mergeCell ref="A1:B1"/></x:mergeCells></x:worksheet>')
+    for chunk in (5, 7, 64, 1 << 16):           # a closing tag split between two reads
+        monkeypatch.setattr(xlsx, "_CHUNK", chunk)
+        out = io.BytesIO()
+        xlsx._copy_head(io.BytesIO(body), out, 3)
+        kept = out.getvalue()
+        assert kept.count(b"</x:row>") == 3 and b'r="4"' not in kept, chunk
+        assert kept.endswith(b'</x:sheetData><x:mergeCells count="1"><x:mergeCell ref="A1:B1"/></x:mergeCells>'
+                             b'</x:worksheet>'), chunk
+        out = io.BytesIO()
+        xlsx._copy_head(io.BytesIO(body), out, 100)
+        assert out.getvalue() == body, chunk
