@@ -121,7 +121,21 @@ class RuleEngine:
         if event.depth >= limit:
             raise RuleChainTooDeep(state.chain + [f"{rules[0].name} on {event.form} {event.record_id}"], limit)
         record = dict(event.new if event.new is not None else event.old or {})
+        data: Optional[ConnAccess] = None
         for rule in rules:
+            if rule.condition is not None:    # the common case of a bulk write: the condition is false
+                t0 = time.perf_counter()
+                rid = int(record.get("id") or 0)
+                if (rule.key, rule.form, rid) not in state.fired:
+                    data = data or ConnAccess(conn, self.store())
+                    try:
+                        hit = rule.condition.evaluate(record, event.ctx, old=event.old, data=data)
+                    except Exception:
+                        hit = True                # run() evaluates it again and logs the failure
+                    if not hit:
+                        runlog.skipped(conn, rule, event.ctx, event.kind, rid, time.perf_counter() - t0,
+                                       event.source, event.depth)
+                        continue
             outcome = self.run(conn, event.ctx, rule, record, event.old, event.kind, event.depth, state,
                                source=event.source)
             if outcome == runlog.FIRED and event.kind != "deleted":   # its actions may have changed it
@@ -169,14 +183,9 @@ class RuleEngine:
             outcome, error = runlog.FAILED, f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            entry.update({
-                "rule": rule.name, "pack": rule.pack, "revision": rule.revision, "pack_version": rule.pack_version,
-                "form": rule.form, "record_id": key[2] or None, "event": event,
-                "trigger": rule.trigger.describe(), "started_at": started,
-                "duration_ms": round((time.perf_counter() - t0) * 1000, 3), "outcome": outcome,
-                "actions": run.summaries, "error": error, "error_position": where, "rolled_back": False,
-                "user_id": ctx.user_id, "username": ctx.username, "source": source, "depth": depth,
-            })
+            entry.update(runlog.run_row(rule, ctx, event, key[2], started, time.perf_counter() - t0, outcome,
+                                        source=source, depth=depth, actions=run.summaries, error=error,
+                                        where=where))
         return outcome
 
     def _act(self, run: RunState, action: Any) -> None:

@@ -24,6 +24,7 @@ log = logging.getLogger("lowcode.rules")
 FIRED, SKIPPED, FAILED, LOOP_GUARD = "fired", "skipped", "failed", "loop_guard"
 OUTCOMES = (FIRED, SKIPPED, FAILED, LOOP_GUARD)
 BUFFER = "lc_rule_runs"           # key in the DBAPI connection's info
+SKIPS = "lc_rule_skips"           # there too: the skipped runs by rule, event, source, depth, user
 DRY = "lc_rules_dry"              # set on a connection to keep runs in memory (rules test)
 
 rule_runs = sa.Table(
@@ -53,6 +54,16 @@ rule_runs = sa.Table(
     sa.Index("ix_lc_rule_run_rule", "rule"),
 )
 
+#: the records of a run row that stands for several runs: the runs of one rule that its
+#: condition skipped within one transaction (an import chunk, a batch) are one row here
+rule_run_records = sa.Table(
+    "lc_rule_run_record", SYSTEM,
+    sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("record_id", sa.Integer, primary_key=True),
+    sa.Index("ix_lc_rule_run_record_record", "record_id"),
+    sqlite_with_rowid=False,        # one B-tree for the key, not a rowid table beside it
+)
+
 flags = sa.Table(
     "lc_flag", SYSTEM,
     sa.Column("id", sa.Integer, primary_key=True),
@@ -78,9 +89,14 @@ def install(engine: sa.Engine) -> None:
 
     def on_rollback(conn: Any) -> None:
         for row in conn.connection.info.get(BUFFER, ()) if not conn.closed else ():
-            row["rolled_back"] = True
+            if type(row) is dict:
+                row["rolled_back"] = True
+            else:
+                row.rolled_back = True
 
     def on_checkin(dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info.pop(SKIPS, None)
         rows = record.info.pop(BUFFER, None) if record is not None else None
         if rows:
             flush(engine, rows)
@@ -98,17 +114,108 @@ def buffer(conn: Any, row: dict[str, Any]) -> None:
     info.setdefault(BUFFER, []).append(row)
 
 
-def flush(engine: sa.Engine, rows: list[dict[str, Any]]) -> None:
+def run_row(rule: Any, ctx: Any, event: str, record_id: Optional[int], started: dt.datetime, seconds: float,
+            outcome: str, *, source: str, depth: int, actions: Optional[list[dict[str, Any]]] = None,
+            error: Optional[str] = None, where: Optional[str] = None) -> dict[str, Any]:
+    """The log row of one run (every column but ``id``)."""
+    return {"rule": rule.name, "pack": rule.pack, "revision": rule.revision, "pack_version": rule.pack_version,
+            "form": rule.form, "record_id": record_id or None, "event": event, "trigger": rule.trigger.describe(),
+            "started_at": started, "duration_ms": round(seconds * 1000, 3), "outcome": outcome,
+            "actions": actions or [], "error": error, "error_position": where, "rolled_back": False,
+            "user_id": ctx.user_id, "username": ctx.username, "source": source, "depth": depth}
+
+
+class _Skipped:
+    """The runs of one rule its condition skipped in one transaction (same event, source,
+    depth and user): one log row, their records in ``lc_rule_run_record``."""
+
+    __slots__ = ("rule", "ctx", "event", "source", "depth", "started", "ids", "seconds", "rolled_back")
+
+    def __init__(self, rule: Any, ctx: Any, event: str, source: str, depth: int) -> None:
+        self.rule, self.ctx, self.event, self.source, self.depth = rule, ctx, event, source, depth
+        self.started = ctx.now()
+        self.ids: list[int] = []
+        self.seconds = 0.0
+        self.rolled_back = False
+
+    def row(self) -> dict[str, Any]:
+        row = run_row(self.rule, self.ctx, self.event, self.ids[0] if len(self.ids) == 1 else None, self.started,
+                      self.seconds / len(self.ids), SKIPPED, source=self.source, depth=self.depth)
+        row["rolled_back"] = self.rolled_back
+        return row
+
+
+def skipped(conn: Any, rule: Any, ctx: Any, event: str, record_id: int, seconds: float,
+            source: str, depth: int) -> None:
+    """Log a run that the rule's condition skipped, cheaply: a bulk write skips many.
+
+    The runs of one rule skipped in one transaction (with the same event, source, depth and
+    user) are written as one row, their records in ``lc_rule_run_record``; a rule that skipped
+    one record gets a row of its own. :func:`runs_view` shows every run as a row either way.
+    """
+    info = conn.connection.info
+    if DRY in info:
+        info[DRY].append(run_row(rule, ctx, event, record_id, ctx.now(), seconds, SKIPPED, source=source,
+                                 depth=depth))
+        return
+    groups = info.get(SKIPS)
+    if groups is None:
+        groups = info[SKIPS] = {}
+    key = (id(rule), event, source, depth, ctx.user_id)
+    group = groups.get(key)
+    if group is None:
+        group = groups[key] = _Skipped(rule, ctx, event, source, depth)
+        info.setdefault(BUFFER, []).append(group)     # in start order, with the other runs
+    group.ids.append(record_id)
+    group.seconds += seconds
+
+
+def flush(engine: sa.Engine, rows: list[Any]) -> None:
+    """Write the runs of a finished transaction, in the order they started."""
     try:
         with engine.begin() as conn:
-            insert_many(conn, rule_runs, rows)   # every row has every column (RuleEngine.run)
+            pending: list[dict[str, Any]] = []
+            for entry in rows:
+                if type(entry) is dict:
+                    pending.append(entry)
+                elif len(entry.ids) == 1:
+                    pending.append(entry.row())
+                else:
+                    insert_many(conn, rule_runs, pending)     # every row has every column (run_row)
+                    pending = []
+                    key = conn.execute(rule_runs.insert().values(**entry.row())).inserted_primary_key
+                    assert key is not None
+                    insert_many(conn, rule_run_records, [{"run_id": key[0], "record_id": r} for r in entry.ids])
+            insert_many(conn, rule_runs, pending)
     except Exception:  # pragma: no cover - the log must never break a request
         log.exception("could not write %d rule run rows", len(rows))
+
+
+def runs_view() -> Any:
+    """Every run as a row: the log rows, with a row that stands for several skipped runs
+    repeated for each of its records (``record_id`` from ``lc_rule_run_record``). Columns are
+    those of ``lc_rule_run``, plus ``runs``: how many runs its row stands for."""
+    global _VIEW
+    if _VIEW is None:
+        t, r = rule_runs, rule_run_records
+        others = [c for c in t.c if c.name != "record_id"]
+        alone = sa.select(*others, t.c.record_id, sa.literal(1).label("runs")).where(
+            ~sa.exists().where(r.c.run_id == t.c.id))
+        peer = rule_run_records.alias("peer")
+        count = sa.select(sa.func.count()).select_from(peer).where(peer.c.run_id == t.c.id).scalar_subquery()
+        many = sa.select(*others, r.c.record_id, count.label("runs")).join_from(t, r, r.c.run_id == t.c.id)
+        _VIEW = sa.union_all(alone, many).subquery("runs")
+    return _VIEW
+
+
+_VIEW: Any = None
 
 
 def prune_runs(db: Any, before: dt.datetime) -> int:
     """Delete log rows of runs started before ``before``; returns how many."""
     with db.begin() as conn:
+        old = sa.select(rule_runs.c.id).where(rule_runs.c.started_at < before)
+        conn.execute(rule_run_records.delete().where(rule_run_records.c.run_id.in_(old)))
         return int(conn.execute(rule_runs.delete().where(rule_runs.c.started_at < before)).rowcount)
 
 
@@ -125,8 +232,9 @@ def query_runs(conn: Any, *, rule: Optional[str] = None, form: Optional[str] = N
                since: Optional[dt.datetime] = None, until: Optional[dt.datetime] = None,
                forms: Optional[Iterable[str]] = None, where: Any = None,
                limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """A page of runs, newest first, and the total under the same filters."""
-    t = rule_runs
+    """A page of runs, newest first, and the total under the same filters (``where`` is a
+    clause over :func:`runs_view`, e.g. ``tools.visible_runs_clause``)."""
+    t = runs_view()
     conds = []
     if rule:
         conds.append(t.c.rule == rule)
@@ -144,15 +252,20 @@ def query_runs(conn: Any, *, rule: Optional[str] = None, form: Optional[str] = N
         conds.append(t.c.form.in_(list(forms)))
     if where is not None:
         conds.append(where)
-    q = sa.select(t).where(*conds).order_by(t.c.id.desc()).limit(limit).offset(offset)
+    q = sa.select(t).where(*conds).order_by(t.c.id.desc(), t.c.record_id.desc()).limit(limit).offset(offset)
     rows = [dict(r) for r in conn.execute(q).mappings()]
     total = int(conn.execute(sa.select(sa.func.count()).select_from(t).where(*conds)).scalar_one())
     return rows, total
 
 
 def get_run(conn: Any, run_id: int) -> Optional[dict[str, Any]]:
+    """The log row ``run_id``; ``runs`` says how many runs it stands for (their records are
+    listed by :func:`query_runs`, filtered by what the reader may see)."""
     row = conn.execute(sa.select(rule_runs).where(rule_runs.c.id == run_id)).mappings().first()
-    return dict(row) if row is not None else None
+    if row is None:
+        return None
+    count = conn.execute(sa.select(sa.func.count()).where(rule_run_records.c.run_id == run_id)).scalar_one()
+    return {**dict(row), "runs": max(int(count), 1)}
 
 
 def flags_of(conn: Any, form: str, record_id: int) -> list[dict[str, Any]]:

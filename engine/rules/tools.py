@@ -265,11 +265,12 @@ def _last_id(platform: Any) -> int:
 
 
 def visible_runs_clause(platform: Any, ctx: RunContext) -> Any:
-    """Which log rows ``ctx`` may see: forms it may read, and within them the rows it may read."""
+    """Which runs of :func:`runlog.runs_view` ``ctx`` may see: forms it may read, and within
+    them the records it may read."""
     defs = platform.definitions()
     if defs.policy.is_superuser(ctx):
         return None
-    t = runlog.rule_runs
+    t = runlog.runs_view()
     parts = []
     for form in defs.forms:
         if not defs.policy.can(ctx, form, "read"):
@@ -290,6 +291,7 @@ def check_visible(platform: Any, ctx: RunContext, run: Mapping[str, Any]) -> Non
     if clause is None:
         return
     with platform.db.connect() as conn:
-        ok = conn.execute(sa.select(runlog.rule_runs.c.id).where(runlog.rule_runs.c.id == run["id"], clause)).first()
+        view = runlog.runs_view()
+        ok = conn.execute(sa.select(view.c.id).where(view.c.id == run["id"], clause)).first()
     if ok is None:
         raise PermissionDenied("you may not see this rule run")

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from engine.context import FixedClock
 from engine.definitions.loader import read_pack_files
 from engine.platform import Platform
-from engine.rules.log import rule_runs
+from engine.rules.log import runs_view
 from engine.service import Records
 from engine.store.db import Database
 
@@ -59,11 +59,12 @@ def ctx(platform: Platform) -> Any:
 
 @pytest.fixture
 def runs(platform: Platform) -> Callable[..., list[dict[str, Any]]]:
-    """``runs(rule=None)``: the log rows, oldest first."""
+    """``runs(rule=None)``: every run, oldest first (a row of skipped runs once per record)."""
     def get(rule: str | None = None) -> list[dict[str, Any]]:
-        q = sa.select(rule_runs).order_by(rule_runs.c.id)
+        view = runs_view()
+        q = sa.select(view).order_by(view.c.id, view.c.record_id)
         if rule is not None:
-            q = q.where(rule_runs.c.rule == rule)
+            q = q.where(view.c.rule == rule)
         with platform.db.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
     return get

@@ -169,3 +169,44 @@ def test_api_maps_a_failing_rule_to_422(platform, publish):
     err = resp.get_json()["error"]
     assert err["code"] == "rule_failed" and err["fields"]["position"] == ["stock/rules/stock.rules:3:8"]
     assert client.get(f"/api/v1/records/material/{m['id']}", headers=admin).get_json()["stock"] == 0
+
+
+def test_runs_a_condition_skips_in_one_write_are_one_row_shown_per_record(platform, publish, records, ctx, runs):
+    """An import or a batch skips a rule on many records: one log row with their records in
+    lc_rule_run_record, listed, filtered, permission-checked and pruned as one run each."""
+    from engine.rules.log import query_runs, rule_run_records
+    from engine.rules.tools import visible_runs_clause
+
+    publish('on material\nrule "neg" when created if stock < 0 then flag red\n'
+            'on order\nrule "vip" when created if status == "vip" then flag blue\n')
+    report = records.import_rows(ctx, "material", [(1, ["name", "stock"]), (2, ["m1", 5]), (3, ["m2", 7]),
+                                                   (4, ["m3", -1])])
+    assert report.ok
+    ids = sorted(r["record_id"] for r in runs("neg"))
+    assert [r["outcome"] for r in runs("neg")] == ["skipped", "skipped", "fired"] and len(ids) == 3   # start order
+    with platform.db.connect() as conn:
+        raw = conn.execute(sa.select(rule_runs.c.outcome, rule_runs.c.record_id).where(rule_runs.c.rule == "neg")
+                           .order_by(rule_runs.c.id)).all()
+        assert [tuple(r) for r in raw] == [("skipped", None), ("fired", ids[2])]        # one row, two runs
+        assert conn.execute(sa.select(sa.func.count()).select_from(rule_run_records)).scalar_one() == 2
+        items, total = query_runs(conn, rule="neg", record=ids[0])
+        assert total == 1 and items[0]["outcome"] == "skipped" and items[0]["runs"] == 2
+    mine = records.batch(platform.user_context("sales1"), "order", [{"status": "new"}, {"status": "new"}])
+    theirs = records.batch(ctx, "order", [{"status": "new"}, {"status": "new"}])
+    sales = platform.user_context("sales1")
+    with platform.db.connect() as conn:
+        seen, _ = query_runs(conn, rule="vip", where=visible_runs_clause(platform, sales), limit=50)
+        everyone, _ = query_runs(conn, rule="vip", limit=50)
+    assert sorted(r["record_id"] for r in seen) == sorted(r["id"] for r in mine)
+    assert sorted(r["record_id"] for r in everyone) == sorted(r["id"] for r in mine + theirs)
+    assert prune_runs(platform.db, ctx.now() + dt.timedelta(days=1)) == 4   # rows: 9 runs
+    with platform.db.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(rule_run_records)).scalar_one() == 0
+
+
+def test_skipped_runs_of_a_rolled_back_write_say_so(platform, publish, records, ctx, runs):
+    publish('on material\nrule "neg" when created if stock < 0 then flag red\n')
+    report = records.import_rows(ctx, "material", [(1, ["name", "stock"]), (2, ["m1", 5]), (3, ["m2", 7])],
+                                 dry_run=True)
+    assert report.ok and not report.written
+    assert [(r["outcome"], r["rolled_back"]) for r in runs("neg")] == [("skipped", True), ("skipped", True)]
