@@ -122,20 +122,19 @@ class RuleEngine:
             raise RuleChainTooDeep(state.chain + [f"{rules[0].name} on {event.form} {event.record_id}"], limit)
         record = dict(event.new if event.new is not None else event.old or {})
         data: Optional[ConnAccess] = None
+        rid, info = int(record.get("id") or 0), conn.connection.info
         for rule in rules:
-            if rule.condition is not None:    # the common case of a bulk write: the condition is false
-                t0 = time.perf_counter()
-                rid = int(record.get("id") or 0)
-                if (rule.key, rule.form, rid) not in state.fired:
-                    data = data or ConnAccess(conn, self.store())
-                    try:
-                        hit = rule.condition.evaluate(record, event.ctx, old=event.old, data=data)
-                    except Exception:
-                        hit = True                # run() evaluates it again and logs the failure
-                    if not hit:
-                        runlog.skipped(conn, rule, event.ctx, event.kind, rid, time.perf_counter() - t0,
-                                       event.source, event.depth)
-                        continue
+            if rule.condition is not None and (rule.key, rule.form, rid) not in state.fired:
+                t0 = time.perf_counter()    # the common case of a bulk write: the condition is false
+                data = data or ConnAccess(conn, self.store())
+                try:
+                    hit = rule.condition.evaluate(record, event.ctx, old=event.old, data=data)
+                except Exception:
+                    hit = True              # run() evaluates it again and logs the failure
+                if not hit:
+                    runlog.skipped(info, rule, event.ctx, event.kind, rid, time.perf_counter() - t0,
+                                   event.source, event.depth)
+                    continue
             outcome = self.run(conn, event.ctx, rule, record, event.old, event.kind, event.depth, state,
                                source=event.source)
             if outcome == runlog.FIRED and event.kind != "deleted":   # its actions may have changed it

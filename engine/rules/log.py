@@ -16,7 +16,7 @@ from typing import Any, Iterable, Optional
 import sqlalchemy as sa
 
 from engine.forms.coltypes import UTCDateTime
-from engine.store.dialect import insert_many
+from engine.store.dialect import insert_many, insert_tuples
 from engine.store.system import SYSTEM
 
 log = logging.getLogger("lowcode.rules")
@@ -145,15 +145,15 @@ class _Skipped:
         return row
 
 
-def skipped(conn: Any, rule: Any, ctx: Any, event: str, record_id: int, seconds: float,
+def skipped(info: dict[str, Any], rule: Any, ctx: Any, event: str, record_id: int, seconds: float,
             source: str, depth: int) -> None:
     """Log a run that the rule's condition skipped, cheaply: a bulk write skips many.
 
     The runs of one rule skipped in one transaction (with the same event, source, depth and
     user) are written as one row, their records in ``lc_rule_run_record``; a rule that skipped
     one record gets a row of its own. :func:`runs_view` shows every run as a row either way.
+    ``info`` is the transaction's DBAPI connection's ``info`` (``conn.connection.info``).
     """
-    info = conn.connection.info
     if DRY in info:
         info[DRY].append(run_row(rule, ctx, event, record_id, ctx.now(), seconds, SKIPPED, source=source,
                                  depth=depth))
@@ -185,7 +185,8 @@ def flush(engine: sa.Engine, rows: list[Any]) -> None:
                     pending = []
                     key = conn.execute(rule_runs.insert().values(**entry.row())).inserted_primary_key
                     assert key is not None
-                    insert_many(conn, rule_run_records, [{"run_id": key[0], "record_id": r} for r in entry.ids])
+                    run_id = key[0]
+                    insert_tuples(conn, rule_run_records, ("run_id", "record_id"), [(run_id, r) for r in entry.ids])
             insert_many(conn, rule_runs, pending)
     except Exception:  # pragma: no cover - the log must never break a request
         log.exception("could not write %d rule run rows", len(rows))

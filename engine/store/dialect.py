@@ -107,6 +107,21 @@ def insert_many(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
     return list(range(last - len(params) + 1, last + 1))
 
 
+def insert_tuples(conn: Connection, table: sa.Table, names: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Insert many rows given as tuples of ``names``' values (a narrow table's many rows, e.g.
+    the records of a log row): on SQLite straight to ``executemany``, values through their
+    columns' bind processors; elsewhere as :func:`insert_many` does."""
+    if not rows:
+        return
+    if dialect_name(conn) != "sqlite" or not _plain_columns(table, names):
+        conn.execute(table.insert(), [dict(zip(names, row)) for row in rows])
+        return
+    sql, processors = _sqlite_plan(conn, table, names)
+    if any(processors):
+        rows = [tuple(v if p is None or v is None else p(v) for p, v in zip(processors, row)) for row in rows]
+    conn.exec_driver_sql(sql, list(rows))
+
+
 def _plain_columns(table: sa.Table, names: tuple[str, ...]) -> bool:
     """No column left out of the rows has a Python-side default (SQLAlchemy would fill it in)."""
     return all(c.name in names or c.default is None or c.name == "id" for c in table.columns)
