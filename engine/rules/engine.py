@@ -124,19 +124,21 @@ class RuleEngine:
         data: Optional[ConnAccess] = None
         rid, info = int(record.get("id") or 0), conn.connection.info
         for rule in rules:
+            holds = False
             if rule.condition is not None and (rule.key, rule.form, rid) not in state.fired:
                 t0 = time.perf_counter()    # the common case of a bulk write: the condition is false
                 data = data or ConnAccess(conn, self.store())
                 try:
-                    hit = rule.condition.evaluate(record, event.ctx, old=event.old, data=data)
+                    holds = bool(rule.condition.evaluate(record, event.ctx, old=event.old, data=data))
                 except Exception:
-                    hit = True              # run() evaluates it again and logs the failure
-                if not hit:
-                    runlog.skipped(info, rule, event.ctx, event.kind, rid, time.perf_counter() - t0,
-                                   event.source, event.depth)
-                    continue
+                    pass                    # run() evaluates it again and logs the failure
+                else:
+                    if not holds:
+                        runlog.skipped(info, rule, event.ctx, event.kind, rid, time.perf_counter() - t0,
+                                       event.source, event.depth)
+                        continue
             outcome = self.run(conn, event.ctx, rule, record, event.old, event.kind, event.depth, state,
-                               source=event.source)
+                               source=event.source, holds=holds)
             if outcome == runlog.FIRED and event.kind != "deleted":   # its actions may have changed it
                 fresh = self.store().get(conn, event.form, event.record_id)
                 record = fresh if fresh is not None else record
@@ -149,8 +151,11 @@ class RuleEngine:
 
     def run(self, conn: Connection, ctx: RunContext, rule: RuleSpec, record: dict[str, Any],
             old: Optional[Mapping[str, Any]], event: str, depth: int, state: Optional[ChangeState] = None,
-            *, source: str = "api", guard: bool = True) -> str:
-        """Run one rule on one record now: condition, then actions; logs the run; returns the outcome."""
+            *, source: str = "api", guard: bool = True, holds: bool = False) -> str:
+        """Run one rule on one record now: condition, then actions; logs the run; returns the outcome.
+
+        ``holds``: the caller has just found the condition true on this record (it is not
+        evaluated twice)."""
         state = state or self._change(conn, depth)
         started, t0 = ctx.now(), time.perf_counter()
         key = (rule.key, rule.form, int(record.get("id") or 0))
@@ -161,7 +166,7 @@ class RuleEngine:
         try:
             if guard and key in state.fired:
                 outcome = runlog.LOOP_GUARD
-            elif rule.condition is not None and not run.evaluate(rule.condition):
+            elif not holds and rule.condition is not None and not run.evaluate(rule.condition):
                 outcome = runlog.SKIPPED
             else:
                 state.fired.add(key)
