@@ -93,15 +93,20 @@ def install(engine: sa.Engine) -> None:
                 row["rolled_back"] = True
             else:
                 row.rolled_back = True
+        on_commit(conn)
+
+    def on_commit(conn: Any) -> None:
+        """The transaction is over: later skips on this connection start groups of their own."""
+        if not conn.closed:
+            conn.connection.info.pop(SKIPS, None)
 
     def on_checkin(dbapi_conn: Any, record: Any) -> None:
-        if record is not None:
-            record.info.pop(SKIPS, None)
         rows = record.info.pop(BUFFER, None) if record is not None else None
         if rows:
             flush(engine, rows)
 
     sa.event.listen(engine, "rollback", on_rollback)
+    sa.event.listen(engine, "commit", on_commit)
     sa.event.listen(engine, "checkin", on_checkin)
 
 
@@ -192,24 +197,25 @@ def flush(engine: sa.Engine, rows: list[Any]) -> None:
         log.exception("could not write %d rule run rows", len(rows))
 
 
+def _runs_view() -> Any:
+    t, r = rule_runs, rule_run_records
+    others = [c for c in t.c if c.name != "record_id"]
+    alone = sa.select(*others, t.c.record_id, sa.literal(1).label("runs")).where(
+        ~sa.exists().where(r.c.run_id == t.c.id))
+    peer = rule_run_records.alias("peer")
+    count = sa.select(sa.func.count()).select_from(peer).where(peer.c.run_id == t.c.id).scalar_subquery()
+    many = sa.select(*others, r.c.record_id, count.label("runs")).join_from(t, r, r.c.run_id == t.c.id)
+    return sa.union_all(alone, many).subquery("runs")
+
+
+_VIEW = _runs_view()
+
+
 def runs_view() -> Any:
     """Every run as a row: the log rows, with a row that stands for several skipped runs
     repeated for each of its records (``record_id`` from ``lc_rule_run_record``). Columns are
     those of ``lc_rule_run``, plus ``runs``: how many runs its row stands for."""
-    global _VIEW
-    if _VIEW is None:
-        t, r = rule_runs, rule_run_records
-        others = [c for c in t.c if c.name != "record_id"]
-        alone = sa.select(*others, t.c.record_id, sa.literal(1).label("runs")).where(
-            ~sa.exists().where(r.c.run_id == t.c.id))
-        peer = rule_run_records.alias("peer")
-        count = sa.select(sa.func.count()).select_from(peer).where(peer.c.run_id == t.c.id).scalar_subquery()
-        many = sa.select(*others, r.c.record_id, count.label("runs")).join_from(t, r, r.c.run_id == t.c.id)
-        _VIEW = sa.union_all(alone, many).subquery("runs")
     return _VIEW
-
-
-_VIEW: Any = None
 
 
 def prune_runs(db: Any, before: dt.datetime) -> int:

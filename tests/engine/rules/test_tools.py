@@ -210,3 +210,20 @@ def test_skipped_runs_of_a_rolled_back_write_say_so(platform, publish, records, 
                                  dry_run=True)
     assert report.ok and not report.written
     assert [(r["outcome"], r["rolled_back"]) for r in runs("neg")] == [("skipped", True), ("skipped", True)]
+
+
+def test_skipped_runs_are_grouped_per_transaction_not_per_connection(platform, publish, ctx, runs):
+    """Two transactions on one connection: the rolled-back one's skipped run keeps its own row."""
+    from engine.rules.log import skipped
+
+    publish('on material\nrule "neg" when created if stock < 0 then flag red\n')
+    rule = platform.definitions().rules.named("neg", "material")
+    with platform.db.engine.connect() as conn:
+        with conn.begin() as tx:
+            skipped(conn.connection.info, rule, ctx, "created", 1, 0.001, "api", 0)
+            tx.rollback()
+        with conn.begin():
+            skipped(conn.connection.info, rule, ctx, "created", 2, 0.001, "api", 0)
+            skipped(conn.connection.info, rule, ctx, "created", 3, 0.001, "api", 0)
+    assert [(r["record_id"], r["rolled_back"], r["runs"]) for r in runs("neg")] == [
+        (1, True, 1), (2, False, 2), (3, False, 2)]
