@@ -150,11 +150,8 @@ def _text(value: Any) -> Any:
         return value
     if value is None:
         return ""
-    return _TEXT.get(kind, _same)(value)
-
-
-def _same(value: Any) -> Any:
-    return _text(value.value) if isinstance(value, Cell) else value
+    fmt = _TEXT.get(kind)
+    return value if fmt is None else fmt(value)
 
 
 _TEXT: dict[type, Any] = {
