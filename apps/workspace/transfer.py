@@ -42,10 +42,16 @@ def export_list(form: str) -> Any:
 @login_required
 def import_template(form: str) -> Any:
     """An empty .xlsx whose header row names the columns this user may import."""
+    _importable(form)
+    return template_download(Records(platform()), context(), form)
+
+
+def _importable(form: str) -> Any:
+    """The definitions, when the user may import into ``form`` (create or update it); else 403."""
     defs = _defs(form)
     if not (_can(defs, form, "create") or _can(defs, form, "update")):
         abort(403)
-    return template_download(Records(platform()), context(), form)
+    return defs
 
 
 def _keys(defs: Any, form: str, locale: str) -> list[tuple[str, str]]:
@@ -57,9 +63,7 @@ def _keys(defs: Any, form: str, locale: str) -> list[tuple[str, str]]:
 @bp.route("/w/<form>/import", methods=["GET", "POST"])
 @login_required
 def import_page(form: str) -> Any:
-    defs = _defs(form)
-    if not (_can(defs, form, "create") or _can(defs, form, "update")):
-        abort(403)
+    defs = _importable(form)
     ctx = context()
     keys = _keys(defs, form, ctx.locale)
     chosen = {"mode": request.form.get("mode", MODES[0]), "key": request.form.get("key", ""),
