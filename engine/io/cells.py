@@ -38,6 +38,7 @@ from engine.forms.types_computed import Computed
 from engine.forms.types_extra import Address, Cascade, Duration, Location, MultiLink, Tags, format_duration
 from engine.forms.types_files import Attachment
 from engine.forms.types_time import Date, DateTime, Time
+from engine.io.textdates import text_date
 
 #: export value of a reference: (target form or "@user", id) -> name, filled per page
 Names = Mapping[tuple[str, int], Any]
@@ -209,6 +210,8 @@ def cell_reader(f: FieldSpec, timezone: str) -> Optional[Callable[[Any], Any]]:
     if FIELD_TYPES[f.type].computed:
         return None
     k = kind(f)
+    if k == "date":
+        return _date
     if k == "datetime":
         zone = zone_of(f, timezone)
         return lambda v: _local_datetime(v, zone)
@@ -253,12 +256,21 @@ def _decoded(value: Any) -> Any:
         return value
 
 
+def _date(value: Any) -> Any:
+    """A date kept as text in any of the ways sheets write one (``2026年11月8日``), as a date."""
+    day = text_date(value)
+    return day if isinstance(day, dt.date) and not isinstance(day, dt.datetime) else value
+
+
 def _local_datetime(value: Any, zone: dt.tzinfo) -> Any:
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
-            return value
+            moment = text_date(value)
+            if not isinstance(moment, dt.datetime):
+                return value
+            value = moment
     if isinstance(value, dt.datetime) and value.tzinfo is None:
         return value.replace(tzinfo=zone)
     return value

@@ -1,55 +1,41 @@
 """An Excel template -> a form definition (YAML text) for a person to review before publishing.
 
-The header row names the columns (a merged title row above it is skipped). Labels keep the
-header text; names are snake_case for English headers and ``field_<n>`` otherwise. Types come
-from the cells below: dates (date-formatted cells), money (currency formats such as
-``¥#,##0.00``), integer, number, select (a data-validation list on the column, or a few
-distinct values repeated), textarea (long text), text. When a column repeats its value on
-consecutive rows (an order number) while other columns change, the changing columns become
-a sub-table ``lines`` and the repeating ones stay on the record.
+The header row names the columns (a merged title row above it is skipped, and becomes the
+form's label). Labels keep the header text; names are snake_case: English words as they are
+(``Unit Price`` -> ``unit_price``), Chinese through a table of business words and pinyin
+(``订单号`` -> ``order_no``, ``颜色`` -> ``yan_se``). Types come from the cells below (see
+:mod:`engine.io.template_columns`); drop-down lists give their options exactly, from wherever
+the list is kept (:mod:`engine.io.excel_lists`); a column filled by formulas becomes a
+computed field whose ``formula`` is the Excel formula translated over the field names
+(:mod:`engine.io.excel_formula`), or an input field with a note saying why not; a totals row
+(``=SUM(M3:M20)``) becomes a rollup of the sub-table column. ``required`` and ``unique`` are
+never set from a sample: they are written as commented-out hints to confirm.
+
+The draft is checked by loading it as a pack before it is returned: a translated formula that
+does not type-check becomes an input field with the checker's message.
 """
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
-from dataclasses import dataclass, field
+import warnings
 from typing import IO, Any, Optional, Union
 
-import yaml
+from engine.io.excel_formula import Row, Total, Untranslatable, column_total, translate
+from engine.io.excel_lists import DropDown, validation_lists
+from engine.io.field_names import CHILD_RESERVED, RESERVED, Namer, snake
+from engine.io.template_columns import Col, Groups, guess_select, infer, split_lines
+from engine.io.template_messages import render
+from engine.io.template_yaml import Draft, dump
 
 SAMPLE_ROWS = 500
 #: rows of each sheet read at all: the header, the samples and data-validation source ranges
 #: (a large data file given as a template is cut here, so it is not loaded whole)
 HEAD_ROWS = 5000
-MAX_OPTIONS = 12
-_CURRENCY = {"¥": "CNY", "￥": "CNY", "$": "USD", "€": "EUR", "£": "GBP", "CNY": "CNY", "RMB": "CNY",
-             "USD": "USD", "EUR": "EUR"}
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_DATE_FMT = re.compile(r"(^|[^\\\"])[ymd]", re.IGNORECASE)
-_TIME_FMT = re.compile(r"(h|ss|am/pm)", re.IGNORECASE)
-
-
-@dataclass
-class _Col:
-    index: int
-    header: str
-    name: str
-    values: list[Any] = field(default_factory=list)
-    formats: list[str] = field(default_factory=list)
-    options: Optional[list[str]] = None
-    type: str = "text"
-    currency: Optional[str] = None
-
-
-def snake(text: str) -> str:
-    """``Unit Price (USD)`` -> ``unit_price_usd``; '' when the text has no ASCII word."""
-    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text))
-    words = re.findall(r"[A-Za-z0-9]+", spaced)
-    name = "_".join(w.lower() for w in words)
-    if name and name[0].isdigit():
-        name = "f_" + name
-    return name[:60]
+_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+_DRAFT_PACK = 'name: draft\nversion: "0.1.0"\n'
+__all__ = ["form_from_excel", "snake"]
 
 
 def _header_row(ws: Any, scan: int = 20) -> int:
@@ -65,184 +51,241 @@ def _header_row(ws: Any, scan: int = 20) -> int:
     raise ValueError("no header row found: the sheet needs a row naming its columns")
 
 
-def _validation_lists(ws: Any) -> dict[int, list[str]]:
-    """Column index (0-based) -> options, for list data validations."""
-    from openpyxl.utils import range_boundaries
-
-    out: dict[int, list[str]] = {}
-    for dv in ws.data_validations.dataValidation:
-        if dv.type != "list" or not dv.formula1:
-            continue
-        formula = dv.formula1.strip()
-        if formula.startswith('"'):
-            options = [o.strip() for o in formula.strip('"').split(",") if o.strip()]
-        else:
-            options = _range_values(ws, formula)
-        if not options:
-            continue
-        for rng in dv.sqref.ranges:
-            min_col, _, max_col, _ = range_boundaries(str(rng))
-            assert min_col is not None and max_col is not None  # a validation range names its columns
-            for col in range(min_col, max_col + 1):
-                out[col - 1] = options
-    return out
-
-
-def _range_values(ws: Any, formula: str) -> list[str]:
-    ref = formula.lstrip("=")
-    sheet = ws
-    if "!" in ref:
-        name, _, ref = ref.rpartition("!")
-        name = name.strip("'")
-        if name not in ws.parent.sheetnames:
-            return []
-        sheet = ws.parent[name]
-    try:
-        cells = sheet[ref.replace("$", "")]
-    except (ValueError, KeyError):
-        return []
-    flat = cells if not isinstance(cells, tuple) else [c for row in cells for c in (row if isinstance(row, tuple) else (row,))]
-    return [str(c.value).strip() for c in flat if c.value not in (None, "")]
-
-
-def _infer(col: _Col) -> None:
-    values = [v for v in col.values if v not in (None, "")]
-    fmts = [f for v, f in zip(col.values, col.formats) if v not in (None, "")]
-    if col.options:
-        col.type = "select"
-        return
-    if not values:
-        return
-    if all(isinstance(v, (dt.datetime, dt.date)) for v in values):
-        has_time = any(isinstance(v, dt.datetime) and v.time() != dt.time(0) for v in values) or \
-            any(_TIME_FMT.search(f or "") for f in fmts)
-        col.type = "datetime" if has_time else "date"
-        return
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        for f in fmts:
-            for sym, code in _CURRENCY.items():
-                if sym in (f or ""):
-                    col.type, col.currency = "money", code
-                    return
-        if all(float(v).is_integer() for v in values) and not any("0.0" in (f or "") for f in fmts):
-            col.type = "integer"
-        else:
-            col.type = "number"
-        return
-    if any(len(str(v)) > 100 or "\n" in str(v) for v in values):
-        col.type = "textarea"
-
-
-def _guess_select(col: _Col, values: list[Any]) -> None:
-    """A text column with a few distinct values, each used more than once, is a choice."""
-    texts = [str(v).strip() for v in values if v not in (None, "")]
-    distinct = sorted(set(texts), key=texts.index)
-    if col.type == "text" and len(texts) >= 4 and len(distinct) <= MAX_OPTIONS and len(distinct) * 2 <= len(texts):
-        col.type, col.options = "select", distinct
-
-
-def _split_lines(cols: list[_Col]) -> tuple[Optional[_Col], list[_Col], list[_Col], list[tuple[int, int]]]:
-    """(key column, parent columns, line columns) when a column repeats on consecutive rows.
-
-    A key's runs are its records: a value that comes back after another one (a status, a
-    customer with several orders) does not name a record, so that column is no key."""
-    n = max((len(c.values) for c in cols), default=0)
-    for key in cols:
-        if key.type not in ("text", "integer"):
-            continue
-        groups: list[tuple[int, int]] = []
-        start = 0
-        for i in range(1, n + 1):
-            if i == n or key.values[i] != key.values[start] or key.values[i] in (None, ""):
-                groups.append((start, i))
-                start = i
-        if not any(b - a >= 2 for a, b in groups) or any(key.values[a] in (None, "") for a, _ in groups):
-            continue
-        if len({repr(key.values[a]) for a, _ in groups}) != len(groups):
-            continue
-        parent: list[_Col] = []
-        lines: list[_Col] = []
-        for c in cols:
-            if c is key:
-                continue
-            constant = all(len({repr(c.values[j]) for j in range(a, b)}) == 1 for a, b in groups)
-            (parent if constant else lines).append(c)
-        if lines:
-            return key, [key] + parent, lines, groups
-    return None, cols, [], []
-
-
 def _label(header: str) -> Any:
     return {"zh-CN": header} if _CJK.search(header) else {"en": header, "zh-CN": header}
 
 
-def _field(col: _Col) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": col.name, "type": col.type, "label": _label(col.header)}
-    if col.type == "select" and col.options:
-        out["options"] = list(col.options)
-    if col.type == "money" and col.currency:
-        out["currency"] = col.currency
-    return out
+class _Template:
+    """One sheet read: its columns with their samples, the totals rows, the drop-down lists."""
+
+    def __init__(self, source: Union[str, "os.PathLike[str]", IO[bytes]], sheet: Optional[str]) -> None:
+        import openpyxl
+
+        from engine.io.xlsx import package_head, sheet_part
+
+        head = package_head(source, HEAD_ROWS)
+        with warnings.catch_warnings():   # Excel's list extensions: read from the XML below
+            warnings.filterwarnings("ignore", message=".*extension is not supported")
+            wb = openpyxl.load_workbook(head, data_only=True)
+            ws = wb[sheet] if sheet else wb.worksheets[0]
+            self.lists: dict[int, DropDown] = validation_lists(sheet_part(head, ws.title), wb, ws)
+            formulas = openpyxl.load_workbook(head, read_only=True)
+        try:
+            self.sheet = ws.title
+            self.head = _header_row(ws)
+            title = ws.cell(row=self.head - 1, column=1).value if self.head > 1 else None
+            self.title = str(title).strip() if title else ""
+            self.cols = self._columns(ws)
+            self.totals: list[tuple[int, list[Total]]] = []
+            self._samples(ws, formulas[ws.title])
+        finally:
+            wb.close()
+            formulas.close()
+
+    def _columns(self, ws: Any) -> list[Col]:
+        namer = Namer(RESERVED | CHILD_RESERVED)
+        cols: list[Col] = []
+        for cell in ws[self.head]:
+            if cell.value in (None, ""):
+                continue
+            header = " ".join(str(cell.value).split())
+            drop = self.lists.get(cell.column)
+            options = list(drop.options) if drop is not None and drop.options else None
+            cols.append(Col(cell.column - 1, header, namer.name(header, len(cols) + 1), options=options))
+        return cols
+
+    def _samples(self, ws: Any, fws: Any) -> None:
+        """Read the sample rows: cached values and formats, and each cell's formula."""
+        last = max((c.index for c in self.cols), default=0) + 1
+        rows = zip(ws.iter_rows(min_row=self.head + 1, max_row=self.head + SAMPLE_ROWS, max_col=last),
+                   fws.iter_rows(min_row=self.head + 1, max_row=self.head + SAMPLE_ROWS, min_col=1, max_col=last))
+        spare: dict[int, list[tuple[int, str]]] = {}
+        for number, (cells, fcells) in enumerate(rows, start=self.head + 1):
+            formulas = {i: _formula(c) for i, c in enumerate(fcells) if _formula(c)}
+            totals = [t for t in (column_total(f) for f in formulas.values()) if t and t.last < number]
+            if totals:
+                self.totals.append((number, totals))
+                continue
+            typed = any(c.index not in formulas and _filled(_at(cells, c.index)) for c in self.cols)
+            if not typed:
+                for i, f in formulas.items():
+                    spare.setdefault(i, []).append((number, f))
+                continue
+            for col in self.cols:
+                cell = _at(cells, col.index)
+                value = getattr(cell, "value", None)
+                col.values.append(value.strip() if isinstance(value, str) else value)
+                col.formats.append(getattr(cell, "number_format", "") or "")
+                if col.index in formulas:
+                    col.formulas.append((number, formulas[col.index]))
+                elif _filled(cell):
+                    col.typed += 1
+        if not any(c.values for c in self.cols):   # a template with formulas but no sample yet
+            for col in self.cols:
+                col.formulas = spare.get(col.index, [])
+
+
+def _at(cells: tuple[Any, ...], index: int) -> Any:
+    return cells[index] if index < len(cells) else None
+
+
+def _filled(cell: Any) -> bool:
+    value = getattr(cell, "value", None)
+    return value is not None and str(value).strip() != ""
+
+
+def _formula(cell: Any) -> str:
+    """The formula of a cell read without cached values ('' when it holds none)."""
+    if getattr(cell, "data_type", None) != "f":
+        return ""
+    value = getattr(cell, "value", None)
+    text = getattr(value, "text", value)      # an array formula keeps its text
+    return str(text) if isinstance(text, str) and text.startswith("=") else ""
+
+
+class _Drafting:
+    """The fields of the form, as drafts with their comments."""
+
+    def __init__(self, t: _Template, lang: str) -> None:
+        self.t, self.lang = t, lang
+        for col in t.cols:
+            infer(col)
+        self.key, self.parent, self.lines, self.groups = split_lines(t.cols)
+        for col in self.parent:
+            if col is not self.key:
+                guess_select(col, [col.values[a] for a, _ in self.groups] if self.groups else col.values)
+        for col in self.lines:
+            guess_select(col, col.values)
+        self.header: list[str] = []
+
+    def fields(self) -> list[Draft]:
+        out = [self.field(c) for c in self.parent]
+        if self.key is not None:
+            out[0].props["searchable"] = True
+            out.append(Draft({"name": "lines", "type": "table", "label": {"zh-CN": "明细", "en": "Lines"}},
+                             children=[self.field(c) for c in self.lines]))
+        out.extend(self.totals())
+        return out
+
+    def field(self, col: Col) -> Draft:
+        d = Draft({"name": col.name, "type": col.type, "label": _label(col.header)}, column=col.letter)
+        drop = self.t.lists.get(col.index + 1)
+        if col.type == "select" and col.options:
+            d.props["options"] = list(col.options)
+            if drop is not None and drop.options:
+                d.note("options", render("drop_down", self.lang, source=drop.source))
+        if drop is not None and drop.options is None and not col.is_formula:
+            d.note("type", render("drop_down_open", self.lang, source=drop.source))
+        if col.type == "money" and col.currency:
+            d.props["currency"] = col.currency
+        if col.is_formula:
+            self.formula(col, d)
+        else:
+            d.hints.extend(self.hints(col))
+        return d
+
+    def formula(self, col: Col, d: Draft) -> None:
+        first = col.formulas[0][1]
+        try:
+            d.props["formula"] = self.translate(col)
+            d.note("formula", f"Excel: {first}")
+        except Untranslatable as exc:
+            reason = render(exc.reason, self.lang, **exc.params)
+            d.note("type", render("input_instead", self.lang, formula=first, reason=reason))
+
+    def translate(self, col: Col) -> str:
+        in_lines = col in self.lines
+        names: dict[int, str] = {}
+        barred: dict[int, str] = {}
+        for other in self.t.cols:
+            if other in self.lines:
+                (names if in_lines else barred)[other.index + 1] = other.name
+            else:
+                names[other.index + 1] = f"parent.{other.name}" if in_lines else other.name
+        found: dict[str, str] = {}
+        for row, text in col.formulas:
+            found.setdefault(translate(text, Row(row, col.index + 1, names, self.t.sheet, barred)), text)
+        if len(found) > 1:
+            raise Untranslatable("rows_differ", other=list(found.values())[1])
+        return next(iter(found))
+
+    def hints(self, col: Col) -> list[tuple[str, str]]:
+        by_record = [col.values[a] for a, _ in self.groups] if (self.groups and col not in self.lines) else col.values
+        filled = [v for v in by_record if v not in (None, "")]
+        out = []
+        keyish = col is self.key or (col.looks_like_key() and col.type in ("text", "integer") and len(filled) >= 3)
+        if keyish and len(filled) >= 2 and len(filled) == len(by_record) and \
+                len({repr(v) for v in filled}) == len(filled):
+            out.append(("unique: true", render("hint_unique", self.lang)))
+        if len(by_record) >= 2 and len(filled) == len(by_record):
+            out.append(("required: true", render("hint_required", self.lang)))
+        return out
+
+    def totals(self) -> list[Draft]:
+        """Rollups for the totals rows of sub-table columns; a note for totals over records."""
+        out: list[Draft] = []
+        namer = Namer(RESERVED | {c.name for c in self.t.cols})
+        by_index = {c.index + 1: c for c in self.t.cols}
+        for row, totals in self.t.totals:
+            elsewhere = []
+            for total in totals:
+                col = by_index.get(total.column)
+                if col is None or col not in self.lines or col.type not in ("integer", "number", "money", "percent"):
+                    elsewhere.append(total.formula)
+                    continue
+                result = "decimal" if total.fn == "avg" and col.type == "integer" else col.type
+                d = Draft({"name": namer.name(f"{col.name} total", total.column), "type": "rollup",
+                           "label": _label(col.header + (" total" if not _CJK.search(col.header) else "合计")),
+                           "result": result})
+                if col.currency:
+                    d.props["currency"] = col.currency
+                d.props["rollup"] = f"{total.fn}(lines.{col.name})"
+                d.note("rollup", render("total_field", self.lang, row=row, formula=total.formula))
+                out.append(d)
+            if elsewhere:
+                self.header.append(render("total_report", self.lang, row=row, formulas=", ".join(elsewhere)))
+        return out
+
+
+def _check(name: str, header: list[str], top: dict[str, Any], fields: list[Draft], lang: str) -> str:
+    """The YAML text, once it loads: a formula the checker refuses becomes an input field."""
+    from engine.definitions.loader import check_pack_files
+
+    while True:
+        text, formulas = dump(header, top, fields)
+        errors = check_pack_files({"pack.yaml": _DRAFT_PACK, f"forms/{name}.yaml": text}, root="draft")
+        culprits = {e.position.line: e for e in errors if e.position.line in formulas}
+        if not culprits:
+            return text
+        for line, error in culprits.items():
+            d = formulas[line]
+            if d.props["type"] == "integer":      # qty * 1.5: a number after all
+                d.props["type"] = "number"
+                continue
+            formula = d.above.pop("formula", ["Excel: ?"])[0].removeprefix("Excel: ")
+            del d.props["formula"]
+            reason = render("does_not_check", lang, error=error.message)
+            d.note("type", render("input_instead", lang, formula=formula, reason=reason))
 
 
 def form_from_excel(source: Union[str, "os.PathLike[str]", IO[bytes]], *, name: Optional[str] = None,
-                    sheet: Optional[str] = None, label: Optional[str] = None) -> str:
-    """The YAML text of a form definition inferred from a spreadsheet template."""
-    import openpyxl
+                    sheet: Optional[str] = None, label: Optional[str] = None, lang: str = "zh-CN") -> str:
+    """The YAML text of a form definition inferred from a spreadsheet template.
 
-    from engine.io.xlsx import package_head
-
-    wb = openpyxl.load_workbook(package_head(source, HEAD_ROWS), data_only=True)
-    ws = wb[sheet] if sheet else wb.worksheets[0]
-    head = _header_row(ws)
-    title_cell = ws.cell(row=head - 1, column=1).value if head > 1 else None
-    lists = _validation_lists(ws)
-    cols: list[_Col] = []
-    used: set[str] = set()
-    for cell in ws[head]:
-        if cell.value in (None, ""):
-            continue
-        header = str(cell.value).strip()
-        base = snake(header) if not _CJK.search(header) else ""
-        fname = base or f"field_{len(cols) + 1}"
-        while fname in used or fname in ("id", "version", "owner", "created_at", "created_by",
-                                         "updated_at", "updated_by", "lines"):
-            fname = f"{fname}_{len(cols) + 1}"
-        used.add(fname)
-        cols.append(_Col(cell.column - 1, header, fname, options=lists.get(cell.column - 1)))
-    for row in ws.iter_rows(min_row=head + 1, max_row=head + SAMPLE_ROWS):
-        if all(c.value in (None, "") for c in row):
-            continue
-        for col in cols:
-            c = row[col.index] if col.index < len(row) else None
-            value = getattr(c, "value", None)
-            col.values.append(value.strip() if isinstance(value, str) else value)
-            col.formats.append(getattr(c, "number_format", "") or "")
-    wb.close()
-    for col in cols:
-        _infer(col)
-    key, parent, lines, groups = _split_lines(cols)
-    for col in parent:
-        if col is not key:
-            _guess_select(col, [col.values[a] for a, _ in groups] if groups else col.values)
-    for col in lines:
-        _guess_select(col, col.values)
-    fields = [_field(c) for c in parent]
-    if key is not None:
-        fields[0]["unique"] = True
-        fields[0]["required"] = True
-        fields[0]["searchable"] = True
-        fields.append({"name": "lines", "type": "table", "label": {"zh-CN": "明细", "en": "Lines"},
-                       "fields": [_field(c) for c in lines]})
+    ``lang`` is the language of the comments (zh-CN or en)."""
+    template = _Template(source, sheet)
+    drafting = _Drafting(template, lang)
+    fields = drafting.fields()
     src_name = source if isinstance(source, (str, os.PathLike)) else getattr(source, "name", "")
     stem = os.path.splitext(os.path.basename(str(src_name)))[0]
     form_name = name or snake(stem) or "imported_form"
-    form_label = label or (str(title_cell).strip() if title_cell else "") or stem or form_name
-    doc: dict[str, Any] = {"name": form_name, "label": _label(form_label)}
-    text_fields = [c.name for c in parent if c.type == "text"]
-    if text_fields:
-        doc["title"] = key.name if key is not None else text_fields[0]
-    doc["fields"] = fields
-    header = (f"# Generated from {os.path.basename(str(src_name)) or 'a spreadsheet'} "
-              f"(header row {head}): review names, types and options before publishing.\n")
-    return header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
+    if not _NAME.fullmatch(form_name):
+        raise ValueError(f"{form_name!r} is not a form name: use lower-case letters, digits and _")
+    form_label = label or template.title or stem or form_name
+    top: dict[str, Any] = {"name": form_name, "label": _label(form_label)}
+    texts = [c.name for c in drafting.parent if c.type == "text" and not c.is_formula]
+    if texts:
+        top["title"] = drafting.key.name if drafting.key is not None else texts[0]
+    file = os.path.basename(str(src_name)) or render("a_spreadsheet", lang)
+    header = [render("generated", lang, file=file, row=template.head), *drafting.header]
+    return _check(form_name, header, top, fields, lang)

@@ -72,6 +72,17 @@ def sheet_rows(source: Source, sheet: Optional[str] = None) -> Iterator[tuple[in
         package.archive.close()
 
 
+def sheet_part(source: Source, sheet: Optional[str] = None) -> bytes:
+    """The XML of the first worksheet, or of the one named ``sheet``: for what openpyxl drops
+    when it reads a sheet, such as the ``x14`` list validations Excel writes for a list drawn
+    from another sheet."""
+    package = _Package(source)
+    try:
+        return package.archive.read(package.sheet_path(sheet))
+    finally:
+        package.archive.close()
+
+
 _ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?row\s*>")
 _DATA_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData\s*>")
 _CHUNK = 1 << 16
