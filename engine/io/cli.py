@@ -48,6 +48,7 @@ def register(sub: Any) -> None:
     p.add_argument("--name", help="form name (default: from the file name)")
     p.add_argument("--sheet", help="sheet name (default: the first)")
     p.add_argument("--out", help="write the YAML here instead of printing it")
+    p.add_argument("--lang", default="zh-CN", choices=["zh-CN", "en"], help="language of the comments")
     p.set_defaults(func=cmd_from_excel)
 
 
@@ -116,7 +117,7 @@ def cmd_from_excel(args: argparse.Namespace) -> int:
     from engine.io.form_from_excel import form_from_excel
 
     try:
-        text = form_from_excel(args.file, name=args.name, sheet=args.sheet)
+        text = form_from_excel(args.file, name=args.name, sheet=args.sheet, lang=args.lang)
     except (ValueError, OSError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -61,26 +61,26 @@ class _Template:
     def __init__(self, source: Union[str, "os.PathLike[str]", IO[bytes]], sheet: Optional[str]) -> None:
         import openpyxl
 
-        from engine.io.xlsx import package_head, sheet_part
+        from engine.io.xlsx import date_styles, package_head, sheet_part
 
         head = package_head(source, HEAD_ROWS)
         with warnings.catch_warnings():   # Excel's list extensions: read from the XML below
             warnings.filterwarnings("ignore", message=".*extension is not supported")
             wb = openpyxl.load_workbook(head, data_only=True)
-            ws = wb[sheet] if sheet else wb.worksheets[0]
-            self.lists: dict[int, DropDown] = validation_lists(sheet_part(head, ws.title), wb, ws)
             formulas = openpyxl.load_workbook(head, read_only=True)
-        try:
-            self.sheet = ws.title
-            self.head = _header_row(ws)
-            title = ws.cell(row=self.head - 1, column=1).value if self.head > 1 else None
-            self.title = str(title).strip() if title else ""
-            self.cols = self._columns(ws)
-            self.totals: list[tuple[int, list[Total]]] = []
-            self._samples(ws, formulas[ws.title])
-        finally:
-            wb.close()
-            formulas.close()
+            try:
+                ws = wb[sheet] if sheet else wb.worksheets[0]
+                self.lists: dict[int, DropDown] = validation_lists(sheet_part(head, ws.title), wb, ws)
+                self.sheet, self.epoch, self.dates = ws.title, wb.epoch, date_styles(head)
+                self.head = _header_row(ws)
+                title = ws.cell(row=self.head - 1, column=1).value if self.head > 1 else None
+                self.title = str(title).strip() if title else ""
+                self.cols = self._columns(ws)
+                self.totals: list[tuple[int, list[Total]]] = []
+                self._samples(ws, formulas[ws.title])
+            finally:
+                wb.close()
+                formulas.close()
 
     def _columns(self, ws: Any) -> list[Col]:
         namer = Namer(RESERVED | CHILD_RESERVED)
@@ -113,7 +113,7 @@ class _Template:
                 continue
             for col in self.cols:
                 cell = _at(cells, col.index)
-                value = getattr(cell, "value", None)
+                value = self._value(cell)
                 col.values.append(value.strip() if isinstance(value, str) else value)
                 col.formats.append(getattr(cell, "number_format", "") or "")
                 if col.index in formulas:
@@ -123,6 +123,17 @@ class _Template:
         if not any(c.values for c in self.cols):   # a template with formulas but no sample yet
             for col in self.cols:
                 col.formulas = spare.get(col.index, [])
+
+
+    def _value(self, cell: Any) -> Any:
+        """A cell's cached value; a number in a date format openpyxl does not know as one
+        (``yyyy"年"m"月"d"日"``, built-in format 31, which WPS leaves to the locale) as a date."""
+        from openpyxl.utils.datetime import from_excel
+
+        value = getattr(cell, "value", None)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and cell.style_id in self.dates:
+            return from_excel(value, self.epoch)
+        return value
 
 
 def _at(cells: tuple[Any, ...], index: int) -> Any:
@@ -175,7 +186,7 @@ class _Drafting:
             if drop is not None and drop.options:
                 d.note("options", render("drop_down", self.lang, source=drop.source))
         if drop is not None and drop.options is None and not col.is_formula:
-            d.note("type", render("drop_down_open", self.lang, source=drop.source))
+            d.note("name", render("drop_down_open", self.lang, source=drop.source))
         if col.type == "money" and col.currency:
             d.props["currency"] = col.currency
         if col.is_formula:
@@ -191,7 +202,7 @@ class _Drafting:
             d.note("formula", f"Excel: {first}")
         except Untranslatable as exc:
             reason = render(exc.reason, self.lang, **exc.params)
-            d.note("type", render("input_instead", self.lang, formula=first, reason=reason))
+            d.note("name", render("input_instead", self.lang, formula=first, reason=reason))
 
     def translate(self, col: Col) -> str:
         in_lines = col in self.lines
@@ -265,7 +276,7 @@ def _check(name: str, header: list[str], top: dict[str, Any], fields: list[Draft
             formula = d.above.pop("formula", ["Excel: ?"])[0].removeprefix("Excel: ")
             del d.props["formula"]
             reason = render("does_not_check", lang, error=error.message)
-            d.note("type", render("input_instead", lang, formula=formula, reason=reason))
+            d.note("name", render("input_instead", lang, formula=formula, reason=reason))
 
 
 def form_from_excel(source: Union[str, "os.PathLike[str]", IO[bytes]], *, name: Optional[str] = None,

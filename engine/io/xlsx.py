@@ -192,6 +192,15 @@ def _number_styles(archive: zipfile.ZipFile) -> tuple[set[int], set[int]]:
     return dates, durations
 
 
+def date_styles(source: Source) -> set[int]:
+    """The cell styles (indexes into ``cellXfs``) whose number format is a date or a time,
+    including the built-in formats left to the locale, which openpyxl takes for numbers."""
+    if isinstance(source, os.PathLike):
+        source = os.fspath(source)
+    with zipfile.ZipFile(source) as archive:
+        return _number_styles(archive)[0]
+
+
 class _Package:
     """The parts of an .xlsx a sheet's values need: workbook (sheets, date system), styles, strings."""
 
