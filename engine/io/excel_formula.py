@@ -414,3 +414,31 @@ def column_total(formula: str) -> Optional[Total]:
     if not isinstance(ref, Ref) or ref.sheet or ref.col != ref.col2 or ref.row == ref.row2:
         return None
     return Total(fn, ref.col, ref.row, ref.row2, formula if formula.startswith("=") else "=" + formula)
+
+
+_NUMERIC = frozenset({"SUM", "ROUND", "ABS", "MIN", "MAX"})
+
+
+def numeric_refs(formula: str) -> set[int]:
+    """The columns a formula reads as numbers: operands of arithmetic, arguments of SUM,
+    ROUND, ABS, MIN and MAX (for typing columns that have no sample value yet)."""
+    try:
+        node = parse(formula)
+    except Untranslatable:
+        return set()
+    out: set[int] = set()
+
+    def visit(n: Node, numeric: bool) -> None:
+        if isinstance(n, Ref):
+            if numeric:
+                out.update(range(n.col, n.col2 + 1))
+        elif isinstance(n, Unary):
+            visit(n.arg, True)
+        elif isinstance(n, Bin):
+            visit(n.left, n.op in "+-*/^")
+            visit(n.right, n.op in "+-*/^")
+        elif isinstance(n, Call):
+            for arg in n.args:
+                visit(arg, n.name in _NUMERIC)
+    visit(node, False)
+    return out

@@ -21,7 +21,7 @@ import re
 import warnings
 from typing import IO, Any, Optional, Union
 
-from engine.io.excel_formula import Row, Total, Untranslatable, column_total, translate
+from engine.io.excel_formula import Row, Total, Untranslatable, column_total, numeric_refs, translate
 from engine.io.excel_lists import DropDown, validation_lists
 from engine.io.field_names import CHILD_RESERVED, RESERVED, Namer, snake
 from engine.io.template_columns import Col, Groups, guess_select, infer, split_lines
@@ -99,31 +99,31 @@ class _Template:
         last = max((c.index for c in self.cols), default=0) + 1
         rows = zip(ws.iter_rows(min_row=self.head + 1, max_row=self.head + SAMPLE_ROWS, max_col=last),
                    fws.iter_rows(min_row=self.head + 1, max_row=self.head + SAMPLE_ROWS, min_col=1, max_col=last))
-        spare: dict[int, list[tuple[int, str]]] = {}
+        spare: list[tuple[int, tuple[Any, ...], dict[int, str]]] = []
         for number, (cells, fcells) in enumerate(rows, start=self.head + 1):
             formulas = {i: _formula(c) for i, c in enumerate(fcells) if _formula(c)}
             totals = [t for t in (column_total(f) for f in formulas.values()) if t and t.last < number]
             if totals:
                 self.totals.append((number, totals))
-                continue
-            typed = any(c.index not in formulas and _filled(_at(cells, c.index)) for c in self.cols)
-            if not typed:
-                for i, f in formulas.items():
-                    spare.setdefault(i, []).append((number, f))
-                continue
-            for col in self.cols:
-                cell = _at(cells, col.index)
-                value = self._value(cell)
-                col.values.append(value.strip() if isinstance(value, str) else value)
-                col.formats.append(getattr(cell, "number_format", "") or "")
-                if col.index in formulas:
-                    col.formulas.append((number, formulas[col.index]))
-                elif _filled(cell):
-                    col.typed += 1
-        if not any(c.values for c in self.cols):   # a template with formulas but no sample yet
-            for col in self.cols:
-                col.formulas = spare.get(col.index, [])
+            elif any(c.index not in formulas and _filled(_at(cells, c.index)) for c in self.cols):
+                self._take(number, cells, formulas)
+            elif formulas:
+                spare.append((number, cells, formulas))
+        if not any(c.values for c in self.cols):   # a template with formulas filled down, no sample yet
+            for number, cells, formulas in spare:
+                self._take(number, cells, formulas)
 
+    def _take(self, number: int, cells: tuple[Any, ...], formulas: dict[int, str]) -> None:
+        """One sample row: each column's cached value, number format and formula."""
+        for col in self.cols:
+            cell = _at(cells, col.index)
+            value = self._value(cell)
+            col.values.append(value.strip() if isinstance(value, str) else value)
+            col.formats.append(getattr(cell, "number_format", "") or "")
+            if col.index in formulas:
+                col.formulas.append((number, formulas[col.index]))
+            elif _filled(cell):
+                col.typed += 1
 
     def _value(self, cell: Any) -> Any:
         """A cell's cached value; a number in a date format openpyxl does not know as one
@@ -161,6 +161,11 @@ class _Drafting:
         self.t, self.lang = t, lang
         for col in t.cols:
             infer(col)
+        by_index = {c.index + 1: c for c in t.cols}
+        for col in (c for c in t.cols if c.is_formula):   # no sample yet: a number if a formula says so
+            for other in (by_index.get(i) for i in numeric_refs(col.formulas[0][1])):
+                if other is not None and other.type == "text" and not any(v not in (None, "") for v in other.values):
+                    other.type = "number"
         self.key, self.parent, self.lines, self.groups = split_lines(t.cols)
         for col in self.parent:
             if col is not self.key:
@@ -270,7 +275,7 @@ def _check(name: str, header: list[str], top: dict[str, Any], fields: list[Draft
             return text
         for line, error in culprits.items():
             d = formulas[line]
-            if d.props["type"] == "integer":      # qty * 1.5: a number after all
+            if d.props["type"] == "integer" and error.message.endswith("got decimal"):   # qty * 1.5
                 d.props["type"] = "number"
                 continue
             formula = d.above.pop("formula", ["Excel: ?"])[0].removeprefix("Excel: ")
