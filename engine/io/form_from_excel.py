@@ -184,7 +184,7 @@ class _Drafting:
         return out
 
     def field(self, col: Col) -> Draft:
-        d = Draft({"name": col.name, "type": col.type, "label": _label(col.header)}, column=col.letter)
+        d = Draft({"name": col.name, "type": col.type, "label": _label(col.header)})
         drop = self.t.lists.get(col.index + 1)
         if col.type == "select" and col.options:
             d.props["options"] = list(col.options)

@@ -42,12 +42,6 @@ class Col:
     currency: Optional[str] = None
 
     @property
-    def letter(self) -> str:
-        from openpyxl.utils import get_column_letter
-
-        return get_column_letter(self.index + 1)
-
-    @property
     def is_formula(self) -> bool:
         """Filled by a formula in at least as many rows as it is typed in."""
         return bool(self.formulas) and len(self.formulas) >= self.typed

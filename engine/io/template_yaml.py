@@ -9,7 +9,7 @@ reports there can be traced back to its field.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
@@ -22,7 +22,6 @@ class Draft:
     above: dict[str, list[str]] = field(default_factory=dict)   # key -> comment lines above it
     hints: list[tuple[str, str]] = field(default_factory=list)  # (commented-out key: value, why)
     children: list["Draft"] = field(default_factory=list)
-    column: Optional[str] = None                                  # the Excel column letter
 
     @property
     def name(self) -> str:
