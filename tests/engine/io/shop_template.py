@@ -9,7 +9,7 @@ into 字典.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Optional
+from typing import Any
 
 from tests.engine.io.workbooks import Book, F, N, Sheet
 
@@ -36,10 +36,10 @@ FORMATS = {  # producer -> (date cell format, money format)
 }
 
 
-def order_template(producer: str, path: Any, *, totals: bool = False, extra: Optional[list[Any]] = None) -> str:
+def order_template(producer: str, path: Any, *, totals: bool = False) -> str:
     """The template as ``producer`` saves it; ``totals`` adds a 合计 row under the lines."""
     date_fmt, money = FORMATS[producer]
-    rows: list[list[Any]] = [["宁波海曙五金有限公司销售订单"], HEADER + (extra or [])[:0]]
+    rows: list[list[Any]] = [["宁波海曙五金有限公司销售订单"], list(HEADER)]
     for i, (order, customer, ordered, due, pay, product, colour, qty, price, off, spec) in enumerate(LINES):
         r = i + 3
         rows.append([order, customer, N(ordered, date_fmt), due, pay, product, colour, qty, N(price, money),
