@@ -6,6 +6,7 @@ from typing import Any, Mapping, Optional
 
 from flask import Flask
 
+from apps.security import env_settings, install
 from engine.context import Clock
 from engine.platform import Platform
 from engine.store.db import Database, default_url
@@ -21,6 +22,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         IMPORT_MAX_BYTES=int(os.environ.get("LOWCODE_IMPORT_MAX_MB", "512")) * 1024 * 1024,
+        **env_settings(),
     )
     if config:
         app.config.update(config)
@@ -31,6 +33,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
         clock: Clock = app.config.get("CLOCK") or Clock()
         platform = Platform(Database(app.config["DATABASE_URL"]), clock, app.config["RELOAD_SECONDS"])
     app.extensions["lowcode"] = platform
+    install(app)           # headers, cookies, trusted proxies, the login throttle
 
     from apps.spreadsheets import upload_limits
 

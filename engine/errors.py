@@ -103,6 +103,14 @@ class AuthError(LowcodeError):
     """Missing or bad credentials."""
 
 
+class Throttled(LowcodeError):
+    """Too many failed attempts for a user name or from an address: refused unchecked (HTTP 429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after   # whole seconds until an attempt is checked again
+        super().__init__(f"too many failed attempts; try again in {retry_after} s")
+
+
 class SchemaChangeRefused(LowcodeError):
     """A publish would drop or retype a column that holds data."""
 

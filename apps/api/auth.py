@@ -8,6 +8,7 @@ from flask import jsonify
 from apps.api import bp
 from apps.api.context import bearer_token, caller, current_user, json_body, platform
 from apps.api.errors import ApiError
+from apps.security import password_login
 
 
 @bp.post("/auth/login")
@@ -17,12 +18,14 @@ def login() -> Any:
     if not isinstance(username, str) or not isinstance(password, str):
         raise ApiError(400, "bad_request", "send JSON with 'username' and 'password'",
                        {k: ["is required"] for k in ("username", "password") if not isinstance(body.get(k), str)})
+    user = password_login(username, password)      # 401, or 429 while throttled
     p = platform()
     with p.db.begin() as conn:
-        user = p.users.authenticate(conn, username, password)
         token, expires = p.users.issue_token(conn, user)
-    return jsonify({"token": token, "token_type": "Bearer", "expires_at": expires.isoformat(),
+    resp = jsonify({"token": token, "token_type": "Bearer", "expires_at": expires.isoformat(),
                     "user": user.to_dict()})
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @bp.post("/auth/logout")

@@ -37,9 +37,13 @@ def current_user() -> User:
 def caller() -> RunContext:
     """The run context of the authenticated caller, in the language they asked for."""
     if "ctx" not in g:
-        locale = request.args.get("lang") or _accept_language()
-        g.ctx = platform().context(current_user(), locale)
+        g.ctx = platform().context(current_user(), request_locale())
     return g.ctx
+
+
+def request_locale() -> Optional[str]:
+    """The language the request asks for (``?lang=``, then ``Accept-Language``), if any."""
+    return request.args.get("lang") or _accept_language()
 
 
 def _accept_language() -> Optional[str]:

@@ -8,7 +8,8 @@ from werkzeug.exceptions import HTTPException
 
 from apps.api import bp
 from engine.errors import (AuthError, Conflict, DefinitionErrors, NotFound, PermissionDenied,
-                           QueryError, SchemaChangeRefused, ValidationError)
+                           QueryError, SchemaChangeRefused, Throttled, ValidationError)
+from engine.security.throttle import refusal
 
 
 class ApiError(Exception):
@@ -47,6 +48,16 @@ def _bad_query(exc: QueryError) -> Any:
 @bp.app_errorhandler(AuthError)
 def _auth(exc: AuthError) -> Any:
     return error_response(401, "unauthorized", str(exc))
+
+
+@bp.app_errorhandler(Throttled)
+def _throttled(exc: Throttled) -> Any:
+    from apps.api.context import platform, request_locale
+
+    resp = error_response(429, "too_many_attempts",
+                          refusal(exc, request_locale() or platform().definitions().locale))
+    resp.headers["Retry-After"] = str(exc.retry_after)
+    return resp
 
 
 @bp.app_errorhandler(PermissionDenied)

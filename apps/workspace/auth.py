@@ -9,11 +9,13 @@ from urllib.parse import urlparse
 
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 
+from apps.security import password_login
 from apps.workspace import bp
 from apps.workspace.i18n import DEFAULT, LOCALES, text
 from engine.context import RunContext
-from engine.errors import AuthError, NotFound
+from engine.errors import AuthError, NotFound, Throttled
 from engine.platform import Platform
+from engine.security.throttle import refusal
 from engine.security.users import User
 
 CSRF_FIELD = "csrf_token"
@@ -104,15 +106,17 @@ def login() -> Any:
     lang = locale()
     error = None
     username = ""
+    status, headers = 200, dict[str, str]()
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        p = platform()
         try:
-            with p.db.connect() as conn:
-                user = p.users.authenticate(conn, username, password)
+            user = password_login(username, password)
+        except Throttled as exc:
+            error, status = refusal(exc, lang), 429
+            headers["Retry-After"] = str(exc.retry_after)
         except AuthError:
-            error = text("bad_login", lang)
+            error, status = text("bad_login", lang), 401
         else:
             session.clear()               # a new session: no fixation
             session["uid"] = user.id
@@ -120,7 +124,7 @@ def login() -> Any:
             csrf_token()
             return redirect(_safe_next(request.form.get("next")))
     return render_template("ws_login.html", error=error, username=username,
-                           next=request.values.get("next", "")), (401 if error else 200)
+                           next=request.values.get("next", "")), status, headers
 
 
 @bp.post("/logout")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
@@ -33,6 +34,12 @@ class User:
 def _user(row: Any) -> User:
     return User(row.id, row.username, frozenset(row.roles or ()), row.display_name, row.email,
                 row.customer_id, bool(row.active))
+
+
+@functools.lru_cache(maxsize=1)
+def _decoy_hash() -> str:
+    """A hash no password matches, checked when the user has none to check against."""
+    return hash_password(new_token())
 
 
 class Users:
@@ -74,7 +81,10 @@ class Users:
 
     def authenticate(self, conn: Connection, username: str, password: str) -> User:
         row = conn.execute(sa.select(users).where(users.c.username == username)).first()
-        if row is None or not row.active or not check_password(row.password_hash, password):
+        stored = row.password_hash if row is not None else None
+        # an unknown user (or one without a password) costs the same hashing: no timing tell
+        matches = check_password(stored or _decoy_hash(), password) and bool(stored)
+        if row is None or not row.active or not matches:
             raise AuthError("wrong username or password")
         return _user(row)
 

@@ -73,3 +73,31 @@ record_versions = sa.Table(
     sa.Column("data", sa.JSON, nullable=False),        # full snapshot, children included
     sa.UniqueConstraint("form", "record_id", "version", name="uq_lc_record_version"),
 )
+
+#: Failed logins per (scope, user name) and per (scope, client address): the throttle's counters,
+#: shared by every web process (see ``engine.security.throttle``).
+login_counters = sa.Table(
+    "lc_login_counter", SYSTEM,
+    sa.Column("scope", sa.String(16), primary_key=True),     # login | otp | ...
+    sa.Column("kind", sa.String(8), primary_key=True),       # name | address
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),       # attempts in the window not yet succeeded
+    sa.Column("window_start", UTCDateTime, nullable=False),
+    sa.Column("locked_until", UTCDateTime),
+    sa.Index("ix_lc_login_counter_window", "window_start"),
+)
+
+#: Every checked login (the password or code was tried): who, from where, when, the outcome.
+login_audit = sa.Table(
+    "lc_login_audit", SYSTEM,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("username", sa.String(128), nullable=False),   # as typed, whether or not the user exists
+    sa.Column("address", sa.String(64), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),     # failed | succeeded
+    sa.Column("locked_until", UTCDateTime),                  # set on the failure that started a lock
+    sa.Column("locked", sa.String(16)),                      # what it locked: name | address | name+address
+    sa.Index("ix_lc_login_audit_user", "username", "at"),
+    sa.Index("ix_lc_login_audit_at", "at"),
+)
