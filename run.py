@@ -167,6 +167,29 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_logins(args: argparse.Namespace) -> int:
+    from engine.security.throttle import attempts
+
+    platform = _platform()
+    with platform.db.connect() as conn:
+        rows = attempts(conn, username=args.name, limit=args.limit)
+    for a in rows:
+        lock = f"  locked {a['locked']} until {a['locked_until']:%Y-%m-%d %H:%M:%S}Z" if a["locked"] else ""
+        print(f"{a['at']:%Y-%m-%d %H:%M:%S}Z {a['scope']:<6} {a['outcome']:<9} {a['username']:<16} "
+              f"{a['address']}{lock}")
+    return 0
+
+
+def cmd_user_unlock(args: argparse.Namespace) -> int:
+    from engine.security.throttle import unlock
+
+    platform = _platform()
+    with platform.db.begin() as conn:
+        cleared = unlock(conn, args.name)
+    print(f"{args.name}: failures and lock cleared" if cleared else f"{args.name}: nothing to clear")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="run.py", description="Lowcode platform command line. "
                                 "Settings come from the environment: DATABASE_URL (default: SQLite file "
@@ -222,6 +245,13 @@ def parser() -> argparse.ArgumentParser:
     u.set_defaults(func=cmd_user_add)
     u = usub.add_parser("list", help="list users")
     u.set_defaults(func=cmd_user_list)
+    u = usub.add_parser("logins", help="the login audit: checked attempts, newest first")
+    u.add_argument("name", nargs="?", help="only this user name (as typed, whether or not the user exists)")
+    u.add_argument("--limit", type=int, default=50)
+    u.set_defaults(func=cmd_user_logins)
+    u = usub.add_parser("unlock", help="clear a user name's failed logins and lock (its address locks stay)")
+    u.add_argument("name")
+    u.set_defaults(func=cmd_user_unlock)
     s.set_defaults(func=lambda a: (s.print_help(), 2)[1])
 
     import importlib

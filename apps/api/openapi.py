@@ -131,7 +131,13 @@ def _document(defs: Definitions) -> dict[str, Any]:
                                      "type": "object", "required": ["username", "password"],
                                      "properties": {"username": {"type": "string"},
                                                     "password": {"type": "string"}}}}}},
-                                 "responses": {"200": {"description": "a token"}, "401": _ERROR}}},
+                                 "responses": {"200": {"description": "a token"}, "401": _ERROR, "429": {
+                                     "description": "too many failed logins for this user name or from this "
+                                                    "address; not checked (the same for every name)",
+                                     "headers": {"Retry-After": {"description": "seconds until a login is "
+                                                                 "checked again", "schema": {"type": "integer"}}},
+                                     "content": {"application/json": {
+                                         "schema": {"$ref": "#/components/schemas/Error"}}}}}}},
         "/auth/logout": {"post": {"summary": "Revoke the token used", "responses": {"200": {"description": "ok"}}}},
         "/auth/me": {"get": {"summary": "The caller, their roles and permissions",
                              "responses": {"200": {"description": "ok"}}}},
