@@ -11,6 +11,7 @@ from engine.context import FixedClock
 from engine.errors import AuthError, Throttled
 from engine.security.throttle import Limits, Throttle, address_key, purge
 from engine.store.system import login_counters
+from tests.docs_example import check_example
 
 LIMITS = Limits(per_name=2, per_address=3, window=dt.timedelta(minutes=10), lock=dt.timedelta(minutes=5))
 
@@ -88,3 +89,7 @@ def test_addresses_are_counted_by_subscriber(address: str, key: str) -> None:
 def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError, match=r"the login window \(0:00:00\) and lock \(0:15:00\) must be longer than 0"):
         Limits(window=dt.timedelta(0))
+
+
+def test_the_docs_example_runs() -> None:
+    check_example("api.md", "Security: login throttling, the login audit, headers")
