@@ -1,8 +1,8 @@
 """List queries: filters (expression or simple), search, sort and paging, all in SQL."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterator, Mapping, Optional
 
 import sqlalchemy as sa
 
@@ -107,31 +107,89 @@ def _expression(defs: Definitions, ctx: RunContext, form: str, source: str,
     try:
         compiled = compile_expression(source, defs.scopes[form], expect=ExprType.BOOLEAN, file="filter")
     except DefinitionError as exc:
-        raise QueryError(str(exc)) from None
+        raise _filter_error(defs, form, source, exc, hidden) from None
     for name in sorted(compiled.names):
         _may_filter_by(defs, ctx, form, name, hidden)
     return compiled.to_sql(defs.tables, ctx)
 
 
+def _no_such_field(form: str, name: str) -> QueryError:
+    return QueryError(f"cannot filter by '{name}': {form} has no such field", {name: ["unknown field"]})
+
+
+def _filter_error(defs: Definitions, form: str, source: str, exc: DefinitionError,
+                  hidden: frozenset[str]) -> QueryError:
+    """A filter that does not compile, told without what is hidden from the caller: a name
+    it writes that is a hidden field or column gets the unknown-field answer (not a type
+    error about it), and a did-you-mean that would name one is left out."""
+    if not hidden:
+        return QueryError(str(exc))
+    words = _hidden_words(defs.forms[form], hidden)
+    from engine.expr.parser import parse
+
+    try:
+        written = [p for p in _paths(parse(source, file="filter")) if words & set(p.parts)]
+    except DefinitionError:
+        written = []
+    if written:
+        return _no_such_field(form, ".".join(written[0].parts))
+    if exc.hint and any(f"'{w}'" in exc.hint for w in words):
+        exc = replace(exc, hint=None)
+    return QueryError(str(exc))
+
+
+def _hidden_words(spec: Any, hidden: frozenset[str]) -> set[str]:
+    """Names and labels of the fields and sub-table columns in ``hidden``."""
+    words: set[str] = set()
+    for path in hidden:
+        table, _, column = path.partition(".")
+        f = spec.field(table)
+        f = f.child(column) if f is not None and column else f
+        if f is not None:
+            words |= {f.name, *f.label.all()}
+    return words
+
+
+def _paths(node: Any) -> Iterator[Any]:
+    """Every dotted name written in a parsed expression."""
+    from engine.expr import nodes
+
+    if isinstance(node, nodes.Path):
+        yield node
+    elif isinstance(node, nodes.Node):
+        for value in node.__dict__.values():
+            for item in value if isinstance(value, tuple) else (value,):
+                yield from _paths(item)
+
+
 def _may_filter_by(defs: Definitions, ctx: RunContext, form: str, name: str, hidden: frozenset[str]) -> None:
     """A user filter may only look at what the user may read, or it would leak it.
 
-    ``customer.tier`` (a link path) and ``invoice.total`` (another form's records in an
-    aggregate) look into a second form: the caller must read that form, see that field, and
-    see all of its rows (a filter cannot apply their row permissions inside the subquery).
+    A hidden field or sub-table column is no filter input, nor is it through an aggregate
+    (``sum(lines.amount)``, ``count(lines where unit_price > 0)`` read ``lines.amount`` and
+    ``lines.unit_price``). ``customer.tier`` (a link path, also from a sub-table row:
+    ``lines.product.price``) and ``invoice.total`` (another form's records in an aggregate)
+    look into a second form: the caller must read that form, see that field, and see all of
+    its rows (a filter cannot apply their row permissions inside the subquery).
     """
     if name in ("me",) or name.startswith("my."):
         return
     parts = name.split(".")
     head = parts[0]
     if head in hidden:
-        raise QueryError(f"cannot filter by '{head}': {form} has no such field", {head: ["unknown field"]})
+        raise _no_such_field(form, head)
     spec = defs.forms[form].field(head)
     current = form
     rest = parts[1:]
     if spec is not None and spec.type == "table":
-        return
-    if spec is None and head not in defs.forms:
+        if not rest:
+            return                       # count(lines)
+        if f"{head}.{rest[0]}" in hidden:
+            raise _no_such_field(form, f"{head}.{rest[0]}")
+        spec, rest = spec.child(rest[0]), rest[1:]
+        if spec is None or not rest:
+            return
+    elif spec is None and head not in defs.forms:
         return                           # a system column (id, owner, ...)
     if spec is not None and spec.type not in ("link", "multilink"):
         return

@@ -15,6 +15,7 @@ from engine.forms.messages import render
 from engine.listing import ListQuery, build_where
 from engine.platform import Platform
 from engine.runtime import Definitions
+from engine.security.fields import blocked_in, changes_without_hidden, needs_stored, with_stored, without_hidden
 from engine.store.idempotency import IdempotencyKey, claim, remember, replay
 from engine.store.records import RecordStore
 from engine.store.serialize import dump_record
@@ -35,17 +36,30 @@ class Records:
     def _check_writable(self, defs: Definitions, ctx: RunContext, form: str, data: Any) -> None:
         if not isinstance(data, Mapping):
             return
-        blocked = defs.policy.not_writable(ctx, form)
-        denied = {name: [render("readonly", ctx.locale)] for name in data if name in blocked}
+        denied = {path: [render("readonly", ctx.locale)]
+                  for path in blocked_in(defs.forms[form], data, defs.policy.not_writable(ctx, form))}
         if denied:
             raise PermissionDenied(f"you may not write {', '.join(sorted(denied))}", denied)
 
+    def kept_columns(self, defs: Definitions, ctx: RunContext, form: str, record_id: int, data: Any,
+                     version: Optional[int], where: Any) -> tuple[Any, Optional[int]]:
+        """An update's data and expected version, where the sub-table rows that keep their id
+        keep the stored values of the columns ``ctx`` may not write (a new row gets their
+        defaults). The version read guards the kept values against a concurrent change."""
+        spec, blocked = defs.forms[form], defs.policy.not_writable(ctx, form)
+        if not needs_stored(spec, data, blocked):
+            return data, version
+        with self.platform.db.connect() as conn:
+            old = self.platform.store().get(conn, form, record_id, where=where)
+        if old is None:
+            return data, version         # the update says it is not found
+        return with_stored(spec, data, dump_record(spec, old), blocked), \
+            version if version is not None else old["version"]
+
     def redact(self, defs: Definitions, ctx: RunContext, form: str, record: Mapping[str, Any]) -> dict[str, Any]:
-        """The record as JSON with the fields hidden from ``ctx`` left out."""
-        data = dump_record(defs.forms[form], record)
-        for name in defs.policy.hidden(ctx, form):
-            data.pop(name, None)
-        return data
+        """The record as JSON with the fields and sub-table columns hidden from ``ctx`` left out."""
+        spec = defs.forms[form]
+        return without_hidden(spec, dump_record(spec, record), defs.policy.hidden(ctx, form))
 
     def _must_see(self, defs: Definitions, store: RecordStore, ctx: RunContext, conn: Any, form: str,
                   record_id: int, action: str) -> None:
@@ -95,8 +109,9 @@ class Records:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "update")
         self._check_writable(defs, ctx, form, data)
-        clean = defs.validators[form].validate(data, partial=True, locale=ctx.locale)
         where = self._visible(defs, ctx, form, "update")
+        data, version = self.kept_columns(defs, ctx, form, record_id, data, version, where)
+        clean = defs.validators[form].validate(data, partial=True, locale=ctx.locale)
         store = self.platform.store()
 
         def work(conn: Any) -> dict[str, Any]:
@@ -178,6 +193,7 @@ class Records:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "read")
         hidden = defs.policy.hidden(ctx, form)
+        spec = defs.forms[form]
         store = self.platform.store()
         with self.platform.db.connect() as conn:
             if store.get(conn, form, record_id, where=defs.policy.row_clause(ctx, form, "read")) is None \
@@ -187,9 +203,9 @@ class Records:
         if not hist["versions"]:
             raise NotFound(f"{form} {record_id} not found")
         for entry in hist["audit"]:
-            entry["changes"] = {k: v for k, v in entry["changes"].items() if k not in hidden}
+            entry["changes"] = changes_without_hidden(spec, entry["changes"], hidden)
         for version in hist["versions"]:
-            version["data"] = {k: v for k, v in version["data"].items() if k not in hidden}
+            version["data"] = without_hidden(spec, version["data"], hidden)
         return hist
 
     def _was_visible(self, defs: Definitions, ctx: RunContext, conn: Any, form: str, record_id: int) -> bool:

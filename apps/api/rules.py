@@ -11,6 +11,7 @@ from apps.api.context import caller, platform
 from apps.api.errors import ApiError, error_response
 from engine.rules import log as runlog
 from engine.rules.errors import RuleChainTooDeep, RuleFailed
+from engine.rules.said import for_reader
 from engine.rules.tools import check_visible, rerun, visible_runs_clause
 
 
@@ -39,7 +40,10 @@ def _int(name: str, default: Optional[int] = None, low: int = 0, high: int = 10*
 
 
 def _json(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()}
+    """A run as the caller may read it: summaries without the fields hidden from them."""
+    hidden = platform().definitions().policy.hidden(caller(), row["form"]) if row.get("form") else frozenset()
+    return {k: (v.isoformat() if isinstance(v, dt.datetime) else for_reader(v, hidden) if k == "actions" else v)
+            for k, v in row.items()}
 
 
 @bp.get("/rules/runs")

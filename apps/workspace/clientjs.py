@@ -4,6 +4,10 @@ For each form: ``visible_if`` / ``required_if`` / ``readonly_if`` and formulas o
 of its sub-tables, through the JavaScript back end (:mod:`engine.expr.jscompile`). Expressions
 that need the server (links, other forms, functions without a browser version) are listed
 under ``server``; the page asks ``POST /w/<form>/compute`` for them.
+
+A module is built for what its user may see: a hidden field or sub-table column has no entry,
+and an expression that reads one is left out (the field shows the value the server computed
+when it saved), so the page never needs a hidden value as an input.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from engine.expr.jscompile import NeedsServer, kind, to_js
 from engine.expr.scope import Scope
 from engine.expr.types import ExprType as T
 from engine.runtime import Definitions
+from engine.security.fields import reads_hidden
 
 KEYS = ("visible_if", "required_if", "readonly_if", "formula")
 
@@ -65,14 +70,28 @@ def compiled(scope: Scope, spec: FieldSpec, key: str) -> Any:
                               column=pos.column or 1)
 
 
-def _entries(scope: Scope, fields: tuple[FieldSpec, ...], prefix: str,
-             server: list[str]) -> dict[str, dict[str, Any]]:
+def withheld(ce: Any, hidden: frozenset[str], table: Optional[str] = None) -> bool:
+    """True when an expression (of a sub-table row when ``table`` is given) reads a field or
+    column hidden from the user: it is not computed for them while they type."""
+    for name in ce.names:
+        path = name[len("parent."):] if table and name.startswith("parent.") else \
+            (f"{table}.{name}" if table else name)
+        if reads_hidden(path, hidden):
+            return True
+    return False
+
+
+def _entries(scope: Scope, fields: tuple[FieldSpec, ...], table: Optional[str], server: list[str],
+             hidden: frozenset[str]) -> dict[str, dict[str, Any]]:
+    prefix = f"{table}." if table else ""
     out: dict[str, dict[str, Any]] = {}
     for spec in fields:
+        if prefix + spec.name in hidden:
+            continue
         entry: dict[str, Any] = {}
         for key in KEYS:
             ce = compiled(scope, spec, key)
-            if ce is None:
+            if ce is None or withheld(ce, hidden, table):
                 continue
             try:
                 entry[key] = to_js(ce)
@@ -94,17 +113,18 @@ def _js_object(entries: dict[str, dict[str, Any]]) -> str:
     return "{" + ",\n  ".join(parts) + "}"
 
 
-def build_module(defs: Definitions, form: str) -> str:
-    """The JavaScript that registers ``form``'s compiled conditions and formulas."""
+def build_module(defs: Definitions, form: str, hidden: frozenset[str] = frozenset()) -> str:
+    """The JavaScript that registers ``form``'s compiled conditions and formulas, for a user
+    from whom the fields and sub-table columns in ``hidden`` are hidden."""
     spec = defs.forms[form]
     scope = defs.scopes[form]
     server: list[str] = []
-    fields = _entries(scope, spec.fields, "", server)
+    fields = _entries(scope, spec.fields, None, server, hidden)
     tables = {}
     for f in spec.fields:
         info = scope.fields.get(f.name)
-        if f.fields and info is not None and info.children is not None:
-            tables[f.name] = _entries(info.children, f.fields, f.name + ".", server)
+        if f.fields and info is not None and info.children is not None and f.name not in hidden:
+            tables[f.name] = _entries(info.children, f.fields, f.name, server, hidden)
     tables_js = "{" + ", ".join(f"{json.dumps(k)}: {_js_object(v)}" for k, v in tables.items()) + "}"
     return (f"// generated from the definitions of {form} ({definitions_version(defs)}); do not edit\n"
             f"(function (L) {{\nLowcodeForms.define({json.dumps(form)}, {{\n"
@@ -112,17 +132,21 @@ def build_module(defs: Definitions, form: str) -> str:
             f"}})(LowcodeExpr);\n")
 
 
-_cache: dict[tuple[Any, str, str], Module] = {}
+_cache: dict[tuple[Any, str, str, frozenset[str]], Module] = {}
 _lock = threading.Lock()
 
 
-def module_for(defs: Definitions, form: str) -> Module:
-    """The form's module, built once per (definitions version, form)."""
-    key = (defs.key, defs.scopes[form].version, form)
+def module_for(defs: Definitions, form: str, hidden: frozenset[str] = frozenset()) -> Module:
+    """The form's module for users who may not see ``hidden``, built once per (definitions
+    version, form, hidden); its version tells the modules of different access apart."""
+    key = (defs.key, defs.scopes[form].version, form, hidden)
     hit = _cache.get(key)
     if hit is not None:
         return hit
-    module = Module(build_module(defs, form), definitions_version(defs))
+    version = definitions_version(defs)
+    if hidden:
+        version = hashlib.sha256(repr((version, sorted(hidden))).encode()).hexdigest()[:12]
+    module = Module(build_module(defs, form, hidden), version)
     with _lock:
         if len(_cache) > 500:
             _cache.clear()

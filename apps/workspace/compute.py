@@ -3,13 +3,14 @@
 The page sends what the user has typed so far (texts); each value is parsed by its field
 type (unparseable input counts as empty) and the expressions listed in the form module's
 ``server`` list are evaluated with the Python back end, links followed through the database.
-Only values of fields the user may see are returned.
+Only values of fields and sub-table columns the user may see are returned, and only of
+expressions that read none that are hidden (the form module leaves those out too).
 """
 from __future__ import annotations
 
 from typing import Any, Mapping
 
-from apps.workspace.clientjs import compiled
+from apps.workspace.clientjs import compiled, withheld
 from engine.context import RunContext
 from engine.definitions.model import FieldSpec
 from engine.expr.jscompile import try_js
@@ -63,15 +64,17 @@ def compute(platform: Platform, defs: Definitions, ctx: RunContext, form: str,
                 continue
             for key in KEYS:
                 ce = compiled(scope, f, key)
-                if ce is not None and try_js(ce) is None:
+                if ce is not None and try_js(ce) is None and not withheld(ce, hidden):
                     values[f"{key}:{f.name}"] = json_value(_safe(ce, record, ctx, access))
             info = scope.fields.get(f.name)
             if not f.fields or info is None or info.children is None:
                 continue
             for child in f.fields:
+                if f"{f.name}.{child.name}" in hidden:
+                    continue
                 for key in KEYS:
                     ce = compiled(info.children, child, key)
-                    if ce is not None and try_js(ce) is None:
+                    if ce is not None and try_js(ce) is None and not withheld(ce, hidden, f.name):
                         rows[f"{key}:{f.name}.{child.name}"] = [
                             json_value(_safe(ce, row, ctx, access)) for row in record.get(f.name) or []]
     return {"values": values, "rows": rows}

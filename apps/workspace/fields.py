@@ -114,6 +114,7 @@ class FieldView:
     link_form: Optional[str] = None
     scale: Optional[int] = None
     children: list["FieldView"] = field(default_factory=list)
+    withheld: tuple[str, ...] = ()  # sub-table columns hidden from the user (not drawn)
     conditions: dict[str, str] = field(default_factory=dict)
     multiple: bool = False          # a file input that takes several files
     timezone: str = "Asia/Shanghai"  # date-times are shown and entered in this zone
@@ -161,9 +162,20 @@ def _multiple(spec: FieldSpec, widget: str) -> bool:
 
 def form_views(form: FormSpec, locale: str, access: dict[str, str],
                timezone: str = "Asia/Shanghai") -> list[FieldView]:
-    """The fields a user may see, in form order: hidden fields are left out entirely."""
-    return [field_view(f, locale, access.get(f.name, "editable"), timezone)
-            for f in form.fields if access.get(f.name) != "hidden"]
+    """The fields a user may see, in form order: hidden fields and sub-table columns
+    (``access`` by path: ``lines.unit_price``) are left out entirely."""
+    views = []
+    for f in form.fields:
+        if access.get(f.name) == "hidden":
+            continue
+        view = field_view(f, locale, access.get(f.name, "editable"), timezone)
+        if f.type == "table":
+            columns = {c.name: access.get(f"{f.name}.{c.name}", "editable") for c in f.fields}
+            view.children = [field_view(c, locale, "readonly" if view.readonly else columns[c.name], timezone)
+                             for c in f.fields if columns[c.name] != "hidden"]
+            view.withheld = tuple(name for name, a in columns.items() if a == "hidden")
+        views.append(view)
+    return views
 
 
 def local_datetime(value: Any, timezone: str, sep: str = "T") -> str:

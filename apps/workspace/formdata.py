@@ -176,6 +176,9 @@ def _row(view: FieldView, prefix: str, post: Post, number: int) -> tuple[Any, di
         present, value, shown = _field(child, f"{prefix}.{child.name}", post)
         if present:
             row[child.name], raw[child.name] = value, shown
+    for name in view.withheld:      # not drawn: passed on as sent, for the server to refuse
+        if post.has(f"{prefix}.{name}"):
+            row[name] = post.values(f"{prefix}.{name}")[-1]
     filled = [v for v in row.values() if v not in (None, False, [])]
     for key, messages in post.errors.items():
         if filled:

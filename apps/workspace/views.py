@@ -104,7 +104,7 @@ def _form_page(defs: Definitions, form: str, views: list[FieldView], raw: Mappin
     ctx = context()
     spec = defs.forms[form]
     options = picker_options(defs, ctx, views, raw)
-    module = module_for(defs, form)
+    module = module_for(defs, form, defs.policy.hidden(ctx, form))
     errors = errors or {}
     shown = {v.name for v in views}
     other = {k: m for k, m in errors.items() if k.split("[")[0].split(".")[0] not in shown}
@@ -265,7 +265,7 @@ def compute_values(form: str) -> Any:
 @login_required
 def form_module(form: str, version: str) -> Any:
     defs = _defs(form)
-    module = module_for(defs, form)
+    module = module_for(defs, form, defs.policy.hidden(context(), form))
     resp = Response(module.text, mimetype="text/javascript")
     if version == module.version:
         resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"

@@ -1,7 +1,7 @@
 """roles.yaml -> RoleSpecs, checked against the pack's forms and fields."""
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Optional
 
 from engine.definitions.common import Broken, frozen, to_labels
 from engine.definitions.model import FormGrant, FormSpec, RoleSpec
@@ -61,18 +61,49 @@ def _check_grant(role: str, form_name: str, form_nodes: PosDict, grant: PosDict,
     if broken.form(form_name):
         return
     field_nodes: PosDict = grant.get("fields") or empty_like(grant)
-    if form_name == ALL_FORMS:
-        known = {f for spec in forms.values() for f in spec.field_names}
-        known |= {f for names in broken.fields.values() for f in names}
-        for field in field_nodes:
-            if field not in known:
-                errors.append(DefinitionError(
-                    f"role '{role}': no form has a field '{field}'", field_nodes.pos_of(field),
-                    did_you_mean(field, known), f"{where}.fields.{field}"))
-        return
-    names = forms[form_name].field_names
     for field in field_nodes:
-        if field not in names and not broken.field(form_name, field):
-            errors.append(DefinitionError(
-                f"role '{role}': form '{form_name}' has no field '{field}'",
-                field_nodes.pos_of(field), did_you_mean(field, names), f"{where}.fields.{field}"))
+        problem = _all_forms_field(field, forms, broken) if form_name == ALL_FORMS else \
+            _form_field(form_name, field, forms[form_name], broken)
+        if problem is not None:
+            errors.append(DefinitionError(f"role '{role}': {problem[0]}", field_nodes.pos_of(field),
+                                          problem[1], f"{where}.fields.{field}"))
+
+
+def _form_field(form_name: str, path: str, form: FormSpec, broken: Broken) -> Optional[tuple[str, Optional[str]]]:
+    """Why ``path`` (a field, or ``<sub-table>.<column>``) names nothing in ``form``: (message, hint)."""
+    name, _, column = path.partition(".")
+    spec = form.field(name)
+    if spec is None:
+        if broken.field(form_name, name):
+            return None
+        what = "sub-table" if column else "field"
+        names = [f.name for f in form.fields if f.type == "table"] if column else form.field_names
+        return f"form '{form_name}' has no {what} '{name}'", did_you_mean(name, names)
+    if not column:
+        return None
+    if spec.type != "table":
+        return (f"'{name}' of form '{form_name}' is a {spec.type}, not a sub-table: only a sub-table's "
+                f"columns are named '<sub-table>.<column>'",
+                f"a linked record's fields are set under form '{spec.form}'" if spec.form else None)
+    columns = [c.name for c in spec.fields]
+    if column not in columns:
+        return (f"sub-table '{name}' of form '{form_name}' has no column '{column}'",
+                did_you_mean(column, columns, f"{name}."))
+    return None
+
+
+def _all_forms_field(path: str, forms: Mapping[str, FormSpec], broken: Broken) -> Optional[tuple[str, Optional[str]]]:
+    """Why ``path`` under ``"*"`` names a field (or sub-table column) of no form."""
+    known = {f for spec in forms.values() for f in spec.field_names}
+    known |= {f for names in broken.fields.values() for f in names}
+    if "." in path:
+        if path.partition(".")[0] in {f for names in broken.fields.values() for f in names}:
+            return None
+        known = {f"{t.name}.{c.name}" for spec in forms.values() for t in spec.fields if t.type == "table"
+                 for c in t.fields}
+        if path not in known:
+            return f"no form has a sub-table column '{path}'", did_you_mean(path, known)
+        return None
+    if path not in known:
+        return f"no form has a field '{path}'", did_you_mean(path, known)
+    return None

@@ -1,7 +1,7 @@
 """Who may read a stored file: the same form, field and row permissions as the records.
 
 A file is readable by its uploader, by a superuser, and by anyone who may read a record
-(with the file's field not hidden from them) that holds the file.
+(with the file's field or sub-table column not hidden from them) that holds the file.
 """
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def may_read_file(defs: Any, ctx: RunContext, conn: Connection, row: Mapping[str
             elif spec.type == "table":
                 child = defs.tables.child_table(name, spec.name)
                 for sub in spec.fields:
-                    if not getattr(FIELD_TYPES[sub.type], "files", False):
+                    if f"{spec.name}.{sub.name}" in hidden or not getattr(FIELD_TYPES[sub.type], "files", False):
                         continue
                     q = sa.select(child.c[sub.name]).where(_match(child.c[sub.name], sub, file_id))
                     if rows is not None:

@@ -15,6 +15,7 @@ from engine.context import RunContext
 from engine.errors import Conflict, NotFound, PermissionDenied, QueryError, ValidationError
 from engine.forms.messages import render
 from engine.runtime import Definitions
+from engine.security.fields import blocked_in
 
 _INDEXED = re.compile(r"^\[(\d+)\]\.(.*)$")
 
@@ -31,6 +32,7 @@ def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items
                          {"items": [f"at most {max_items} items"]})
     policy, validator = defs.policy, defs.validators[form]
     blocked = policy.not_writable(ctx, form)
+    where = records._visible(defs, ctx, form, "update")
     errors: dict[str, list[str]] = {}
     denied: dict[str, list[str]] = {}
     creates: list[tuple[int, dict[str, Any]]] = []
@@ -42,14 +44,15 @@ def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items
             continue
         data = dict(item)
         record_id, version = data.pop("id", None), data.pop("version", None)
-        for name in data:
-            if name in blocked:
-                denied.setdefault(f"{prefix}.{name}", []).append(render("readonly", ctx.locale))
+        for path in blocked_in(defs.forms[form], data, blocked):
+            denied.setdefault(f"{prefix}.{path}", []).append(render("readonly", ctx.locale))
         if record_id is not None and (not isinstance(record_id, int) or not isinstance(version, int)):
             errors.setdefault(f"{prefix}.version", []).append(
                 "an update needs a whole-number id and the version you read" if ctx.locale == "en"
                 else "修改需要记录编号 id 和读取时的版本 version")
             continue
+        if record_id is not None and not denied:
+            data, _ = records.kept_columns(defs, ctx, form, record_id, data, version, where)
         try:
             clean = validator.validate(data, partial=record_id is not None, locale=ctx.locale)
         except ValidationError as exc:
@@ -79,7 +82,6 @@ def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items
             _must_see(defs, ctx, conn, form, [m["id"] for m in made], "create")
             for (i, _), rec in zip(creates, made):
                 out[i] = rec
-        where = records._visible(defs, ctx, form, "update")
         for i, record_id, version, clean in updates:
             try:
                 out[i] = store.update(conn, ctx, form, record_id, clean, expected_version=version,

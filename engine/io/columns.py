@@ -129,7 +129,8 @@ class FieldIndex:
 
 def header_cells(form: FormSpec, locale: str,
                  hidden: frozenset[str] = frozenset()) -> list[tuple[str, Optional[FieldSpec], FieldSpec]]:
-    """Export headers in ``locale``: parent labels, then ``<table label>.<field label>``."""
+    """Export headers in ``locale``: parent labels, then ``<table label>.<field label>``;
+    without the fields and sub-table columns (``lines.unit_price``) in ``hidden``."""
     from engine.forms import FIELD_TYPES
 
     out: list[tuple[str, Optional[FieldSpec], FieldSpec]] = []
@@ -138,6 +139,8 @@ def header_cells(form: FormSpec, locale: str,
             continue
         if f.type == "table":
             for child in f.fields:
+                if f"{f.name}.{child.name}" in hidden:
+                    continue
                 out.append((f"{f.label.get(locale) or f.name}.{child.label.get(locale) or child.name}", f, child))
         elif FIELD_TYPES[f.type].stored:
             out.append((f.label.get(locale) or f.name, None, f))

@@ -146,8 +146,8 @@ class Importer:
 
     def _check_columns(self, cmap: ColumnMap) -> None:
         blocked = self.policy.not_writable(self.ctx, self.form)
-        denied = {c.header: [field_message("readonly", self.locale)] for c in cmap.parent()
-                  if c.field.name in blocked}
+        denied = {c.header: [field_message("readonly", self.locale)] for c in cmap.columns
+                  if c.path in blocked or (c.table is not None and c.table.name in blocked)}
         if denied:
             raise PermissionDenied(f"you may not write {', '.join(denied)}", denied)
         if self.key_field is not None and cmap.by_path(self.key_field.name) is None:

@@ -26,6 +26,7 @@ from engine.expr.types import ExprType
 from engine.rules import syntax as sx
 from engine.rules.compiler import Loop, RuleCompiler, did_you_mean
 from engine.rules.log import flags
+from engine.rules.said import Said
 from engine.rules.spec import Action
 from engine.store.outbox import enqueue
 
@@ -63,17 +64,28 @@ def build_action(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optiona
 
 
 # ---- helpers ------------------------------------------------------------------------
-def render(template: str, values: Mapping[str, Any]) -> str:
-    """``{field}`` placeholders filled from ``values``; nothing else is interpreted."""
-    def one(m: re.Match[str]) -> str:
+def render(template: str, values: Mapping[str, Any], loop: Optional[Loop] = None) -> Said:
+    """``{field}`` placeholders filled from ``values``; nothing else is interpreted. Each
+    filled part names the field it shows (``{line.qty}`` in a loop over ``lines``: ``lines.qty``)."""
+    parts: list[tuple[str, Optional[str]]] = []
+    last = 0
+    for m in _PLACEHOLDER.finditer(template):
         key = m.group(1).strip().replace(".", "__")
-        value = values.get(key)
-        if value is None:
-            return ""
-        if isinstance(value, Decimal):
-            return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
-        return str(value)
-    return _PLACEHOLDER.sub(one, template)
+        path = key.replace("__", ".")
+        if loop is not None and key.startswith(loop.var + "__"):
+            path = f"{loop.table}.{key[len(loop.var) + 2:]}"
+        parts += [(template[last:m.start()], None), (_cell(values.get(key)), path)]
+        last = m.end()
+    parts.append((template[last:], None))
+    return Said(parts)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+    return str(value)
 
 
 def _label_keys(cc: RuleCompiler, form: str, template: Optional[str], loop: Optional[Loop]) -> dict[str, str]:
@@ -100,7 +112,7 @@ def _template(cc: RuleCompiler, form: str, text: Optional[str], position: Any,
     if not text:
         return lambda values: ""
     normal = _PLACEHOLDER.sub(lambda m: "{" + keys.get(m.group(1).strip(), m.group(1).strip()) + "}", text)
-    return lambda values: render(normal, values)
+    return lambda values: render(normal, values, loop)
 
 
 def _values(cc: RuleCompiler, pairs: list[tuple[sx.Name, sx.Expr]], target: str, form: str,
@@ -186,11 +198,11 @@ def _notify(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
         for i, r in enumerate(picked):
             channel, address = ("email", r["email"]) if r["email"] else ("log", r["username"])
             enqueue(conn, "notify", {"channel": channel, "to": address,
-                                     "subject": subject.replace("{rule}", st.rule.name), "body": text},
+                                     "subject": subject.replace("{rule}", st.rule.name), "body": str(text)},
                     channel=channel, key=_key(st, f"{node.position.line}:{node.position.column}:{r['id']}"),
                     now=st.ctx.now())
         names = ", ".join(r["username"] for r in picked) or "nobody"
-        return f"notified {names}: {text}"
+        return text.around(f"notified {names}: ") if isinstance(text, Said) else f"notified {names}: {text}"
     return Action("notify", node.position, run)
 
 
@@ -208,12 +220,17 @@ def _set(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop])
         st.record.clear()
         st.record.update(new)
         st.data.forget(st.form, new["id"])
-        return "set " + ", ".join(f"{k} = {_show(v)}" for k, v in data.items())
+        return _said("set ", data)
     return Action("set", node.position, run, writes=(form,))
 
 
 def _show(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value)
+
+
+def _said(head: str, data: Mapping[str, Any], tail: str = "") -> Said:
+    """``set a = 1, b = 'x'``: each assignment names the field whose value it shows."""
+    return Said([(head, None), *((f"{k} = {_show(v)}", k) for k, v in data.items()), (tail, None)], ", ")
 
 
 # ---- decide <table> -----------------------------------------------------------------
@@ -271,15 +288,14 @@ def _decide(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
         if result is None:
             return f"{table.name}: no row matched and no default; nothing set"
         data = {f: result[o] for o, f in fields}
-        shown = ", ".join(f"{k} = {_show(v)}" for k, v in data.items())
         if all(st.record.get(k) == v for k, v in data.items()):
-            return f"{table.name}: {shown} (unchanged)"
+            return _said(f"{table.name}: ", data, " (unchanged)")
         clean = _validated(st, st.form, data, partial=True)
         new = st.store.update(st.conn, st.ctx, st.form, st.record["id"], clean, source="rule", depth=st.depth + 1)
         st.record.clear()
         st.record.update(new)
         st.data.forget(st.form, new["id"])
-        return f"{table.name}: set {shown}"
+        return _said(f"{table.name}: set ", data)
     return Action("decide", node.position, run, writes=(form,))
 
 
@@ -357,7 +373,9 @@ def _flag(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]
     def run(st: Any) -> str:
         text = tag_text(st.values()) or None
         st.conn.execute(flags.insert().values(form=st.form, record_id=st.record["id"], colour=colour.text,
-                                              tag=text, rule=st.rule.name, at=st.ctx.now()))
+                                              tag=str(text) if text else None, rule=st.rule.name, at=st.ctx.now()))
+        if isinstance(text, Said) and text.shows:
+            return text.around(f"flagged {colour.text} '", "'")
         return f"flagged {colour.text}" + (f" {text!r}" if text else "")
     return Action("flag", node.position, run)
 

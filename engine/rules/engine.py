@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from engine.context import RunContext
 from engine.errors import LowcodeError
 from engine.rules import log as runlog
+from engine.rules import said
 from engine.rules.errors import RuleChainTooDeep, RuleFailed, describe
 from engine.rules.spec import RuleSet, RuleSpec
 from engine.store.access import ConnAccess
@@ -210,7 +211,7 @@ class RuleEngine:
             run.summaries.append({"action": action.kind, "at": str(action.position), "error": str(exc)})
             raise RuleFailed(run.rule.name, action.kind, action.position, exc) from exc
         if summary:
-            run.summaries.append({"action": action.kind, "at": str(action.position), "summary": summary})
+            run.summaries.append({"action": action.kind, "at": str(action.position), **said.entry(summary)})
 
     # ---- other triggers ----------------------------------------------------------------
     def on_flow(self, conn: Connection, ctx: RunContext, flow: str, node: str, transition: str,

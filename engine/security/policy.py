@@ -19,6 +19,13 @@ _RANK = {"hidden": 0, "readonly": 1, "editable": 2}
 _DENY = object()   # a "*" row filter that cannot apply to a form: that role sees none of its rows
 
 
+def _rank(fields: Mapping[str, str], path: str) -> int:
+    """How open one grant leaves a field or a sub-table column (never more than its table)."""
+    table, _, column = path.partition(".")
+    rank = _RANK[fields.get(table, "editable")]
+    return min(rank, _RANK[fields.get(path, "editable")]) if column else rank
+
+
 class Policy:
     """Answers: may this context do X on form F, which fields does it see, which rows."""
 
@@ -73,16 +80,20 @@ class Policy:
             raise PermissionDenied(f"you may not {action} {form}")
 
     def field_access(self, ctx: RunContext, form: str) -> dict[str, str]:
-        """Access for every field that is not plainly editable: ``hidden`` or ``readonly``."""
+        """Access for every field that is not plainly editable: ``hidden`` or ``readonly``, by
+        path: a field (``cost``) or a sub-table column (``lines.unit_price``). A column is
+        listed when it is stricter than its sub-table (a column of a hidden table is hidden)."""
         if self.is_superuser(ctx):
             return {}
-        grants = [g for _, g in self._grants(ctx, form) if "read" in g.actions]
+        grants = [g.fields for _, g in self._grants(ctx, form) if "read" in g.actions]
         if not grants:
             return {}
         out: dict[str, str] = {}
-        names = set().union(*(g.fields.keys() for g in grants))
-        for name in names:
-            best = max(_RANK[g.fields.get(name, "editable")] for g in grants)
+        for name in sorted(set().union(*(g.keys() for g in grants))):
+            best = max(_rank(g, name) for g in grants)
+            table, _, column = name.partition(".")
+            if column and best >= max(_rank(g, table) for g in grants):
+                continue
             if best < 2:
                 out[name] = "hidden" if best == 0 else "readonly"
         return out

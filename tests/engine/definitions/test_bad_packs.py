@@ -67,6 +67,35 @@ def test_role_naming_unknown_form_and_field(pack: Pack) -> None:
     ]
 
 
+def test_role_naming_sub_table_columns(pack: Pack) -> None:
+    pack.edit("roles.yaml", "          lines.unit_price: hidden", "          lines.unit_pirce: hidden")
+    pack.edit("roles.yaml", "          lines.amount: hidden", "          lnes.amount: hidden\n"
+              "          customer.tier: hidden\n          remark.text: hidden")
+    assert pack.errors() == [
+        "oms/roles.yaml:37:11: role 'warehouse': sub-table 'lines' of form 'sales_order' has no column "
+        "'unit_pirce' (did you mean 'lines.unit_price'?)",
+        "oms/roles.yaml:38:11: role 'warehouse': form 'sales_order' has no sub-table 'lnes' (did you mean 'lines'?)",
+        "oms/roles.yaml:39:11: role 'warehouse': 'customer' of form 'sales_order' is a link, not a sub-table: "
+        "only a sub-table's columns are named '<sub-table>.<column>' (a linked record's fields are set under "
+        "form 'customer')",
+        "oms/roles.yaml:40:11: role 'warehouse': 'remark' of form 'sales_order' is a textarea, not a sub-table: "
+        "only a sub-table's columns are named '<sub-table>.<column>'",
+    ]
+
+
+def test_role_sub_table_columns_under_every_form(pack: Pack) -> None:
+    pack.edit("roles.yaml", "  warehouse:\n    label: {zh-CN: 仓库, en: Warehouse}\n    forms:\n",
+              "  warehouse:\n    label: {zh-CN: 仓库, en: Warehouse}\n    forms:\n"
+              "      \"*\": {actions: [read], fields: {lines.qtty: readonly, lines.spec: hidden, Lines.x: hidden}}\n")
+    assert pack.errors() == [
+        "oms/roles.yaml:26:81: 'Lines.x' is not a field name: give a field (cost) or a sub-table column "
+        "(lines.unit_price)"]
+    pack.edit("roles.yaml", ", Lines.x: hidden", "")
+    assert pack.errors() == [
+        "oms/roles.yaml:26:39: role 'warehouse': no form has a sub-table column 'lines.qtty' "
+        "(did you mean 'lines.qty'?)"]
+
+
 def test_role_schema_and_portal_errors(pack: Pack) -> None:
     pack.edit("roles.yaml", "actions: [read, update]", "actions: [read, edit]")
     pack.edit("roles.yaml", "          margin: hidden\n          status: readonly", "          margin: secret\n          status: readonly")
@@ -75,7 +104,7 @@ def test_role_schema_and_portal_errors(pack: Pack) -> None:
         "oms/roles.yaml:20:19: 'secret' is not one of 'hidden', 'readonly', 'editable'",
         "oms/roles.yaml:27:25: 'edit' is not one of 'read', 'create', 'update', 'delete', 'approve', "
         "'export', 'print'",
-        "oms/roles.yaml:41:5: role 'customer': a portal role cannot be a superuser",
+        "oms/roles.yaml:43:5: role 'customer': a portal role cannot be a superuser",
     ]
 
 

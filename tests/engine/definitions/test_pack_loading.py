@@ -64,7 +64,8 @@ def test_roles() -> None:
     warehouse = roles["warehouse"].forms
     assert warehouse["product"].actions == frozenset({"read", "update"})
     assert dict(warehouse["product"].fields) == {"price": "hidden", "cost": "hidden"}
-    assert dict(warehouse["sales_order"].fields) == {"cost": "hidden", "margin": "hidden", "total": "hidden"}
+    assert dict(warehouse["sales_order"].fields) == {"cost": "hidden", "margin": "hidden", "total": "hidden",
+                                                     "lines.unit_price": "hidden", "lines.amount": "hidden"}
     customer = roles["customer"]
     assert customer.portal and customer.forms["sales_order"].rows == "customer == my.customer"
     assert roles["sales"].label.get("en") == "Sales"
