@@ -81,8 +81,30 @@ def withheld(ce: Any, hidden: frozenset[str], table: Optional[str] = None) -> bo
     return False
 
 
+def unseen(defs: Definitions, form: str, hidden: frozenset[str]) -> frozenset[str]:
+    """``hidden`` and the computed fields and columns whose values follow from it (``amount =
+    qty * unit_price`` when ``unit_price`` is hidden; ``total = sum(lines.amount)`` then too):
+    the browser cannot compute them without a hidden input."""
+    if not hidden:
+        return hidden
+    scope, out = defs.scopes[form], set(hidden)
+    fields = [(None, scope, f) for f in defs.forms[form].fields]
+    fields += [(f.name, scope.fields[f.name].children, c) for f in defs.forms[form].fields if f.fields
+               and f.name in scope.fields and scope.fields[f.name].children is not None for c in f.fields]
+    grew = True
+    while grew:
+        grew = False
+        for table, inner, spec in fields:
+            path = f"{table}.{spec.name}" if table else spec.name
+            ce = compiled(inner, spec, "formula") if path not in out else None
+            if ce is not None and withheld(ce, frozenset(out), table):
+                out.add(path)
+                grew = True
+    return frozenset(out)
+
+
 def _entries(scope: Scope, fields: tuple[FieldSpec, ...], table: Optional[str], server: list[str],
-             hidden: frozenset[str]) -> dict[str, dict[str, Any]]:
+             hidden: frozenset[str], blind: frozenset[str]) -> dict[str, dict[str, Any]]:
     prefix = f"{table}." if table else ""
     out: dict[str, dict[str, Any]] = {}
     for spec in fields:
@@ -91,7 +113,7 @@ def _entries(scope: Scope, fields: tuple[FieldSpec, ...], table: Optional[str], 
         entry: dict[str, Any] = {}
         for key in KEYS:
             ce = compiled(scope, spec, key)
-            if ce is None or withheld(ce, hidden, table):
+            if ce is None or withheld(ce, blind, table):
                 continue
             try:
                 entry[key] = to_js(ce)
@@ -119,12 +141,13 @@ def build_module(defs: Definitions, form: str, hidden: frozenset[str] = frozense
     spec = defs.forms[form]
     scope = defs.scopes[form]
     server: list[str] = []
-    fields = _entries(scope, spec.fields, None, server, hidden)
+    blind = unseen(defs, form, hidden)
+    fields = _entries(scope, spec.fields, None, server, hidden, blind)
     tables = {}
     for f in spec.fields:
         info = scope.fields.get(f.name)
         if f.fields and info is not None and info.children is not None and f.name not in hidden:
-            tables[f.name] = _entries(info.children, f.fields, f.name, server, hidden)
+            tables[f.name] = _entries(info.children, f.fields, f.name, server, hidden, blind)
     tables_js = "{" + ", ".join(f"{json.dumps(k)}: {_js_object(v)}" for k, v in tables.items()) + "}"
     return (f"// generated from the definitions of {form} ({definitions_version(defs)}); do not edit\n"
             f"(function (L) {{\nLowcodeForms.define({json.dumps(form)}, {{\n"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from apps.workspace.clientjs import compiled, withheld
+from apps.workspace.clientjs import compiled, unseen, withheld
 from engine.context import RunContext
 from engine.definitions.model import FieldSpec
 from engine.expr.jscompile import try_js
@@ -54,6 +54,7 @@ def compute(platform: Platform, defs: Definitions, ctx: RunContext, form: str,
     spec = defs.forms[form]
     scope = defs.scopes[form]
     hidden = defs.policy.hidden(ctx, form)
+    blind = unseen(defs, form, hidden)
     record = parse_loose(spec.fields, data)
     values: dict[str, Any] = {}
     rows: dict[str, list[Any]] = {}
@@ -64,7 +65,7 @@ def compute(platform: Platform, defs: Definitions, ctx: RunContext, form: str,
                 continue
             for key in KEYS:
                 ce = compiled(scope, f, key)
-                if ce is not None and try_js(ce) is None and not withheld(ce, hidden):
+                if ce is not None and try_js(ce) is None and not withheld(ce, blind):
                     values[f"{key}:{f.name}"] = json_value(_safe(ce, record, ctx, access))
             info = scope.fields.get(f.name)
             if not f.fields or info is None or info.children is None:
@@ -74,7 +75,7 @@ def compute(platform: Platform, defs: Definitions, ctx: RunContext, form: str,
                     continue
                 for key in KEYS:
                     ce = compiled(info.children, child, key)
-                    if ce is not None and try_js(ce) is None and not withheld(ce, hidden, f.name):
+                    if ce is not None and try_js(ce) is None and not withheld(ce, blind, f.name):
                         rows[f"{key}:{f.name}.{child.name}"] = [
                             json_value(_safe(ce, row, ctx, access)) for row in record.get(f.name) or []]
     return {"values": values, "rows": rows}

@@ -106,14 +106,25 @@ def _form_page(defs: Definitions, form: str, views: list[FieldView], raw: Mappin
     options = picker_options(defs, ctx, views, raw)
     module = module_for(defs, form, defs.policy.hidden(ctx, form))
     errors = errors or {}
-    shown = {v.name for v in views}
-    other = {k: m for k, m in errors.items() if k.split("[")[0].split(".")[0] not in shown}
+    other = {k: m for k, m in errors.items() if not _drawn(views, k)}
     once = request.form.get("once") or secrets.token_urlsafe(16)
     html = render_template("ws_form.html", form=form, once=once, spec=spec, title=spec.label.get(ctx.locale),
                            views=views, raw=raw, record=record, errors=errors, message=message,
                            other_errors=other,
                            link_options=options, module_version=module.version, ctx=ctx)
     return html, status
+
+
+def _drawn(views: list[FieldView], key: str) -> bool:
+    """True when the page draws the widget an error key (``po``, ``lines[2].qty``) is shown by;
+    the others (a hidden field or sub-table column) are listed at the top, by message only."""
+    name, _, rest = key.partition("[")
+    name = name.split(".")[0]
+    for v in views:
+        if v.name == name:
+            column = rest.partition("].")[2].split(".")[0]
+            return not column or v.widget != "table" or any(c.name == column for c in v.children)
+    return False
 
 
 @bp.route("/w/<form>/new", methods=["GET", "POST"])

@@ -24,14 +24,34 @@ def orders(client, auth, seed, platform):
     return {"A": a["id"], "B": b["id"]}
 
 
-# who sees which orders, and which fields are hidden from them
+# who sees which orders, and which fields and sub-table columns are hidden from them
 MATRIX = {
     "admin": ({"A", "B"}, set()),
     "sales1": ({"A"}, {"cost", "margin"}),
     "sales2": ({"B"}, {"cost", "margin"}),
-    "wh1": ({"A", "B"}, {"cost", "margin", "total"}),
+    "wh1": ({"A", "B"}, {"cost", "margin", "total", "lines.unit_price", "lines.amount"}),
     "buyer1": ({"A"}, {"cost", "margin"}),
 }
+
+
+def _shown(record, paths):
+    """The fields and sub-table columns of ``paths`` that a record (as JSON) shows."""
+    found = set()
+    for path in paths:
+        table, _, column = path.partition(".")
+        if not column and table in record:
+            found.add(path)
+        elif column and any(column in line for line in record.get(table) or ()):
+            found.add(path)
+    return found
+
+
+def _filters_of(path):
+    """Filter expressions that read ``path``: directly, or through an aggregate over its sub-table."""
+    table, _, column = path.partition(".")
+    if not column:
+        return [f"{path} > 0"]
+    return [f"sum({path}) > 1000", f"count({table} where {column} > 0) > 0", f"max({path}) > 0 or qty_free"]
 
 
 def _read_paths(client, headers, oid):
@@ -56,7 +76,8 @@ def test_matrix(client, auth, orders, user):
     assert filtered.status_code == 200, filtered.get_json()
     assert filtered.get_json()["total"] == len(visible)
     for item in full["items"]:
-        assert not hidden & set(item), (user, item)
+        assert item["lines"] and not _shown(item, hidden), (user, item)
+        assert _shown(item, {"lines.qty", "lines.product"}) == {"lines.qty", "lines.product"}
     for name, oid in orders.items():
         for path, resp in _read_paths(client, headers, oid):
             if name not in visible:
@@ -64,14 +85,32 @@ def test_matrix(client, auth, orders, user):
                 continue
             assert resp.status_code == 200, (user, name, path, resp.get_json())
             body = resp.get_data(as_text=True)
+            assert '"qty"' in body, (user, name, path)
             for field in hidden:
-                assert f'"{field}"' not in body, (user, name, path, field)
+                assert f'"{field.rpartition(".")[2]}"' not in body, (user, name, path, field)
     for field in hidden:
-        resp = client.get(f"/api/v1/records/sales_order?filter={field} > 0", headers=headers)
-        assert resp.status_code == 400, (user, field)
-        assert resp.get_json()["error"]["message"] == f"cannot filter by '{field}': sales_order has no such field"
+        for expr in _filters_of(field):
+            resp = client.get("/api/v1/records/sales_order", headers=headers, query_string={"filter": expr})
+            assert resp.status_code == 400, (user, expr)
+            assert resp.get_json()["error"]["message"] == f"cannot filter by '{field}': sales_order has no such field"
         assert client.get(f"/api/v1/records/sales_order?sort={field}", headers=headers).status_code == 400
         assert client.get(f"/api/v1/records/sales_order?{field}__gt=0", headers=headers).status_code == 400
+    if "lines.amount" not in hidden:       # a visible column is a filter input like any field
+        resp = client.get("/api/v1/records/sales_order", headers=headers,
+                          query_string={"filter": "sum(lines.amount) > 100 and count(lines where unit_price > 0) > 0"})
+        assert resp.status_code == 200 and resp.get_json()["total"] == len(visible), (user, resp.get_json())
+    me = client.get("/api/v1/auth/me", headers=headers).get_json()
+    if "sales_order" in me["forms"]:
+        assert {k for k, v in me["forms"]["sales_order"]["fields"].items() if v == "hidden"} == hidden
+    if "export" in me["forms"].get("sales_order", {}).get("actions", ()):
+        header = client.get("/api/v1/records/sales_order/export?format=csv&lang=en", headers=headers) \
+            .get_data(as_text=True).splitlines()[0]
+        assert "Order lines.Quantity" in header
+        labels = {"cost": "Cost", "margin": "Margin", "total": "Total", "lines.unit_price": "Order lines.Unit price",
+                  "lines.amount": "Order lines.Amount"}
+        assert {f for f in labels if labels[f] in header.lstrip("\ufeff").split(",")} == set(labels) - hidden
+    else:
+        assert client.get("/api/v1/records/sales_order/export", headers=headers).status_code == 403
 
 
 def test_hidden_and_readonly_fields_cannot_be_written(client, auth, orders):

@@ -81,7 +81,7 @@ def test_every_read_path_leaves_hidden_columns_out(client, auth, order):
     listed = client.get("/api/v1/records/order", headers=packer).get_json()["items"]
     assert [_line_keys(r) for r in listed] == [[{"id", "item", "qty", "bin", "amount"}] * 2]
     assert _line_keys(client.get(f"/api/v1/records/order/{oid}", headers=clerk).get_json()) == \
-        [{"id", "item", "qty", "unit_price", "amount"}] * 2
+        [{"id", "item", "qty", "unit_price", "list_price", "amount"}] * 2
     for headers, gone in ((packer, ('"unit_price"', '"cost"', "12.50")), (clerk, ('"bin"', "A-01"))):
         for path in (f"/api/v1/records/order/{oid}", "/api/v1/records/order",
                      f"/api/v1/records/order/{oid}/history",
@@ -91,7 +91,8 @@ def test_every_read_path_leaves_hidden_columns_out(client, auth, order):
             for text in gone:
                 assert text not in body, (path, text)
     me = client.get("/api/v1/auth/me", headers=packer).get_json()
-    assert me["forms"]["order"]["fields"] == {"cost": "hidden", "lines.unit_price": "hidden"}
+    assert me["forms"]["order"]["fields"] == {"cost": "hidden", "lines.list_price": "hidden",
+                                              "lines.unit_price": "hidden"}
     me = client.get("/api/v1/auth/me", headers=clerk).get_json()
     assert me["forms"]["order"]["fields"] == {"lines.bin": "hidden", "lines.unit_price": "readonly"}
 
@@ -153,7 +154,7 @@ def test_export_and_import_template_leave_hidden_columns_out(client, auth, order
     assert [r[3:6] for r in rows[1:]] == [["2", "A-01", "25.00"], ["1", "B-02", "30.00"]]
     assert "12.50" not in text
     rows = _sheet(client.get("/api/v1/records/order/export", headers=clerk))
-    assert "Lines.Bin" not in rows[0] and "Lines.Unit price" in rows[0]
+    assert "Lines.Bin" not in rows[0] and "Lines.Unit price" in rows[0] and "Lines.List price" in rows[0]
     assert _sheet(client.get("/api/v1/records/order/import/template", headers=packer)) == \
         [["PO number", "Remark", "Lines.Item", "Lines.Quantity", "Lines.Bin"]]
     assert _sheet(client.get("/api/v1/records/order/import/template", headers=clerk)) == \

@@ -64,3 +64,36 @@ def test_star_row_filter_must_fit_every_form(tmp_path):
     with pytest.raises(DefinitionErrors) as info:
         load_pack(str(pack))
     assert f"{pack}/roles.yaml:10:15: unknown field 'code' in product" in str(info.value)
+
+
+def test_field_access_by_path_combines_roles():
+    """A column is as open as the most open role leaves it, never more open than its table;
+    it is listed only when stricter than its table."""
+    from engine.context import RunContext
+    from engine.definitions.model import FormGrant, Labels, RoleSpec
+    from engine.errors import Position
+    from engine.security.policy import Policy
+
+    def role(name, fields):
+        return RoleSpec(name=name, label=Labels(), position=Position(),
+                        forms={"order": FormGrant(actions=frozenset({"read"}), fields=fields)})
+
+    roles = {"a": role("a", {"lines": "hidden", "cost": "readonly"}),
+             "b": role("b", {"lines.unit_price": "hidden", "lines.bin": "readonly"}),
+             "c": role("c", {"lines": "readonly", "lines.qty": "hidden", "lines.bin": "editable"}),
+             "d": role("d", {"lines.unit_price": "readonly", "cost": "hidden"})}
+    policy = Policy(roles, {}, None, {})  # type: ignore[arg-type]   (no row filters to compile)
+
+    def access(*names):
+        return policy.field_access(RunContext(roles=frozenset(names)), "order")
+
+    assert access("a") == {"lines": "hidden", "cost": "readonly"}
+    assert access("b") == {"lines.unit_price": "hidden", "lines.bin": "readonly"}
+    assert access("c") == {"lines": "readonly", "lines.qty": "hidden"}        # bin: as its table
+    assert access("a", "b") == {"lines.unit_price": "hidden", "lines.bin": "readonly"}
+    assert access("b", "c") == {"lines.unit_price": "readonly", "lines.bin": "readonly"}   # c reads it
+    assert access("b", "d") == {"lines.unit_price": "readonly"}
+    assert access("c", "d") == {"lines.unit_price": "readonly"}
+    assert policy.hidden(RunContext(roles=frozenset({"b"})), "order") == frozenset({"lines.unit_price"})
+    assert policy.not_writable(RunContext(roles=frozenset({"b"})), "order") == \
+        frozenset({"lines.unit_price", "lines.bin"})
