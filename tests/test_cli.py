@@ -28,6 +28,22 @@ def test_check_ok_and_broken_pack_with_positions(cli, tmp_path):
     assert err.strip().endswith(f"1 error(s) in {broken}")
 
 
+def test_check_takes_sub_table_columns_in_roles(cli, tmp_path):
+    """``lines.unit_price: hidden`` is a field permission; a column that does not exist is an
+    error at its place, with a did-you-mean."""
+    broken = tmp_path / "oms"
+    shutil.copytree(PACK, broken)
+    path = broken / "roles.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "lines.unit_price: hidden" in text
+    path.write_text(text.replace("lines.amount: hidden", "lines.amont: hidden"), encoding="utf-8")
+    code, _, err = cli("check", str(broken))
+    assert code == 1
+    line = next(i for i, t in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "lines.amont" in t)
+    assert f"{broken}/roles.yaml:{line}:11: role 'warehouse': sub-table 'lines' of form 'sales_order' has no " \
+        "column 'amont' (did you mean 'lines.amount'?)" in err
+
+
 def test_demo_prints_users_and_is_idempotent(cli):
     code, out, _ = cli("demo")
     assert code == 0
