@@ -218,9 +218,12 @@ class Importer:
         self._check_columns(cmap)
         records = self._records(it, cmap)
         if self.mode == "all-or-nothing":
+            # Every chunk is written, also after an error, so that the database's own checks
+            # (unique columns and indexes, rules refusing) report their rows too; one
+            # transaction holds them all and rolls back unless the whole file is valid.
             with self.db.begin() as conn:
                 for chunk in _chunks(records, self.chunk):
-                    self._chunk(conn, chunk, write=not self.report.error_count)
+                    self._chunk(conn, chunk)
                 if self.report.error_count or self.dry_run:
                     conn.rollback()
                 else:
@@ -230,17 +233,17 @@ class Importer:
         else:
             for chunk in _chunks(records, self.chunk):
                 with self.db.begin() as conn:
-                    self._chunk(conn, chunk, write=True)
+                    self._chunk(conn, chunk)
                     if self.dry_run:
                         conn.rollback()
             self.report.written = not self.dry_run and (self.report.created + self.report.updated) > 0
         return self.report
 
-    def _chunk(self, conn: Connection, chunk: list[_Pending], write: bool) -> None:
+    def _chunk(self, conn: Connection, chunk: list[_Pending]) -> None:
         with self.store.bus.deferring(conn):   # rollups over this form: once per chunk, not per row
-            self._chunk_rows(conn, chunk, write)
+            self._chunk_rows(conn, chunk)
 
-    def _chunk_rows(self, conn: Connection, chunk: list[_Pending], write: bool) -> None:
+    def _chunk_rows(self, conn: Connection, chunk: list[_Pending]) -> None:
         self.report.records += len(chunk)
         self._resolve_links(conn, chunk)
         if self.key_field is not None:
@@ -258,8 +261,6 @@ class Importer:
                 if not self._can[action]:
                     self._fail(rec, {"_": [render("not_permitted", self.locale,
                                                   action=action_word(action, self.locale))]})
-        if not write and self.mode == "all-or-nothing":
-            return
         creates = [r for r in chunk if not r.failed and r.target is None]
         updates = [r for r in chunk if not r.failed and r.target is not None]
         if creates:

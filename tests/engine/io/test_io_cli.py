@@ -42,3 +42,27 @@ def test_forms_from_excel(cli, tmp_path):
     assert cli("forms", "from-excel", path, "--name", "prices", "--out", str(target))[0] == 0
     assert yaml.safe_load(target.read_text(encoding="utf-8"))["name"] == "prices"
     assert cli("forms", "from-excel", os.path.join(tmp_path, "missing.xlsx"))[0] == 1
+
+
+def test_all_or_nothing_import_reports_every_failing_row_across_chunks(cli, tmp_path):
+    """1,100 customers, three chunks of 500: a bad tier in the first, then duplicates of a stored
+    code (chunk 2) and of a code new in chunk 2 (chunk 3) are reported too; nothing is written."""
+    assert cli("migrate", PACK)[0] == 0
+    assert cli("user", "add", "boss", "--role", "admin", "--password", "x12345678")[0] == 0
+    first = tmp_path / "first.csv"
+    first.write_text("客户编码,客户名称\nC0001,宁波海曙五金\n", encoding="utf-8")
+    assert cli("data", "import", "customer", str(first))[0] == 0
+    lines = ["客户编码,客户名称,客户等级"] + [f"N{i:04},客户{i},A" for i in range(1, 1101)]
+    lines[2] = "N0002,客户2,Z"        # spreadsheet row 3
+    lines[599] = "C0001,又一个,A"     # row 600: stored by the first import
+    lines[1099] = "N0699,重复,B"      # row 1100: the code of row 700, new in this file
+    big = tmp_path / "customers.csv"
+    big.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = cli("data", "import", "customer", str(big), "--lang", "en")
+    report = json.loads(out)
+    assert code == 1 and "not written" in err
+    assert (report["records"], report["failed"], report["created"], report["written"]) == (1100, 3, 0, False)
+    assert [(e["row"], e["field"]) for e in report["errors"]] == [(3, "tier"), (600, "code"), (1100, "code")]
+    assert {e["message"] for e in report["errors"][1:]} == {"duplicate: a record with the same code exists"}
+    code, out, _ = cli("data", "export", "customer", str(tmp_path / "all.csv"))
+    assert out == f"wrote 1 rows to {tmp_path / 'all.csv'}\n"

@@ -162,6 +162,47 @@ def test_chunks_and_duplicate_keys_across_chunks(tmp_path, records, ctx, platfor
     assert report.errors[0].message.startswith("键 C003 在文件中重复")
 
 
+def test_all_or_nothing_reports_database_errors_in_every_chunk_after_the_first_error(
+        tmp_path, records, ctx, seed, platform):
+    """A validation error in chunk 1 does not stop the unique column's checks in chunks 2 and 3."""
+    from engine.io.importer import Importer
+
+    codes = ["C100", "C101", "C102", "C103", "C104",      # chunk 1: row 3 has a bad tier
+             "C105", "C001", "C107", "C108", "C109",      # chunk 2: C001 is in the database
+             "C110", "C108", "C112"]                      # chunk 3: C108 again, new in chunk 2
+    rows = [["客户编码", "客户名称", "客户等级"]] + [[c, f"客户{c}", "Z" if i == 1 else "A"] for i, c in enumerate(codes)]
+    imp = Importer(platform.definitions(), platform.store(), platform.db, ctx("admin"), "customer", chunk=5)
+    report = imp.run(read_rows(make_xlsx(tmp_path / "c.xlsx", rows)))
+    assert not report.written and (report.records, report.failed, report.created) == (13, 3, 0)
+    assert [(e.row, e.column) for e in report.errors] == [(3, "客户等级"), (8, "客户编码"), (13, "客户编码")]
+    assert report.errors[1].message == report.errors[2].message == "值重复: 已有相同 code 的记录"
+    assert _count(platform, "customer") == 2                                     # the seed's, nothing more
+
+
+def test_all_or_nothing_reports_a_unique_index_after_a_validation_error(tmp_path, records, ctx, seed, platform):
+    """sales_order's unique index (customer, po_number), against the database and within the file."""
+    from engine.io.importer import Importer
+
+    records.create(ctx("admin"), "sales_order", {"customer": seed["c1"]["id"], "po_number": "PO-OLD",
+                                                 "order_date": "2026-11-01",
+                                                 "lines": [{"product": seed["p1"]["id"], "qty": 1}]})
+    line = ["P-100", 1, 1, None]
+    rows = [HEAD,
+            ["C001", "PO-1", "2026-13-01", None, None, *line],      # chunk 1: a bad date
+            ["C001", "PO-2", "2026-11-02", None, None, *line],
+            ["C001", "PO-OLD", "2026-11-02", None, None, *line],    # chunk 2: in the database
+            ["C002", "PO-X", "2026-11-02", None, None, *line],
+            ["C001", "PO-3", "2026-11-02", None, None, *line],      # chunk 3
+            ["C002", "PO-X", "2026-11-03", None, None, *line]]      # new in chunk 2
+    imp = Importer(platform.definitions(), platform.store(), platform.db, ctx("admin"), "sales_order", chunk=2)
+    report = imp.run(read_rows(make_xlsx(tmp_path / "o.xlsx", rows)))
+    assert not report.written and (report.records, report.failed) == (6, 3), report.to_dict()
+    assert [(e.row, e.column) for e in report.errors] == [(2, "下单日期"), (4, "客户"), (4, "客户采购单号"),
+                                                          (7, "客户"), (7, "客户采购单号")]
+    assert report.errors[-1].message == "值重复: 已有相同 customer, po_number 的记录"
+    assert _count(platform) == 1
+
+
 def test_no_header_row_is_a_clear_error(tmp_path, records, ctx):
     from engine.errors import QueryError
 
