@@ -33,12 +33,15 @@ def _migrations(items: Optional[Sequence[str]]) -> dict[str, str]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from apps import create_app
+    from apps import server
 
-    app = create_app()
-    print(f"Lowcode serving on http://{args.host}:{args.port}/  (API: /api/v1, OpenAPI: /api/v1/openapi.json)")
-    app.run(host=args.host, port=args.port, debug=args.debug, threaded=True)
-    return 0
+    try:
+        binds = server.bind_addresses(args.bind, args.host, args.port)
+        if args.dev:
+            return server.dev_server(binds[0])
+    except ValueError as exc:
+        raise SystemExit(f"run.py serve: {exc}") from None
+    return server.gunicorn_server(binds, args.workers, args.threads)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -196,10 +199,17 @@ def parser() -> argparse.ArgumentParser:
                                 "instance/lowcode.db), SECRET_KEY.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    s = sub.add_parser("serve", help="serve the web application and the API")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=5000)
-    s.add_argument("--debug", action="store_true")
+    s = sub.add_parser("serve", help="serve the web application and the API (gunicorn; see docs/deploy.md)",
+                       description="Serve with gunicorn: every worker process builds the app (apps:create_app()). "
+                       "Other gunicorn settings come from GUNICORN_CMD_ARGS, e.g. '--access-logfile - --timeout 120'.")
+    s.add_argument("--bind", action="append", metavar="ADDRESS",
+                   help="HOST:PORT or unix:PATH to listen on, repeatable (default 127.0.0.1:5000)")
+    s.add_argument("--host", help="alias: --host H --port P is --bind H:P")
+    s.add_argument("--port", type=int)
+    s.add_argument("--workers", type=int, help="worker processes (default $WEB_CONCURRENCY or 2)")
+    s.add_argument("--threads", type=int, help="threads per worker process (default 4)")
+    s.add_argument("--dev", "--debug", action="store_true",
+                   help="Werkzeug's development server with the reloader and debugger instead (one process)")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("worker", help="send outbox messages (notifications, webhooks) after commit")

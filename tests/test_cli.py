@@ -84,6 +84,19 @@ def test_help_for_every_command():
         assert proc.returncode == 0 and proc.stdout.startswith("usage: run.py")
 
 
+def test_serve_listens_on_bind_or_on_host_and_port():
+    from apps.server import bind_addresses
+
+    assert bind_addresses(None, None, None) == ["127.0.0.1:5000"]            # the README's address
+    assert bind_addresses(None, "0.0.0.0", 8000) == ["0.0.0.0:8000"]
+    assert bind_addresses(None, "::1", None) == ["[::1]:5000"]
+    assert bind_addresses(["unix:/run/lowcode.sock", "10.0.0.5:80"], None, None) == [
+        "unix:/run/lowcode.sock", "10.0.0.5:80"]
+    proc = subprocess.run([sys.executable, "run.py", "serve", "--bind", "127.0.0.1:5001", "--port", "5002"],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert (proc.returncode, proc.stderr) == (1, "run.py serve: give --bind, or --host and --port, not both\n")
+
+
 def test_check_compiles_the_rules_too(cli, tmp_path):
     broken = tmp_path / "oms"
     shutil.copytree(PACK, broken)

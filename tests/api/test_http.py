@@ -1,25 +1,15 @@
-"""Over real HTTP: `run.py demo` then `run.py serve` in a subprocess, driven with urllib."""
+"""Over real HTTP: `run.py demo` then `run.py serve` (gunicorn) in a subprocess, driven with urllib."""
 from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.api.serving import run_py, serving
 
 
 def _call(base, method, path, body=None, token=None, headers=None):
@@ -38,26 +28,11 @@ def _call(base, method, path, body=None, token=None, headers=None):
 
 
 @pytest.fixture
-def server(db_url):
-    env = {**os.environ, "DATABASE_URL": db_url}
-    subprocess.run([sys.executable, "run.py", "demo"], cwd=ROOT, env=env, check=True, capture_output=True)
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "run.py", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/api/v1"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(base + "/openapi.json", timeout=5).close()
-            break
-        except OSError:   # not listening yet, or still busy starting (URLError, reset, timeout)
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("server did not start: " + proc.stdout.read().decode())
-            time.sleep(0.1)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+def server(db_url, tmp_path):
+    run_py({**os.environ, "DATABASE_URL": db_url}, "demo")
+    # gunicorn with the default worker processes and threads; --host/--port are --bind's aliases
+    with serving(db_url, tmp_path, listen=("--host", "127.0.0.1", "--port", "{port}")) as srv:
+        yield srv.base
 
 
 def test_a_new_user_session_over_http(server):
@@ -89,3 +64,25 @@ def test_a_new_user_session_over_http(server):
     assert status == 200
     status, body = _call(server, "GET", "/records/customer", token=token)
     assert status == 401
+
+
+def test_an_all_or_nothing_import_over_http_reports_every_failing_row(server):
+    """520 orders, two chunks of 500: the bad date of chunk 1 does not hide chunk 2's duplicates of
+    the unique index (customer, po_number): one of a stored order, one of a row of chunk 1."""
+    import requests
+
+    status, body = _call(server, "POST", "/auth/login", {"username": "admin", "password": "admin123"})
+    head = "客户,客户采购单号,下单日期,产品,数量,单价"
+    rows = [f"C0002,IMP-{i:03},2026-11-02,P-6204,1,2.50" for i in range(520)]
+    rows[1] = "C0002,IMP-001,2026-13-02,P-6204,1,2.50"      # spreadsheet row 3: no such date
+    rows[510] = "C0001,HD-PO-20261102,2026-11-02,P-6204,1,2.50"  # row 512: the demo's order
+    rows[515] = "C0002,IMP-007,2026-11-03,P-6204,1,2.50"    # row 517: as row 9 (in chunk 1)
+    data = ("\n".join([head, *rows]) + "\n").encode("utf-8")
+    resp = requests.post(server + "/records/sales_order/import", headers={"Authorization": "Bearer " + body["token"]},
+                         files={"file": ("orders.csv", data, "text/csv")}, timeout=300)
+    report = resp.json()
+    assert resp.status_code == 422 and (report["records"], report["failed"], report["written"]) == (520, 3, False)
+    assert [(e["row"], e["field"]) for e in report["errors"]] == [
+        (3, "order_date"), (512, "customer"), (512, "po_number"), (517, "customer"), (517, "po_number")]
+    status, found = _call(server, "GET", "/records/sales_order?po_number__contains=IMP-", token=body["token"])
+    assert status == 200 and found["total"] == 0
