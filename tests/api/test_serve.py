@@ -54,7 +54,10 @@ def test_200_concurrent_order_creates_from_20_clients_are_each_stored_once(demo_
 
         def client(n):
             answers = []
-            with requests.Session() as http:   # one client: its own connection, its own stream of orders
+            # one client, its own stream of orders; a connection per order, so that each order
+            # is accepted by whichever worker process is free (a kept-alive one sticks to one)
+            with requests.Session() as http:
+                http.headers["Connection"] = "close"
                 start.wait(timeout=60)
                 for i in range(EACH):
                     probe = n * EACH + i
