@@ -168,6 +168,31 @@ class Records:
         return {"items": [self.redact(defs, ctx, form, r) for r in rows], "total": total,
                 "page": query.page, "limit": query.limit}
 
+    def flags(self, ctx: RunContext, form: str, record_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+        """The flags the rules' ``flag`` actions set on those of ``record_ids`` the caller may
+        read, oldest first: ``{id: [{"colour", "tag", "rule", "at"}, ...]}`` (records without
+        flags, or outside the caller's rows, are left out)."""
+        from engine.rules.log import flags
+
+        defs = self._defs(form)
+        defs.policy.require(ctx, form, "read")
+        wanted = sorted({int(i) for i in record_ids})
+        if not wanted:
+            return {}
+        table = defs.tables.table(form)
+        readable = sa.select(table.c.id).where(table.c.id.in_(wanted))
+        clause = defs.policy.row_clause(ctx, form, "read")
+        if clause is not None:
+            readable = readable.where(clause)
+        query = (sa.select(flags.c.record_id, flags.c.colour, flags.c.tag, flags.c.rule, flags.c.at)
+                 .where(flags.c.form == form, flags.c.record_id.in_(readable)).order_by(flags.c.id))
+        out: dict[int, list[dict[str, Any]]] = {}
+        with self.platform.db.connect() as conn:
+            for row in conn.execute(query).mappings():
+                out.setdefault(row["record_id"], []).append(
+                    {"colour": row["colour"], "tag": row["tag"], "rule": row["rule"], "at": row["at"]})
+        return out
+
     def _after_rules(self, defs: Definitions, store: RecordStore, conn: Any, form: str,
                      record: dict[str, Any]) -> dict[str, Any]:
         """The record as the rules left it (a ``set``/``decide`` action writes a newer version)."""
