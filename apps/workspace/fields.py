@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from apps.workspace import formats
 from engine.definitions.model import FieldSpec, FormSpec, Labels
 from engine.expr.types import ExprType as T
 from engine.forms import FIELD_TYPES
@@ -118,17 +119,27 @@ class FieldView:
     conditions: dict[str, str] = field(default_factory=dict)
     multiple: bool = False          # a file input that takes several files
     timezone: str = "Asia/Shanghai"  # date-times are shown and entered in this zone
+    number: Optional[str] = None    # "money" or "decimal": shown grouped in thousands (formats.number_kind)
+    currency: str = ""              # a money field's currency symbol in the reader's language (¥)
+    locale: str = "zh-CN"           # the reader's language
 
     @property
     def input_type(self) -> str:
-        return {"email": "email", "tel": "tel", "url": "url", "date": "date", "datetime": "datetime-local",
-                "time": "time"}.get(self.widget, "text")
+        return {"email": "email", "tel": "tel", "url": "url"}.get(self.widget, "text")   # dates: see w_date
 
     @property
     def accept(self) -> str:
         """The ``accept`` attribute of a file input (the field's allowed content types)."""
         from engine.forms.files import field_limits
         return ",".join(field_limits(self.spec)[1] or ())
+
+    def number_text(self, value: Any) -> str:
+        """A number as the reader reads it: ``¥12,345.60`` for money, ``1,234.5`` for a decimal."""
+        if self.number == "money":
+            return formats.money(value, self.currency, self.locale)
+        if self.number == "decimal":
+            return formats.grouped(value, self.locale)
+        return "" if value is None else str(value)
 
     def option_label(self, value: Any) -> str:
         for v, label in self.options:
@@ -137,8 +148,10 @@ class FieldView:
         return "" if value is None else str(value)
 
 
-def field_view(spec: FieldSpec, locale: str, access: str = "editable", timezone: str = "Asia/Shanghai") -> FieldView:
+def field_view(spec: FieldSpec, locale: str, access: str = "editable", timezone: str = "Asia/Shanghai",
+               pack_locale: str = "zh-CN") -> FieldView:
     widget = widget_for(spec)
+    number = formats.number_kind(spec)
     ftype = FIELD_TYPES.get(spec.type)
     computed = widget == "readonly"
     view = FieldView(
@@ -148,11 +161,12 @@ def field_view(spec: FieldSpec, locale: str, access: str = "editable", timezone:
         options=choices_of(spec, widget, locale), multiple=_multiple(spec, widget),
         link_form=ftype.link_form(spec) if ftype is not None else None, scale=scale_of(spec),
         conditions={k: getattr(spec, k) for k in CONDITIONS if getattr(spec, k)},
-        timezone=str(spec.prop("timezone") or timezone),
+        timezone=str(spec.prop("timezone") or timezone), number=number, locale=locale,
+        currency=formats.symbol(formats.currency_of(spec, pack_locale), locale) if number == "money" else "",
     )
     if spec.fields:
-        view.children = [field_view(child, locale, "readonly" if view.readonly else "editable", timezone)
-                         for child in spec.fields]
+        view.children = [field_view(child, locale, "readonly" if view.readonly else "editable", timezone,
+                                    pack_locale) for child in spec.fields]
     return view
 
 
@@ -161,17 +175,18 @@ def _multiple(spec: FieldSpec, widget: str) -> bool:
 
 
 def form_views(form: FormSpec, locale: str, access: dict[str, str],
-               timezone: str = "Asia/Shanghai") -> list[FieldView]:
+               timezone: str = "Asia/Shanghai", pack_locale: str = "zh-CN") -> list[FieldView]:
     """The fields a user may see, in form order: hidden fields and sub-table columns
     (``access`` by path: ``lines.unit_price``) are left out entirely."""
     views = []
     for f in form.fields:
         if access.get(f.name) == "hidden":
             continue
-        view = field_view(f, locale, access.get(f.name, "editable"), timezone)
+        view = field_view(f, locale, access.get(f.name, "editable"), timezone, pack_locale)
         if f.type == "table":
             columns = {c.name: access.get(f"{f.name}.{c.name}", "editable") for c in f.fields}
-            view.children = [field_view(c, locale, "readonly" if view.readonly else columns[c.name], timezone)
+            view.children = [field_view(c, locale, "readonly" if view.readonly else columns[c.name], timezone,
+                                        pack_locale)
                              for c in f.fields if columns[c.name] != "hidden"]
             view.withheld = tuple(name for name, a in columns.items() if a == "hidden")
         views.append(view)

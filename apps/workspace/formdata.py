@@ -105,11 +105,28 @@ def _json(name: str, post: Post) -> tuple[bool, Any, Any]:
         return True, None, raw
 
 
+def typed_instant(text: str, timezone: str) -> str:
+    """``2026-11-05 09:30`` typed in ``timezone`` as an ISO date-time with its offset, so the
+    server reads the moment the user meant; text that is not a date-time is passed on as it is
+    (the validator explains it)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        zone = ZoneInfo(timezone)
+    except (ValueError, KeyError):
+        return text
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)).isoformat()
+
+
 def _field(view: FieldView, name: str, post: Post) -> tuple[bool, Any, Any]:
     """(present, data value, raw value) of one posted field named ``name``."""
     widget = view.widget
     if widget in PARTS or widget == "group":
         return _parts(view, name, post)
+    if widget == "datetime":
+        present, value, raw = _text(post.values(name))
+        return present, value if value is None else typed_instant(value, view.timezone), raw
     if widget == "files":
         return _files(view, name, post)
     if widget == "json":
@@ -193,6 +210,24 @@ def _row(view: FieldView, prefix: str, post: Post, number: int) -> tuple[Any, di
     return row, raw
 
 
+def keep_unposted(views: Iterable[FieldView], raw: Mapping[str, Any],
+                  before: Mapping[str, Any]) -> dict[str, Any]:
+    """The form as the user saw it, to draw it again after a failed save: what was posted
+    (``raw``) and, for the inputs a browser does not post (disabled: read-only, locked by a
+    condition, computed), what the page showed ``before`` (the stored record or the
+    defaults); in sub-table rows the stored row with the same id fills the unposted cells."""
+    out = dict(raw)
+    for view in views:
+        shown_before = before.get(view.name)
+        if view.name not in raw:
+            if shown_before is not None:
+                out[view.name] = shown_before
+        elif view.widget == "table" and isinstance(raw[view.name], list):
+            stored = {str(r["id"]): r for r in shown_before or [] if isinstance(r, Mapping) and r.get("id")}
+            out[view.name] = [{**stored.get(str(r.get("id")), {}), **r} for r in raw[view.name]]
+    return out
+
+
 def raw_from_record(views: Iterable[FieldView], record: Mapping[str, Any]) -> dict[str, Any]:
     """A record (as JSON: ``Records.get``) as the inputs show it."""
     raw: dict[str, Any] = {}
@@ -214,7 +249,7 @@ def shown(view: FieldView, value: Any) -> Any:
         return None
     widget = view.widget
     if widget == "datetime" and isinstance(value, str):
-        return local_datetime(value, view.timezone)
+        return local_datetime(value, view.timezone, " ")
     if widget in ("checkbox", "checkboxes", "files") or widget in LISTS:
         return value
     if widget == "group" and isinstance(value, Mapping):

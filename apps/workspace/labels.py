@@ -138,3 +138,18 @@ def file_labels(views: Iterable[FieldView], records: list[Mapping[str, Any]]) ->
     with platform().db.connect() as conn:
         rows = files.info(conn, every)
     return {key: [(i, str(rows[i]["name"])) for i in ids if i in rows] for key, ids in wanted.items()}
+
+
+def record_flags(records: Any, ctx: RunContext, form: str, ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """The flags the rules set on these records (``Records.flags``), as a list or a record page
+    shows them: each colour and tag once (the latest time it was set), red first."""
+    from engine.rules.actions import COLOURS
+
+    out: dict[int, list[dict[str, Any]]] = {}
+    for record_id, flags in records.flags(ctx, form, ids).items():
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        for flag in flags:
+            latest[(flag["colour"], flag["tag"] or "")] = flag
+        rank = {colour: i for i, colour in enumerate(COLOURS)}
+        out[record_id] = sorted(latest.values(), key=lambda f: rank.get(f["colour"], len(rank)))
+    return out

@@ -13,11 +13,11 @@ from apps.spreadsheets import export_download, template_download
 from apps.workspace import bp
 from apps.workspace.auth import context, login_required, platform
 from apps.workspace.i18n import text
+from apps.workspace.lists import export_query
 from apps.workspace.views import _can, _defs
 from engine.errors import PermissionDenied, QueryError
 from engine.forms import FIELD_TYPES
 from engine.io.readers import ReadError, detect_format
-from engine.listing import ListQuery
 from engine.service import Records
 
 MODES = ("all-or-nothing", "skip-invalid")
@@ -26,13 +26,14 @@ MODES = ("all-or-nothing", "skip-invalid")
 @bp.get("/w/<form>/export")
 @login_required
 def export_list(form: str) -> Any:
-    """The list view (its search, newest first) as a download, in the caller's language."""
+    """The list view (its search, filters and sort: the list page's parameters) as a download,
+    in the caller's language."""
     defs = _defs(form)
     if not _can(defs, form, "export"):
         abort(403)
-    q = request.args.get("q", "").strip()
+    ctx = context()
     try:
-        return export_download(Records(platform()), context(), form, ListQuery(q=q or None, sort=(("id", True),)),
+        return export_download(Records(platform()), ctx, form, export_query(defs, form, request.args, ctx.locale),
                                request.args.get("format", "xlsx"))
     except QueryError:
         abort(400)

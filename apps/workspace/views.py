@@ -6,30 +6,31 @@ from typing import Any, Mapping, Optional
 
 from flask import Response, abort, jsonify, redirect, render_template, request, url_for
 
-from apps.workspace import bp
+from apps.workspace import bp, formats
 from apps.workspace.auth import context, login_required, platform
 from apps.workspace.clientjs import module_for
 from apps.workspace.compute import compute
 from apps.workspace.fields import FieldView, form_views, local_datetime
 from apps.workspace.files import upload, use_files_dir
-from apps.workspace.formdata import raw_from_record, read_post
+from apps.workspace.formdata import keep_unposted, raw_from_record, read_post
 from apps.workspace.i18n import text
-from apps.workspace.labels import file_labels, link_labels, picker_options, search_options
-from engine.errors import Conflict, NotFound, PermissionDenied, QueryError, ValidationError
+from apps.workspace.labels import file_labels, link_labels, picker_options, record_flags, search_options
+from engine.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from engine.expr.jscompile import RUNTIME_JS
 from engine.forms.types_extra import format_duration
-from engine.listing import ListQuery
 from engine.runtime import Definitions
 from engine.service import Records
 from engine.store.idempotency import IdempotencyKey
 
-PAGE_SIZE = 20
-LIST_COLUMNS = 6
-
-
 @bp.app_template_filter("ws_datetime")
 def _ws_datetime(value: Any, timezone: str) -> str:
     return local_datetime(value, timezone, " ")
+
+
+@bp.app_template_filter("ws_number")
+def _ws_number(value: Any, view: FieldView) -> str:
+    """A number as the field's reader reads it (``¥12,345.60``); other values as they are."""
+    return view.number_text(value)
 
 
 @bp.app_template_filter("ws_duration")
@@ -47,7 +48,7 @@ def _defs(form: str) -> Definitions:
 
 def _views(defs: Definitions, form: str) -> list[FieldView]:
     ctx = context()
-    return form_views(defs.forms[form], ctx.locale, defs.policy.field_access(ctx, form), defs.timezone)
+    return form_views(defs.forms[form], ctx.locale, defs.policy.field_access(ctx, form), defs.timezone, defs.locale)
 
 
 def _can(defs: Definitions, form: str, action: str) -> bool:
@@ -64,40 +65,6 @@ def home() -> Any:
     return render_template("ws_home.html", forms=forms)
 
 
-@bp.get("/w/<form>")
-@login_required
-def list_page(form: str) -> Any:
-    defs = _defs(form)
-    ctx = context()
-    spec = defs.forms[form]
-    views = _views(defs, form)
-    columns = list_columns(spec.title, views)
-    q = request.args.get("q", "").strip()
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
-    error = None
-    try:
-        result = Records(platform()).list_records(ctx, form, ListQuery(q=q or None, page=page, limit=PAGE_SIZE,
-                                                               sort=(("id", True),)))
-    except QueryError as exc:
-        result, error = {"items": [], "total": 0}, str(exc)
-    labels = link_labels(defs, ctx, columns, result["items"])
-    pages = max(1, -(-result["total"] // PAGE_SIZE))
-    return render_template("ws_list.html", form=form, spec=spec, title=spec.label.get(ctx.locale),
-                           columns=columns, items=result["items"], total=result["total"], page=page,
-                           pages=pages, q=q, labels=labels, error=error, can_create=_can(defs, form, "create"),
-                           can_export=_can(defs, form, "export"))
-
-
-def list_columns(title: Optional[str], views: list[FieldView]) -> list[FieldView]:
-    """The title field first, then the short fields in form order."""
-    short = [v for v in views if v.widget not in ("table", "textarea", "json", "group", "files", "signature")]
-    short.sort(key=lambda v: v.name != title)
-    return short[:LIST_COLUMNS]
-
-
 def _form_page(defs: Definitions, form: str, views: list[FieldView], raw: Mapping[str, Any], *,
                record: Optional[Mapping[str, Any]] = None, errors: Optional[Mapping[str, list[str]]] = None,
                message: Optional[str] = None, status: int = 200) -> Any:
@@ -111,7 +78,8 @@ def _form_page(defs: Definitions, form: str, views: list[FieldView], raw: Mappin
     html = render_template("ws_form.html", form=form, once=once, spec=spec, title=spec.label.get(ctx.locale),
                            views=views, raw=raw, record=record, errors=errors, message=message,
                            other_errors=other,
-                           link_options=options, module_version=module.version, ctx=ctx)
+                           link_options=options, module_version=module.version, ctx=ctx,
+                           separators="".join(formats.separators(ctx.locale)))
     return html, status
 
 
@@ -135,8 +103,7 @@ def new_page(form: str) -> Any:
         abort(403)
     views = _views(defs, form)
     if request.method == "GET":
-        raw = {v.name: v.spec.default for v in views if v.spec.default is not None and v.widget != "table"}
-        return _form_page(defs, form, views, raw)
+        return _form_page(defs, form, views, _defaults(views))
     try:
         data, raw = _posted(defs, form, views)
     except _Unreadable as bad:
@@ -159,8 +126,9 @@ def view_page(form: str, record_id: int) -> Any:
     labels.update({key: dict(names) for key, names in file_labels(views, [record]).items()})
     spec = defs.forms[form]
     title_value = record.get(spec.title) if spec.title else None
+    flags = record_flags(Records(platform()), ctx, form, [record_id]).get(record_id, [])
     return render_template("ws_view.html", form=form, spec=spec, title=spec.label.get(ctx.locale),
-                           views=views, record=record, labels=labels, title_value=title_value,
+                           views=views, record=record, labels=labels, title_value=title_value, flags=flags,
                            saved=request.args.get("saved"), can_update=_can(defs, form, "update"))
 
 
@@ -234,10 +202,27 @@ def _get(form: str, record_id: int) -> dict[str, Any]:
         abort(404)
 
 
+def _defaults(views: list[FieldView]) -> dict[str, Any]:
+    """What a new record's inputs hold before the user types: the fields' defaults."""
+    return {v.name: v.spec.default for v in views if v.spec.default is not None and v.widget != "table"}
+
+
+def _shown_before(form: str, views: list[FieldView], record: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+    """What the page showed before the post: the stored record (as it is now), or the defaults."""
+    if record is None:
+        return _defaults(views)
+    try:
+        return raw_from_record(views, Records(platform()).get(context(), form, int(record["id"])))
+    except NotFound:
+        return {}
+
+
 def _failed(defs: Definitions, form: str, views: list[FieldView], raw: Mapping[str, Any], exc: Exception,
             record: Optional[Mapping[str, Any]] = None) -> Any:
-    """Redraw the form with the user's input and the errors by field, in their language."""
+    """Redraw the form with the user's input and the errors by field, in their language; the
+    inputs a browser does not post (read-only, locked, computed) show what they showed."""
     lang = context().locale
+    raw = keep_unposted(views, raw, _shown_before(form, views, record))
     if isinstance(exc, ValidationError):
         return _form_page(defs, form, views, raw, record=record, errors=exc.fields,
                           message=text("invalid", lang), status=422)

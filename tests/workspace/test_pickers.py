@@ -55,9 +55,9 @@ def test_order_line_products_beyond_the_first_page_by_keyboard_and_by_tap(browse
         expect(box).to_have_value("不锈钢合页")
         expect(box).to_have_attribute("aria-expanded", "false")
         expect(select).to_have_value(str(ids["P-100"]))
-        expect(first.locator('[data-col="unit_price"] output')).to_have_text("12.50")   # looked up by the server
+        expect(first.locator('[data-col="unit_price"] output')).to_have_text("¥12.50")   # looked up by the server
         first.locator('[data-col="qty"] input').fill("4")
-        expect(first.locator('[data-col="amount"] output')).to_have_text("50.00")
+        expect(first.locator('[data-col="amount"] output')).to_have_text("¥50.00")
 
         page.click(".add-row")
         second = page.locator('[data-table="lines"] tbody tr[data-row="1"]')
@@ -67,10 +67,10 @@ def test_order_line_products_beyond_the_first_page_by_keyboard_and_by_tap(browse
         expect(second.get_by_role("option").first).to_have_text("Bolt M60")
         with page.expect_response(lambda r: "/compute" in r.url and r.status == 200):
             pick(page, second.locator('[data-col="product"]'), "brass", "Brass handle")
-        expect(second.locator('[data-col="unit_price"] output')).to_have_text("30.00")
+        expect(second.locator('[data-col="unit_price"] output')).to_have_text("¥30.00")
         second.locator('[data-col="qty"] input').fill("2")
-        expect(second.locator('[data-col="amount"] output')).to_have_text("60.00")
-        expect(page.locator('[data-field="total"] output')).to_have_text("110.00")
+        expect(second.locator('[data-col="amount"] output')).to_have_text("¥60.00")
+        expect(page.locator('[data-field="total"] output')).to_have_text("¥110.00")
 
         with page.expect_navigation():
             page.click("button[type=submit].primary")

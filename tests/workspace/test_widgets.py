@@ -50,7 +50,8 @@ def test_an_unknown_widget_falls_back_by_expression_type(app: Any) -> None:
     try:
         spec = spec_of("hologram_date")
         assert widget_for(spec) == "date"
-        assert 'type="date" name="f"' in render(app, field_view(spec, "en"), "2026-11-02")
+        assert '<div class="datebox" data-date="date"><input type="text" name="f" id="f-f" value="2026-11-02"' \
+            in render(app, field_view(spec, "en"), "2026-11-02")
     finally:
         FIELD_TYPES._types.pop("hologram_date", None)
 

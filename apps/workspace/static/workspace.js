@@ -17,8 +17,9 @@
     return el.querySelector("input:not([type=hidden]):not([type=search]), select, textarea");
   }
 
-  /* "2026-11-05T09:30" typed in time zone tz -> an ISO instant (UTC), as the server reads it */
+  /* "2026-11-05 09:30" typed in time zone tz -> an ISO instant (UTC), as the server reads it */
   function zoned(local, tz) {
+    local = local.trim().replace(" ", "T");
     const guess = Date.parse(local + (local.length === 16 ? ":00Z" : "Z"));
     if (isNaN(guess) || !tz) return local;
     try {
@@ -43,8 +44,22 @@
     if (w === "radio" || w === "stars") { const c = el.querySelector("input[type=radio]:checked"); return c ? c.value : null; }
     const input = control(el);
     if (!input) return null;
-    const v = input.value.trim();
+    // a read-only number shows as it reads (¥12,345.60); its value is kept in data-value
+    const v = (input.disabled && input.dataset.value !== undefined ? input.dataset.value : input.value).trim();
     return v === "" ? null : v;
+  }
+
+  /* a number as the page writes it: "12345.6" -> "¥12,345.6" (money) or "12,345.6" (data-grouped);
+     digits are regrouped as text, so nothing is rounded on the way */
+  function display(el, text) {
+    const money = el.dataset.money;
+    if ((money === undefined && el.dataset.grouped !== "1") || !/^-?\d+(\.\d+)?$/.test(text)) return text;
+    const form = el.closest("form");
+    const [group, point] = (form && form.dataset.separators) || ",.";
+    const negative = text.startsWith("-");
+    const [whole, fraction] = (negative ? text.slice(1) : text).split(".");
+    const digits = whole.replace(/\B(?=(\d{3})+(?!\d))/g, group) + (fraction !== undefined ? point + fraction : "");
+    return (negative ? "-" : "") + (money || "") + digits;
   }
 
   function readRow(tr) {
@@ -72,7 +87,7 @@
     if (!out) return;
     const text = value == null ? "" : String(value);
     out.dataset.value = text;
-    out.textContent = text;
+    out.textContent = display(el, text);
   }
 
   function evaluate(fn, rec, ctx) {
