@@ -9,6 +9,7 @@ from engine.context import RunContext
 from engine.errors import LowcodeError
 from engine.listing import ListQuery
 from engine.runtime import Definitions
+from engine.service import Records
 
 PICKER_SIZE = 50
 
@@ -23,7 +24,6 @@ def _title(defs: Definitions, form: str, record: Mapping[str, Any]) -> str:
 
 def _records(defs: Definitions, ctx: RunContext, form: str, query: ListQuery) -> list[dict[str, Any]]:
     from apps.workspace.auth import platform
-    from engine.service import Records
 
     if form not in defs.forms or not defs.policy.can(ctx, form, "read"):
         return []
@@ -140,7 +140,7 @@ def file_labels(views: Iterable[FieldView], records: list[Mapping[str, Any]]) ->
     return {key: [(i, str(rows[i]["name"])) for i in ids if i in rows] for key, ids in wanted.items()}
 
 
-def record_flags(records: Any, ctx: RunContext, form: str, ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+def record_flags(records: Records, ctx: RunContext, form: str, ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
     """The flags the rules set on these records (``Records.flags``), as a list or a record page
     shows them: each colour and tag once (the latest time it was set), red first."""
     from engine.rules.actions import COLOURS

@@ -19,7 +19,8 @@ from flask import render_template, request
 from apps.workspace import bp
 from apps.workspace.auth import context, login_required, platform
 from apps.workspace.fields import FieldView
-from apps.workspace.labels import link_labels, record_flags, search_options
+from apps.workspace.i18n import text
+from apps.workspace.labels import link_labels, link_options, record_flags
 from apps.workspace.views import _can, _defs, _views
 from engine.errors import QueryError
 from engine.expr.types import ExprType as T
@@ -77,7 +78,6 @@ class Filter:
     @property
     def choices(self) -> list[tuple[str, str]]:
         if self.view.widget == "checkbox":
-            from apps.workspace.i18n import text
             return [("true", text("yes", self.view.locale)), ("false", text("no", self.view.locale))]
         return self.view.options
 
@@ -95,23 +95,20 @@ class ListState:
     page: int = 1
     query: ListQuery = field(default_factory=ListQuery)
 
-    def params(self, page: int = 1, sort: Optional[tuple[str, bool]] = None, sort_given: bool = False,
-               with_filters: bool = True) -> dict[str, Any]:
-        """The URL parameters of this list at ``page`` (with another sort, or without the filters)."""
-        order = sort if sort_given else self.sort
+    def params(self, page: int = 1, with_filters: bool = True) -> dict[str, Any]:
+        """The URL parameters of this list at ``page`` (or of the list without its filters)."""
         out: dict[str, Any] = {"q": self.q} if self.q else {}
         if with_filters:
             out.update(self.values)
-        if order is not None:
-            out["sort"] = ("-" if order[1] else "") + order[0]
+        if self.sort is not None:
+            out["sort"] = ("-" if self.sort[1] else "") + self.sort[0]
         if page > 1:
             out["page"] = page
         return out
 
     def sort_params(self, name: str) -> dict[str, Any]:
         """The parameters of this list sorted by ``name``: ascending, then descending on a second click."""
-        ascending = self.sort == (name, False)
-        return self.params(sort=(name, ascending), sort_given=True)
+        return replace(self, sort=(name, self.sort == (name, False))).params()
 
     def direction(self, name: str) -> str:
         """``ascending``, ``descending`` or ``none`` (for ``aria-sort``)."""
@@ -196,22 +193,6 @@ def export_query(defs: Definitions, form: str, args: Mapping[str, str], locale: 
     return replace(list_state(defs, form, columns, args, locale).query, page=1)
 
 
-def _link_choices(defs: Definitions, filters: list[Filter], state: ListState) -> dict[str, list[tuple[Any, str]]]:
-    """What a link filter's picker offers without a search: the newest records and the chosen one."""
-    ctx = context()
-    out: dict[str, list[tuple[Any, str]]] = {}
-    for flt in filters:
-        if flt.kind != "link":
-            continue
-        items = {o["id"]: o["label"] for o in search_options(defs, ctx, flt.view.link_form or "")}
-        chosen = state.values.get(flt.view.name, "")
-        if chosen.isdigit() and int(chosen) not in items:
-            from apps.workspace.labels import labels_for
-            items.update(labels_for(defs, ctx, flt.view.link_form or "", [chosen]))
-        out[flt.view.name] = sorted(items.items(), key=lambda kv: kv[1])
-    return out
-
-
 @bp.get("/w/<form>")
 @login_required
 def list_page(form: str) -> Any:
@@ -233,5 +214,6 @@ def list_page(form: str) -> Any:
     return render_template("ws_list.html", form=form, spec=spec, title=spec.label.get(ctx.locale),
                            columns=columns, filters=filters, state=state, items=result["items"],
                            total=result["total"], pages=pages, labels=labels, flags=flags, error=error,
-                           picks=_link_choices(defs, filters, state), can_create=_can(defs, form, "create"),
+                           picks=link_options(defs, ctx, [f.view for f in filters if f.kind == "link"], state.values),
+                           can_create=_can(defs, form, "create"),
                            can_export=_can(defs, form, "export"))
