@@ -99,6 +99,8 @@ def test_readonly_if_and_remove_row_and_errors_in_place(page: Page, live_app: An
     expect(page.locator('[id="e-order_date"]')).to_have_text("必填")
     expect(page.locator('[id="e-lines[1].qty"]')).to_have_text("不能小于 1")
     expect(page.locator('[data-row="0"] [data-col="qty"] input')).to_have_value("0")   # input kept
+    expect(page.locator("#f-status")).to_have_value("draft")        # read-only: not posted, still shown
+    expect(page.locator('[data-row="0"] [data-col="item"] .combo-search')).to_have_value("不锈钢合页")
 
 
 def test_phone_size_no_horizontal_scroll_and_submit_reachable(browser: Browser, live_app: Any) -> None:
