@@ -225,13 +225,13 @@ def platform_user(platform: Any, username: str) -> Any:
 
 def test_pages_carry_no_inline_event_handlers_and_no_scripts_of_their_own(client: Any, login: Callable[..., str],
                                                                          shop_ids: Any) -> None:
-    """Scripts come from static files (a Content-Security-Policy may forbid inline ones); the
-    one inline line of ws_base.html (the ``lc-js`` class) is the base template's."""
+    """Scripts come from static files (a Content-Security-Policy may forbid inline ones); at
+    most the base template's one line that sets the ``lc-js`` class is inline."""
     seed_orders(client, login("sales1"), shop_ids)
     for url in ("/w/", "/w/order", "/w/order?delivery=ship&sort=-po", "/w/order/new", "/w/order/1",
                 "/w/order/1/edit"):
         page = client.get(url).text
         assert not re.search(r"<[^>]+\son[a-z]+=", page), url
         inline = [s for s in re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S) if "src=" not in s[0]]
-        assert inline == [("", 'document.documentElement.classList.add("lc-js")')], url
+        assert inline in ([], [("", 'document.documentElement.classList.add("lc-js")')]), url
         assert "/w/static/nav.js" in page, url
