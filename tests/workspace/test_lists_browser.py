@@ -241,3 +241,40 @@ def test_the_menu_of_forms_on_a_phone_and_on_a_pc(browser: Browser, shop_app: An
         expect(page.locator("#forms-menu")).to_be_visible()
         expect(page.locator("#forms-menu a[aria-current=page]")).to_have_text("订单")
         page.screenshot(path="/tmp/list_desktop_menu.png")
+
+
+def test_the_list_the_calendar_and_the_menu_break_no_csp_rule(browser: Browser, shop_app: Any) -> None:
+    from tests.workspace.test_csp_browser import LISTEN, violations
+
+    base = shop_app[0]
+    context = browser.new_context(base_url=base, **{**PHONE, "viewport": {"width": 375, "height": 740}})
+    context.add_init_script(LISTEN)
+    console: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)
+        page.goto("/login")
+        page.fill("input[name=username]", "sales1")
+        page.fill("input[name=password]", "sales123")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        response = page.goto("/w/order?delivery=pickup")
+        assert response is not None and "script-src 'self'" in response.headers["content-security-policy"]
+        page.locator(".menu-toggle").tap()
+        expect(page.locator("#forms-menu")).to_be_visible()
+        page.keyboard.press("Escape")
+        with page.expect_response(listed(page)):
+            page.fill("#list-q", "PO")
+        page.locator('[data-filter="order_date"] .date-pick').first.tap()
+        page.locator('[data-filter="order_date"] .calendar [data-day]').first.tap()
+        assert not violations(page, console), violations(page, console)     # each document keeps its own
+        page.goto("/w/order/new")
+        page.locator('[data-field="order_date"] .date-pick').tap()
+        page.locator('[data-field="order_date"] .cal-today').tap()
+        page.click(".add-row")
+        page.locator('[data-row="0"] [data-col="qty"] input').fill("1000")
+        page.locator('[data-row="0"] [data-col="unit_price"] input').fill("1")
+        expect(page.locator('[data-field="total"] output')).to_have_text("¥1,000.00")
+        assert not violations(page, console), violations(page, console)
+    finally:
+        context.close()
