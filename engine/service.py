@@ -171,7 +171,8 @@ class Records:
     def flags(self, ctx: RunContext, form: str, record_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
         """The flags the rules' ``flag`` actions set on those of ``record_ids`` the caller may
         read, oldest first: ``{id: [{"colour", "tag", "rule", "at"}, ...]}`` (records without
-        flags, or outside the caller's rows, are left out)."""
+        flags, or outside the caller's rows, are left out). A tag that may show a field hidden
+        from the caller (its rule's template names one, or the rule is gone) is None."""
         from engine.rules.log import flags
 
         defs = self._defs(form)
@@ -186,11 +187,13 @@ class Records:
             readable = readable.where(clause)
         query = (sa.select(flags.c.record_id, flags.c.colour, flags.c.tag, flags.c.rule, flags.c.at)
                  .where(flags.c.form == form, flags.c.record_id.in_(readable)).order_by(flags.c.id))
+        hidden = defs.policy.hidden(ctx, form)
         out: dict[int, list[dict[str, Any]]] = {}
         with self.platform.db.connect() as conn:
             for row in conn.execute(query).mappings():
+                tag = None if hidden and _tag_may_show(defs, form, row["rule"], hidden) else row["tag"]
                 out.setdefault(row["record_id"], []).append(
-                    {"colour": row["colour"], "tag": row["tag"], "rule": row["rule"], "at": row["at"]})
+                    {"colour": row["colour"], "tag": tag, "rule": row["rule"], "at": row["at"]})
         return out
 
     def _after_rules(self, defs: Definitions, store: RecordStore, conn: Any, form: str,
@@ -295,3 +298,14 @@ class Records:
         defs.policy.require(ctx, form, "export")
         where, order = build_where(defs, ctx, form, query)
         return export_rows(self.platform.db, defs, ctx, form, where, order)
+
+
+def _tag_may_show(defs: Definitions, form: str, rule: Optional[str], hidden: frozenset[str]) -> bool:
+    """Whether the tags of the flags ``rule`` sets may show a value of a field in ``hidden``:
+    its template names one, or the rule is not in the active definitions (fail closed)."""
+    from engine.security.fields import reads_hidden
+
+    found = defs.rules.named(rule, form) if defs.rules is not None and rule else None
+    if found is None:
+        return True
+    return any(reads_hidden(path, hidden) for action in found.actions for path in action.tags)

@@ -71,13 +71,17 @@ def render(template: str, values: Mapping[str, Any], loop: Optional[Loop] = None
     last = 0
     for m in _PLACEHOLDER.finditer(template):
         key = m.group(1).strip().replace(".", "__")
-        path = key.replace("__", ".")
-        if loop is not None and key.startswith(loop.var + "__"):
-            path = f"{loop.table}.{key[len(loop.var) + 2:]}"
-        parts += [(template[last:m.start()], None), (_cell(values.get(key)), path)]
+        parts += [(template[last:m.start()], None), (_cell(values.get(key)), _path(key, loop))]
         last = m.end()
     parts.append((template[last:], None))
     return Said(parts)
+
+
+def _path(key: str, loop: Optional[Loop]) -> str:
+    """The field path a placeholder's key shows: ``customer``, ``line__qty`` in a loop -> ``lines.qty``."""
+    if loop is not None and key.startswith(loop.var + "__"):
+        return f"{loop.table}.{key[len(loop.var) + 2:]}"
+    return key.replace("__", ".")
 
 
 def _cell(value: Any) -> str:
@@ -108,11 +112,23 @@ def _label_keys(cc: RuleCompiler, form: str, template: Optional[str], loop: Opti
 def _template(cc: RuleCompiler, form: str, text: Optional[str], position: Any,
               loop: Optional[Loop]) -> Callable[[Mapping[str, Any]], str]:
     cc.template(text, form, position, loop)
-    keys = _label_keys(cc, form, text, loop)
     if not text:
         return lambda values: ""
-    normal = _PLACEHOLDER.sub(lambda m: "{" + keys.get(m.group(1).strip(), m.group(1).strip()) + "}", text)
+    normal = _normal(cc, form, text, loop)
     return lambda values: render(normal, values, loop)
+
+
+def _normal(cc: RuleCompiler, form: str, text: str, loop: Optional[Loop]) -> str:
+    """A template with its placeholders written as field keys (``{库存}`` -> ``{stock}``)."""
+    keys = _label_keys(cc, form, text, loop)
+    return _PLACEHOLDER.sub(lambda m: "{" + keys.get(m.group(1).strip(), m.group(1).strip()) + "}", text)
+
+
+def _shown(cc: RuleCompiler, form: str, text: Optional[str], loop: Optional[Loop]) -> tuple[str, ...]:
+    """The field paths a template's placeholders show (``{line.unit_price}`` -> ``lines.unit_price``)."""
+    normal = _normal(cc, form, text or "", loop)
+    return tuple(dict.fromkeys(_path(m.group(1).strip().replace(".", "__"), loop)
+                               for m in _PLACEHOLDER.finditer(normal)))
 
 
 def _values(cc: RuleCompiler, pairs: list[tuple[sx.Name, sx.Expr]], target: str, form: str,
@@ -377,7 +393,7 @@ def _flag(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]
         if isinstance(text, Said) and text.shows:
             return text.around(f"flagged {colour.text} '", "'")
         return f"flagged {colour.text}" + (f" {text!r}" if text else "")
-    return Action("flag", node.position, run)
+    return Action("flag", node.position, run, tags=_shown(cc, form, tag, loop))
 
 
 @builder("webhook")
@@ -447,7 +463,8 @@ def _for(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop])
         finally:
             st.vars = {}
         return f"for {count} {field_name}"
-    return Action("for", node.position, run, writes=tuple(w for b in body if b for w in b.writes))
+    return Action("for", node.position, run, writes=tuple(w for b in body if b for w in b.writes),
+                  tags=tuple(t for b in body if b for t in b.tags))
 
 
 __all__ = ["BUILDERS", "COLOURS", "build_action", "register_action", "render", "NotFound"]

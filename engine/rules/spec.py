@@ -130,6 +130,7 @@ class Action:
     position: Position
     run: Callable[[Any], str] = field(compare=False)
     writes: tuple[str, ...] = ()        # forms it may write (for the static cycle check)
+    tags: tuple[str, ...] = ()          # field paths the tags of the flags it sets show (a loop's: its actions')
 
 
 @dataclass(frozen=True)

@@ -235,3 +235,31 @@ def test_pages_carry_no_inline_event_handlers_and_no_scripts_of_their_own(client
         inline = [s for s in re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S) if "src=" not in s[0]]
         assert inline in ([], [("", 'document.documentElement.classList.add("lc-js")')]), url
         assert "/w/static/nav.js" in page, url
+
+
+def test_a_flags_tag_that_shows_a_hidden_column_is_withheld(db_url: str) -> None:
+    """The depot pack flags each line "{qty} x {unit_price} @ {bin}"; the packer may not see
+    unit prices, the clerk may not see bins: both see the flags, neither sees those tags."""
+    from engine.service import Records
+    from tests.workspace.test_subtable_access import DEPOT, seed_depot
+
+    platform = make_platform(db_url, DEPOT)
+    try:
+        order = seed_depot(platform)["order"]
+        client = create_app({"TESTING": True, "PLATFORM": platform, "SECRET_KEY": "s"}).test_client()
+        seen = {}
+        for name, password in (("admin", "admin123"), ("packer1", "packer1-pw"), ("clerk1", "clerk1-pw")):
+            client.post("/login", data={"username": name, "password": password,
+                                        "csrf_token": csrf_of(client.get("/login").text)})
+            page = client.get(f"/w/order/{order}").text
+            seen[name] = re.findall(r'<li class="flag flag-yellow"[^>]*><span class="sr-only">[^<]*</span>([^<]*)</li>',
+                                    page)
+            if name == "packer1":
+                assert "12.50" not in page
+        assert seen["admin"] == ["2 x 12.50 @ A-01", "1 x 30 @ B-02"]
+        assert seen["packer1"] == seen["clerk1"] == ["黄色标记"]          # each colour and tag once
+        with platform.db.connect() as conn:
+            packer = platform.context(platform.users.by_name(conn, "packer1"), "zh-CN")
+        assert [f["tag"] for f in Records(platform).flags(packer, "order", [order])[order]] == [None, None]
+    finally:
+        platform.db.dispose()

@@ -49,8 +49,8 @@ def test_the_packer_edits_lines_without_ever_seeing_a_price(browser: Browser, de
         first.locator('[data-col="qty"] input').fill("4")
         first.locator('[data-col="bin"] input').fill("C-03")
         # amount = qty x unit_price: not computed in the browser, it keeps the server's value
-        expect(first.locator('[data-col="amount"] output')).to_have_text("25.00")
-        expect(page.locator('[data-field="total"] output')).to_have_text("55.00")
+        expect(first.locator('[data-col="amount"] output')).to_have_text("¥25.00")
+        expect(page.locator('[data-field="total"] output')).to_have_text("¥55.00")
         expect(page.locator('[data-field="cost"]')).to_have_count(0)
         with page.expect_navigation():
             page.click("button[type=submit].primary")
