@@ -2,7 +2,8 @@
 
 Every reader yields ``(row_number, values)`` where ``row_number`` is what the spreadsheet
 shows (1-based, title and header rows counted), and values are cells as Python values
-(whole floats become ints, empty strings become None).
+(whole floats become ints, empty strings become None). A row of an .xlsx with formulas in it
+comes as :class:`Cells`: the values, and the formulas by column.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import codecs
 import csv
 import io
 import os
-from typing import IO, Any, Iterator, Optional, Sequence, Union
+from typing import IO, Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 Source = Union[str, "os.PathLike[str]", IO[bytes]]
 Row = tuple[int, tuple[Any, ...]]
@@ -18,6 +19,26 @@ Row = tuple[int, tuple[Any, ...]]
 
 class ReadError(ValueError):
     """The file is not a readable spreadsheet."""
+
+
+class Cells(tuple[Any, ...]):
+    """A row's values (a tuple like any other row) and the formulas that fill some of them:
+    0-based column -> formula text as the .xlsx keeps it (``{7: "=SUM(H3:H9)"}``)."""
+
+    formulas: Mapping[int, str]
+
+    def __new__(cls, values: Iterable[Any], formulas: Mapping[int, str]) -> "Cells":
+        row = super().__new__(cls, values)
+        row.formulas = formulas
+        return row
+
+
+def formulas_of(cells: Sequence[Any]) -> Mapping[int, str]:
+    """The formulas of a row read by :func:`read_xlsx` (none for other rows)."""
+    return getattr(cells, "formulas", _NONE)
+
+
+_NONE: Mapping[int, str] = {}
 
 
 def detect_format(filename: str) -> str:
@@ -46,11 +67,11 @@ def read_xlsx(source: Source, *, sheet: Optional[str] = None) -> Iterator[Row]:
     """Rows of an .xlsx sheet, in memory that does not grow with the file (see engine.io.xlsx)."""
     from xml.etree.ElementTree import ParseError
 
-    from engine.io.xlsx import sheet_rows
+    from engine.io.xlsx import sheet_cells
 
     try:
-        for number, values in sheet_rows(source, sheet):
-            yield number, _cells(values)
+        for number, values, formulas in sheet_cells(source, sheet):
+            yield number, (Cells(_cells(values), formulas) if formulas else _cells(values))
     except ParseError as exc:
         raise ReadError(f"not a readable .xlsx file (broken XML: {exc})") from None
 

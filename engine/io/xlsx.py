@@ -24,7 +24,7 @@ from typing import IO, Any, Iterator, Optional
 from engine.io.readers import ReadError, Source
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_SHEET_DATA, _ROW, _SI = _MAIN + "sheetData", _MAIN + "row", _MAIN + "si"
+_SHEET_DATA, _ROW, _SI, _F = _MAIN + "sheetData", _MAIN + "row", _MAIN + "si", _MAIN + "f"
 _OFFSET = struct.Struct("<Q")
 
 
@@ -39,6 +39,18 @@ def sheet_rows(source: Source, sheet: Optional[str] = None) -> Iterator[tuple[in
     openpyxl's read-only mode gives: str, int, float, bool, datetime/date/time/timedelta by
     the cell's number format, None for an empty cell; formulas as their cached value.
     """
+    for number, values, _ in sheet_cells(source, sheet):
+        yield number, values
+
+
+def sheet_cells(source: Source, sheet: Optional[str] = None) -> Iterator[tuple[int, list[Any], dict[int, str]]]:
+    """``(row number, cell values, formulas)``: :func:`sheet_rows` with the formula of each
+    cell that has one (its ``<f>`` element), by 0-based column: ``{7: "=SUM(H3:H9)"}``.
+
+    A shared formula (Excel's, for a formula filled down or across) is given for every cell
+    of its range, translated to the cell as Excel shows it; the sheet keeps the text on the
+    first cell only, so that text is kept until the reader passes the range's last row.
+    """
     from xml.etree.ElementTree import iterparse
 
     from openpyxl.worksheet._reader import WorkSheetParser
@@ -49,6 +61,7 @@ def sheet_rows(source: Source, sheet: Optional[str] = None) -> Iterator[tuple[in
         with package.strings() as strings, package.archive.open(target) as src:
             parser = WorkSheetParser(src, strings, data_only=True, epoch=package.wb.epoch,
                                      date_formats=package.dates, timedelta_formats=package.durations)
+            shared = _SharedFormulas()
             parent = None
             number = 0
             for event, element in iterparse(src, events=("start", "end")):
@@ -60,16 +73,55 @@ def sheet_rows(source: Source, sheet: Optional[str] = None) -> Iterator[tuple[in
                     continue
                 number = _row_number(element.get("r"), number)
                 parser.row_counter, parser.col_counter = number, 0
-                cells = [parser.parse_cell(cell) for cell in element]
+                cells = []
+                formulas: dict[int, str] = {}
+                for cell in element:
+                    parsed = parser.parse_cell(cell)
+                    cells.append(parsed)
+                    f = cell.find(_F)
+                    if f is not None and (text := shared.text(f, number, parsed["column"])):
+                        formulas[parsed["column"] - 1] = text
                 (parent if parent is not None else element).clear()
                 if not cells:
                     continue
                 values: list[Any] = [None] * max(cell["column"] for cell in cells)
                 for cell in cells:
                     values[cell["column"] - 1] = cell["value"]
-                yield number, values
+                yield number, values, formulas
     finally:
         package.archive.close()
+
+
+class _SharedFormulas:
+    """The texts of the shared formulas whose range the reader is in (``<f t="shared" si="0"
+    ref="K3:K500">ROUND(H3*I3,2)</f>`` on the first cell, ``<f t="shared" si="0"/>`` below)."""
+
+    def __init__(self) -> None:
+        from openpyxl.formula.translate import Translator
+        from openpyxl.utils import get_column_letter
+
+        self.translator, self.letter = Translator, get_column_letter
+        self.open: dict[str, tuple[Any, int]] = {}    # si -> (Translator, last row of its range)
+
+    def text(self, f: Any, row: int, column: int) -> str:
+        """The formula of the cell at (row, column) whose ``<f>`` element is ``f`` ('' if none)."""
+        text = "=" + f.text if f.text else ""
+        if f.get("t") != "shared":
+            return text
+        si, here = f.get("si", ""), f"{self.letter(column)}{row}"
+        if text:
+            if len(self.open) > 64:          # ranges passed: their formulas are not needed again
+                self.open = {k: v for k, v in self.open.items() if v[1] >= row}
+            self.open[si] = (self.translator(text, here), _last_row(f.get("ref"), row))
+            return text
+        master = self.open.get(si)
+        return master[0].translate_formula(here) if master is not None else ""
+
+
+def _last_row(ref: Optional[str], row: int) -> int:
+    """The last row of a range such as ``K3:K500`` (``row`` when there is none)."""
+    match = re.search(r"(\d+)$", ref or "")
+    return int(match.group(1)) if match else row
 
 
 def sheet_part(source: Source, sheet: Optional[str] = None) -> bytes:

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from engine.io.readers import ReadError, read_rows
-from engine.io.xlsx import SharedStrings, sheet_rows
+from engine.io.xlsx import SharedStrings, sheet_cells, sheet_rows
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -140,6 +140,39 @@ def test_same_values_as_openpyxl_for_a_file_it_writes(tmp_path):
     assert ours == theirs
     with open(path, "rb") as fh:   # a stream works as well as a path
         assert [tuple(v) for _, v in sheet_rows(fh)] == theirs
+
+
+@pytest.mark.filterwarnings("ignore:Data Validation extension")
+@pytest.mark.parametrize("producer", ["excel", "wps", "libreoffice"])
+def test_formulas_as_openpyxl_reads_them_shared_ones_translated(tmp_path, producer):
+    """Excel fills 金额 and 单位 down with shared formulas (the text on the first cell only):
+    every cell gets its own, as openpyxl's full reader gives it; read_rows keeps them by column."""
+    from tests.engine.io.shop_template import order_template
+
+    path = order_template(producer, tmp_path / "t.xlsx", totals=True)
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    theirs = {r: {c.column - 1: c.value for c in row if c.data_type == "f"}
+              for r, row in enumerate(ws.iter_rows(), start=1)}
+    ours = {number: formulas for number, _, formulas in sheet_cells(path)}
+    assert ours == theirs and ours[9] == {10: "=ROUND(H9*I9*(1-J9),2)", 11: "=VLOOKUP(F9,字典!$C$2:$D$4,2,FALSE)"}
+    rows = dict(read_rows(path))
+    assert rows[10].formulas == {7: "=SUM(H3:H9)", 10: "=SUM(K3:K9)"} and rows[10][:2] == ("合计", None)
+    assert not hasattr(rows[2], "formulas")                      # a row without formulas is a plain tuple
+
+
+def test_a_totals_row_filled_across_and_many_shared_formulas(tmp_path):
+    """Excel fills a totals row's =SUM(B2:B4) across to C and D as one shared formula; a sheet
+    of many short shared ranges reads as well (each range's text is dropped once passed)."""
+    total = ('<row r="5"><c r="A5" t="s"><v>0</v></c><c r="B5"><f t="shared" ref="B5:D5" si="0">SUM(B2:B4)</f>'
+             '<v>6</v></c><c r="C5"><f t="shared" si="0"/><v>6</v></c><c r="D5"><f t="shared" si="0"/><v>6</v></c></row>')
+    many = "".join(f'<row r="{r}"><c r="A{r}"><f t="shared" ref="A{r}:C{r}" si="{r}">ROW()+{r}</f><v>1</v></c>'
+                   f'<c r="B{r}"><f t="shared" si="{r}"/><v>1</v></c><c r="C{r}"><f t="shared" si="{r}"/><v>1</v></c>'
+                   f'<c r="D{r}"><f>B{r}*2</f><v>2</v></c></row>' for r in range(6, 400))
+    path = tmp_path / "shared.xlsx"
+    path.write_bytes(excel_package({"S": total + many}, ["<si><t>合计</t></si>"]))
+    rows = {number: (values, formulas) for number, values, formulas in sheet_cells(path)}
+    assert rows[5] == (["合计", 6, 6, 6], {1: "=SUM(B2:B4)", 2: "=SUM(C2:C4)", 3: "=SUM(D2:D4)"})
+    assert rows[399][1] == {0: "=ROW()+399", 1: "=ROW()+399", 2: "=ROW()+399", 3: "=B399*2"}
 
 
 def test_the_shared_strings_live_on_disk(tmp_path):
