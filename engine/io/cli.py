@@ -89,6 +89,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    for skipped in report.skipped:
+        print(skipped.message, file=sys.stderr)
     state = "written" if report.written else "not written"
     print(f"{args.form}: {report.created} created, {report.updated} updated, {report.failed} failed "
           f"({report.error_count} errors); {state}", file=sys.stderr)

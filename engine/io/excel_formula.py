@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Callable, Mapping, Optional, Union
+from typing import Callable, Iterable, Mapping, Optional, Union
 
 
 class Untranslatable(Exception):
@@ -397,8 +397,13 @@ class Total:
     formula: str
 
 
+_TOTAL_START = re.compile(r"=?\s*(?:SUM|AVERAGE|MIN|MAX|SUBTOTAL)\s*\(", re.IGNORECASE)
+
+
 def column_total(formula: str) -> Optional[Total]:
     """The column total a formula is (SUM/AVERAGE/MIN/MAX or SUBTOTAL of one column's rows), or None."""
+    if not _TOTAL_START.match(formula):     # most formulas are none: not parsed
+        return None
     try:
         node = parse(formula)
     except Untranslatable:
@@ -414,6 +419,12 @@ def column_total(formula: str) -> Optional[Total]:
     if not isinstance(ref, Ref) or ref.sheet or ref.col != ref.col2 or ref.row == ref.row2:
         return None
     return Total(fn, ref.col, ref.row, ref.row2, formula if formula.startswith("=") else "=" + formula)
+
+
+def row_totals(row: int, formulas: Iterable[str]) -> list[Total]:
+    """The column totals among the formulas of sheet row ``row`` that total rows above it
+    (``=SUM(H3:H9)`` on row 10): what makes it a totals row, for forms from Excel and import."""
+    return [t for t in map(column_total, formulas) if t is not None and t.last < row]
 
 
 _NUMERIC = frozenset({"SUM", "ROUND", "ABS", "MIN", "MAX"})

@@ -21,12 +21,13 @@ import re
 import warnings
 from typing import IO, Any, Optional, Union
 
-from engine.io.excel_formula import Row, Total, Untranslatable, column_total, numeric_refs, translate
+from engine.io.excel_formula import Row, Total, Untranslatable, numeric_refs, row_totals, translate
 from engine.io.excel_lists import DropDown, validation_lists
 from engine.io.field_names import CHILD_RESERVED, RESERVED, Namer, snake
 from engine.io.template_columns import Col, Groups, guess_select, infer, split_lines
 from engine.io.template_messages import render
 from engine.io.template_yaml import Draft, dump
+from engine.io.totals import TotalsRows
 
 SAMPLE_ROWS = 500
 #: rows of each sheet read at all: the header, the samples and data-validation source ranges
@@ -100,12 +101,15 @@ class _Template:
         rows = zip(ws.iter_rows(min_row=self.head + 1, max_row=self.head + SAMPLE_ROWS, max_col=last),
                    fws.iter_rows(min_row=self.head + 1, max_row=self.head + SAMPLE_ROWS, min_col=1, max_col=last))
         spare: list[tuple[int, tuple[Any, ...], dict[int, str]]] = []
+        totals_rows = TotalsRows()
         for number, (cells, fcells) in enumerate(rows, start=self.head + 1):
             formulas = {i: _formula(c) for i, c in enumerate(fcells) if _formula(c)}
-            totals = [t for t in (column_total(f) for f in formulas.values()) if t and t.last < number]
+            totals = row_totals(number, formulas.values())
             if totals:
                 self.totals.append((number, totals))
-            elif any(c.index not in formulas and _filled(_at(cells, c.index)) for c in self.cols):
+            if totals_rows.check(number, [self._value(c) for c in cells], formulas):
+                continue     # by its formulas (a rollup, above) or a 合计 typed over sums: no sample
+            if any(c.index not in formulas and _filled(_at(cells, c.index)) for c in self.cols):
                 self._take(number, cells, formulas)
             elif formulas:
                 spare.append((number, cells, formulas))

@@ -2,12 +2,13 @@
 and events as the API, in chunks so memory does not grow with the file.
 
 Rows become records: every row is one record, except that consecutive rows continuing the
-same record (same key, or the same parent cells, or empty parent cells) add sub-table lines.
+same record (same key, or the same parent cells, or empty parent cells) add sub-table lines,
+and totals rows (合计, see :mod:`engine.io.totals`), which are left out and listed in the report.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
 import sqlalchemy as sa
@@ -22,67 +23,17 @@ from engine.io.cells import cell_reader
 from engine.io.columns import Column, ColumnMap, FieldIndex
 from engine.io.links import LinkResolver
 from engine.io.messages import action_word, render
+from engine.io.readers import formulas_of
+from engine.io.report import ImportReport, RowError, SkippedRow
+from engine.io.totals import TotalsRows
 from engine.runtime import Definitions
 from engine.store.db import Database
 from engine.store.records import RecordStore
 
 MODES = ("all-or-nothing", "skip-invalid")
 CHUNK = 500
-MAX_ERRORS = 1000
 HEADER_SCAN = 50   # the header row must be among the first rows of the sheet
 _PATH = re.compile(r"^\[?(\d+)?\]?\.?([^\[\].]+)(?:\[(\d+)\]\.([^\[\].]+))?$")
-
-
-@dataclass
-class RowError:
-    """One problem, where the spreadsheet shows it."""
-
-    row: int
-    column: str
-    message: str
-    field: Optional[str] = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "field": self.field, "message": self.message}
-
-
-@dataclass
-class ImportReport:
-    """What an import did: counts, unknown columns and every problem (the first 1,000)."""
-
-    form: str
-    mode: str
-    key: Optional[str] = None
-    dry_run: bool = False
-    header_row: int = 0
-    rows: int = 0
-    records: int = 0
-    created: int = 0
-    updated: int = 0
-    failed: int = 0
-    error_count: int = 0
-    written: bool = False
-    unknown_columns: list[str] = field(default_factory=list)
-    columns: dict[str, str] = field(default_factory=dict)
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.error_count == 0
-
-    def add(self, error: RowError) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_ERRORS:
-            self.errors.append(error)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"form": self.form, "mode": self.mode, "key": self.key, "dry_run": self.dry_run,
-                "ok": self.ok, "written": self.written, "header_row": self.header_row,
-                "rows": self.rows, "records": self.records, "created": self.created,
-                "updated": self.updated, "failed": self.failed, "error_count": self.error_count,
-                "errors_truncated": self.error_count > len(self.errors),
-                "unknown_columns": self.unknown_columns, "columns": self.columns,
-                "errors": [e.to_dict() for e in self.errors]}
 
 
 @dataclass
@@ -164,7 +115,11 @@ class Importer:
         pidx = [(c.field.name, c.index, cell_reader(c.field, zone)) for c in parent]
         tidx = [(t, [(c.field.name, c.index, cell_reader(c.field, zone)) for c in children
                      if c.table and c.table.name == t]) for t in tables]
+        totals = TotalsRows()
         for number, cells in rows:
+            if totals.check(number, cells, formulas_of(cells)):
+                self.report.skipped.append(SkippedRow(number, render("totals_row", self.locale, row=number)))
+                continue
             size = len(cells)
             pvals = {name: _value(cells, i, size, read) for name, i, read in pidx}
             lines = {}

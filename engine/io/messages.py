@@ -18,6 +18,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "key_not_in_file": {"zh-CN": "文件中没有键列 {key}", "en": "the key column {key} is not in the file"},
     "key_missing": {"zh-CN": "键列 {key} 为空", "en": "the key column {key} is empty"},
     "conflict": {"zh-CN": "{message}", "en": "{message}"},
+    "totals_row": {"zh-CN": "第 {row} 行是合计行, 已跳过", "en": "row {row} is a totals row, skipped"},
     "not_written": {"zh-CN": "未写入: 文件中有错误 (全部或全不模式)",
                     "en": "not written: the file has errors (all-or-nothing)"},
 }

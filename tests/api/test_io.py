@@ -52,6 +52,22 @@ def test_import_upload_report_and_status(client, auth, seed, tmp_path):
     assert resp.status_code == 400
 
 
+def test_import_skips_a_totals_row_and_says_so(client, auth, seed, tmp_path):
+    """Row 6 totals the columns above (=SUM, as openpyxl writes it: no cached value); row 5 is a
+    product that happens to be named 合计, and is imported."""
+    rows = [["物料编码", "品名", "单价", "库存"], ["P-1", "螺丝", 0.5, 100], ["P-2", "螺母", 0.3, 50],
+            ["P-3", "合计", 1, 2], ["合计", None, "=SUM(C3:C5)", "=SUM(D3:D5)"]]
+    path = make_xlsx(tmp_path / "p.xlsx", rows, title="产品导入")
+    resp = _upload(client, auth("admin"), "product", path, dry_run="1")
+    rep = resp.get_json()
+    assert resp.status_code == 200 and (rep["rows"], rep["created"]) == (3, 3)
+    assert rep["skipped"] == [{"row": 6, "message": "第 6 行是合计行, 已跳过"}]
+    resp = _upload(client, {**auth("admin"), "Accept-Language": "en"}, "product", path, mode="skip-invalid")
+    assert resp.status_code == 200 and resp.get_json()["skipped"] == [{"row": 6, "message": "row 6 is a totals row, skipped"}]
+    names = {p["sku"]: p["name"] for p in client.get("/api/v1/records/product", headers=auth("admin")).get_json()["items"]}
+    assert (names["P-3"], "合计" in names) == ("合计", False)
+
+
 def test_export_csv_applies_row_and_field_permissions_and_filters(client, auth, seed):
     _orders(client, auth, seed)
     resp = client.get("/api/v1/records/sales_order/export?format=csv", headers=auth("sales1"))

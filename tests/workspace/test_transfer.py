@@ -69,6 +69,17 @@ def test_import_reports_bad_rows_by_spreadsheet_row_in_both_languages(client: An
     assert saved[0]["owner_name"] == "sales1"                     # the importer owns what it creates
 
 
+def test_import_names_the_totals_row_it_skips(client: Any, login: Callable[..., str], shop: Any,
+                                             shop_ids: Any) -> None:
+    token = login("sales1")
+    body = (CSV_HEADER + "宁波海曙五金,PO-1,2026-11-02,不锈钢合页,2,12.50\r\n"
+            "宁波海曙五金,PO-1,2026-11-02,Brass handle,1,30\r\n合计,,,,3,\r\n")
+    resp = client.post("/w/order/import", data=_upload(token, body), content_type="multipart/form-data")
+    assert resp.status_code == 200 and "导入完成: 新建 1 条, 更新 0 条" in resp.text
+    assert '<p class="muted import-skipped">第 4 行是合计行, 已跳过</p>' in resp.text
+    assert [(o["po"], o["total"]) for o in _orders(shop)] == [("PO-1", "55.00")]
+
+
 def test_import_dry_run_writes_nothing_and_bad_uploads_are_clear(client: Any, login: Callable[..., str],
                                                                  shop: Any, shop_ids: Any) -> None:
     token = login("sales1")

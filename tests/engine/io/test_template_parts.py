@@ -149,6 +149,17 @@ def test_formulas_filled_down_before_any_sample_row(tmp_path):
     assert fields["amount"]["formula"] == "qty * unit_price" and fields["amount"]["type"] == "money"
 
 
+def test_a_totals_row_typed_over_its_sums_is_no_sample(tmp_path):
+    """合计 and the sums, without formulas: not a sample row (as import skips it), so 类别 is filled
+    in every sample; a 合计 whose number is not the sum above is a sample like the others."""
+    rows = [["物料编码", "类别", "数量"], ["P-1", "五金", 3], ["P-2", "电料", 4], ["P-3", "五金", 5], ["合计", None, 12]]
+    text, fields = _draft(Book("excel", [Sheet("S", rows)]).save(tmp_path / "t.xlsx"), lang="en")
+    assert text.split("- name: category")[1].split("- name:")[0].count("# required: true") == 1
+    rows[-1][2] = 11
+    text, fields = _draft(Book("excel", [Sheet("S", rows)]).save(tmp_path / "t.xlsx"), lang="en")
+    assert "# required: true" not in text.split("- name: category")[1].split("- name:")[0]
+
+
 def test_totals_over_records_are_left_to_a_report(tmp_path):
     rows = [["物料编码", "数量"], ["P-1", 3], ["P-2", 4], ["P-3", 5], ["合计", F("SUM(B2:B4)", 12)]]
     path = Book("excel", [Sheet("S", rows)]).save(tmp_path / "t.xlsx")
