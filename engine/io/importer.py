@@ -27,7 +27,7 @@ from engine.io.readers import formulas_of
 from engine.io.report import ImportReport, RowError, SkippedRow
 from engine.io.totals import TotalsRows
 from engine.runtime import Definitions
-from engine.store.db import Database
+from engine.store.db import Database, attempt
 from engine.store.records import RecordStore
 
 MODES = ("all-or-nothing", "skip-invalid")
@@ -226,7 +226,7 @@ class Importer:
     def _create(self, conn: Connection, recs: list[_Pending]) -> None:
         clause = self.policy.row_clause(self.ctx, self.form, "create")
         try:
-            with conn.begin_nested():
+            with attempt(conn):     # on failure, redone record by record: its rule runs are not kept
                 made = self.store.create_many(conn, self.ctx, self.form, [r.clean or {} for r in recs],
                                               source=self.source)
                 if clause is not None and not self._all_visible(conn, [m["id"] for m in made], clause):

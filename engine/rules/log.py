@@ -4,6 +4,12 @@ Runs are buffered on the DBAPI connection of the business transaction and writte
 pool ``checkin`` listener, in a transaction of their own, once that connection is handed
 back (after its commit or rollback). This works on SQLite, where the business transaction
 holds the write lock until it ends, and on PostgreSQL alike.
+
+A savepoint that rolls back (an import writes each chunk, and then each record of a failing
+chunk, in one) marks the runs made inside it rolled back, and takes its records out of the
+groups of skipped runs, whose later runs start groups of their own; the runs inside a
+savepoint opened by :func:`engine.store.db.attempt`, whose work is redone, are dropped.
+SQLite gives a rolled-back record's id again, so a group must not span the rollback.
 """
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from typing import Any, Iterable, Optional
 import sqlalchemy as sa
 
 from engine.forms.coltypes import UTCDateTime
+from engine.store.db import ATTEMPT
 from engine.store.dialect import insert_many, insert_tuples
 from engine.store.system import SYSTEM
 
@@ -26,6 +33,7 @@ OUTCOMES = (FIRED, SKIPPED, FAILED, LOOP_GUARD)
 BUFFER = "lc_rule_runs"           # key in the DBAPI connection's info
 SKIPS = "lc_rule_skips"           # there too: the skipped runs by rule, event, source, depth, user
 DRY = "lc_rules_dry"              # set on a connection to keep runs in memory (rules test)
+MARKS = "lc_rule_savepoints"      # there too: where the buffer stood when each open savepoint began
 
 rule_runs = sa.Table(
     "lc_rule_run", SYSTEM,
@@ -88,17 +96,28 @@ def install(engine: sa.Engine) -> None:
         _installed.add(engine)
 
     def on_rollback(conn: Any) -> None:
-        for row in conn.connection.info.get(BUFFER, ()) if not conn.closed else ():
-            if type(row) is dict:
-                row["rolled_back"] = True
-            else:
-                row.rolled_back = True
+        _roll_back(conn.connection.info.get(BUFFER, ()) if not conn.closed else ())
         on_commit(conn)
 
     def on_commit(conn: Any) -> None:
         """The transaction is over: later skips on this connection start groups of their own."""
         if not conn.closed:
             conn.connection.info.pop(SKIPS, None)
+            conn.connection.info.pop(MARKS, None)
+
+    def on_savepoint(conn: Any, name: str) -> None:
+        info = conn.connection.info
+        info.setdefault(MARKS, []).append(_Mark(info))
+
+    def on_release_savepoint(conn: Any, name: str, context: Any) -> None:
+        marks = conn.connection.info.get(MARKS) if not conn.closed else None
+        if marks:
+            marks.pop()
+
+    def on_rollback_savepoint(conn: Any, name: str, context: Any) -> None:
+        marks = conn.connection.info.get(MARKS) if not conn.closed else None
+        if marks:
+            marks.pop().roll_back(conn.connection.info)
 
     def on_checkin(dbapi_conn: Any, record: Any) -> None:
         rows = record.info.pop(BUFFER, None) if record is not None else None
@@ -107,7 +126,45 @@ def install(engine: sa.Engine) -> None:
 
     sa.event.listen(engine, "rollback", on_rollback)
     sa.event.listen(engine, "commit", on_commit)
+    sa.event.listen(engine, "savepoint", on_savepoint)
+    sa.event.listen(engine, "release_savepoint", on_release_savepoint)
+    sa.event.listen(engine, "rollback_savepoint", on_rollback_savepoint)
     sa.event.listen(engine, "checkin", on_checkin)
+
+
+def _roll_back(rows: Iterable[Any]) -> None:
+    for row in rows:
+        if type(row) is dict:
+            row["rolled_back"] = True
+        else:
+            row.rolled_back = True
+
+
+class _Mark:
+    """Where the buffered runs stood when a savepoint began: how many, and each group of
+    skipped runs with its records and time so far."""
+
+    __slots__ = ("size", "groups", "redone")
+
+    def __init__(self, info: dict[str, Any]) -> None:
+        self.size = len(info.get(BUFFER, ()))
+        self.groups = {key: (g, len(g.ids), g.seconds) for key, g in info.get(SKIPS, {}).items()}
+        self.redone = bool(info.get(ATTEMPT))
+
+    def roll_back(self, info: dict[str, Any]) -> None:
+        """The savepoint rolled back: its runs are marked so, or dropped if its work is redone."""
+        rows = info.get(BUFFER, [])
+        inside = rows[self.size:]
+        del rows[self.size:]
+        groups = info.get(SKIPS, {})
+        for key in [k for k, g in groups.items() if self.groups.get(k, (None,))[0] is not g]:
+            del groups[key]                      # begun inside: later skips start a new group
+        for group, size, seconds in self.groups.values():
+            if len(group.ids) > size:            # records skipped inside, in a group from before
+                inside.append(group.split(size, seconds))
+        if not self.redone:
+            _roll_back(inside)
+            rows.extend(inside)
 
 
 def buffer(conn: Any, row: dict[str, Any]) -> None:
@@ -142,6 +199,14 @@ class _Skipped:
         self.ids: list[int] = []
         self.seconds = 0.0
         self.rolled_back = False
+
+    def split(self, size: int, seconds: float) -> "_Skipped":
+        """Keep the first ``size`` runs (which took ``seconds``); the others, as a group of their own."""
+        rest = _Skipped(self.rule, self.ctx, self.event, self.source, self.depth)
+        rest.started, rest.ids, rest.seconds = self.started, self.ids[size:], self.seconds - seconds
+        del self.ids[size:]
+        self.seconds = seconds
+        return rest
 
     def row(self) -> dict[str, Any]:
         row = run_row(self.rule, self.ctx, self.event, self.ids[0] if len(self.ids) == 1 else None, self.started,

@@ -1,11 +1,12 @@
 """Database connection: SQLite (file, WAL) by default, PostgreSQL in production."""
 from __future__ import annotations
 
+import contextlib
 import os
-from typing import Any
+from typing import Any, Iterator
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from engine.store.system import SYSTEM
 
@@ -65,6 +66,25 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+#: in a connection's ``info`` while :func:`attempt` opens its savepoint (for savepoint listeners)
+ATTEMPT = "lc_attempt"
+
+
+@contextlib.contextmanager
+def attempt(conn: Connection) -> Iterator[Any]:
+    """A savepoint for work the caller redoes piece by piece if it fails (a chunk of records
+    written at once, retried one by one): what was set aside inside it for after the
+    transaction (the rule log's runs) is dropped when it rolls back, since the retry does it
+    again. ``with conn.begin_nested()`` otherwise."""
+    conn.info[ATTEMPT] = True
+    try:
+        savepoint = conn.begin_nested()
+    finally:
+        conn.info.pop(ATTEMPT, None)
+    with savepoint:
+        yield savepoint
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

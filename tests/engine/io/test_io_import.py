@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections import Counter
 
 import pytest
 import sqlalchemy as sa
 
 from engine.errors import PermissionDenied
 from engine.io.readers import read_rows
+from engine.rules.log import runs_view
 from tests.engine.io.conftest import make_xlsx
 
 TITLE = "宁波海曙五金有限公司销售订单导入模板"
@@ -133,7 +136,7 @@ def test_rules_fire_once_per_imported_record(tmp_path, records, ctx, seed, platf
     assert [e for e in events if e[2] != "import"] == [("updated", "sales_order", "rule")] * 7
 
 
-def test_a_failing_handler_fails_only_its_record_in_skip_invalid(tmp_path, records, ctx, seed, platform):
+def test_a_failing_handler_fails_only_its_record_in_skip_invalid(tmp_path, records, ctx, seed, platform, caplog):
     from engine.errors import ValidationError
 
     def refuse(conn, event):
@@ -141,11 +144,29 @@ def test_a_failing_handler_fails_only_its_record_in_skip_invalid(tmp_path, recor
             raise ValidationError({"po_number": ["refused by a rule"]})
     platform.bus.subscribe(refuse)
     rows = [HEAD] + [["C001", f"PO-{i}", "2026-11-02", None, None, "P-100", 1, 1, None] for i in range(5)]
-    report = records.import_file(ctx("admin"), "sales_order", make_xlsx(tmp_path / "o.xlsx", rows),
-                                 mode="skip-invalid")
+    with caplog.at_level(logging.ERROR, logger="lowcode.rules"):
+        report = records.import_file(ctx("admin"), "sales_order", make_xlsx(tmp_path / "o.xlsx", rows),
+                                     mode="skip-invalid")
     assert (report.created, report.failed) == (4, 1)
     assert [(e.row, e.column, e.message) for e in report.errors] == [(5, "客户采购单号", "refused by a rule")]
     assert _count(platform) == 4
+    assert [r.getMessage() for r in caplog.records] == []         # every rule run row was written
+    # the chunk's first attempt, redone order by order, left no runs; each written order has its
+    # runs once, and the refused one (its own savepoint rolled back) the same runs, marked so
+    written = sorted(o["id"] for o in _orders(records, ctx))
+    by_record: dict = {}
+    with platform.db.connect() as conn:
+        view = runs_view()
+        for run in conn.execute(sa.select(view).where(view.c.form == "sales_order")).mappings():
+            by_record.setdefault((run["record_id"], run["rolled_back"]), Counter())[
+                (run["rule"], run["event"], run["outcome"])] += 1
+    kept = sorted(i for i, rolled in by_record if not rolled)
+    refused = [i for i, rolled in by_record if rolled]
+    assert kept == written and len(refused) == 1
+    assert by_record[(refused[0], True)] == by_record[(written[0], False)] == {   # the route's own update:
+        ("超出信用额度", "created", "skipped"): 1, ("审批路线", "created", "fired"): 1,  # guarded against a loop
+        ("超出信用额度", "updated", "skipped"): 1, ("审批路线", "updated", "loop_guard"): 1}
+    assert all(by_record[(i, False)] == by_record[(written[0], False)] for i in written)
 
 
 def test_chunks_and_duplicate_keys_across_chunks(tmp_path, records, ctx, platform):

@@ -227,3 +227,42 @@ def test_skipped_runs_are_grouped_per_transaction_not_per_connection(platform, p
             skipped(conn.connection.info, rule, ctx, "created", 3, 0.001, "api", 0)
     assert [(r["record_id"], r["rolled_back"], r["runs"]) for r in runs("neg")] == [
         (1, True, 1), (2, False, 2), (3, False, 2)]
+
+
+def test_runs_in_a_rolled_back_savepoint_are_marked_and_never_collide(platform, publish, ctx, runs, caplog):
+    """Skipped runs before, inside and after savepoints, in one transaction. A savepoint rolling
+    back marks its runs rolled back, its records split off the group from before it; the runs
+    after it (record 2 again, as SQLite gives a rolled-back id again) start a group of their own.
+    A released savepoint's runs stay in the group; an ``attempt`` rolled back leaves none."""
+    import logging
+
+    from engine.rules.log import buffer, run_row, skipped
+    from engine.store.db import attempt
+
+    publish('on material\nrule "neg" when created if stock < 0 then flag red\n')
+    rule = platform.definitions().rules.named("neg", "material")
+    now = ctx.now()
+
+    def skip(conn, record_id):
+        skipped(conn.connection.info, rule, ctx, "created", record_id, 0.001, "import", 0)
+
+    with caplog.at_level(logging.ERROR, logger="lowcode.rules"), platform.db.begin() as conn:
+        skip(conn, 1)
+        with pytest.raises(RuntimeError), conn.begin_nested():
+            skip(conn, 2)
+            buffer(conn, run_row(rule, ctx, "created", 3, now, 0.001, "fired", source="import", depth=0))
+            with conn.begin_nested():                 # released, then rolled back with its parent
+                skip(conn, 4)
+            raise RuntimeError("refused")
+        skip(conn, 2)
+        with conn.begin_nested():
+            skip(conn, 5)
+        with pytest.raises(RuntimeError), attempt(conn):
+            skip(conn, 6)
+            buffer(conn, run_row(rule, ctx, "created", 7, now, 0.001, "fired", source="import", depth=0))
+            raise RuntimeError("redone one by one")
+        skip(conn, 6)
+    assert [r.getMessage() for r in caplog.records] == []
+    assert sorted((r["record_id"], r["outcome"], r["rolled_back"], r["runs"]) for r in runs("neg")) == [
+        (1, "skipped", False, 4), (2, "skipped", False, 4), (2, "skipped", True, 2), (3, "fired", True, 1),
+        (4, "skipped", True, 2), (5, "skipped", False, 4), (6, "skipped", False, 4)]
