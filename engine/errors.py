@@ -91,6 +91,14 @@ class Conflict(LowcodeError):
         super().__init__(message)
 
 
+class Duplicate(Conflict):
+    """A unique key another record holds: ``unique`` names its fields (the message, their labels)."""
+
+    def __init__(self, message: str, fields: dict[str, list[str]], unique: tuple[str, ...]) -> None:
+        super().__init__(message, fields)
+        self.unique = unique
+
+
 class PermissionDenied(LowcodeError):
     """The caller lacks a form, field or row permission."""
 

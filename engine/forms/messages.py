@@ -1,7 +1,7 @@
 """Validation messages in every shipped language (zh-CN first, en)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from engine import i18n
 
@@ -30,7 +30,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "not_phone": {"zh-CN": "不是有效的电话号码", "en": "is not a valid phone number"},
     "not_url": {"zh-CN": "不是有效的网址", "en": "is not a valid URL"},
     "no_such_record": {"zh-CN": "引用的记录 {id} 不存在", "en": "refers to record {id}, which does not exist"},
-    "duplicate": {"zh-CN": "值重复: 已有相同 {fields} 的记录", "en": "duplicate: a record with the same {fields} exists"},
+    "duplicate": {"zh-CN": "值重复: 已有{fields}相同的记录", "en": "duplicate: a record with the same {fields} exists"},
+    "list_sep": {"zh-CN": "、", "en": ", "},
+    "list_last": {"zh-CN": "、", "en": " and "},
     "readonly": {"zh-CN": "只读, 不能修改", "en": "is read-only"},
     "computed": {"zh-CN": "由系统计算, 不能填写", "en": "is computed and cannot be set"},
     "not_duration": {"zh-CN": "必须是时长 (秒数, 或如 2h30m、1d)", "en": "must be a duration (seconds, or like 2h30m, 1d)"},
@@ -79,3 +81,12 @@ class FieldError(ValueError):
 def render(key: str, locale: str, **params: Any) -> str:
     """The message ``key`` in ``locale`` (falls back to English)."""
     return i18n.render(MESSAGES, key, locale, **params)
+
+
+def duplicate(labels: Sequence[str], locale: str) -> str:
+    """The message for a unique key another record holds, naming its fields as the reader
+    sees them: 值重复: 已有客户、客户采购单号相同的记录 / ... the same Customer and PO number exists."""
+    names = list(labels)
+    if len(names) > 1:
+        names[-2:] = [render("list_last", locale).join(names[-2:])]
+    return render("duplicate", locale, fields=render("list_sep", locale).join(names))

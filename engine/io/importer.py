@@ -16,9 +16,10 @@ from sqlalchemy.engine import Connection
 
 from engine.context import RunContext
 from engine.definitions.model import FieldSpec, FormSpec
-from engine.errors import Conflict, LowcodeError, NotFound, PermissionDenied, QueryError, ValidationError
+from engine.errors import (Conflict, Duplicate, LowcodeError, NotFound, PermissionDenied, QueryError,
+                           ValidationError)
 from engine.forms import FIELD_TYPES
-from engine.forms.messages import render as field_message
+from engine.forms.messages import duplicate, render as field_message
 from engine.io.cells import cell_reader
 from engine.io.columns import Column, ColumnMap, FieldIndex
 from engine.io.links import LinkResolver
@@ -378,6 +379,9 @@ class Importer:
         elif isinstance(exc, PermissionDenied):
             self._fail(rec, fields or {"_": [render("not_permitted", self.locale,
                                                     action=action_word(action, self.locale))]})
+        elif isinstance(exc, Duplicate):          # named by the columns as the sheet heads them
+            message = duplicate([self._locate(rec, name)[1] for name in exc.unique], self.locale)
+            self._fail(rec, {name: [message] for name in exc.unique})
         elif isinstance(exc, Conflict) and fields:
             self._fail(rec, fields)
         else:

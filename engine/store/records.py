@@ -11,8 +11,8 @@ from sqlalchemy.engine import Connection
 
 from engine.context import RunContext
 from engine.definitions.model import FieldSpec, FormSpec
-from engine.errors import Conflict, NotFound, ValidationError
-from engine.forms.messages import render
+from engine.errors import Conflict, Duplicate, NotFound, ValidationError
+from engine.forms.messages import duplicate, render
 from engine.store import system
 from engine.store.bulk import journal_created
 from engine.store.dialect import insert_many_returning_ids
@@ -428,8 +428,9 @@ class RecordStore:
         fields = _unique_columns(spec, self.tables.table(spec.name), exc)
         if not fields:
             return Conflict(f"{spec.name}: the change conflicts with existing data ({exc.orig})")
-        message = render("duplicate", ctx.locale, fields=", ".join(fields))
-        return Conflict(message, {f: [message] for f in fields})
+        labels = [(f.label.get(ctx.locale) or name) if (f := spec.field(name)) else name for name in fields]
+        message = duplicate(labels, ctx.locale)
+        return Duplicate(message, {f: [message] for f in fields}, tuple(fields))
 
 
 def _same_rows(old: Any, new: Any) -> bool:

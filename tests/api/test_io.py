@@ -68,6 +68,19 @@ def test_import_skips_a_totals_row_and_says_so(client, auth, seed, tmp_path):
     assert (names["P-3"], "合计" in names) == ("合计", False)
 
 
+def test_a_duplicate_names_the_column_as_the_sheet_heads_it(client, auth, seed, tmp_path):
+    """C001 is stored; the sheet heads the code column in English, the caller reads Chinese."""
+    path = tmp_path / "c.csv"
+    path.write_text("Customer code,客户名称\nC001,又一个\nC009,新客户\nC009,重复\n", encoding="utf-8")
+    rep = _upload(client, auth("admin"), "customer", path).get_json()
+    assert [(e["row"], e["column"], e["field"], e["message"]) for e in rep["errors"]] == [
+        (2, "Customer code", "code", "值重复: 已有Customer code相同的记录"),
+        (4, "Customer code", "code", "值重复: 已有Customer code相同的记录")]
+    rep = _upload(client, {**auth("admin"), "Accept-Language": "en"}, "customer", path, mode="skip-invalid").get_json()
+    assert {e["message"] for e in rep["errors"]} == {"duplicate: a record with the same Customer code exists"}
+    assert rep["created"] == 1
+
+
 def test_export_csv_applies_row_and_field_permissions_and_filters(client, auth, seed):
     _orders(client, auth, seed)
     resp = client.get("/api/v1/records/sales_order/export?format=csv", headers=auth("sales1"))

@@ -105,12 +105,17 @@ def test_duplicate_unique_key_is_409_naming_the_field(client, auth, seed):
     resp = client.post("/api/v1/records/customer", headers={**admin, "Accept-Language": "en"},
                        json={"code": "C001", "name": "again"})
     assert resp.status_code == 409
-    assert resp.get_json()["error"]["fields"] == {"code": ["duplicate: a record with the same code exists"]}
+    assert resp.get_json()["error"]["fields"] == {"code": ["duplicate: a record with the same Customer code exists"]}
     body = order_body(seed["c1"]["id"], seed["p1"]["id"], po_number="PO-9")
     assert client.post("/api/v1/records/sales_order", headers=admin, json=body).status_code == 201
     resp = client.post("/api/v1/records/sales_order", headers={**admin, "Accept-Language": "en"}, json=body)
     assert resp.status_code == 409
-    assert set(resp.get_json()["error"]["fields"]) == {"customer", "po_number"}
+    assert resp.get_json()["error"]["fields"] == dict.fromkeys(
+        ["customer", "po_number"], ["duplicate: a record with the same Customer and Customer PO number exists"])
+    resp = client.post("/api/v1/records/customer", headers=admin, json={"code": "C001", "name": "again"})
+    assert resp.get_json()["error"]["fields"] == {"code": ["值重复: 已有客户编码相同的记录"]}
+    resp = client.post("/api/v1/records/sales_order", headers=admin, json=body)
+    assert resp.get_json()["error"]["message"] == "值重复: 已有客户、客户采购单号相同的记录"
 
 
 def test_history_has_field_level_audit_and_versions(client, auth, seed, clock):

@@ -63,6 +63,6 @@ def test_all_or_nothing_import_reports_every_failing_row_across_chunks(cli, tmp_
     assert code == 1 and "not written" in err
     assert (report["records"], report["failed"], report["created"], report["written"]) == (1100, 3, 0, False)
     assert [(e["row"], e["field"]) for e in report["errors"]] == [(3, "tier"), (600, "code"), (1100, "code")]
-    assert {e["message"] for e in report["errors"][1:]} == {"duplicate: a record with the same code exists"}
+    assert {e["message"] for e in report["errors"][1:]} == {"duplicate: a record with the same 客户编码 exists"}
     code, out, _ = cli("data", "export", "customer", str(tmp_path / "all.csv"))
     assert out == f"wrote 1 rows to {tmp_path / 'all.csv'}\n"

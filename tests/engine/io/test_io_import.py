@@ -196,7 +196,7 @@ def test_all_or_nothing_reports_database_errors_in_every_chunk_after_the_first_e
     report = imp.run(read_rows(make_xlsx(tmp_path / "c.xlsx", rows)))
     assert not report.written and (report.records, report.failed, report.created) == (13, 3, 0)
     assert [(e.row, e.column) for e in report.errors] == [(3, "客户等级"), (8, "客户编码"), (13, "客户编码")]
-    assert report.errors[1].message == report.errors[2].message == "值重复: 已有相同 code 的记录"
+    assert report.errors[1].message == report.errors[2].message == "值重复: 已有客户编码相同的记录"
     assert _count(platform, "customer") == 2                                     # the seed's, nothing more
 
 
@@ -220,7 +220,7 @@ def test_all_or_nothing_reports_a_unique_index_after_a_validation_error(tmp_path
     assert not report.written and (report.records, report.failed) == (6, 3), report.to_dict()
     assert [(e.row, e.column) for e in report.errors] == [(2, "下单日期"), (4, "客户"), (4, "客户采购单号"),
                                                           (7, "客户"), (7, "客户采购单号")]
-    assert report.errors[-1].message == "值重复: 已有相同 customer, po_number 的记录"
+    assert report.errors[-1].message == "值重复: 已有客户、客户采购单号相同的记录"
     assert _count(platform) == 1
 
 
