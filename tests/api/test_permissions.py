@@ -29,7 +29,7 @@ MATRIX = {
     "admin": ({"A", "B"}, set()),
     "sales1": ({"A"}, {"cost", "margin"}),
     "sales2": ({"B"}, {"cost", "margin"}),
-    "wh1": ({"A", "B"}, {"cost", "margin", "total", "lines.unit_price", "lines.amount"}),
+    "wh1": ({"A", "B"}, {"cost", "margin", "total", "lines.unit_price", "lines.amount", "route"}),
     "buyer1": ({"A"}, {"cost", "margin"}),
 }
 

@@ -104,7 +104,7 @@ def test_role_schema_and_portal_errors(pack: Pack) -> None:
         "oms/roles.yaml:20:19: 'secret' is not one of 'hidden', 'readonly', 'editable'",
         "oms/roles.yaml:27:25: 'edit' is not one of 'read', 'create', 'update', 'delete', 'approve', "
         "'export', 'print'",
-        "oms/roles.yaml:43:5: role 'customer': a portal role cannot be a superuser",
+        "oms/roles.yaml:44:5: role 'customer': a portal role cannot be a superuser",
     ]
 
 

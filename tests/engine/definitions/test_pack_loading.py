@@ -65,7 +65,8 @@ def test_roles() -> None:
     assert warehouse["product"].actions == frozenset({"read", "update"})
     assert dict(warehouse["product"].fields) == {"price": "hidden", "cost": "hidden"}
     assert dict(warehouse["sales_order"].fields) == {"cost": "hidden", "margin": "hidden", "total": "hidden",
-                                                     "lines.unit_price": "hidden", "lines.amount": "hidden"}
+                                                     "lines.unit_price": "hidden", "lines.amount": "hidden",
+                                                     "route": "hidden"}
     customer = roles["customer"]
     assert customer.portal and customer.forms["sales_order"].rows == "customer == my.customer"
     assert roles["sales"].label.get("en") == "Sales"
