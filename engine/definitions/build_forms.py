@@ -5,10 +5,12 @@ import re
 from typing import Any, Mapping, Optional
 
 from engine.definitions.common import frozen, opt_labels, to_labels
-from engine.definitions.model import CHILD_SYSTEM_FIELDS, SYSTEM_FIELDS, Check, FieldSpec, FormSpec, Option
+from engine.definitions.model import (ANSWER_FIELDS, CHILD_SYSTEM_FIELDS, SYSTEM_FIELDS, Check, FieldSpec,
+                                      FormSpec, Option)
 from engine.definitions.schema_check import check_with, did_you_mean, props_validator, show
 from engine.definitions.yaml_source import PosDict, PosList, Source
 from engine.errors import DefinitionError, Position
+from engine.expr.parser import keywords
 
 #: keys every field may have, whatever its type
 COMMON_KEYS = ("name", "type", "label", "help", "placeholder", "required", "unique", "index",
@@ -99,11 +101,14 @@ def _build_field(node: PosDict, source: Source, locale: str, in_table: bool, pat
     def err(message: str, pos: Position, hint: Optional[str] = None, key: str = "") -> None:
         errors.append(DefinitionError(message, pos, hint, f"{path}.{key}" if key else path))
 
-    reserved = CHILD_SYSTEM_FIELDS if in_table else SYSTEM_FIELDS
+    reserved = CHILD_SYSTEM_FIELDS if in_table else SYSTEM_FIELDS + ANSWER_FIELDS
     if name in reserved:
         what = "sub-table row" if in_table else "record"
         err(f"'{name}' is a reserved name (every {what} has it); choose another",
             node.value_pos("name"), None, "name")
+    elif isinstance(name, str) and name.lower() in keywords():
+        err(f"'{name}' is a keyword of the expression language, so no expression could name the field; "
+            "choose another", node.value_pos("name"), None, "name")
     registry = field_types()
     ftype = registry.get(type_name)
     props_schema: dict[str, Any] = {**common_props(), **ftype.props_schema} if ftype else {}

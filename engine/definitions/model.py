@@ -11,6 +11,8 @@ EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 #: Columns every form table has; a form field may not take these names.
 SYSTEM_FIELDS = ("id", "version", "owner", "created_at", "created_by", "updated_at", "updated_by")
+#: Keys a record's answer carries besides its fields (the rules' flags); no field takes these names.
+ANSWER_FIELDS = ("flags",)
 #: Columns every sub-table (child) table has.
 CHILD_SYSTEM_FIELDS = ("id", "parent_id", "pos")
 

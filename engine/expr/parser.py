@@ -45,6 +45,13 @@ def _terminal_words() -> dict[str, str]:
     return words
 
 
+@lru_cache(maxsize=1)
+def keywords() -> frozenset[str]:
+    """The language's keywords (``and``, ``in``, ``where``, ...): reserved, never a name."""
+    return frozenset(t.pattern.value.lower() for t in _parser().terminals
+                     if t.pattern.type == "str" and t.pattern.value.isalpha())
+
+
 def _expected(names: set[str]) -> str:
     words = _terminal_words()
     shown = sorted({words.get(x, x.lower()) for x in names}, key=lambda w: (w.startswith("a "), w))
@@ -247,8 +254,10 @@ def _syntax_error(exc: UnexpectedInput, origin: Origin) -> ExprError:
             line, column = len(lines), len(lines[-1]) + 1
             return origin.error(f"unexpected end of expression; expected one of: {_expected(exc.accepts or exc.expected)}",
                                 line, column)
-        return origin.error(f"unexpected {tok.value!r}; expected one of: {_expected(exc.accepts or exc.expected)}",
-                            line, column)
+        accepts = exc.accepts or exc.expected
+        hint = (f"'{tok.value}' is a keyword, not a name" if "NAME" in accepts and str(tok.value).lower() in keywords()
+                else None)
+        return origin.error(f"unexpected {tok.value!r}; expected one of: {_expected(accepts)}", line, column, hint)
     if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream or 0
         ch = origin.source[pos] if pos < len(origin.source) else ""
