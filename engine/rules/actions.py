@@ -27,7 +27,7 @@ from engine.rules import syntax as sx
 from engine.rules.compiler import Loop, RuleCompiler, did_you_mean
 from engine.rules.log import flags
 from engine.rules.said import Said
-from engine.rules.spec import Action
+from engine.rules.spec import CREATED, DELETED, UPDATED, Action, Write
 from engine.store.outbox import enqueue
 
 Builder = Callable[[RuleCompiler, sx.ActionNode, str, Optional[Loop]], Optional[Action]]
@@ -231,13 +231,21 @@ def _set(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop])
         if st.event == "deleted":
             raise ValidationError({"set": ["the record was deleted"]})
         data = {name: st.evaluate(expr) for name, expr in values}
-        clean = _validated(st, st.form, data, partial=True)
-        new = st.store.update(st.conn, st.ctx, st.form, st.record["id"], clean, source="rule", depth=st.depth + 1)
-        st.record.clear()
-        st.record.update(new)
-        st.data.forget(st.form, new["id"])
+        _set_own(st, data)
         return _said("set ", data)
-    return Action("set", node.position, run, writes=(form,))
+    return Action("set", node.position, run, effects=(Write(form, UPDATED, frozenset(n for n, _ in values)),))
+
+
+def _set_own(st: Any, data: dict[str, Any]) -> None:
+    """Write ``data`` to the rule's own record. On the record whose change triggered the rule
+    (a created or updated event) it is part of that change: the change's version is amended,
+    not followed by another one."""
+    clean = _validated(st, st.form, data, partial=True)
+    new = st.store.update(st.conn, st.ctx, st.form, st.record["id"], clean, source="rule", depth=st.depth + 1,
+                          amend=st.event in (CREATED, UPDATED))
+    st.record.clear()
+    st.record.update(new)
+    st.data.forget(st.form, new["id"])
 
 
 def _show(value: Any) -> str:
@@ -306,13 +314,10 @@ def _decide(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
         data = {f: result[o] for o, f in fields}
         if all(st.record.get(k) == v for k, v in data.items()):
             return _said(f"{table.name}: ", data, " (unchanged)")
-        clean = _validated(st, st.form, data, partial=True)
-        new = st.store.update(st.conn, st.ctx, st.form, st.record["id"], clean, source="rule", depth=st.depth + 1)
-        st.record.clear()
-        st.record.update(new)
-        st.data.forget(st.form, new["id"])
+        _set_own(st, data)
         return _said(f"{table.name}: set ", data)
-    return Action("decide", node.position, run, writes=(form,))
+    return Action("decide", node.position, run, effects=(Write(form, UPDATED, frozenset(f for _, f in fields)),),
+                  reads=frozenset(name.split(".")[0] for name in table.names))
 
 
 # ---- create / upsert ------------------------------------------------------------------
@@ -328,7 +333,7 @@ def _create(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
         clean = _validated(st, target.name, data, partial=False)
         new = st.store.create(st.conn, st.ctx, target.name, clean, source="rule", depth=st.depth + 1)
         return f"created {target.name} {new['id']}"
-    return Action("create", node.position, run, writes=(target.name,))
+    return Action("create", node.position, run, effects=(Write(target.name, CREATED),))
 
 
 @builder("upsert")
@@ -353,7 +358,8 @@ def _upsert(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
         clean = _validated(st, target.name, data, partial=True)
         st.store.update(st.conn, st.ctx, target.name, found.id, clean, source="rule", depth=st.depth + 1)
         return f"updated {target.name} {found.id}"
-    return Action("upsert", node.position, run, writes=(target.name,))
+    return Action("upsert", node.position, run, effects=(
+        Write(target.name, CREATED), Write(target.name, UPDATED, frozenset(n for n, _ in values))))
 
 
 # ---- delete -----------------------------------------------------------------------------
@@ -364,7 +370,7 @@ def _delete(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
             return "already deleted"
         st.store.delete(st.conn, st.ctx, st.form, st.record["id"], source="rule", depth=st.depth + 1)
         return f"deleted {st.form} {st.record['id']}"
-    return Action("delete", node.position, run, writes=(form,))
+    return Action("delete", node.position, run, effects=(Write(form, DELETED),))
 
 
 @builder("start_flow")
@@ -463,7 +469,7 @@ def _for(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop])
         finally:
             st.vars = {}
         return f"for {count} {field_name}"
-    return Action("for", node.position, run, writes=tuple(w for b in body if b for w in b.writes),
+    return Action("for", node.position, run, effects=tuple(w for b in body if b for w in b.effects),
                   tags=tuple(t for b in body if b for t in b.tags))
 
 

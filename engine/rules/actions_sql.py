@@ -14,7 +14,7 @@ from engine.rules import syntax as sx
 from engine.rules.actions import _template, builder
 from engine.rules.compiler import Loop, RuleCompiler, SqlExpr, map_children
 from engine.rules.errors import RuleRefused
-from engine.rules.spec import Action
+from engine.rules.spec import DELETED, UPDATED, Action, Write
 from engine.store.events import RecordEvent
 
 
@@ -40,7 +40,7 @@ def _delete_where(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Option
         for i in ids:
             st.store.delete(st.conn, st.ctx, target.name, i, source="rule", depth=st.depth + 1)
         return f"deleted {len(ids)} {target.name}" + (f" ({', '.join(map(str, ids[:10]))})" if ids else "")
-    return Action("delete", node.position, run, writes=(target.name,))
+    return Action("delete", node.position, run, effects=(Write(target.name, DELETED),))
 
 
 # ---- update ... where ... set ... [require ... else "..."] ----------------------------------
@@ -109,7 +109,7 @@ def _update(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
             store.bus.emit(conn, RecordEvent("updated", target.name, i, st.ctx, new, old,
                                              frozenset(diff), "rule", st.depth + 1))
         return f"updated {len(done)} {target.name}" + (f" ({', '.join(map(str, done[:10]))})" if done else "")
-    return Action("update", node.position, run, writes=(target.name,))
+    return Action("update", node.position, run, effects=(Write(target.name, UPDATED, frozenset(set_trees)),))
 
 
 def _substitute(tree: Any, set_trees: Mapping[str, Any]) -> Any:

@@ -4,8 +4,11 @@ For each :class:`~engine.store.events.RecordEvent` it looks up only the rules in
 (form, event kind) and (form, changed field), evaluates their conditions (with the old
 record for ``changed()``/``old.x`` and a :class:`~engine.store.access.ConnAccess` for links
 and aggregates) and runs their actions in the same transaction. Within one originating
-change a rule fires at most once per record (the loop guard); a chain of rule-triggered
-writes deeper than the pack's limit fails the change naming the chain. Every run is logged.
+change a rule runs again on a record only when a later write changed a field it reads
+(:attr:`RuleSpec.reads`), and fires at most once per record: a rule that fired and is
+triggered again that way is in a real cycle, which the loop guard stops (and logs). A chain
+of rule-triggered writes deeper than the pack's limit fails the change naming the chain.
+Every run is logged.
 """
 from __future__ import annotations
 
@@ -32,8 +35,10 @@ FlowStarter = Callable[[Connection, RunContext, str, str, int], None]
 
 @dataclass
 class ChangeState:
-    """What one originating change has fired so far (the loop guard) and the current chain."""
+    """What one originating change has run and fired so far (the loop guard) and the current chain."""
 
+    seen: set[tuple[str, str, int]] = field(default_factory=set)     # (rule, form, record) run
+    pending: set[tuple[str, str, int]] = field(default_factory=set)  # due in a dispatch under way
     fired: set[tuple[str, str, int]] = field(default_factory=set)
     chain: list[str] = field(default_factory=list)
 
@@ -118,15 +123,27 @@ class RuleEngine:
         if not rules:
             return
         state = self._change(conn, event.depth)
+        rid = event.record_id
+        # A rule that ran on this record in this change runs again only if a field it reads
+        # changed; one that a dispatch under way will still run (on the record as it is by
+        # then) is left to it.
+        rules = [r for r in rules if (r.key, r.form, rid) not in state.pending
+                 and ((r.key, r.form, rid) not in state.seen or r.reads & event.changed)]
+        if not rules:
+            return
         limit = self.rules().max_depth
         if event.depth >= limit:
             raise RuleChainTooDeep(state.chain + [f"{rules[0].name} on {event.form} {event.record_id}"], limit)
         record = dict(event.new if event.new is not None else event.old or {})
         data: Optional[ConnAccess] = None
-        rid, info = int(record.get("id") or 0), conn.connection.info
+        info = conn.connection.info
+        state.pending.update((r.key, r.form, rid) for r in rules)
         for rule in rules:
+            key = (rule.key, rule.form, rid)
+            state.pending.discard(key)
+            state.seen.add(key)
             holds = False
-            if rule.condition is not None and (rule.key, rule.form, rid) not in state.fired:
+            if rule.condition is not None and key not in state.fired:
                 t0 = time.perf_counter()    # the common case of a bulk write: the condition is false
                 data = data or ConnAccess(conn, self.store())
                 try:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Callable, Mapping, Optional
 
 from engine.errors import Position
@@ -123,14 +124,30 @@ def _dur(value: dt.timedelta) -> str:
 
 
 @dataclass(frozen=True)
+class Write:
+    """What an action may write, for the static cycle check: records of ``form``, causing
+    ``event``; ``fields`` names the fields an update changes (empty: any field)."""
+
+    form: str
+    event: str
+    fields: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Action:
     """A compiled action: ``run(state) -> summary`` of its effect; ``position`` in the file."""
 
     kind: str
     position: Position
     run: Callable[[Any], str] = field(compare=False)
-    writes: tuple[str, ...] = ()        # forms it may write (for the static cycle check)
+    effects: tuple[Write, ...] = ()     # what it may write (for the static cycle check)
+    reads: frozenset[str] = frozenset()  # fields of the record it decides on (``decide``: the inputs)
     tags: tuple[str, ...] = ()          # field paths the tags of the flags it sets show (a loop's: its actions')
+
+    @property
+    def writes(self) -> tuple[str, ...]:
+        """The forms it may write."""
+        return tuple(dict.fromkeys(w.form for w in self.effects))
 
 
 @dataclass(frozen=True)
@@ -151,6 +168,19 @@ class RuleSpec:
     @property
     def key(self) -> str:
         return f"{self.form}:{self.name}"
+
+    @cached_property
+    def reads(self) -> frozenset[str]:
+        """The fields of its record whose change may change what the rule does: those its
+        trigger names and its condition (and a ``decide`` table) reads. A write within the same
+        change that touches none of them does not trigger the rule again on that record."""
+        names: set[str] = set(self.trigger.fields)
+        for name in self.condition.names if self.condition is not None else ():
+            parts = name.split(".")
+            names.add(parts[1] if parts[0] in ("old", "this") and len(parts) > 1 else parts[0])
+        for action in self.actions:
+            names |= action.reads
+        return frozenset(names)
 
 
 @dataclass(frozen=True)

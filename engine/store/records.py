@@ -247,8 +247,12 @@ class RecordStore:
 
     def update(self, conn: Connection, ctx: RunContext, form: str, record_id: int,
                changes: Mapping[str, Any], *, expected_version: Optional[int] = None,
-               where: Clause = None, source: str = "api", depth: int = 0) -> dict[str, Any]:
-        """Change fields of a record; a stale ``expected_version`` raises :class:`Conflict`."""
+               where: Clause = None, source: str = "api", depth: int = 0, amend: bool = False) -> dict[str, Any]:
+        """Change fields of a record; a stale ``expected_version`` raises :class:`Conflict`.
+
+        ``amend``: the change is part of the write that made the record's current version, in
+        this transaction (a rule's ``set`` on the record whose change triggered it): the version
+        stays, its snapshot is rewritten, and the audit gets an entry of that same version."""
         spec = self.form(form)
         old = self.get(conn, form, record_id, where=where, for_update=True)
         if old is None:
@@ -266,7 +270,7 @@ class RecordStore:
         scalars, children = self._split(spec, {k: changes[k] for k in changed})
         table = self.tables.table(form)
         stmt = (table.update().where(table.c.id == record_id, table.c.version == old["version"])
-                .values({**scalars, "version": old["version"] + 1, "updated_at": now,
+                .values({**scalars, "version": old["version"] + (0 if amend else 1), "updated_at": now,
                          "updated_by": ctx.user_id}))
         try:
             result = conn.execute(stmt)
@@ -280,7 +284,7 @@ class RecordStore:
         assert new is not None
         before, after = self._dumped(spec, old), self._dumped(spec, new)
         diff = {f: [before[f], after[f]] for f in before if before[f] != after[f]}
-        self._journal(conn, ctx, spec, new, "update", diff, source, now)
+        self._journal(conn, ctx, spec, new, "update", diff, source, now, amend=amend)
         self.bus.emit(conn, RecordEvent("updated", form, record_id, ctx, new, old,
                                         frozenset(diff), source, depth))
         return new
@@ -416,11 +420,16 @@ class RecordStore:
 
     def _journal(self, conn: Connection, ctx: RunContext, spec: FormSpec, record: Mapping[str, Any],
                  action: str, changes: Mapping[str, Any], source: str, now: dt.datetime,
-                 deleted: bool = False) -> None:
+                 deleted: bool = False, amend: bool = False) -> None:
         conn.execute(system.audit.insert().values(
             form=spec.name, record_id=record["id"], action=action, at=now, user_id=ctx.user_id,
             username=ctx.username, version=record["version"], changes=dict(changes), source=source))
-        conn.execute(system.record_versions.insert().values(
+        v = system.record_versions
+        if amend:       # the version's snapshot is the record as its whole change left it
+            conn.execute(v.update().where(v.c.form == spec.name, v.c.record_id == record["id"],
+                                          v.c.version == record["version"]).values(data=dump_record(spec, record)))
+            return
+        conn.execute(v.insert().values(
             form=spec.name, record_id=record["id"], version=record["version"], at=now,
             user_id=ctx.user_id, deleted=deleted, data=dump_record(spec, record)))
 

@@ -15,8 +15,8 @@ def test_batch_creates_all(client, auth, seed):
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     assert body["count"] == 5 and [r["po_number"] for r in body["items"]] == [f"B-{i}" for i in range(5)]
-    # version 2: the approval-route rule (decide approval_route) set route after the insert
-    assert all(r["version"] == 2 and r["route"] == "auto" and len(r["lines"]) == 1 for r in body["items"])
+    # version 1: the approval-route rule's decide (route) is part of the create, not a version of its own
+    assert all(r["version"] == 1 and r["route"] == "auto" and len(r["lines"]) == 1 for r in body["items"])
     assert _count(client, admin) == 5
 
 
@@ -54,12 +54,12 @@ def test_batch_updates_need_versions_and_stale_ones_fail_all(client, auth, seed)
         order_body(seed["c1"]["id"], seed["p1"]["id"], po_number=f"U-{i}") for i in range(2)]}).get_json()["items"]
     ok = [{"id": r["id"], "version": r["version"], "remark": "改"} for r in made]
     resp = client.post("/api/v1/records/sales_order/batch", headers=admin, json={"items": ok})
-    assert resp.status_code == 200 and [r["version"] for r in resp.get_json()["items"]] == [3, 3]
-    stale = [{"id": made[0]["id"], "version": 3, "remark": "a"}, {"id": made[1]["id"], "version": 2, "remark": "b"}]
+    assert resp.status_code == 200 and [r["version"] for r in resp.get_json()["items"]] == [2, 2]
+    stale = [{"id": made[0]["id"], "version": 2, "remark": "a"}, {"id": made[1]["id"], "version": 1, "remark": "b"}]
     resp = client.post("/api/v1/records/sales_order/batch", headers=admin, json={"items": stale})
     assert resp.status_code == 409 and "items[1]" in resp.get_json()["error"]["message"]
     got = client.get(f"/api/v1/records/sales_order/{made[0]['id']}", headers=admin).get_json()
-    assert got["remark"] == "改" and got["version"] == 3
+    assert got["remark"] == "改" and got["version"] == 2
 
 
 def test_batch_permissions_and_limit(client, auth, seed, app):

@@ -32,25 +32,25 @@ def test_create_read_update_delete_order(client, auth, seed):
     assert resp.status_code == 201, resp.get_json()
     order = resp.get_json()
     assert order["number"] == "SO-202611-00001"
-    # version 2: the approval-route rule set route right after the insert
-    assert order["status"] == "draft" and order["version"] == 2 and order["route"] == "auto"
+    # version 1: the approval-route rule's decide (route) is part of the create
+    assert order["status"] == "draft" and order["version"] == 1 and order["route"] == "auto"
     assert order["lines"][0]["qty"] == 10 and order["lines"][0]["unit_price"] == "12.50"
     assert "cost" not in order and "margin" not in order
-    assert resp.headers["ETag"] == '"2"'
+    assert resp.headers["ETag"] == '"1"'
     assert resp.headers["Location"] == f"/api/v1/records/sales_order/{order['id']}"
 
     got = client.get(f"/api/v1/records/sales_order/{order['id']}", headers=sales).get_json()
     assert got == order
 
-    resp = client.patch(f"/api/v1/records/sales_order/{order['id']}", headers={**sales, "If-Match": '"2"'},
+    resp = client.patch(f"/api/v1/records/sales_order/{order['id']}", headers={**sales, "If-Match": '"1"'},
                         json={"remark": "加急", "lines": [{"product": seed["p2"]["id"], "qty": 3, "unit_price": "30"}]})
     assert resp.status_code == 200, resp.get_json()
     updated = resp.get_json()
-    assert updated["version"] == 3 and updated["remark"] == "加急"
+    assert updated["version"] == 2 and updated["remark"] == "加急"
     assert [(line["product"], line["qty"]) for line in updated["lines"]] == [(seed["p2"]["id"], 3)]
 
     admin = auth("admin")
-    resp = client.delete(f"/api/v1/records/sales_order/{order['id']}", headers={**admin, "If-Match": "3"})
+    resp = client.delete(f"/api/v1/records/sales_order/{order['id']}", headers={**admin, "If-Match": "2"})
     assert resp.status_code == 204
     assert client.get(f"/api/v1/records/sales_order/{order['id']}", headers=admin).status_code == 404
 
