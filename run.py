@@ -71,14 +71,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from engine.definitions import check_pack
 
-    errors = check_pack(args.pack)
+    errors, warnings = check_pack(args.pack), []
     if not errors:   # the pack loads: its rules and permissions must compile too
         from engine.definitions import load_pack
         from engine.errors import DefinitionErrors
+        from engine.rules.tools import check_warnings
         from engine.runtime import compile_definitions
 
         try:
-            compile_definitions([load_pack(args.pack)])
+            warnings = check_warnings(compile_definitions([load_pack(args.pack)]))
         except DefinitionErrors as exc:
             errors = list(exc.errors)
     for err in errors:
@@ -86,7 +87,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if errors:
         print(f"{len(errors)} error(s) in {args.pack}", file=sys.stderr)
         return 1
-    print(f"{args.pack}: ok")
+    for warning in warnings:    # trigger cycles, decision-table gaps and overlaps
+        print(warning, file=sys.stderr)
+    print(f"{args.pack}: ok" + (f", {len(warnings)} warning(s)" if warnings else ""))
     return 0
 
 

@@ -106,3 +106,28 @@ def test_check_compiles_the_rules_too(cli, tmp_path):
     code, _, err = cli("check", str(broken))
     assert code == 1
     assert "rules/orders.rules:6:" in err and "unknown field 'statos'" in err and "did you mean 'status'" in err
+
+
+def test_check_and_rules_check_print_table_gaps_overlaps_and_cycles_as_warnings(cli, tmp_path):
+    pack = tmp_path / "oms"
+    shutil.copytree(PACK, pack)
+    table = pack / "rules" / "approval_route.decision.yaml"
+    table.write_text(table.read_text(encoding="utf-8").replace("default: {route: manager}\n", "").replace(
+        "[-, '< 10000', 'webhook, api', auto]", "[-, '< 10000', 'webhook, api', manager]"), encoding="utf-8")
+    rules = pack / "rules" / "orders.rules"
+    rules.write_text(rules.read_text(encoding="utf-8") + 'rule "加急"\n  when updated if remark is not empty\n'
+                     '  then set remark = remark + "!"\n', encoding="utf-8")
+    code, out, err = cli("check", str(pack))
+    assert code == 0 and out == f"{pack}: ok, 7 warning(s)\n"
+    lines = [line for line in err.splitlines() if ": warning: " in line]
+    assert lines[0] == (f"{table}:10:1: warning: no row covers: amount in [50000..200000) (add a row or a default)")
+    assert lines[5] == (
+        f'{table}:13:5: warning: rows 1 and 3 overlap (tier = "A", amount < 10000, channel in ["api", "webhook"]) '
+        "with different outputs; row 1 wins there (hit policy 'first') (if row 3 should win, move it above row 1)")
+    assert lines[6].startswith("oms/rules/orders.rules:20:1: warning: rules trigger each other in a cycle: "
+                               "'加急' → '加急'")
+    assert "the loop guard stops each rule after one run per record" in lines[6]
+    code, out, err2 = cli("rules", "check", str(pack))
+    assert code == 0 and out == "ok: 4 rules, 7 warnings\n" and err2 == err
+    # the pack as shipped: its approval route sets a field its condition does not read, no warning
+    assert cli("rules", "check", PACK)[:3] == (0, "ok: 3 rules\n", "")

@@ -15,17 +15,22 @@ def _platform() -> Any:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from engine.rules.tools import cycle_warnings, load_for_check
+    from engine.rules.tools import check_warnings, load_for_check
     defs, errors = load_for_check(args.target)
     for e in errors:
         print(e, file=sys.stderr)
     if errors:
         print(f"{len(errors)} error{'s' if len(errors) != 1 else ''}", file=sys.stderr)
         return 1
-    for w in cycle_warnings(defs.rules):
+    warnings = check_warnings(defs)
+    for w in warnings:
         print(w, file=sys.stderr)
-    print(f"ok: {len(defs.rules.rules)} rules")
+    print(f"ok: {len(defs.rules.rules)} rules" + (f", {_count(warnings, 'warning')}" if warnings else ""))
     return 0
+
+
+def _count(items: list[Any], word: str) -> str:
+    return f"{len(items)} {word}{'s' if len(items) != 1 else ''}"
 
 
 def _defs_for(pack: str, platform: Any) -> Any:

@@ -306,7 +306,8 @@ class _Compiler:
                 continue
             codes.append(RowCode(tuple(compiled), outs))
             infos.append(chk.RowInfo(index + 1, tuple(chk.analyse(c.tree if c else None) for c in compiled),
-                                     _pos(rows_node, index, self.file), tuple(positions)))
+                                     _pos(rows_node, index, self.file), tuple(positions),
+                                     tuple(e.tree for _, e in outs)))
         default = self.default(outputs)
         self.fail_if_errors()
         self.errors.extend(chk.unreachable_rows(infos, hit))
@@ -315,6 +316,7 @@ class _Compiler:
         if default is None:
             where = self.node.pos_of("rows") if isinstance(self.node, PosDict) else Position(self.file)
             warnings = chk.gaps(infos, [i.name for i in inputs], [i.options for i in inputs], where)
+        warnings += chk.overlaps(infos, [i.name for i in inputs], hit)
         source, bindings = generate_table(self.scope.form, input_exprs, codes, hit, default,
                                           {o.name: o.type for o in outputs})
         names = frozenset().union(*(e.names for e in input_exprs),

@@ -1,4 +1,5 @@
-"""Compile-time checks of a decision table: rows that can never fire (errors) and gaps (warnings).
+"""Compile-time checks of a decision table: rows that can never fire (errors), gaps and
+overlaps (warnings).
 
 Each compiled input cell is analysed into a :class:`Test` over its input value:
 ``ANY`` (``-``), :class:`Values` (a literal, a list), :class:`Interval` (comparisons, ranges,
@@ -14,6 +15,11 @@ analysed tests never do.
   (and at each ``options`` value), one representative value per piece; every combination
   of representatives no row matches is reported (null inputs are not considered; opaque
   cells are assumed to match).
+* Overlaps (``hit: first``): two rows that both match some records, give different outputs,
+  and neither is an exception carved out of the other (a later row that matches everything
+  the earlier one does, like a last ``-, -, -`` row, is the usual fallback and not reported);
+  where they cross the earlier row wins. Found on analysable cells only (an opaque cell
+  overlaps only an identical one), so a reported overlap is certain.
 """
 from __future__ import annotations
 
@@ -213,6 +219,7 @@ class RowInfo:
     tests: tuple[Test, ...]
     position: Position
     cell_positions: tuple[Position, ...]
+    outputs: tuple[Any, ...] = ()      # the checked output trees (compare equal ignoring spans)
 
 
 def unreachable_rows(rows: Sequence[RowInfo], hit: str) -> list[DefinitionError]:
@@ -400,3 +407,51 @@ def gaps(rows: Sequence[RowInfo], input_names: Sequence[str], options: Sequence[
     if len(merged) > len(shown):
         texts[-1] += f" (and {len(merged) - len(shown)} more)"
     return [DefinitionError(f"no row covers: {t}", where, "add a row or a default") for t in texts]
+
+
+def _meet(a: Test, b: Test) -> Optional[Test]:
+    """The values both tests accept (None: not decidable)."""
+    if isinstance(a, AnyValue):
+        return b
+    if isinstance(b, AnyValue):
+        return a
+    if isinstance(a, Opaque) or isinstance(b, Opaque):
+        return a if a == b else None
+    if isinstance(b, Values):
+        a, b = b, a
+    return _and(a, b)
+
+
+def _meet_text(test: Test) -> str:
+    if isinstance(test, Values):
+        shown = [_show(v) for v in _sorted(set(test.values))]
+        return f"= {shown[0]}" if len(shown) == 1 else f"in [{', '.join(shown)}]"
+    if isinstance(test, Interval):
+        return _describe(test)
+    return "as both cells say"
+
+
+def overlaps(rows: Sequence[RowInfo], input_names: Sequence[str], hit: str) -> list[DefinitionError]:
+    """Warnings, under ``first``, for two crossing rows that match the same records with different outputs."""
+    if hit != "first":
+        return []
+    found: list[DefinitionError] = []
+    for i, later in enumerate(rows):
+        for earlier in rows[:i]:
+            if earlier.outputs == later.outputs or all(subsumes(b, a) for a, b in zip(earlier.tests, later.tests)):
+                continue
+            common = [_meet(a, b) for a, b in zip(earlier.tests, later.tests)]
+            if any(t is None or is_empty(t) for t in common):
+                continue
+            where = ", ".join(f"{name} {_meet_text(t)}" for name, t in zip(input_names, common)
+                              if t is not None and not isinstance(t, AnyValue)) or "every record"
+            found.append(DefinitionError(
+                f"rows {earlier.number} and {later.number} overlap ({where}) with different outputs; "
+                f"row {earlier.number} wins there (hit policy 'first')", later.position,
+                f"if row {later.number} should win, move it above row {earlier.number}"))
+    if len(found) > MAX_GAPS_SHOWN:
+        extra = len(found) - MAX_GAPS_SHOWN
+        found = found[:MAX_GAPS_SHOWN]
+        last = found[-1]
+        found[-1] = DefinitionError(f"{last.message} (and {extra} more overlaps)", last.position, last.hint)
+    return found

@@ -1,7 +1,7 @@
 """Rule tooling behind ``run.py rules ...`` and the API: check, test (dry run), replay, rerun.
 
 ``check`` compiles rule files (all errors at once) and warns about trigger cycles found
-statically (networkx); ``test`` runs one rule on a given record inside a transaction that
+statically (networkx) and decision-table gaps and overlaps; ``test`` runs one rule on a given record inside a transaction that
 is rolled back; ``replay`` counts how often a rule would have fired over the stored record
 versions; ``rerun`` runs a logged rule again on the current record.
 """
@@ -11,7 +11,7 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import sqlalchemy as sa
 
@@ -50,27 +50,68 @@ def _read(path: str) -> str:
         return fh.read()
 
 
-def trigger_cycles(ruleset: RuleSet) -> list[list[str]]:
-    """Cycles of forms whose rules write forms whose rules trigger again (static, networkx)."""
+Expand = Callable[[str, frozenset[str]], frozenset[str]]
+
+
+def trigger_cycles(ruleset: RuleSet, expand: Optional[Expand] = None) -> list[list[RuleSpec]]:
+    """Cycles of rules whose writes trigger the next rule again (static, networkx), each from
+    its first rule in file order.
+
+    A write triggers a rule when the rule listens to its event on that form and, for an
+    update, the fields it changes (``expand(form, fields)`` adds the computed fields
+    recomputed from them) meet the fields the rule reads (:attr:`RuleSpec.reads`): the run-time
+    rule, under which a rule that sets fields its own condition does not read is no cycle.
+    """
     import networkx as nx
-    graph: nx.DiGraph[str] = nx.DiGraph()
-    triggered = {r.form for r in ruleset.rules if r.trigger.events or r.trigger.kind == "changed"}
-    for rule in ruleset.rules:
-        for action in rule.actions:
-            for target in action.writes:
-                if target in triggered:
-                    graph.add_edge(rule.form, target)
-    return [sorted(c) for c in nx.simple_cycles(graph)]
+    graph: nx.DiGraph[int] = nx.DiGraph()
+    rules = ruleset.rules
+    for i, rule in enumerate(rules):
+        for write in (w for action in rule.actions for w in action.effects):
+            fields = expand(write.form, write.fields) if expand is not None and write.fields else write.fields
+            for j, other in enumerate(rules):
+                if other.form != write.form or write.event not in other.trigger.events:
+                    continue
+                if write.event == UPDATED and fields and not fields & (
+                        set(other.trigger.fields) if other.trigger.kind == "changed" else other.reads):
+                    continue
+                graph.add_edge(i, j)
+    cycles = [c[c.index(min(c)):] + c[:c.index(min(c))] for c in nx.simple_cycles(graph)]
+    return [[rules[i] for i in c] for c in sorted(cycles)]
 
 
-def cycle_warnings(ruleset: RuleSet) -> list[str]:
-    out = []
-    for cycle in trigger_cycles(ruleset):
-        names = [r.name for r in ruleset.rules if r.form in cycle and any(a.writes for a in r.actions)]
-        loop = " → ".join(cycle + [cycle[0]])
-        out.append(f"warning: rules may trigger each other in a cycle {loop} ({', '.join(names)}); "
-                   f"the loop guard stops each rule after one run per record")
-    return out
+def dependents(defs: Any) -> Expand:
+    """``expand(form, fields)``: the fields and the computed fields recomputed from them."""
+    from engine.forms.compute import FormLogic
+    computations: dict[str, Any] = {}
+
+    def expand(form: str, fields: frozenset[str]) -> frozenset[str]:
+        if form not in computations:
+            computations[form] = FormLogic(defs.forms[form], defs.scopes[form]).computations
+        out, grown = set(fields), True
+        while grown:
+            grown = False
+            for c in computations[form]:
+                target = c.name if c.table is None else c.table
+                if target not in out and (c.inputs if c.table is None else c.parent_inputs) & out:
+                    out.add(target)
+                    grown = True
+        return frozenset(out)
+    return expand
+
+
+def check_warnings(defs: Any) -> list[DefinitionError]:
+    """What ``check`` warns about in compiled definitions, in file order: trigger cycles and
+    the decision tables' gaps and overlaps. Each prints ``file:line:col: warning: ...``."""
+    found = []
+    for cycle in trigger_cycles(defs.rules, dependents(defs)):
+        loop = " → ".join(f"'{r.name}'" for r in cycle + cycle[:1])
+        found.append(DefinitionError(
+            f"warning: rules trigger each other in a cycle: {loop}", cycle[0].position,
+            "each write along it changes a field the next rule reads, or creates or deletes records; "
+            "the loop guard stops each rule after one run per record"))
+    for table in defs.decisions.values():
+        found += [DefinitionError(f"warning: {w.message}", w.position, w.hint) for w in table.warnings]
+    return sorted(found, key=lambda e: (e.position.file, e.position.line, e.position.column))
 
 
 # ---- test (dry run) -------------------------------------------------------------------------

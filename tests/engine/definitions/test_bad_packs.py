@@ -157,6 +157,15 @@ def test_a_schema_error_in_one_field_does_not_hide_errors_in_others(pack: Pack) 
     assert not [e for e in errors if "ShortName" in e and "demo" in e]
 
 
+def test_a_field_may_not_take_a_keyword_or_the_flags_name(pack: Pack) -> None:
+    pack.edit("forms/customer.yaml", "  - name: remark\n", "  - name: flags\n")
+    pack.edit("forms/sales_order.yaml", "      - name: spec\n", "      - name: contains\n")
+    errors = pack.errors()
+    assert "oms/forms/customer.yaml:53:11: 'flags' is a reserved name (every record has it); choose another" in errors
+    assert "oms/forms/sales_order.yaml:88:15: 'contains' is a keyword of the expression language, so no " \
+        "expression could name the field; choose another" in errors
+
+
 def test_autonumber_sequence_pattern(pack: Pack) -> None:
     pack.edit("forms/sales_order.yaml", "SO-{YYYY}{MM}-{seq:05}", "SO-{YYYY}{M}-{seq:05")
     assert pack.errors() == [

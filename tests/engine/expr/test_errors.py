@@ -123,6 +123,19 @@ def test_syntax_error_unexpected_token() -> None:
     assert err("stock < < 1").splitlines()[0].startswith("<expr>:1:9: unexpected '<'; expected one of: (, -, [")
 
 
+def test_keywords_are_reserved_so_the_error_points_at_the_misplaced_one() -> None:
+    assert err("total > 50000 and and x").splitlines() == [
+        "<expr>:1:19: unexpected 'and'; expected one of: (, -, [, false, not, null, true, a date, a date-time, "
+        "a duration, a name, a number, a string, a time ('and' is a keyword, not a name)",
+        "    total > 50000 and and x",
+        "                      ^"]
+    assert err("qty in in [1]").splitlines()[0].startswith("<expr>:1:8: unexpected 'in'; expected one of: (")
+    assert err("NOT or qty > 1").splitlines()[0].startswith("<expr>:1:5: unexpected 'or';")
+    assert err("where > 1").splitlines()[0].startswith("<expr>:1:1: unexpected 'where';")
+    # a name may start or end with a keyword
+    assert parse("andrew > 1 and in_stock or order_is or empty_ok").__class__.__name__ == "Logic"
+
+
 def test_bad_characters_and_strings() -> None:
     assert err("stock $ 1").splitlines()[0] == "<expr>:1:7: unexpected character '$'"
     assert err('note == "abc').splitlines()[0] == "<expr>:1:9: unterminated string"

@@ -127,6 +127,20 @@ def test_gaps_are_warnings() -> None:
     assert str(table.warnings[0]).startswith("rules/approval.decision.yaml:12:1: no row covers:")
 
 
+def test_crossing_rows_with_different_outputs_are_overlap_warnings() -> None:
+    text = GOOD.replace("[-, '< 10000', 'web, api', auto]", "[-, '< 10000', 'web, api', manager]")
+    (warning,) = load_decision_yaml(text, FILE, FORMS).warnings
+    assert str(warning) == (
+        'rules/approval.decision.yaml:15:5: rows 1 and 3 overlap (tier = "A", amount < 10000, channel in '
+        '["api", "web"]) with different outputs; row 1 wins there (hit policy \'first\') '
+        "(if row 3 should win, move it above row 1)\n"
+        "      - [-, '< 10000', 'web, api', manager]\n"
+        "        ^")
+    # the same rows with the same outputs, the last catch-all row, disjoint rows, collect: no warning
+    assert load_decision_yaml(GOOD, FILE, FORMS).warnings == ()
+    assert load_decision_yaml(text.replace("hit: first", "hit: collect"), FILE, FORMS).warnings == ()
+
+
 def test_no_gap_warning_with_a_default_or_full_cover() -> None:
     text = GOOD.replace("  - [-, -, -, manager]\n", "default: {route: manager}\n")
     assert load_decision_yaml(text, FILE, FORMS).warnings == ()

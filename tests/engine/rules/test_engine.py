@@ -197,3 +197,31 @@ def test_batch_and_import_paths_fire_rules(platform, publish, records, ctx, runs
     made = records.batch(ctx, "material", [{"name": "a", "stock": -1}, {"name": "b", "stock": 2}])
     assert [records.get(ctx, "material", m["id"])["status"] for m in made] == ["negative", None]
     assert [(r["source"], r["outcome"]) for r in runs() if r["depth"] == 0] == [("batch", "fired"), ("batch", "skipped")]
+
+
+def test_a_rules_set_is_part_of_the_change_and_wakes_only_rules_that_read_it(platform, publish, records, ctx, runs):
+    publish('on material\n'
+            'rule "watch" when created or updated if status == "neg" then flag red "neg"\n'   # runs before "mark"
+            'rule "mark" when created or updated if stock < 0 then set status = "neg"\n'
+            'rule "noted" when status changed then set priority = "high"\n'
+            'rule "any" when created or updated then flag grey\n')
+    m = records.create(ctx, "material", {"name": "m", "stock": -1})
+    assert (m["version"], m["status"], m["priority"]) == (1, "neg", "high")
+    assert [(f["colour"], f["rule"]) for f in flags_of_record(platform, m["id"])] == [("red", "watch"), ("grey", "any")]
+    assert [(r["rule"], r["outcome"], r["event"], r["depth"]) for r in runs()] == [
+        ("watch", "skipped", "created", 0), ("mark", "fired", "created", 0),
+        ("watch", "fired", "updated", 1),             # mark's set changed status, which watch reads
+        ("noted", "fired", "updated", 1),             # a change trigger on it
+        ("any", "fired", "created", 0)]               # once, on the create: nothing it reads changed
+    hist = records.history(ctx, "material", m["id"])
+    assert [(a["action"], a["version"], a["source"], sorted(a["changes"])) for a in hist["audit"]][1:] == [
+        ("update", 1, "rule", ["status"]), ("update", 1, "rule", ["priority"])]
+    assert [v["version"] for v in hist["versions"]] == [1]
+    assert hist["versions"][0]["data"]["priority"] == "high"
+    # the next change is the next version; the rules' runs on it are part of it again
+    assert records.update(ctx, "material", m["id"], {"name": "m2"}, version=1)["version"] == 2
+
+
+def flags_of_record(platform, record_id):
+    with platform.db.connect() as conn:
+        return flags_of(conn, "material", record_id)

@@ -95,13 +95,21 @@ def test_check_reports_every_error_and_warns_about_cycles(tmp_path, capsys):
     assert "stock/rules/stock.rules:2:52: unknown role 'buyr'" in err and "2 errors" in err
     cyc = tmp_path / "cycle.rules"
     (pack / "rules" / "stock.rules").write_text(
-        'on material\nrule "m" when updated then create purchase_request {material: id, qty: 1}\n'
+        'on material\nrule "m" when updated if stock < 5 then create purchase_request {material: id, qty: 1}\n'
         'on purchase_request\nrule "p" when created then update material where id == this.material '
         'set stock = stock + 1\n', encoding="utf-8")
     assert cli.main(["rules", "check", str(pack / "rules" / "stock.rules")]) == 0
     captured = capsys.readouterr()
-    assert "warning: rules may trigger each other in a cycle material → purchase_request → material" in captured.err
-    assert "ok: 2 rules" in captured.out
+    assert captured.err.startswith("stock/rules/stock.rules:2:1: warning: rules trigger each other in a cycle: "
+                                   "'m' → 'p' → 'm' (each write along it changes a field the next rule reads")
+    assert captured.out == "ok: 2 rules, 1 warning\n"
+    # the update sets stock, which 'm' does not read when its condition is about reserved: no cycle
+    (pack / "rules" / "stock.rules").write_text(
+        'on material\nrule "m" when updated if reserved < 5 then create purchase_request {material: id, qty: 1}\n'
+        'on purchase_request\nrule "p" when created then update material where id == this.material '
+        'set stock = stock + 1\n', encoding="utf-8")
+    assert cli.main(["rules", "check", str(pack)]) == 0
+    assert capsys.readouterr() == ("ok: 2 rules\n", "")
     assert not cyc.exists()
 
 
@@ -156,7 +164,18 @@ def test_prune_runs_and_the_worker_hook(platform, publish, records, ctx, clock, 
 
 def test_static_cycles(platform, publish):
     publish('on node\nrule "spawn" when created then create node {n: 1}\n')
-    assert trigger_cycles(platform.definitions().rules) == [["node"]]
+    assert [[r.name for r in c] for c in trigger_cycles(platform.definitions().rules)] == [["spawn"]]
+
+
+def test_a_rule_setting_fields_its_condition_does_not_read_is_no_cycle(platform, publish):
+    publish('on node\n'
+            'rule "mark" when created or updated if n > 1 then set due = 2026-12-01T08:00\n'   # alone: no cycle
+            'rule "count" when updated if hits > 0 then set hits = hits + 1\n'        # reads what it sets
+            'rule "renumber" when due changed then set n = 5\n')                      # mark -> renumber -> mark
+    cycles = trigger_cycles(platform.definitions().rules)
+    assert [[r.name for r in c] for c in cycles] == [["mark", "renumber"], ["count"]]
+    publish('on node\nrule "mark" when created or updated if n > 1 then set due = 2026-12-01T08:00\n')
+    assert trigger_cycles(platform.definitions().rules) == []
 
 
 def test_api_maps_a_failing_rule_to_422(platform, publish):
