@@ -15,7 +15,7 @@ from engine.store.serialize import SYSTEM_COLUMNS
 
 MAX_LIMIT = 500
 OPS = {"eq", "ne", "gt", "gte", "lt", "lte", "in", "empty", "contains"}
-RESERVED = {"filter", "sort", "page", "limit", "q"}
+RESERVED = {"filter", "sort", "page", "limit", "q", "flag"}
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class ListQuery:
     simple: tuple[tuple[str, str, str], ...] = ()   # (field, op, raw value)
     sort: tuple[tuple[str, bool], ...] = ()         # (field, descending)
     q: Optional[str] = None
+    flag: Optional[str] = None                      # "red", "red,orange" or "any": records the rules flagged
     page: int = 1
     limit: int = 50
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -58,7 +59,7 @@ class ListQuery:
                 raise QueryError(f"unknown filter operator '{op}' in '{key}' (use one of: {', '.join(sorted(OPS))})")
             simple.append((name, op, value))
         return cls(filter=params.get("filter") or None, simple=tuple(simple), sort=tuple(sort),
-                   q=params.get("q") or None, page=page, limit=limit)
+                   q=params.get("q") or None, flag=params.get("flag") or None, page=page, limit=limit)
 
 
 def build_where(defs: Definitions, ctx: RunContext, form: str,
@@ -81,12 +82,26 @@ def build_where(defs: Definitions, ctx: RunContext, form: str,
             raise QueryError(f"{form} has no searchable fields")
         needle = "%" + query.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         parts.append(sa.or_(*(sa.func.lower(c).like(needle, escape="\\") for c in cols)))
+    if query.flag:
+        parts.append(_flagged(form, table, query.flag))
     order = []
     for name, desc in query.sort:
         _visible_column(defs, form, name, hidden, "sort")
         order.append((name, desc))
     where = None if not parts else (parts[0] if len(parts) == 1 else sa.and_(*parts))
     return where, order
+
+
+def _flagged(form: str, table: sa.Table, raw: str) -> sa.ColumnElement[bool]:
+    """``flag=red,orange``: records with a flag of one of the colours; ``flag=any``: any flag."""
+    from engine.rules.log import COLOURS, flagged
+
+    colours = [] if raw.strip() == "any" else [c.strip() for c in raw.split(",") if c.strip()]
+    unknown = [c for c in colours if c not in COLOURS]
+    if unknown:
+        message = f"unknown flag colour '{unknown[0]}' (use any, or one or more of: {', '.join(COLOURS)})"
+        raise QueryError(message, {"flag": [message]})
+    return flagged(form, table.c.id, colours)  # type: ignore[no-any-return]
 
 
 def _visible_column(defs: Definitions, form: str, name: str, hidden: frozenset[str], what: str) -> None:

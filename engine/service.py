@@ -14,6 +14,7 @@ from engine.errors import NotFound, PermissionDenied
 from engine.forms.messages import render
 from engine.listing import ListQuery, build_where
 from engine.platform import Platform
+from engine.rules.flags import distinct, flag_rows
 from engine.runtime import Definitions
 from engine.security.fields import blocked_in, changes_without_hidden, needs_stored, with_stored, without_hidden
 from engine.store.idempotency import IdempotencyKey, claim, remember, replay
@@ -100,7 +101,7 @@ class Records:
             record = self._after_rules(defs, store, conn, form, record)
             self._must_see(defs, store, ctx, conn, form, record["id"], "create")
             self._live(store, conn, ctx, form, [record])
-            return self.redact(defs, ctx, form, record)
+            return self.answers(defs, ctx, conn, form, [record])[0]
         return self._write(idem, 201, work)
 
     def update(self, ctx: RunContext, form: str, record_id: int, data: Any, *,
@@ -120,7 +121,7 @@ class Records:
             record = self._after_rules(defs, store, conn, form, record)
             self._must_see(defs, store, ctx, conn, form, record_id, "update")
             self._live(store, conn, ctx, form, [record])
-            return self.redact(defs, ctx, form, record)
+            return self.answers(defs, ctx, conn, form, [record])[0]
         return self._write(idem, 200, work)
 
     def delete(self, ctx: RunContext, form: str, record_id: int, *, version: Optional[int],
@@ -148,11 +149,17 @@ class Records:
         store = self.platform.store()
         with self.platform.db.connect() as conn:
             record = store.get(conn, form, record_id, where=defs.policy.row_clause(ctx, form, "read"))
-            if record is not None:
-                self._live(store, conn, ctx, form, [record])
-        if record is None:
-            raise NotFound(f"{form} {record_id} not found")
-        return self.redact(defs, ctx, form, record)
+            if record is None:
+                raise NotFound(f"{form} {record_id} not found")
+            self._live(store, conn, ctx, form, [record])
+            return self.answers(defs, ctx, conn, form, [record])[0]
+
+    def answers(self, defs: Definitions, ctx: RunContext, conn: Any, form: str,
+                records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Records (that ``ctx`` may read) as the caller gets them: :meth:`redact`-ed, with
+        their ``flags`` (:func:`engine.rules.flags.distinct`)."""
+        rows = flag_rows(defs, ctx, conn, form, [r["id"] for r in records])
+        return [{**self.redact(defs, ctx, form, r), "flags": distinct(rows.get(r["id"], ()))} for r in records]
 
     def list_records(self, ctx: RunContext, form: str, query: ListQuery, *,
              action: str = "read") -> dict[str, Any]:
@@ -165,16 +172,15 @@ class Records:
             rows, total = store.select(conn, form, where=where, order_by=order,
                                      limit=query.limit, offset=query.offset)
             self._live(store, conn, ctx, form, rows)
-        return {"items": [self.redact(defs, ctx, form, r) for r in rows], "total": total,
-                "page": query.page, "limit": query.limit}
+            items = self.answers(defs, ctx, conn, form, rows)
+        return {"items": items, "total": total, "page": query.page, "limit": query.limit}
 
     def flags(self, ctx: RunContext, form: str, record_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
         """The flags the rules' ``flag`` actions set on those of ``record_ids`` the caller may
         read, oldest first: ``{id: [{"colour", "tag", "rule", "at"}, ...]}`` (records without
         flags, or outside the caller's rows, are left out). A tag that may show a field hidden
-        from the caller (its rule's template names one, or the rule is gone) is None."""
-        from engine.rules.log import flags
-
+        from the caller (its rule's template names one, or the rule is gone) is None. A
+        record's answer carries the same flags once per rule, colour and tag."""
         defs = self._defs(form)
         defs.policy.require(ctx, form, "read")
         wanted = sorted({int(i) for i in record_ids})
@@ -185,20 +191,12 @@ class Records:
         clause = defs.policy.row_clause(ctx, form, "read")
         if clause is not None:
             readable = readable.where(clause)
-        query = (sa.select(flags.c.record_id, flags.c.colour, flags.c.tag, flags.c.rule, flags.c.at)
-                 .where(flags.c.form == form, flags.c.record_id.in_(readable)).order_by(flags.c.id))
-        hidden = defs.policy.hidden(ctx, form)
-        out: dict[int, list[dict[str, Any]]] = {}
         with self.platform.db.connect() as conn:
-            for row in conn.execute(query).mappings():
-                tag = None if hidden and _tag_may_show(defs, form, row["rule"], hidden) else row["tag"]
-                out.setdefault(row["record_id"], []).append(
-                    {"colour": row["colour"], "tag": tag, "rule": row["rule"], "at": row["at"]})
-        return out
+            return flag_rows(defs, ctx, conn, form, [i for (i,) in conn.execute(readable)])
 
     def _after_rules(self, defs: Definitions, store: RecordStore, conn: Any, form: str,
                      record: dict[str, Any]) -> dict[str, Any]:
-        """The record as the rules left it (a ``set``/``decide`` action writes a newer version)."""
+        """The record as the rules left it (a ``set``/``decide`` action amends its version)."""
         rules = defs.rules
         if rules is None or not (rules.by_event.get((form, "created")) or rules.by_event.get((form, "updated"))
                                  or rules.watched.get(form)):
@@ -299,13 +297,3 @@ class Records:
         where, order = build_where(defs, ctx, form, query)
         return export_rows(self.platform.db, defs, ctx, form, where, order)
 
-
-def _tag_may_show(defs: Definitions, form: str, rule: Optional[str], hidden: frozenset[str]) -> bool:
-    """Whether the tags of the flags ``rule`` sets may show a value of a field in ``hidden``:
-    its template names one, or the rule is not in the active definitions (fail closed)."""
-    from engine.security.fields import reads_hidden
-
-    found = defs.rules.named(rule, form) if defs.rules is not None and rule else None
-    if found is None:
-        return True
-    return any(reads_hidden(path, hidden) for action in found.actions for path in action.tags)

@@ -20,6 +20,10 @@ _SYSTEM = {
     "created_by": {"type": ["integer", "null"], "readOnly": True},
     "updated_at": {"type": "string", "format": "date-time", "readOnly": True},
     "updated_by": {"type": ["integer", "null"], "readOnly": True},
+    "flags": {"type": "array", "readOnly": True, "description": "the flags rules put on the record", "items": {
+        "type": "object", "properties": {"colour": {"type": "string"}, "tag": {"type": ["string", "null"]},
+                                         "rule": {"type": ["string", "null"]},
+                                         "at": {"type": "string", "format": "date-time"}}}},
 }
 
 
@@ -55,6 +59,8 @@ def _form_paths(form: FormSpec) -> dict[str, Any]:
          "description": "an expression, e.g. status == \"approved\" and total > 1000"},
         {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "search the searchable fields"},
         {"name": "sort", "in": "query", "schema": {"type": "string"}, "description": "e.g. -order_date,number"},
+        {"name": "flag", "in": "query", "schema": {"type": "string"},
+         "description": "records the rules flagged: a colour (red), several (red,orange) or any"},
         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
     ]

@@ -95,9 +95,9 @@ def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items
             except NotFound:
                 raise NotFound(f"items[{i}]: {form} {record_id} not found") from None
             _must_see(defs, ctx, conn, form, [record_id], "update")
-        for i in out:    # as the rules left them (a set/decide action writes a newer version)
+        for i in out:    # as the rules left them (a set/decide action amends the version)
             out[i] = records._after_rules(defs, store, conn, form, out[i])
-    return [records.redact(defs, ctx, form, out[i]) for i in sorted(out)]
+        return records.answers(defs, ctx, conn, form, [out[i] for i in sorted(out)])
 
 
 def _reindexed(exc: Exception, positions: list[int]) -> Exception:

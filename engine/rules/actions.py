@@ -25,7 +25,7 @@ from engine.errors import NotFound, ValidationError
 from engine.expr.types import ExprType
 from engine.rules import syntax as sx
 from engine.rules.compiler import Loop, RuleCompiler, did_you_mean
-from engine.rules.log import flags
+from engine.rules.log import COLOURS, flags
 from engine.rules.said import Said
 from engine.rules.spec import CREATED, DELETED, UPDATED, Action, Write
 from engine.store.outbox import enqueue
@@ -35,7 +35,6 @@ PluginAction = Callable[[Any, dict], Optional[str]]
 
 BUILDERS: dict[str, Builder] = {}
 PLUGINS: dict[str, PluginAction] = {}
-COLOURS = ("red", "orange", "yellow", "green", "blue", "purple", "grey")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 

@@ -29,6 +29,7 @@ from engine.store.system import SYSTEM
 log = logging.getLogger("lowcode.rules")
 
 FIRED, SKIPPED, FAILED, LOOP_GUARD = "fired", "skipped", "failed", "loop_guard"
+COLOURS = ("red", "orange", "yellow", "green", "blue", "purple", "grey")     # of a flag
 OUTCOMES = (FIRED, SKIPPED, FAILED, LOOP_GUARD)
 BUFFER = "lc_rule_runs"           # key in the DBAPI connection's info
 SKIPS = "lc_rule_skips"           # there too: the skipped runs by rule, event, source, depth, user
@@ -343,3 +344,24 @@ def get_run(conn: Any, run_id: int) -> Optional[dict[str, Any]]:
 def flags_of(conn: Any, form: str, record_id: int) -> list[dict[str, Any]]:
     q = sa.select(flags).where(flags.c.form == form, flags.c.record_id == record_id).order_by(flags.c.id)
     return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def flags_for(conn: Any, form: str, ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """The flag rows of the records ``ids`` of ``form``, by record, oldest first (one query)."""
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    if out:
+        q = (sa.select(flags).where(flags.c.form == form, flags.c.record_id.in_(list(out)))
+             .order_by(flags.c.id))
+        for row in conn.execute(q).mappings():
+            out[row["record_id"]].append(dict(row))
+    return out
+
+
+def flagged(form: str, ids: Any, colours: Iterable[str] = ()) -> Any:
+    """A WHERE clause on the record id column ``ids`` of ``form``'s table: the records with a
+    flag of one of ``colours`` (of any colour when none is given)."""
+    q = sa.select(flags.c.record_id).where(flags.c.form == form)
+    wanted = list(colours)
+    if wanted:
+        q = q.where(flags.c.colour.in_(wanted))
+    return ids.in_(q)
