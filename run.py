@@ -142,6 +142,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("demo users (username / password / roles):")
     for user in users:
         print(f"  {user['username']:<10} {user.get('password', ''):<12} {', '.join(user.get('roles') or [])}")
+    from apps.server import DEFAULT_HOST, DEFAULT_PORT
+
+    base = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+    print(f"database: {platform.db.describe()} (DATABASE_URL chooses another)")
+    print(f"next: python run.py serve, then open {base}/login (the API is at {base}/api/v1)")
     return 0
 
 

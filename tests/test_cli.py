@@ -44,12 +44,20 @@ def test_check_takes_sub_table_columns_in_roles(cli, tmp_path):
         "column 'amont' (did you mean 'lines.amount'?)" in err
 
 
-def test_demo_prints_users_and_is_idempotent(cli):
+def test_demo_prints_users_database_url_and_is_idempotent(cli, db_url):
     code, out, _ = cli("demo")
     assert code == 0
     assert "oms 0.1.0: revision 1 published" in out
     assert "admin      admin123     admin" in out
     assert "buyer1     buyer123     customer" in out
+    assert out.endswith("next: python run.py serve, then open http://127.0.0.1:5000/login "
+                        "(the API is at http://127.0.0.1:5000/api/v1)\n")
+    where = out.splitlines()[-2]
+    assert where.startswith("database: ") and where.endswith(" (DATABASE_URL chooses another)")
+    if db_url.startswith("sqlite:///"):
+        assert where.split()[1:4] == ["SQLite", "file", db_url[len("sqlite:///"):]]
+    else:
+        assert where.split()[1].startswith("postgresql+psycopg://")
     code, out, _ = cli("demo")
     assert code == 0 and "revision 1 unchanged" in out
     code, out, _ = cli("user", "list")

@@ -44,6 +44,13 @@ class Database:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             sa.event.listen(self.engine, "begin", _sqlite_begin_immediate)
 
+    def describe(self) -> str:
+        """Where the data lives, for people: the SQLite file, or the URL without its password."""
+        url = self.engine.url
+        if self.is_sqlite:
+            return f"SQLite file {url.database}" if url.database and url.database != ":memory:" else "SQLite in memory"
+        return url.render_as_string(hide_password=True)
+
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
