@@ -17,6 +17,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from engine.errors import DefinitionError, Position
+from engine.expr.parser import keywords
 
 GRAMMAR = FsPath(__file__).with_name("rules.lark")
 EXPR_DIR = FsPath(__file__).resolve().parent.parent / "expr"
@@ -170,7 +171,10 @@ def _syntax_error(exc: UnexpectedInput, chunk: str, lines: list[str], file: str)
             what = "unexpected end of line" if tok.type == "_SEP" else "unexpected end of the rule"
             return DefinitionError(f"{what}; expected one of: {expected}", _position(file, lines, line, column))
         hint = None
-        if tok.type == "NAME":
+        accepts = set(exc.accepts or exc.expected)
+        if "NAME" in accepts and str(tok.value).lower() in keywords():
+            hint = f"'{tok.value}' is a keyword, not a name"
+        elif tok.type == "NAME":
             import difflib
             words = [w for w in expected.split(", ") if w.isalpha()]
             close = difflib.get_close_matches(str(tok.value), words, n=1, cutoff=0.6)

@@ -229,3 +229,9 @@ def test_publish_refuses_a_pack_with_broken_rules(platform):
         platform.publish(PACK, files)
     assert "rules/stock.rules:2:26: unknown field 'stok' in material (did you mean 'stock'?)" in str(info.value)
     assert [r.name for r in platform.definitions().rules.rules][0] == "low stock"   # the old version stays
+
+
+def test_a_keyword_where_a_name_belongs_is_reported_at_the_keyword() -> None:
+    (error,) = errors_of('on material\nrule "x" when updated if stock > 5 and and price > 1 then flag red\n')
+    assert error.splitlines()[0].startswith("stock/rules/stock.rules:2:40: unexpected 'and'; expected one of: (")
+    assert error.splitlines()[0].endswith("('and' is a keyword, not a name)")
