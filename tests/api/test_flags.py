@@ -81,3 +81,16 @@ def test_a_tag_that_shows_a_hidden_field_is_left_out_for_that_role(client, auth,
     # warehouse reads every order but not its margin: the flag, without its tag
     seen = client.get(f"/api/v1/records/sales_order/{made['id']}", headers=auth("wh1")).get_json()
     assert "margin" not in seen and seen["flags"] == [{**margin, "tag": None}]
+
+
+def test_a_tag_that_shows_a_hidden_sub_table_column_is_left_out(client, auth, seed, platform):
+    files = read_pack_files(PACK)
+    files["rules/orders.rules"] += ('\nrule "单价"\n  when created then for line in lines flag grey "单价 {line.unit_price}"\n'
+                                    'rule "数量"\n  when created then for line in lines flag blue "数量 {line.qty}"\n')
+    platform.publish(PACK, files)
+    made = client.post("/api/v1/records/sales_order", headers=auth("admin"),
+                       json=order_body(seed["c2"]["id"], seed["p1"]["id"])).get_json()
+    assert [(f["rule"], f["tag"]) for f in made["flags"]] == [("单价", "单价 12.50"), ("数量", "数量 10")]
+    # warehouse may not see a line's unit price (roles.yaml: lines.unit_price: hidden), but its quantity
+    seen = client.get(f"/api/v1/records/sales_order/{made['id']}", headers=auth("wh1")).get_json()
+    assert [(f["rule"], f["tag"]) for f in seen["flags"]] == [("单价", None), ("数量", "数量 10")]
