@@ -5,11 +5,25 @@ import os
 from typing import Any, Mapping, Optional
 
 from flask import Flask
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from apps.security import env_settings, install
 from engine.context import Clock
+from engine.forms.coltypes import ID_MAX
 from engine.platform import Platform
 from engine.store.db import Database, default_url
+
+
+class RecordId(IntegerConverter):
+    """``<id:name>``: a whole number; one that cannot be an id (0, beyond ``ID_MAX``) names nothing: 404
+    (said here, so that the route still matches and no other method's route answers 405)."""
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= ID_MAX:
+            raise NotFound()
+        return number
 
 
 def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
@@ -26,6 +40,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     )
     if config:
         app.config.update(config)
+    app.url_map.converters["id"] = RecordId
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     platform = app.config.get("PLATFORM")

@@ -65,7 +65,8 @@ _TEMPLATE = {"zh-CN": "导入模板", "en": "import template"}
 
 
 def _attachment(body: Iterator[bytes], fmt: str, ascii_name: str, name: str) -> Response:
-    resp = Response(stream_with_context(body), mimetype="text/csv; charset=utf-8" if fmt == "csv" else XLSX)
+    # Flask adds "; charset=utf-8" to a text/* mimetype itself: name it once, as content_type
+    resp = Response(stream_with_context(body), content_type="text/csv; charset=utf-8" if fmt == "csv" else XLSX)
     resp.headers["Content-Disposition"] = (f"attachment; filename=\"{ascii_name}.{fmt}\"; "
                                            f"filename*=UTF-8''{quote(f'{name}.{fmt}')}")
     return resp

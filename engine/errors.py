@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, TypeVar
+
+
+E = TypeVar("E", bound="LowcodeError")
 
 
 @dataclass(frozen=True)
@@ -21,7 +24,30 @@ class Position:
 
 
 class LowcodeError(Exception):
-    """Base of every error the platform raises on purpose."""
+    """Base of every error the platform raises on purpose.
+
+    An error made by :meth:`said` carries a key of :mod:`engine.error_texts` and its values,
+    so that each caller reads it in their own language (:meth:`text`); ``str()`` is English."""
+
+    key: str | None = None
+    params: dict[str, Any] = {}
+
+    @classmethod
+    def said(cls: type[E], key: str, /, fields: dict[str, list[str]] | None = None, **params: Any) -> E:
+        """The error whose message is ``key`` of the catalogue, filled with ``params``."""
+        from engine.error_texts import render
+
+        exc = cls(render(key, "en", **params), fields) if fields is not None else cls(render(key, "en", **params))
+        exc.key, exc.params = key, params
+        return exc
+
+    def text(self, locale: str) -> str:
+        """The message in ``locale`` (English when the error was not made by :meth:`said`)."""
+        if self.key is None:
+            return str(self)
+        from engine.error_texts import render
+
+        return render(self.key, locale, **self.params)
 
 
 @dataclass
@@ -89,6 +115,10 @@ class Conflict(LowcodeError):
     def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
         self.fields = fields or {}
         super().__init__(message)
+
+
+class StaleVersion(Conflict):
+    """The record changed since the version the caller sent (HTTP 409; 412 for ``If-Match``)."""
 
 
 class Duplicate(Conflict):

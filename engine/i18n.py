@@ -1,9 +1,18 @@
 """Texts in several languages: one lookup with one fallback order for every catalogue."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol, runtime_checkable
 
 LOCALES = ("zh-CN", "en")
+
+
+@runtime_checkable
+class Localized(Protocol):
+    """A text in several languages (a definition's label): ``get(locale)`` reads it in one."""
+
+    def get(self, locale: str = ...) -> str: ...
+
+    def all(self) -> tuple[str, ...]: ...
 
 
 def pick(texts: Mapping[str, str], locale: str, fallback: str = "en") -> str:

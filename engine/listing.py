@@ -14,6 +14,7 @@ from engine.runtime import Definitions
 from engine.store.serialize import SYSTEM_COLUMNS
 
 MAX_LIMIT = 500
+MAX_PAGE = 10**9
 OPS = {"eq", "ne", "gt", "gte", "lt", "lte", "in", "empty", "contains"}
 RESERVED = {"filter", "sort", "page", "limit", "q", "flag"}
 
@@ -37,13 +38,8 @@ class ListQuery:
 
     @classmethod
     def from_params(cls, params: Mapping[str, str]) -> "ListQuery":
-        try:
-            page = int(params.get("page", 1))
-            limit = int(params.get("limit", 50))
-        except ValueError:
-            raise QueryError("page and limit must be whole numbers") from None
-        if page < 1 or not 1 <= limit <= MAX_LIMIT:
-            raise QueryError(f"page must be >= 1 and limit between 1 and {MAX_LIMIT}")
+        page = _whole(params, "page", 1, MAX_PAGE)
+        limit = _whole(params, "limit", 50, MAX_LIMIT)
         sort = []
         for part in (params.get("sort") or "").split(","):
             part = part.strip()
@@ -60,6 +56,21 @@ class ListQuery:
             simple.append((name, op, value))
         return cls(filter=params.get("filter") or None, simple=tuple(simple), sort=tuple(sort),
                    q=params.get("q") or None, flag=params.get("flag") or None, page=page, limit=limit)
+
+
+def _whole(params: Mapping[str, str], name: str, default: int, high: int) -> int:
+    """Parameter ``name`` as a whole number from 1 to ``high``, else a 400 naming it."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= high or not raw.strip().isdigit():
+        raise QueryError(f"{name} must be a whole number from 1 to {high}, not {raw!r}",
+                         {name: [f"must be a whole number from 1 to {high}"]})
+    return value
 
 
 def build_where(defs: Definitions, ctx: RunContext, form: str,

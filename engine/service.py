@@ -150,7 +150,7 @@ class Records:
         with self.platform.db.connect() as conn:
             record = store.get(conn, form, record_id, where=defs.policy.row_clause(ctx, form, "read"))
             if record is None:
-                raise NotFound(f"{form} {record_id} not found")
+                raise NotFound.said("not_found", form=defs.forms[form].label, id=record_id)
             self._live(store, conn, ctx, form, [record])
             return self.answers(defs, ctx, conn, form, [record])[0]
 
@@ -224,10 +224,10 @@ class Records:
         with self.platform.db.connect() as conn:
             if store.get(conn, form, record_id, where=defs.policy.row_clause(ctx, form, "read")) is None \
                     and not self._was_visible(defs, ctx, conn, form, record_id):
-                raise NotFound(f"{form} {record_id} not found")
+                raise NotFound.said("not_found", form=defs.forms[form].label, id=record_id)
             hist = store.history(conn, form, record_id)
         if not hist["versions"]:
-            raise NotFound(f"{form} {record_id} not found")
+            raise NotFound.said("not_found", form=defs.forms[form].label, id=record_id)
         for entry in hist["audit"]:
             entry["changes"] = changes_without_hidden(spec, entry["changes"], hidden)
         for version in hist["versions"]:

@@ -1,9 +1,21 @@
 """The REST API under ``/api/v1``."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+#: the routes that take no bearer token (a webhook signs its body instead)
+PUBLIC = frozenset({"api.login", "api.openapi_json", "api.inbound_webhook"})
+
+
+@bp.before_request
+def _authenticate() -> None:
+    """Who is calling, first: a request without a valid token is 401 whatever else is wrong with it."""
+    if request.endpoint not in PUBLIC:
+        from apps.api.context import current_user
+
+        current_user()
 
 from apps.api import auth, errors, openapi, records, rules  # noqa: E402,F401  (register routes)
 from apps.api import io  # noqa: E402,F401  (batch, import, export)

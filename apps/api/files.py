@@ -61,7 +61,7 @@ def upload_file() -> Any:
     return resp
 
 
-@bp.get("/files/<int:file_id>")
+@bp.get("/files/<id:file_id>")
 def download_file(file_id: int) -> Any:
     ctx = caller()
     _configure()

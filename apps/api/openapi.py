@@ -7,11 +7,18 @@ from flask import jsonify
 
 from apps.api import bp
 from apps.api.context import platform
+from apps.api.openapi_fixed import fixed_paths
 from engine.definitions.model import FieldSpec, FormSpec
 from engine.forms import FIELD_TYPES
+from engine.forms.coltypes import ID_MAX
+from engine.listing import MAX_LIMIT, MAX_PAGE
 from engine.runtime import Definitions
 
-_ERROR = {"$ref": "#/components/responses/Error"}
+#: the one body of every error answer
+ERROR_SCHEMA = {"type": "object", "required": ["error"], "additionalProperties": False, "properties": {
+    "error": {"type": "object", "required": ["code", "message", "fields"], "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"},
+        "fields": {"type": "object", "description": "messages by field path, e.g. lines[2].qty"}}}}}
 _SYSTEM = {
     "id": {"type": "integer", "readOnly": True},
     "version": {"type": "integer", "readOnly": True},
@@ -50,6 +57,32 @@ def _object(fields: tuple[FieldSpec, ...], locale: str, child: bool = False) -> 
     return out
 
 
+#: why each error status is answered; every operation lists those it can give
+WHY = {
+    400: "a malformed request: a body that is not JSON or not an object, a bad parameter, filter, sort, "
+         "page, version or Idempotency-Key",
+    401: "no token, or an invalid, expired or revoked one (for a webhook: no secret or a bad signature); "
+         "a wrong password",
+    403: "the caller's roles do not allow this: the form, a field, or the rows it would touch",
+    404: "no such record (or one the caller may not see), rule run, file or webhook; an id beyond 2147483647",
+    409: "a conflict: a duplicate unique key, a stale 'version' in the body, or an Idempotency-Key "
+         "already used for another request or another body",
+    412: "If-Match names a version that is no longer the record's",
+    413: "the body is larger than the server takes",
+    415: "the body is not JSON (send Content-Type: application/json)",
+    422: "the data is not valid (errors by field), or a rule refused the change",
+    428: "the version being changed is missing: send If-Match or 'version' in the body",
+    429: "too many failed logins for this user name or from this address; not checked (the same for every "
+         "name)",
+}
+_JSON_BODY = (400, 413, 415)
+
+
+def _answers(ok: dict[str, Any], *codes: int) -> dict[str, Any]:
+    """The responses of one operation: its success answers and the error statuses it can give."""
+    return {**ok, **{str(c): {"$ref": f"#/components/responses/E{c}"} for c in sorted(set(codes))}}
+
+
 def _form_paths(form: FormSpec) -> dict[str, Any]:
     name = form.name
     ref = {"$ref": f"#/components/schemas/{name}"}
@@ -61,46 +94,49 @@ def _form_paths(form: FormSpec) -> dict[str, Any]:
         {"name": "sort", "in": "query", "schema": {"type": "string"}, "description": "e.g. -order_date,number"},
         {"name": "flag", "in": "query", "schema": {"type": "string"},
          "description": "records the rules flagged: a colour (red), several (red,orange) or any"},
-        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
-        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}},
     ]
-    rid = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    rid = [{"name": "id", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": ID_MAX}}]
     if_match = {"name": "If-Match", "in": "header", "schema": {"type": "string"},
-                "description": "the version being changed (or 'version' in the body)"}
+                "description": "the version being changed, e.g. \"3\" (or 'version' in the body); "
+                               "a version no longer current is 412"}
+    idem = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200},
+            "description": "the same key and body again replay the first answer; another body is 409"}
     label = form.label.get("en")
+    body = {"required": True, "content": {"application/json": {
+        "schema": {"$ref": f"#/components/schemas/{name}_input"}}}}
     return {
         f"/records/{name}": {
-            "get": {"summary": f"List {label}", "tags": [name], "parameters": list_params, "responses": {
-                "200": {"description": "a page", "content": {"application/json": {"schema": {
+            "get": {"summary": f"List {label}", "tags": [name], "parameters": list_params, "responses": _answers(
+                {"200": {"description": "a page", "content": {"application/json": {"schema": {
                     "type": "object", "properties": {"items": {"type": "array", "items": ref},
                                                      "total": {"type": "integer"}, "page": {"type": "integer"},
-                                                     "limit": {"type": "integer"}}}}}},
-                "400": _ERROR, "401": _ERROR, "403": _ERROR}},
-            "post": {"summary": f"Create {label}", "tags": [name],
-                     "requestBody": {"required": True, "content": {"application/json": {
-                         "schema": {"$ref": f"#/components/schemas/{name}_input"}}}},
-                     "responses": {"201": {"description": "created", **one}, "401": _ERROR, "403": _ERROR,
-                                   "409": _ERROR, "422": _ERROR}},
+                                                     "limit": {"type": "integer"}}}}}}},
+                400, 401, 403)},
+            "post": {"summary": f"Create {label}", "tags": [name], "parameters": [idem], "requestBody": body,
+                     "responses": _answers({"201": {"description": "created", **one}},
+                                           *_JSON_BODY, 401, 403, 409, 422)},
         },
         f"/records/{name}/{{id}}": {
             "get": {"summary": f"Read {label}", "tags": [name], "parameters": rid,
-                    "responses": {"200": {"description": "the record", **one}, "404": _ERROR}},
-            "patch": {"summary": f"Update {label}", "tags": [name], "parameters": rid + [if_match],
-                      "requestBody": {"required": True, "content": {"application/json": {
-                          "schema": {"$ref": f"#/components/schemas/{name}_input"}}}},
-                      "responses": {"200": {"description": "updated", **one}, "403": _ERROR, "404": _ERROR,
-                                    "409": _ERROR, "422": _ERROR, "428": _ERROR}},
-            "delete": {"summary": f"Delete {label}", "tags": [name], "parameters": rid + [if_match],
-                       "responses": {"204": {"description": "deleted"}, "403": _ERROR, "404": _ERROR,
-                                     "409": _ERROR}},
+                    "responses": _answers({"200": {"description": "the record", **one}}, 401, 403, 404)},
+            "patch": {"summary": f"Update {label}", "tags": [name], "parameters": rid + [if_match, idem],
+                      "requestBody": body,
+                      "responses": _answers({"200": {"description": "updated", **one}},
+                                            *_JSON_BODY, 401, 403, 404, 409, 412, 422, 428)},
+            "delete": {"summary": f"Delete {label}", "tags": [name], "parameters": rid + [if_match, idem],
+                       "responses": _answers({"204": {"description": "deleted"}},
+                                             400, 401, 403, 404, 409, 412, 422)},
         },
         f"/records/{name}/batch": {
             "post": {"summary": f"Create or update many {label} in one transaction (all or nothing)", "tags": [name],
                      "requestBody": {"required": True, "content": {"application/json": {"schema": {
                          "type": "object", "required": ["items"],
                          "properties": {"items": {"type": "array", "items": {"type": "object"}}}}}}},
-                     "responses": {"200": {"description": "the records written"}, "400": _ERROR, "403": _ERROR,
-                                   "409": _ERROR, "422": _ERROR}},
+                     "responses": _answers({"200": {"description": "the records written"}},
+                                           *_JSON_BODY, 401, 403, 404, 409, 422)},
         },
         f"/records/{name}/import": {
             "post": {"summary": f"Import {label} from an .xlsx or .csv file", "tags": [name],
@@ -109,71 +145,31 @@ def _form_paths(form: FormSpec) -> dict[str, Any]:
                              "file": {"type": "string", "format": "binary"},
                              "mode": {"type": "string", "enum": ["all-or-nothing", "skip-invalid"]},
                              "key": {"type": "string"}, "dry_run": {"type": "boolean"}}}}}},
-                     "responses": {"200": {"description": "the import report"}, "403": _ERROR, "422": _ERROR}},
+                     "responses": _answers({"200": {"description": "the import report"}},
+                                           400, 401, 403, 413, 422)},
         },
         f"/records/{name}/import/template": {
             "get": {"summary": f"An empty .xlsx with the {label} columns the caller may import", "tags": [name],
-                    "responses": {"200": {"description": "the template"}, "403": _ERROR}},
+                    "responses": _answers({"200": {"description": "the template"}}, 401, 403)},
         },
         f"/records/{name}/export": {
             "get": {"summary": f"Export the {label} list (same filters) as .xlsx or .csv", "tags": [name],
                     "parameters": list_params + [{"name": "format", "in": "query",
                                                   "schema": {"type": "string", "enum": ["xlsx", "csv"]}}],
-                    "responses": {"200": {"description": "the file"}, "403": _ERROR}},
+                    "responses": _answers({"200": {"description": "the file"}}, 400, 401, 403)},
         },
         f"/records/{name}/{{id}}/history": {
             "get": {"summary": f"History of {label}", "tags": [name], "parameters": rid + [
-                {"name": "at", "in": "query", "schema": {"type": "string", "format": "date-time"}}],
-                "responses": {"200": {"description": "audit entries and versions"}, "404": _ERROR}},
+                {"name": "at", "in": "query", "schema": {"type": "string", "format": "date-time"},
+                 "description": "the record as it was then; without an offset, in the pack's time zone"}],
+                "responses": _answers({"200": {"description": "audit entries and versions"}}, 401, 403, 404, 422)},
         },
     }
 
 
 def _document(defs: Definitions) -> dict[str, Any]:
     key = defs.key
-    paths: dict[str, Any] = {
-        "/auth/login": {"post": {"summary": "Log in with a password; returns a bearer token", "security": [],
-                                 "requestBody": {"content": {"application/json": {"schema": {
-                                     "type": "object", "required": ["username", "password"],
-                                     "properties": {"username": {"type": "string"},
-                                                    "password": {"type": "string"}}}}}},
-                                 "responses": {"200": {"description": "a token"}, "401": _ERROR, "429": {
-                                     "description": "too many failed logins for this user name or from this "
-                                                    "address; not checked (the same for every name)",
-                                     "headers": {"Retry-After": {"description": "seconds until a login is "
-                                                                 "checked again", "schema": {"type": "integer"}}},
-                                     "content": {"application/json": {
-                                         "schema": {"$ref": "#/components/schemas/Error"}}}}}}},
-        "/auth/logout": {"post": {"summary": "Revoke the token used", "responses": {"200": {"description": "ok"}}}},
-        "/auth/me": {"get": {"summary": "The caller, their roles and permissions",
-                             "responses": {"200": {"description": "ok"}}}},
-        "/rules/runs": {"get": {"summary": "The rule execution log", "tags": ["rules"], "parameters": [
-            {"name": n, "in": "query", "schema": {"type": "string"}}
-            for n in ("rule", "form", "record", "outcome", "from", "to", "page", "limit")],
-            "responses": {"200": {"description": "a page of runs"}, "401": _ERROR}}},
-        "/rules/runs/{id}": {"get": {"summary": "One rule run", "tags": ["rules"], "parameters": [
-            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-            "responses": {"200": {"description": "the run"}, "404": _ERROR}}},
-        "/rules/runs/{id}/rerun": {"post": {"summary": "Run a failed rule again on the current record",
-                                            "tags": ["rules"], "parameters": [
-            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-            "responses": {"200": {"description": "the new run"}, "403": _ERROR, "404": _ERROR}}},
-        "/hooks/{name}": {"post": {"summary": "Inbound webhook: runs the pack's `webhook \"name\"` rules",
-                                   "tags": ["rules"], "security": [], "parameters": [
-            {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
-            {"name": "X-Lowcode-Signature", "in": "header", "required": True, "schema": {"type": "string"},
-             "description": "sha256=<hex HMAC-SHA256 of the raw body with the hook's secret>"},
-            {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}}],
-            "responses": {"200": {"description": "what the rules did"}, "401": _ERROR, "404": _ERROR,
-                          "422": _ERROR}}},
-        "/files": {"post": {"summary": "Upload a file (attachment, image, signature)", "tags": ["files"],
-                            "requestBody": {"content": {"multipart/form-data": {"schema": {
-                                "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}},
-                            "responses": {"201": {"description": "the stored file"}, "413": _ERROR, "422": _ERROR}}},
-        "/files/{id}": {"get": {"summary": "Download a file", "tags": ["files"], "parameters": [
-            {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-            "responses": {"200": {"description": "the file"}, "404": _ERROR}}},
-    }
+    paths = fixed_paths(_answers)
     schemas: dict[str, Any] = {}
     for form in defs.forms.values():
         paths.update(_form_paths(form))
@@ -182,22 +178,24 @@ def _document(defs: Definitions) -> dict[str, Any]:
         full = {**base, "properties": {**_SYSTEM, **base["properties"]}}
         full.pop("required", None)
         schemas[form.name] = full
-    schemas["Error"] = {"type": "object", "properties": {"error": {"type": "object", "properties": {
-        "code": {"type": "string"}, "message": {"type": "string"},
-        "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}}}}
+    schemas["Error"] = ERROR_SCHEMA
+    responses = {f"E{code}": {"description": why, "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Error"}}}} for code, why in WHY.items()}
+    responses["E429"]["headers"] = {"Retry-After": {"description": "seconds until a login is checked again",
+                                                    "schema": {"type": "integer"}}}
     versions = ", ".join(f"{p}@{r}" for p, r in key) or "none"
     return {
         "openapi": "3.1.0",
         "info": {"title": "Lowcode API", "version": versions,
-                 "description": "Generated from the installed definitions."},
+                 "description": "Generated from the installed definitions. Every error is the one Error "
+                                "object, in the caller's language (Accept-Language or ?lang=)."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": paths,
         "components": {
             "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "responses": {"Error": {"description": "an error", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Error"}}}}},
+            "responses": responses,
         },
     }
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 from typing import Any
 
 from flask import jsonify, request
@@ -40,12 +41,12 @@ def create_record(form: str) -> Any:
     return resp
 
 
-@bp.get("/records/<form>/<int:record_id>")
+@bp.get("/records/<form>/<id:record_id>")
 def get_record(form: str, record_id: int) -> Any:
     return _with_etag(_records().get(caller(), form, record_id))
 
 
-@bp.patch("/records/<form>/<int:record_id>")
+@bp.patch("/records/<form>/<id:record_id>")
 def update_record(form: str, record_id: int) -> Any:
     body = json_body()
     if isinstance(body, dict):
@@ -55,23 +56,24 @@ def update_record(form: str, record_id: int) -> Any:
                                        idem=idempotency_key()))
 
 
-@bp.delete("/records/<form>/<int:record_id>")
+@bp.delete("/records/<form>/<id:record_id>")
 def delete_record(form: str, record_id: int) -> Any:
     version = expected_version(request.get_json(silent=True) or {}, required=False)
     _records().delete(caller(), form, record_id, version=version, idem=idempotency_key())
     return "", 204
 
 
-@bp.get("/records/<form>/<int:record_id>/history")
+@bp.get("/records/<form>/<id:record_id>/history")
 def record_history(form: str, record_id: int) -> Any:
     at = request.args.get("at")
-    if at:
+    if at is not None:   # given, even empty: it must be a date-time
         try:
-            when = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+            when = dt.datetime.fromisoformat(at.strip().replace("Z", "+00:00"))
         except ValueError:
-            raise ApiError(400, "bad_request", f"'at' must be an ISO date-time, not {at!r}") from None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.timezone.utc)
+            raise ApiError(422, "invalid", fields={"at": ["must be an ISO date-time"]},
+                           key="bad_datetime", name="at", sent=repr(at)) from None
+        if when.tzinfo is None:   # a wall-clock time: the pack's, as a user means it
+            when = when.replace(tzinfo=ZoneInfo(platform().definitions().timezone))
         return jsonify({"at": when.isoformat(), "record": _records().as_of(caller(), form, record_id, when)})
     hist = _records().history(caller(), form, record_id)
     for entry in hist["audit"] + hist["versions"]:

@@ -64,7 +64,7 @@ def list_rule_runs() -> Any:
     return jsonify({"items": [_json(r) for r in rows], "total": total, "page": page, "limit": limit})
 
 
-@bp.get("/rules/runs/<int:run_id>")
+@bp.get("/rules/runs/<id:run_id>")
 def get_rule_run(run_id: int) -> Any:
     p = platform()
     with p.db.connect() as conn:
@@ -75,7 +75,7 @@ def get_rule_run(run_id: int) -> Any:
     return jsonify(_json(row))
 
 
-@bp.post("/rules/runs/<int:run_id>/rerun")
+@bp.post("/rules/runs/<id:run_id>/rerun")
 def rerun_rule_run(run_id: int) -> Any:
     p = platform()
     ctx = caller()

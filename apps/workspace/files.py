@@ -39,7 +39,7 @@ def upload(view: FieldView, storage: Any) -> int:
     return int(row["id"])
 
 
-@bp.get("/w/files/<int:file_id>")
+@bp.get("/w/files/<id:file_id>")
 @login_required
 def stored_file(file_id: int) -> Any:
     use_files_dir()

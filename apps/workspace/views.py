@@ -115,7 +115,7 @@ def new_page(form: str) -> Any:
     return redirect(url_for("workspace.view_page", form=form, record_id=record["id"], saved=1))
 
 
-@bp.get("/w/<form>/<int:record_id>")
+@bp.get("/w/<form>/<id:record_id>")
 @login_required
 def view_page(form: str, record_id: int) -> Any:
     defs = _defs(form)
@@ -132,7 +132,7 @@ def view_page(form: str, record_id: int) -> Any:
                            saved=request.args.get("saved"), can_update=_can(defs, form, "update"))
 
 
-@bp.route("/w/<form>/<int:record_id>/edit", methods=["GET", "POST"])
+@bp.route("/w/<form>/<id:record_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_page(form: str, record_id: int) -> Any:
     defs = _defs(form)

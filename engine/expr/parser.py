@@ -137,7 +137,10 @@ class _ToAst(Transformer):
 
     # literals
     def int_(self, meta, tok):  # type: ignore[no-untyped-def]
-        return n.Literal(int(tok), span=_span(meta), t=ExprType.INTEGER)
+        value = int(tok)
+        if value > INT_MAX:   # the SQL back ends count in 64 bits; a larger number would fail there
+            raise _Bad(f"the number {tok} is too large (at most {INT_MAX})", meta)
+        return n.Literal(value, span=_span(meta), t=ExprType.INTEGER)
 
     def decimal(self, meta, tok):  # type: ignore[no-untyped-def]
         return n.Literal(Decimal(str(tok)), span=_span(meta), t=ExprType.DECIMAL)
@@ -184,6 +187,9 @@ class _ToAst(Transformer):
             raise _Bad(f"duration {tok} is too large", meta) from None
         return n.Literal(value, span=_span(meta), t=ExprType.DURATION)
 
+
+#: the largest whole number a literal may be: SQLite's and PostgreSQL's 64-bit integers
+INT_MAX = 2**63 - 1
 
 _TRANSFORMER = _ToAst()
 

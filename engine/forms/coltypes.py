@@ -7,6 +7,10 @@ from typing import Any, Optional, cast
 
 import sqlalchemy as sa
 
+#: the largest record id, and so link value: ids are 32-bit integers on PostgreSQL (``serial``);
+#: anything larger names no record, and is answered as such (404, or "no such record" for a link)
+ID_MAX = 2**31 - 1
+
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
     """Timezone-aware UTC datetimes in, timezone-aware UTC datetimes out."""

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from engine.definitions.model import FieldSpec
 from engine.expr.types import ExprType
+from engine.forms.coltypes import ID_MAX
 from engine.forms.fieldtype import FieldType, register
 from engine.forms.messages import FieldError
 
@@ -84,13 +85,15 @@ class Reference(FieldType):
             value = int(value)
         if not isinstance(value, int) or value <= 0:
             raise FieldError("not_record")
+        if value > ID_MAX:   # no record has such an id: said before the database sees it
+            raise FieldError("no_such_record", id=value)
         return value
 
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
-        return {"type": "integer", "minimum": 1}
+        return {"type": "integer", "minimum": 1, "maximum": ID_MAX}
 
     def inline(self, spec: FieldSpec, const: Callable[[Any], str]) -> Optional[tuple[str, str]]:
-        return "type(v) is int and v > 0", "v"
+        return f"type(v) is int and 0 < v <= {ID_MAX}", "v"
 
 
 @register

@@ -2,6 +2,7 @@
 
 ``POST /api/v1/hooks/<name>`` (see :mod:`apps.api.hooks`) hands the raw body here:
 
+0. **name**: a name no rule listens to is 404, signed or not (nothing more is told);
 1. **signature**: ``X-Lowcode-Signature: sha256=<hex>`` (a bare ``<hex>`` too, which is what
    our own outbound ``call webhook`` sends) = HMAC-SHA256 of the raw body bytes with the
    hook's secret. The secret comes from the app config (``WEBHOOK_SECRETS = {name:
@@ -89,23 +90,23 @@ def rules_for(ruleset: RuleSet, hook: str) -> list[RuleSpec]:
 def receive(platform: Any, hook: str, body: bytes, signature: Optional[str], key: Optional[str] = None, *,
             secrets: Optional[Mapping[str, str]] = None) -> tuple[dict[str, Any], bool]:
     """Check, deduplicate and run one delivery; returns (answer, replayed)."""
+    rules = rules_for(platform.definitions().rules, hook)
+    if not rules:   # the same answer, signed or not: an unknown name tells nothing more
+        raise NotFound.said("no_hook", hook=hook)
     secret = secret_for(hook, secrets)
     if secret is None:
-        raise AuthError(f"webhook '{hook}' has no secret: set {env_name(hook)} (or LOWCODE_WEBHOOK_SECRET)")
+        raise AuthError.said("hook_no_secret", hook=hook, env=env_name(hook))
     if not verify(secret, body, signature):
-        raise AuthError(f"bad or missing signature: send '{HEADER}: sha256=<hex HMAC-SHA256 of the raw body>'")
+        raise AuthError.said("hook_signature", header=HEADER)
     try:
         payload = json.loads(body.decode("utf-8")) if body else None
     except (UnicodeDecodeError, ValueError):
-        raise QueryError("the body must be a JSON object") from None
+        raise QueryError.said("body_not_object") from None
     if not isinstance(payload, dict):
-        raise QueryError("the body must be a JSON object")
+        raise QueryError.said("body_not_object")
     key = key or (str(payload["delivery_id"]) if payload.get("delivery_id") not in (None, "") else None)
     if key is not None and len(key) > MAX_KEY:
         raise QueryError(f"the idempotency key is longer than {MAX_KEY} characters")
-    rules = rules_for(platform.definitions().rules, hook)
-    if not rules:
-        raise NotFound(f"no rule listens to webhook '{hook}'")
     now = platform.clock.now()
     with platform.db.begin() as conn:
         if key is not None:

@@ -85,7 +85,7 @@ class Users:
         # an unknown user (or one without a password) costs the same hashing: no timing tell
         matches = check_password(stored or _decoy_hash(), password) and bool(stored)
         if row is None or not row.active or not matches:
-            raise AuthError("wrong username or password")
+            raise AuthError.said("wrong_password")
         return _user(row)
 
     def issue_token(self, conn: Connection, user: User, label: str = "login") -> tuple[str, dt.datetime]:
@@ -100,10 +100,10 @@ class Users:
         row = conn.execute(sa.select(tokens).where(tokens.c.token_hash == token_digest(token))).first()
         now = self.clock.now()
         if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
-            raise AuthError("invalid, expired or revoked token")
+            raise AuthError.said("bad_token")
         user = self.get(conn, row.user_id)
         if not user.active:
-            raise AuthError("this user is disabled")
+            raise AuthError.said("user_disabled")
         return user
 
     def revoke(self, conn: Connection, token: str) -> bool:

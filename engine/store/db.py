@@ -60,8 +60,18 @@ class Database:
         return self.engine.dialect.name == "postgresql"
 
     def create_system_tables(self) -> None:
-        """Create the ``lc_*`` tables that do not exist yet."""
+        """Create the ``lc_*`` tables that do not exist yet, and add the nullable columns a newer
+        release gave an existing one (a database made by an earlier release keeps working)."""
         SYSTEM.create_all(self.engine)
+        with self.engine.begin() as conn:
+            inspector = sa.inspect(conn)
+            ddl = conn.dialect.ddl_compiler(conn.dialect, None)  # type: ignore[arg-type]
+            for table in SYSTEM.sorted_tables:
+                have = {c["name"] for c in inspector.get_columns(table.name)}
+                for col in table.columns:
+                    if col.name not in have and col.nullable:
+                        conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN '
+                                             f'{ddl.get_column_specification(col)}')
 
     def begin(self) -> Any:
         """A connection in a transaction: ``with db.begin() as conn: ...``."""

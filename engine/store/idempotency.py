@@ -1,4 +1,5 @@
-"""Idempotent writes: a replayed request (same caller, same key) gets the first answer.
+"""Idempotent writes: a replayed request (same caller, same key, same body) gets the first answer;
+the same key with another request line or another body is a conflict (409).
 
 The key row is written in the same transaction as the change it guards, so a change that
 rolls back frees its key, and two concurrent requests with one key never both write.
@@ -6,6 +7,7 @@ rolls back frees its key, and two concurrent requests with one key never both wr
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -22,6 +24,7 @@ idempotency = sa.Table(
     sa.Column("user_id", sa.Integer, nullable=False),
     sa.Column("key", sa.String(200), nullable=False),
     sa.Column("request", sa.String(300), nullable=False),   # method and path, e.g. "POST /records/x"
+    sa.Column("body_sha256", sa.String(64)),                  # what was sent, to tell a replay from a reuse
     sa.Column("status", sa.Integer, nullable=False),
     sa.Column("response", sa.JSON, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
@@ -36,16 +39,25 @@ class IdempotencyKey:
     user_id: int
     key: str
     request: str
+    body: Optional[str] = None      # :func:`body_digest` of what was sent
+
+
+def body_digest(body: bytes) -> str:
+    """The SHA-256 of a request body, in hex."""
+    return hashlib.sha256(body).hexdigest()
 
 
 def replay(conn: Connection, idem: IdempotencyKey) -> Optional[tuple[int, Any]]:
     """The stored (status, response) of an earlier request with this key, if any."""
-    row = conn.execute(sa.select(idempotency.c.request, idempotency.c.status, idempotency.c.response)
+    row = conn.execute(sa.select(idempotency.c.request, idempotency.c.body_sha256, idempotency.c.status,
+                                 idempotency.c.response)
                        .where(idempotency.c.user_id == idem.user_id, idempotency.c.key == idem.key)).first()
     if row is None:
         return None
     if row.request != idem.request:
-        raise Conflict(f"the Idempotency-Key '{idem.key}' was already used for {row.request}")
+        raise Conflict.said("key_other_request", key=idem.key, request=row.request)
+    if row.body_sha256 != idem.body:
+        raise Conflict.said("key_other_body", key=idem.key)
     return row.status, row.response
 
 
@@ -53,7 +65,7 @@ def claim(conn: Connection, idem: IdempotencyKey, now: dt.datetime) -> None:
     """Take the key first thing in the writing transaction: a concurrent twin waits on it
     (PostgreSQL) or queues behind the whole transaction (SQLite), then replays."""
     conn.execute(idempotency.insert().values(user_id=idem.user_id, key=idem.key, request=idem.request,
-                                             status=0, response={}, created_at=now))
+                                             body_sha256=idem.body, status=0, response={}, created_at=now))
 
 
 def remember(conn: Connection, idem: IdempotencyKey, status: int, response: Any) -> None:

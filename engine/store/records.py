@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from engine.context import RunContext
 from engine.definitions.model import FieldSpec, FormSpec
-from engine.errors import Conflict, Duplicate, NotFound, ValidationError
+from engine.errors import Conflict, Duplicate, NotFound, StaleVersion, ValidationError
 from engine.forms.messages import duplicate, render
 from engine.store import system
 from engine.store.bulk import journal_created
@@ -256,10 +256,10 @@ class RecordStore:
         spec = self.form(form)
         old = self.get(conn, form, record_id, where=where, for_update=True)
         if old is None:
-            raise NotFound(f"{form} {record_id} not found")
+            raise NotFound.said("not_found", form=spec.label, id=record_id)
         if expected_version is not None and old["version"] != expected_version:
-            raise Conflict(f"{form} {record_id} was changed by someone else (version "
-                           f"{old['version']}, you have {expected_version}); reload and try again")
+            raise StaleVersion.said("stale", form=spec.label, id=record_id, current=old["version"],
+                                    sent=expected_version)
         self.bus.guard(conn, "update", form, old, changes, ctx)
         changes = self.prepare(conn, ctx, form, changes, old)
         changed = {k for k, v in changes.items() if old.get(k) != v and not _same_rows(old.get(k), v)}
@@ -277,7 +277,7 @@ class RecordStore:
         except sa.exc.IntegrityError as exc:
             raise self._duplicate(spec, exc, ctx) from None
         if result.rowcount != 1:
-            raise Conflict(f"{form} {record_id} was changed by someone else; reload and try again")
+            raise StaleVersion.said("stale_now", form=spec.label, id=record_id)
         for field, rows in children.items():
             self._write_children(conn, form, record_id, {field: rows}, replace=True)
         new = self.get(conn, form, record_id)
@@ -296,17 +296,17 @@ class RecordStore:
         spec = self.form(form)
         old = self.get(conn, form, record_id, where=where, for_update=True)
         if old is None:
-            raise NotFound(f"{form} {record_id} not found")
+            raise NotFound.said("not_found", form=spec.label, id=record_id)
         if expected_version is not None and old["version"] != expected_version:
-            raise Conflict(f"{form} {record_id} was changed by someone else (version "
-                           f"{old['version']}, you have {expected_version}); reload and try again")
+            raise StaleVersion.said("stale", form=spec.label, id=record_id, current=old["version"],
+                                    sent=expected_version)
         self.bus.guard(conn, "delete", form, old, {}, ctx)
         for child in self.tables.children_of(form).values():
             conn.execute(child.delete().where(child.c.parent_id == record_id))
         table = self.tables.table(form)
         result = conn.execute(table.delete().where(table.c.id == record_id, table.c.version == old["version"]))
         if result.rowcount != 1:
-            raise Conflict(f"{form} {record_id} was changed by someone else; reload and try again")
+            raise StaleVersion.said("stale_now", form=spec.label, id=record_id)
         now = ctx.now()
         before = self._dumped(spec, old)
         diff = {f: [v, None] for f, v in before.items() if v not in (None, [])}

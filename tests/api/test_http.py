@@ -57,7 +57,7 @@ def test_a_new_user_session_over_http(server):
     assert status == 200 and updated["version"] == 2
     status, stale = _call(server, "PATCH", f"/records/sales_order/{created['id']}", {"remark": "x"},
                           token=token, headers={"If-Match": '"1"'})
-    assert status == 409 and stale["error"]["code"] == "conflict"
+    assert status == 412 and stale["error"]["code"] == "precondition_failed"   # If-Match no longer holds
     status, filtered = _call(server, "GET", "/records/sales_order?filter=po_number%20%3D%3D%20%22HTTP-1%22",
                              token=token)
     assert status == 200 and [o["id"] for o in filtered["items"]] == [created["id"]]

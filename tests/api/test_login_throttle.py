@@ -115,5 +115,6 @@ def test_failed_attempts_are_in_the_audit_without_the_password(client: Any, cli:
 
 def test_openapi_names_the_429(client: Any) -> None:
     doc = client.get("/api/v1/openapi.json").get_json()
-    answer = doc["paths"]["/auth/login"]["post"]["responses"]["429"]
+    ref = doc["paths"]["/auth/login"]["post"]["responses"]["429"]["$ref"]
+    answer = doc["components"]["responses"][ref.rsplit("/", 1)[1]]
     assert answer["headers"]["Retry-After"]["schema"] == {"type": "integer"}

@@ -7,10 +7,13 @@ from tests.api.conftest import order_body
 
 
 def test_login_wrong_password_and_missing_token(client):
-    resp = client.post("/api/v1/auth/login", json={"username": "admin", "password": "nope"})
+    resp = client.post("/api/v1/auth/login", json={"username": "admin", "password": "nope"},
+                       headers={"Accept-Language": "en"})
     assert resp.status_code == 401
     assert resp.get_json() == {"error": {"code": "unauthorized", "message": "wrong username or password",
                                          "fields": {}}}
+    resp = client.post("/api/v1/auth/login", json={"username": "admin", "password": "nope"})
+    assert resp.get_json()["error"]["message"] == "用户名或密码错误"   # the pack's language by default
     resp = client.get("/api/v1/records/customer")
     assert resp.status_code == 401
     assert resp.get_json()["error"]["code"] == "unauthorized"
@@ -20,7 +23,7 @@ def test_logout_revokes_the_token(client, auth):
     headers = auth("sales1")
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
     assert client.post("/api/v1/auth/logout", headers=headers).status_code == 200
-    resp = client.get("/api/v1/auth/me", headers=headers)
+    resp = client.get("/api/v1/auth/me", headers={**headers, "Accept-Language": "en"})
     assert resp.status_code == 401
     assert resp.get_json()["error"]["message"] == "invalid, expired or revoked token"
 
@@ -56,14 +59,14 @@ def test_create_read_update_delete_order(client, auth, seed):
 
 
 def test_stale_version_gets_409_and_missing_version_428(client, auth, seed):
-    admin = auth("admin")
+    admin = {**auth("admin"), "Accept-Language": "en"}
     cid = seed["c1"]["id"]
     first = client.patch(f"/api/v1/records/customer/{cid}", headers=admin, json={"version": 1, "contact": "王"})
     assert first.status_code == 200 and first.get_json()["version"] == 2
     stale = client.patch(f"/api/v1/records/customer/{cid}", headers=admin, json={"version": 1, "contact": "李"})
     assert stale.status_code == 409
     assert stale.get_json()["error"]["message"] == (
-        f"customer {cid} was changed by someone else (version 2, you have 1); reload and try again")
+        f"Customer {cid} was changed by someone else (version 2, you have 1); reload and try again")
     missing = client.patch(f"/api/v1/records/customer/{cid}", headers=admin, json={"contact": "李"})
     assert missing.status_code == 428
     assert client.get(f"/api/v1/records/customer/{cid}", headers=admin).get_json()["contact"] == "王"
@@ -179,7 +182,8 @@ def test_idempotency_key_replays_the_first_answer(client, auth, seed):
                         json={"code": "K1", "name": "k"})
     assert other.status_code == 201
     reuse = client.patch(f"/api/v1/records/customer/{other.get_json()['id']}",
-                         headers={**auth("admin"), "Idempotency-Key": "k1", "If-Match": "1"}, json={"name": "z"})
+                         headers={**auth("admin"), "Idempotency-Key": "k1", "If-Match": "1", "Accept-Language": "en"},
+                         json={"name": "z"})
     assert reuse.status_code == 409
     assert "was already used for POST /api/v1/records/customer" in reuse.get_json()["error"]["message"]
 
