@@ -53,6 +53,10 @@ class VersionStore:
     def load_active(self, conn: Connection) -> list[PackSpec]:
         return [load_pack_files(files, root=f"{pack}@{rev}") for pack, rev, files in self.active(conn)]
 
+    def load(self, conn: Connection, key: tuple[tuple[str, int], ...]) -> list[PackSpec]:
+        """The packs of ``key`` (``((pack, revision), ...)``), active or not, in its order."""
+        return [load_pack_files(self.files(conn, pack, rev), root=f"{pack}@{rev}") for pack, rev in key]
+
     def history(self, conn: Connection, pack: str) -> list[dict[str, Any]]:
         t = lc_definition
         rows = conn.execute(sa.select(t.c.revision, t.c.version, t.c.status, t.c.checksum, t.c.created_at,

@@ -120,10 +120,9 @@ class Dependents:
 
     def watching(self, form: str) -> list[Watch]:
         # the definitions the writing store was built from (no reload check per event)
-        defs = self.platform._defs if self.platform._defs is not None else self.platform.definitions()
+        defs = self.platform.current()
         if self._key is not defs:
-            store = self.platform.store()
-            self._watches = watches(store.logic(name) for name in defs.forms)
+            self._watches = watches(defs.logic(name) for name in defs.forms)
             self._key = defs
         assert self._watches is not None
         return self._watches.get(form, [])
@@ -135,7 +134,7 @@ class Dependents:
         if event.depth >= MAX_DEPTH:
             raise RollupCircle(f"values over other forms keep changing each other ({event.form} "
                                f"{event.record_id}, {MAX_DEPTH} levels deep): check the rollups' definitions")
-        store = self.platform.store()
+        store = self.platform.store_of(self.platform.current())
         targets: dict[str, set[int]] = {}
         for watch in found:
             if event.kind == "updated" and not (watch.reads & event.changed):

@@ -92,12 +92,11 @@ class RuleEngine:
 
     # ---- what the platform currently runs --------------------------------------------
     def definitions(self) -> Any:
-        defs = self.platform._defs
-        return defs if defs is not None else self.platform.definitions()
+        """The definitions the writing store was built from (no reload check per event)."""
+        return self.platform.current()
 
     def store(self) -> Any:
-        store = self.platform._store
-        return store if store is not None else self.platform.store()
+        return self.platform.store_of(self.platform.current())
 
     def rules(self) -> RuleSet:
         return self.definitions().rules
