@@ -71,7 +71,9 @@ class VersionStore:
         if row is None:
             from engine.errors import NotFound
 
-            raise NotFound(f"pack '{pack}'" + (f" revision {revision}" if revision else "") + " is not installed")
+            if revision is not None:
+                raise NotFound.said("no_revision", pack=pack, revision=revision)
+            raise NotFound(f"pack '{pack}' is not installed")
         return dict(row.files)
 
     def record(self, conn: Connection, spec: PackSpec, files: Mapping[str, str],
