@@ -164,3 +164,33 @@ def test_each_revision_is_compiled_once_for_every_caller(db_url: str) -> None:
     assert runtime.COMPILATIONS[key1] - before[key1] == 2
     assert runtime.COMPILATIONS[key2] - before[key2] == 2
     other.db.dispose()
+
+
+def test_every_expression_of_a_revision_is_compiled_once(db_url: str, monkeypatch: Any) -> None:
+    """Loading a revision checks its expressions; the write-time logic, the rules and the
+    workspace's JavaScript use those same compiled expressions (none compiled twice)."""
+    from engine.expr import compiled as expr
+
+    first, _ = make(db_url)
+    first.db.dispose()
+    made: dict[tuple[str, str], int] = {}
+    init = expr.CompiledExpr.__init__
+
+    def counting(self: Any, source: str, tree: Any, names: Any, form: str) -> None:
+        made[(source, form)] = made.get((source, form), 0) + 1
+        init(self, source, tree, names, form)
+    monkeypatch.setattr(expr.CompiledExpr, "__init__", counting)
+    expr.clear_cache()
+    from apps import create_app
+    from engine.platform import Platform
+    from engine.store.db import Database
+    platform = Platform(Database(db_url), reload_seconds=0)    # a process starting on the published revision
+    client = create_app({"TESTING": True, "PLATFORM": platform, "SECRET_KEY": "t"}).test_client()
+    client.post("/api/v1/records/quote", headers=token(client, "admin"), json=QUOTE)
+    client.post("/login", data={"username": "admin", "password": "admin123",
+                                "csrf_token": csrf_of(client.get("/login").text)})
+    version = re.search(r"/w/_js/quote\.(\w+)\.js", client.get("/w/quote/new").text)[1]  # type: ignore[index]
+    assert client.get(f"/w/_js/quote.{version}.js").status_code == 200
+    assert ("qty * price * (1 - discount)", "quote") in made and ("discount > 0.3", "quote") in made
+    assert {k: n for k, n in made.items() if n > 1} == {}
+    platform.db.dispose()
