@@ -22,7 +22,10 @@ ROLES = """roles:
         actions: [read, create, update]
         fields:
           price: readonly
+          saving: hidden
 """
+#: revision 2's roles: the clerk no longer sees the lines' weight
+ROLES_2 = ROLES.replace("          saving: hidden\n", "          lines.weight: hidden\n")
 FORM_1 = """name: quote
 label: {zh-CN: 报价, en: Quote}
 title: ref
@@ -61,7 +64,7 @@ rule "大单"
 def files(revision: int) -> dict[str, str]:
     """The pack's files at ``revision`` (1 or 2)."""
     return {"pack.yaml": f'name: quotes\nversion: "1.{revision}.0"\nlabel: 报价\n',
-            "roles.yaml": ROLES,
+            "roles.yaml": ROLES if revision == 1 else ROLES_2,
             "forms/quote.yaml": FORM_1 if revision == 1 else FORM_2,
             "rules/quote.rules": RULES_1 if revision == 1 else RULES_2}
 

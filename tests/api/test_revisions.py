@@ -81,6 +81,8 @@ def test_the_workspace_shows_a_record_and_its_javascript_by_revision_1(db_url: s
     assert page.status_code == 200
     assert 'data-field="discount"' in page.text and "折扣率" in page.text and "易碎 / fragile" in page.text
     assert 'data-revision="1"' in page.text and 'data-field="channel"' not in page.text
+    # hidden from the clerk: saving by revision 1, the lines' weight by revision 2
+    assert 'data-field="saving"' not in page.text and "重量" not in page.text and "品名" in page.text
     assert "/edit" not in page.text       # read only: changes go through the active revision
     active = client.get(f"/w/quote/{made['id']}")
     assert 'data-field="discount"' not in active.text and 'data-field="channel"' in active.text
@@ -89,7 +91,8 @@ def test_the_workspace_shows_a_record_and_its_javascript_by_revision_1(db_url: s
     now = client.get(f"/w/_js/quote.{version}.js")
     assert "discount" not in now.text and now.headers["Cache-Control"].endswith("immutable")
     then = client.get(f"/w/_js/quote.{version}.js?revision=1")
-    assert then.status_code == 200 and '"discount"' in then.text and '"saving"' in then.text
+    assert then.status_code == 200 and '"discount"' in then.text and '"amount"' in then.text
+    assert '"saving"' not in then.text        # revision 1 hides it from the clerk
     assert then.text != now.text
     assert client.get(f"/w/quote/{made['id']}?revision=7").status_code == 404
     assert client.get(f"/w/quote/{made['id']}?revision=x").status_code == 404
@@ -108,8 +111,14 @@ def test_pinned_reads_name_what_is_wrong(db_url: str) -> None:
     assert missing.get_json()["error"]["message"] == "pack 'quotes' has no revision 3"
     assert client.get(f"/api/v1/records/quote/{made['id']}?revision=3", headers=admin).get_json()[
         "error"]["message"] == "包 'quotes' 没有第 3 修订版"
-    # the clerk may not write the price, under any revision
+    # what either revision hides from the clerk stays hidden when reading by revision 1
+    platform.publish(PACK, files(2), migrations=DROPS)
     clerk = token(client, "clerk")
+    then = client.get(f"/api/v1/records/quote/{made['id']}?revision=1", headers=clerk).get_json()
+    assert "saving" not in then and "weight" not in then["lines"][0] and then["discount"] == "0.5000"
+    now = client.get(f"/api/v1/records/quote/{made['id']}", headers=clerk).get_json()
+    assert "weight" not in now["lines"][0] and now["lines"][0]["item"] == "合页"
+    # the clerk may not write the price, under any revision
     refused = client.post(f"/api/v1/records/quote/{made['id']}/preview?revision=1", headers=clerk,
                           json={"price": "1.00"})
     assert refused.status_code == 403 and set(refused.get_json()["error"]["fields"]) == {"price"}
