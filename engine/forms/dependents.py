@@ -18,7 +18,7 @@ emits its own event, so values built on values (a rollup over rollups) follow in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -26,6 +26,9 @@ from sqlalchemy.engine import Connection
 from engine.errors import Conflict
 from engine.expr import nodes as n
 from engine.store.events import RecordEvent
+
+if TYPE_CHECKING:
+    from engine.revisions import Running
 
 #: how deep recomputations may trigger each other before it is called a circle
 MAX_DEPTH = 16
@@ -113,7 +116,7 @@ def _keys(where: Optional[n.Node]) -> tuple[tuple[str, str], ...]:
 class Dependents:
     """EventBus handler: recompute the stored aggregates a written record feeds."""
 
-    def __init__(self, platform: Any) -> None:
+    def __init__(self, platform: "Running") -> None:
         self.platform = platform
         self._watches: Optional[dict[str, list[Watch]]] = None
         self._key: Any = None
