@@ -147,7 +147,7 @@ def part_b(quick: bool) -> list[dict[str, Any]]:
     answers: dict[int, Any] = {}
     for total in (10, 1_000):
         ruleset = installed(total)
-        engine = RuleEngine(SimpleNamespace(db=None, _defs=SimpleNamespace(rules=ruleset), _store=None))
+        engine = RuleEngine(SimpleNamespace(db=None, bus=None, current=lambda: SimpleNamespace(rules=ruleset)))
 
         def dispatch() -> list[str]:
             return [r.name for r in engine.matching(event)

@@ -12,6 +12,11 @@ from engine import i18n
 
 TEXTS: dict[str, dict[str, str]] = {
     "not_found": {"en": "{form} {id} not found", "zh-CN": "{form} {id} 不存在"},
+    "not_in_revision": {"en": "revision {revision} of pack '{pack}' has no form '{form}'",
+                        "zh-CN": "包 '{pack}' 的第 {revision} 修订版没有表单 '{form}'"},
+    "no_revision": {"en": "pack '{pack}' has no revision {revision}", "zh-CN": "包 '{pack}' 没有第 {revision} 修订版"},
+    "bad_revision": {"en": "revision must be a whole number from 1 on, not {sent}",
+                     "zh-CN": "revision 必须是从 1 起的整数，而不是 {sent}"},
     "stale": {"en": "{form} {id} was changed by someone else (version {current}, you have {sent}); "
                     "reload and try again",
               "zh-CN": "{form} {id} 已被他人修改（当前版本 {current}，你的是 {sent}），请刷新后重试"},

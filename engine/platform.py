@@ -4,7 +4,6 @@ Nothing here is tied to the web; the API, the command line and the worker all us
 """
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any, Mapping, Optional
 
@@ -12,7 +11,8 @@ from engine.context import Clock, RunContext
 from engine.definitions import load_pack_files
 from engine.errors import NotFound
 from engine.forms import FIELD_TYPES
-from engine.runtime import Definitions, compile_definitions
+from engine.revisions import DEFAULT_KEPT, RevisionCache
+from engine.runtime import Definitions, Key, compile_definitions
 from engine.security.users import User, Users
 from engine.store.db import Database
 from engine.store.events import EventBus
@@ -24,18 +24,19 @@ from engine.versions import PublishResult, VersionStore, write_pack_files
 
 
 class Platform:
-    """One per process. Holds caches keyed by definition version and nothing else."""
+    """One per process. Holds caches keyed by definition revision and nothing else."""
 
-    def __init__(self, db: Database, clock: Optional[Clock] = None, reload_seconds: float = 1.0) -> None:
+    def __init__(self, db: Database, clock: Optional[Clock] = None, reload_seconds: float = 1.0,
+                 revisions_kept: int = DEFAULT_KEPT) -> None:
         self.db = db
         self.clock = clock or Clock()
         self.bus = EventBus()
         self.users = Users(self.clock)
         self.versions = VersionStore(self.clock)
         self.reload_seconds = reload_seconds
-        self._lock = threading.Lock()
-        self._defs: Optional[Definitions] = None
-        self._store: Optional[RecordStore] = None
+        #: every compiled revision of this process, by key ((pack, revision), ...)
+        self.revisions = RevisionCache(self._compile, revisions_kept)
+        self._active: Optional[Definitions] = None
         self._checked = 0.0
         from engine.forms.dependents import Dependents
         self.bus.subscribe(Dependents(self))   # stored aggregates over the written form
@@ -49,26 +50,51 @@ class Platform:
     def definitions(self) -> Definitions:
         """The active compiled definitions; reloaded when another process published."""
         now = time.monotonic()
-        if self._defs is not None and now - self._checked < self.reload_seconds:
-            return self._defs
+        active = self._active
+        if active is not None and now - self._checked < self.reload_seconds:
+            return active
         with self.db.connect() as conn:
             key = self.versions.active_key(conn)
-            if self._defs is None or self._defs.key != key:
-                packs = self.versions.load_active(conn)
-                self._set(compile_definitions(packs, key))
+        if active is None or active.key != key:
+            active = self._activate(self.revisions.get(key))
         self._checked = now
-        assert self._defs is not None
-        return self._defs
+        return active
 
-    def _set(self, defs: Definitions) -> None:
-        with self._lock:
-            self._defs = defs
-            self._store = RecordStore(defs.forms, defs.tables, self.bus, self._number, defs.timezone)
+    def current(self) -> Definitions:
+        """The definitions last loaded, without asking the database whether another process
+        published since (what a write under way keeps using until it ends)."""
+        active = self._active
+        return active if active is not None else self.definitions()
+
+    def definitions_at(self, pack: str, revision: int) -> Definitions:
+        """The definitions with ``pack`` at ``revision`` (the other packs at their active
+        revisions), compiled once and shared: for whatever is pinned to that revision."""
+        active = self.definitions()
+        if active.revision(pack) == revision:
+            return active
+        if pack not in active.packs:
+            raise NotFound(f"pack '{pack}' is not installed")
+        return self.revisions.get(tuple((p, revision if p == pack else r) for p, r in active.key))
+
+    def _compile(self, key: Key) -> Definitions:
+        with self.db.connect() as conn:
+            packs = self.versions.load(conn, key)
+        return compile_definitions(packs, key)
+
+    def _activate(self, defs: Definitions) -> Definitions:
+        defs = self.revisions.put(defs.key, defs)
+        self.revisions.activate(defs.key)
+        self._active = defs
+        return defs
 
     def store(self) -> RecordStore:
-        self.definitions()
-        assert self._store is not None
-        return self._store
+        """The record store of the active definitions."""
+        return self.store_of(self.definitions())
+
+    def store_of(self, defs: Definitions) -> RecordStore:
+        """The record store of compiled definitions (one per revision, on this platform's bus)."""
+        return defs.memo("store", lambda: RecordStore(
+            defs.forms, defs.tables, self.bus, self._number, defs.timezone, logic=defs.logic))
 
     def _number(self, conn: Any, name: str, pattern: str, now: Any, tz: str) -> str:
         return next_number(conn, name, pattern, now, tz)
@@ -80,13 +106,15 @@ class Platform:
         spec = load_pack_files(files, root=path.rstrip("/"))
         with self.db.begin() as conn:
             active = self.versions.active(conn)
-            others = [load_pack_files(f, root=f"{p}@{r}") for p, r, f in active if p != spec.name]
-            defs = compile_definitions(others + [spec])
-            plan = plan_sync(conn, defs.tables)
-            done = apply_sync(conn, defs.tables, plan, migrations, self._converter(defs))
+            others = {p: load_pack_files(f, root=f"{p}@{r}") for p, r, f in active if p != spec.name}
             revision, changed = self.versions.record(conn, spec, files, by)
             key = self.versions.active_key(conn)
-        self._set(compile_definitions(others + [spec], key))
+            defs = (None if changed else self.revisions.find(key)) or \
+                compile_definitions([others.get(p, spec) for p, _ in key], key)
+            plan = plan_sync(conn, defs.tables)
+            done = apply_sync(conn, defs.tables, plan, migrations, self._converter(defs))
+        # kept only once committed: a publish that failed leaves no revision behind
+        self._activate(defs)
         self._checked = time.monotonic()
         return PublishResult(spec.name, revision, spec.version, changed, done)
 

@@ -1,23 +1,60 @@
-"""Compiled definitions: everything derived from the active pack versions, built once."""
+"""Compiled definitions: everything derived from a set of pack revisions, built once.
+
+One :class:`Definitions` is compiled per key ``((pack, revision), ...)`` by
+:func:`compile_definitions` and shared by every caller: validation, the write-time form
+logic (conditions, formulas, checks), rules, listing and the workspace's JavaScript. What is
+derived from it later (a form's :class:`~engine.forms.compute.FormLogic`, a JavaScript module)
+is built once, on first use, and kept on it (:meth:`Definitions.memo`), so it goes away with
+the revision when the cache of revisions (:mod:`engine.revisions`) lets it go.
+"""
 from __future__ import annotations
 
+import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from engine.definitions.model import FormSpec, PackSpec, RoleSpec
 from engine.errors import DefinitionError, DefinitionErrors, Position
+from engine.definitions.scopes import scope_version, scopes_for
 from engine.expr.scope import Scope
+from engine.forms.compute import FormLogic
 from engine.forms.validate import FormValidator
 from engine.security.policy import Policy
 from engine.store.tables import FormTables
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
+Key = tuple[tuple[str, int], ...]
+T = TypeVar("T")
+
+#: how often each key was compiled in this process (what the "compiled once" tests count)
+COMPILATIONS: Counter[Key] = Counter()
+_count_lock = threading.Lock()
+
+
+class _Memo:
+    """What is derived from one compiled revision on first use; one build per key, even
+    when threads ask at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._values: dict[Any, Any] = {}
+
+    def get(self, key: Any, build: Callable[[], T]) -> T:
+        try:
+            return self._values[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        with self._lock:     # re-entrant: a build may ask for another value (a store, its logic)
+            if key not in self._values:
+                self._values[key] = build()
+            return self._values[key]  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
 class Definitions:
-    """The active definitions, compiled. Immutable; replaced whole on publish."""
+    """A set of pack revisions, compiled. Immutable; the platform keeps one per key."""
 
     key: tuple[tuple[str, int], ...]          # ((pack, revision), ...)
     packs: Mapping[str, PackSpec]
@@ -31,19 +68,40 @@ class Definitions:
     locale: str
     rules: Any = None                         # engine.rules.spec.RuleSet (compiled rules/*.rules)
     decisions: Mapping[str, Any] = field(default_factory=lambda: EMPTY)  # table name -> engine.rules.decision.DecisionTable
+    _memo: _Memo = field(default_factory=_Memo, repr=False, compare=False)
 
     def form(self, name: str) -> FormSpec | None:
         return self.forms.get(name)
 
+    def memo(self, key: Any, build: Callable[[], T]) -> T:
+        """``build()``, once for these definitions (a store, a form's JavaScript, ...)."""
+        return self._memo.get(key, build)
 
-def compile_definitions(packs: Sequence[PackSpec], key: tuple[tuple[str, int], ...] = ()) -> Definitions:
-    """Check that packs fit together and compile them (tables, validators, scopes, policy)."""
-    from engine.definitions.scopes import build_scopes
+    def logic(self, form: str) -> FormLogic:
+        """The write-time logic of ``form`` (conditions, defaults, computed fields, checks),
+        compiled on first use; the one every caller shares (store, rules, workspace)."""
+        spec, scope = self.forms[form], self.scopes[form]
+        return self.memo(("logic", form), lambda: FormLogic(spec, scope))
 
+    def revision(self, pack: str) -> int | None:
+        """The revision of ``pack`` these definitions were compiled from (None: not among them)."""
+        return dict(self.key).get(pack)
+
+    def pack_of(self, form: str) -> str | None:
+        """The name of the pack that defines ``form``."""
+        for name, pack in self.packs.items():
+            if form in pack.forms:
+                return name
+        return None
+
+
+def compile_definitions(packs: Sequence[PackSpec], key: Key = ()) -> Definitions:
+    """Check that packs fit together and compile them (tables, validators, scopes, policy, rules)."""
+    with _count_lock:
+        COMPILATIONS[key] += 1
     forms: dict[str, FormSpec] = {}
     roles: dict[str, RoleSpec] = {}
     errors: list[DefinitionError] = []
-    scopes: dict[str, Scope] = {}
     for pack in packs:
         for name, form in pack.forms.items():
             if name in forms:
@@ -51,9 +109,11 @@ def compile_definitions(packs: Sequence[PackSpec], key: tuple[tuple[str, int], .
             forms[name] = form
         for name, role in pack.roles.items():
             roles.setdefault(name, role)
-        scopes.update(build_scopes(pack))
     if errors:
         raise DefinitionErrors(errors)
+    # one scope per form over every pack's forms (links across packs resolve); a single pack's
+    # version is the one its loader checked the expressions with, so they compile once
+    scopes: dict[str, Scope] = scopes_for(forms.values(), "+".join(scope_version(p) for p in packs))
     tables = FormTables(forms)
     policy = Policy(roles, scopes, tables, forms)
     decisions = compile_decisions(packs, forms, scopes)

@@ -11,12 +11,12 @@ import sqlalchemy as sa
 
 from engine.context import RunContext
 from engine.errors import NotFound, PermissionDenied
-from engine.forms.messages import render
 from engine.listing import ListQuery, build_where
+from engine.pinned import AtRevision, refuse_unwritable
 from engine.platform import Platform
 from engine.rules.flags import distinct, flag_rows
 from engine.runtime import Definitions
-from engine.security.fields import blocked_in, changes_without_hidden, needs_stored, with_stored, without_hidden
+from engine.security.fields import changes_without_hidden, needs_stored, with_stored, without_hidden
 from engine.store.idempotency import IdempotencyKey, claim, remember, replay
 from engine.store.records import RecordStore
 from engine.store.serialize import dump_record
@@ -35,12 +35,7 @@ class Records:
         return defs
 
     def _check_writable(self, defs: Definitions, ctx: RunContext, form: str, data: Any) -> None:
-        if not isinstance(data, Mapping):
-            return
-        denied = {path: [render("readonly", ctx.locale)]
-                  for path in blocked_in(defs.forms[form], data, defs.policy.not_writable(ctx, form))}
-        if denied:
-            raise PermissionDenied(f"you may not write {', '.join(sorted(denied))}", denied)
+        refuse_unwritable(defs.forms[form], defs.policy.not_writable(ctx, form), data, ctx.locale)
 
     def kept_columns(self, defs: Definitions, ctx: RunContext, form: str, record_id: int, data: Any,
                      version: Optional[int], where: Any) -> tuple[Any, Optional[int]]:
@@ -143,16 +138,40 @@ class Records:
         parts = [c for c in (read, act) if c is not None]
         return None if not parts else (parts[0] if len(parts) == 1 else sa.and_(*parts))
 
-    def get(self, ctx: RunContext, form: str, record_id: int) -> dict[str, Any]:
+    def get(self, ctx: RunContext, form: str, record_id: int, *, revision: Optional[int] = None) -> dict[str, Any]:
+        """A record the caller may read; with ``revision``, as that revision of its pack
+        defines the form (:mod:`engine.pinned`)."""
         defs = self._defs(form)
         defs.policy.require(ctx, form, "read")
+        at = self.at_revision(defs, form, revision)
         store = self.platform.store()
         with self.platform.db.connect() as conn:
             record = store.get(conn, form, record_id, where=defs.policy.row_clause(ctx, form, "read"))
             if record is None:
                 raise NotFound.said("not_found", form=defs.forms[form].label, id=record_id)
+            if at is not None:
+                return at.answer(conn, ctx, at.read(conn, ctx, [record])[0])
             self._live(store, conn, ctx, form, [record])
             return self.answers(defs, ctx, conn, form, [record])[0]
+
+    def preview(self, ctx: RunContext, form: str, record_id: int, changes: Any = None, *,
+                revision: Optional[int] = None) -> dict[str, Any]:
+        """The record with ``changes`` as revision ``revision`` (default: the active one)
+        would store it: validated as a whole, formulas and checks computed; nothing written."""
+        defs = self._defs(form)
+        defs.policy.require(ctx, form, "read")
+        at = self.at_revision(defs, form, revision or defs.revision(defs.pack_of(form) or ""))
+        assert at is not None
+        refuse_unwritable(at.spec, frozenset(at.access(ctx)), changes, ctx.locale)
+        with self.platform.db.connect() as conn:
+            record = at.store.get(conn, form, record_id, where=defs.policy.row_clause(ctx, form, "read"))
+            if record is None:
+                raise NotFound.said("not_found", form=defs.forms[form].label, id=record_id)
+            return at.answer(conn, ctx, at.check(conn, ctx, at.read(conn, ctx, [record])[0], changes))
+
+    def at_revision(self, defs: Definitions, form: str, revision: Optional[int]) -> Optional[AtRevision]:
+        """``form`` at ``revision`` of its pack (None: no revision asked for)."""
+        return None if revision is None else AtRevision.of(self.platform, defs, form, revision)
 
     def answers(self, defs: Definitions, ctx: RunContext, conn: Any, form: str,
                 records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -53,6 +53,10 @@ class VersionStore:
     def load_active(self, conn: Connection) -> list[PackSpec]:
         return [load_pack_files(files, root=f"{pack}@{rev}") for pack, rev, files in self.active(conn)]
 
+    def load(self, conn: Connection, key: tuple[tuple[str, int], ...]) -> list[PackSpec]:
+        """The packs of ``key`` (``((pack, revision), ...)``), active or not, in its order."""
+        return [load_pack_files(self.files(conn, pack, rev), root=f"{pack}@{rev}") for pack, rev in key]
+
     def history(self, conn: Connection, pack: str) -> list[dict[str, Any]]:
         t = lc_definition
         rows = conn.execute(sa.select(t.c.revision, t.c.version, t.c.status, t.c.checksum, t.c.created_at,
@@ -67,7 +71,9 @@ class VersionStore:
         if row is None:
             from engine.errors import NotFound
 
-            raise NotFound(f"pack '{pack}'" + (f" revision {revision}" if revision else "") + " is not installed")
+            if revision is not None:
+                raise NotFound.said("no_revision", pack=pack, revision=revision)
+            raise NotFound(f"pack '{pack}' is not installed")
         return dict(row.files)
 
     def record(self, conn: Connection, spec: PackSpec, files: Mapping[str, str],

@@ -105,6 +105,9 @@ def _form_paths(form: FormSpec) -> dict[str, Any]:
     idem = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 200},
             "description": "the same key and body again replay the first answer; another body is 409"}
     label = form.label.get("en")
+    revision = [{"name": "revision", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": ID_MAX},
+                 "description": "a revision of the form's pack (an older one stays runnable): the record as "
+                                "that revision defines the form, its fields and formulas"}]
     body = {"required": True, "content": {"application/json": {
         "schema": {"$ref": f"#/components/schemas/{name}_input"}}}}
     return {
@@ -120,8 +123,10 @@ def _form_paths(form: FormSpec) -> dict[str, Any]:
                                            *_JSON_BODY, 401, 403, 409, 422)},
         },
         f"/records/{name}/{{id}}": {
-            "get": {"summary": f"Read {label}", "tags": [name], "parameters": rid,
-                    "responses": _answers({"200": {"description": "the record", **one}}, 401, 403, 404)},
+            "get": {"summary": f"Read {label}", "tags": [name], "parameters": rid + revision,
+                    "responses": _answers({"200": {"description": "the record (with 'revision': as that "
+                                                                 "revision defines it)", **one}},
+                                          400, 401, 403, 404)},
             "patch": {"summary": f"Update {label}", "tags": [name], "parameters": rid + [if_match, idem],
                       "requestBody": body,
                       "responses": _answers({"200": {"description": "updated", **one}},
@@ -129,6 +134,15 @@ def _form_paths(form: FormSpec) -> dict[str, Any]:
             "delete": {"summary": f"Delete {label}", "tags": [name], "parameters": rid + [if_match, idem],
                        "responses": _answers({"204": {"description": "deleted"}},
                                              400, 401, 403, 404, 409, 412, 422)},
+        },
+        f"/records/{name}/{{id}}/preview": {
+            "post": {"summary": f"Check {label} with changes by a revision, writing nothing", "tags": [name],
+                     "parameters": rid + revision,
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                         "type": "object", "description": "the changes (may be {}): fields as in an update"}}}},
+                     "responses": _answers({"200": {"description": "the record validated and computed as "
+                                                                 "the revision would store it", **one}},
+                                           *_JSON_BODY, 401, 403, 404, 422)},
         },
         f"/records/{name}/batch": {
             "post": {"summary": f"Create or update many {label} in one transaction (all or nothing)", "tags": [name],
@@ -200,17 +214,9 @@ def _document(defs: Definitions) -> dict[str, Any]:
     }
 
 
-_CACHE: dict[tuple[tuple[str, int], ...], dict[str, Any]] = {}
-
-
 def openapi_document(defs: Definitions) -> dict[str, Any]:
-    """The document for one compiled definitions version, built once."""
-    doc = _CACHE.get(defs.key)
-    if doc is None:
-        if len(_CACHE) > 8:
-            _CACHE.clear()
-        doc = _CACHE[defs.key] = _document(defs)
-    return doc
+    """The document for one compiled revision, built once and kept with it."""
+    return defs.memo("openapi", lambda: _document(defs))
 
 
 @bp.get("/openapi.json")

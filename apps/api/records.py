@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
-from typing import Any
+from typing import Any, Optional
 
 from flask import jsonify, request
 
 from apps.api import bp
 from apps.api.context import caller, expected_version, idempotency_key, json_body, platform
 from apps.api.errors import ApiError
+from engine.forms.coltypes import ID_MAX
 from engine.listing import ListQuery
 from engine.service import Records
 
@@ -41,9 +42,28 @@ def create_record(form: str) -> Any:
     return resp
 
 
+def _revision() -> Optional[int]:
+    """``?revision=N``: the revision of the form's pack to read by (none: the active one)."""
+    raw = request.args.get("revision")
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= ID_MAX:
+        raise ApiError(400, "bad_request", key="bad_revision", sent=repr(raw))
+    return int(raw)
+
+
 @bp.get("/records/<form>/<id:record_id>")
 def get_record(form: str, record_id: int) -> Any:
-    return _with_etag(_records().get(caller(), form, record_id))
+    return _with_etag(_records().get(caller(), form, record_id, revision=_revision()))
+
+
+@bp.post("/records/<form>/<id:record_id>/preview")
+def preview_record(form: str, record_id: int) -> Any:
+    """The record with the body's changes as a revision would store it; nothing is written."""
+    body = json_body()
+    body.pop("id", None)
+    body.pop("version", None)
+    return _with_etag(_records().preview(caller(), form, record_id, body, revision=_revision()))
 
 
 @bp.patch("/records/<form>/<id:record_id>")

@@ -1,4 +1,4 @@
-"""The browser side of a form's conditions and formulas, compiled once per definitions version.
+"""The browser side of a form's conditions and formulas, made once per compiled revision.
 
 For each form: ``visible_if`` / ``required_if`` / ``readonly_if`` and formulas of the form and
 of its sub-tables, through the JavaScript back end (:mod:`engine.expr.jscompile`). Expressions
@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from engine.definitions.model import FieldSpec
-from engine.expr import compile_expression
 from engine.expr.jscompile import NeedsServer, kind, to_js
-from engine.expr.scope import Scope
 from engine.expr.types import ExprType as T
 from engine.runtime import Definitions
 from engine.security.fields import reads_hidden
@@ -40,34 +37,10 @@ def definitions_version(defs: Definitions) -> str:
     return hashlib.sha256(repr((defs.key, versions)).encode()).hexdigest()[:12]
 
 
-def expression_of(spec: FieldSpec, key: str) -> Optional[str]:
-    """The source of one condition or formula (rollups as their aggregate, lookups written as a path)."""
-    if key != "formula":
-        return getattr(spec, key, None)
-    if spec.formula:
-        return spec.formula
-    lookup = spec.prop("lookup")
-    if isinstance(lookup, str):
-        return lookup
-    rollup = spec.prop("rollup")
-    if isinstance(rollup, str):
-        return rollup
-    if isinstance(rollup, dict) and rollup.get("of"):
-        inner = rollup["of"] + (f" where {rollup['where']}" if rollup.get("where") else "")
-        return f"{rollup.get('fn', 'sum')}({inner})"
-    return None
-
-
-def compiled(scope: Scope, spec: FieldSpec, key: str) -> Any:
-    """The CompiledExpr of a field's condition or formula (the pack's own compile cache)."""
-    source = expression_of(spec, key)
-    if source is None:
-        return None
-    info = scope.fields.get(spec.name)
-    expect = T.BOOLEAN if key != "formula" else (info.type if info is not None and info.type != T.ANY else None)
-    pos = spec.expr_positions.get(key, spec.position)
-    return compile_expression(source, scope, expect=expect, file=pos.file, line=pos.line or 1,
-                              column=pos.column or 1)
+def compiled(defs: Definitions, form: str, table: Optional[str], spec: FieldSpec, key: str) -> Any:
+    """The CompiledExpr of a field's (or a sub-table column's) condition or formula: the one
+    the form's write-time logic compiled (rollups as their aggregate, lookups as a path)."""
+    return defs.logic(form).expression(table, spec.name, key)
 
 
 def withheld(ce: Any, hidden: frozenset[str], table: Optional[str] = None) -> bool:
@@ -87,24 +60,23 @@ def unseen(defs: Definitions, form: str, hidden: frozenset[str]) -> frozenset[st
     the browser cannot compute them without a hidden input."""
     if not hidden:
         return hidden
-    scope, out = defs.scopes[form], set(hidden)
-    fields = [(None, scope, f) for f in defs.forms[form].fields]
-    fields += [(f.name, scope.fields[f.name].children, c) for f in defs.forms[form].fields if f.fields
-               and f.name in scope.fields and scope.fields[f.name].children is not None for c in f.fields]
+    out = set(hidden)
+    fields: list[tuple[Optional[str], FieldSpec]] = [(None, f) for f in defs.forms[form].fields]
+    fields += [(f.name, c) for f in defs.forms[form].fields if f.type == "table" for c in f.fields]
     grew = True
     while grew:
         grew = False
-        for table, inner, spec in fields:
+        for table, spec in fields:
             path = f"{table}.{spec.name}" if table else spec.name
-            ce = compiled(inner, spec, "formula") if path not in out else None
+            ce = compiled(defs, form, table, spec, "formula") if path not in out else None
             if ce is not None and withheld(ce, frozenset(out), table):
                 out.add(path)
                 grew = True
     return frozenset(out)
 
 
-def _entries(scope: Scope, fields: tuple[FieldSpec, ...], table: Optional[str], server: list[str],
-             hidden: frozenset[str], blind: frozenset[str]) -> dict[str, dict[str, Any]]:
+def _entries(defs: Definitions, form: str, fields: tuple[FieldSpec, ...], table: Optional[str],
+             server: list[str], hidden: frozenset[str], blind: frozenset[str]) -> dict[str, dict[str, Any]]:
     prefix = f"{table}." if table else ""
     out: dict[str, dict[str, Any]] = {}
     for spec in fields:
@@ -112,7 +84,7 @@ def _entries(scope: Scope, fields: tuple[FieldSpec, ...], table: Optional[str], 
             continue
         entry: dict[str, Any] = {}
         for key in KEYS:
-            ce = compiled(scope, spec, key)
+            ce = compiled(defs, form, table, spec, key)
             if ce is None or withheld(ce, blind, table):
                 continue
             try:
@@ -139,15 +111,11 @@ def build_module(defs: Definitions, form: str, hidden: frozenset[str] = frozense
     """The JavaScript that registers ``form``'s compiled conditions and formulas, for a user
     from whom the fields and sub-table columns in ``hidden`` are hidden."""
     spec = defs.forms[form]
-    scope = defs.scopes[form]
     server: list[str] = []
     blind = unseen(defs, form, hidden)
-    fields = _entries(scope, spec.fields, None, server, hidden, blind)
-    tables = {}
-    for f in spec.fields:
-        info = scope.fields.get(f.name)
-        if f.fields and info is not None and info.children is not None and f.name not in hidden:
-            tables[f.name] = _entries(info.children, f.fields, f.name, server, hidden, blind)
+    fields = _entries(defs, form, spec.fields, None, server, hidden, blind)
+    tables = {f.name: _entries(defs, form, f.fields, f.name, server, hidden, blind)
+              for f in spec.fields if f.type == "table" and f.name not in hidden}
     tables_js = "{" + ", ".join(f"{json.dumps(k)}: {_js_object(v)}" for k, v in tables.items()) + "}"
     return (f"// generated from the definitions of {form} ({definitions_version(defs)}); do not edit\n"
             f"(function (L) {{\nLowcodeForms.define({json.dumps(form)}, {{\n"
@@ -155,22 +123,13 @@ def build_module(defs: Definitions, form: str, hidden: frozenset[str] = frozense
             f"}})(LowcodeExpr);\n")
 
 
-_cache: dict[tuple[Any, str, str, frozenset[str]], Module] = {}
-_lock = threading.Lock()
-
-
 def module_for(defs: Definitions, form: str, hidden: frozenset[str] = frozenset()) -> Module:
-    """The form's module for users who may not see ``hidden``, built once per (definitions
-    version, form, hidden); its version tells the modules of different access apart."""
-    key = (defs.key, defs.scopes[form].version, form, hidden)
-    hit = _cache.get(key)
-    if hit is not None:
-        return hit
-    version = definitions_version(defs)
-    if hidden:
-        version = hashlib.sha256(repr((version, sorted(hidden))).encode()).hexdigest()[:12]
-    module = Module(build_module(defs, form, hidden), version)
-    with _lock:
-        if len(_cache) > 500:
-            _cache.clear()
-        return _cache.setdefault(key, module)
+    """The form's module for users who may not see ``hidden``, built once per (compiled
+    revision, form, hidden) and kept with the revision; its version tells the modules of
+    different revisions and access apart."""
+    def build() -> Module:
+        version = definitions_version(defs)
+        if hidden:
+            version = hashlib.sha256(repr((version, sorted(hidden))).encode()).hexdigest()[:12]
+        return Module(build_module(defs, form, hidden), version)
+    return defs.memo(("js", form, hidden), build)

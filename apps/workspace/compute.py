@@ -52,7 +52,6 @@ def compute(platform: Platform, defs: Definitions, ctx: RunContext, form: str,
             data: Mapping[str, Any]) -> dict[str, Any]:
     """``{"values": {"formula:total": ..., "visible_if:x": ...}, "rows": {"formula:lines.amount": [...]}}``."""
     spec = defs.forms[form]
-    scope = defs.scopes[form]
     hidden = defs.policy.hidden(ctx, form)
     blind = unseen(defs, form, hidden)
     record = parse_loose(spec.fields, data)
@@ -64,17 +63,16 @@ def compute(platform: Platform, defs: Definitions, ctx: RunContext, form: str,
             if f.name in hidden:
                 continue
             for key in KEYS:
-                ce = compiled(scope, f, key)
+                ce = compiled(defs, form, None, f, key)
                 if ce is not None and try_js(ce) is None and not withheld(ce, blind):
                     values[f"{key}:{f.name}"] = json_value(_safe(ce, record, ctx, access))
-            info = scope.fields.get(f.name)
-            if not f.fields or info is None or info.children is None:
+            if f.type != "table":
                 continue
             for child in f.fields:
                 if f"{f.name}.{child.name}" in hidden:
                     continue
                 for key in KEYS:
-                    ce = compiled(info.children, child, key)
+                    ce = compiled(defs, form, f.name, child, key)
                     if ce is not None and try_js(ce) is None and not withheld(ce, blind, f.name):
                         rows[f"{key}:{f.name}.{child.name}"] = [
                             json_value(_safe(ce, row, ctx, access)) for row in record.get(f.name) or []]

@@ -16,6 +16,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "forms": {"zh-CN": "表单", "en": "Forms"},
     "new": {"zh-CN": "新建", "en": "New"},
     "edit": {"zh-CN": "编辑", "en": "Edit"},
+    "as_revision": {"zh-CN": "按定义的第 {n} 修订版显示 (只读)", "en": "Shown as revision {n} of the definitions (read only)"},
     "save": {"zh-CN": "保存", "en": "Save"},
     "cancel": {"zh-CN": "取消", "en": "Cancel"},
     "back": {"zh-CN": "返回列表", "en": "Back to the list"},

@@ -17,7 +17,9 @@ from apps.workspace.i18n import text
 from apps.workspace.labels import file_labels, link_labels, picker_options, record_flags, search_options
 from engine.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from engine.expr.jscompile import RUNTIME_JS
+from engine.forms.coltypes import ID_MAX
 from engine.forms.types_extra import format_duration
+from engine.pinned import AtRevision
 from engine.runtime import Definitions
 from engine.service import Records
 from engine.store.idempotency import IdempotencyKey
@@ -115,21 +117,38 @@ def new_page(form: str) -> Any:
     return redirect(url_for("workspace.view_page", form=form, record_id=record["id"], saved=1))
 
 
+def _at(defs: Definitions, form: str) -> Optional[AtRevision]:
+    """``?revision=N``: ``form`` as that revision of its pack defines it (404 when it has none)."""
+    raw = request.args.get("revision")
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= ID_MAX:
+        abort(404)
+    try:
+        return Records(platform()).at_revision(defs, form, int(raw))
+    except NotFound:
+        abort(404)
+
+
 @bp.get("/w/<form>/<id:record_id>")
 @login_required
 def view_page(form: str, record_id: int) -> Any:
+    """A record; with ``?revision=N``, as revision N of its pack defines the form (read only)."""
     defs = _defs(form)
     ctx = context()
-    record = _get(form, record_id)
-    views = _views(defs, form)
+    at = _at(defs, form)
+    record = _get(form, record_id, at)
+    spec = defs.forms[form] if at is None else at.spec
+    views = _views(defs, form) if at is None else \
+        form_views(spec, ctx.locale, at.access(ctx), defs.timezone, defs.locale)
     labels = link_labels(defs, ctx, views, [record])
     labels.update({key: dict(names) for key, names in file_labels(views, [record]).items()})
-    spec = defs.forms[form]
     title_value = record.get(spec.title) if spec.title else None
     flags = record_flags(Records(platform()), ctx, form, [record_id]).get(record_id, [])
     return render_template("ws_view.html", form=form, spec=spec, title=spec.label.get(ctx.locale),
                            views=views, record=record, labels=labels, title_value=title_value, flags=flags,
-                           saved=request.args.get("saved"), can_update=_can(defs, form, "update"))
+                           saved=request.args.get("saved"), can_update=at is None and _can(defs, form, "update"),
+                           revision=None if at is None else at.revision)
 
 
 @bp.route("/w/<form>/<id:record_id>/edit", methods=["GET", "POST"])
@@ -195,9 +214,10 @@ def _posted(defs: Definitions, form: str, views: list[FieldView],
     return data, raw
 
 
-def _get(form: str, record_id: int) -> dict[str, Any]:
+def _get(form: str, record_id: int, at: Optional[AtRevision] = None) -> dict[str, Any]:
     try:
-        return Records(platform()).get(context(), form, record_id)
+        return Records(platform()).get(context(), form, record_id,
+                                       revision=None if at is None else at.revision)
     except NotFound:
         abort(404)
 
@@ -261,7 +281,9 @@ def compute_values(form: str) -> Any:
 @login_required
 def form_module(form: str, version: str) -> Any:
     defs = _defs(form)
-    module = module_for(defs, form, defs.policy.hidden(context(), form))
+    at = _at(defs, form)
+    module = module_for(defs, form, defs.policy.hidden(context(), form)) if at is None else \
+        module_for(at.pinned, form, at.hidden(context()))
     resp = Response(module.text, mimetype="text/javascript")
     if version == module.version:
         resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from engine.definitions.model import FieldSpec, FormSpec
 from engine.errors import DefinitionError, DefinitionErrors, ValidationError
-from engine.expr.compiled import compile_expression
+from engine.expr.compiled import CompiledExpr, compile_expression
 from engine.expr.scope import Scope
 from engine.expr.types import ExprType
 from engine.forms.fieldtype import FIELD_TYPES
@@ -103,6 +103,9 @@ class FormLogic:
         errors: list[DefinitionError] = []
         self.conditions: dict[Optional[str], dict[str, _Conditions]] = {}
         self.defaults: dict[Optional[str], dict[str, Callable[..., Any]]] = {}
+        #: every expression compiled, by (sub-table or None, field, ``visible_if`` | ``required_if`` |
+        #: ``readonly_if`` | ``default`` | ``formula``): what the workspace's JavaScript is made from
+        self.expressions: dict[tuple[Optional[str], str, str], CompiledExpr] = {}
         computations: list[Computation] = []
         self._compile_fields(None, form.fields, scope, computations, errors)
         for f in form.fields:
@@ -139,14 +142,17 @@ class FormLogic:
         conds: dict[str, _Conditions] = {}
         defaults: dict[str, Callable[..., Any]] = {}
         for f in fields:
-            def compile_(src: str, key: str, expect: Optional[ExprType]) -> Any:
+            def compile_(src: str, key: str, expect: Optional[ExprType], f: FieldSpec = f) -> Any:
                 pos = f.expr_positions.get(key, f.position)
                 try:
-                    return compile_expression(src, scope, expect=expect, file=pos.file, line=pos.line,
-                                              column=pos.column)
+                    ce = compile_expression(src, scope, expect=expect, file=pos.file, line=pos.line,
+                                            column=pos.column)
                 except DefinitionError as exc:
                     errors.append(exc)
                     return None
+                slot = key if key in ("visible_if", "required_if", "readonly_if", "default") else "formula"
+                self.expressions[(table, f.name, slot)] = ce
+                return ce
             c = _Conditions()
             for key in ("visible_if", "required_if", "readonly_if"):
                 src = getattr(f, key)
@@ -206,6 +212,11 @@ class FormLogic:
             errors.append(DefinitionError(f"field '{f.name}': 'live' is only for formula, rollup and "
                                           "lookup fields", f.prop_positions.get("live", f.position)))
         return None
+
+    def expression(self, table: Optional[str], name: str, key: str) -> Optional[CompiledExpr]:
+        """The compiled condition (``visible_if``, ...), ``default`` or ``formula`` (formula,
+        rollup or lookup path) of a field, or of a column of the sub-table ``table``."""
+        return self.expressions.get((table, name, key))
 
     # ---- at write time --------------------------------------------------------------
 

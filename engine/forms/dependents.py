@@ -18,7 +18,7 @@ emits its own event, so values built on values (a rollup over rollups) follow in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -26,6 +26,9 @@ from sqlalchemy.engine import Connection
 from engine.errors import Conflict
 from engine.expr import nodes as n
 from engine.store.events import RecordEvent
+
+if TYPE_CHECKING:
+    from engine.revisions import Running
 
 #: how deep recomputations may trigger each other before it is called a circle
 MAX_DEPTH = 16
@@ -113,17 +116,16 @@ def _keys(where: Optional[n.Node]) -> tuple[tuple[str, str], ...]:
 class Dependents:
     """EventBus handler: recompute the stored aggregates a written record feeds."""
 
-    def __init__(self, platform: Any) -> None:
+    def __init__(self, platform: "Running") -> None:
         self.platform = platform
         self._watches: Optional[dict[str, list[Watch]]] = None
         self._key: Any = None
 
     def watching(self, form: str) -> list[Watch]:
         # the definitions the writing store was built from (no reload check per event)
-        defs = self.platform._defs if self.platform._defs is not None else self.platform.definitions()
+        defs = self.platform.current()
         if self._key is not defs:
-            store = self.platform.store()
-            self._watches = watches(store.logic(name) for name in defs.forms)
+            self._watches = watches(defs.logic(name) for name in defs.forms)
             self._key = defs
         assert self._watches is not None
         return self._watches.get(form, [])
@@ -135,7 +137,7 @@ class Dependents:
         if event.depth >= MAX_DEPTH:
             raise RollupCircle(f"values over other forms keep changing each other ({event.form} "
                                f"{event.record_id}, {MAX_DEPTH} levels deep): check the rollups' definitions")
-        store = self.platform.store()
+        store = self.platform.store_of(self.platform.current())
         targets: dict[str, set[int]] = {}
         for watch in found:
             if event.kind == "updated" and not (watch.reads & event.changed):

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from engine.context import RunContext
 from engine.errors import LowcodeError
+from engine.revisions import Running
 from engine.rules import log as runlog
 from engine.rules import said
 from engine.rules.errors import RuleChainTooDeep, RuleFailed, describe
@@ -79,25 +80,24 @@ class RunState:
 class RuleEngine:
     """One per Platform. ``__call__`` is the EventBus handler."""
 
-    def __init__(self, platform: Any) -> None:
+    def __init__(self, platform: Running) -> None:
         self.platform = platform
         self.flow_starters: list[FlowStarter] = []
-        if getattr(platform, "db", None) is not None:
+        if platform.db is not None:
             runlog.install(platform.db.engine)
         from engine.rules import webhooks  # noqa: F401  (lc_webhook_delivery on SYSTEM)
         from engine.rules.timers import TimerScheduler
         self.timers = TimerScheduler(self)     # date-relative timer rows, kept in step with writes
-        if getattr(platform, "bus", None) is not None:
+        if platform.bus is not None:
             platform.bus.subscribe(self.timers)
 
     # ---- what the platform currently runs --------------------------------------------
     def definitions(self) -> Any:
-        defs = self.platform._defs
-        return defs if defs is not None else self.platform.definitions()
+        """The definitions the writing store was built from (no reload check per event)."""
+        return self.platform.current()
 
     def store(self) -> Any:
-        store = self.platform._store
-        return store if store is not None else self.platform.store()
+        return self.platform.store_of(self.platform.current())
 
     def rules(self) -> RuleSet:
         return self.definitions().rules

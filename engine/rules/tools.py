@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any, Callable, Mapping, Optional
 
 import sqlalchemy as sa
@@ -81,16 +80,11 @@ def trigger_cycles(ruleset: RuleSet, expand: Optional[Expand] = None) -> list[li
 
 def dependents(defs: Any) -> Expand:
     """``expand(form, fields)``: the fields and the computed fields recomputed from them."""
-    from engine.forms.compute import FormLogic
-    computations: dict[str, Any] = {}
-
     def expand(form: str, fields: frozenset[str]) -> frozenset[str]:
-        if form not in computations:
-            computations[form] = FormLogic(defs.forms[form], defs.scopes[form]).computations
         out, grown = set(fields), True
         while grown:
             grown = False
-            for c in computations[form]:
+            for c in defs.logic(form).computations:
                 target = c.name if c.table is None else c.table
                 if target not in out and (c.inputs if c.table is None else c.parent_inputs) & out:
                     out.add(target)
@@ -125,28 +119,39 @@ class DryRun:
     error: Optional[str] = None
 
 
-def _shim(db: Any, defs: Any) -> Any:
-    """A platform-like object for an engine over definitions that are not (yet) active."""
-    from engine.rules.engine import RuleEngine
-    from engine.store.events import EventBus
-    from engine.store.records import RecordStore
-    from engine.store.sequences import next_number
-    bus = EventBus()
-    shim = SimpleNamespace(db=db, _defs=defs, definitions=lambda: defs)
-    shim._store = RecordStore(defs.forms, defs.tables, bus, next_number, defs.timezone)
-    shim.store = lambda: shim._store
-    engine = RuleEngine(shim)
-    bus.subscribe(engine)
-    shim.rules = engine
-    return shim
+class _Pinned:
+    """What a rule engine needs of a platform, over definitions that are not (yet) active:
+    its database, a bus of its own, and one store of those definitions."""
+
+    def __init__(self, db: Any, defs: Any) -> None:
+        from engine.rules.engine import RuleEngine
+        from engine.store.events import EventBus
+        from engine.store.records import RecordStore
+        from engine.store.sequences import next_number
+        self.db, self.defs, self.bus = db, defs, EventBus()
+        self.records = RecordStore(defs.forms, defs.tables, self.bus, next_number, defs.timezone, logic=defs.logic)
+        self.rules = RuleEngine(self)
+        self.bus.subscribe(self.rules)
+
+    def definitions(self) -> Any:
+        return self.defs
+
+    current = definitions
+
+    def store(self) -> Any:
+        return self.records
+
+    def store_of(self, defs: Any) -> Any:
+        assert defs is self.defs
+        return self.records
 
 
 def dry_run(db: Any, defs: Any, rule_name: str, values: Mapping[str, Any], ctx: RunContext) -> DryRun:
     """Would ``rule_name`` fire on this record, and what would it do? Nothing is written."""
     from engine.store.sync import apply_sync, plan_sync
     rule = _rule(defs.rules, rule_name)
-    shim = _shim(db, defs)
-    store = shim._store
+    shim = _Pinned(db, defs)
+    store = shim.records
     conn = db.engine.connect()
     tx = conn.begin()
     dry: list[dict[str, Any]] = []
@@ -155,7 +160,8 @@ def dry_run(db: Any, defs: Any, rule_name: str, values: Mapping[str, Any], ctx: 
         apply_sync(conn, defs.tables, plan_sync(conn, defs.tables))
         data = dict(values)
         record_id = data.pop("id", None)
-        quiet = type(store)(defs.forms, defs.tables, type(store.bus)(), store.numbers, defs.timezone)
+        quiet = type(store)(defs.forms, defs.tables, type(store.bus)(), store.numbers, defs.timezone,
+                            logic=defs.logic)
         if record_id is not None:
             old = store.get(conn, rule.form, int(record_id))
             if old is None:
@@ -220,10 +226,10 @@ def replay(db: Any, defs: Any, rule_name: str, since: dt.datetime, ctx: RunConte
     from engine.store.system import record_versions as v
     rule = _rule(defs.rules, rule_name)
     spec = defs.forms[rule.form]
-    shim = _shim(db, defs)
+    shim = _Pinned(db, defs)
     out = Replay(rule.name, rule.form, since)
     with db.connect() as conn:
-        data = ConnAccess(conn, shim._store)
+        data = ConnAccess(conn, shim.records)
         q = (sa.select(v.c.record_id, v.c.version, v.c.deleted, v.c.data, v.c.at)
              .where(v.c.form == rule.form).order_by(v.c.record_id, v.c.version))
         previous: dict[int, dict[str, Any]] = {}

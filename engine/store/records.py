@@ -29,12 +29,14 @@ class RecordStore:
     """Records of every installed form. Stateless beyond the compiled definitions."""
 
     def __init__(self, forms: Mapping[str, FormSpec], tables: FormTables, bus: EventBus,
-                 numbers: NumberSource, timezone: str = "Asia/Shanghai") -> None:
+                 numbers: NumberSource, timezone: str = "Asia/Shanghai",
+                 logic: Optional[Callable[[str], Any]] = None) -> None:
         self.forms = forms
         self.tables = tables
         self.bus = bus
         self.numbers = numbers
         self.timezone = timezone
+        self._compiled = logic      # the compiled definitions' FormLogic by form (Definitions.logic)
         self._logic: dict[str, Any] = {}
         self._scopes: Optional[Mapping[str, Any]] = None
 
@@ -46,6 +48,9 @@ class RecordStore:
 
     def logic(self, form: str) -> Any:
         """The form engine's write-time logic of ``form`` (conditions, computed values, checks)."""
+        if self._compiled is not None:
+            self.form(form)
+            return self._compiled(form)
         found = self._logic.get(form)
         if found is None:
             from engine.definitions.scopes import scopes_for
