@@ -88,9 +88,11 @@ def unseen(defs: Definitions, form: str, hidden: frozenset[str]) -> frozenset[st
     if not hidden:
         return hidden
     scope, out = defs.scopes[form], set(hidden)
-    fields = [(None, scope, f) for f in defs.forms[form].fields]
-    fields += [(f.name, scope.fields[f.name].children, c) for f in defs.forms[form].fields if f.fields
-               and f.name in scope.fields and scope.fields[f.name].children is not None for c in f.fields]
+    fields: list[tuple[Optional[str], Scope, FieldSpec]] = [(None, scope, f) for f in defs.forms[form].fields]
+    for parent in defs.forms[form].fields:
+        children = scope.fields[parent.name].children if parent.fields and parent.name in scope.fields else None
+        if children is not None:
+            fields += [(parent.name, children, c) for c in parent.fields]
     grew = True
     while grew:
         grew = False
