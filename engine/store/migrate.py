@@ -28,8 +28,9 @@ LOCATION = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations"
 VERSION_TABLE = "lc_alembic_version"
 #: the revision that creates the tables as they were before migrations existed
 BASELINE = "0001"
-#: any 63-bit number: PostgreSQL's advisory lock that lets one process migrate at a time
-_PG_LOCK = 0x6C635F6D696772
+#: PostgreSQL's advisory lock that lets one process at a time migrate a schema: this number and
+#: the schema's hash (the tables of another schema, e.g. another test's, migrate meanwhile)
+_PG_LOCK = 0x6C635F6D
 _lock = threading.Lock()
 
 
@@ -87,7 +88,7 @@ def upgrade(engine: Engine, destination: str = "heads") -> Upgrade:
     process at a time holds (SQLite's write lock, PostgreSQL's advisory lock)."""
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK})
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"), {"key": _PG_LOCK})
         before = current(conn)
         if destination == "heads" and before and set(before) == set(heads()):
             return Upgrade(before, before)
