@@ -227,3 +227,19 @@ def test_the_migrations_are_package_data() -> None:
     versions = os.listdir(os.path.join(migrate.LOCATION, "versions"))
     assert {f"{r.revision}_" for r in migrate.script().walk_revisions()} == {
         name[:5] for name in versions if name.endswith(".py") and name[0].isdigit()}
+
+
+def test_serve_upgrades_before_its_workers_start_and_says_so(database: Database, db_url: str, tmp_path: Any) -> None:
+    import requests
+
+    from tests.api.serving import serving
+
+    migrate.upgrade(database.engine, migrate.BASELINE)
+    _old_rows(database)
+    with serving(db_url, tmp_path, "--workers", "2") as server:
+        login = requests.post(server.base + "/auth/login", json={"username": "admin", "password": "admin123"},
+                              timeout=30)
+        assert login.status_code == 200, login.text
+        log = server.log.read_text(encoding="utf-8")
+    assert log.count(f"upgraded the lc_* tables from {migrate.BASELINE} to {HEAD[0]}\n") == 1, log
+    assert _at(database) == HEAD
