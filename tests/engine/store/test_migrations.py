@@ -216,6 +216,15 @@ def test_db_current_tells_the_revision_and_what_is_newer(database: Database, cli
     assert code == 0 and "from 0001 to:\n  0002 (head): lc_idempotency.body_sha256" in out
 
 
+def test_the_history_is_one_line_of_numbered_files() -> None:
+    """Two branches that each added a revision after the same one leave two heads (or one
+    number twice): renumber the later one (its file, ``revision`` and ``down_revision``)."""
+    files = sorted(n for n in os.listdir(os.path.join(migrate.LOCATION, "versions")) if n[0].isdigit())
+    revisions = list(reversed([r.revision for r in migrate.script().walk_revisions()]))
+    assert [n[:4] for n in files] == revisions == [f"{i:04d}" for i in range(1, len(files) + 1)], (files, revisions)
+    assert len(HEAD) == 1, f"the lc_* migrations have {len(HEAD)} heads: {HEAD}"
+
+
 def test_the_migrations_are_package_data() -> None:
     """A non-editable install has env.py, the template and every revision (setup.cfg)."""
     from setuptools.config.setupcfg import read_configuration
