@@ -101,11 +101,16 @@ def _apply(cfg: Any, settings: Mapping[str, Any]) -> None:
 
 
 def _prepare_database() -> None:
-    """Create the platform tables once, in the master, before the workers start."""
+    """Bring the platform tables to the newest migration once, in the master, before the
+    workers start; say so when it changed them."""
     from engine.store.db import Database, default_url
 
     db = Database(os.environ.get("DATABASE_URL") or default_url())
     try:
-        db.create_system_tables()
+        done = db.create_system_tables()
     finally:
         db.dispose()
+    if done.changed:
+        print(f"upgraded the lc_* tables from {', '.join(done.before) or 'nothing'} to {', '.join(done.after)}"
+              + (" (a database made before migrations, stamped at the baseline first)" if done.adopted else ""),
+              file=sys.stderr, flush=True)

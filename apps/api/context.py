@@ -1,7 +1,7 @@
 """Request helpers: the platform, the authenticated caller, JSON bodies, versions."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from flask import current_app, g, request
 
@@ -11,6 +11,9 @@ from engine.errors import AuthError
 from engine.forms.coltypes import ID_MAX
 from engine.platform import Platform
 from engine.security.users import User
+
+if TYPE_CHECKING:
+    from engine.store.idempotency import IdempotencyKey
 
 
 def platform() -> Platform:

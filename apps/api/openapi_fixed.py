@@ -18,7 +18,7 @@ def _id(description: str = "") -> list[dict[str, Any]]:
 
 def fixed_paths(answers: Answers) -> dict[str, Any]:
     """``answers(ok, *codes)`` builds each operation's responses (see ``apps.api.openapi``)."""
-    run_filters = [{"name": n, "in": "query", "schema": {"type": "string"}}
+    run_filters: list[dict[str, Any]] = [{"name": n, "in": "query", "schema": {"type": "string"}}
                    for n in ("rule", "form", "outcome", "from", "to")]
     run_filters += [{"name": n, "in": "query", "schema": {"type": "integer", "minimum": 1}}
                     for n in ("record", "page", "limit")]

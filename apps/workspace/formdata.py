@@ -167,7 +167,8 @@ def read_post(views: Iterable[FieldView], form: Mapping[str, Any], files: Any = 
         if view.widget == "table":
             if view.name not in form and view.name not in rows_posted:
                 continue
-            rows, raw_rows = [], []
+            rows: list[Any] = []
+            raw_rows: list[dict[str, Any]] = []
             for index in sorted(rows_posted.get(view.name, ())):
                 row, raw_row = _row(view, f"{view.name}[{index}]", post, len(rows) + 1)
                 if row is not None:

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from engine.store.system import SYSTEM
+if TYPE_CHECKING:
+    from engine.store.migrate import Upgrade
 
 
 def normalise_url(url: str) -> str:
@@ -59,19 +60,13 @@ class Database:
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
-    def create_system_tables(self) -> None:
-        """Create the ``lc_*`` tables that do not exist yet, and add the nullable columns a newer
-        release gave an existing one (a database made by an earlier release keeps working)."""
-        SYSTEM.create_all(self.engine)
-        with self.engine.begin() as conn:
-            inspector = sa.inspect(conn)
-            ddl = conn.dialect.ddl_compiler(conn.dialect, None)  # type: ignore[arg-type]
-            for table in SYSTEM.sorted_tables:
-                have = {c["name"] for c in inspector.get_columns(table.name)}
-                for col in table.columns:
-                    if col.name not in have and col.nullable:
-                        conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN '
-                                             f'{ddl.get_column_specification(col)}')
+    def create_system_tables(self) -> "Upgrade":
+        """Bring the platform's ``lc_*`` tables to the newest migration (``alembic upgrade
+        head``, see :mod:`engine.store.migrate`): a fresh database gets them all, one made by an
+        earlier release is upgraded, one at the head costs one query."""
+        from engine.store.migrate import upgrade
+
+        return upgrade(self.engine)
 
     def begin(self) -> Any:
         """A connection in a transaction: ``with db.begin() as conn: ...``."""

@@ -51,33 +51,61 @@ class Server:
 def serving(db_url: str, tmp: Path, *args: str,
             listen: Sequence[str] = ("--bind", "127.0.0.1:{port}")) -> Iterator[Server]:
     """``run.py serve --bind 127.0.0.1:PORT ARGS`` until the block ends (then SIGTERM to its
-    process group: gunicorn's master and workers, or the reloader and its child with ``--dev``)."""
+    process group: gunicorn's master and workers, or the reloader and its child with ``--dev``).
+
+    Tests run in parallel (pytest-xdist): a free port may be taken by another test before the
+    server binds it, so a server that finds its port in use starts again on another one, and
+    the server is ready only once it has said it listens on its own port."""
     access = tmp / "access.log"
     env = {**os.environ, "DATABASE_URL": db_url,
            "GUNICORN_CMD_ARGS": f"--access-logfile {access} --access-logformat '{ACCESS_FORMAT}'"}
-    port = free_port()
     log = tmp / "serve.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "run.py", "serve", *(a.format(port=port) for a in listen), *args],
-                                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}/api/v1"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/openapi.json", timeout=5).close()
+    for _attempt in range(5):
+        port = free_port()
+        with open(log, "wb") as out:
+            proc = subprocess.Popen([sys.executable, "run.py", "serve", *(a.format(port=port) for a in listen), *args],
+                                    cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        base = f"http://127.0.0.1:{port}/api/v1"
+        try:
+            if _ready(proc, base, f"127.0.0.1:{port}", log):
                 break
-            except OSError:   # not listening yet, or still busy starting (URLError, reset, timeout)
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("server did not start: " + log.read_text(encoding="utf-8"))
-                time.sleep(0.1)
+        except BaseException:
+            _stop(proc)
+            raise
+        _stop(proc)
+    else:
+        raise RuntimeError("no free port after 5 tries: " + log.read_text(encoding="utf-8"))
+    try:
         yield Server(base, log, access, proc)
     finally:
+        _stop(proc)
+
+
+def _ready(proc: subprocess.Popen, base: str, address: str, log: Path) -> bool:
+    """Wait until the server answers and its log says it listens on ``address``; False when
+    the address was in use."""
+    deadline = time.monotonic() + 60
+    while True:
+        text = log.read_text(encoding="utf-8", errors="replace")
+        if "Connection in use" in text or "Address already in use" in text:   # gunicorn; werkzeug
+            return False
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("server did not start: " + text)
+        if address in text:
+            try:
+                urllib.request.urlopen(base + "/openapi.json", timeout=5).close()
+                return True
+            except OSError:   # still busy starting (URLError, reset, timeout)
+                pass
+        time.sleep(0.1)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

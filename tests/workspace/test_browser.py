@@ -103,7 +103,7 @@ def test_readonly_if_and_remove_row_and_errors_in_place(page: Page, live_app: An
     expect(page.locator('[data-row="0"] [data-col="item"] .combo-search')).to_have_value("不锈钢合页")
 
 
-def test_phone_size_no_horizontal_scroll_and_submit_reachable(browser: Browser, live_app: Any) -> None:
+def test_phone_size_no_horizontal_scroll_and_submit_reachable(browser: Browser, live_app: Any, tmp_path: Any) -> None:
     with signed_in(browser, live_app[0], "/w/order/new", **PHONE) as page:
         with page.expect_response(lambda r: "/compute" in r.url):
             pick(page, page.locator('[data-field="client"]'), "bright", "Bright Shop")
@@ -114,7 +114,7 @@ def test_phone_size_no_horizontal_scroll_and_submit_reachable(browser: Browser, 
         fill_line(page, 1, "Brass handle", "1", "30")
         expect(page.locator('[data-field="total"] output')).to_have_text("¥55.00")
         no_sideways_scroll(page)
-        page.screenshot(path="/tmp/order_phone.png", full_page=True)
+        page.screenshot(path=str(tmp_path / "order_phone.png"), full_page=True)
         submit = page.locator("button[type=submit].primary")
         submit.scroll_into_view_if_needed()
         expect(submit).to_be_in_viewport()
@@ -128,13 +128,13 @@ def test_phone_size_no_horizontal_scroll_and_submit_reachable(browser: Browser, 
         no_sideways_scroll(page, "the list page")
 
 
-def test_desktop_screenshot_and_english(browser: Browser, live_app: Any) -> None:
+def test_desktop_screenshot_and_english(browser: Browser, live_app: Any, tmp_path: Any) -> None:
     with signed_in(browser, live_app[0], "/w/order/new?lang=en", **DESKTOP) as page:
         expect(page.locator('label[for="f-order_date"]')).to_contain_text("Order date")
         page.click(".add-row")
         fill_line(page, 0, "Brass handle", "4", "30")
         expect(page.locator('[data-field="total"] output')).to_have_text("CN¥120.00")
-        page.screenshot(path="/tmp/order_desktop.png", full_page=True)
+        page.screenshot(path=str(tmp_path / "order_desktop.png"), full_page=True)
         page.goto("/w/order/new?lang=zh-CN")
 
 

@@ -203,7 +203,7 @@ def test_the_calendar_in_english_and_in_a_sub_table_row(browser: Browser, shop_a
         expect(calendar.locator(".cal-title")).to_have_text("March 2026")
 
 
-def test_the_menu_of_forms_on_a_phone_and_on_a_pc(browser: Browser, shop_app: Any) -> None:
+def test_the_menu_of_forms_on_a_phone_and_on_a_pc(browser: Browser, shop_app: Any, tmp_path: Any) -> None:
     base = shop_app[0]
     phone = {**PHONE, "viewport": {"width": 375, "height": 740}}
     with signed_in(browser, base, "/w/order", **phone) as page:
@@ -235,12 +235,12 @@ def test_the_menu_of_forms_on_a_phone_and_on_a_pc(browser: Browser, shop_app: An
         calendar = page.locator('[data-filter="order_date"] .calendar')
         box = calendar.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
-        page.screenshot(path="/tmp/list_phone.png", full_page=True)
+        page.screenshot(path=str(tmp_path / "list_phone.png"), full_page=True)
     with signed_in(browser, base, "/w/order/new", **DESKTOP) as page:
         expect(page.locator(".menu-toggle")).to_be_hidden()
         expect(page.locator("#forms-menu")).to_be_visible()
         expect(page.locator("#forms-menu a[aria-current=page]")).to_have_text("订单")
-        page.screenshot(path="/tmp/list_desktop_menu.png")
+        page.screenshot(path=str(tmp_path / "list_desktop_menu.png"))
 
 
 def test_the_list_the_calendar_and_the_menu_break_no_csp_rule(browser: Browser, shop_app: Any) -> None:

@@ -26,7 +26,8 @@ def chips(box: Locator) -> Locator:
     return box.locator(".chips .chip span")
 
 
-def test_order_line_products_beyond_the_first_page_by_keyboard_and_by_tap(browser: Browser, oms_app: Any) -> None:
+def test_order_line_products_beyond_the_first_page_by_keyboard_and_by_tap(browser: Browser, oms_app: Any,
+                                                                         tmp_path: Any) -> None:
     """A product older than the first 50 is searched for in a row added from the template,
     chosen with the keyboard (and by a click in the next row); the server's lookup fills the
     unit price, the live formulas the amounts and total; the saved record holds both lines."""
@@ -47,7 +48,7 @@ def test_order_line_products_beyond_the_first_page_by_keyboard_and_by_tap(browse
         options = search(page, product, "合页")
         expect(options).to_have_text(["不锈钢合页"])
         expect(box).to_have_attribute("aria-expanded", "true")
-        page.screenshot(path="/tmp/picker_order_line.png")
+        page.screenshot(path=str(tmp_path / "picker_order_line.png"))
         box.press("ArrowDown")
         expect(box).to_have_attribute("aria-activedescendant", options.nth(0).get_attribute("id") or "")
         with page.expect_response(lambda r: "/compute" in r.url and r.status == 200):
@@ -148,7 +149,7 @@ def test_pickers_never_offer_rows_the_user_may_not_read(browser: Browser, every_
             expect(row.locator("select option", has_text="Secret")).to_have_count(len(secrets))
 
 
-def test_pickers_on_a_phone_have_large_touch_targets(browser: Browser, every_app: Any) -> None:
+def test_pickers_on_a_phone_have_large_touch_targets(browser: Browser, every_app: Any, tmp_path: Any) -> None:
     base, platform, _ = every_app
     with signed_in(browser, base, "/w/every/new", **PHONE) as page:
         multi = page.locator('[data-field="f_multilink"]')
@@ -158,7 +159,7 @@ def test_pickers_on_a_phone_have_large_touch_targets(browser: Browser, every_app
             size = control.bounding_box()
             assert size is not None and size["height"] >= 44 and size["x"] + size["width"] <= 390
         no_sideways_scroll(page, "the page with a picker's list open")
-        page.screenshot(path="/tmp/picker_phone.png")
+        page.screenshot(path=str(tmp_path / "picker_phone.png"))
         options.filter(has_text="Part 042").tap()
         chosen = multi.locator("select").evaluate("s => Array.from(s.selectedOptions, (o) => Number(o.value))")
         expect(chips(multi)).to_have_text(["Part 042"])
