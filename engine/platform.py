@@ -12,6 +12,7 @@ from engine.context import Clock, RunContext
 from engine.definitions import load_pack_files
 from engine.errors import NotFound
 from engine.forms import FIELD_TYPES
+from engine.plugins import register_guards
 from engine.runtime import Definitions, compile_definitions
 from engine.security.users import User, Users
 from engine.store.db import Database
@@ -30,6 +31,7 @@ class Platform:
         self.db = db
         self.clock = clock or Clock()
         self.bus = EventBus()
+        register_guards(self.bus)              # the lowcode.guards entry points (bus.add_guard: others)
         self.users = Users(self.clock)
         self.versions = VersionStore(self.clock)
         self.reload_seconds = reload_seconds
@@ -63,7 +65,8 @@ class Platform:
     def _set(self, defs: Definitions) -> None:
         with self._lock:
             self._defs = defs
-            self._store = RecordStore(defs.forms, defs.tables, self.bus, self._number, defs.timezone)
+            self._store = RecordStore(defs.forms, defs.tables, self.bus, self._number, defs.timezone,
+                                      validators=defs.validators)
 
     def store(self) -> RecordStore:
         self.definitions()

@@ -1,7 +1,9 @@
-"""Records as every entry point sees them: permissions, then validation, then the store.
+"""Records as every entry point sees them: permissions, then the store's one write pipeline.
 
-The API, the command line, imports and (later) the generated forms all call this, so no
-path can skip a permission, a validation or the event pipeline.
+The API, the workspace, the command line, batches and imports all call this for the
+permissions (form action, writable fields, rows), and the store for the rest: validation,
+write guards, formulas, rows, journal and events (:mod:`engine.store.write`), so no path can
+skip a permission, a validation, a guard or the event pipeline.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from engine.security.fields import blocked_in, changes_without_hidden, needs_sto
 from engine.store.idempotency import IdempotencyKey, claim, remember, replay
 from engine.store.records import RecordStore
 from engine.store.serialize import dump_record
+from engine.store.writer import Writer
 
 
 class Records:
@@ -62,10 +65,10 @@ class Records:
         spec = defs.forms[form]
         return without_hidden(spec, dump_record(spec, record), defs.policy.hidden(ctx, form))
 
-    def _must_see(self, defs: Definitions, store: RecordStore, ctx: RunContext, conn: Any, form: str,
-                  record_id: int, action: str) -> None:
-        clause = defs.policy.row_clause(ctx, form, action)
-        if clause is not None and store.get(conn, form, record_id, where=clause) is None:
+    def _must_see(self, defs: Definitions, ctx: RunContext, conn: Any, form: str, ids: Sequence[int],
+                  action: str) -> None:
+        """The written records stay among the rows ``ctx`` may ``action`` (else all rolls back)."""
+        if not defs.policy.all_within(conn, ctx, form, ids, action):
             raise PermissionDenied(f"the record would fall outside the {form} rows you may {action}")
 
     def _write(self, idem: Optional[IdempotencyKey], status: int,
@@ -93,13 +96,13 @@ class Records:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "create")
         self._check_writable(defs, ctx, form, data)
-        clean = defs.validators[form].validate(data, locale=ctx.locale)
         store = self.platform.store()
+        clean = store.validate(ctx, form, data)
 
         def work(conn: Any) -> dict[str, Any]:
-            record = store.create(conn, ctx, form, clean, source=source)
+            record = store.create(conn, ctx, form, clean, writer=Writer.user(ctx, source))
             record = self._after_rules(defs, store, conn, form, record)
-            self._must_see(defs, store, ctx, conn, form, record["id"], "create")
+            self._must_see(defs, ctx, conn, form, [record["id"]], "create")
             self._live(store, conn, ctx, form, [record])
             return self.answers(defs, ctx, conn, form, [record])[0]
         return self._write(idem, 201, work)
@@ -110,16 +113,16 @@ class Records:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "update")
         self._check_writable(defs, ctx, form, data)
-        where = self._visible(defs, ctx, form, "update")
+        where = defs.policy.acting_clause(ctx, form, "update")
         data, version = self.kept_columns(defs, ctx, form, record_id, data, version, where)
-        clean = defs.validators[form].validate(data, partial=True, locale=ctx.locale)
         store = self.platform.store()
+        clean = store.validate(ctx, form, data, partial=True)
 
         def work(conn: Any) -> dict[str, Any]:
-            record = store.update(conn, ctx, form, record_id, clean,
-                                  expected_version=version, where=where, source=source)
+            record = store.update(conn, ctx, form, record_id, clean, writer=Writer.user(ctx, source),
+                                  expected_version=version, where=where)
             record = self._after_rules(defs, store, conn, form, record)
-            self._must_see(defs, store, ctx, conn, form, record_id, "update")
+            self._must_see(defs, ctx, conn, form, [record_id], "update")
             self._live(store, conn, ctx, form, [record])
             return self.answers(defs, ctx, conn, form, [record])[0]
         return self._write(idem, 200, work)
@@ -128,20 +131,14 @@ class Records:
                source: str = "api", idem: Optional[IdempotencyKey] = None) -> None:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "delete")
-        where = self._visible(defs, ctx, form, "delete")
+        where = defs.policy.acting_clause(ctx, form, "delete")
         store = self.platform.store()
 
         def work(conn: Any) -> dict[str, Any]:
-            store.delete(conn, ctx, form, record_id, expected_version=version, where=where, source=source)
+            store.delete(conn, ctx, form, record_id, writer=Writer.user(ctx, source),
+                         expected_version=version, where=where)
             return {}
         self._write(idem, 204, work)
-
-    def _visible(self, defs: Definitions, ctx: RunContext, form: str, action: str) -> Any:
-        """Rows the caller may both see and act on."""
-        read = defs.policy.row_clause(ctx, form, "read")
-        act = defs.policy.row_clause(ctx, form, action)
-        parts = [c for c in (read, act) if c is not None]
-        return None if not parts else (parts[0] if len(parts) == 1 else sa.and_(*parts))
 
     def get(self, ctx: RunContext, form: str, record_id: int) -> dict[str, Any]:
         defs = self._defs(form)

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from engine.errors import Conflict
 from engine.expr import nodes as n
 from engine.store.events import RecordEvent
+from engine.store.writer import Writer
 
 #: how deep recomputations may trigger each other before it is called a circle
 MAX_DEPTH = 16
@@ -145,7 +146,8 @@ class Dependents:
             for record_id in sorted(ids):   # one order, so two writers lock alike
                 def recompute(form: str = form, record_id: int = record_id) -> None:
                     if store.get(conn, form, record_id) is not None:
-                        store.update(conn, event.ctx, form, record_id, {}, source="rollup", depth=event.depth + 1)
+                        store.update(conn, event.ctx, form, record_id, {}, writer=Writer.system(event.ctx, "rollup"),
+                                     depth=event.depth + 1)
                 # in an import or batch: once per record at the end of the chunk, not per row
                 if not store.bus.later(conn, ("rollup", form, record_id), recompute):
                     recompute()

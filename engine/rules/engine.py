@@ -26,6 +26,7 @@ from engine.rules.errors import RuleChainTooDeep, RuleFailed, describe
 from engine.rules.spec import RuleSet, RuleSpec
 from engine.store.access import ConnAccess
 from engine.store.events import RecordEvent
+from engine.store.writer import Writer
 
 CHANGE = "lc_rules_change"    # key in the DBAPI connection's info: the originating change's state
 
@@ -67,6 +68,11 @@ class RunState:
     @property
     def store(self) -> Any:
         return self.engine.store()
+
+    @property
+    def writer(self) -> Writer:
+        """Who the rule's writes are by: the rule, on behalf of the change's user."""
+        return Writer.rule(self.ctx, self.rule.name)
 
     def values(self) -> Mapping[str, Any]:
         """The record as expressions see it (with the loop row's fields when inside a loop)."""

@@ -19,6 +19,7 @@ from engine.context import RunContext
 from engine.errors import DefinitionError, DefinitionErrors, NotFound, PermissionDenied
 from engine.rules import log as runlog
 from engine.rules.spec import CREATED, DELETED, UPDATED, RuleSet, RuleSpec
+from engine.store.writer import Writer
 
 
 # ---- check -----------------------------------------------------------------------------
@@ -133,7 +134,7 @@ def _shim(db: Any, defs: Any) -> Any:
     from engine.store.sequences import next_number
     bus = EventBus()
     shim = SimpleNamespace(db=db, _defs=defs, definitions=lambda: defs)
-    shim._store = RecordStore(defs.forms, defs.tables, bus, next_number, defs.timezone)
+    shim._store = RecordStore(defs.forms, defs.tables, bus, next_number, defs.timezone, validators=defs.validators)
     shim.store = lambda: shim._store
     engine = RuleEngine(shim)
     bus.subscribe(engine)
@@ -155,18 +156,17 @@ def dry_run(db: Any, defs: Any, rule_name: str, values: Mapping[str, Any], ctx: 
         apply_sync(conn, defs.tables, plan_sync(conn, defs.tables))
         data = dict(values)
         record_id = data.pop("id", None)
-        quiet = type(store)(defs.forms, defs.tables, type(store.bus)(), store.numbers, defs.timezone)
+        quiet = type(store)(defs.forms, defs.tables, type(store.bus)(), store.numbers, defs.timezone,
+                            validators=defs.validators)
         if record_id is not None:
             old = store.get(conn, rule.form, int(record_id))
             if old is None:
                 raise NotFound(f"{rule.form} {record_id} not found")
-            clean = defs.validators[rule.form].validate(data, partial=True, locale=ctx.locale)
-            new = quiet.update(conn, ctx, rule.form, int(record_id), clean, source="test")
+            new = quiet.update(conn, ctx, rule.form, int(record_id), data, writer=Writer.system(ctx, "test"))
             event = UPDATED if UPDATED in rule.trigger.events or not rule.trigger.events else next(iter(rule.trigger.events))
         else:
             old = None
-            clean = defs.validators[rule.form].validate(data, locale=ctx.locale)
-            new = quiet.create(conn, ctx, rule.form, clean, source="test")
+            new = quiet.create(conn, ctx, rule.form, data, writer=Writer.system(ctx, "test"))
             event = CREATED if CREATED in rule.trigger.events or not rule.trigger.events else next(iter(rule.trigger.events))
         error = None
         try:
