@@ -19,7 +19,7 @@ from engine.platform import Platform
 from engine.rules.flags import distinct, flag_rows
 from engine.runtime import Definitions
 from engine.security.fields import blocked_in, changes_without_hidden, needs_stored, with_stored, without_hidden
-from engine.store.idempotency import IdempotencyKey, claim, remember, replay
+from engine.store.idempotency import IdempotencyKey, once
 from engine.store.records import RecordStore
 from engine.store.serialize import dump_record
 from engine.store.writer import Writer
@@ -72,24 +72,9 @@ class Records:
             raise PermissionDenied(f"the record would fall outside the {form} rows you may {action}")
 
     def _write(self, idem: Optional[IdempotencyKey], status: int,
-               work: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+               work: Callable[[Any], Any]) -> Any:
         """Run ``work`` in one transaction; with a key, a replay returns the first answer."""
-        for attempt in (1, 2):
-            try:
-                with self.platform.db.begin() as conn:
-                    if idem is not None:
-                        prior = replay(conn, idem)
-                        if prior is not None:
-                            return dict(prior[1])
-                        claim(conn, idem, self.platform.clock.now())
-                    body = work(conn)
-                    if idem is not None:
-                        remember(conn, idem, status, body)
-                    return body
-            except sa.exc.IntegrityError as exc:   # a concurrent twin with the same key won
-                if idem is None or attempt == 2 or "idempotency" not in str(exc.orig).lower():
-                    raise
-        raise AssertionError("unreachable")
+        return once(self.platform.db, idem, self.platform.clock.now(), status, work)[0]
 
     def create(self, ctx: RunContext, form: str, data: Any, *, source: str = "api",
                idem: Optional[IdempotencyKey] = None) -> dict[str, Any]:
@@ -276,13 +261,14 @@ class Records:
         return template_header(defs.forms[form], ctx.locale, defs.policy.not_writable(ctx, form))
 
     def batch(self, ctx: RunContext, form: str, items: Any, *, max_items: int = 1000,
-              source: str = "batch") -> list[dict[str, Any]]:
+              source: str = "batch", idem: Optional[IdempotencyKey] = None) -> list[dict[str, Any]]:
         """Create (items without ``id``) and update (``id`` + ``version``) records in one
-        transaction, all or nothing; errors by ``items[i].field``."""
+        transaction, all or nothing; errors by ``items[i].field``. With a key, a replay
+        returns the first answer."""
         from engine.io.batch import run_batch
 
         defs = self._defs(form)
-        return run_batch(self, defs, ctx, form, items, max_items=max_items, source=source)
+        return run_batch(self, defs, ctx, form, items, max_items=max_items, source=source, idem=idem)
 
     def export_rows(self, ctx: RunContext, form: str, query: ListQuery) -> Iterator[list[Any]]:
         """The header row, then one row per record (and per sub-table line): what the caller may see."""

@@ -7,13 +7,14 @@ sub-tables, ``items[3].lines[1].qty`` (lines counted from 1, as everywhere in va
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 from engine.context import RunContext
 from engine.errors import Conflict, NotFound, PermissionDenied, QueryError, ValidationError
 from engine.forms.messages import render
 from engine.runtime import Definitions
 from engine.security.fields import blocked_in
+from engine.store.idempotency import IdempotencyKey
 from engine.store.write import Checked
 from engine.store.writer import Writer
 
@@ -21,7 +22,8 @@ _INDEXED = re.compile(r"^\[(\d+)\]\.(.*)$")
 
 
 def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items: Any, *,
-              max_items: int = 1000, source: str = "batch") -> list[dict[str, Any]]:
+              max_items: int = 1000, source: str = "batch",
+              idem: Optional[IdempotencyKey] = None) -> list[dict[str, Any]]:
     """Validate every item first (all errors at once), then write them all in one transaction."""
     if not isinstance(items, list):
         raise QueryError("the body must be {\"items\": [...]}", {"items": ["must be a list"]})
@@ -73,8 +75,10 @@ def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items
         raise ValidationError(errors)
     writer = Writer.user(ctx, source)
 
-    with records.platform.db.begin() as conn, store.bus.deferring(conn):
-        return _write(records, defs, store, conn, ctx, form, creates, updates, where, writer)
+    def work(conn: Any) -> list[dict[str, Any]]:
+        with store.bus.deferring(conn):
+            return _write(records, defs, store, conn, ctx, form, creates, updates, where, writer)
+    return records._write(idem, 200, work)  # type: ignore[no-any-return]
 
 
 def _write(records: Any, defs: Definitions, store: Any, conn: Any, ctx: RunContext, form: str,

@@ -90,7 +90,6 @@ class RuleEngine:
         self.flow_starters: list[FlowStarter] = []
         if getattr(platform, "db", None) is not None:
             runlog.install(platform.db.engine)
-        from engine.rules import webhooks  # noqa: F401  (lc_webhook_delivery on SYSTEM)
         from engine.rules.timers import TimerScheduler
         self.timers = TimerScheduler(self)     # date-relative timer rows, kept in step with writes
         if getattr(platform, "bus", None) is not None:
