@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from engine.expr import sql_dialect as sd
 from engine.expr.sqlcompile import BindRow, SqlGen
 from engine.expr.types import ExprType
+from engine.forms.compute import is_computed
 from engine.rules import syntax as sx
 from engine.rules.actions import _template, builder
 from engine.rules.compiler import Loop, RuleCompiler, SqlExpr, map_children
@@ -60,6 +61,10 @@ def _update(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
         spec_field = target.field(info.name) if info is not None else None
         if info is not None and (spec_field is None or spec_field.type == "table"):
             cc.error(f"update can set scalar fields of {target.name} only, not '{name.text}'", name.position)
+            continue
+        if spec_field is not None and is_computed(spec_field):
+            cc.error(f"update cannot set {target.name}.{spec_field.name}: it is computed", name.position,
+                     "the store computes it on every write; set the fields it is computed from")
             continue
         expr = cc.sql_expr(e, target.name, form, loop)
         if info is not None and expr is not None:

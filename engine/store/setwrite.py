@@ -28,8 +28,8 @@ from engine.context import RunContext
 from engine.errors import Conflict
 from engine.store.journal import Entry, changes_between, journal
 from engine.store.serialize import json_value
-from engine.store.write import admit, emit, same_rows, split, write_children
-from engine.store.writer import Writer
+from engine.store.write import admit, emit, split, write_children
+from engine.store.writer import Writer, same_rows
 
 if TYPE_CHECKING:
     from engine.store.records import Clause, RecordStore

@@ -33,7 +33,7 @@ from engine.store.dialect import insert_many_returning_ids
 from engine.store.events import RecordEvent
 from engine.store.journal import Entry, changes_between, journal, journal_created
 from engine.store.links import check_links
-from engine.store.writer import Writer, WriteRequest
+from engine.store.writer import Writer, WriteRequest, same_rows
 
 if TYPE_CHECKING:
     from engine.store.records import Clause, RecordStore
@@ -287,15 +287,6 @@ def write_children(store: "RecordStore", conn: Connection, form: str, parent_id:
             conn.execute(table.insert(), with_id)
         if without:
             conn.execute(table.insert(), without)
-
-
-def same_rows(old: Any, new: Any) -> bool:
-    """Child rows are unchanged when every given value matches, row by row (ids aside)."""
-    if not isinstance(old, list) or not isinstance(new, list) or len(old) != len(new):
-        return False
-    if not all(isinstance(o, Mapping) and isinstance(n, Mapping) for o, n in zip(old, new)):
-        return False   # a list value (tags, file ids), not rows: compared as a whole
-    return all(all(o.get(k) == v for k, v in n.items() if k != "id") for o, n in zip(old, new))
 
 
 def duplicate_error(store: "RecordStore", spec: FormSpec, exc: sa.exc.IntegrityError, ctx: RunContext) -> Exception:

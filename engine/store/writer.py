@@ -84,7 +84,8 @@ class WriteRequest:
         new = self.changes[name]
         if self.old is None:
             return new not in (None, "", [])
-        return bool(self.old.get(name) != new)
+        before = self.old.get(name)
+        return bool(before != new) and not same_rows(before, new)
 
 
 class WriteGuard(Protocol):
@@ -95,3 +96,12 @@ class WriteGuard(Protocol):
 
 class WriteRefused(PermissionDenied):
     """A write guard refused the write (HTTP 403); ``fields`` names the fields it refused."""
+
+
+def same_rows(old: Any, new: Any) -> bool:
+    """Sub-table rows are unchanged when every given value matches, row by row (ids aside)."""
+    if not isinstance(old, list) or not isinstance(new, list) or len(old) != len(new):
+        return False
+    if not all(isinstance(o, Mapping) and isinstance(n, Mapping) for o, n in zip(old, new)):
+        return False   # a list value (tags, file ids), not rows: compared as a whole
+    return all(all(o.get(k) == v for k, v in n.items() if k != "id") for o, n in zip(old, new))

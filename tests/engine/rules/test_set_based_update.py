@@ -61,3 +61,45 @@ rule "reserve everything"
     got = {m["id"]: records.get(ctx, "material", m["id"]) for m in made + [empty]}
     assert [got[m["id"]]["available"] for m in made] == [4, 5, 6]
     assert got[empty["id"]]["available"] == 0 and got[empty["id"]]["version"] == 1
+
+
+def test_an_update_may_not_set_a_computed_field(platform: Platform) -> None:
+    import pytest
+
+    from engine.errors import DefinitionErrors
+
+    with pytest.raises(DefinitionErrors) as err:
+        publish_with_available(platform, """on order
+rule "overwrite"
+  when created
+  then update material where id == 1 set available = 0
+""")
+    assert str(err.value).splitlines()[0] == (
+        "stock/rules/stock.rules:4:42: update cannot set material.available: it is computed "
+        "(the store computes it on every write; set the fields it is computed from)")
+
+
+def test_a_set_based_update_is_validated_like_any_write(platform: Platform, records: Records, ctx: Any) -> None:
+    import pytest
+
+    from engine.rules.errors import RuleFailed
+
+    files = read_pack_files(PACK)
+    files["rules/stock.rules"] = """on order
+rule "release"
+  when created
+  then for line in lines
+         update material where id == line.material set reserved = reserved - line.qty
+"""
+    reserved = "  - name: reserved\n    type: integer\n    label: {zh-CN: 已预留, en: Reserved}\n    default: 0\n"
+    assert reserved in files["forms/material.yaml"]
+    files["forms/material.yaml"] = files["forms/material.yaml"].replace(reserved, reserved + "    min: 0\n")
+    platform.publish(PACK, files)
+    m = records.create(ctx, "material", {"name": "钢板", "on_hand": 10, "reserved": 3})
+    with pytest.raises(RuleFailed) as err:
+        records.create(ctx, "order", {"lines": [{"material": m["id"], "qty": 5}]})
+    assert "rule 'release' failed in its 'update' action" in str(err.value)
+    assert "reserved: 不能小于 0" in str(err.value)
+    assert records.get(ctx, "material", m["id"])["reserved"] == 3
+    records.create(ctx, "order", {"lines": [{"material": m["id"], "qty": 2}]})
+    assert records.get(ctx, "material", m["id"])["reserved"] == 1
