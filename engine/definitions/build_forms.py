@@ -1,6 +1,7 @@
 """One schema-checked form file -> FormSpec, with the checks that need only that file."""
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any, Mapping, Optional
 
@@ -162,6 +163,42 @@ def _build_field(node: PosDict, source: Source, locale: str, in_table: bool, pat
     if ftype is not None:
         _check_default(node, spec, ftype, err)
     return spec
+
+
+def in_zone(form: FormSpec, timezone: str) -> FormSpec:
+    """``form`` with the pack's ``timezone`` on every date-time field that names no zone of its own.
+
+    A date-time written without an offset (``2026-11-08 14:30``: in an import, a JSON body, a
+    filter) is read in this zone, whoever writes it; values with an offset or ``Z`` keep theirs.
+    Fields of sub-tables and groups get it too; the definition's text is not changed.
+    """
+    fields = _zoned(form.fields, timezone)
+    return form if fields is form.fields else dataclasses.replace(form, fields=fields)
+
+
+def _zoned(fields: tuple[FieldSpec, ...], timezone: str) -> tuple[FieldSpec, ...]:
+    from engine.expr.types import ExprType
+
+    out, changed = [], False
+    for f in fields:
+        new = f
+        if f.fields:
+            inner = _zoned(f.fields, timezone)
+            if inner is not f.fields:
+                new = dataclasses.replace(new, fields=inner)
+        ftype = field_types().get(f.type)
+        if ftype is not None and "timezone" not in f.props and _type_of(ftype, f) == ExprType.DATETIME:
+            new = dataclasses.replace(new, props=frozen({**f.props, "timezone": timezone}))
+        changed = changed or new is not f
+        out.append(new)
+    return tuple(out) if changed else fields
+
+
+def _type_of(ftype: Any, spec: FieldSpec) -> Any:
+    try:
+        return ftype.expr_type_of(spec)
+    except (KeyError, ValueError, TypeError):   # a formula whose result the pack got wrong: reported elsewhere
+        return None
 
 
 def _check_needs(node: PosDict, name: str, type_name: str, in_table: bool, err: Any) -> None:

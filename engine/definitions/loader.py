@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Union
 
 from engine.definitions.build_demo import check_demo
-from engine.definitions.build_forms import build_form
+from engine.definitions.build_forms import build_form, in_zone
 from engine.definitions.build_roles import build_roles
 from engine.definitions.common import Broken, frozen, opt_labels, to_labels
 from engine.definitions.crossref import check_forms
@@ -207,6 +207,8 @@ class _Loading:
         pack = self.pack_info()
         locale = pack.get("locale", "zh-CN")
         forms, nodes, broken = self.forms(locale)
+        zone = pack.get("timezone", "Asia/Shanghai")
+        forms = {name: in_zone(form, zone) for name, form in forms.items()}
         outside = {n: f for p in self.others for n, f in p.forms.items() if n not in forms}
         check_forms(forms, nodes, broken, self.errors, set(outside))
         roles = self.roles(locale, {**outside, **forms}, broken)
@@ -235,7 +237,7 @@ class _Loading:
             version=pack["version"],
             label=to_labels(pack.get("label"), locale, pack["name"]),
             root=self.root,
-            timezone=pack.get("timezone", "Asia/Shanghai"),
+            timezone=zone,
             locale=locale,
             depends=tuple(pack.get("depends") or ()),
             forms=frozen(forms),

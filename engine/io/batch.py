@@ -1,7 +1,8 @@
 """Many creates and updates in one transaction, all or nothing, errors by item index.
 
 Items without ``id`` are created (through ``RecordStore.create_many``); items with ``id`` and
-``version`` update that record. Error paths are ``items[<index from 0>].<field>`` and, for
+``version`` update that record, each record at most once (two items with the same ``id`` are
+refused, naming both: ``items[2].id``, ``items[5].id``). Error paths are ``items[<index from 0>].<field>`` and, for
 sub-tables, ``items[3].lines[1].qty`` (lines counted from 1, as everywhere in validation).
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any, Mapping, Optional
 from engine.context import RunContext
 from engine.errors import Conflict, NotFound, PermissionDenied, QueryError, ValidationError
 from engine.forms.messages import render
+from engine.io.messages import render as io_message
 from engine.runtime import Definitions
 from engine.security.fields import blocked_in
 from engine.store.idempotency import IdempotencyKey
@@ -39,6 +41,7 @@ def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items
     denied: dict[str, list[str]] = {}
     creates: list[tuple[int, Checked]] = []
     updates: list[tuple[int, int, int, Checked]] = []
+    first_of: dict[int, int] = {}     # record id -> the position of the first update of it
     for i, item in enumerate(items):
         prefix = f"items[{i}]"
         if not isinstance(item, Mapping):
@@ -52,6 +55,9 @@ def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items
             errors.setdefault(f"{prefix}.version", []).append(
                 "an update needs a whole-number id and the version you read" if ctx.locale == "en"
                 else "修改需要记录编号 id 和读取时的版本 version")
+            continue
+        if record_id is not None and first_of.setdefault(record_id, i) != i:
+            _same_record(errors, form, record_id, first_of[record_id], i, ctx.locale)
             continue
         if record_id is not None and not denied:
             data, _ = records.kept_columns(defs, ctx, form, record_id, data, version, where)
@@ -110,6 +116,14 @@ def _write(records: Any, defs: Definitions, store: Any, conn: Any, ctx: RunConte
     for i in out:    # as the rules left them (a set/decide action amends the version)
         out[i] = records._after_rules(defs, store, conn, form, out[i])
     return records.answers(defs, ctx, conn, form, [out[i] for i in sorted(out)])
+
+
+def _same_record(errors: dict[str, list[str]], form: str, record_id: int, first: int, again: int,
+                 locale: str) -> None:
+    """Two updates of one record: both positions are named (one would silently undo the other)."""
+    for here, other in ((first, again), (again, first)):
+        errors.setdefault(f"items[{here}].id", []).append(
+            io_message("same_record", locale, other=f"items[{other}]", form=form, id=record_id))
 
 
 def _reindexed(exc: Exception, positions: list[int]) -> Exception:

@@ -5,7 +5,9 @@ to import again (tests/engine/io/test_round_trip.py checks every registered type
 
 - numbers, money, dates, date-times and times are typed cells (date-times as local time in
   the field's or the caller's time zone, read back in the same zone); a decimal a float
-  cannot hold exactly (more than 15 significant digits) is written as text;
+  cannot hold exactly (more than 15 significant digits) is written as text; money and
+  percents kept as text are read as the numbers they show (``¥1,234.50``, ``12.5%`` -> 0.125,
+  :mod:`engine.io.textnumbers`);
 - a select is its option's label; several choices, tags, several links and file ids are
   joined with ``", "`` (a JSON list when an item itself holds a comma); a cascade is its
   path ``浙江 / 宁波 / 海曙``; a duration ``2h30m``; a boolean ``是`` / ``否``;
@@ -32,13 +34,14 @@ from zoneinfo import ZoneInfo
 from engine.definitions.model import FieldSpec
 from engine.forms import FIELD_TYPES
 from engine.forms.fieldtype import FieldType
-from engine.forms.types_basic import Boolean, DecimalNumber
+from engine.forms.types_basic import Boolean, DecimalNumber, Percent
 from engine.forms.types_choice import Group, Json, Link, MultiSelect, Select, User
 from engine.forms.types_computed import Computed
 from engine.forms.types_extra import Address, Cascade, Duration, Location, MultiLink, Tags, format_duration
 from engine.forms.types_files import Attachment
 from engine.forms.types_time import Date, DateTime, Time
 from engine.io.textdates import text_date
+from engine.io.textnumbers import text_number
 
 #: export value of a reference: (target form or "@user", id) -> name, filled per page
 Names = Mapping[tuple[str, int], Any]
@@ -210,6 +213,9 @@ def cell_reader(f: FieldSpec, timezone: str) -> Optional[Callable[[Any], Any]]:
     if FIELD_TYPES[f.type].computed:
         return None
     k = kind(f)
+    if k == "decimal":
+        percent = isinstance(FIELD_TYPES[f.type], Percent)
+        return lambda v: _amount(v, percent)
     if k == "date":
         return _date
     if k == "datetime":
@@ -254,6 +260,12 @@ def _decoded(value: Any) -> Any:
         return json.loads(value)
     except ValueError:
         return value
+
+
+def _amount(value: Any, percent: bool) -> Any:
+    """Money or a percent kept as text (``¥1,234.50``, ``1,234.50元``, ``12.5 %``), as its number."""
+    number = text_number(value, percent)
+    return value if number is None else number
 
 
 def _date(value: Any) -> Any:

@@ -19,6 +19,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "key_missing": {"zh-CN": "键列 {key} 为空", "en": "the key column {key} is empty"},
     "conflict": {"zh-CN": "{message}", "en": "{message}"},
     "totals_row": {"zh-CN": "第 {row} 行是合计行, 已跳过", "en": "row {row} is a totals row, skipped"},
+    "same_record": {"zh-CN": "与 {other} 是同一条记录 ({form} {id}): 一批中每条记录只能修改一次",
+                    "en": "names the same record as {other} ({form} {id}): a batch may change a record once"},
     "not_written": {"zh-CN": "未写入: 文件中有错误 (全部或全不模式)",
                     "en": "not written: the file has errors (all-or-nothing)"},
 }

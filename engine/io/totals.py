@@ -17,13 +17,12 @@ import re
 from typing import Any, Mapping, Optional, Sequence
 
 from engine.io.excel_formula import row_totals
+from engine.io.textnumbers import text_number
 
 #: the first cell of a totals row, without spaces and a closing colon (合 计:, Total:)
 WORDS = frozenset({"合计", "总计", "小计", "共计", "总合计", "合计金额", "total", "totals", "subtotal",
                    "sub-total", "grandtotal", "sum"})
 _SPACE = re.compile(r"[\s\u3000]+")
-_NUMBER = re.compile(r"[-+]?[¥￥$€£]?\s*[-+]?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?")
-_NUMBER_START = frozenset("0123456789+-¥￥$€£")
 
 
 def is_total_word(value: Any) -> bool:
@@ -74,16 +73,11 @@ def _number(value: Any) -> Optional[tuple[float, float]]:
     kind = type(value)
     if kind is int or kind is float:
         return float(value), 1e-9 * max(1.0, abs(value))
-    if kind is not str or not value or value[0] not in _NUMBER_START:
+    exact = text_number(value)            # ``1,210``, ``¥1,211.50``, ``1,211.50元`` (as import reads them)
+    if exact is None:
         return None
-    match = _NUMBER.fullmatch(value)
-    if match is None:
-        return None
-    try:
-        number = float(re.sub(r"[^\d.+-]", "", value))
-    except ValueError:                       # two signs: -¥-5
-        return None
-    decimals = len(match.group(2) or "")
+    number = float(exact)
+    decimals = max(0, -int(exact.as_tuple().exponent))
     return number, 0.5 * 10 ** -decimals + 1e-9 * max(1.0, abs(number))
 
 

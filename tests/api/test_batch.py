@@ -135,3 +135,31 @@ def test_concurrent_twin_batches_write_once(platform, seed):
         table = platform.definitions().tables.table("sales_order")
         import sqlalchemy as sa
         assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 2
+
+
+def test_two_updates_of_one_record_are_refused_naming_both_items(client, auth, seed):
+    """Items 2 and 5 both update the first order: neither may silently undo the other, and
+    nothing is written (neither the creates nor the other update)."""
+    admin = auth("admin")
+    made = client.post("/api/v1/records/sales_order/batch", headers=admin, json={"items": [
+        order_body(seed["c1"]["id"], seed["p1"]["id"], po_number=f"D-{i}") for i in range(2)]}).get_json()["items"]
+    first, other = made
+    items = [order_body(seed["c1"]["id"], seed["p1"]["id"], po_number="new-1"),
+             {"id": other["id"], "version": other["version"], "remark": "ok"},
+             {"id": first["id"], "version": first["version"], "remark": "周五发货"},
+             order_body(seed["c1"]["id"], seed["p1"]["id"], po_number="new-2"),
+             order_body(seed["c2"]["id"], seed["p2"]["id"], po_number="new-3"),
+             {"id": first["id"], "version": first["version"], "remark": "今天发货"}]
+    resp = client.post("/api/v1/records/sales_order/batch", headers={**admin, "Accept-Language": "en"},
+                       json={"items": items})
+    assert resp.status_code == 422
+    assert resp.get_json()["error"]["fields"] == {
+        "items[2].id": [f"names the same record as items[5] (sales_order {first['id']}): a batch may change a record once"],
+        "items[5].id": [f"names the same record as items[2] (sales_order {first['id']}): a batch may change a record once"]}
+    resp = client.post("/api/v1/records/sales_order/batch", headers=admin, json={"items": items[1:3] + items[5:]})
+    assert resp.status_code == 422 and resp.get_json()["error"]["fields"]["items[1].id"] == [
+        f"与 items[2] 是同一条记录 (sales_order {first['id']}): 一批中每条记录只能修改一次"]
+    assert _count(client, admin) == 2
+    for rec in made:
+        got = client.get(f"/api/v1/records/sales_order/{rec['id']}", headers=admin).get_json()
+        assert (got["version"], got["remark"]) == (rec["version"], None)

@@ -175,3 +175,20 @@ def test_links_to_files_outside_the_pack_are_refused(pack: Pack, tmp_path: Path)
     assert [str(e) for e in info.value.errors] == [
         f"{pack.root.as_posix()}/prints/leak.txt: a link to a file outside the pack "
         "(copy the file into the pack instead)"]
+
+
+def test_date_time_fields_carry_the_packs_time_zone() -> None:
+    """What a date-time without an offset means is the pack's: every date-time-valued field
+    (formulas, sub-tables and groups too) carries the zone, so every parse reads it alike."""
+    pack = load_pack_files({
+        "pack.yaml": 'name: z\nversion: "1.0.0"\ntimezone: Europe/Berlin\n',
+        "forms/visit.yaml": (
+            "name: visit\nfields:\n  - {name: at, type: datetime}\n  - {name: day, type: date}\n"
+            "  - {name: later, type: formula, result: datetime, formula: at + 2h}\n"
+            "  - {name: stops, type: table, fields: [{name: left, type: datetime}, {name: n, type: integer}]}\n"
+            "  - {name: meta, type: group, fields: [{name: seen, type: datetime}]}\n")}, "z")
+    form = pack.forms["visit"]
+    zones = {f.name: f.prop("timezone") for f in (*form.fields, *form.fields[3].fields, *form.fields[4].fields)}
+    assert zones == {"at": "Europe/Berlin", "day": None, "later": "Europe/Berlin", "stops": None,
+                     "left": "Europe/Berlin", "n": None, "meta": None, "seen": "Europe/Berlin"}
+    assert pack.files["forms/visit.yaml"].count("timezone") == 0     # the text is the author's

@@ -72,11 +72,11 @@ def test_the_shop_templates_totals_row_is_skipped_and_said(cli, tmp_path, produc
 
 def test_a_csv_totals_row_is_told_by_its_word_and_its_sums(cli, tmp_path):
     """A CSV keeps no formulas: 合计 (or 小计, 总计, Total:) first, then the sums of the columns
-    above (formatted as Excel writes them: ¥, thousands separators); a 小计 per group, then the 总计."""
+    above (formatted as Excel or a shop's system writes them: ¥, 元, thousands separators); a 小计 per group, then the 总计."""
     _pack(cli, tmp_path, {"stock": STOCK_YAML})
     path = tmp_path / "入库.csv"
     path.write_text("品名,数量,金额\n螺丝,10,5.00\n螺母,1200,1206.50\n合 计：,\"1,210\",\"¥1,211.50\"\n"
-                    "垫片,5,1.00\n小计,5,1\n总计,1215,1212.50\nTotal:,1215,1212.5\n", encoding="utf-8")
+                    "垫片,5,1.00\n小计,5,1\n总计,1215,1212.50元\nTotal:,1215,1212.5\n", encoding="utf-8")
     report, err = _import(cli, "stock", path)
     assert (report["rows"], report["created"]) == (3, 3)
     assert [s["row"] for s in report["skipped"]] == [4, 6, 7, 8]
