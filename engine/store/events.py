@@ -57,8 +57,10 @@ class EventBus:
     def add_guard(self, guard: WriteGuard, name: Optional[str] = None) -> WriteGuard:
         """Register a write guard: it sees every :class:`WriteRequest` of every writer (API,
         workspace, batch, import, rules, flows) before the write, in registration order, and
-        refuses one by raising. A guard registered again under its name replaces itself."""
-        self.guards[name or f"{getattr(guard, '__module__', '?')}.{getattr(guard, '__qualname__', id(guard))}"] = guard
+        refuses one by raising. A guard registered again (the same object, or another under
+        the same ``name``) replaces the one before."""
+        kind = getattr(guard, "__qualname__", type(guard).__qualname__)
+        self.guards[name or f"{getattr(guard, '__module__', '?')}.{kind}@{id(guard):x}"] = guard
         return guard
 
     def remove_guard(self, name: str) -> None:
