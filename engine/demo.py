@@ -1,6 +1,7 @@
 """Install a pack's demo data: users (one per role, printed for the README) and records."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Mapping
 
 import sqlalchemy as sa
@@ -8,6 +9,7 @@ import sqlalchemy as sa
 from engine.definitions.model import FieldSpec, PackSpec
 from engine.platform import Platform
 from engine.store.system import users as lc_user
+from engine.store.writer import Writer
 
 
 def _resolve(fields: tuple[FieldSpec, ...], record: Mapping[str, Any], refs: Mapping[str, int],
@@ -33,6 +35,7 @@ def install_demo(platform: Platform, pack: PackSpec) -> list[dict[str, Any]]:
     users = list(demo.get("users") or [])
     records: Mapping[str, list[Mapping[str, Any]]] = demo.get("records") or {}
     ctx = platform.system_context()
+    english = dataclasses.replace(ctx, locale="en")   # a demo file's mistakes, for its author
     store = platform.store()
     defs = platform.definitions()
     with platform.db.begin() as conn:
@@ -50,11 +53,10 @@ def install_demo(platform: Platform, pack: PackSpec) -> list[dict[str, Any]]:
             user_ids[user["username"]] = existing.id
         for form, items in records.items():
             spec = defs.forms[form]
-            validator = defs.validators[form]
             for item in items:
-                values = validator.validate(_resolve(spec.fields, item, refs, user_ids), locale="en")
+                values = store.validate(english, form, _resolve(spec.fields, item, refs, user_ids))
                 owner = user_ids.get(item["owner"]) if item.get("owner") else None
-                rec = store.create(conn, ctx, form, values, source="demo", owner=owner)
+                rec = store.create(conn, ctx, form, values, writer=Writer.system(ctx, "demo"), owner=owner)
                 if item.get("_ref"):
                     refs[item["_ref"]] = rec["id"]
         for user in users:

@@ -11,6 +11,7 @@ from engine.context import Clock, RunContext
 from engine.definitions import load_pack_files
 from engine.errors import NotFound
 from engine.forms import FIELD_TYPES
+from engine.plugins import register_guards
 from engine.revisions import DEFAULT_KEPT, RevisionCache
 from engine.runtime import Definitions, Key, compile_definitions
 from engine.security.users import User, Users
@@ -31,6 +32,7 @@ class Platform:
         self.db = db
         self.clock = clock or Clock()
         self.bus = EventBus()
+        register_guards(self.bus)              # the lowcode.guards entry points (bus.add_guard: others)
         self.users = Users(self.clock)
         self.versions = VersionStore(self.clock)
         self.reload_seconds = reload_seconds
@@ -94,7 +96,8 @@ class Platform:
     def store_of(self, defs: Definitions) -> RecordStore:
         """The record store of compiled definitions (one per revision, on this platform's bus)."""
         return defs.memo("store", lambda: RecordStore(
-            defs.forms, defs.tables, self.bus, self._number, defs.timezone, logic=defs.logic))
+            defs.forms, defs.tables, self.bus, self._number, defs.timezone, validators=defs.validators,
+            logic=defs.logic))
 
     def _number(self, conn: Any, name: str, pattern: str, now: Any, tz: str) -> str:
         return next_number(conn, name, pattern, now, tz)

@@ -27,7 +27,7 @@ from engine.errors import LowcodeError
 from engine.store.outbox import OutboxRow, PermanentFailure
 
 #: The groups the platform reads.
-GROUPS = ("lowcode.actions", "lowcode.channels", "lowcode.fields", "lowcode.notifiers")
+GROUPS = ("lowcode.actions", "lowcode.channels", "lowcode.fields", "lowcode.guards", "lowcode.notifiers")
 
 Sender = Callable[[dict, OutboxRow], None]
 
@@ -74,6 +74,20 @@ def _load(group: str) -> dict[str, object]:
             ) from exc
         seen[ep.name] = ep.value
     return loaded
+
+
+def register_guards(bus: Any) -> list[str]:
+    """Register every ``lowcode.guards`` entry point with ``bus`` (an
+    :class:`~engine.store.events.EventBus`), under its entry point's name; returns the names.
+
+    An entry point names a write guard, ``(conn, request: WriteRequest) -> None``, or a class
+    whose instance is one (made once, with no arguments)."""
+    names = []
+    for name, found in load_group("lowcode.guards").items():
+        guard: Any = found() if isinstance(found, type) else found
+        bus.add_guard(guard, name=name)
+        names.append(name)
+    return names
 
 
 # --- notifications -------------------------------------------------------------------

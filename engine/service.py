@@ -1,7 +1,9 @@
-"""Records as every entry point sees them: permissions, then validation, then the store.
+"""Records as every entry point sees them: permissions, then the store's one write pipeline.
 
-The API, the command line, imports and (later) the generated forms all call this, so no
-path can skip a permission, a validation or the event pipeline.
+The API, the workspace, the command line, batches and imports all call this for the
+permissions (form action, writable fields, rows), and the store for the rest: validation,
+write guards, formulas, rows, journal and events (:mod:`engine.store.write`), so no path can
+skip a permission, a validation, a guard or the event pipeline.
 """
 from __future__ import annotations
 
@@ -16,10 +18,11 @@ from engine.pinned import AtRevision, refuse_unwritable
 from engine.platform import Platform
 from engine.rules.flags import distinct, flag_rows
 from engine.runtime import Definitions
-from engine.security.fields import changes_without_hidden, needs_stored, with_stored, without_hidden
-from engine.store.idempotency import IdempotencyKey, claim, remember, replay
+from engine.security.fields import blocked_in, changes_without_hidden, needs_stored, with_stored, without_hidden
+from engine.store.idempotency import IdempotencyKey, once
 from engine.store.records import RecordStore
 from engine.store.serialize import dump_record
+from engine.store.writer import Writer
 
 
 class Records:
@@ -57,44 +60,29 @@ class Records:
         spec = defs.forms[form]
         return without_hidden(spec, dump_record(spec, record), defs.policy.hidden(ctx, form))
 
-    def _must_see(self, defs: Definitions, store: RecordStore, ctx: RunContext, conn: Any, form: str,
-                  record_id: int, action: str) -> None:
-        clause = defs.policy.row_clause(ctx, form, action)
-        if clause is not None and store.get(conn, form, record_id, where=clause) is None:
+    def _must_see(self, defs: Definitions, ctx: RunContext, conn: Any, form: str, ids: Sequence[int],
+                  action: str) -> None:
+        """The written records stay among the rows ``ctx`` may ``action`` (else all rolls back)."""
+        if not defs.policy.all_within(conn, ctx, form, ids, action):
             raise PermissionDenied(f"the record would fall outside the {form} rows you may {action}")
 
     def _write(self, idem: Optional[IdempotencyKey], status: int,
-               work: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+               work: Callable[[Any], Any]) -> Any:
         """Run ``work`` in one transaction; with a key, a replay returns the first answer."""
-        for attempt in (1, 2):
-            try:
-                with self.platform.db.begin() as conn:
-                    if idem is not None:
-                        prior = replay(conn, idem)
-                        if prior is not None:
-                            return dict(prior[1])
-                        claim(conn, idem, self.platform.clock.now())
-                    body = work(conn)
-                    if idem is not None:
-                        remember(conn, idem, status, body)
-                    return body
-            except sa.exc.IntegrityError as exc:   # a concurrent twin with the same key won
-                if idem is None or attempt == 2 or "idempotency" not in str(exc.orig).lower():
-                    raise
-        raise AssertionError("unreachable")
+        return once(self.platform.db, idem, self.platform.clock.now(), status, work)[0]
 
     def create(self, ctx: RunContext, form: str, data: Any, *, source: str = "api",
                idem: Optional[IdempotencyKey] = None) -> dict[str, Any]:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "create")
         self._check_writable(defs, ctx, form, data)
-        clean = defs.validators[form].validate(data, locale=ctx.locale)
         store = self.platform.store()
+        clean = store.validate(ctx, form, data)
 
         def work(conn: Any) -> dict[str, Any]:
-            record = store.create(conn, ctx, form, clean, source=source)
+            record = store.create(conn, ctx, form, clean, writer=Writer.user(ctx, source))
             record = self._after_rules(defs, store, conn, form, record)
-            self._must_see(defs, store, ctx, conn, form, record["id"], "create")
+            self._must_see(defs, ctx, conn, form, [record["id"]], "create")
             self._live(store, conn, ctx, form, [record])
             return self.answers(defs, ctx, conn, form, [record])[0]
         return self._write(idem, 201, work)
@@ -105,16 +93,16 @@ class Records:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "update")
         self._check_writable(defs, ctx, form, data)
-        where = self._visible(defs, ctx, form, "update")
+        where = defs.policy.acting_clause(ctx, form, "update")
         data, version = self.kept_columns(defs, ctx, form, record_id, data, version, where)
-        clean = defs.validators[form].validate(data, partial=True, locale=ctx.locale)
         store = self.platform.store()
+        clean = store.validate(ctx, form, data, partial=True)
 
         def work(conn: Any) -> dict[str, Any]:
-            record = store.update(conn, ctx, form, record_id, clean,
-                                  expected_version=version, where=where, source=source)
+            record = store.update(conn, ctx, form, record_id, clean, writer=Writer.user(ctx, source),
+                                  expected_version=version, where=where)
             record = self._after_rules(defs, store, conn, form, record)
-            self._must_see(defs, store, ctx, conn, form, record_id, "update")
+            self._must_see(defs, ctx, conn, form, [record_id], "update")
             self._live(store, conn, ctx, form, [record])
             return self.answers(defs, ctx, conn, form, [record])[0]
         return self._write(idem, 200, work)
@@ -123,20 +111,14 @@ class Records:
                source: str = "api", idem: Optional[IdempotencyKey] = None) -> None:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "delete")
-        where = self._visible(defs, ctx, form, "delete")
+        where = defs.policy.acting_clause(ctx, form, "delete")
         store = self.platform.store()
 
         def work(conn: Any) -> dict[str, Any]:
-            store.delete(conn, ctx, form, record_id, expected_version=version, where=where, source=source)
+            store.delete(conn, ctx, form, record_id, writer=Writer.user(ctx, source),
+                         expected_version=version, where=where)
             return {}
         self._write(idem, 204, work)
-
-    def _visible(self, defs: Definitions, ctx: RunContext, form: str, action: str) -> Any:
-        """Rows the caller may both see and act on."""
-        read = defs.policy.row_clause(ctx, form, "read")
-        act = defs.policy.row_clause(ctx, form, action)
-        parts = [c for c in (read, act) if c is not None]
-        return None if not parts else (parts[0] if len(parts) == 1 else sa.and_(*parts))
 
     def get(self, ctx: RunContext, form: str, record_id: int, *, revision: Optional[int] = None) -> dict[str, Any]:
         """A record the caller may read; with ``revision``, as that revision of its pack
@@ -298,13 +280,14 @@ class Records:
         return template_header(defs.forms[form], ctx.locale, defs.policy.not_writable(ctx, form))
 
     def batch(self, ctx: RunContext, form: str, items: Any, *, max_items: int = 1000,
-              source: str = "batch") -> list[dict[str, Any]]:
+              source: str = "batch", idem: Optional[IdempotencyKey] = None) -> list[dict[str, Any]]:
         """Create (items without ``id``) and update (``id`` + ``version``) records in one
-        transaction, all or nothing; errors by ``items[i].field``."""
+        transaction, all or nothing; errors by ``items[i].field``. With a key, a replay
+        returns the first answer."""
         from engine.io.batch import run_batch
 
         defs = self._defs(form)
-        return run_batch(self, defs, ctx, form, items, max_items=max_items, source=source)
+        return run_batch(self, defs, ctx, form, items, max_items=max_items, source=source, idem=idem)
 
     def export_rows(self, ctx: RunContext, form: str, query: ListQuery) -> Iterator[list[Any]]:
         """The header row, then one row per record (and per sub-table line): what the caller may see."""

@@ -6,7 +6,7 @@ from typing import Any
 from flask import current_app, jsonify, request
 
 from apps.api import bp
-from apps.api.context import caller, json_body, platform
+from apps.api.context import caller, idempotency_key, json_body, platform
 from apps.api.errors import ApiError
 from apps.spreadsheets import export_download, template_download
 from engine.io.readers import ReadError, detect_format
@@ -26,7 +26,7 @@ def batch_records(form: str) -> Any:
     if not isinstance(body, dict) or "items" not in body:
         raise ApiError(400, "bad_request", 'the body must be {"items": [...]}')
     limit = int(current_app.config.get("BATCH_MAX_ITEMS", 1000))
-    items = _records().batch(caller(), form, body["items"], max_items=limit)
+    items = _records().batch(caller(), form, body["items"], max_items=limit, idem=idempotency_key())
     return jsonify({"items": items, "count": len(items)}), 200
 
 

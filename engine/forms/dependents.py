@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from engine.errors import Conflict
 from engine.expr import nodes as n
 from engine.store.events import RecordEvent
+from engine.store.writer import Writer
 
 if TYPE_CHECKING:
     from engine.revisions import Running
@@ -147,7 +148,8 @@ class Dependents:
             for record_id in sorted(ids):   # one order, so two writers lock alike
                 def recompute(form: str = form, record_id: int = record_id) -> None:
                     if store.get(conn, form, record_id) is not None:
-                        store.update(conn, event.ctx, form, record_id, {}, source="rollup", depth=event.depth + 1)
+                        store.update(conn, event.ctx, form, record_id, {}, writer=Writer.system(event.ctx, "rollup"),
+                                     depth=event.depth + 1)
                 # in an import or batch: once per record at the end of the chunk, not per row
                 if not store.bus.later(conn, ("rollup", form, record_id), recompute):
                     recompute()

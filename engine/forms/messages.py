@@ -59,6 +59,7 @@ MESSAGES: dict[str, dict[str, str]] = {
                       "en": "must be a PNG signature (data:image/png;base64,...)"},
     "in_group": {"zh-CN": "{path}: {message}", "en": "{path}: {message}"},
     "readonly_now": {"zh-CN": "当前不可修改", "en": "cannot be changed now"},
+    "owned_field": {"zh-CN": "由{owner}维护, 不能修改", "en": "is kept by {owner} and cannot be changed"},
     "not_number_or_lookup": {"zh-CN": "查找不到对应的值", "en": "no matching value was found"},
 }
 

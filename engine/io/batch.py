@@ -8,9 +8,7 @@ sub-tables, ``items[3].lines[1].qty`` (lines counted from 1, as everywhere in va
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
-
-import sqlalchemy as sa
+from typing import Any, Mapping, Optional
 
 from engine.context import RunContext
 from engine.errors import Conflict, NotFound, PermissionDenied, QueryError, ValidationError
@@ -18,12 +16,16 @@ from engine.forms.messages import render
 from engine.io.messages import render as io_message
 from engine.runtime import Definitions
 from engine.security.fields import blocked_in
+from engine.store.idempotency import IdempotencyKey
+from engine.store.write import Checked
+from engine.store.writer import Writer
 
 _INDEXED = re.compile(r"^\[(\d+)\]\.(.*)$")
 
 
 def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items: Any, *,
-              max_items: int = 1000, source: str = "batch") -> list[dict[str, Any]]:
+              max_items: int = 1000, source: str = "batch",
+              idem: Optional[IdempotencyKey] = None) -> list[dict[str, Any]]:
     """Validate every item first (all errors at once), then write them all in one transaction."""
     if not isinstance(items, list):
         raise QueryError("the body must be {\"items\": [...]}", {"items": ["must be a list"]})
@@ -32,13 +34,13 @@ def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items
     if len(items) > max_items:
         raise QueryError(f"at most {max_items} items per batch, not {len(items)}",
                          {"items": [f"at most {max_items} items"]})
-    policy, validator = defs.policy, defs.validators[form]
+    policy, store = defs.policy, records.platform.store()
     blocked = policy.not_writable(ctx, form)
-    where = records._visible(defs, ctx, form, "update")
+    where = policy.acting_clause(ctx, form, "update")
     errors: dict[str, list[str]] = {}
     denied: dict[str, list[str]] = {}
-    creates: list[tuple[int, dict[str, Any]]] = []
-    updates: list[tuple[int, int, int, dict[str, Any]]] = []
+    creates: list[tuple[int, Checked]] = []
+    updates: list[tuple[int, int, int, Checked]] = []
     first_of: dict[int, int] = {}     # record id -> the position of the first update of it
     for i, item in enumerate(items):
         prefix = f"items[{i}]"
@@ -60,7 +62,7 @@ def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items
         if record_id is not None and not denied:
             data, _ = records.kept_columns(defs, ctx, form, record_id, data, version, where)
         try:
-            clean = validator.validate(data, partial=record_id is not None, locale=ctx.locale)
+            clean = store.validate(ctx, form, data, partial=record_id is not None)
         except ValidationError as exc:
             for path, messages in exc.fields.items():
                 errors.setdefault(f"{prefix}.{path}", []).extend(messages)
@@ -77,33 +79,43 @@ def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items
         raise PermissionDenied(f"you may not write {', '.join(sorted(denied))}", denied)
     if errors:
         raise ValidationError(errors)
-    store = records.platform.store()
+    writer = Writer.user(ctx, source)
+
+    def work(conn: Any) -> list[dict[str, Any]]:
+        with store.bus.deferring(conn):
+            return _write(records, defs, store, conn, ctx, form, creates, updates, where, writer)
+    return records._write(idem, 200, work)  # type: ignore[no-any-return]
+
+
+def _write(records: Any, defs: Definitions, store: Any, conn: Any, ctx: RunContext, form: str,
+           creates: list[tuple[int, Checked]], updates: list[tuple[int, int, int, Checked]], where: Any,
+           writer: Writer) -> list[dict[str, Any]]:
+    """The batch's writes, in one transaction: the creates at once, then each update."""
     out: dict[int, dict[str, Any]] = {}
-    with records.platform.db.begin() as conn, store.bus.deferring(conn):
-        if creates:
-            try:
-                made = store.create_many(conn, ctx, form, [c for _, c in creates], source=source)
-            except (ValidationError, Conflict) as exc:
-                raise _reindexed(exc, [i for i, _ in creates]) from None
-            _must_see(defs, ctx, conn, form, [m["id"] for m in made], "create")
-            for (i, _), rec in zip(creates, made):
-                out[i] = rec
-        for i, record_id, version, clean in updates:
-            try:
-                out[i] = store.update(conn, ctx, form, record_id, clean, expected_version=version,
-                                      where=where, source=source)
-            except ValidationError as exc:
-                raise ValidationError({f"items[{i}].{k}": v for k, v in exc.fields.items()}) from None
-            except Conflict as exc:
-                raise Conflict(f"items[{i}]: {exc}",
-                               {f"items[{i}].{k}": v for k, v in exc.fields.items()}
-                               or {f"items[{i}]": [str(exc)]}) from None
-            except NotFound:
-                raise NotFound(f"items[{i}]: {form} {record_id} not found") from None
-            _must_see(defs, ctx, conn, form, [record_id], "update")
-        for i in out:    # as the rules left them (a set/decide action amends the version)
-            out[i] = records._after_rules(defs, store, conn, form, out[i])
-        return records.answers(defs, ctx, conn, form, [out[i] for i in sorted(out)])
+    if creates:
+        try:
+            made = store.create_many(conn, ctx, form, [c for _, c in creates], writer=writer)
+        except (ValidationError, Conflict, PermissionDenied) as exc:
+            raise _reindexed(exc, [i for i, _ in creates]) from None
+        records._must_see(defs, ctx, conn, form, [m["id"] for m in made], "create")
+        for (i, _), rec in zip(creates, made):
+            out[i] = rec
+    for i, record_id, version, clean in updates:
+        try:
+            out[i] = store.update(conn, ctx, form, record_id, clean, writer=writer, expected_version=version,
+                                  where=where)
+        except ValidationError as exc:
+            raise ValidationError({f"items[{i}].{k}": v for k, v in exc.fields.items()}) from None
+        except (Conflict, PermissionDenied) as exc:     # a stale version, a duplicate, a guard's refusal
+            kind = Conflict if isinstance(exc, Conflict) else PermissionDenied
+            raise kind(f"items[{i}]: {exc}", {f"items[{i}].{k}": v for k, v in exc.fields.items()}
+                       or {f"items[{i}]": [str(exc)]}) from None
+        except NotFound:
+            raise NotFound(f"items[{i}]: {form} {record_id} not found") from None
+        records._must_see(defs, ctx, conn, form, [record_id], "update")
+    for i in out:    # as the rules left them (a set/decide action amends the version)
+        out[i] = records._after_rules(defs, store, conn, form, out[i])
+    return records.answers(defs, ctx, conn, form, [out[i] for i in sorted(out)])
 
 
 def _same_record(errors: dict[str, list[str]], form: str, record_id: int, first: int, again: int,
@@ -122,14 +134,6 @@ def _reindexed(exc: Exception, positions: list[int]) -> Exception:
         moved[f"items[{positions[int(m.group(1))]}].{m.group(2)}" if m else path] = messages
     if isinstance(exc, ValidationError):
         return ValidationError(moved)
+    if isinstance(exc, PermissionDenied):
+        return PermissionDenied(str(exc), moved)
     return Conflict(str(exc), moved)
-
-
-def _must_see(defs: Definitions, ctx: RunContext, conn: Any, form: str, ids: list[int], action: str) -> None:
-    clause = defs.policy.row_clause(ctx, form, action)
-    if clause is None or not ids:
-        return
-    table = defs.tables.table(form)
-    count = conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.id.in_(ids), clause))
-    if int(count.scalar_one()) != len(ids):
-        raise PermissionDenied(f"the records would fall outside the {form} rows you may {action}")

@@ -30,6 +30,8 @@ from engine.io.totals import TotalsRows
 from engine.runtime import Definitions
 from engine.store.db import Database, attempt
 from engine.store.records import RecordStore
+from engine.store.write import Checked
+from engine.store.writer import Writer
 
 MODES = ("all-or-nothing", "skip-invalid")
 CHUNK = 500
@@ -46,7 +48,7 @@ class _Pending:
     line_rows: dict[str, list[int]]
     group: Any = None
     # filled while writing
-    clean: Optional[dict[str, Any]] = None
+    clean: Optional[Checked] = None
     target: Optional[tuple[int, int]] = None   # (id, version) when the key matched
     failed: bool = False
 
@@ -71,6 +73,7 @@ class Importer:
         self.locale = ctx.locale
         self.resolvers: dict[str, LinkResolver] = {}
         self.seen_keys: dict[Any, int] = {}
+        self.writer = Writer.importer(ctx, source)
         self._can = {a: self.policy.can(ctx, form, a) for a in ("create", "update")}
         if self.key_field is None:
             self.policy.require(ctx, form, "create")
@@ -204,12 +207,11 @@ class Importer:
         self._resolve_links(conn, chunk)
         if self.key_field is not None:
             self._match_keys(conn, chunk)
-        validator = self.defs.validators[self.form]
         for rec in chunk:
             if rec.failed:
                 continue
             try:
-                rec.clean = validator.validate(rec.data, partial=rec.target is not None, locale=self.locale)
+                rec.clean = self.store.validate(self.ctx, self.form, rec.data, partial=rec.target is not None)
             except ValidationError as exc:
                 self._fail(rec, exc.fields)
             else:
@@ -225,25 +227,21 @@ class Importer:
             self._update(conn, rec)
 
     def _create(self, conn: Connection, recs: list[_Pending]) -> None:
-        clause = self.policy.row_clause(self.ctx, self.form, "create")
         try:
             with attempt(conn):     # on failure, redone record by record: its rule runs are not kept
-                made = self.store.create_many(conn, self.ctx, self.form, [r.clean or {} for r in recs],
-                                              source=self.source)
-                if clause is not None and not self._all_visible(conn, [m["id"] for m in made], clause):
-                    raise PermissionDenied("outside the rows you may create")
+                made = self.store.create_many(conn, self.ctx, self.form, [r.clean for r in recs], writer=self.writer)
+                self._must_see(conn, [m["id"] for m in made], "create")
         except LowcodeError:
             for rec in recs:  # find the culprits one by one
-                self._create_one(conn, rec, clause)
+                self._create_one(conn, rec)
             return
         self.report.created += len(recs)
 
-    def _create_one(self, conn: Connection, rec: _Pending, clause: Any) -> None:
+    def _create_one(self, conn: Connection, rec: _Pending) -> None:
         try:
             with conn.begin_nested():
-                made = self.store.create(conn, self.ctx, self.form, rec.clean or {}, source=self.source)
-                if clause is not None and not self._all_visible(conn, [made["id"]], clause):
-                    raise PermissionDenied("outside the rows you may create")
+                made = self.store.create(conn, self.ctx, self.form, rec.clean, writer=self.writer)
+                self._must_see(conn, [made["id"]], "create")
         except LowcodeError as exc:
             self._fail_exc(rec, exc, "create")
         else:
@@ -252,30 +250,20 @@ class Importer:
     def _update(self, conn: Connection, rec: _Pending) -> None:
         assert rec.target is not None
         record_id, version = rec.target
-        where = self._visible("update")
-        clause = self.policy.row_clause(self.ctx, self.form, "update")
+        where = self.policy.acting_clause(self.ctx, self.form, "update")
         try:
             with conn.begin_nested():
-                self.store.update(conn, self.ctx, self.form, record_id, rec.clean or {},
-                                  expected_version=version, where=where, source=self.source)
-                if clause is not None and not self._all_visible(conn, [record_id], clause):
-                    raise PermissionDenied("outside the rows you may update")
+                self.store.update(conn, self.ctx, self.form, record_id, rec.clean, writer=self.writer,
+                                  expected_version=version, where=where)
+                self._must_see(conn, [record_id], "update")
         except LowcodeError as exc:
             self._fail_exc(rec, exc, "update")
         else:
             self.report.updated += 1
 
-    def _all_visible(self, conn: Connection, ids: list[int], clause: Any) -> bool:
-        table = self.defs.tables.table(self.form)
-        count = conn.execute(sa.select(sa.func.count()).select_from(table)
-                             .where(table.c.id.in_(ids), clause)).scalar_one()
-        return int(count) == len(ids)
-
-    def _visible(self, action: str) -> Any:
-        read = self.policy.row_clause(self.ctx, self.form, "read")
-        act = self.policy.row_clause(self.ctx, self.form, action)
-        parts = [c for c in (read, act) if c is not None]
-        return None if not parts else (parts[0] if len(parts) == 1 else sa.and_(*parts))
+    def _must_see(self, conn: Connection, ids: list[int], action: str) -> None:
+        if not self.policy.all_within(conn, self.ctx, self.form, ids, action):
+            raise PermissionDenied(f"outside the rows you may {action}")
 
     # ---- keys and links -------------------------------------------------------------------
 
@@ -309,7 +297,7 @@ class Importer:
         table = self.defs.tables.table(self.form)
         col = table.c[name]
         found = conn.execute(sa.select(col, table.c.id, table.c.version).where(col.in_(list(keyed))))
-        visible = self._visible("update")
+        visible = self.policy.acting_clause(self.ctx, self.form, "update")
         allowed: Optional[set[int]] = None
         rows = list(found)
         if visible is not None and rows:

@@ -160,10 +160,6 @@ def _a(word: str) -> str:
     return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
-def _validated(run: Any, form: str, data: dict[str, Any], partial: bool) -> dict[str, Any]:
-    return run.defs.validators[form].validate(_jsonable(data), partial=partial, locale=run.ctx.locale)
-
-
 def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
     import datetime as dt
     out: dict[str, Any] = {}
@@ -239,9 +235,8 @@ def _set_own(st: Any, data: dict[str, Any]) -> None:
     """Write ``data`` to the rule's own record. On the record whose change triggered the rule
     (a created or updated event) it is part of that change: the change's version is amended,
     not followed by another one."""
-    clean = _validated(st, st.form, data, partial=True)
-    new = st.store.update(st.conn, st.ctx, st.form, st.record["id"], clean, source="rule", depth=st.depth + 1,
-                          amend=st.event in (CREATED, UPDATED))
+    new = st.store.update(st.conn, st.ctx, st.form, st.record["id"], _jsonable(data), writer=st.writer,
+                          depth=st.depth + 1, amend=st.event in (CREATED, UPDATED))
     st.record.clear()
     st.record.update(new)
     st.data.forget(st.form, new["id"])
@@ -329,8 +324,7 @@ def _create(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
 
     def run(st: Any) -> str:
         data = {name: st.evaluate(expr) for name, expr in values}
-        clean = _validated(st, target.name, data, partial=False)
-        new = st.store.create(st.conn, st.ctx, target.name, clean, source="rule", depth=st.depth + 1)
+        new = st.store.create(st.conn, st.ctx, target.name, _jsonable(data), writer=st.writer, depth=st.depth + 1)
         return f"created {target.name} {new['id']}"
     return Action("create", node.position, run, effects=(Write(target.name, CREATED),))
 
@@ -351,11 +345,11 @@ def _upsert(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
         table = st.store.tables.table(target.name)
         found = st.conn.execute(sa.select(table.c.id).where(table.c[key.sql_column] == data[key.name])).first()
         if found is None:
-            clean = _validated(st, target.name, data, partial=False)
-            new = st.store.create(st.conn, st.ctx, target.name, clean, source="rule", depth=st.depth + 1)
+            new = st.store.create(st.conn, st.ctx, target.name, _jsonable(data), writer=st.writer,
+                                  depth=st.depth + 1)
             return f"created {target.name} {new['id']}"
-        clean = _validated(st, target.name, data, partial=True)
-        st.store.update(st.conn, st.ctx, target.name, found.id, clean, source="rule", depth=st.depth + 1)
+        st.store.update(st.conn, st.ctx, target.name, found.id, _jsonable(data), writer=st.writer,
+                        depth=st.depth + 1)
         return f"updated {target.name} {found.id}"
     return Action("upsert", node.position, run, effects=(
         Write(target.name, CREATED), Write(target.name, UPDATED, frozenset(n for n, _ in values))))
@@ -367,7 +361,7 @@ def _delete(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
     def run(st: Any) -> str:
         if st.event == "deleted":
             return "already deleted"
-        st.store.delete(st.conn, st.ctx, st.form, st.record["id"], source="rule", depth=st.depth + 1)
+        st.store.delete(st.conn, st.ctx, st.form, st.record["id"], writer=st.writer, depth=st.depth + 1)
         return f"deleted {st.form} {st.record['id']}"
     return Action("delete", node.position, run, effects=(Write(form, DELETED),))
 

@@ -1,6 +1,8 @@
 """Set-based rule actions: ``delete <form> where ...`` and ``update <form> where ... set ...
-[require ... else "..."]``, each one SQL statement (the guarded update is atomic under
-concurrency: the requirement is part of its WHERE)."""
+[require ... else "..."]``. The update is one SQL statement (the guarded update is atomic under
+concurrency: the requirement is part of its WHERE) and an ordinary write of every record it
+changes: :meth:`RecordStore.update_where` validates, asks the write guards, recomputes the
+stored formulas, journals and emits the events (see :mod:`engine.store.setwrite`)."""
 from __future__ import annotations
 
 from typing import Any, Mapping, Optional
@@ -10,12 +12,13 @@ import sqlalchemy as sa
 from engine.expr import sql_dialect as sd
 from engine.expr.sqlcompile import BindRow, SqlGen
 from engine.expr.types import ExprType
+from engine.forms.compute import is_computed
 from engine.rules import syntax as sx
 from engine.rules.actions import _template, builder
 from engine.rules.compiler import Loop, RuleCompiler, SqlExpr, map_children
 from engine.rules.errors import RuleRefused
 from engine.rules.spec import DELETED, UPDATED, Action, Write
-from engine.store.events import RecordEvent
+from engine.store.setwrite import RequirementFailed
 
 
 def _params(st: Any, outer: BindRow) -> dict[str, Any]:
@@ -38,7 +41,7 @@ def _delete_where(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Option
         ids = [r.id for r in st.conn.execute(sa.select(table.c.id).where(clause).params(_params(st, outer))
                                              .order_by(table.c.id))]
         for i in ids:
-            st.store.delete(st.conn, st.ctx, target.name, i, source="rule", depth=st.depth + 1)
+            st.store.delete(st.conn, st.ctx, target.name, i, writer=st.writer, depth=st.depth + 1)
         return f"deleted {len(ids)} {target.name}" + (f" ({', '.join(map(str, ids[:10]))})" if ids else "")
     return Action("delete", node.position, run, effects=(Write(target.name, DELETED),))
 
@@ -59,6 +62,10 @@ def _update(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
         if info is not None and (spec_field is None or spec_field.type == "table"):
             cc.error(f"update can set scalar fields of {target.name} only, not '{name.text}'", name.position)
             continue
+        if spec_field is not None and is_computed(spec_field):
+            cc.error(f"update cannot set {target.name}.{spec_field.name}: it is computed", name.position,
+                     "the store computes it on every write; set the fields it is computed from")
+            continue
         expr = cc.sql_expr(e, target.name, form, loop)
         if info is not None and expr is not None:
             assigns.append((info.name, expr))
@@ -71,44 +78,24 @@ def _update(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
     after = _substitute(require.tree, set_trees) if require is not None else None
 
     def run(st: Any) -> str:
-        store, conn = st.store, st.conn
-        tables = store.tables
-        table = tables.table(target.name)
+        table = st.store.tables.table(target.name)
         outer = BindRow()
-        gen = SqlGen(tables, st.ctx, target.name)
+        gen = SqlGen(st.store.tables, st.ctx, target.name)
         rows = (table, outer)
         match = gen.cond(where.tree, rows)
-        values = {table.c[tscope.fields[name].sql_column]: gen.value(tree, rows) for name, tree in set_trees.items()}
-        now = st.ctx.now()
-        values.update({table.c.version: table.c.version + 1, table.c.updated_at: now,
-                       table.c.updated_by: st.ctx.user_id})
-        params = lambda: _params(st, outer)  # noqa: E731 - BindRow learns names while compiling
-        condition = match if after is None else sa.and_(match, gen.cond(after, rows))
-        sel = sa.select(table).where(match)
-        if conn.dialect.name == "postgresql":
-            sel = sel.with_for_update()
-        stmt = table.update().where(condition).values(values).returning(table.c.id)
-        p = params()
-        olds = {r["id"]: dict(r) for r in conn.execute(sel.params(p) if p else sel).mappings()}
-        done = [r.id for r in conn.execute(stmt, p)] if p else [r.id for r in conn.execute(stmt)]
-        if require is not None and len(done) < len(olds):
-            bad = next(i for i in olds if i not in set(done))
-            current = store.get(conn, target.name, bad) or olds[bad]
-            text = refused(current) or f"{target.name} {bad}: the update would break its requirement"
-            raise RuleRefused(text, st.rule.name, node.position)
-        spec = store.form(target.name)
-        for i in done:
-            new = store.get(conn, target.name, i)
-            old = olds.get(i)
-            if new is None or old is None:
-                continue
-            before, after_ = store._dumped(spec, old), store._dumped(spec, new)
-            diff = {f: [before[f], after_[f]] for f in before if before[f] != after_[f]}
-            store._journal(conn, st.ctx, spec, new, "update", diff, "rule", now)
+        values = {name: gen.value(tree, rows) for name, tree in set_trees.items()}
+        requirement = gen.cond(after, rows) if after is not None else None
+        try:    # an ordinary write of every matching record: guards, formulas, journal, events
+            done = st.store.update_where(st.conn, st.ctx, target.name, match=match, assign=values,
+                                         require=requirement, params=_params(st, outer),
+                                         writer=st.writer, depth=st.depth + 1)
+        except RequirementFailed as exc:
+            text = refused(exc.record) or str(exc)
+            raise RuleRefused(text, st.rule.name, node.position) from None
+        ids = [r["id"] for r in done]
+        for i in ids:
             st.data.forget(target.name, i)
-            store.bus.emit(conn, RecordEvent("updated", target.name, i, st.ctx, new, old,
-                                             frozenset(diff), "rule", st.depth + 1))
-        return f"updated {len(done)} {target.name}" + (f" ({', '.join(map(str, done[:10]))})" if done else "")
+        return f"updated {len(ids)} {target.name}" + (f" ({', '.join(map(str, ids[:10]))})" if ids else "")
     return Action("update", node.position, run, effects=(Write(target.name, UPDATED, frozenset(set_trees)),))
 
 

@@ -27,6 +27,7 @@ from engine.rules.errors import RuleChainTooDeep, RuleFailed, describe
 from engine.rules.spec import RuleSet, RuleSpec
 from engine.store.access import ConnAccess
 from engine.store.events import RecordEvent
+from engine.store.writer import Writer
 
 CHANGE = "lc_rules_change"    # key in the DBAPI connection's info: the originating change's state
 
@@ -69,6 +70,11 @@ class RunState:
     def store(self) -> Any:
         return self.engine.store()
 
+    @property
+    def writer(self) -> Writer:
+        """Who the rule's writes are by: the rule, on behalf of the change's user."""
+        return Writer.rule(self.ctx, self.rule.name)
+
     def values(self) -> Mapping[str, Any]:
         """The record as expressions see it (with the loop row's fields when inside a loop)."""
         return {**self.record, **self.vars} if self.vars else self.record
@@ -85,7 +91,6 @@ class RuleEngine:
         self.flow_starters: list[FlowStarter] = []
         if platform.db is not None:
             runlog.install(platform.db.engine)
-        from engine.rules import webhooks  # noqa: F401  (lc_webhook_delivery on SYSTEM)
         from engine.rules.timers import TimerScheduler
         self.timers = TimerScheduler(self)     # date-relative timer rows, kept in step with writes
         if platform.bus is not None:

@@ -36,7 +36,7 @@ from sqlalchemy.engine import Connection
 from engine.rules.spec import RuleSpec
 from engine.rules.timers import (DROPPED, FAILED, FIRED, NO_RECORD, PENDING, _insert, backfill,
                                  ensure_schedules, path_value, relative_due, slot_after, timers)
-from engine.rules.webhooks import purge as purge_deliveries
+from engine.store.idempotency import purge as purge_keys
 from engine.store.dialect import for_update_skip_locked
 
 log = logging.getLogger("lowcode.timers")
@@ -162,8 +162,8 @@ def prune_timers(db: Any, before: dt.datetime) -> int:
 def timer_hook(platform: Any) -> Any:
     """A ``Worker.periodic`` hook: fire due timers with the worker's clock and id.
 
-    Also prunes finished rows and inbound webhook delivery keys older than the pack's run
-    retention (``keep runs``), at most once an hour per process.
+    Also prunes finished rows and idempotency keys (the API's, batches', inbound hooks')
+    older than the pack's run retention (``keep runs``), at most once an hour per process.
     """
     last = [-PRUNE_EVERY]
     seen: list[Any] = [None]          # the rule set the schedules were last placed for
@@ -178,7 +178,7 @@ def timer_hook(platform: Any) -> Any:
             before = worker.clock.now() - platform.definitions().rules.retention
             prune_timers(platform.db, before)
             with platform.db.begin() as conn:
-                purge_deliveries(conn, before)
+                purge_keys(conn, before)
     return hook
 
 

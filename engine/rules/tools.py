@@ -18,6 +18,7 @@ from engine.context import RunContext
 from engine.errors import DefinitionError, DefinitionErrors, NotFound, PermissionDenied
 from engine.rules import log as runlog
 from engine.rules.spec import CREATED, DELETED, UPDATED, RuleSet, RuleSpec
+from engine.store.writer import Writer
 
 
 # ---- check -----------------------------------------------------------------------------
@@ -129,7 +130,8 @@ class _Pinned:
         from engine.store.records import RecordStore
         from engine.store.sequences import next_number
         self.db, self.defs, self.bus = db, defs, EventBus()
-        self.records = RecordStore(defs.forms, defs.tables, self.bus, next_number, defs.timezone, logic=defs.logic)
+        self.records = RecordStore(defs.forms, defs.tables, self.bus, next_number, defs.timezone,
+                                   validators=defs.validators, logic=defs.logic)
         self.rules = RuleEngine(self)
         self.bus.subscribe(self.rules)
 
@@ -161,18 +163,16 @@ def dry_run(db: Any, defs: Any, rule_name: str, values: Mapping[str, Any], ctx: 
         data = dict(values)
         record_id = data.pop("id", None)
         quiet = type(store)(defs.forms, defs.tables, type(store.bus)(), store.numbers, defs.timezone,
-                            logic=defs.logic)
+                            validators=defs.validators, logic=defs.logic)
         if record_id is not None:
             old = store.get(conn, rule.form, int(record_id))
             if old is None:
                 raise NotFound(f"{rule.form} {record_id} not found")
-            clean = defs.validators[rule.form].validate(data, partial=True, locale=ctx.locale)
-            new = quiet.update(conn, ctx, rule.form, int(record_id), clean, source="test")
+            new = quiet.update(conn, ctx, rule.form, int(record_id), data, writer=Writer.system(ctx, "test"))
             event = UPDATED if UPDATED in rule.trigger.events or not rule.trigger.events else next(iter(rule.trigger.events))
         else:
             old = None
-            clean = defs.validators[rule.form].validate(data, locale=ctx.locale)
-            new = quiet.create(conn, ctx, rule.form, clean, source="test")
+            new = quiet.create(conn, ctx, rule.form, data, writer=Writer.system(ctx, "test"))
             event = CREATED if CREATED in rule.trigger.events or not rule.trigger.events else next(iter(rule.trigger.events))
         error = None
         try:

@@ -10,9 +10,11 @@
    ``_``), else ``$LOWCODE_WEBHOOK_SECRET``. No secret, no signature or a wrong one:
    :class:`~engine.errors.AuthError` (401). Secrets are never stored in pack files;
 2. **idempotency**: with an ``Idempotency-Key`` header (or ``delivery_id`` in the body) the
-   key is claimed in ``lc_webhook_delivery`` first thing in the transaction; a replay gets
-   the first answer back and fires nothing. A delivery whose rules fail rolls back, key
-   included, so the sender's retry runs it again;
+   key is claimed first thing in the transaction, through the one helper every keyed write
+   uses (:func:`engine.store.idempotency.once`, the hook's own keys): a replay (the same
+   body) gets the first answer back and fires nothing, the same key with another body is a
+   conflict (409). A delivery whose rules fail rolls back, key included, so the sender's
+   retry runs it again;
 3. **rules**: every rule with ``when webhook "<name>"``, and every bare ``when webhook`` rule
    of the form called ``<name>``, runs with the payload as its record (values parsed by the
    form's field types; ``id`` and other system columns are ignored), in one transaction,
@@ -21,7 +23,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -29,29 +30,12 @@ import os
 import re
 from typing import Any, Mapping, Optional
 
-import sqlalchemy as sa
-
 from engine.errors import AuthError, NotFound, QueryError
-from engine.forms.coltypes import UTCDateTime
 from engine.rules.spec import RuleSet, RuleSpec
-from engine.store.dialect import insert_ignore
+from engine.store.idempotency import MAX_KEY, IdempotencyKey, once
 from engine.store.serialize import SYSTEM_COLUMNS, parse_snapshot
-from engine.store.system import SYSTEM
 
 HEADER = "X-Lowcode-Signature"
-MAX_KEY = 200
-
-deliveries = sa.Table(
-    "lc_webhook_delivery", SYSTEM,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-    sa.Column("hook", sa.String(100), nullable=False),
-    sa.Column("key", sa.String(MAX_KEY), nullable=False),
-    sa.Column("response", sa.JSON, nullable=False),
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.UniqueConstraint("hook", "key", name="uq_lc_webhook_delivery"),
-    sa.Index("ix_lc_webhook_delivery_created", "created_at"),
-)
-
 
 def env_name(hook: str) -> str:
     """``erp-orders`` -> ``LOWCODE_WEBHOOK_SECRET_ERP_ORDERS``."""
@@ -107,15 +91,9 @@ def receive(platform: Any, hook: str, body: bytes, signature: Optional[str], key
     key = key or (str(payload["delivery_id"]) if payload.get("delivery_id") not in (None, "") else None)
     if key is not None and len(key) > MAX_KEY:
         raise QueryError(f"the idempotency key is longer than {MAX_KEY} characters")
-    now = platform.clock.now()
-    with platform.db.begin() as conn:
-        if key is not None:
-            claimed = conn.execute(insert_ignore(deliveries, conn).values(
-                hook=hook, key=key, response={}, created_at=now).returning(deliveries.c.id)).scalar()
-            if claimed is None:
-                first = conn.execute(sa.select(deliveries.c.response).where(
-                    deliveries.c.hook == hook, deliveries.c.key == key)).scalar_one()
-                return first, True
+    idem = IdempotencyKey.for_hook(hook, key, body) if key is not None else None
+
+    def run(conn: Any) -> dict[str, Any]:
         ctx = dataclasses.replace(platform.system_context(), username=f"webhook:{hook}")
         store = platform.store()
         runs = []
@@ -123,11 +101,8 @@ def receive(platform: Any, hook: str, body: bytes, signature: Optional[str], key
             record = as_record(store.form(rule.form), payload)
             outcome = platform.rules.fire(conn, ctx, rule, record, event="webhook")
             runs.append({"rule": rule.name, "form": rule.form, "outcome": outcome})
-        answer = {"hook": hook, "delivery": key, "runs": runs}
-        if key is not None:
-            conn.execute(sa.update(deliveries).where(deliveries.c.hook == hook, deliveries.c.key == key)
-                         .values(response=answer))
-    return answer, False
+        return {"hook": hook, "delivery": key, "runs": runs}
+    return once(platform.db, idem, platform.clock.now(), 200, run)
 
 
 def as_record(form: Any, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -140,8 +115,3 @@ def as_record(form: Any, payload: Mapping[str, Any]) -> dict[str, Any]:
         return parse_snapshot(form, data)
     except (TypeError, AttributeError) as exc:
         raise QueryError(f"the body does not fit form '{form.name}': {exc}") from None
-
-
-def purge(conn: Any, before: dt.datetime) -> int:
-    """Forget delivery keys older than ``before``; returns how many."""
-    return int(conn.execute(deliveries.delete().where(deliveries.c.created_at < before)).rowcount)

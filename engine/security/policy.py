@@ -5,7 +5,7 @@ the most open role makes it; rows are the union of what each granting role may s
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 import sqlalchemy as sa
 
@@ -123,3 +123,18 @@ class Policy:
         if not clauses:
             return sa.false()
         return clauses[0] if len(clauses) == 1 else sa.or_(*clauses)
+
+    def acting_clause(self, ctx: RunContext, form: str, action: str) -> Optional[sa.ColumnElement[bool]]:
+        """The SQL condition for the rows ``ctx`` may both read and ``action``; None means all rows."""
+        parts = [c for c in (self.row_clause(ctx, form, "read"), self.row_clause(ctx, form, action))
+                 if c is not None]
+        return None if not parts else (parts[0] if len(parts) == 1 else sa.and_(*parts))
+
+    def all_within(self, conn: Any, ctx: RunContext, form: str, ids: Sequence[int], action: str) -> bool:
+        """Whether every record of ``ids`` is among the rows ``ctx`` may ``action`` (one query)."""
+        clause = self.row_clause(ctx, form, action)
+        if clause is None or not ids:
+            return True
+        table = self.tables.table(form)
+        count = conn.execute(sa.select(sa.func.count()).select_from(table).where(table.c.id.in_(list(ids)), clause))
+        return int(count.scalar_one()) == len(set(ids))

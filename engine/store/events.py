@@ -1,4 +1,8 @@
-"""The one event pipeline that every write goes through, inside its transaction."""
+"""The events and write guards of the one write pipeline, inside its transaction.
+
+Guards are registered with :meth:`EventBus.add_guard` (the platform also registers every
+``lowcode.guards`` entry point); handlers with :meth:`EventBus.subscribe`.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -8,6 +12,7 @@ from typing import Any, Callable, Hashable, Iterator, Mapping, Optional, Protoco
 from sqlalchemy.engine import Connection
 
 from engine.context import RunContext
+from engine.store.writer import Writer, WriteGuard, WriteRequest
 
 
 @dataclass(frozen=True)
@@ -21,19 +26,17 @@ class RecordEvent:
     new: Optional[Mapping[str, Any]]       # the record after the change (None when deleted)
     old: Optional[Mapping[str, Any]]       # the record before (None when created)
     changed: frozenset[str] = frozenset()  # field names whose value changed
-    source: str = "api"                    # api | form | import | batch | webhook | rule | ...
+    writer: Writer = Writer("system", "api")  # who wrote it, through which path
     depth: int = 0                         # how deep in a chain of rule-triggered writes
+
+    @property
+    def source(self) -> str:
+        """The path of the write, as the journal records it (api | web | import | batch | rule | ...)."""
+        return self.writer.source
 
 
 class EventHandler(Protocol):
     def __call__(self, conn: Connection, event: RecordEvent) -> None: ...
-
-
-class WriteGuard(Protocol):
-    """May refuse a write before it happens (raise a LowcodeError), e.g. a flow owning a status."""
-
-    def __call__(self, conn: Connection, action: str, form: str,
-                 old: Optional[Mapping[str, Any]], changes: Mapping[str, Any], ctx: RunContext) -> None: ...
 
 
 @dataclass
@@ -45,20 +48,29 @@ class EventBus:
     """
 
     handlers: list[EventHandler] = field(default_factory=list)
-    guards: list[WriteGuard] = field(default_factory=list)
+    guards: dict[str, WriteGuard] = field(default_factory=dict)
 
     def subscribe(self, handler: EventHandler) -> EventHandler:
         self.handlers.append(handler)
         return handler
 
-    def add_guard(self, guard: WriteGuard) -> WriteGuard:
-        self.guards.append(guard)
+    def add_guard(self, guard: WriteGuard, name: Optional[str] = None) -> WriteGuard:
+        """Register a write guard: it sees every :class:`WriteRequest` of every writer (API,
+        workspace, batch, import, rules, flows) before the write, in registration order, and
+        refuses one by raising. A guard registered again (the same object, or another under
+        the same ``name``) replaces the one before."""
+        kind = getattr(guard, "__qualname__", type(guard).__qualname__)
+        self.guards[name or f"{getattr(guard, '__module__', '?')}.{kind}@{id(guard):x}"] = guard
         return guard
 
-    def guard(self, conn: Connection, action: str, form: str, old: Optional[Mapping[str, Any]],
-              changes: Mapping[str, Any], ctx: RunContext) -> None:
-        for g in self.guards:
-            g(conn, action, form, old, changes, ctx)
+    def remove_guard(self, name: str) -> None:
+        """Unregister the guard registered under ``name`` (nothing when there is none)."""
+        self.guards.pop(name, None)
+
+    def guard(self, conn: Connection, request: WriteRequest) -> None:
+        """Ask every guard about ``request``; the first that raises refuses it."""
+        for g in self.guards.values():
+            g(conn, request)
 
     def emit(self, conn: Connection, event: RecordEvent) -> None:
         for handler in self.handlers:

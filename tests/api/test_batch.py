@@ -78,6 +78,65 @@ def test_batch_permissions_and_limit(client, auth, seed, app):
     assert resp.status_code == 400
 
 
+def test_a_batch_with_an_idempotency_key_is_written_once(client, auth, seed):
+    admin = auth("admin")
+    items = [order_body(seed["c1"]["id"], seed["p1"]["id"], po_number=f"K-{i}") for i in range(3)]
+    keyed = {**admin, "Idempotency-Key": "batch-1"}
+    first = client.post("/api/v1/records/sales_order/batch", headers=keyed, json={"items": items})
+    again = client.post("/api/v1/records/sales_order/batch", headers=keyed, json={"items": items})
+    assert first.status_code == again.status_code == 200, first.get_json()
+    assert again.get_json() == first.get_json() and first.get_json()["count"] == 3
+    assert _count(client, admin) == 3
+    other = client.post("/api/v1/records/sales_order/batch", headers={**keyed, "Accept-Language": "en"},
+                        json={"items": items[:1]})
+    assert other.status_code == 409 and "already used with a different body" in other.get_json()["error"]["message"]
+    elsewhere = client.post("/api/v1/records/customer/batch", headers=keyed, json={"items": [{"code": "K", "name": "k"}]})
+    assert elsewhere.status_code == 409 and _count(client, admin, "customer") == 2
+    assert _count(client, admin) == 3
+
+
+def test_a_failed_batch_frees_its_key(client, auth, seed):
+    admin = auth("admin")
+    keyed = {**admin, "Idempotency-Key": "batch-2"}
+    good = order_body(seed["c1"]["id"], seed["p1"]["id"], po_number="F-1")
+    bad = {"items": [good, order_body(seed["c1"]["id"], 999, po_number="F-2")]}
+    assert client.post("/api/v1/records/sales_order/batch", headers=keyed, json=bad).status_code == 422
+    resp = client.post("/api/v1/records/sales_order/batch", headers=keyed, json={"items": [good]})
+    assert resp.status_code == 200 and resp.get_json()["count"] == 1
+    assert _count(client, admin) == 1
+
+
+def test_concurrent_twin_batches_write_once(platform, seed):
+    import threading
+
+    from engine.service import Records
+    from engine.store.idempotency import IdempotencyKey, body_digest
+
+    records = Records(platform)
+    ctx = platform.user_context("admin")
+    items = [order_body(seed["c1"]["id"], seed["p1"]["id"], po_number=f"T-{i}") for i in range(2)]
+    idem = IdempotencyKey(ctx.user_id, "twins", "POST /api/v1/records/sales_order/batch", body_digest(b"same"))
+    barrier, answers, errors = threading.Barrier(4), [], []
+
+    def send():
+        barrier.wait()
+        try:
+            answers.append(tuple(r["id"] for r in records.batch(ctx, "sales_order", items, idem=idem)))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(answers) == 4 and len(set(answers)) == 1
+    with platform.db.connect() as conn:
+        table = platform.definitions().tables.table("sales_order")
+        import sqlalchemy as sa
+        assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 2
+
+
 def test_two_updates_of_one_record_are_refused_naming_both_items(client, auth, seed):
     """Items 2 and 5 both update the first order: neither may silently undo the other, and
     nothing is written (neither the creates nor the other update)."""

@@ -7,7 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from apps import create_app
-from engine.rules.webhooks import deliveries, env_name, sign, verify
+from engine.rules.webhooks import env_name, sign, verify
+from engine.store.idempotency import idempotency as keys
 
 SECRET = "s3cret-for-tests"
 ERP = ('on material\nrule "erp stock" when webhook "erp" then create material {name: name, stock: stock}\n')
@@ -75,6 +76,26 @@ def test_a_replay_returns_the_first_answer_and_fires_nothing(client, publish, re
     post(client, "erp", {"name": "螺丝", "stock": 2, "delivery_id": 77})
     post(client, "erp", {"name": "螺丝", "stock": 2, "delivery_id": 77})
     assert materials(records, ctx) == [("钢板", 1), ("螺丝", 2)]
+    # the same key with another body is a conflict, and nothing fires
+    other = post(client, "erp", {"name": "钢板", "stock": 5}, Idempotency_Key="d-1", Accept_Language="en")
+    assert other.status_code == 409
+    assert other.get_json()["error"]["message"] == ("the Idempotency-Key 'd-1' was already used with a "
+                                                    "different body; use a new key for a new request")
+    assert materials(records, ctx) == [("钢板", 1), ("螺丝", 2)] and len(runs("erp stock")) == 2
+
+
+def test_a_hooks_keys_are_its_own(platform, publish, records, ctx):
+    """A user's Idempotency-Key and another hook's are other keys, though spelled alike."""
+    publish(ERP + 'rule "shop stock" when webhook "shop" then create material {name: "shop " + name}\n')
+    app = create_app({"TESTING": True, "PLATFORM": platform, "WEBHOOK_SECRETS": {"erp": SECRET, "shop": SECRET}})
+    hooks = app.test_client()
+    assert post(hooks, "erp", {"name": "a", "stock": 1}, Idempotency_Key="k").status_code == 200
+    assert post(hooks, "shop", {"name": "a", "stock": 1}, Idempotency_Key="k").status_code == 200
+    token = hooks.post("/api/v1/auth/login", json={"username": "admin", "password": "admin-pw"}).get_json()["token"]
+    made = hooks.post("/api/v1/records/material", json={"name": "b"},
+                      headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k"})
+    assert made.status_code == 201, made.get_json()
+    assert sorted(materials(records, ctx)) == [("a", 1), ("b", 0), ("shop a", 0)]
 
 
 def test_a_failing_rule_rolls_back_and_frees_its_key(client, platform, publish, records, ctx):
@@ -84,7 +105,7 @@ def test_a_failing_rule_rolls_back_and_frees_its_key(client, platform, publish, 
     assert resp.status_code == 422 and resp.get_json()["error"]["code"] == "rule_failed"
     assert materials(records, ctx) == []
     with platform.db.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(deliveries)).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(keys)).scalar_one() == 0
     publish(ERP)
     assert post(client, "erp", {"name": "x", "stock": 3}, Idempotency_Key="k").status_code == 200
     assert materials(records, ctx) == [("x", 3)]
@@ -127,7 +148,7 @@ def test_the_worker_forgets_delivery_keys_after_the_retention(client, platform, 
     worker.periodic.append(timer_hook(platform))
     worker.run_once()
     with platform.db.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(deliveries)).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(keys)).scalar_one() == 0
 
 
 def test_two_concurrent_deliveries_with_one_key_fire_once(platform, publish, records, ctx, runs):

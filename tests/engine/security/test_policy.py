@@ -10,6 +10,7 @@ from engine.listing import ListQuery
 from engine.platform import Platform
 from engine.service import Records
 from engine.store.db import Database
+from engine.store.writer import Writer
 
 PACK = os.path.join(os.path.dirname(__file__), "..", "..", "..", "definitions", "oms")
 
@@ -42,7 +43,8 @@ def test_star_grant_row_filters(db_url, tmp_path):
     records.create(system, "product", {"sku": "P1", "name": "p"})
     mine = platform.store()
     with platform.db.begin() as conn:
-        mine.create(conn, platform.user_context("aud"), "product", {"sku": "P2", "name": "mine"})
+        aud = platform.user_context("aud")
+        mine.create(conn, aud, "product", {"sku": "P2", "name": "mine"}, writer=Writer.user(aud))
     aud = platform.user_context("aud")
     assert aud.user_id == auditor.id
     assert [r["sku"] for r in records.list_records(aud, "product", ListQuery())["items"]] == ["P2"]
