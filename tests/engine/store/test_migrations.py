@@ -89,6 +89,7 @@ def test_a_column_without_a_migration_is_named_with_the_fix(database: Database) 
     for table in _baseline_tables().sorted_tables:
         table.to_metadata(code_tables)
     code_tables.tables["lc_idempotency"].append_column(sa.Column("body_sha256", sa.String(64)))
+    code_tables.remove(code_tables.tables["lc_webhook_delivery"])            # 0003 dropped it
     code_tables.tables["lc_outbox"].append_column(sa.Column("priority", sa.Integer))
     with database.connect() as conn:
         assert migrate.differences(conn, code_tables) == ["the code has column lc_outbox.priority, the other has not"]
@@ -152,7 +153,8 @@ def test_a_database_made_before_migrations_is_stamped_at_the_baseline_then_upgra
 
 def test_an_older_database_gets_what_the_baseline_has_that_it_lacks(database: Database) -> None:
     """An older release had no lc_webhook_delivery and no lc_login_audit.locked yet: adopting
-    creates the table and adds the nullable column, as the platform's start did then."""
+    creates the table and adds the nullable column, as the platform's start did then (and 0003
+    drops the table again: inbound hooks keep their keys in lc_idempotency now)."""
     meta = _baseline_tables()
     meta.remove(meta.tables["lc_webhook_delivery"])
     meta.create_all(database.engine)
@@ -161,7 +163,7 @@ def test_an_older_database_gets_what_the_baseline_has_that_it_lacks(database: Da
     _old_rows(database)
     assert database.create_system_tables().adopted
     assert "locked" in _columns(database, "lc_login_audit")
-    assert "lc_webhook_delivery" in sa.inspect(database.engine).get_table_names()
+    assert "lc_webhook_delivery" not in sa.inspect(database.engine).get_table_names()
     _old_rows_kept(database)
     assert _at(database) == HEAD
 
@@ -211,9 +213,10 @@ def test_db_current_tells_the_revision_and_what_is_newer(database: Database, cli
     code, out, _ = cli("db", "current")
     assert code == 0
     assert "  0001: Baseline: the ``lc_*`` tables as the platform created them" in out
-    assert "1 newer revision(s) to apply" in out and "  0002 (head): lc_idempotency.body_sha256" in out
+    assert "2 newer revision(s) to apply" in out and "  0002: lc_idempotency.body_sha256" in out
+    assert "  0003 (head): lc_webhook_delivery dropped" in out
     code, out, _ = cli("db", "upgrade")
-    assert code == 0 and "from 0001 to:\n  0002 (head): lc_idempotency.body_sha256" in out
+    assert code == 0 and "from 0001 to:\n  0003 (head): lc_webhook_delivery dropped" in out
 
 
 def test_the_history_is_one_line_of_numbered_files() -> None:
