@@ -113,16 +113,10 @@ def _schema(exc: SchemaChangeRefused) -> Any:
 
 
 @bp.app_errorhandler(sa.exc.DataError)
-def _out_of_range(exc: sa.exc.DataError) -> Any:
-    """A value the database cannot hold (a number beyond its column type) that no check caught."""
-    if not request.path.startswith(bp.url_prefix or "/api/"):
-        raise exc
-    return error_response(422, "out_of_range", render("out_of_range", locale(), max=ID_MAX))
-
-
 @bp.app_errorhandler(OverflowError)
-def _overflow(exc: OverflowError) -> Any:
-    """SQLite's driver refuses a Python integer beyond 64 bits before the query runs."""
+def _out_of_range(exc: Exception) -> Any:
+    """A value the database cannot hold that no check caught: a number beyond its column type
+    (PostgreSQL's DataError), or beyond 64 bits (SQLite's driver raises OverflowError first)."""
     if not request.path.startswith(bp.url_prefix or "/api/"):
         raise exc
     return error_response(422, "out_of_range", render("out_of_range", locale(), max=ID_MAX))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from tests.api.conftest import order_body
+from tests.threads import together
 
 
 def _count(client, headers, form="sales_order"):
@@ -125,11 +126,7 @@ def test_concurrent_twin_batches_write_once(platform, seed):
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    together(4, send)
     assert not errors and len(answers) == 4 and len(set(answers)) == 1
     with platform.db.connect() as conn:
         table = platform.definitions().tables.table("sales_order")

@@ -16,6 +16,7 @@ from engine.service import Records
 from engine.store.db import Database, normalise_url
 
 from tests.engine.rules.conftest import PACK
+from tests.threads import together
 
 RESERVE = """on order
 rule "reserve stock"
@@ -79,11 +80,7 @@ def test_twenty_orders_compete_for_the_last_five_units(any_db):
             except BaseException as exc:  # pragma: no cover - reported below
                 errors.append(exc)
 
-        threads = [threading.Thread(target=order) for _ in range(20)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        together(20, order)
         assert not errors, errors
         assert len(ok) == 5 and len(refused) == 15
         assert set(refused) == {"物料 钢板 库存不足"}
