@@ -147,7 +147,7 @@ def part_b(quick: bool) -> list[dict[str, Any]]:
     answers: dict[int, Any] = {}
     for total in (10, 1_000):
         ruleset = installed(total)
-        engine = RuleEngine(SimpleNamespace(db=None, bus=None, current=lambda: SimpleNamespace(rules=ruleset)))
+        engine = RuleEngine(SimpleNamespace(current=lambda: SimpleNamespace(rules=ruleset), current_store=lambda: None))
 
         def dispatch() -> list[str]:
             return [r.name for r in engine.matching(event)

@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 import sqlalchemy as sa
 
+from engine.definitions import load_pack
 from engine.definitions.model import FieldSpec, PackSpec
 from engine.platform import Platform
 from engine.store.system import users as lc_user
@@ -29,8 +30,11 @@ def _resolve(fields: tuple[FieldSpec, ...], record: Mapping[str, Any], refs: Map
     return out
 
 
-def install_demo(platform: Platform, pack: PackSpec) -> list[dict[str, Any]]:
-    """Create the demo users and records once; returns the users (with their passwords)."""
+def install_demo(platform: Platform, pack: PackSpec | str) -> list[dict[str, Any]]:
+    """Create the demo users and records of a pack (or the pack folder at that path) once;
+    returns the users (with their passwords)."""
+    if isinstance(pack, str):
+        pack = load_pack(pack)
     demo = pack.demo or {}
     users = list(demo.get("users") or [])
     records: Mapping[str, list[Mapping[str, Any]]] = demo.get("records") or {}

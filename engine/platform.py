@@ -1,106 +1,110 @@
-"""The platform: a database, the active compiled definitions, and the services on them.
+"""The composition root (:func:`compose`) and the platform facade the service layer offers.
 
-Nothing here is tied to the web; the API, the command line and the worker all use it.
+:func:`compose` builds the parts bottom up (event bus, users, versions, compiled definitions
+and their stores, rollups, rules; later flows, reports, prints) and hands each the typed
+interfaces of the parts below it. :class:`Platform` is the facade over them that the apps,
+the command line and the worker use; no part below gets it. Nothing here is tied to the web.
 """
 from __future__ import annotations
 
-import time
-from typing import Any, Mapping, Optional
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
+from engine.active import ActiveDefinitions
 from engine.context import Clock, RunContext
 from engine.definitions import load_pack_files
 from engine.errors import NotFound
 from engine.forms import FIELD_TYPES
+from engine.forms.dependents import Dependents
 from engine.plugins import register_guards
-from engine.revisions import DEFAULT_KEPT, RevisionCache
-from engine.runtime import Definitions, Key, compile_definitions
+from engine.revisions import DEFAULT_KEPT
+from engine.rules.engine import RuleEngine
+from engine.runtime import Definitions, compile_definitions
 from engine.security.users import User, Users
 from engine.store.db import Database
 from engine.store.events import EventBus
 from engine.store.records import RecordStore
-from engine.store.sequences import next_number
 from engine.store.sync import apply_sync, plan_sync
 from engine.definitions.loader import read_pack_files
 from engine.versions import PublishResult, VersionStore, write_pack_files
 
+if TYPE_CHECKING:
+    from engine.store.worker import Worker
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What the composition root builds, bottom up; each part got only what it needs."""
+
+    db: Database
+    clock: Clock
+    bus: EventBus
+    users: Users
+    versions: VersionStore
+    active: ActiveDefinitions
+    rules: RuleEngine
+
+
+def compose(db: Database, clock: Optional[Clock] = None, reload_seconds: float = 1.0,
+            revisions_kept: int = DEFAULT_KEPT) -> Parts:
+    """The composition root: build the parts of a platform bottom up, handing each the typed
+    interfaces of the parts below it (never the platform itself).
+
+    The event bus and its write guards; users and versions (on the clock); the compiled
+    definitions and their stores (:class:`ActiveDefinitions`: database, versions, bus); the
+    stored aggregates over other forms and the rule engine, both subscribed to the bus and
+    both running by the definitions a write under way uses. Later floors (flows, reports,
+    prints) are built here too, after the rules.
+    """
+    clock = clock or Clock()
+    bus = EventBus()
+    register_guards(bus)                   # the lowcode.guards entry points (bus.add_guard: others)
+    versions = VersionStore(clock)
+    active = ActiveDefinitions(db, versions, bus, reload_seconds, revisions_kept)
+    bus.subscribe(Dependents(active))      # stored aggregates over the written form
+    rules = RuleEngine(active, db, bus)
+    bus.subscribe(rules)
+    db.create_system_tables()
+    return Parts(db, clock, bus, Users(clock), versions, active, rules)
+
 
 class Platform:
-    """One per process. Holds caches keyed by definition revision and nothing else."""
+    """The service layer's facade over the composed parts: one per process; the apps and the
+    command line use it. Holds caches keyed by definition revision and nothing else."""
 
     def __init__(self, db: Database, clock: Optional[Clock] = None, reload_seconds: float = 1.0,
                  revisions_kept: int = DEFAULT_KEPT) -> None:
-        self.db = db
-        self.clock = clock or Clock()
-        self.bus = EventBus()
-        register_guards(self.bus)              # the lowcode.guards entry points (bus.add_guard: others)
-        self.users = Users(self.clock)
-        self.versions = VersionStore(self.clock)
-        self.reload_seconds = reload_seconds
+        parts = compose(db, clock, reload_seconds, revisions_kept)
+        self.parts = parts
+        self.db, self.clock, self.bus = parts.db, parts.clock, parts.bus
+        self.users, self.versions, self.rules = parts.users, parts.versions, parts.rules
+        self.active = parts.active
         #: every compiled revision of this process, by key ((pack, revision), ...)
-        self.revisions = RevisionCache(self._compile, revisions_kept)
-        self._active: Optional[Definitions] = None
-        self._checked = 0.0
-        from engine.forms.dependents import Dependents
-        self.bus.subscribe(Dependents(self))   # stored aggregates over the written form
-        from engine.rules.engine import RuleEngine
-        self.rules = RuleEngine(self)
-        self.bus.subscribe(self.rules)
-        db.create_system_tables()
+        self.revisions = parts.active.revisions
 
     # ---- definitions ---------------------------------------------------------------
 
     def definitions(self) -> Definitions:
         """The active compiled definitions; reloaded when another process published."""
-        now = time.monotonic()
-        active = self._active
-        if active is not None and now - self._checked < self.reload_seconds:
-            return active
-        with self.db.connect() as conn:
-            key = self.versions.active_key(conn)
-        if active is None or active.key != key:
-            active = self._activate(self.revisions.get(key))
-        self._checked = now
-        return active
+        return self.active.definitions()
 
     def current(self) -> Definitions:
         """The definitions last loaded, without asking the database whether another process
         published since (what a write under way keeps using until it ends)."""
-        active = self._active
-        return active if active is not None else self.definitions()
+        return self.active.current()
 
     def definitions_at(self, pack: str, revision: int) -> Definitions:
         """The definitions with ``pack`` at ``revision`` (the other packs at their active
         revisions), compiled once and shared: for whatever is pinned to that revision."""
-        active = self.definitions()
-        if active.revision(pack) == revision:
-            return active
-        if pack not in active.packs:
-            raise NotFound(f"pack '{pack}' is not installed")
-        return self.revisions.get(tuple((p, revision if p == pack else r) for p, r in active.key))
-
-    def _compile(self, key: Key) -> Definitions:
-        with self.db.connect() as conn:
-            packs = self.versions.load(conn, key)
-        return compile_definitions(packs, key)
-
-    def _activate(self, defs: Definitions) -> Definitions:
-        defs = self.revisions.put(defs.key, defs)
-        self.revisions.activate(defs.key)
-        self._active = defs
-        return defs
+        return self.active.definitions_at(pack, revision)
 
     def store(self) -> RecordStore:
         """The record store of the active definitions."""
-        return self.store_of(self.definitions())
+        return self.active.store()
 
     def store_of(self, defs: Definitions) -> RecordStore:
         """The record store of compiled definitions (one per revision, on this platform's bus)."""
-        return defs.memo("store", lambda: RecordStore(
-            defs.forms, defs.tables, self.bus, self._number, defs.timezone, validators=defs.validators,
-            logic=defs.logic))
-
-    def _number(self, conn: Any, name: str, pattern: str, now: Any, tz: str) -> str:
-        return next_number(conn, name, pattern, now, tz)
+        return self.active.store_of(defs)
 
     def publish(self, path: str, files: Optional[Mapping[str, str]] = None, *,
                 migrations: Optional[Mapping[str, str]] = None, by: Optional[str] = None) -> PublishResult:
@@ -117,8 +121,7 @@ class Platform:
             plan = plan_sync(conn, defs.tables)
             done = apply_sync(conn, defs.tables, plan, migrations, self._converter(defs))
         # kept only once committed: a publish that failed leaves no revision behind
-        self._activate(defs)
-        self._checked = time.monotonic()
+        self.active.activate(defs, checked=True)
         return PublishResult(spec.name, revision, spec.version, changed, done)
 
     def _converter(self, defs: Definitions) -> Any:
@@ -159,3 +162,32 @@ class Platform:
         if user is None:
             raise NotFound(f"no user '{username}'")
         return self.context(user)
+
+    def login_attempts(self, username: Optional[str] = None, limit: int = 50) -> list[dict[str, Any]]:
+        """The login audit, newest first (of one user name, as typed, when given)."""
+        from engine.security.throttle import attempts
+
+        with self.db.connect() as conn:
+            return attempts(conn, username=username, limit=limit)
+
+    def unlock(self, username: str) -> int:
+        """Clear a user name's failed logins and lock; how many counters were cleared."""
+        from engine.security.throttle import unlock
+
+        with self.db.begin() as conn:
+            return unlock(conn, username)
+
+    # ---- the worker ------------------------------------------------------------------
+
+    def worker(self) -> "Worker":
+        """The outbox worker of this platform: the channels' senders, and periodic hooks that
+        prune old rule runs (the pack's ``keep runs``) and fire due schedules and timers."""
+        from engine.plugins import senders_for
+        from engine.rules.log import pruner
+        from engine.rules.timers_fire import timer_hook
+        from engine.store.worker import Worker
+
+        worker = Worker(self.db, senders_for(), clock=self.clock)
+        worker.periodic.append(pruner(self))
+        worker.periodic.append(timer_hook(self))
+        return worker

@@ -299,3 +299,10 @@ class Records:
         where, order = build_where(defs, ctx, form, query)
         return export_rows(self.platform.db, defs, ctx, form, where, order)
 
+    def export_file(self, ctx: RunContext, form: str, query: ListQuery, path: str) -> int:
+        """:meth:`export_rows` written to ``path`` (.xlsx or .csv); returns the data row count."""
+        from engine.io.exporter import write_file
+
+        rows = self.export_rows(ctx, form, query)
+        return write_file(rows, path, title=self._defs(form).forms[form].label.get(ctx.locale))
+

@@ -20,13 +20,15 @@ from sqlalchemy.engine import Connection
 
 from engine.context import RunContext
 from engine.errors import LowcodeError
-from engine.revisions import Running
 from engine.rules import log as runlog
 from engine.rules import said
 from engine.rules.errors import RuleChainTooDeep, RuleFailed, describe
+from engine.rules.parts import Compiled, Running
 from engine.rules.spec import RuleSet, RuleSpec
 from engine.store.access import ConnAccess
-from engine.store.events import RecordEvent
+from engine.store.db import Database
+from engine.store.events import EventBus, RecordEvent
+from engine.store.records import RecordStore
 from engine.store.writer import Writer
 
 CHANGE = "lc_rules_change"    # key in the DBAPI connection's info: the originating change's state
@@ -63,11 +65,11 @@ class RunState:
     summaries: list[dict[str, Any]] = field(default_factory=list)
 
     @property
-    def defs(self) -> Any:
+    def defs(self) -> Compiled:
         return self.engine.definitions()
 
     @property
-    def store(self) -> Any:
+    def store(self) -> RecordStore:
         return self.engine.store()
 
     @property
@@ -84,25 +86,28 @@ class RunState:
 
 
 class RuleEngine:
-    """One per Platform. ``__call__`` is the EventBus handler."""
+    """One per platform. ``__call__`` is the EventBus handler.
 
-    def __init__(self, platform: Running) -> None:
-        self.platform = platform
+    ``running`` gives the definitions and store a write under way uses; with ``db`` the run
+    log is installed on it, with ``bus`` the date-relative timers follow the writes."""
+
+    def __init__(self, running: Running, db: Optional[Database] = None, bus: Optional[EventBus] = None) -> None:
+        self.running = running
         self.flow_starters: list[FlowStarter] = []
-        if platform.db is not None:
-            runlog.install(platform.db.engine)
+        if db is not None:
+            runlog.install(db.engine)
         from engine.rules.timers import TimerScheduler
         self.timers = TimerScheduler(self)     # date-relative timer rows, kept in step with writes
-        if platform.bus is not None:
-            platform.bus.subscribe(self.timers)
+        if bus is not None:
+            bus.subscribe(self.timers)
 
     # ---- what the platform currently runs --------------------------------------------
-    def definitions(self) -> Any:
+    def definitions(self) -> Compiled:
         """The definitions the writing store was built from (no reload check per event)."""
-        return self.platform.current()
+        return self.running.current()
 
-    def store(self) -> Any:
-        return self.platform.store_of(self.platform.current())
+    def store(self) -> RecordStore:
+        return self.running.current_store()
 
     def rules(self) -> RuleSet:
         return self.definitions().rules

@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 import threading
 import weakref
-from typing import Any, Iterable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 
 import sqlalchemy as sa
 
@@ -25,6 +25,9 @@ from engine.forms.coltypes import UTCDateTime
 from engine.store.db import ATTEMPT
 from engine.store.dialect import insert_many, insert_tuples
 from engine.store.system import SYSTEM
+
+if TYPE_CHECKING:
+    from engine.rules.parts import RulePlatform
 
 log = logging.getLogger("lowcode.rules")
 
@@ -292,7 +295,7 @@ def prune_runs(db: Any, before: dt.datetime) -> int:
         return int(conn.execute(rule_runs.delete().where(rule_runs.c.started_at < before)).rowcount)
 
 
-def pruner(platform: Any) -> Any:
+def pruner(platform: "RulePlatform") -> Callable[[Any], None]:
     """A ``Worker.periodic`` hook: prune runs older than the pack's retention (``keep runs 90d``)."""
     def hook(worker: Any) -> None:
         ruleset = platform.definitions().rules

@@ -1,55 +1,29 @@
 """Rule tooling behind ``run.py rules ...`` and the API: check, test (dry run), replay, rerun.
 
-``check`` compiles rule files (all errors at once) and warns about trigger cycles found
-statically (networkx) and decision-table gaps and overlaps; ``test`` runs one rule on a given record inside a transaction that
-is rolled back; ``replay`` counts how often a rule would have fired over the stored record
+``check`` warns about trigger cycles found statically (networkx) and decision-table gaps
+and overlaps (:func:`engine.checks.load_for_check` compiles the rule files, all errors at
+once); ``test`` runs one rule on a given record inside a transaction that is rolled back; ``replay`` counts how often a rule would have fired over the stored record
 versions; ``rerun`` runs a logged rule again on the current record.
 """
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
 import sqlalchemy as sa
 
 from engine.context import RunContext
-from engine.errors import DefinitionError, DefinitionErrors, NotFound, PermissionDenied
+from engine.errors import DefinitionError, NotFound, PermissionDenied
 from engine.rules import log as runlog
+from engine.rules.parts import Compiled, RulePlatform
 from engine.rules.spec import CREATED, DELETED, UPDATED, RuleSet, RuleSpec
+from engine.store.db import Database
+from engine.store.records import RecordStore
 from engine.store.writer import Writer
 
 
-# ---- check -----------------------------------------------------------------------------
-def load_for_check(target: str, platform: Any = None) -> tuple[Any, list[DefinitionError]]:
-    """Compile a pack folder, or one ``.rules`` file against the pack around it (or installed forms)."""
-    from engine.definitions.loader import load_pack_files, read_pack_files
-    from engine.runtime import compile_definitions
-    if os.path.isdir(target):
-        path, override = target, None
-    else:
-        path = os.path.dirname(os.path.dirname(os.path.abspath(target)))
-        override = (os.path.relpath(os.path.abspath(target), path).replace(os.sep, "/"), _read(target))
-    if not os.path.exists(os.path.join(path, "pack.yaml")):
-        raise NotFound(f"{target}: no pack.yaml found (give a pack folder or a file in its rules/ folder)")
-    files = read_pack_files(path)
-    if override is not None:
-        files = {k: v for k, v in files.items() if not k.endswith(".rules")}
-        files[override[0]] = override[1]
-    try:
-        spec = load_pack_files(files, root=path.rstrip("/"))
-        defs = compile_definitions([spec])
-    except DefinitionErrors as exc:
-        return None, list(exc.errors)
-    return defs, []
-
-
-def _read(path: str) -> str:
-    with open(path, encoding="utf-8") as fh:
-        return fh.read()
-
-
+# ---- check (run.py rules check compiles the pack: engine.checks.load_for_check) ------------
 Expand = Callable[[str, frozenset[str]], frozenset[str]]
 
 
@@ -79,7 +53,7 @@ def trigger_cycles(ruleset: RuleSet, expand: Optional[Expand] = None) -> list[li
     return [[rules[i] for i in c] for c in sorted(cycles)]
 
 
-def dependents(defs: Any) -> Expand:
+def dependents(defs: Compiled) -> Expand:
     """``expand(form, fields)``: the fields and the computed fields recomputed from them."""
     def expand(form: str, fields: frozenset[str]) -> frozenset[str]:
         out, grown = set(fields), True
@@ -94,7 +68,7 @@ def dependents(defs: Any) -> Expand:
     return expand
 
 
-def check_warnings(defs: Any) -> list[DefinitionError]:
+def check_warnings(defs: Compiled) -> list[DefinitionError]:
     """What ``check`` warns about in compiled definitions, in file order: trigger cycles and
     the decision tables' gaps and overlaps. Each prints ``file:line:col: warning: ...``."""
     found = []
@@ -120,39 +94,33 @@ class DryRun:
     error: Optional[str] = None
 
 
-class _Pinned:
-    """What a rule engine needs of a platform, over definitions that are not (yet) active:
-    its database, a bus of its own, and one store of those definitions."""
+class _Over:
+    """A rule engine over definitions that are not (yet) active: a bus of its own and one
+    store of those definitions (what :class:`~engine.rules.parts.Running` asks for)."""
 
-    def __init__(self, db: Any, defs: Any) -> None:
+    def __init__(self, db: Database, defs: Compiled) -> None:
         from engine.rules.engine import RuleEngine
         from engine.store.events import EventBus
         from engine.store.records import RecordStore
         from engine.store.sequences import next_number
-        self.db, self.defs, self.bus = db, defs, EventBus()
-        self.records = RecordStore(defs.forms, defs.tables, self.bus, next_number, defs.timezone,
+        self.defs, bus = defs, EventBus()
+        self.records = RecordStore(defs.forms, defs.tables, bus, next_number, defs.timezone,
                                    validators=defs.validators, logic=defs.logic)
-        self.rules = RuleEngine(self)
-        self.bus.subscribe(self.rules)
+        self.rules = RuleEngine(self, db, bus)
+        bus.subscribe(self.rules)
 
-    def definitions(self) -> Any:
+    def current(self) -> Compiled:
         return self.defs
 
-    current = definitions
-
-    def store(self) -> Any:
-        return self.records
-
-    def store_of(self, defs: Any) -> Any:
-        assert defs is self.defs
+    def current_store(self) -> RecordStore:
         return self.records
 
 
-def dry_run(db: Any, defs: Any, rule_name: str, values: Mapping[str, Any], ctx: RunContext) -> DryRun:
+def dry_run(db: Database, defs: Compiled, rule_name: str, values: Mapping[str, Any], ctx: RunContext) -> DryRun:
     """Would ``rule_name`` fire on this record, and what would it do? Nothing is written."""
     from engine.store.sync import apply_sync, plan_sync
     rule = _rule(defs.rules, rule_name)
-    shim = _Pinned(db, defs)
+    shim = _Over(db, defs)
     store = shim.records
     conn = db.engine.connect()
     tx = conn.begin()
@@ -219,14 +187,14 @@ class Replay:
                 "errors": self.errors, "records": len(self.records)}
 
 
-def replay(db: Any, defs: Any, rule_name: str, since: dt.datetime, ctx: RunContext) -> Replay:
+def replay(db: Database, defs: Compiled, rule_name: str, since: dt.datetime, ctx: RunContext) -> Replay:
     """How often the rule would have fired over the stored versions since ``since`` (nothing runs)."""
     from engine.store.access import ConnAccess
     from engine.store.serialize import parse_snapshot
     from engine.store.system import record_versions as v
     rule = _rule(defs.rules, rule_name)
     spec = defs.forms[rule.form]
-    shim = _Pinned(db, defs)
+    shim = _Over(db, defs)
     out = Replay(rule.name, rule.form, since)
     with db.connect() as conn:
         data = ConnAccess(conn, shim.records)
@@ -276,7 +244,7 @@ def parse_since(text: str, now: dt.datetime) -> dt.datetime:
 
 
 # ---- rerun ---------------------------------------------------------------------------------
-def rerun(platform: Any, run_id: int, ctx: RunContext) -> dict[str, Any]:
+def rerun(platform: RulePlatform, run_id: int, ctx: RunContext) -> dict[str, Any]:
     """Run the rule of a logged run again on the current record, in a new transaction.
 
     The caller must be allowed to update that form and see the record. Returns the new
@@ -306,12 +274,12 @@ def rerun(platform: Any, run_id: int, ctx: RunContext) -> dict[str, Any]:
     return dict(new) if new is not None else {}
 
 
-def _last_id(platform: Any) -> int:
+def _last_id(platform: RulePlatform) -> int:
     with platform.db.connect() as conn:
         return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(runlog.rule_runs.c.id), 0))).scalar_one())
 
 
-def visible_runs_clause(platform: Any, ctx: RunContext) -> Any:
+def visible_runs_clause(platform: RulePlatform, ctx: RunContext) -> Any:
     """Which runs of :func:`runlog.runs_view` ``ctx`` may see: forms it may read, and within
     them the records it may read."""
     defs = platform.definitions()
@@ -333,7 +301,7 @@ def visible_runs_clause(platform: Any, ctx: RunContext) -> Any:
     return sa.or_(*parts)
 
 
-def check_visible(platform: Any, ctx: RunContext, run: Mapping[str, Any]) -> None:
+def check_visible(platform: RulePlatform, ctx: RunContext, run: Mapping[str, Any]) -> None:
     clause = visible_runs_clause(platform, ctx)
     if clause is None:
         return

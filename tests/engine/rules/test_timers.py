@@ -7,6 +7,7 @@ import threading
 import sqlalchemy as sa
 
 import run as cli
+from apps.cli import common
 from engine.context import FixedClock
 from engine.platform import Platform
 from engine.rules.log import flags_of
@@ -200,7 +201,7 @@ def test_run_py_worker_once_fires_due_timers(platform, publish, records, ctx, cl
     publish(REMIND)
     n = records.create(ctx, "node", {"n": 1, "due": "2026-11-03T10:00:00Z"})
     clock.set(_at(2026, 11, 3, 8, 0))
-    monkeypatch.setattr(cli, "_platform", lambda: platform)
+    monkeypatch.setattr(common, "platform", lambda: platform)
     assert cli.main(["worker", "--once"]) == 0
     assert records.get(ctx, "node", n["id"])["hits"] == 1
     assert _pending(platform, "node:remind") == []

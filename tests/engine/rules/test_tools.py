@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 import run as cli
+from apps.cli import common
 from apps import create_app
 from engine.rules.log import prune_runs, pruner, rule_runs
 from engine.rules.tools import parse_since, replay, dry_run, trigger_cycles
@@ -66,9 +67,7 @@ def test_failed_run_is_rerun_once_its_cause_is_fixed(platform, publish, records,
     assert failed["outcome"] == "failed" and failed["error_position"] == "stock/rules/stock.rules:3:8"
     # fix the cause: the material gets a reorder quantity
     records.update(ctx, "material", m["id"], {"reorder_qty": 7, "stock": -5}, version=None)
-    monkeypatch.setattr(cli, "_platform", lambda: platform)
-    import engine.rules.cli as rcli
-    monkeypatch.setattr(rcli, "_platform", lambda: platform)
+    monkeypatch.setattr(common, "platform", lambda: platform)
     assert cli.main(["rules", "rerun", str(failed["id"])]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["outcome"] == "fired"
@@ -117,8 +116,7 @@ def test_rules_test_is_a_dry_run(platform, publish, records, ctx, monkeypatch, c
     publish('on material\nrule "low stock"\n  when updated if stock < safety_stock\n'
             '  then create purchase_request {material: id, qty: reorder_qty}\n       flag red\n')
     m = records.create(ctx, "material", {"name": "m", "stock": 10, "safety_stock": 5})
-    import engine.rules.cli as rcli
-    monkeypatch.setattr(rcli, "_platform", lambda: platform)
+    monkeypatch.setattr(common, "platform", lambda: platform)
     assert cli.main(["rules", "test", "stock", "low stock", "--record", json.dumps({"id": m["id"], "stock": 1})]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["would_fire"] is True and out["event"] == "updated"
@@ -145,8 +143,7 @@ def test_replay_counts_over_stored_versions(platform, publish, records, ctx, clo
         result.would_fire == 1
     everything = replay(platform.db, platform.definitions(), "low", parse_since("2026-01-01", clock.now()), ctx)
     assert (everything.events, everything.matched, everything.would_fire) == (9, 3, 3)
-    import engine.rules.cli as rcli
-    monkeypatch.setattr(rcli, "_platform", lambda: platform)
+    monkeypatch.setattr(common, "platform", lambda: platform)
     assert cli.main(["rules", "replay", "stock", "low", "--since", "90d"]) == 0
     assert json.loads(capsys.readouterr().out)["would_fire"] == 3
 

@@ -140,9 +140,9 @@ def test_a_database_made_before_migrations_is_stamped_at_the_baseline_then_upgra
                                                                                       cli: Any) -> None:
     """The previous release's start: create_all of its tables (lc_idempotency.body_sha256
     included) and no version table."""
-    import run
+    from apps.cli.db import code_tables
 
-    run._code_tables().create_all(database.engine)
+    code_tables().create_all(database.engine)
     _old_rows(database)
     done = database.create_system_tables()
     assert (done.before, done.after, done.adopted) == ((migrate.BASELINE,), HEAD, True)

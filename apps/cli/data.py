@@ -6,12 +6,18 @@ same permissions, validation and rules apply as in the API.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import os
 import sys
 from typing import Any, Optional
 
+from apps.cli import common
+from engine.context import RunContext
 from engine.errors import LowcodeError
+from engine.listing import ListQuery
+from engine.platform import Platform
+from engine.io.form_from_excel import form_from_excel   # a draft from a file: no platform
+from engine.service import Records
 
 
 def register(sub: Any) -> None:
@@ -52,14 +58,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_from_excel)
 
 
-def _platform() -> Any:
-    from engine.platform import Platform
-    from engine.store.db import Database, default_url
-
-    return Platform(Database(os.environ.get("DATABASE_URL") or default_url()), reload_seconds=0)
-
-
-def _context(platform: Any, user: Optional[str], lang: Optional[str]) -> Any:
+def _context(platform: Platform, user: Optional[str], lang: Optional[str]) -> RunContext:
     if user:
         ctx = platform.user_context(user)
     else:
@@ -71,16 +70,12 @@ def _context(platform: Any, user: Optional[str], lang: Optional[str]) -> Any:
             raise SystemExit("no superuser exists: pass --user NAME (run.py user add ... --role admin)")
         ctx = platform.context(supers[0])
     if lang:
-        import dataclasses
-
         ctx = dataclasses.replace(ctx, locale=lang)
     return ctx
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from engine.service import Records
-
-    platform = _platform()
+    platform = common.platform()
     try:
         ctx = _context(platform, args.user, args.lang)
         report = Records(platform).import_file(ctx, args.form, args.file, mode=args.mode, key=args.key,
@@ -98,16 +93,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from engine.io.exporter import write_file
-    from engine.listing import ListQuery
-    from engine.service import Records
-
-    platform = _platform()
+    platform = common.platform()
     params = {k: v for k, v in (("filter", args.filter), ("sort", args.sort)) if v}
     try:
         ctx = _context(platform, args.user, args.lang)
-        rows = Records(platform).export_rows(ctx, args.form, ListQuery.from_params(params))
-        count = write_file(rows, args.file, title=platform.definitions().forms[args.form].label.get(ctx.locale))
+        count = Records(platform).export_file(ctx, args.form, ListQuery.from_params(params), args.file)
     except (LowcodeError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -116,8 +106,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_from_excel(args: argparse.Namespace) -> int:
-    from engine.io.form_from_excel import form_from_excel
-
     try:
         text = form_from_excel(args.file, name=args.name, sheet=args.sheet, lang=args.lang)
     except (ValueError, OSError, KeyError) as exc:

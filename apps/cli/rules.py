@@ -1,4 +1,4 @@
-"""``run.py rules log | rerun | check | test | replay`` (registered by run.py)."""
+"""``run.py rules log | rerun | check | test | replay``."""
 from __future__ import annotations
 
 import argparse
@@ -7,19 +7,21 @@ import os
 import sys
 from typing import Any
 
-
-def _platform() -> Any:
-    from engine.platform import Platform
-    from engine.store.db import Database, default_url
-    return Platform(Database(os.environ.get("DATABASE_URL") or default_url()), reload_seconds=0)
+from apps.cli import common
+from engine.checks import load_for_check
+from engine.errors import LowcodeError
+from engine.platform import Platform
+from engine.rules.errors import describe
+from engine.rules.log import query_runs
+from engine.rules.tools import check_warnings, dry_run, parse_since, replay, rerun
+from engine.runtime import Definitions
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from engine.rules.tools import check_warnings, load_for_check
     defs, errors = load_for_check(args.target)
     for e in errors:
         print(e, file=sys.stderr)
-    if errors:
+    if errors or defs is None:
         print(f"{len(errors)} error{'s' if len(errors) != 1 else ''}", file=sys.stderr)
         return 1
     warnings = check_warnings(defs)
@@ -33,19 +35,17 @@ def _count(items: list[Any], word: str) -> str:
     return f"{len(items)} {word}{'s' if len(items) != 1 else ''}"
 
 
-def _defs_for(pack: str, platform: Any) -> Any:
-    from engine.rules.tools import load_for_check
+def _defs_for(pack: str, platform: Platform) -> Definitions:
     if os.path.exists(pack):
         defs, errors = load_for_check(pack)
-        if errors:
+        if errors or defs is None:
             raise SystemExit("\n".join(str(e) for e in errors))
         return defs
     return platform.definitions()
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from engine.rules.tools import dry_run
-    p = _platform()
+    p = common.platform()
     defs = _defs_for(args.pack, p)
     ctx = p.user_context(args.user) if args.user else p.system_context()
     result = dry_run(p.db, defs, args.rule, json.loads(args.record), ctx)
@@ -56,8 +56,7 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from engine.rules.tools import parse_since, replay
-    p = _platform()
+    p = common.platform()
     defs = _defs_for(args.pack, p)
     result = replay(p.db, defs, args.rule, parse_since(args.since, p.clock.now()), p.system_context())
     print(json.dumps(result.as_dict(), ensure_ascii=False))
@@ -65,8 +64,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    from engine.rules.log import query_runs
-    p = _platform()
+    p = common.platform()
     with p.db.connect() as conn:
         rows, total = query_runs(conn, rule=args.rule, form=args.form, record=args.record,
                                  outcome=args.outcome, limit=args.limit)
@@ -84,8 +82,7 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 
 def cmd_rerun(args: argparse.Namespace) -> int:
-    from engine.rules.tools import rerun
-    p = _platform()
+    p = common.platform()
     ctx = p.user_context(args.user) if args.user else p.system_context()
     row = rerun(p, args.run, ctx)
     print(json.dumps({"run": row.get("id"), "outcome": row.get("outcome"), "error": row.get("error"),
@@ -96,8 +93,6 @@ def cmd_rerun(args: argparse.Namespace) -> int:
 def _friendly(fn: Any) -> Any:
     """Print a platform error (bad record, unknown rule) as one message and exit 1."""
     def run(args: argparse.Namespace) -> int:
-        from engine.errors import LowcodeError
-        from engine.rules.errors import describe
         try:
             return int(fn(args) or 0)
         except LowcodeError as exc:
