@@ -2,7 +2,7 @@
 
 Whatever is pinned to revision N of a pack (a flow instance, a print, a change request)
 keeps running by revision N after N+1 is published: its forms, validation, formulas and
-conditions are revision N's, compiled once (:meth:`engine.platform.Platform.definitions_at`).
+conditions are revision N's, compiled once (:meth:`engine.active.ActiveDefinitions.definitions_at`).
 The data is where it is now: records are read through the active revision's tables, and
 a field that a later revision dropped comes from the record's journal
 (:mod:`engine.store.retired`). Who may do what is decided by the active roles, and a field
@@ -11,7 +11,7 @@ hidden by either revision stays hidden. Writes go through the active revision.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Protocol
 
 from sqlalchemy.engine import Connection
 
@@ -19,7 +19,6 @@ from engine.context import RunContext
 from engine.definitions.model import FormSpec
 from engine.errors import NotFound, PermissionDenied
 from engine.forms.messages import render
-from engine.platform import Platform
 from engine.rules.flags import distinct, flag_rows
 from engine.runtime import Definitions
 from engine.security.fields import blocked_in, without_hidden
@@ -29,6 +28,15 @@ from engine.store.retired import as_revision
 from engine.store.serialize import dump_record
 
 _RANK = {"hidden": 0, "readonly": 1}
+
+
+class Revisions(Protocol):
+    """Where an older revision comes from (:class:`engine.active.ActiveDefinitions` is one):
+    the definitions with a pack at a revision, and the store of compiled definitions."""
+
+    def definitions_at(self, pack: str, revision: int) -> Definitions: ...
+
+    def store_of(self, defs: Definitions) -> RecordStore: ...
 
 
 def refuse_unwritable(spec: FormSpec, blocked: frozenset[str], data: Any, locale: str) -> None:
@@ -51,16 +59,16 @@ class AtRevision:
     store: RecordStore          # the active store: what the tables hold now
 
     @classmethod
-    def of(cls, platform: Platform, active: Definitions, form: str, revision: int) -> "AtRevision":
+    def of(cls, revisions: Revisions, active: Definitions, form: str, revision: int) -> "AtRevision":
         """``form`` as revision ``revision`` of its pack defines it; NotFound when that
         revision is not installed or does not define the form."""
         pack = active.pack_of(form)
         if pack is None:
             raise NotFound(f"no form named '{form}'")
-        pinned = platform.definitions_at(pack, revision)
+        pinned = revisions.definitions_at(pack, revision)
         if form not in pinned.forms:
             raise NotFound.said("not_in_revision", form=form, pack=pack, revision=revision)
-        return cls(active, pinned, form, revision, platform.store_of(active))
+        return cls(active, pinned, form, revision, revisions.store_of(active))
 
     @property
     def spec(self) -> FormSpec:

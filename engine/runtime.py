@@ -21,6 +21,9 @@ from engine.definitions.scopes import scope_version, scopes_for
 from engine.expr.scope import Scope
 from engine.forms.compute import FormLogic
 from engine.forms.validate import FormValidator
+from engine.rules.compiler import compile_rules
+from engine.rules.decision import DecisionTable, compile_pack_decisions, select_options
+from engine.rules.spec import RuleSet
 from engine.security.policy import Policy
 from engine.store.tables import FormTables
 
@@ -66,8 +69,8 @@ class Definitions:
     policy: Policy
     timezone: str
     locale: str
-    rules: Any = None                         # engine.rules.spec.RuleSet (compiled rules/*.rules)
-    decisions: Mapping[str, Any] = field(default_factory=lambda: EMPTY)  # table name -> engine.rules.decision.DecisionTable
+    rules: RuleSet                            # the compiled rules/*.rules
+    decisions: Mapping[str, DecisionTable] = field(default_factory=lambda: EMPTY)  # by table name
     _memo: _Memo = field(default_factory=_Memo, repr=False, compare=False)
 
     def form(self, name: str) -> FormSpec | None:
@@ -117,7 +120,6 @@ def compile_definitions(packs: Sequence[PackSpec], key: Key = ()) -> Definitions
     tables = FormTables(forms)
     policy = Policy(roles, scopes, tables, forms)
     decisions = compile_decisions(packs, forms, scopes)
-    from engine.rules.compiler import compile_rules
     rules = compile_rules(packs, forms, scopes, roles, key, decisions=decisions)
     first: Any = packs[0] if packs else None
     return Definitions(
@@ -129,12 +131,10 @@ def compile_definitions(packs: Sequence[PackSpec], key: Key = ()) -> Definitions
 
 
 def compile_decisions(packs: Sequence[PackSpec], forms: Mapping[str, FormSpec],
-                      scopes: Mapping[str, Scope]) -> dict[str, Any]:
+                      scopes: Mapping[str, Scope]) -> dict[str, DecisionTable]:
     """Every pack's decision tables (``rules/*.decision.yaml``) by name; all errors at once."""
-    from engine.rules.decision import compile_pack_decisions, select_options
-
     options = select_options(forms.values())
-    tables: dict[str, Any] = {}
+    tables: dict[str, DecisionTable] = {}
     errors: list[DefinitionError] = []
     for pack in packs:
         def display(rel: str, root: str = pack.root) -> str:

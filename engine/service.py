@@ -153,7 +153,7 @@ class Records:
 
     def at_revision(self, defs: Definitions, form: str, revision: Optional[int]) -> Optional[AtRevision]:
         """``form`` at ``revision`` of its pack (None: no revision asked for)."""
-        return None if revision is None else AtRevision.of(self.platform, defs, form, revision)
+        return None if revision is None else AtRevision.of(self.platform.active, defs, form, revision)
 
     def answers(self, defs: Definitions, ctx: RunContext, conn: Any, form: str,
                 records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -287,7 +287,13 @@ class Records:
         from engine.io.batch import run_batch
 
         defs = self._defs(form)
-        return run_batch(self, defs, ctx, form, items, max_items=max_items, source=source, idem=idem)
+        return run_batch(self, defs, self.platform.store(), ctx, form, items, max_items=max_items, source=source,
+                         idem=idem)
+
+    # what a batch asks of the records (engine.io.batch.BatchRecords)
+    in_transaction = _write
+    must_see = _must_see
+    after_rules = _after_rules
 
     def export_rows(self, ctx: RunContext, form: str, query: ListQuery) -> Iterator[list[Any]]:
         """The header row, then one row per record (and per sub-table line): what the caller may see."""

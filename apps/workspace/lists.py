@@ -21,7 +21,7 @@ from apps.workspace.auth import context, login_required, platform
 from apps.workspace.fields import FieldView
 from apps.workspace.i18n import text
 from apps.workspace.labels import link_labels, link_options, record_flags
-from apps.workspace.views import _can, _defs, _views
+from apps.workspace.views import field_views, may, readable_defs
 from engine.errors import QueryError
 from engine.expr.types import ExprType as T
 from engine.forms import FIELD_TYPES, FieldError
@@ -189,17 +189,17 @@ def list_state(defs: Definitions, form: str, columns: list[FieldView], args: Map
 
 def export_query(defs: Definitions, form: str, args: Mapping[str, str], locale: str) -> ListQuery:
     """The list the export buttons were on, every page of it: its search, filters and sort."""
-    columns = list_columns(defs.forms[form].title, _views(defs, form))
+    columns = list_columns(defs.forms[form].title, field_views(defs, form))
     return replace(list_state(defs, form, columns, args, locale).query, page=1)
 
 
 @bp.get("/w/<form>")
 @login_required
 def list_page(form: str) -> Any:
-    defs = _defs(form)
+    defs = readable_defs(form)
     ctx = context()
     spec = defs.forms[form]
-    columns = list_columns(spec.title, _views(defs, form))
+    columns = list_columns(spec.title, field_views(defs, form))
     filters = filters_for(defs, form, columns)
     state = list_state(defs, form, columns, request.args, ctx.locale)
     records = Records(platform())
@@ -215,5 +215,5 @@ def list_page(form: str) -> Any:
                            columns=columns, filters=filters, state=state, items=result["items"],
                            total=result["total"], pages=pages, labels=labels, flags=flags, error=error,
                            picks=link_options(defs, ctx, [f.view for f in filters if f.kind == "link"], state.values),
-                           can_create=_can(defs, form, "create"),
-                           can_export=_can(defs, form, "export"))
+                           can_create=may(defs, form, "create"),
+                           can_export=may(defs, form, "export"))

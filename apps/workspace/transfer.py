@@ -14,10 +14,11 @@ from apps.workspace import bp
 from apps.workspace.auth import context, login_required, platform
 from apps.workspace.i18n import text
 from apps.workspace.lists import export_query
-from apps.workspace.views import _can, _defs
+from apps.workspace.views import may, readable_defs
 from engine.errors import PermissionDenied, QueryError
 from engine.forms import FIELD_TYPES
 from engine.io.readers import ReadError, detect_format
+from engine.runtime import Definitions
 from engine.service import Records
 
 MODES = ("all-or-nothing", "skip-invalid")
@@ -28,8 +29,8 @@ MODES = ("all-or-nothing", "skip-invalid")
 def export_list(form: str) -> Any:
     """The list view (its search, filters and sort: the list page's parameters) as a download,
     in the caller's language."""
-    defs = _defs(form)
-    if not _can(defs, form, "export"):
+    defs = readable_defs(form)
+    if not may(defs, form, "export"):
         abort(403)
     ctx = context()
     try:
@@ -49,13 +50,13 @@ def import_template(form: str) -> Any:
 
 def _importable(form: str) -> Any:
     """The definitions, when the user may import into ``form`` (create or update it); else 403."""
-    defs = _defs(form)
-    if not (_can(defs, form, "create") or _can(defs, form, "update")):
+    defs = readable_defs(form)
+    if not (may(defs, form, "create") or may(defs, form, "update")):
         abort(403)
     return defs
 
 
-def _keys(defs: Any, form: str, locale: str) -> list[tuple[str, str]]:
+def _keys(defs: Definitions, form: str, locale: str) -> list[tuple[str, str]]:
     """The fields an import may match existing records by: the stored unique ones."""
     return [(f.name, f.label.get(locale) or f.name) for f in defs.forms[form].fields
             if f.unique and FIELD_TYPES[f.type].stored]

@@ -41,19 +41,22 @@ def _ws_duration(seconds: Any) -> str:
     return format_duration(dt.timedelta(seconds=int(seconds)))
 
 
-def _defs(form: str) -> Definitions:
+def readable_defs(form: str) -> Definitions:
+    """The active definitions when the user may read ``form``; else 404."""
     defs = platform().definitions()
     if form not in defs.forms or not defs.policy.can(context(), form, "read"):
         abort(404)
     return defs
 
 
-def _views(defs: Definitions, form: str) -> list[FieldView]:
+def field_views(defs: Definitions, form: str) -> list[FieldView]:
+    """How the user sees each field of ``form`` (hidden, read-only, editable; formats)."""
     ctx = context()
     return form_views(defs.forms[form], ctx.locale, defs.policy.field_access(ctx, form), defs.timezone, defs.locale)
 
 
-def _can(defs: Definitions, form: str, action: str) -> bool:
+def may(defs: Definitions, form: str, action: str) -> bool:
+    """Whether the user may ``action`` on ``form``."""
     return defs.policy.can(context(), form, action)
 
 
@@ -100,10 +103,10 @@ def _drawn(views: list[FieldView], key: str) -> bool:
 @bp.route("/w/<form>/new", methods=["GET", "POST"])
 @login_required
 def new_page(form: str) -> Any:
-    defs = _defs(form)
-    if not _can(defs, form, "create"):
+    defs = readable_defs(form)
+    if not may(defs, form, "create"):
         abort(403)
-    views = _views(defs, form)
+    views = field_views(defs, form)
     if request.method == "GET":
         return _form_page(defs, form, views, _defaults(views))
     try:
@@ -134,12 +137,12 @@ def _at(defs: Definitions, form: str) -> Optional[AtRevision]:
 @login_required
 def view_page(form: str, record_id: int) -> Any:
     """A record; with ``?revision=N``, as revision N of its pack defines the form (read only)."""
-    defs = _defs(form)
+    defs = readable_defs(form)
     ctx = context()
     at = _at(defs, form)
     record = _get(form, record_id, at)
     spec = defs.forms[form] if at is None else at.spec
-    views = _views(defs, form) if at is None else \
+    views = field_views(defs, form) if at is None else \
         form_views(spec, ctx.locale, at.access(ctx), defs.timezone, defs.locale)
     labels = link_labels(defs, ctx, views, [record])
     labels.update({key: dict(names) for key, names in file_labels(views, [record]).items()})
@@ -147,17 +150,17 @@ def view_page(form: str, record_id: int) -> Any:
     flags = record_flags(Records(platform()), ctx, form, [record_id]).get(record_id, [])
     return render_template("ws_view.html", form=form, spec=spec, title=spec.label.get(ctx.locale),
                            views=views, record=record, labels=labels, title_value=title_value, flags=flags,
-                           saved=request.args.get("saved"), can_update=at is None and _can(defs, form, "update"),
+                           saved=request.args.get("saved"), can_update=at is None and may(defs, form, "update"),
                            revision=None if at is None else at.revision)
 
 
 @bp.route("/w/<form>/<id:record_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_page(form: str, record_id: int) -> Any:
-    defs = _defs(form)
-    if not _can(defs, form, "update"):
+    defs = readable_defs(form)
+    if not may(defs, form, "update"):
         abort(403)
-    views = _views(defs, form)
+    views = field_views(defs, form)
     if request.method == "GET":
         record = _get(form, record_id)
         return _form_page(defs, form, views, raw_from_record(views, record), record=record)
@@ -262,7 +265,7 @@ def _failed(defs: Definitions, form: str, views: list[FieldView], raw: Mapping[s
 def options(form: str) -> Any:
     """Records of ``form`` for a link picker: ``[{"id", "label"}]``, searched with ``q``; only
     the rows the user may read (``search_options`` lists them through ``Records``)."""
-    defs = _defs(form)
+    defs = readable_defs(form)
     return jsonify(search_options(defs, context(), form, request.args.get("q", "").strip()))
 
 
@@ -270,7 +273,7 @@ def options(form: str) -> Any:
 @login_required
 def compute_values(form: str) -> Any:
     """Values of the conditions and formulas the browser cannot compute (they read other records)."""
-    defs = _defs(form)
+    defs = readable_defs(form)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         abort(400)
@@ -280,7 +283,7 @@ def compute_values(form: str) -> Any:
 @bp.get("/w/_js/<form>.<version>.js")
 @login_required
 def form_module(form: str, version: str) -> Any:
-    defs = _defs(form)
+    defs = readable_defs(form)
     at = _at(defs, form)
     module = module_for(defs, form, defs.policy.hidden(context(), form)) if at is None else \
         module_for(at.pinned, form, at.hidden(context()))

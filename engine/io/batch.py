@@ -8,7 +8,7 @@ sub-tables, ``items[3].lines[1].qty`` (lines counted from 1, as everywhere in va
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, Protocol, Sequence
 
 from engine.context import RunContext
 from engine.errors import Conflict, NotFound, PermissionDenied, QueryError, ValidationError
@@ -17,16 +17,37 @@ from engine.io.messages import render as io_message
 from engine.runtime import Definitions
 from engine.security.fields import blocked_in
 from engine.store.idempotency import IdempotencyKey
+from engine.store.records import RecordStore
 from engine.store.write import Checked
 from engine.store.writer import Writer
 
 _INDEXED = re.compile(r"^\[(\d+)\]\.(.*)$")
 
 
-def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items: Any, *,
-              max_items: int = 1000, source: str = "batch",
+class BatchRecords(Protocol):
+    """What a batch asks of the service layer's records (:class:`engine.service.Records` is
+    one): the permission checks around the store's writes and the answers."""
+
+    def kept_columns(self, defs: Definitions, ctx: RunContext, form: str, record_id: int, data: Any,
+                     version: Optional[int], where: Any) -> tuple[Any, Optional[int]]: ...
+
+    def in_transaction(self, idem: Optional[IdempotencyKey], status: int, work: Callable[[Any], Any]) -> Any: ...
+
+    def must_see(self, defs: Definitions, ctx: RunContext, conn: Any, form: str, ids: Sequence[int],
+                 action: str) -> None: ...
+
+    def after_rules(self, defs: Definitions, store: RecordStore, conn: Any, form: str,
+                    record: dict[str, Any]) -> dict[str, Any]: ...
+
+    def answers(self, defs: Definitions, ctx: RunContext, conn: Any, form: str,
+                records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]: ...
+
+
+def run_batch(records: BatchRecords, defs: Definitions, store: RecordStore, ctx: RunContext, form: str,
+              items: Any, *, max_items: int = 1000, source: str = "batch",
               idem: Optional[IdempotencyKey] = None) -> list[dict[str, Any]]:
-    """Validate every item first (all errors at once), then write them all in one transaction."""
+    """Validate every item first (all errors at once), then write them all in one transaction
+    of ``store``, with the permission checks of ``records``."""
     if not isinstance(items, list):
         raise QueryError("the body must be {\"items\": [...]}", {"items": ["must be a list"]})
     if not items:
@@ -34,7 +55,7 @@ def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items
     if len(items) > max_items:
         raise QueryError(f"at most {max_items} items per batch, not {len(items)}",
                          {"items": [f"at most {max_items} items"]})
-    policy, store = defs.policy, records.platform.store()
+    policy = defs.policy
     blocked = policy.not_writable(ctx, form)
     where = policy.acting_clause(ctx, form, "update")
     errors: dict[str, list[str]] = {}
@@ -84,10 +105,10 @@ def run_batch(records: Any, defs: Definitions, ctx: RunContext, form: str, items
     def work(conn: Any) -> list[dict[str, Any]]:
         with store.bus.deferring(conn):
             return _write(records, defs, store, conn, ctx, form, creates, updates, where, writer)
-    return records._write(idem, 200, work)  # type: ignore[no-any-return]
+    return records.in_transaction(idem, 200, work)  # type: ignore[no-any-return]
 
 
-def _write(records: Any, defs: Definitions, store: Any, conn: Any, ctx: RunContext, form: str,
+def _write(records: BatchRecords, defs: Definitions, store: RecordStore, conn: Any, ctx: RunContext, form: str,
            creates: list[tuple[int, Checked]], updates: list[tuple[int, int, int, Checked]], where: Any,
            writer: Writer) -> list[dict[str, Any]]:
     """The batch's writes, in one transaction: the creates at once, then each update."""
@@ -97,7 +118,7 @@ def _write(records: Any, defs: Definitions, store: Any, conn: Any, ctx: RunConte
             made = store.create_many(conn, ctx, form, [c for _, c in creates], writer=writer)
         except (ValidationError, Conflict, PermissionDenied) as exc:
             raise _reindexed(exc, [i for i, _ in creates]) from None
-        records._must_see(defs, ctx, conn, form, [m["id"] for m in made], "create")
+        records.must_see(defs, ctx, conn, form, [m["id"] for m in made], "create")
         for (i, _), rec in zip(creates, made):
             out[i] = rec
     for i, record_id, version, clean in updates:
@@ -112,9 +133,9 @@ def _write(records: Any, defs: Definitions, store: Any, conn: Any, ctx: RunConte
                        or {f"items[{i}]": [str(exc)]}) from None
         except NotFound:
             raise NotFound(f"items[{i}]: {form} {record_id} not found") from None
-        records._must_see(defs, ctx, conn, form, [record_id], "update")
+        records.must_see(defs, ctx, conn, form, [record_id], "update")
     for i in out:    # as the rules left them (a set/decide action amends the version)
-        out[i] = records._after_rules(defs, store, conn, form, out[i])
+        out[i] = records.after_rules(defs, store, conn, form, out[i])
     return records.answers(defs, ctx, conn, form, [out[i] for i in sorted(out)])
 
 

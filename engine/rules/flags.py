@@ -13,10 +13,11 @@ from typing import Any, Iterable, Optional
 
 from engine.context import RunContext
 from engine.rules.log import flags_for
+from engine.rules.parts import Compiled
 from engine.security.fields import reads_hidden
 
 
-def flag_rows(defs: Any, ctx: RunContext, conn: Any, form: str,
+def flag_rows(defs: Compiled, ctx: RunContext, conn: Any, form: str,
               ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
     """``{record id: [{"colour", "tag", "rule", "at"}, ...]}`` oldest first, for records ``ctx``
     may read (the caller checked that); records without flags are left out."""
@@ -33,7 +34,7 @@ def flag_rows(defs: Any, ctx: RunContext, conn: Any, form: str,
     return out
 
 
-def tag_may_show(defs: Any, form: str, rule: Optional[str], hidden: frozenset[str]) -> bool:
+def tag_may_show(defs: Compiled, form: str, rule: Optional[str], hidden: frozenset[str]) -> bool:
     """Whether the tags of the flags ``rule`` sets may show a value of a field in ``hidden``:
     its template names one, or the rule is not in the active definitions (fail closed)."""
     found = defs.rules.named(rule, form) if defs.rules is not None and rule else None

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Optional
 import sqlalchemy as sa
 
 from engine.forms.coltypes import UTCDateTime
-from engine.store.db import ATTEMPT
+from engine.store.db import ATTEMPT, Database
 from engine.store.dialect import insert_many, insert_tuples
 from engine.store.system import SYSTEM
 
@@ -287,7 +287,7 @@ def runs_view() -> Any:
     return _VIEW
 
 
-def prune_runs(db: Any, before: dt.datetime) -> int:
+def prune_runs(db: Database, before: dt.datetime) -> int:
     """Delete log rows of runs started before ``before``; returns how many."""
     with db.begin() as conn:
         old = sa.select(rule_runs.c.id).where(rule_runs.c.started_at < before)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -26,6 +26,9 @@ from engine.errors import Conflict
 from engine.forms.coltypes import UTCDateTime
 from engine.store.dialect import insert_ignore
 from engine.store.system import SYSTEM
+
+if TYPE_CHECKING:
+    from engine.store.db import Database
 
 MAX_KEY = 200
 
@@ -66,7 +69,7 @@ def body_digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def once(db: Any, idem: Optional[IdempotencyKey], now: dt.datetime, status: int,
+def once(db: "Database", idem: Optional[IdempotencyKey], now: dt.datetime, status: int,
          work: Callable[[Connection], Any]) -> tuple[Any, bool]:
     """Run ``work(conn)`` in one transaction of ``db``, at most once per key: returns
     ``(answer, replayed)``. With a key, the answer (which must be JSON) is kept with it and
