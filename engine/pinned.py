@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from engine.context import RunContext
 from engine.definitions.model import FormSpec
 from engine.errors import NotFound, PermissionDenied
-from engine.forms.messages import render
+from engine.field_errors import render
 from engine.platform import Platform
 from engine.rules.flags import distinct, flag_rows
 from engine.runtime import Definitions

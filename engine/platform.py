@@ -40,7 +40,7 @@ class Platform:
         self.revisions = RevisionCache(self._compile, revisions_kept)
         self._active: Optional[Definitions] = None
         self._checked = 0.0
-        from engine.forms.dependents import Dependents
+        from engine.store.dependents import Dependents
         self.bus.subscribe(Dependents(self))   # stored aggregates over the written form
         from engine.rules.engine import RuleEngine
         self.rules = RuleEngine(self)

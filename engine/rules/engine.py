@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from engine.context import RunContext
 from engine.errors import LowcodeError
-from engine.revisions import Running
+from engine.store.running import Running
 from engine.rules import log as runlog
 from engine.rules import said
 from engine.rules.errors import RuleChainTooDeep, RuleFailed, describe
