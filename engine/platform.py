@@ -11,7 +11,7 @@ from engine.context import Clock, RunContext
 from engine.definitions import load_pack_files
 from engine.errors import NotFound
 from engine.forms import FIELD_TYPES
-from engine.plugins import register_guards
+from engine.registry import register_guards
 from engine.revisions import DEFAULT_KEPT, RevisionCache
 from engine.runtime import Definitions, Key, compile_definitions
 from engine.security.users import User, Users
