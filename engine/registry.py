@@ -21,8 +21,8 @@ from typing import Any, Callable, Generic, Iterator, Optional, TypeVar
 from engine.errors import LowcodeError
 
 #: The groups the platform reads.
-GROUPS = ("lowcode.actions", "lowcode.channels", "lowcode.checks", "lowcode.fields", "lowcode.guards",
-          "lowcode.notifiers")
+GROUPS = ("lowcode.actions", "lowcode.channels", "lowcode.checks", "lowcode.fields", "lowcode.functions",
+          "lowcode.guards", "lowcode.notifiers")
 
 T = TypeVar("T")
 
@@ -44,9 +44,12 @@ def load_group(group: str) -> dict[str, object]:
 
 
 def clear_cache() -> None:
-    """Forget loaded groups (tests, or after installing a plugin into a running process)."""
+    """Forget loaded groups (tests, or after installing a plugin into a running process); the
+    registries load their group's entry points again on next use."""
     with _lock:
         _cache.clear()
+        for each in _registries:
+            each._plugins = False
 
 
 def _load(group: str) -> dict[str, object]:
@@ -85,6 +88,9 @@ def register_guards(bus: Any) -> list[str]:
     return names
 
 
+_registries: list["Registry[Any]"] = []
+
+
 class Registry(Generic[T]):
     """Things by name: registered by the engine's own packages, extended by the entry points
     of ``group`` (loaded on first use). An entry point gives a class (made once, with no
@@ -95,6 +101,7 @@ class Registry(Generic[T]):
         self.accepts = accepts
         self._items: dict[str, T] = {}
         self._plugins = False
+        _registries.append(self)
 
     def register(self, name: str, item: T) -> T:
         """Add (or replace) ``item`` under ``name``; returns it."""
@@ -157,6 +164,16 @@ def _is_field_type(obj: object) -> bool:
     return bool(getattr(obj, "name", "")) and callable(getattr(obj, "parse", None))
 
 
+def _is_function(obj: object) -> bool:
+    return bool(getattr(obj, "name", "")) and hasattr(obj, "returns") and hasattr(obj, "min_args")
+
+
 #: field types by name: ``engine.forms`` registers the built-in ones when it is imported (the
 #: composition root imports it before loading a pack), ``lowcode.fields`` plugins add theirs.
 FIELD_TYPES: Registry[Any] = Registry("lowcode.fields", _is_field_type)
+#: the functions expressions may call (an allow-list): the built-in ones of
+#: ``engine.expr.functions``, and ``lowcode.functions`` plugins (an ``engine.expr.functions.Function``).
+FUNCTIONS: Registry[Any] = Registry("lowcode.functions", _is_function)
+#: the actions a rule may ``call``: ``(state, args) -> str | None``, from ``lowcode.actions``
+#: plugins or ``engine.rules.actions.register_action``.
+ACTIONS: Registry[Any] = Registry("lowcode.actions", callable)

@@ -23,30 +23,28 @@ import sqlalchemy as sa
 
 from engine.errors import NotFound, ValidationError
 from engine.expr.types import ExprType
+from engine.registry import ACTIONS
 from engine.rules import syntax as sx
 from engine.rules.compiler import BUILDERS, Loop, RuleCompiler, build_action, builder, did_you_mean
 from engine.rules.log import COLOURS, flags
 from engine.rules.said import Said
-from engine.rules.templates import render, shown as _shown, template as _template
 from engine.rules.spec import CREATED, DELETED, UPDATED, Action, Write
+from engine.rules.templates import render
+from engine.rules.templates import shown as _shown
+from engine.rules.templates import template as _template
 from engine.store.outbox import enqueue
 
 PluginAction = Callable[[Any, dict], Optional[str]]
 
-PLUGINS: dict[str, PluginAction] = {}
-
 
 def register_action(name: str, fn: PluginAction) -> PluginAction:
-    """Add a plugin action programmatically (entry points are loaded too)."""
-    PLUGINS[name] = fn
-    return fn
+    """Add a plugin action programmatically (``lowcode.actions`` entry points are loaded too)."""
+    return ACTIONS.register(name, fn)
 
 
 def plugin_actions() -> dict[str, PluginAction]:
-    from engine.registry import load_group
-    found: dict[str, Any] = dict(load_group("lowcode.actions"))
-    found.update(PLUGINS)
-    return found
+    """Every plugin action by name (:data:`engine.registry.ACTIONS`)."""
+    return {name: ACTIONS[name] for name in ACTIONS.names()}
 
 
 # ---- helpers ------------------------------------------------------------------------
