@@ -6,11 +6,16 @@ A distribution registers plugins in its packaging metadata (``setup.cfg``)::
     lowcode.notifiers =
         log = plugins.notify_log:LogNotifier
 
-:func:`load_group` loads one group once per process. :class:`Registry` holds things by name
-that the engine fills at import (the built-in field types, by ``engine.forms``) and that a
-group's entry points extend on first use: :data:`FIELD_TYPES` (``lowcode.fields``) is the
-one the definitions loader consults by name. This module sits at the bottom of the layers
-(it imports only the standard library and ``engine.errors``), so every layer may use it.
+:func:`load_group` loads one group once per process. A :class:`Registry` holds things by
+name that the engine's own layers fill when imported and that a group's entry points extend
+on first use: :data:`FIELD_TYPES` (``lowcode.fields``, filled by ``engine.forms``; the
+definitions loader consults it by name), :data:`FUNCTIONS` (``lowcode.functions``, by
+``engine.expr.functions``), :data:`ACTIONS` (``lowcode.actions``), and the loader's pack checks
+(``lowcode.checks``, :data:`engine.definitions.checks.PACK_CHECKS`). Guards
+(:func:`register_guards`) and notifiers (``lowcode.notifiers``, made per channel by the
+outbox's ``notify`` sender) come from their groups here too. This module sits at the bottom
+of the layers (it imports only the standard library and ``engine.errors``), so every layer
+may use it.
 """
 from __future__ import annotations
 
