@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from engine.context import RunContext
 from engine.definitions.model import FormSpec
 from engine.errors import NotFound, PermissionDenied
-from engine.forms.messages import render
+from engine.field_errors import render
 from engine.rules.flags import distinct, flag_rows
 from engine.runtime import Definitions
 from engine.security.fields import blocked_in, without_hidden

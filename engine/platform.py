@@ -15,8 +15,8 @@ from engine.context import Clock, RunContext
 from engine.definitions import load_pack_files
 from engine.errors import NotFound
 from engine.forms import FIELD_TYPES
-from engine.forms.dependents import Dependents
-from engine.plugins import register_guards
+from engine.store.dependents import Dependents
+from engine.registry import register_guards
 from engine.revisions import DEFAULT_KEPT
 from engine.rules.engine import RuleEngine
 from engine.runtime import Definitions, compile_definitions

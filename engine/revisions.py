@@ -14,32 +14,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Callable, Optional, Protocol
+from typing import Callable, Optional
 
 from engine.runtime import Definitions, Key
 
-if TYPE_CHECKING:
-    from engine.store.db import Database
-    from engine.store.events import EventBus
-    from engine.store.records import RecordStore
-
 #: how many compiled revisions a process keeps besides the active one
 DEFAULT_KEPT = 4
-
-
-class Running(Protocol):
-    """What the parts that react to writes (rules, rollups) ask of the platform: the compiled
-    definitions a write under way runs by, their store, the database and the event bus."""
-
-    @property
-    def db(self) -> Optional["Database"]: ...
-
-    @property
-    def bus(self) -> Optional["EventBus"]: ...
-
-    def current(self) -> Definitions: ...
-
-    def store_of(self, defs: Definitions) -> "RecordStore": ...
 
 
 class RevisionCache:

@@ -15,9 +15,9 @@ from apps.api import bp
 from apps.api.context import caller, platform
 from apps.api.errors import ApiError
 from engine.errors import NotFound, ValidationError
-from engine.forms import files
+from engine.store import files
 from engine.forms.file_access import may_read_file
-from engine.forms.messages import FieldError
+from engine.field_errors import FieldError
 
 
 def _limits() -> tuple[Any, Any]:

@@ -130,7 +130,7 @@ class FieldView:
     @property
     def accept(self) -> str:
         """The ``accept`` attribute of a file input (the field's allowed content types)."""
-        from engine.forms.files import field_limits
+        from engine.store.files import field_limits
         return ",".join(field_limits(self.spec)[1] or ())
 
     def number_text(self, value: Any) -> str:

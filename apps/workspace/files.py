@@ -1,6 +1,6 @@
 """Files in the workspace: uploads from a form post, and downloads for the signed-in user.
 
-An upload is stored at once (``engine.forms.files.save``, with the field's ``max_size`` and
+An upload is stored at once (``engine.store.files.save``, with the field's ``max_size`` and
 ``accept``), so a post that fails validation keeps its files: the page is drawn again with
 them attached. A download follows the same form, field and row permissions as the API's
 (:func:`engine.forms.file_access.may_read_file`); images the browser can show safely are
@@ -16,7 +16,7 @@ from flask import Response, abort, current_app
 from apps.workspace import bp
 from apps.workspace.auth import context, login_required, platform
 from apps.workspace.fields import FieldView
-from engine.forms import files
+from engine.store import files
 from engine.forms.file_access import may_read_file
 
 #: content types sent inline (shown in an <img>); never SVG, which can carry scripts

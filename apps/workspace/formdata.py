@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 
 from apps.workspace.fields import PARTS, FieldView, local_datetime
 from apps.workspace.i18n import text
-from engine.forms.messages import FieldError
+from engine.field_errors import FieldError
 from engine.forms.types_extra import format_duration
 
 ROW_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(\d+)\]\.")

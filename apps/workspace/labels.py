@@ -128,7 +128,7 @@ def picker_options(defs: Definitions, ctx: RunContext, views: list[FieldView],
 def file_labels(views: Iterable[FieldView], records: list[Mapping[str, Any]]) -> dict[str, list[tuple[int, str]]]:
     """``(id, file name)`` of the files that file and signature fields hold, by field."""
     from apps.workspace.auth import platform
-    from engine.forms import files
+    from engine.store import files
 
     wanted = {key: sorted(int(i) for i in _ids(key, view, table, records) if str(i).isdigit())
               for key, view, table in _fields(views, ("files", "signature"))}

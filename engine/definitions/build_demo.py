@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from engine.definitions.build_forms import field_types
 from engine.definitions.common import Broken
+from engine.definitions.fieldkinds import field_types
 from engine.definitions.model import FieldSpec, FormSpec, RoleSpec
 from engine.definitions.schema_check import did_you_mean, show
 from engine.definitions.yaml_source import PosDict, PosList, empty_like
 from engine.errors import DefinitionError, Position
+from engine.field_errors import FieldError
 
 
 class _Demo:
@@ -130,7 +131,6 @@ def _value(demo: _Demo, field: FieldSpec, value: Any, pos: Position, where: str)
         for j, row in enumerate(value):
             _record(demo, "", field.fields, row, f"{where}[{j}]", top=False)
     else:
-        from engine.forms import FieldError
         try:
             ftype.parse(field, value)
         except FieldError as exc:

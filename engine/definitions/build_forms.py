@@ -6,12 +6,14 @@ import re
 from typing import Any, Mapping, Optional
 
 from engine.definitions.common import frozen, opt_labels, to_labels
+from engine.definitions.fieldkinds import COMMON_PROPS, field_types
 from engine.definitions.model import (ANSWER_FIELDS, CHILD_SYSTEM_FIELDS, SYSTEM_FIELDS, Check, FieldSpec,
                                       FormSpec, Option)
 from engine.definitions.schema_check import check_with, did_you_mean, props_validator, show
 from engine.definitions.yaml_source import PosDict, PosList, Source
 from engine.errors import DefinitionError, Position
 from engine.expr.parser import keywords
+from engine.field_errors import FieldError
 
 #: keys every field may have, whatever its type
 COMMON_KEYS = ("name", "type", "label", "help", "placeholder", "required", "unique", "index",
@@ -31,12 +33,6 @@ _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 #: option libraries of the pack being loaded: name -> options (``options: "@name"``)
 Libraries = Mapping[str, tuple[Option, ...]]
 _SEQ_PARTS = re.compile(r"YYYY|YY|MM|DD|seq|seq:0[1-9][0-9]?")
-
-
-def field_types() -> Any:
-    """The field-type registry (imported late: engine.forms imports this package's model)."""
-    from engine.forms import FIELD_TYPES
-    return FIELD_TYPES
 
 
 def build_form(node: PosDict, source: Source, stem: str, locale: str,
@@ -112,7 +108,7 @@ def _build_field(node: PosDict, source: Source, locale: str, in_table: bool, pat
             "choose another", node.value_pos("name"), None, "name")
     registry = field_types()
     ftype = registry.get(type_name)
-    props_schema: dict[str, Any] = {**common_props(), **ftype.props_schema} if ftype else {}
+    props_schema: dict[str, Any] = {**COMMON_PROPS, **ftype.props_schema} if ftype else {}
     if ftype is None:
         err(f"field '{name}': unknown type '{type_name}'", node.value_pos("type"),
             did_you_mean(type_name, registry.names()), "type")
@@ -295,19 +291,12 @@ def _check_default(node: PosDict, spec: FieldSpec, ftype: Any, err: Any) -> None
     if not ftype.stored or ftype.computed or spec.type in ("link", "user", "multilink"):
         err(f"field '{spec.name}': a {spec.type} field cannot have a default", pos, None, "default")
         return
-    from engine.forms import FieldError
     try:
         ftype.parse(spec, value)
     except FieldError as exc:
         err(f"field '{spec.name}': default {show(value)} {exc.render('en')}", pos, None, "default")
     except Exception:  # noqa: BLE001  the field's own properties are wrong: reported already
         pass
-
-
-def common_props() -> dict[str, Any]:
-    """Properties every field type takes (lookups), from the form engine."""
-    from engine.forms.compute import COMMON_PROPS
-    return COMMON_PROPS
 
 
 def _nested_expr_positions(node: PosDict) -> dict[str, Position]:

@@ -55,10 +55,6 @@ def check_expressions(forms: Mapping[str, FormSpec], roles: Mapping[str, RoleSpe
                     _field_exprs(sub, child, run)
         for chk in form.checks:
             run(chk.expr, scope, ExprType.BOOLEAN, chk.position)
-    dirty = {e.position.file for e in errors}
-    for form in forms.values():   # lookups, rollups, expression defaults, cycles (the form engine)
-        if form.file not in dirty:   # on forms otherwise clean: no second report of one mistake
-            _form_logic(form, scopes[form.name], seen, errors)
     for role in roles.values():
         for form_name, grant in role.forms.items():
             if not grant.rows:
@@ -78,19 +74,3 @@ def _field_exprs(field: FieldSpec, scope: Scope, run: Callable[..., None]) -> No
         info = scope.fields.get(field.name)
         expect = info.type if info is not None else ExprType.ANY
         run(field.formula, scope, expect, field.expr_positions.get("formula", field.position))
-
-
-def _form_logic(form: FormSpec, scope: Scope, seen: set[tuple[str, str, int, int]],
-                errors: list[DefinitionError]) -> None:
-    from engine.forms.compute import FormLogic
-    targets = {f.form for f in form.fields if f.form} | {c.form for f in form.fields for c in f.fields if c.form}
-    if scope.forms is not None and any(t not in scope.forms for t in targets):
-        return   # a linked form is broken (reported already): lookups through it wait for the fix
-    try:
-        FormLogic(form, scope)
-    except DefinitionErrors as many:
-        for e in many.errors:
-            key = (e.message, e.position.file, e.position.line, e.position.column)
-            if key not in seen:
-                seen.add(key)
-                errors.append(e)

@@ -14,6 +14,7 @@ from engine.definitions.build_demo import check_demo
 from engine.definitions.build_forms import build_form, in_zone
 from engine.definitions.build_roles import build_roles
 from engine.definitions.common import Broken, frozen, opt_labels, to_labels
+from engine.definitions.checks import Draft, run_checks
 from engine.definitions.crossref import check_forms
 from engine.definitions.expressions import check_expressions
 from engine.definitions.model import FormSpec, PackSpec, RoleSpec
@@ -172,20 +173,6 @@ class _Loading:
                 good.value_marks[name] = roles.value_marks[name]
         return build_roles(good, locale, forms, broken, self.errors)
 
-    def check_decisions(self, scopes: Any, forms: Any) -> None:
-        """Decision tables (rules/*.decision.yaml) compile against the forms, or report why not."""
-        rels = self.by_kind.get("decision", [])
-        if not rels:
-            return
-        from engine.rules.decision import compile_pack_decisions, select_options
-
-        try:
-            compile_pack_decisions({r: self.files[r] for r in rels}, scopes,
-                                   display=lambda rel: _display(self.root, rel),
-                                   options=select_options(forms.values()))
-        except DefinitionErrors as exc:
-            self.errors.extend(exc.errors)
-
     def classify(self) -> None:
         for rel in sorted(self.files):
             for pattern, kind in LAYOUT:
@@ -216,8 +203,8 @@ class _Loading:
         checkable = {n: f for n, f in forms.items() if n not in broken.fields}
         scopes = scopes_for([*outside.values(), *checkable.values()], version)
         check_expressions(checkable, roles, scopes, self.errors)
-        if not self.errors:   # else a table's errors would only echo the forms' own
-            self.check_decisions(scopes, checkable)
+        # what the layers above compile (form logic, decision tables, ...), checked now
+        run_checks(Draft(self.files, self.by_kind, self.root, checkable, roles, scopes, self.errors))
         demo: Any = {}
         for rel in self.by_kind.get("demo", [])[:1]:
             node = self.parse(rel, "demo")

@@ -5,6 +5,7 @@ from types import MappingProxyType
 from typing import Any, Iterable, Mapping, Optional
 
 from engine.definitions.common import frozen
+from engine.definitions.fieldkinds import field_types
 from engine.definitions.model import FieldSpec, FormSpec, PackSpec
 from engine.expr.scope import FieldInfo, Scope
 from engine.expr.types import ExprType
@@ -31,7 +32,7 @@ def build_scopes(pack: PackSpec) -> dict[str, Scope]:
 
 def scopes_for(forms: Iterable[FormSpec], version: str) -> dict[str, Scope]:
     """Scopes of ``forms`` (used while loading, before the PackSpec exists)."""
-    registry = _registry()
+    registry = field_types()
     scopes: dict[str, Scope] = {}
     view = MappingProxyType(scopes)  # every scope sees the others, read-only
     for form in forms:
@@ -72,7 +73,3 @@ def _expr_type(ftype: Any, f: FieldSpec) -> ExprType:
     except Exception:  # noqa: BLE001  a broken property (reported by the loader)
         return ftype.expr_type  # type: ignore[no-any-return]
 
-
-def _registry() -> Any:
-    from engine.forms import FIELD_TYPES
-    return FIELD_TYPES

@@ -14,7 +14,9 @@ from typing import Any, Callable, Optional, Sequence
 
 import sqlalchemy as sa
 
+from engine import registry
 from engine.expr.types import ExprType as T
+from engine.registry import Registry
 
 TypeRule = Callable[[Sequence[T]], T]  # raises TypeError(message) when the arguments do not fit
 
@@ -32,15 +34,16 @@ class Function:
     inline: Optional[str] = None  # Python template for one non-null argument "{0}", e.g. "{0}.lower()"
 
 
-REGISTRY: dict[str, Function] = {}
+#: :data:`engine.registry.FUNCTIONS`: the functions below, and ``lowcode.functions`` plugins
+REGISTRY: Registry[Function] = registry.FUNCTIONS
 AGGREGATES = frozenset({"sum", "count", "avg", "min", "max", "exists"})
 SPECIAL = frozenset({"if", "changed"})  # compiled by the back ends themselves
 
 
 def register(fn: Function) -> Function:
-    """Add a function to the allow-list (plugins may call this at import time)."""
-    REGISTRY[fn.name] = fn
-    return fn
+    """Add a function to the allow-list (a plugin may instead declare a ``lowcode.functions``
+    entry point naming a :class:`Function`)."""
+    return REGISTRY.register(fn.name, fn)
 
 
 def lookup(name: str) -> Optional[Function]:
@@ -48,7 +51,7 @@ def lookup(name: str) -> Optional[Function]:
 
 
 def known_names() -> list[str]:
-    return sorted(set(REGISTRY) | AGGREGATES | SPECIAL)
+    return sorted(set(REGISTRY.names()) | AGGREGATES | SPECIAL)
 
 
 # ------------------------------------------------------------------ type rules

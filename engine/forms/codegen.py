@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from engine.forms.messages import FieldError, render
-from engine.forms.types_choice import json_dumper
+from engine.field_errors import FieldError, render
+from engine.forms.group_json import json_dumper
 
 _EMPTY_TYPES = (str, list, dict)
 

@@ -28,21 +28,10 @@ from engine.errors import DefinitionError, DefinitionErrors, ValidationError
 from engine.expr.compiled import CompiledExpr, compile_expression
 from engine.expr.scope import Scope
 from engine.expr.types import ExprType
+from engine.field_errors import FieldError, render
+from engine.forms.file_limits import check_limits, field_limits
 from engine.forms.fieldtype import FIELD_TYPES
-from engine.forms.messages import FieldError, render
 
-#: properties any field may have (besides the common keys): a lookup, and live mode
-COMMON_PROPS: dict[str, Any] = {
-    "lookup": {"anyOf": [
-        {"type": "string", "minLength": 1},
-        {"type": "object", "required": ["from", "value"], "additionalProperties": False,
-         "properties": {"from": {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$"},
-                        "where": {"type": "string", "minLength": 1},
-                        "value": {"type": "string", "minLength": 1},
-                        "order_by": {"type": "string", "minLength": 1}}},
-    ], "x-message": "{value} is not a lookup: give an expression (product.price) or {from, where, value, order_by}"},
-    "live": {"type": "boolean"},
-}
 #: the id a sub-table row sees for ``parent`` while its record is being saved
 PARENT = -1
 _EMPTY: tuple[Any, ...] = (None, "", [])
@@ -342,7 +331,6 @@ class FormLogic:
     def _files(self, data: Any, ctx: Any, record: dict[str, Any], errors: Errors, locale: str) -> None:
         if not self.files:
             return
-        from engine.forms import files
         from engine.forms.types_files import PendingFile
 
         wanted: list[tuple[str, FieldSpec, dict[str, Any], Any]] = []
@@ -352,25 +340,25 @@ class FormLogic:
             for path, row in rows:
                 value = row.get(f.name)
                 if isinstance(value, PendingFile):
-                    max_size, accept = files.field_limits(f)
+                    max_size, accept = field_limits(f)
                     try:
-                        row[f.name] = files.save(data.conn, ctx, value.name, value.content_type, value.data,
-                                                 max_size=max_size, accept=accept)["id"]
+                        row[f.name] = data.save_file(ctx, value.name, value.content_type, value.data,
+                                                     max_size=max_size, accept=accept)["id"]
                     except FieldError as exc:
                         errors.setdefault(path, []).append(exc.render(locale))
                 elif value not in _EMPTY:
                     wanted.append((path, f, row, value))
         ids = [i for _, _, _, v in wanted for i in (v if isinstance(v, list) else [v])]
-        found = files.info(data.conn, ids)
+        found = data.file_info(ids)
         for path, f, _, value in wanted:
-            max_size, accept = files.field_limits(f)
+            max_size, accept = field_limits(f)
             for file_id in value if isinstance(value, list) else [value]:
                 meta = found.get(file_id)
                 if meta is None:
                     errors.setdefault(path, []).append(render("no_such_file", locale, id=file_id))
                     continue
                 try:
-                    files.check_limits(meta["name"], meta["content_type"], meta["size"], max_size, accept)
+                    check_limits(meta["name"], meta["content_type"], meta["size"], max_size, accept)
                 except FieldError as exc:
                     errors.setdefault(path, []).append(exc.render(locale))
 

@@ -1,12 +1,14 @@
-"""The field-type base class and its registry (plugins add types via ``lowcode.fields``)."""
+"""The field-type base class; the types register in :data:`engine.registry.FIELD_TYPES`."""
 from __future__ import annotations
 
 from typing import Any, Callable, ClassVar, Optional
 
 import sqlalchemy as sa
 
+from engine import registry
 from engine.definitions.model import FieldSpec
 from engine.expr.types import ExprType
+from engine.registry import Registry
 
 
 #: the built-ins generated parsing code may use (nothing else is reachable from it)
@@ -19,7 +21,7 @@ class FieldType:
 
     Subclasses set ``name`` and ``expr_type`` and override what differs. ``parse`` turns
     input (JSON, a spreadsheet cell, a form post) into the Python value or raises
-    :class:`engine.forms.messages.FieldError`; ``dump`` gives the JSON value back.
+    :class:`engine.field_errors.FieldError`; ``dump`` gives the JSON value back.
     """
 
     name: ClassVar[str] = ""
@@ -101,58 +103,13 @@ def owner(cls: type, attr: str) -> Optional[type]:
     return next((k for k in cls.__mro__ if attr in vars(k)), None)
 
 
-class Registry:
-    """Field types by name."""
-
-    def __init__(self) -> None:
-        self._types: dict[str, FieldType] = {}
-        self._plugins = False
-
-    def register(self, ftype: FieldType) -> FieldType:
-        if not ftype.name:
-            raise ValueError(f"field type {type(ftype).__name__} has no name")
-        self._types[ftype.name] = ftype
-        return ftype
-
-    def load_plugins(self, force: bool = False) -> list[str]:
-        """Register the field types of installed plugins (entry point group ``lowcode.fields``):
-        each entry is a FieldType subclass or instance. Returns the names registered."""
-        if self._plugins and not force:
-            return []
-        self._plugins = True
-        from engine.plugins import load_group
-
-        added = []
-        for obj in load_group("lowcode.fields").values():
-            ftype = obj() if isinstance(obj, type) and issubclass(obj, FieldType) else obj
-            if isinstance(ftype, FieldType) and ftype.name:
-                self._types[ftype.name] = ftype
-                added.append(ftype.name)
-        return added
-
-    def get(self, name: str) -> Optional[FieldType]:
-        found = self._types.get(name)
-        if found is None and not self._plugins:
-            self.load_plugins()
-            found = self._types.get(name)
-        return found
-
-    def __getitem__(self, name: str) -> FieldType:
-        return self._types[name]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self._types
-
-    def names(self) -> list[str]:
-        if not self._plugins:
-            self.load_plugins()
-        return sorted(self._types)
-
-
-FIELD_TYPES = Registry()
+#: the field types by name (:data:`engine.registry.FIELD_TYPES`, which the definitions loader
+#: consults): the built-in types register themselves when ``engine.forms`` is imported,
+#: ``lowcode.fields`` plugins (a FieldType subclass or instance) on first use.
+FIELD_TYPES: Registry[FieldType] = registry.FIELD_TYPES
 
 
 def register(cls: type[FieldType]) -> type[FieldType]:
     """Class decorator: register one instance of the type."""
-    FIELD_TYPES.register(cls())
+    FIELD_TYPES.register(cls.name, cls())
     return cls

@@ -11,7 +11,7 @@ from engine.definitions.model import FieldSpec
 from engine.expr.types import ExprType
 from engine.forms.coltypes import ExactDecimal
 from engine.forms.fieldtype import FieldType, owner, register
-from engine.forms.messages import FieldError
+from engine.field_errors import FieldError
 
 _LEN_PROPS = {
     "min_length": {"type": "integer", "minimum": 0},

@@ -12,7 +12,7 @@ from engine.definitions.model import FieldSpec
 from engine.expr.types import ExprType
 from engine.forms.coltypes import Seconds
 from engine.forms.fieldtype import FieldType, register
-from engine.forms.messages import FieldError
+from engine.field_errors import FieldError
 from engine.forms.types_basic import Text
 from engine.forms.types_choice import MultiSelect, Reference, Select
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from engine.definitions.model import FieldSpec
 from engine.expr.types import ExprType
 from engine.forms.fieldtype import FieldType, register
-from engine.forms.messages import FieldError
+from engine.field_errors import FieldError
 
 _FILE_PROPS = {
     "max_size": {"type": "integer", "minimum": 1},

@@ -10,7 +10,7 @@ from engine.definitions.model import FieldSpec
 from engine.expr.types import ExprType
 from engine.forms.coltypes import UTCDateTime
 from engine.forms.fieldtype import FieldType, register
-from engine.forms.messages import FieldError
+from engine.field_errors import FieldError
 
 
 @register

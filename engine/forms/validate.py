@@ -18,8 +18,8 @@ from typing import Any, Callable, Mapping, Optional
 from engine.definitions.model import FieldSpec, FormSpec
 from engine.errors import ValidationError
 from engine.forms.fieldtype import FIELD_TYPES
-from engine.forms.messages import FieldError, render
-from engine.forms.types_choice import json_safe
+from engine.field_errors import FieldError, render
+from engine.forms.group_json import json_safe
 
 Errors = dict[str, list[str]]
 _MISSING = object()

@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping, Optional, Protocol, Sequence
 
 from engine.context import RunContext
 from engine.errors import Conflict, NotFound, PermissionDenied, QueryError, ValidationError
-from engine.forms.messages import render
+from engine.field_errors import render
 from engine.io.messages import render as io_message
 from engine.runtime import Definitions
 from engine.security.fields import blocked_in

@@ -19,7 +19,7 @@ from engine.definitions.model import FieldSpec, FormSpec
 from engine.errors import (Conflict, Duplicate, LowcodeError, NotFound, PermissionDenied, QueryError,
                            ValidationError)
 from engine.forms import FIELD_TYPES
-from engine.forms.messages import duplicate, render as field_message
+from engine.field_errors import duplicate, render as field_message
 from engine.io.cells import cell_reader
 from engine.io.columns import Column, ColumnMap, FieldIndex
 from engine.io.links import LinkResolver

@@ -11,14 +11,14 @@ import codecs
 import csv
 import io
 import os
-from typing import IO, Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
+from typing import IO, Any, Iterable, Iterator, Mapping, Optional, Sequence
 
-Source = Union[str, "os.PathLike[str]", IO[bytes]]
+from engine.io.sources import ReadError, Source
+
+__all__ = ["Cells", "ReadError", "Row", "Source", "detect_format", "formulas_of", "read_csv", "read_rows",
+           "read_xlsx"]
+
 Row = tuple[int, tuple[Any, ...]]
-
-
-class ReadError(ValueError):
-    """The file is not a readable spreadsheet."""
 
 
 class Cells(tuple[Any, ...]):

@@ -21,7 +21,7 @@ import tempfile
 import zipfile
 from typing import IO, Any, Iterator, Optional
 
-from engine.io.readers import ReadError, Source
+from engine.io.sources import ReadError, Source
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _SHEET_DATA, _ROW, _SI, _F = _MAIN + "sheetData", _MAIN + "row", _MAIN + "si", _MAIN + "f"

@@ -1,4 +1,6 @@
 """Rules: when/if/then on top of the expression language; triggers; actions; the run log."""
+from engine.rules import actions, actions_sql  # noqa: F401  (register the action builders)
+from engine.rules import pack_check  # noqa: F401  (the loader checks decision tables)
 from engine.rules.compiler import compile_pack_rules, compile_rules
 from engine.rules.engine import RuleEngine
 from engine.rules.errors import RuleChainTooDeep, RuleFailed, RuleRefused

@@ -23,113 +23,31 @@ import sqlalchemy as sa
 
 from engine.errors import NotFound, ValidationError
 from engine.expr.types import ExprType
+from engine.registry import ACTIONS
 from engine.rules import syntax as sx
-from engine.rules.compiler import Loop, RuleCompiler, did_you_mean
+from engine.rules.compiler import BUILDERS, Loop, RuleCompiler, build_action, builder, did_you_mean
 from engine.rules.log import COLOURS, flags
 from engine.rules.said import Said
 from engine.rules.spec import CREATED, DELETED, UPDATED, Action, Write
+from engine.rules.templates import render
+from engine.rules.templates import shown as _shown
+from engine.rules.templates import template as _template
 from engine.store.outbox import enqueue
 
-Builder = Callable[[RuleCompiler, sx.ActionNode, str, Optional[Loop]], Optional[Action]]
 PluginAction = Callable[[Any, dict], Optional[str]]
-
-BUILDERS: dict[str, Builder] = {}
-PLUGINS: dict[str, PluginAction] = {}
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-
-
-def builder(kind: str) -> Callable[[Builder], Builder]:
-    def add(fn: Builder) -> Builder:
-        BUILDERS[kind] = fn
-        return fn
-    return add
 
 
 def register_action(name: str, fn: PluginAction) -> PluginAction:
-    """Add a plugin action programmatically (entry points are loaded too)."""
-    PLUGINS[name] = fn
-    return fn
+    """Add a plugin action programmatically (``lowcode.actions`` entry points are loaded too)."""
+    return ACTIONS.register(name, fn)
 
 
 def plugin_actions() -> dict[str, PluginAction]:
-    from engine.plugins import load_group
-    found: dict[str, Any] = dict(load_group("lowcode.actions"))
-    found.update(PLUGINS)
-    return found
-
-
-def build_action(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:
-    return BUILDERS[node.kind](cc, node, form, loop)
+    """Every plugin action by name (:data:`engine.registry.ACTIONS`)."""
+    return {name: ACTIONS[name] for name in ACTIONS.names()}
 
 
 # ---- helpers ------------------------------------------------------------------------
-def render(template: str, values: Mapping[str, Any], loop: Optional[Loop] = None) -> Said:
-    """``{field}`` placeholders filled from ``values``; nothing else is interpreted. Each
-    filled part names the field it shows (``{line.qty}`` in a loop over ``lines``: ``lines.qty``)."""
-    parts: list[tuple[str, Optional[str]]] = []
-    last = 0
-    for m in _PLACEHOLDER.finditer(template):
-        key = m.group(1).strip().replace(".", "__")
-        parts += [(template[last:m.start()], None), (_cell(values.get(key)), _path(key, loop))]
-        last = m.end()
-    parts.append((template[last:], None))
-    return Said(parts)
-
-
-def _path(key: str, loop: Optional[Loop]) -> str:
-    """The field path a placeholder's key shows: ``customer``, ``line__qty`` in a loop -> ``lines.qty``."""
-    if loop is not None and key.startswith(loop.var + "__"):
-        return f"{loop.table}.{key[len(loop.var) + 2:]}"
-    return key.replace("__", ".")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
-    return str(value)
-
-
-def _label_keys(cc: RuleCompiler, form: str, template: Optional[str], loop: Optional[Loop]) -> dict[str, str]:
-    """Placeholder text -> field name (labels such as {库存} resolve to the field)."""
-    out: dict[str, str] = {}
-    for m in _PLACEHOLDER.finditer(template or ""):
-        raw = m.group(1).strip()
-        parts = raw.split(".")
-        if loop is not None and len(parts) == 2 and parts[0] == loop.var:
-            info = loop.scope.resolve(parts[1])
-            if info is not None:
-                out[raw] = f"{loop.var}__{info.name}"
-        elif len(parts) == 1:
-            info = cc.scope(form).resolve(parts[0])
-            if info is not None:
-                out[raw] = info.name
-    return out
-
-
-def _template(cc: RuleCompiler, form: str, text: Optional[str], position: Any,
-              loop: Optional[Loop]) -> Callable[[Mapping[str, Any]], str]:
-    cc.template(text, form, position, loop)
-    if not text:
-        return lambda values: ""
-    normal = _normal(cc, form, text, loop)
-    return lambda values: render(normal, values, loop)
-
-
-def _normal(cc: RuleCompiler, form: str, text: str, loop: Optional[Loop]) -> str:
-    """A template with its placeholders written as field keys (``{库存}`` -> ``{stock}``)."""
-    keys = _label_keys(cc, form, text, loop)
-    return _PLACEHOLDER.sub(lambda m: "{" + keys.get(m.group(1).strip(), m.group(1).strip()) + "}", text)
-
-
-def _shown(cc: RuleCompiler, form: str, text: Optional[str], loop: Optional[Loop]) -> tuple[str, ...]:
-    """The field paths a template's placeholders show (``{line.unit_price}`` -> ``lines.unit_price``)."""
-    normal = _normal(cc, form, text or "", loop)
-    return tuple(dict.fromkeys(_path(m.group(1).strip().replace(".", "__"), loop)
-                               for m in _PLACEHOLDER.finditer(normal)))
-
-
 def _values(cc: RuleCompiler, pairs: list[tuple[sx.Name, sx.Expr]], target: str, form: str,
             loop: Optional[Loop]) -> list[tuple[str, Any]]:
     out = []
@@ -468,5 +386,3 @@ def _for(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop])
 
 __all__ = ["BUILDERS", "COLOURS", "build_action", "register_action", "render", "NotFound"]
 
-
-from engine.rules import actions_sql  # noqa: E402,F401  (registers the set-based actions)

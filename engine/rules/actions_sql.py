@@ -14,10 +14,10 @@ from engine.expr.sqlcompile import BindRow, SqlGen
 from engine.expr.types import ExprType
 from engine.forms.compute import is_computed
 from engine.rules import syntax as sx
-from engine.rules.actions import _template, builder
-from engine.rules.compiler import Loop, RuleCompiler, SqlExpr, map_children
+from engine.rules.compiler import Loop, RuleCompiler, SqlExpr, builder, map_children
 from engine.rules.errors import RuleRefused
 from engine.rules.spec import DELETED, UPDATED, Action, Write
+from engine.rules.templates import template
 from engine.store.setwrite import RequirementFailed
 
 
@@ -71,7 +71,7 @@ def _update(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
             assigns.append((info.name, expr))
     require = cc.sql_expr(a["require"], target.name, form, loop, ExprType.BOOLEAN) if a["require"] else None
     message = a["message"]
-    refused = _template(cc, target.name, message, node.position, None)
+    refused = template(cc, target.name, message, node.position, None)
     if where is None or (a["require"] and require is None):
         return None
     set_trees = {name: e.tree for name, e in assigns}

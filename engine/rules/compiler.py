@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import re
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from engine.definitions.model import FormSpec, PackSpec, RoleSpec
 from engine.errors import DefinitionError, DefinitionErrors, Position
@@ -27,7 +27,27 @@ from engine.rules import syntax as sx
 from engine.rules.spec import (CREATED, DELETED, PERIODS, UPDATED, Action, RuleSet, RuleSpec,
                                TimerTrigger, Trigger, build_index, DEFAULT_DEPTH, DEFAULT_RETENTION)
 
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+#: a ``{field}`` placeholder of a message template (engine.rules.templates)
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+#: turns one action of a rule into an Action (None: an error was reported)
+Builder = Callable[["RuleCompiler", sx.ActionNode, str, Optional["Loop"]], Optional[Action]]
+#: the action builders by kind (``set``, ``notify``, ``update``, ...): :mod:`engine.rules.actions`
+#: and :mod:`engine.rules.actions_sql` register theirs when ``engine.rules`` is imported
+BUILDERS: dict[str, Builder] = {}
+
+
+def builder(kind: str) -> Callable[[Builder], Builder]:
+    """Decorator: register the builder of the actions of ``kind``."""
+    def add(fn: Builder) -> Builder:
+        BUILDERS[kind] = fn
+        return fn
+    return add
+
+
+def build_action(cc: "RuleCompiler", node: sx.ActionNode, form: str, loop: Optional["Loop"]) -> Optional[Action]:
+    """The Action of ``node``, by the builder registered for its kind."""
+    return BUILDERS[node.kind](cc, node, form, loop)
 
 
 def did_you_mean(name: str, candidates: Sequence[str]) -> Optional[str]:
@@ -146,7 +166,7 @@ class RuleCompiler:
         if not text:
             return
         scope = self.scope(form)
-        for m in _PLACEHOLDER.finditer(text):
+        for m in PLACEHOLDER.finditer(text):
             name = m.group(1).strip()
             parts = name.split(".")
             if loop is not None and parts[0] == loop.var and len(parts) == 2:
@@ -163,7 +183,6 @@ class RuleCompiler:
 
     # ---- the rule file ---------------------------------------------------------------
     def compile_file(self, path: str, text: str) -> tuple[list[RuleSpec], dict[str, Any]]:
-        from engine.rules.actions import build_action
         file = f"{self.pack.name}/{path}"
         self.lines, self._file = text.splitlines(), file
         items, errors = sx.parse_rules(text, file)

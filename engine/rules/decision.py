@@ -16,7 +16,6 @@ unreachable rows are errors, gaps are warnings) and generated as one straight-li
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
@@ -27,36 +26,14 @@ from engine.expr import CompiledExpr, ExprError, Scope
 from engine.expr import nodes as n
 from engine.expr.types import ExprType
 from engine.rules import decision_check as chk
-from engine.rules.decision_cells import (Locate, Rewrite, cell_scope, compile_cell, is_any, rewrite_input,
-                                         rewrite_output)
+from engine.rules.decision_cells import (CellText, Locate, Rewrite, RowList, cell_scope, cell_text, compile_cell,
+                                         is_any, rewrite_input, rewrite_output)
 from engine.rules.decision_compile import RowCode, build_table, generate_table
 
 Options = Optional[Mapping[str, Sequence[Any]]]
 HIT_POLICIES = ("first", "collect")
 TABLE_KEYS = ("name", "label", "description", "form", "hit", "inputs", "outputs", "rows", "default")
 OUTPUT_TYPES = {t.value: t for t in ExprType if t not in (ExprType.NULL, ExprType.TABLE, ExprType.RECORD)}
-
-
-class CellText(str):
-    """A cell's text that knows where it stands (used by the .xlsx reader)."""
-
-    locate: Locate
-
-    def __new__(cls, text: str, locate: Locate) -> "CellText":
-        self = super().__new__(cls, text)
-        self.locate = locate
-        return self
-
-
-class RowList(list):  # type: ignore[type-arg]
-    """Rows read from a spreadsheet: a list that knows where each row starts."""
-
-    def __init__(self, rows: Sequence[Any], positions: Sequence[Position]) -> None:
-        super().__init__(rows)
-        self.positions = list(positions)
-
-    def value_pos(self, index: int) -> Position:
-        return self.positions[index] if 0 <= index < len(self.positions) else Position()
 
 
 @dataclass(frozen=True)
@@ -111,22 +88,6 @@ def _locator(container: Any, key: Any, value: Any, file: str) -> Locate:
         p = container.text_pos(key)
         return lambda offset: Position(p.file, p.line, p.column + offset, p.source_line)
     return lambda offset: Position(file)
-
-
-def cell_text(value: Any) -> Optional[str]:
-    """A YAML / spreadsheet value as cell text (None for empty)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (list, tuple)):
-        return ", ".join(v if isinstance(v, str) and v.isidentifier() else json.dumps(v, ensure_ascii=False)
-                         if isinstance(v, str) else str(cell_text(v)) for v in value)
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat())
-    return str(value)
 
 
 def _did_you_mean(word: str, choices: Sequence[str]) -> Optional[str]:

@@ -22,9 +22,10 @@ Cell forms (``?`` stands for the input; see docs/decision-tables.md):
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 from engine.errors import Position
 from engine.expr import CompiledExpr, ExprError, FieldInfo, Scope, compile_expression
@@ -217,3 +218,42 @@ def compile_cell(rewrite: Rewrite, scope: Scope, locate: Locate, expect: Optiona
 def _unrewrite(message: str) -> str:
     """Messages speak of the input as ``?`` (the name users write), never ``_``."""
     return message.replace(f"'{INPUT}'", "'?'")
+
+
+# ---------------------------------------------------------------- cell text
+class CellText(str):
+    """A cell's text that knows where it stands (used by the .xlsx reader)."""
+
+    locate: Locate
+
+    def __new__(cls, text: str, locate: Locate) -> "CellText":
+        self = super().__new__(cls, text)
+        self.locate = locate
+        return self
+
+
+class RowList(list):  # type: ignore[type-arg]
+    """Rows read from a spreadsheet: a list that knows where each row starts."""
+
+    def __init__(self, rows: Sequence[Any], positions: Sequence[Position]) -> None:
+        super().__init__(rows)
+        self.positions = list(positions)
+
+    def value_pos(self, index: int) -> Position:
+        return self.positions[index] if 0 <= index < len(self.positions) else Position()
+
+
+def cell_text(value: Any) -> Optional[str]:
+    """A YAML / spreadsheet value as cell text (None for empty)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (list, tuple)):
+        return ", ".join(v if isinstance(v, str) and v.isidentifier() else json.dumps(v, ensure_ascii=False)
+                         if isinstance(v, str) else str(cell_text(v)) for v in value)
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)

@@ -25,8 +25,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from engine.errors import DefinitionError, DefinitionErrors, Position
-from engine.rules.decision import CellText, RowList, cell_text
-from engine.rules.decision_cells import Locate
+from engine.rules.decision_cells import CellText, Locate, RowList, cell_text
 
 META = {"name": "name", "名称": "name", "form": "form", "表单": "form", "hit": "hit", "命中策略": "hit",
         "label": "label", "标题": "label"}

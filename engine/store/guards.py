@@ -7,7 +7,7 @@ from typing import Callable
 
 from sqlalchemy.engine import Connection
 
-from engine.forms.messages import render
+from engine.field_errors import render
 from engine.store.writer import Writer, WriteRefused, WriteRequest
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 from engine.context import RunContext
 from engine.definitions.model import FieldSpec, FormSpec
 from engine.errors import ValidationError
-from engine.forms.messages import render
+from engine.field_errors import render
 from engine.store.tables import FormTables
 
 

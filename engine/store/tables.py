@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from engine.definitions.model import FieldSpec, FormSpec
 from engine.forms import FIELD_TYPES
-from engine.forms import files as _files  # noqa: F401  (registers lc_file on SYSTEM)
+from engine.store import files as _files  # noqa: F401  (registers lc_file on SYSTEM)
 from engine.forms.coltypes import UTCDateTime
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from engine.context import RunContext
 from engine.definitions.model import FormSpec
 from engine.errors import Conflict, Duplicate, NotFound, PermissionDenied, StaleVersion, ValidationError
-from engine.forms.messages import duplicate
+from engine.field_errors import duplicate
 from engine.store.dialect import insert_many_returning_ids
 from engine.store.events import RecordEvent
 from engine.store.journal import Entry, changes_between, journal, journal_created

@@ -10,11 +10,8 @@ import hmac
 import http.server
 import json
 import socketserver
-import sys
-import textwrap
 import threading
-from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
 
@@ -38,28 +35,6 @@ def outbox_row(key: str | None = "k1", kind: str = "notify", channel: str | None
 
 
 # --- loading entry points ---------------------------------------------------------------
-
-@pytest.fixture
-def fake_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
-    """Install a fake distribution (dist-info + modules) on sys.path for one test."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-    modules: list[str] = []
-    pl.clear_cache()
-
-    def make(name: str, entry_points: str, **sources: str) -> None:
-        info = tmp_path / f"{name}-1.0.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
-        (info / "entry_points.txt").write_text(textwrap.dedent(entry_points))
-        for module, source in sources.items():
-            (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
-            modules.append(module)
-
-    yield make
-    pl.clear_cache()
-    for module in modules:
-        sys.modules.pop(module, None)
-
 
 MEMO = """
     SENT = []

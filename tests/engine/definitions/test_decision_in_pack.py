@@ -1,4 +1,5 @@
-"""A pack may hold decision tables (rules/*.decision.yaml); they are checked when it loads."""
+"""A pack may hold decision tables (rules/*.decision.yaml); they are checked when it loads (by
+the check ``engine.rules`` registers with the loader, imported here as the platform imports it)."""
 from __future__ import annotations
 
 import os
@@ -6,6 +7,7 @@ import shutil
 
 import pytest
 
+import engine.rules  # noqa: F401  (registers the decision-table check with the loader)
 from engine.definitions import load_pack
 from engine.errors import DefinitionErrors
 

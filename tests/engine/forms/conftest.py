@@ -9,7 +9,7 @@ import pytest
 
 from apps import create_app
 from engine.context import FixedClock
-from engine.forms import files
+from engine.store import files
 from engine.platform import Platform
 from engine.store.db import Database
 

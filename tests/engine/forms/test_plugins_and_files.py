@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from engine.forms import FIELD_TYPES, FieldType
-from engine.forms.fieldtype import Registry
+from engine.registry import Registry
 
 
 class Stars(FieldType):
@@ -16,10 +16,10 @@ class Stars(FieldType):
 
 
 def test_plugin_field_types_register(monkeypatch: Any) -> None:
-    import engine.plugins as pl
-    monkeypatch.setattr(pl, "load_group", lambda group: {"stars": Stars, "junk": object()}
+    import engine.registry as reg
+    monkeypatch.setattr(reg, "load_group", lambda group: {"stars": Stars, "junk": object()}
                         if group == "lowcode.fields" else {})
-    registry = Registry()
+    registry: Registry[FieldType] = Registry("lowcode.fields", lambda obj: isinstance(obj, FieldType))
     assert "stars_plugin" in registry.names()
     assert registry.get("stars_plugin").widget == "stars"   # type: ignore[union-attr]
     assert "stars_plugin" not in FIELD_TYPES.names() or FIELD_TYPES.get("stars_plugin") is not None

@@ -15,7 +15,8 @@ from typing import Any, Iterator
 import pytest
 
 from engine.context import FixedClock
-from engine.forms import FIELD_TYPES, files
+from engine.forms import FIELD_TYPES
+from engine.store import files
 from engine.io.exporter import write_file
 from engine.listing import ListQuery
 from engine.platform import Platform

@@ -1,8 +1,8 @@
 """A minimal file store: rows in ``lc_file``, contents under a folder (``instance/files``).
 
 Contents are stored by their sha256 (``ab/cdef...``), so the same upload twice takes the
-space once. Size and type limits come from the field (``max_size``, ``accept``) or from the
-caller of :func:`save`.
+space once. Size and type limits (:mod:`engine.forms.file_limits`) come from the field
+(``max_size``, ``accept``) or from the caller of :func:`save`.
 """
 from __future__ import annotations
 
@@ -15,15 +15,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from engine.context import RunContext
-from engine.definitions.model import FieldSpec
 from engine.forms.coltypes import UTCDateTime
-from engine.forms.messages import FieldError
+from engine.forms.file_limits import DEFAULT_MAX_SIZE, accepts, check_limits, field_limits
 from engine.store.system import SYSTEM
+
+__all__ = ["DEFAULT_MAX_SIZE", "DEFAULT_ROOT", "accepts", "check_limits", "configure", "field_limits",
+           "files", "info", "public", "read", "root", "save"]
 
 #: where contents go unless ``configure`` or ``LOWCODE_FILES_DIR`` says otherwise
 DEFAULT_ROOT = os.environ.get("LOWCODE_FILES_DIR", os.path.join("instance", "files"))
-#: the largest upload accepted when the field says nothing (20 MB)
-DEFAULT_MAX_SIZE = 20 * 1024 * 1024
 
 files = sa.Table(
     "lc_file", SYSTEM,
@@ -47,33 +47,6 @@ def configure(root: str) -> None:
 
 def root() -> Path:
     return Path(_root["path"])
-
-
-def accepts(accept: Sequence[str], content_type: str) -> bool:
-    """``image/*`` style matching of a content type against an allow-list."""
-    major = content_type.split("/")[0]
-    return any(a == content_type or a == f"{major}/*" for a in accept)
-
-
-def check_limits(name: str, content_type: str, size: int, max_size: Optional[int],
-                 accept: Optional[Sequence[str]]) -> None:
-    """Raise :class:`FieldError` when a file is too large or of a type not accepted."""
-    limit = max_size or DEFAULT_MAX_SIZE
-    if size > limit:
-        raise FieldError("file_too_large", name=name, max=limit)
-    if accept and not accepts(accept, content_type):
-        raise FieldError("file_type", name=name, type=content_type, accept=", ".join(accept))
-
-
-def field_limits(spec: FieldSpec) -> tuple[Optional[int], Optional[Sequence[str]]]:
-    """(max_size, accept) of an attachment / image / signature field."""
-    accept = spec.prop("accept")
-    if accept is None:
-        from engine.forms.fieldtype import FIELD_TYPES
-        accept = getattr(FIELD_TYPES[spec.type], "default_accept", None)
-    if spec.type == "signature":
-        accept = ("image/png",)
-    return spec.prop("max_size"), accept
 
 
 def save(conn: Connection, ctx: RunContext, name: str, content_type: str, data: bytes, *,

@@ -18,7 +18,7 @@ emits its own event, so values built on values (a rollup over rollups) follow in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -26,10 +26,8 @@ from sqlalchemy.engine import Connection
 from engine.errors import Conflict
 from engine.expr import nodes as n
 from engine.store.events import RecordEvent
+from engine.store.running import Running
 from engine.store.writer import Writer
-
-if TYPE_CHECKING:
-    from engine.revisions import Running
 
 #: how deep recomputations may trigger each other before it is called a circle
 MAX_DEPTH = 16
@@ -117,7 +115,7 @@ def _keys(where: Optional[n.Node]) -> tuple[tuple[str, str], ...]:
 class Dependents:
     """EventBus handler: recompute the stored aggregates a written record feeds."""
 
-    def __init__(self, platform: "Running") -> None:
+    def __init__(self, platform: Running) -> None:
         self.platform = platform
         self._watches: Optional[dict[str, list[Watch]]] = None
         self._key: Any = None
