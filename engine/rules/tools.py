@@ -16,10 +16,13 @@ import sqlalchemy as sa
 from engine.context import RunContext
 from engine.errors import DefinitionError, NotFound, PermissionDenied
 from engine.rules import log as runlog
+from engine.rules.engine import RuleEngine
 from engine.rules.parts import Compiled, RulePlatform
 from engine.rules.spec import CREATED, DELETED, UPDATED, RuleSet, RuleSpec
 from engine.store.db import Database
+from engine.store.events import EventBus
 from engine.store.records import RecordStore
+from engine.store.sequences import next_number
 from engine.store.writer import Writer
 
 
@@ -99,10 +102,6 @@ class _Over:
     store of those definitions (what :class:`~engine.rules.parts.Running` asks for)."""
 
     def __init__(self, db: Database, defs: Compiled) -> None:
-        from engine.rules.engine import RuleEngine
-        from engine.store.events import EventBus
-        from engine.store.records import RecordStore
-        from engine.store.sequences import next_number
         self.defs, bus = defs, EventBus()
         self.records = RecordStore(defs.forms, defs.tables, bus, next_number, defs.timezone,
                                    validators=defs.validators, logic=defs.logic)
