@@ -24,6 +24,7 @@ from engine.security.users import User, Users
 from engine.store.db import Database
 from engine.store.events import EventBus
 from engine.store.records import RecordStore
+from engine.store.senders import senders_for
 from engine.store.sync import apply_sync, plan_sync
 from engine.definitions.loader import read_pack_files
 from engine.versions import PublishResult, VersionStore, write_pack_files
@@ -182,7 +183,6 @@ class Platform:
     def worker(self) -> "Worker":
         """The outbox worker of this platform: the channels' senders, and periodic hooks that
         prune old rule runs (the pack's ``keep runs``) and fire due schedules and timers."""
-        from engine.plugins import senders_for
         from engine.rules.log import pruner
         from engine.rules.timers_fire import timer_hook
         from engine.store.worker import Worker
