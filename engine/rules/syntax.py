@@ -62,6 +62,7 @@ class TriggerNode:
     flow: Optional[Name] = None
     node: Optional[Name] = None
     text: Optional[str] = None     # webhook "name"
+    channel: Optional[Name] = None # webhook ... channel <name>
 
 
 @dataclass(frozen=True)
@@ -268,7 +269,8 @@ class _Build:
         if kind == "relative":
             return TriggerNode("relative", p, duration=str(c[0]), direction=str(c[1]), path=self.path(c[2]))
         if kind == "webhook":
-            return TriggerNode("webhook", p, text=unquote(str(c[0])) if c[0] is not None else None)
+            return TriggerNode("webhook", p, text=unquote(str(c[0])) if c[0] is not None else None,
+                               channel=self.name(c[1]) if c[1] is not None else None)
         if kind == "flow":
             return TriggerNode("flow", p, flow=self.name(c[0]), direction=str(c[1]), node=self.name(c[2]))
         raise AssertionError(kind)  # pragma: no cover
