@@ -43,6 +43,14 @@ class RecordReader(Protocol):
     def get(self, conn: Connection, form: str, record_id: int) -> Optional[dict[str, Any]]: ...
 
 
+class WritingRules(Protocol):
+    """What the scheduler asks of the rule engine: the rules and the store a write runs by."""
+
+    def rules(self) -> RuleSet: ...
+
+    def store(self) -> RecordReader: ...
+
+
 def key_of(rule: RuleSpec, record_id: int) -> str:
     return f"{rule.key}#{record_id}"
 
@@ -182,7 +190,7 @@ class TimerScheduler:
     dict lookup for forms without date-relative rules.
     """
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: WritingRules) -> None:
         self.engine = engine
         self._ruleset: Optional[RuleSet] = None
         self._by_form: dict[str, tuple[RuleSpec, ...]] = {}

@@ -30,59 +30,25 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from typing import Any, Callable, Mapping, Optional, Protocol
+from typing import Any, Optional
 
 from sqlalchemy.engine import Connection
 
 from engine.context import Clock, RunContext
-from engine.expr.scope import SqlTables
-from engine.rules.spec import RuleSet, RuleSpec
-from engine.rules.timers import (DROPPED, KIND, NO_RECORD, RecordReader, add_slot, backfill, ensure_schedules,
+from engine.rules.parts import RulePlatform
+from engine.rules.spec import RuleSpec
+from engine.rules.timers import (DROPPED, KIND, NO_RECORD, add_slot, backfill, ensure_schedules,
                                  path_value, relative_due, slot_after, trigger_text)
 from engine.store.db import Database
 from engine.store.idempotency import purge as purge_keys
 from engine.store.timers import Timer, TimerQueue, prune
+from engine.store.worker import Hook, Worker
 
 PRUNE_EVERY = 3600.0     # seconds between prunes of old fired rows, per process
 
 
-class RuleFirer(Protocol):
-    def fire(self, conn: Connection, ctx: RunContext, rule: RuleSpec, record: Mapping[str, Any],
-             event: str = "timer", depth: int = 0) -> str: ...
-
-
-class CompiledRules(Protocol):
-    """What of the compiled definitions the timers read."""
-
-    @property
-    def rules(self) -> RuleSet: ...
-
-    @property
-    def tables(self) -> SqlTables: ...
-
-
-class Selecting(RecordReader, Protocol):
-    def select(self, conn: Connection, form: str, *, where: Any = None, limit: Optional[int] = 50,
-               with_total: bool = True) -> tuple[list[dict[str, Any]], int]: ...
-
-
-class TimerPlatform(Protocol):
-    """What firing rule timers needs of the platform."""
-
-    @property
-    def db(self) -> Database: ...
-
-    @property
-    def clock(self) -> Clock: ...
-
-    @property
-    def rules(self) -> RuleFirer: ...
-
-    def definitions(self) -> CompiledRules: ...
-
-    def store(self) -> Selecting: ...
-
-    def system_context(self) -> RunContext: ...
+#: what firing rule timers needs of the platform
+TimerPlatform = RulePlatform
 
 
 class RuleTimers:
@@ -189,7 +155,7 @@ def prune_timers(db: Database, before: dt.datetime) -> int:
     return prune(db, before)
 
 
-def timer_hook(platform: TimerPlatform, queue: Optional[TimerQueue] = None) -> Callable[[Any], None]:
+def timer_hook(platform: TimerPlatform, queue: Optional[TimerQueue] = None) -> Hook:
     """A ``Worker.periodic`` hook: place the rules' schedules when the rules changed (and hourly),
     then fire the queue's due timers (every registered kind) with the worker's clock and id.
 
@@ -200,7 +166,7 @@ def timer_hook(platform: TimerPlatform, queue: Optional[TimerQueue] = None) -> C
     last = [-PRUNE_EVERY]
     seen: list[Any] = [None]          # the rule set the schedules were last placed for
 
-    def before(worker: Any) -> None:
+    def before(worker: Worker) -> None:
         handler = queue.handlers[KIND]
         assert isinstance(handler, RuleTimers)
         handler.clock = worker.clock

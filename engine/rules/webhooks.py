@@ -35,6 +35,7 @@ from typing import Any, Mapping, Optional
 
 from engine.errors import AuthError, NotFound, QueryError
 from engine.rules.channels import adapt
+from engine.rules.parts import RulePlatform
 from engine.rules.spec import RuleSet, RuleSpec
 from engine.store.idempotency import MAX_KEY, IdempotencyKey, once
 from engine.store.serialize import SYSTEM_COLUMNS, parse_snapshot
@@ -75,7 +76,7 @@ def rules_for(ruleset: RuleSet, hook: str) -> list[RuleSpec]:
             if r.trigger.webhook == hook or (r.trigger.webhook is None and r.form == hook)]
 
 
-def receive(platform: Any, hook: str, body: bytes, signature: Optional[str], key: Optional[str] = None, *,
+def receive(platform: RulePlatform, hook: str, body: bytes, signature: Optional[str], key: Optional[str] = None, *,
             secrets: Optional[Mapping[str, str]] = None) -> tuple[dict[str, Any], bool]:
     """Check, deduplicate and run one delivery; returns (answer, replayed)."""
     rules = rules_for(platform.definitions().rules, hook)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional, Protocol
+from typing import Any, Mapping, Optional, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -36,6 +36,7 @@ from engine.forms.coltypes import UTCDateTime
 from engine.store.db import Database
 from engine.store.dialect import for_update_skip_locked, insert_ignore
 from engine.store.system import SYSTEM
+from engine.store.worker import Hook, Worker
 
 log = logging.getLogger("lowcode.timers")
 
@@ -221,10 +222,10 @@ class TimerQueue:
             done += len(claimed)
         return done
 
-    def hook(self, before: Optional[Callable[[Any], None]] = None) -> Callable[[Any], None]:
+    def hook(self, before: Optional[Hook] = None) -> Hook:
         """A ``Worker.periodic`` hook firing due timers with the worker's clock and id
         (``before(worker)`` first, e.g. to place the rules' schedules)."""
-        def run(worker: Any) -> None:
+        def run(worker: Worker) -> None:
             if before is not None:
                 before(worker)
             self.fire_due(worker.clock, worker.worker_id)
