@@ -18,7 +18,7 @@ from engine.definitions.checks import Draft, run_checks
 from engine.definitions.crossref import check_forms
 from engine.definitions.expressions import check_expressions
 from engine.definitions.model import FormSpec, PackSpec, RoleSpec
-from engine.definitions.schema_check import check as schema_check
+from engine.definitions.schema_check import check as schema_check, did_you_mean
 from engine.definitions.scopes import scopes_for
 from engine.definitions.yaml_source import PosDict, Source, parse_yaml, plain_data
 from engine.errors import DefinitionError, DefinitionErrors, Position
@@ -134,6 +134,7 @@ class _Loading:
         self.root = root.rstrip("/")
         self.errors: list[DefinitionError] = []
         self.by_kind: dict[str, list[str]] = {}
+        self.pack_node: Optional[PosDict] = None
 
     def parse(self, rel: str, schema: str) -> Optional[PosDict]:
         """Parse and schema-check one file; None when it cannot be used."""
@@ -199,6 +200,7 @@ class _Loading:
         outside = {n: f for p in self.others for n, f in p.forms.items() if n not in forms}
         check_forms(forms, nodes, broken, self.errors, set(outside))
         roles = self.roles(locale, {**outside, **forms}, broken)
+        portal_form = self.portal_form(pack, {**outside, **forms})
         version = f"{pack.get('version', '0')}:{checksum}"
         checkable = {n: f for n, f in forms.items() if n not in broken.fields}
         scopes = scopes_for([*outside.values(), *checkable.values()], version)
@@ -234,6 +236,7 @@ class _Loading:
             demo=frozen(demo),
             description=opt_labels(pack.get("description"), locale),
             checksum=checksum,
+            portal_form=portal_form,
             rules=frozen({rel: self.files[rel] for rel in self.by_kind.get("rules", [])}),
         )
 
@@ -256,7 +259,18 @@ class _Loading:
                 self.errors.append(DefinitionError(
                     f"unknown time zone '{zone}'", node.value_pos("timezone"),
                     "use an IANA name such as Asia/Shanghai", "timezone"))
+        self.pack_node = node
         return dict(node)
+
+    def portal_form(self, pack: Mapping[str, Any], forms: Mapping[str, FormSpec]) -> Optional[str]:
+        """``portal_form``: the form whose records portal users belong to (their ``customer_id``)."""
+        name = pack.get("portal_form")
+        if name is not None and name not in forms and self.pack_node is not None:
+            self.errors.append(DefinitionError(
+                f"portal_form: unknown form '{name}'", self.pack_node.value_pos("portal_form"),
+                did_you_mean(name, list(forms)) or "name the form of the customers' accounts", "portal_form"))
+            return None
+        return name
 
     def option_libraries(self, locale: str) -> dict[str, Any]:
         """``options/<name>.yaml`` files: name -> options (what ``options: "@name"`` gives)."""

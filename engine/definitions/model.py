@@ -167,4 +167,6 @@ class PackSpec:
     demo: Mapping[str, Any] = field(default_factory=lambda: EMPTY)          # demo data: {"users": [...], "records": {form: [...]}}
     description: Optional[Labels] = None
     checksum: str = ""                       # pack_checksum(files): identifies this exact text
+    #: the form whose records portal users belong to (``lc_user.customer_id``): pack.yaml ``portal_form``
+    portal_form: Optional[str] = None
     rules: Mapping[str, str] = field(default_factory=lambda: EMPTY)         # rules/*.rules by relative path (text, parsed elsewhere)

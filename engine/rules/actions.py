@@ -27,6 +27,7 @@ from engine.registry import ACTIONS
 from engine.rules import syntax as sx
 from engine.rules.compiler import BUILDERS, Loop, RuleCompiler, build_action, builder, did_you_mean
 from engine.rules.log import COLOURS, flags
+from engine.rules.recipients import compile_recipients
 from engine.rules.said import Said
 from engine.rules.spec import CREATED, DELETED, UPDATED, Action, Write
 from engine.rules.templates import render
@@ -98,36 +99,21 @@ def _key(run: Any, index: str) -> str:
 # ---- notify -------------------------------------------------------------------------
 @builder("notify")
 def _notify(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:
+    """``notify <target> "text"``: one outbox row per recipient (engine/rules/recipients.py)."""
     a = node.args
-    to, who = a["to"], a["who"]
-    if to == "role":
-        cc.role(who, a["who_pos"])
-    if to == "customer" and cc.scope(form).resolve("customer") is None and form != "customer":
-        cc.error(f"notify customer: {form} has no 'customer' field", node.position)
-    message = a["message"]
-    body = _template(cc, form, message, a["message_pos"], loop)
+    recipients = compile_recipients(cc, node, form, loop)
+    body = _template(cc, form, a["message"], a["message_pos"], loop)
+    if recipients is None:
+        return None
     subject = f"{cc.pack.name}: {{rule}}"
 
     def run(st: Any) -> str:
-        from engine.store.system import users as users_t
-        conn = st.conn
-        q = sa.select(users_t.c.id, users_t.c.username, users_t.c.email, users_t.c.roles,
-                      users_t.c.customer_id).where(users_t.c.active.is_(True))
-        rows = list(conn.execute(q).mappings())
-        if to == "user":
-            picked = [r for r in rows if r["username"] == who]
-        elif to == "role":
-            picked = [r for r in rows if who in (r["roles"] or [])]
-        elif to == "owner":
-            picked = [r for r in rows if r["id"] == st.record.get("owner")]
-        else:
-            cust = st.record.get("id") if st.form == "customer" else st.record.get("customer")
-            picked = [r for r in rows if cust is not None and r["customer_id"] == cust]
+        picked = recipients.fetch(st.conn, st)
         text = body(st.values()) or f"{st.rule.name}: {st.form} {st.record.get('id')}"
-        for i, r in enumerate(picked):
+        for r in picked:
             channel, address = ("email", r["email"]) if r["email"] else ("log", r["username"])
-            enqueue(conn, "notify", {"channel": channel, "to": address,
-                                     "subject": subject.replace("{rule}", st.rule.name), "body": str(text)},
+            enqueue(st.conn, "notify", {"channel": channel, "to": address,
+                                        "subject": subject.replace("{rule}", st.rule.name), "body": str(text)},
                     channel=channel, key=_key(st, f"{node.position.line}:{node.position.column}:{r['id']}"),
                     now=st.ctx.now())
         names = ", ".join(r["username"] for r in picked) or "nobody"

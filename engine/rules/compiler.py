@@ -121,6 +121,17 @@ class RuleCompiler:
         if name not in self.roles:
             self.error(f"unknown role '{name}'", position, did_you_mean(name, list(self.roles)))
 
+    def channel(self, name: sx.Name) -> bool:
+        """Whether ``name`` is an installed channel (``lowcode.channels``); an error if not."""
+        from engine.rules.channels import GROUP, installed
+        known = sorted(installed())
+        if name.text in known:
+            return True
+        self.error(f"unknown channel '{name.text}'", name.position,
+                   did_you_mean(name.text, known) or (f"installed channels: {', '.join(known)}" if known else
+                                                      f"a channel plugin registers under {GROUP} in setup.cfg"))
+        return False
+
     def scope(self, form: str) -> Scope:
         return self.scopes[form]
 
@@ -283,7 +294,9 @@ class RuleCompiler:
             return Trigger("relative", timer=TimerTrigger("relative", offset=offset, path=tuple(path),
                                                           timezone=self.pack.timezone))
         if t.kind == "webhook":
-            return Trigger("webhook", webhook=t.text)
+            if t.channel is not None and not self.channel(t.channel):
+                return None
+            return Trigger("webhook", webhook=t.text, channel=t.channel.text if t.channel else None)
         if t.kind == "flow":
             assert t.flow is not None and t.node is not None
             return Trigger("flow", flow=t.flow.text, node=t.node.text, direction=t.direction)

@@ -9,15 +9,16 @@ of the parts above it, so that no rule code takes ``Any`` for a platform or impo
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Protocol
 
 if TYPE_CHECKING:
     from engine.context import Clock, RunContext
     from engine.definitions.model import FormSpec
     from engine.forms.compute import FormLogic
     from engine.forms.validate import FormValidator
-    from engine.rules.engine import RuleEngine
-    from engine.rules.spec import RuleSet
+    from sqlalchemy.engine import Connection
+
+    from engine.rules.spec import RuleSet, RuleSpec
     from engine.security.policy import Policy
     from engine.store.db import Database
     from engine.store.records import RecordStore
@@ -61,6 +62,18 @@ class Running(Protocol):
     def current_store(self) -> "RecordStore": ...
 
 
+class RuleRunner(Protocol):
+    """What the rule tools, timers and inbound hooks call on the rule engine
+    (:class:`engine.rules.engine.RuleEngine` is one): run a rule on a record now."""
+
+    def run(self, conn: "Connection", ctx: "RunContext", rule: "RuleSpec", record: dict[str, Any],
+            old: Optional[Mapping[str, Any]], event: str, depth: int, *, source: str = "api",
+            guard: bool = True, holds: bool = False) -> str: ...
+
+    def fire(self, conn: "Connection", ctx: "RunContext", rule: "RuleSpec", record: Mapping[str, Any],
+             event: str = "timer", depth: int = 0) -> str: ...
+
+
 class RulePlatform(Protocol):
     """What the rule tools (rerun, the visible runs), the log pruner, timers and webhooks ask
     of the platform: the database, the clock, the active definitions and their store, the
@@ -73,7 +86,7 @@ class RulePlatform(Protocol):
     def clock(self) -> "Clock": ...
 
     @property
-    def rules(self) -> "RuleEngine": ...
+    def rules(self) -> RuleRunner: ...
 
     def definitions(self) -> Compiled: ...
 

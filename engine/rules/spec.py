@@ -31,6 +31,7 @@ class Trigger:
     node: Optional[str] = None
     direction: Optional[str] = None
     webhook: Optional[str] = None         # webhook triggers: an optional hook name
+    channel: Optional[str] = None         # webhook triggers: the channel adapting the payload
 
     def describe(self) -> str:
         if self.kind == "changed":
@@ -42,7 +43,8 @@ class Trigger:
         if self.kind == "flow":
             return f"flow {self.flow} {self.direction} {self.node}"
         if self.kind == "webhook":
-            return "webhook" + (f" {self.webhook}" if self.webhook else "")
+            return ("webhook" + (f" {self.webhook}" if self.webhook else "")
+                    + (f" channel {self.channel}" if self.channel else ""))
         return self.kind
 
 

@@ -62,6 +62,7 @@ class TriggerNode:
     flow: Optional[Name] = None
     node: Optional[Name] = None
     text: Optional[str] = None     # webhook "name"
+    channel: Optional[Name] = None # webhook ... channel <name>
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,8 @@ def _syntax_error(exc: UnexpectedInput, chunk: str, lines: list[str], file: str)
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
         expected = _expected(set(exc.accepts or exc.expected))
+        if {"USER", "ROLE"} <= set(exc.accepts or exc.expected):   # after notify
+            expected = "role, user, an expression (owner, a user field, a link, a user name)"
         if tok.type == "$END" or (tok.type == "_SEP"):
             last = chunk.rstrip().splitlines()
             line = len(last)
@@ -266,7 +269,8 @@ class _Build:
         if kind == "relative":
             return TriggerNode("relative", p, duration=str(c[0]), direction=str(c[1]), path=self.path(c[2]))
         if kind == "webhook":
-            return TriggerNode("webhook", p, text=unquote(str(c[0])) if c[0] is not None else None)
+            return TriggerNode("webhook", p, text=unquote(str(c[0])) if c[0] is not None else None,
+                               channel=self.name(c[1]) if c[1] is not None else None)
         if kind == "flow":
             return TriggerNode("flow", p, flow=self.name(c[0]), direction=str(c[1]), node=self.name(c[2]))
         raise AssertionError(kind)  # pragma: no cover
@@ -288,12 +292,13 @@ class _Build:
         if kind == "notify":
             target = c[0]
             who = target.data[3:]
-            arg = target.children[0] if target.children else None
-            assert arg is None or isinstance(arg, Token), arg  # NAME or STRING
-            value = None if arg is None else (unquote(str(arg)) if arg.type == "STRING" else str(arg))
-            return ActionNode("notify", p, {"to": who, "who": value,
-                                            "who_pos": self.pos(arg) if arg is not None else p,
-                                            "message": s(c[1]), "message_pos": self.pos(c[1]) if c[1] else p})
+            message = {"message": s(c[1]), "message_pos": self.pos(c[1]) if c[1] else p}
+            if who == "expr":
+                return ActionNode("notify", p, {"to": "expr", "expr": self.expr(target.children[0]), **message})
+            arg = target.children[0]
+            assert isinstance(arg, Token), arg  # NAME or STRING
+            value = unquote(str(arg)) if arg.type == "STRING" else str(arg)
+            return ActionNode("notify", p, {"to": who, "who": value, "who_pos": self.pos(arg), **message})
         if kind == "set":
             return ActionNode("set", p, {"assigns": self.assigns(c[0])})
         if kind == "create":

@@ -1,53 +1,67 @@
-"""Timer rows: schedules and date-relative rule triggers as rows indexed by due time.
+"""Rule timers: schedules and date-relative rule triggers on the store's generic timers.
 
-``lc_timer`` holds one row per (rule, record or none, due time). Two kinds of rules put
-rows there:
+The rows are :mod:`engine.store.timers` rows of kind ``rule``, one per (rule, record or
+none, due time), keyed ``<rule key>#<record id>`` with the rule, form, record and trigger
+text in the payload. Two kinds of rules put rows there:
 
 * **schedules** (``every day at 08:00``, ``every 30m``): :func:`ensure_schedules` keeps one
   pending row per rule for its next slot (``record_id = 0``);
 * **date-relative** (``72h before due_date``): :class:`TimerScheduler`, subscribed to the
   store's EventBus, places, moves or removes a record's row inside the writing transaction.
 
-The worker hook in :mod:`engine.rules.timer_fire` claims due rows and fires their rules.
-The ``(status, due_at)`` index makes the scan cost what is due, not what exists; the unique
-``(rule, record_id, due_at)`` makes scheduling the same slot twice harmless.
+What firing one means is :class:`engine.rules.timers_fire.RuleTimers`, the handler the rules
+register for kind ``rule``.
 """
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from engine.forms.coltypes import UTCDateTime
+from engine.definitions.model import FormSpec
+from engine.expr.scope import SqlTables
 from engine.rules.spec import RuleSet, RuleSpec, TimerTrigger
-from engine.store.dialect import for_update_skip_locked, insert_ignore
+from engine.store import timers as store_timers
 from engine.store.events import RecordEvent
-from engine.store.system import SYSTEM
+from engine.store.timers import DROPPED, FAILED, FIRED, PENDING, timers
 
-PENDING, FIRED, FAILED, DROPPED = "pending", "fired", "failed", "dropped"
+KIND = "rule"            # the timer kind the rules handle
 NO_RECORD = 0            # record_id of schedule rows
-MARK = -1                # record_id of a relative rule's "existing records scheduled" marker
 
-timers = sa.Table(
-    "lc_timer", SYSTEM,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-    sa.Column("rule", sa.String(300), nullable=False),       # RuleSpec.key: "<form>:<rule name>"
-    sa.Column("form", sa.String(64), nullable=False),
-    sa.Column("record_id", sa.Integer, nullable=False),      # 0: a schedule (no record)
-    sa.Column("due_at", UTCDateTime, nullable=False),
-    sa.Column("trigger", sa.String(200), nullable=False),    # trigger.describe() when placed
-    sa.Column("status", sa.String(16), nullable=False),      # pending | fired | failed | dropped
-    sa.Column("created_at", UTCDateTime, nullable=False),
-    sa.Column("fired_at", UTCDateTime),
-    sa.Column("fired_by", sa.String(64)),
-    sa.Column("outcome", sa.String(200)),                     # e.g. "fired", "3 fired, 1 skipped"
-    sa.Column("error", sa.Text),
-    sa.Index("ix_lc_timer_due", "status", "due_at"),
-    sa.UniqueConstraint("rule", "record_id", "due_at", name="uq_lc_timer_slot"),
-)
+
+class RecordReader(Protocol):
+    """What rule timers read of records: a form's spec, a record, the tables."""
+
+    @property
+    def tables(self) -> SqlTables: ...
+
+    def form(self, name: str) -> FormSpec: ...
+
+    def get(self, conn: Connection, form: str, record_id: int) -> Optional[dict[str, Any]]: ...
+
+
+class WritingRules(Protocol):
+    """What the scheduler asks of the rule engine: the rules and the store a write runs by."""
+
+    def rules(self) -> RuleSet: ...
+
+    def store(self) -> RecordReader: ...
+
+
+def key_of(rule: RuleSpec, record_id: int) -> str:
+    return f"{rule.key}#{record_id}"
+
+
+def payload_of(rule: RuleSpec, record_id: int) -> dict[str, Any]:
+    return {"rule": rule.key, "form": rule.form, "record_id": record_id, "trigger": trigger_text(rule)}
+
+
+def trigger_text(rule: RuleSpec) -> str:
+    return rule.trigger.describe()[:200]
+
 
 #: schedules with an ``every <duration>`` interval count their slots from this local time
 INTERVAL_ANCHOR = dt.datetime(2000, 1, 1)
@@ -81,7 +95,7 @@ def relative_due(timer: TimerTrigger, value: Any) -> Optional[dt.datetime]:
     return (base + timer.offset).astimezone(dt.timezone.utc)
 
 
-def path_value(conn: Connection, store: Any, form: str, record: Mapping[str, Any],
+def path_value(conn: Connection, store: RecordReader, form: str, record: Mapping[str, Any],
                path: tuple[str, ...]) -> Any:
     """The value at ``path`` (``due_date`` or ``task.due`` through a link) of ``record``."""
     current: Optional[Mapping[str, Any]] = record
@@ -99,28 +113,12 @@ def path_value(conn: Connection, store: Any, form: str, record: Mapping[str, Any
 
 def place(conn: Connection, rule: RuleSpec, record_id: int, due: Optional[dt.datetime],
           now: dt.datetime) -> None:
-    """Make ``due`` the record's one pending timer for ``rule`` (``None``: no timer).
-
-    Pending rows being fired right now by a worker are locked; they are skipped rather than
-    waited for (no deadlock with the worker's own writes), and the worker re-checks the due
-    time against the record before firing.
-    """
-    t = timers.c
-    stale = sa.select(t.id).where(t.rule == rule.key, t.record_id == record_id, t.status == PENDING)
-    if due is not None:
-        stale = stale.where(t.due_at != due)
-    ids = list(conn.execute(for_update_skip_locked(stale, conn)).scalars())
-    if ids:
-        conn.execute(sa.delete(timers).where(t.id.in_(ids), t.status == PENDING))
-    if due is not None:
-        _insert(conn, rule, record_id, due, now)
+    """Make ``due`` the record's one pending timer for ``rule`` (``None``: no timer)."""
+    store_timers.schedule(conn, KIND, key_of(rule, record_id), due, now=now, payload=payload_of(rule, record_id))
 
 
-def _insert(conn: Connection, rule: RuleSpec, record_id: int, due: dt.datetime, now: dt.datetime,
-            status: str = PENDING) -> None:
-    conn.execute(insert_ignore(timers, conn).values(
-        rule=rule.key, form=rule.form, record_id=record_id, due_at=due,
-        trigger=rule.trigger.describe()[:200], status=status, created_at=now))
+def add_slot(conn: Connection, rule: RuleSpec, record_id: int, due: dt.datetime, now: dt.datetime) -> None:
+    store_timers.add(conn, KIND, key_of(rule, record_id), due, now=now, payload=payload_of(rule, record_id))
 
 
 def schedule_rules(ruleset: RuleSet) -> list[RuleSpec]:
@@ -142,48 +140,44 @@ def ensure_schedules(conn: Connection, ruleset: RuleSet, now: dt.datetime) -> in
     if not rules:
         return 0
     t = timers.c
-    wanted = {r.key: r for r in rules}
-    rows = conn.execute(sa.select(t.id, t.rule, t.trigger).where(
-        t.rule.in_(sorted(wanted)), t.record_id == NO_RECORD, t.status == PENDING)).all()
+    wanted = {key_of(r, NO_RECORD): r for r in rules}
+    rows = conn.execute(sa.select(t.id, t.key, t.payload).where(
+        t.kind == KIND, t.key.in_(sorted(wanted)), t.status == PENDING)).all()
     have: set[str] = set()
     for row in rows:
-        if row.trigger == wanted[row.rule].trigger.describe()[:200]:
-            have.add(row.rule)
+        if (row.payload or {}).get("trigger") == trigger_text(wanted[row.key]):
+            have.add(row.key)
         else:
             conn.execute(sa.delete(timers).where(t.id == row.id, t.status == PENDING))
     added = 0
     for key, rule in wanted.items():
         if key not in have:
             assert rule.trigger.timer is not None
-            _insert(conn, rule, NO_RECORD, slot_after(rule.trigger.timer, now), now)
+            add_slot(conn, rule, NO_RECORD, slot_after(rule.trigger.timer, now), now)
             added += 1
     return added
 
 
-def backfill(conn: Connection, store: Any, ruleset: RuleSet, now: dt.datetime) -> int:
+def backfill(conn: Connection, store: RecordReader, ruleset: RuleSet, now: dt.datetime) -> int:
     """Place timers for the records that existed before a date-relative rule was published.
 
-    Done once per rule and trigger text (a marker row with ``record_id = -1`` remembers it);
-    only due times still in the future are placed, so publishing a reminder rule does not
-    fire it for every old record at once. Returns the rows placed.
+    Done once per rule and trigger text (noted with :func:`engine.store.timers.note`); only
+    due times still in the future are placed, so publishing a reminder rule does not fire it
+    for every old record at once. Returns the rows placed.
     """
     placed = 0
-    t = timers.c
     for rule in relative_rules(ruleset):
         timer = rule.trigger.timer
         assert timer is not None
-        marker = conn.execute(sa.select(t.id).where(
-            t.rule == rule.key, t.record_id == MARK, t.trigger == rule.trigger.describe()[:200])).first()
-        if marker is not None:
+        if not store_timers.note(conn, KIND, f"backfilled:{rule.key}", {"trigger": trigger_text(rule)}, now=now):
             continue
-        _insert(conn, rule, MARK, INTERVAL_ANCHOR.replace(tzinfo=dt.timezone.utc), now, status=FIRED)
         table = store.tables.table(store.form(rule.form).name)
         column = table.c[timer.path[0]]
         q = sa.select(table).where(column.is_not(None))
         for row in conn.execute(q).mappings():
             due = relative_due(timer, path_value(conn, store, rule.form, dict(row), timer.path))
             if due is not None and due > now:
-                _insert(conn, rule, int(row["id"]), due, now)
+                add_slot(conn, rule, int(row["id"]), due, now)
                 placed += 1
     return placed
 
@@ -196,7 +190,7 @@ class TimerScheduler:
     dict lookup for forms without date-relative rules.
     """
 
-    def __init__(self, engine: Any) -> None:
+    def __init__(self, engine: WritingRules) -> None:
         self.engine = engine
         self._ruleset: Optional[RuleSet] = None
         self._by_form: dict[str, tuple[RuleSpec, ...]] = {}
@@ -239,11 +233,15 @@ def remove(conn: Connection, rules: Iterable[RuleSpec], record_id: int, now: dt.
 
 
 def pending(conn: Connection, rule: Optional[str] = None, record_id: Optional[int] = None) -> list[dict[str, Any]]:
-    """Pending rows (for tests, admin screens and ``run.py``), soonest first."""
-    t = timers.c
-    q = sa.select(timers).where(t.status == PENDING).order_by(t.due_at, t.id)
-    if rule is not None:
-        q = q.where(t.rule == rule)
-    if record_id is not None:
-        q = q.where(t.record_id == record_id)
-    return [dict(r) for r in conn.execute(q).mappings()]
+    """Pending rule timers (tests, admin screens, ``run.py``), soonest first; each row with
+    its payload's ``rule`` and ``record_id``."""
+    out = []
+    for row in store_timers.pending(conn, KIND):
+        p = row["payload"] or {}
+        if (rule is None or p.get("rule") == rule) and (record_id is None or p.get("record_id") == record_id):
+            out.append({**row, "rule": p.get("rule"), "record_id": p.get("record_id")})
+    return out
+
+
+__all__ = ["DROPPED", "FAILED", "FIRED", "KIND", "NO_RECORD", "PENDING", "TimerScheduler", "backfill",
+           "ensure_schedules", "pending", "place", "relative_due", "slot_after", "timers"]

@@ -15,7 +15,10 @@
    body) gets the first answer back and fires nothing, the same key with another body is a
    conflict (409). A delivery whose rules fail rolls back, key included, so the sender's
    retry runs it again;
-3. **rules**: every rule with ``when webhook "<name>"``, and every bare ``when webhook`` rule
+3. **channel**: a rule ``when webhook "<name>" channel <channel>`` first hands the payload
+   to that channel plugin (:mod:`engine.rules.channels`), which turns the external JSON (a
+   web shop's order) into the fields of the rule's form; a payload it cannot read is 400;
+4. **rules**: every rule with ``when webhook "<name>"``, and every bare ``when webhook`` rule
    of the form called ``<name>``, runs with the payload as its record (values parsed by the
    form's field types; ``id`` and other system columns are ignored), in one transaction,
    as the user ``webhook:<name>``. Their writes go through the store like any other.
@@ -31,6 +34,8 @@ import re
 from typing import Any, Mapping, Optional
 
 from engine.errors import AuthError, NotFound, QueryError
+from engine.rules.channels import adapt
+from engine.rules.parts import RulePlatform
 from engine.rules.spec import RuleSet, RuleSpec
 from engine.store.idempotency import MAX_KEY, IdempotencyKey, once
 from engine.store.serialize import SYSTEM_COLUMNS, parse_snapshot
@@ -71,7 +76,7 @@ def rules_for(ruleset: RuleSet, hook: str) -> list[RuleSpec]:
             if r.trigger.webhook == hook or (r.trigger.webhook is None and r.form == hook)]
 
 
-def receive(platform: Any, hook: str, body: bytes, signature: Optional[str], key: Optional[str] = None, *,
+def receive(platform: RulePlatform, hook: str, body: bytes, signature: Optional[str], key: Optional[str] = None, *,
             secrets: Optional[Mapping[str, str]] = None) -> tuple[dict[str, Any], bool]:
     """Check, deduplicate and run one delivery; returns (answer, replayed)."""
     rules = rules_for(platform.definitions().rules, hook)
@@ -98,11 +103,23 @@ def receive(platform: Any, hook: str, body: bytes, signature: Optional[str], key
         store = platform.store()
         runs = []
         for rule in rules:
-            record = as_record(store.form(rule.form), payload)
+            form = store.form(rule.form)
+            record = as_record(form, _through(rule, payload, form))
             outcome = platform.rules.fire(conn, ctx, rule, record, event="webhook")
             runs.append({"rule": rule.name, "form": rule.form, "outcome": outcome})
         return {"hook": hook, "delivery": key, "runs": runs}
     return once(platform.db, idem, platform.clock.now(), 200, run)
+
+
+def _through(rule: RuleSpec, payload: Mapping[str, Any], form: Any) -> Mapping[str, Any]:
+    """The payload, adapted by the rule's channel when its trigger names one."""
+    channel = rule.trigger.channel
+    if channel is None:
+        return payload
+    try:
+        return adapt(channel, payload, form)
+    except ValueError as exc:
+        raise QueryError(f"the body is not a {channel} payload: {exc}") from None
 
 
 def as_record(form: Any, payload: Mapping[str, Any]) -> dict[str, Any]:

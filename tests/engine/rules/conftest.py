@@ -1,8 +1,10 @@
 """Rule-engine fixtures: the stock test pack published with the rule text a test gives."""
 from __future__ import annotations
 
+import configparser
 import datetime as dt
 import os
+import sys
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -15,8 +17,34 @@ from engine.rules.log import runs_view
 from engine.service import Records
 from engine.store.db import Database
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PACK = os.path.join(os.path.dirname(__file__), "packs", "stock")
 USERS = {"admin": ["admin"], "buyer1": ["buyer"], "buyer2": ["buyer"], "sales1": ["sales"], "cust1": ["portal"]}
+
+
+def entry_points() -> configparser.SectionProxy:
+    """The ``[options.entry_points]`` of this tree's setup.cfg."""
+    cfg = configparser.ConfigParser()
+    cfg.read(os.path.join(ROOT, "setup.cfg"), encoding="utf-8")
+    return cfg["options.entry_points"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def this_tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The plugins this tree's setup.cfg declares, as installing it writes them: a ``lowcode``
+    dist-info first on sys.path shadows the installed copy's (maybe of another checkout)."""
+    from engine import plugins
+    where = tmp_path_factory.mktemp("dist")
+    info = where / "lowcode-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: lowcode\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text(
+        "".join(f"[{group}]\n{value.strip()}\n" for group, value in entry_points().items()))
+    sys.path.insert(0, str(where))
+    plugins.clear_cache()
+    yield
+    sys.path.remove(str(where))
+    plugins.clear_cache()
 
 
 @pytest.fixture

@@ -101,7 +101,7 @@ def test_syntax_errors_all_at_once_with_positions_and_expected_words():
         "stock/rules/stock.rules:3:21: unexpected 'then'; expected one of: changed\n"
         '    rule "b" when stock then notify owner\n'
         "                        ^",
-        "stock/rules/stock.rules:4:19: unexpected end of the rule; expected one of: customer, owner, role, user, a name\n"
+        "stock/rules/stock.rules:4:19: unexpected end of the rule; expected one of: role, user, an expression (owner, a user field, a link, a user name)\n"
         "    stock < 3 → notify\n"
         "                      ^",
     ]

@@ -29,8 +29,8 @@ def _at(*args: int) -> dt.datetime:
 
 def _rows(platform: Platform, rule: str) -> list[dict]:
     with platform.db.connect() as conn:
-        q = sa.select(timers).where(timers.c.rule == rule, timers.c.record_id >= 0).order_by(timers.c.id)
-        return [dict(r) for r in conn.execute(q).mappings()]
+        q = sa.select(timers).where(timers.c.kind == "rule").order_by(timers.c.id)
+        return [dict(r) for r in conn.execute(q).mappings() if r["payload"].get("rule") == rule]
 
 
 def _pending(platform: Platform, rule: str, record_id: int | None = None) -> list[dt.datetime]:
@@ -238,7 +238,9 @@ def test_a_slot_placed_by_a_worker_with_older_rules_is_replaced(platform, publis
     publish(DAILY)
     fire_due(platform)
     with platform.db.begin() as conn:
-        conn.execute(sa.update(timers).values(trigger="every day at 07:00"))
+        for row in conn.execute(sa.select(timers.c.id, timers.c.payload)).all():
+            conn.execute(sa.update(timers).where(timers.c.id == row.id).values(
+                payload={**row.payload, "trigger": "every day at 07:00"}))
     clock.set(_at(2026, 11, 3, 0, 0))
     assert fire_due(platform, prepare=False) == 1
     assert runs("daily") == []

@@ -14,7 +14,7 @@ from apps import create_app
 from engine.context import FixedClock
 from engine.platform import Platform
 from engine.security.users import Users
-from engine.store import migrate
+from engine.store import migrate, timers
 from engine.store.db import Database
 
 PACK = os.path.join(os.path.dirname(__file__), "..", "..", "..", "definitions", "oms")
@@ -90,6 +90,8 @@ def test_a_column_without_a_migration_is_named_with_the_fix(database: Database) 
         table.to_metadata(code_tables)
     code_tables.tables["lc_idempotency"].append_column(sa.Column("body_sha256", sa.String(64)))
     code_tables.remove(code_tables.tables["lc_webhook_delivery"])            # 0003 dropped it
+    code_tables.remove(code_tables.tables["lc_timer"])                       # 0004 made it generic
+    timers.timers.to_metadata(code_tables)
     code_tables.tables["lc_outbox"].append_column(sa.Column("priority", sa.Integer))
     with database.connect() as conn:
         assert migrate.differences(conn, code_tables) == ["the code has column lc_outbox.priority, the other has not"]
@@ -213,10 +215,11 @@ def test_db_current_tells_the_revision_and_what_is_newer(database: Database, cli
     code, out, _ = cli("db", "current")
     assert code == 0
     assert "  0001: Baseline: the ``lc_*`` tables as the platform created them" in out
-    assert "2 newer revision(s) to apply" in out and "  0002: lc_idempotency.body_sha256" in out
-    assert "  0003 (head): lc_webhook_delivery dropped" in out
+    assert "3 newer revision(s) to apply" in out and "  0002: lc_idempotency.body_sha256" in out
+    assert "  0003: lc_webhook_delivery dropped" in out
+    assert "  0004 (head): lc_timer generic: (kind, key, due_at, payload)" in out
     code, out, _ = cli("db", "upgrade")
-    assert code == 0 and "from 0001 to:\n  0003 (head): lc_webhook_delivery dropped" in out
+    assert code == 0 and "from 0001 to:\n  0004 (head): lc_timer generic" in out
 
 
 def test_the_history_is_one_line_of_numbered_files() -> None:
@@ -255,3 +258,25 @@ def test_serve_upgrades_before_its_workers_start_and_says_so(database: Database,
         log = server.log.read_text(encoding="utf-8")
     assert log.count(f"upgraded the lc_* tables from {migrate.BASELINE} to {HEAD[0]}\n") == 1, log
     assert _at(database) == HEAD
+
+
+def test_0004_carries_rule_timers_over_to_the_generic_table_and_back(database: Database) -> None:
+    migrate.upgrade(database.engine, "0003")
+    with database.begin() as conn:
+        for record_id, status in ((7, "pending"), (-1, "fired")):
+            conn.execute(sa.text("INSERT INTO lc_timer (rule, form, record_id, due_at, trigger, status, created_at) "
+                                 "VALUES ('node:remind', 'node', :r, :at, '2h before due', :s, :at)"),
+                         {"r": record_id, "s": status, "at": NOW.replace(tzinfo=None)})
+    database.create_system_tables()
+    with database.connect() as conn:
+        rows = conn.execute(sa.select(timers.timers.c.kind, timers.timers.c.key, timers.timers.c.status,
+                                      timers.timers.c.payload).order_by(timers.timers.c.id)).all()
+    assert [tuple(r) for r in rows] == [
+        ("rule", "node:remind#7", "pending", {"rule": "node:remind", "form": "node", "record_id": 7,
+                                              "trigger": "2h before due"}),
+        ("rule", "backfilled:node:remind", "kept", {"trigger": "2h before due"})]
+    migrate.downgrade(database.engine, "0003")
+    with database.connect() as conn:
+        back = conn.execute(sa.text("SELECT rule, form, record_id, trigger, status FROM lc_timer ORDER BY id")).all()
+    assert [tuple(r) for r in back] == [("node:remind", "node", 7, "2h before due", "pending"),
+                                        ("node:remind", "node", -1, "2h before due", "fired")]
