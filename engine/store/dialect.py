@@ -61,6 +61,23 @@ def supports_update_returning(bind: Connection) -> bool:
     return bool(bind.dialect.update_returning)
 
 
+def insert_returning_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Insert rows (all with the same keys) in one statement (SQLAlchemy's insertmanyvalues);
+    every column of each row as stored, in the order of ``rows``. SQLite numbers the rows of
+    one ``INSERT ... VALUES (...), (...)`` in order (as :func:`insert_many` relies on), so its
+    rows are put back in order by id (by the ids given, when the rows have theirs)."""
+    if not rows:
+        return []
+    if dialect_name(conn) != "sqlite":
+        stmt = table.insert().returning(*table.c, sort_by_parameter_order=True)
+        return [dict(r) for r in conn.execute(stmt, list(rows)).mappings()]
+    got = [dict(r) for r in conn.execute(table.insert().returning(*table.c), list(rows)).mappings()]
+    if "id" in rows[0]:
+        by_id = {r["id"]: r for r in got}
+        return [by_id[r["id"]] for r in rows]
+    return sorted(got, key=lambda r: r["id"])
+
+
 def insert_many_returning_ids(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
     """Insert many rows in batches; their new ids in the order of ``rows``."""
     return insert_many(conn, table, rows, returning_ids=True)
