@@ -45,6 +45,16 @@ def insert_ignore(table: sa.Table, bind: Bind) -> Any:
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
+def insert_or_add(table: sa.Table, bind: Bind, keys: Mapping[str, Any], column: str, step: int = 1) -> Any:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE SET column = column + step RETURNING column``:
+    one statement that adds ``step`` to the row's ``column``, or makes the row with ``step``
+    (a counter). The conflicting row is locked (PostgreSQL) until the transaction ends."""
+    insert = postgresql.insert(table) if dialect_name(bind) == "postgresql" else sqlite.insert(table)
+    stmt = insert.values({**keys, column: step})
+    return stmt.on_conflict_do_update(index_elements=list(keys),
+                                      set_={column: table.c[column] + step}).returning(table.c[column])
+
+
 def for_update_skip_locked(select: sa.Select[Any], bind: Bind) -> sa.Select[Any]:
     """Lock the selected rows, skipping rows another transaction holds (PostgreSQL only).
 

@@ -12,7 +12,7 @@ back savepoint wrote is no longer true. Callers get copies; nothing they change 
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Hashable, Mapping, Optional
 
 from sqlalchemy.engine import Connection
 
@@ -22,12 +22,14 @@ _KEY = "lc_recent"
 class Recent:
     """The records of one transaction (and savepoint), by ``(form, id)``; None: known absent."""
 
-    __slots__ = ("tx", "nested", "records", "locked")
+    __slots__ = ("tx", "nested", "records", "locked", "created", "notes")
 
     def __init__(self, tx: Any, nested: Any) -> None:
         self.tx, self.nested = tx, nested
         self.records: dict[tuple[str, int], Optional[dict[str, Any]]] = {}
         self.locked: set[tuple[str, int]] = set()   # written or read for update: this transaction holds their lock
+        self.created: set[tuple[str, int]] = set()  # inserted by this transaction: nothing refers to them from before
+        self.notes: set[Hashable] = set()           # what layers above noted about this transaction's work
 
 
 def _recent(conn: Connection) -> Optional[Recent]:
@@ -64,8 +66,9 @@ def known(conn: Connection, form: str, record_id: int, *, locked: bool = False) 
 
 
 def remember(conn: Connection, form: str, record_id: int, record: Optional[Mapping[str, Any]], *,
-             locked: bool = False) -> None:
-    """Keep ``record`` (None: it does not exist) as this transaction now knows it."""
+             locked: bool = False, created: bool = False) -> None:
+    """Keep ``record`` (None: it does not exist) as this transaction now knows it (``created``:
+    it inserted the record, so rows that refer to it can only be its own)."""
     recent = _recent(conn)
     if recent is None:
         return
@@ -73,6 +76,28 @@ def remember(conn: Connection, form: str, record_id: int, record: Optional[Mappi
     recent.records[key] = None if record is None else copy_record(record)
     if locked:
         recent.locked.add(key)
+    if created:
+        recent.created.add(key)
+
+
+def created_here(conn: Connection, form: str, record_id: int) -> bool:
+    """Whether this transaction (as far as it is kept) inserted the record."""
+    recent = _recent(conn)
+    return recent is not None and (form, record_id) in recent.created
+
+
+def note(conn: Connection, key: Hashable) -> None:
+    """Note ``key`` for the rest of the transaction (a rule flagged a record, say)."""
+    recent = _recent(conn)
+    if recent is not None:
+        recent.notes.add(key)
+
+
+def noted(conn: Connection, key: Hashable) -> bool:
+    """Whether ``key`` was noted in this transaction since it (or its savepoint) began; a
+    note can be lost with the rest (a savepoint began or ended), never made up."""
+    recent = _recent(conn)
+    return recent is not None and key in recent.notes
 
 
 def forget(conn: Connection, form: str) -> None:
@@ -82,3 +107,4 @@ def forget(conn: Connection, form: str) -> None:
         for key in [k for k in recent.records if k[0] == form]:
             del recent.records[key]
             recent.locked.discard(key)
+            recent.created.discard(key)

@@ -99,7 +99,7 @@ def create(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, d
             raise duplicate_error(store, spec, exc, ctx) from None
         record_id = new["id"]
         new.update(write_children(store, conn, form, record_id, children))
-        remember(conn, form, record_id, new, locked=True)
+        remember(conn, form, record_id, new, locked=True, created=True)
         changes = changes_between(spec, None, new)
         journal(conn, ctx, spec, [Entry("create", new, changes)], now, writer.source)
         emit(store, conn, ctx, "created", form, record_id, new, None, changes, writer, depth)
