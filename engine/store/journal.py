@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 import sqlalchemy as sa
 
@@ -41,6 +41,7 @@ class Entry:
     record: Mapping[str, Any]
     changes: Mapping[str, Any]
     amend: bool = False             # part of the write that made the record's current version
+    data: Optional[Mapping[str, Any]] = None    # the record already dumped (dump_record), if the writer has it
 
 
 def dumped(spec: FormSpec, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -52,13 +53,18 @@ def dumped(spec: FormSpec, record: Mapping[str, Any]) -> dict[str, Any]:
 def changes_between(spec: FormSpec, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, Any]:
     """``{field: [old, new]}`` of the fields whose JSON value differs (empty ones left out of a
     created or deleted record)."""
-    before = dumped(spec, old) if old is not None else None
-    after = dumped(spec, new) if new is not None else None
+    return changes_of(spec, None if old is None else dump_record(spec, old),
+                      None if new is None else dump_record(spec, new))
+
+
+def changes_of(spec: FormSpec, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, Any]:
+    """:func:`changes_between` of two records already dumped (:func:`dump_record`)."""
+    names = [f.name for f in spec.fields]
     if before is None:
-        return {f: [None, v] for f, v in (after or {}).items() if v not in (None, [])}
+        return {f: [None, v] for f in names if (v := (after or {}).get(f)) not in (None, [])}
     if after is None:
-        return {f: [v, None] for f, v in before.items() if v not in (None, [])}
-    return {f: [before[f], after[f]] for f in before if before[f] != after[f]}
+        return {f: [v, None] for f in names if (v := before.get(f)) not in (None, [])}
+    return {f: [before.get(f), after.get(f)] for f in names if before.get(f) != after.get(f)}
 
 
 class _Pending:
@@ -105,14 +111,14 @@ def journal(conn: Any, ctx: RunContext, spec: FormSpec, entries: Sequence[Entry]
         key = (spec.name, rec["id"], rec["version"])
         if e.amend:     # the version's snapshot is the record as its whole change left it
             if pending is not None and key in pending.versions:
-                pending.versions[key]["data"] = dump_record(spec, rec)
+                pending.versions[key]["data"] = e.data or dump_record(spec, rec)
                 continue
             v = system.record_versions
             conn.execute(v.update().where(v.c.form == spec.name, v.c.record_id == rec["id"],
-                                          v.c.version == rec["version"]).values(data=dump_record(spec, rec)))
+                                          v.c.version == rec["version"]).values(data=e.data or dump_record(spec, rec)))
             continue
         row = {"form": spec.name, "record_id": rec["id"], "version": rec["version"], "at": now,
-               "user_id": ctx.user_id, "deleted": e.action == "delete", "data": dump_record(spec, rec)}
+               "user_id": ctx.user_id, "deleted": e.action == "delete", "data": e.data or dump_record(spec, rec)}
         if pending is not None:
             pending.versions[key] = row
         else:

@@ -1,6 +1,7 @@
 """Every link a write stores points at an existing record: one query per link field and write,
-however many records the write holds (none for records the transaction read already). Errors name the place (``customer``,
-``lines[2].product``; in a bulk write ``[3].customer``)."""
+however many records the write holds (none for the records the transaction knows already, see
+:func:`read_links`). Errors name the place (``customer``, ``lines[2].product``; in a bulk
+write ``[3].customer``)."""
 from __future__ import annotations
 
 from typing import Any, Mapping, Optional, Sequence
@@ -12,7 +13,7 @@ from engine.context import RunContext
 from engine.definitions.model import FieldSpec, FormSpec
 from engine.errors import ValidationError
 from engine.forms.messages import render
-from engine.store.recent import known, remember
+from engine.store.recent import exists, remember
 from engine.store.tables import FormTables
 
 
@@ -54,14 +55,14 @@ def read_links(conn: Connection, tables: FormTables, spec: FormSpec, rows: Seque
         if target is not None and not tables.children_of(target):
             wanted.setdefault(target, set()).update(v for _, v in found if type(v) is int)
     for form, ids in wanted.items():
-        unknown = [i for i in sorted(ids) if not known(conn, form, i)[0]]
+        unknown = [i for i in sorted(ids) if exists(conn, form, i) is None]
         if not unknown:
             continue
         table = tables.table(form)
         for row in conn.execute(sa.select(table).where(table.c.id.in_(unknown))).mappings():
             remember(conn, form, row["id"], dict(row))
         for i in unknown:
-            if not known(conn, form, i)[0]:
+            if exists(conn, form, i) is None:
                 remember(conn, form, i, None)
 
 
@@ -84,10 +85,10 @@ def _missing(conn: Connection, tables: FormTables, f: FieldSpec, refs: list[tupl
     found: set[Any] = set()
     wanted: set[Any] = set()
     for _, value in refs:
-        hit, record = known(conn, f.form, value) if type(value) is int else (False, None)
-        if not hit:
+        there = exists(conn, f.form, value) if type(value) is int else None
+        if there is None:
             wanted.add(value)
-        elif record is not None:
+        elif there:
             found.add(value)
     if wanted:
         found.update(i for (i,) in conn.execute(sa.select(target.c.id).where(target.c.id.in_(wanted))))

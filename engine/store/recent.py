@@ -65,6 +65,18 @@ def known(conn: Connection, form: str, record_id: int, *, locked: bool = False) 
     return True, None if record is None else copy_record(record)
 
 
+def exists(conn: Connection, form: str, record_id: int) -> Optional[bool]:
+    """Whether the record exists, as far as this transaction knows (None: it does not know)."""
+    recent = _recent(conn)
+    if recent is None:
+        return None
+    found = recent.records.get((form, record_id), _UNKNOWN)
+    return None if found is _UNKNOWN else found is not None
+
+
+_UNKNOWN: Any = object()
+
+
 def remember(conn: Connection, form: str, record_id: int, record: Optional[Mapping[str, Any]], *,
              locked: bool = False, created: bool = False) -> None:
     """Keep ``record`` (None: it does not exist) as this transaction now knows it (``created``:

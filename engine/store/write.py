@@ -31,9 +31,10 @@ from engine.errors import Conflict, Duplicate, NotFound, PermissionDenied, Stale
 from engine.forms.messages import duplicate
 from engine.store.dialect import insert_many_returning_ids, insert_returning_rows, supports_update_returning
 from engine.store.events import RecordEvent
-from engine.store.journal import Entry, changes_between, deferred, journal, journal_created
+from engine.store.journal import Entry, changes_between, changes_of, deferred, journal, journal_created
 from engine.store.links import check_links, read_links
 from engine.store.recent import remember
+from engine.store.serialize import dump_record
 from engine.store.writer import Writer, WriteRequest, same_rows
 
 if TYPE_CHECKING:
@@ -94,14 +95,15 @@ def create(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, d
                "created_at": now, "created_by": ctx.user_id, "updated_at": now, "updated_by": ctx.user_id}
         table = store.tables.table(form)
         try:
-            new = dict(conn.execute(table.insert().values(row).returning(*table.c)).mappings().one())
+            new = dict(conn.execute(table.insert().returning(*table.c), row).mappings().one())
         except sa.exc.IntegrityError as exc:
             raise duplicate_error(store, spec, exc, ctx) from None
         record_id = new["id"]
         new.update(write_children(store, conn, form, record_id, children))
         remember(conn, form, record_id, new, locked=True, created=True)
-        changes = changes_between(spec, None, new)
-        journal(conn, ctx, spec, [Entry("create", new, changes)], now, writer.source)
+        data = dump_record(spec, new)
+        changes = changes_of(spec, None, data)
+        journal(conn, ctx, spec, [Entry("create", new, changes, data=data)], now, writer.source)
         emit(store, conn, ctx, "created", form, record_id, new, None, changes, writer, depth)
     return new
 
@@ -208,8 +210,9 @@ def update(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, r
             row = conn.execute(sa.select(table).where(table.c.id == record_id)).mappings().one()
         new = {**{k: v for k, v in old.items() if k not in row}, **row, **rows}
         remember(conn, form, record_id, new, locked=True)
-        diff = changes_between(spec, old, new)
-        journal(conn, ctx, spec, [Entry("update", new, diff, amend=amend)], now, writer.source)
+        data = dump_record(spec, new)
+        diff = changes_of(spec, dump_record(spec, old), data)
+        journal(conn, ctx, spec, [Entry("update", new, diff, amend=amend, data=data)], now, writer.source)
         emit(store, conn, ctx, "updated", form, record_id, new, old, diff, writer, depth)
     return new
 
