@@ -14,6 +14,8 @@ from typing import Any, Iterator
 
 import sqlalchemy as sa
 
+from engine.rules.log import rule_runs, write_now
+from engine.store.writer import Writer
 from tests.api.conftest import order_body
 
 #: the most statements one request may send (issue 17: "at most 12")
@@ -96,3 +98,43 @@ def test_a_create_with_an_idempotency_key_adds_its_claim_and_its_answer(client, 
         again = client.post("/api/v1/records/sales_order", headers=sales, json=ten_lines(seed))
     assert again.status_code == 201 and again.get_json() == first.get_json()
     assert not [s for s in sent if "f_sales_order" in s], listing(sent)
+
+
+def test_what_the_transaction_keeps_goes_with_a_savepoint_that_rolls_back(platform, seed):
+    """A record kept after a write is what a read gives, also once a savepoint undid a change."""
+    store, ctx = platform.store(), platform.user_context("admin")
+    writer = Writer.user(ctx)
+    cid = seed["c2"]["id"]
+    with platform.db.begin() as conn:
+        before = store.get(conn, "customer", cid)
+        with contextlib.suppress(RuntimeError), conn.begin_nested():
+            store.update(conn, ctx, "customer", cid, {"contact": "王"}, writer=writer)
+            assert store.get(conn, "customer", cid)["contact"] == "王"
+            raise RuntimeError("undo")
+        after = store.get(conn, "customer", cid)
+        assert after["contact"] == before["contact"] and after["version"] == before["version"]
+        order = store.create(conn, ctx, "sales_order", ten_lines(seed), writer=writer)
+        kept = store.get(conn, "sales_order", order["id"])
+        read = dict(conn.execute(sa.select(store.tables.table("sales_order"))
+                                 .where(store.tables.table("sales_order").c.id == order["id"])).mappings().one())
+        assert {k: kept[k] for k in read} == read     # as written, rule amendment included
+        kept["lines"].clear()                          # a copy: the caller's changes stay its own
+        assert len(store.get(conn, "sales_order", order["id"])["lines"]) == 10
+
+
+def test_rule_runs_logged_inside_a_change_that_rolls_back_after_all_are_kept(platform, seed):
+    """The runs a change logged inside its transaction are written again, marked rolled back,
+    when the transaction rolls back after that."""
+    store, ctx = platform.store(), platform.user_context("admin")
+    with contextlib.suppress(RuntimeError), platform.db.begin() as conn:
+        order = store.create(conn, ctx, "sales_order", ten_lines(seed), writer=Writer.user(ctx))
+        write_now(conn)
+        assert conn.execute(sa.select(sa.func.count()).select_from(rule_runs)
+                            .where(rule_runs.c.record_id == order["id"])).scalar_one() >= 1
+        raise RuntimeError("the change fails after its runs were logged")
+    with platform.db.connect() as conn:
+        runs = conn.execute(sa.select(rule_runs.c.rule, rule_runs.c.rolled_back)
+                            .where(rule_runs.c.record_id == order["id"])).all()
+        assert runs and all(r.rolled_back for r in runs), runs
+        assert conn.execute(sa.select(sa.func.count()).select_from(store.tables.table("sales_order"))
+                            .where(store.tables.table("sales_order").c.id == order["id"])).scalar_one() == 0
