@@ -13,6 +13,14 @@ transaction, in this order:
 6. the **events** (:class:`~engine.store.events.RecordEvent`): rules, stored aggregates of
    other forms (dependents), timers; later flows and report rollups.
 
+Each record is read once: the records a write links to are read before the formulas, one
+query per linked form (:func:`~engine.store.links.read_links`); the row and its child rows
+come back from ``INSERT``/``UPDATE ... RETURNING`` (the child rows of a record in one
+statement); and the transaction keeps what it wrote and read (:mod:`engine.store.recent`), so
+the rules, a rule's amendment and the answer never read them again. The journal of a write
+and of everything its events write goes out when the outermost write ends
+(:func:`~engine.store.journal.deferred`).
+
 A set-based update (many rows, one statement) has its own shape of the same stages in
 :mod:`engine.store.setwrite`. Permissions are the service layer's, above this one.
 """
