@@ -17,6 +17,7 @@ from engine.listing import ListQuery, build_where
 from engine.pinned import AtRevision, refuse_unwritable
 from engine.platform import Platform
 from engine.rules.flags import distinct, flag_rows
+from engine.rules.log import write_now
 from engine.runtime import Definitions
 from engine.security.fields import blocked_in, changes_without_hidden, needs_stored, with_stored, without_hidden
 from engine.store.idempotency import IdempotencyKey, once
@@ -49,7 +50,7 @@ class Records:
         if not needs_stored(spec, data, blocked):
             return data, version
         with self.platform.db.connect() as conn:
-            old = self.platform.store().get(conn, form, record_id, where=where)
+            old = self.platform.store_of(defs).get(conn, form, record_id, where=where)
         if old is None:
             return data, version         # the update says it is not found
         return with_stored(spec, data, dump_record(spec, old), blocked), \
@@ -68,15 +69,20 @@ class Records:
 
     def _write(self, idem: Optional[IdempotencyKey], status: int,
                work: Callable[[Any], Any]) -> Any:
-        """Run ``work`` in one transaction; with a key, a replay returns the first answer."""
-        return once(self.platform.db, idem, self.platform.clock.now(), status, work)[0]
+        """Run ``work`` in one transaction; with a key, a replay returns the first answer. The
+        rule runs of the change are logged in it too (:func:`engine.rules.log.write_now`)."""
+        def whole(conn: Any) -> Any:
+            answer = work(conn)
+            write_now(conn)
+            return answer
+        return once(self.platform.db, idem, self.platform.clock.now(), status, whole)[0]
 
     def create(self, ctx: RunContext, form: str, data: Any, *, source: str = "api",
                idem: Optional[IdempotencyKey] = None) -> dict[str, Any]:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "create")
         self._check_writable(defs, ctx, form, data)
-        store = self.platform.store()
+        store = self.platform.store_of(defs)
         clean = store.validate(ctx, form, data)
 
         def work(conn: Any) -> dict[str, Any]:
@@ -95,7 +101,7 @@ class Records:
         self._check_writable(defs, ctx, form, data)
         where = defs.policy.acting_clause(ctx, form, "update")
         data, version = self.kept_columns(defs, ctx, form, record_id, data, version, where)
-        store = self.platform.store()
+        store = self.platform.store_of(defs)
         clean = store.validate(ctx, form, data, partial=True)
 
         def work(conn: Any) -> dict[str, Any]:
@@ -112,7 +118,7 @@ class Records:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "delete")
         where = defs.policy.acting_clause(ctx, form, "delete")
-        store = self.platform.store()
+        store = self.platform.store_of(defs)
 
         def work(conn: Any) -> dict[str, Any]:
             store.delete(conn, ctx, form, record_id, writer=Writer.user(ctx, source),
@@ -126,7 +132,7 @@ class Records:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "read")
         at = self.at_revision(defs, form, revision)
-        store = self.platform.store()
+        store = self.platform.store_of(defs)
         with self.platform.db.connect() as conn:
             record = store.get(conn, form, record_id, where=defs.policy.row_clause(ctx, form, "read"))
             if record is None:
@@ -168,7 +174,7 @@ class Records:
         defs = self._defs(form)
         defs.policy.require(ctx, form, action)
         where, order = build_where(defs, ctx, form, query)
-        store = self.platform.store()
+        store = self.platform.store_of(defs)
         with self.platform.db.connect() as conn:
             rows, total = store.select(conn, form, where=where, order_by=order,
                                      limit=query.limit, offset=query.offset)
@@ -221,7 +227,7 @@ class Records:
         defs.policy.require(ctx, form, "read")
         hidden = defs.policy.hidden(ctx, form)
         spec = defs.forms[form]
-        store = self.platform.store()
+        store = self.platform.store_of(defs)
         with self.platform.db.connect() as conn:
             if store.get(conn, form, record_id, where=defs.policy.row_clause(ctx, form, "read")) is None \
                     and not self._was_visible(defs, ctx, conn, form, record_id):
@@ -258,7 +264,7 @@ class Records:
         from engine.io.importer import Importer
 
         defs = self._defs(form)
-        importer = Importer(defs, self.platform.store(), self.platform.db, ctx, form, mode=mode, key=key,
+        importer = Importer(defs, self.platform.store_of(defs), self.platform.db, ctx, form, mode=mode, key=key,
                             source=source, dry_run=dry_run)
         return importer.run(rows)
 

@@ -56,6 +56,13 @@ def _export(s: dict[str, Any]) -> None:
     assert cases["csv 1500 rows"]["rows"] == {"ours": 1500, "limit": 1500}
 
 
+def _http(s: dict[str, Any]) -> None:
+    case = s["results"][0]
+    posted = 5 + 1 + 10 * 2        # warm-up, the counted request, --orders 10 --repeat 2
+    assert case["rows"]["ours"] == case["rows"]["limit"] == {"orders": posted, "lines": posted * 10}
+    assert case["statements"]["ours"] <= 12
+
+
 #: bench -> (arguments for a quick run, what else its summary must show)
 BENCHES: dict[str, tuple[list[str], Callable[[dict[str, Any]], None]]] = {
     "bench_expr": (["--quick"], _expr),
@@ -64,6 +71,7 @@ BENCHES: dict[str, tuple[list[str], Callable[[dict[str, Any]], None]]] = {
     "bench_rules": (["--quick"], _rules),
     "bench_import": (["--quick", "--repeat", "1", "--rows", "600"], _import),
     "bench_export": (["--quick", "--repeat", "1", "--rows", "1500", "--small", "300"], _export),
+    "bench_http": (["--quick", "--orders", "10", "--repeat", "2"], _http),
 }
 
 

@@ -33,7 +33,7 @@ def current_user() -> User:
         token = bearer_token()
         if token is None:
             raise AuthError.said("login_first")
-        with platform().db.connect() as conn:
+        with platform().db.connect(single=True) as conn:
             g.user = platform().users.user_for_token(conn, token)
     return g.user
 

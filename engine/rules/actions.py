@@ -26,7 +26,7 @@ from engine.expr.types import ExprType
 from engine.registry import ACTIONS
 from engine.rules import syntax as sx
 from engine.rules.compiler import BUILDERS, Loop, RuleCompiler, build_action, builder, did_you_mean
-from engine.rules.log import COLOURS, flags
+from engine.rules.log import COLOURS, flag_added, flags
 from engine.rules.recipients import compile_recipients
 from engine.rules.said import Said
 from engine.rules.spec import CREATED, DELETED, UPDATED, Action, Write
@@ -293,6 +293,7 @@ def _flag(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]
         text = tag_text(st.values()) or None
         st.conn.execute(flags.insert().values(form=st.form, record_id=st.record["id"], colour=colour.text,
                                               tag=str(text) if text else None, rule=st.rule.name, at=st.ctx.now()))
+        flag_added(st.conn, st.form, st.record["id"])
         if isinstance(text, Said) and text.shows:
             return text.around(f"flagged {colour.text} '", "'")
         return f"flagged {colour.text}" + (f" {text!r}" if text else "")

@@ -2,7 +2,9 @@
 
 Runs are buffered on the DBAPI connection of the business transaction and written by a
 pool ``checkin`` listener, in a transaction of their own, once that connection is handed
-back (after its commit or rollback). This works on SQLite, where the business transaction
+back (after its commit or rollback). A change about to commit writes its runs itself, inside its
+transaction, in one statement (:func:`write_now`); should it roll back after all, they go
+back to the buffer, marked rolled back, and the listener writes them. This works on SQLite, where the business transaction
 holds the write lock until it ends, and on PostgreSQL alike.
 
 A savepoint that rolls back (an import writes each chunk, and then each record of a failing
@@ -24,6 +26,7 @@ import sqlalchemy as sa
 from engine.forms.coltypes import UTCDateTime
 from engine.store.db import ATTEMPT, Database
 from engine.store.dialect import insert_many, insert_tuples
+from engine.store.recent import created_here, note, noted
 from engine.store.system import SYSTEM
 
 if TYPE_CHECKING:
@@ -38,6 +41,8 @@ BUFFER = "lc_rule_runs"           # key in the DBAPI connection's info
 SKIPS = "lc_rule_skips"           # there too: the skipped runs by rule, event, source, depth, user
 DRY = "lc_rules_dry"              # set on a connection to keep runs in memory (rules test)
 MARKS = "lc_rule_savepoints"      # there too: where the buffer stood when each open savepoint began
+_FLAGGED = "lc_flag"             # a note (engine.store.recent): this transaction flagged (form, id)
+WRITTEN = "lc_rule_runs_written"  # there too: the runs write_now wrote inside the transaction under way
 
 rule_runs = sa.Table(
     "lc_rule_run", SYSTEM,
@@ -100,6 +105,11 @@ def install(engine: sa.Engine) -> None:
         _installed.add(engine)
 
     def on_rollback(conn: Any) -> None:
+        if not conn.closed:
+            info = conn.connection.info
+            written = info.pop(WRITTEN, None)
+            if written:      # written inside the transaction that rolls back: written after it
+                info[BUFFER] = written + info.get(BUFFER, [])
         _roll_back(conn.connection.info.get(BUFFER, ()) if not conn.closed else ())
         on_commit(conn)
 
@@ -108,6 +118,7 @@ def install(engine: sa.Engine) -> None:
         if not conn.closed:
             conn.connection.info.pop(SKIPS, None)
             conn.connection.info.pop(MARKS, None)
+            conn.connection.info.pop(WRITTEN, None)
 
     def on_savepoint(conn: Any, name: str) -> None:
         info = conn.connection.info
@@ -244,6 +255,29 @@ def skipped(info: dict[str, Any], rule: Any, ctx: Any, event: str, record_id: in
     group.seconds += seconds
 
 
+def write_now(conn: Any) -> None:
+    """Write the runs buffered in ``conn``'s transaction inside it, which is about to commit
+    (one statement, no transaction of their own). Left to the pool listener: runs inside an
+    open savepoint, a group of skipped runs of several records, a value too long for its
+    column (the log must never break the change)."""
+    info = conn.connection.info
+    rows = info.get(BUFFER)
+    if not rows or info.get(MARKS) or DRY in info:
+        return
+    flat = [r if type(r) is dict else r.row() if len(r.ids) == 1 else None for r in rows]
+    if not all(r is not None and _fits(r) for r in flat):
+        return
+    insert_many(conn, rule_runs, flat)        # type: ignore[arg-type]
+    info[WRITTEN] = info.pop(BUFFER)
+
+
+def _fits(row: dict[str, Any]) -> bool:
+    return all(type(v) is not str or len(v) <= _LENGTHS.get(k, len(v)) for k, v in row.items())
+
+
+_LENGTHS = {c.name: c.type.length for c in rule_runs.c if isinstance(c.type, sa.String) and c.type.length}
+
+
 def flush(engine: sa.Engine, rows: list[Any]) -> None:
     """Write the runs of a finished transaction, in the order they started."""
     try:
@@ -349,11 +383,18 @@ def flags_of(conn: Any, form: str, record_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(q).mappings()]
 
 
+def flag_added(conn: Any, form: str, record_id: int) -> None:
+    """Note that this transaction flagged the record (see :func:`flags_for`)."""
+    note(conn, (_FLAGGED, form, record_id))
+
+
 def flags_for(conn: Any, form: str, ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
-    """The flag rows of the records ``ids`` of ``form``, by record, oldest first (one query)."""
+    """The flag rows of the records ``ids`` of ``form``, by record, oldest first (one query;
+    none for records this transaction created and did not flag, which have no flags)."""
     out: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
-    if out:
-        q = (sa.select(flags).where(flags.c.form == form, flags.c.record_id.in_(list(out)))
+    wanted = [i for i in out if not created_here(conn, form, i) or noted(conn, (_FLAGGED, form, i))]
+    if wanted:
+        q = (sa.select(flags).where(flags.c.form == form, flags.c.record_id.in_(wanted))
              .order_by(flags.c.id))
         for row in conn.execute(q).mappings():
             out[row["record_id"]].append(dict(row))

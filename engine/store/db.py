@@ -72,9 +72,11 @@ class Database:
         """A connection in a transaction: ``with db.begin() as conn: ...``."""
         return self.engine.begin()
 
-    def connect(self) -> Any:
-        """A connection for reading: on SQLite its transactions never take the write lock."""
-        return self.engine.connect().execution_options(lowcode_read=True)
+    def connect(self, *, single: bool = False) -> Any:
+        """A connection for reading: on SQLite its transactions never take the write lock.
+        ``single``: for one statement, which needs no snapshot of its own (on SQLite it runs
+        without a ``BEGIN``)."""
+        return self.engine.connect().execution_options(lowcode_read="single" if single else True)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -113,7 +115,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def _sqlite_begin_immediate(conn: Any) -> None:
     # Writers queue at BEGIN instead of failing on a lock upgrade mid-transaction;
     # readers (Database.connect) take a snapshot and never block a writer (WAL).
-    if conn.get_execution_options().get("lowcode_read"):
+    read = conn.get_execution_options().get("lowcode_read")
+    if read == "single":
+        return          # one statement: the driver runs it on its own (autocommit), no snapshot to keep
+    if read:
         conn.exec_driver_sql("BEGIN")
     else:
         conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -45,6 +45,16 @@ def insert_ignore(table: sa.Table, bind: Bind) -> Any:
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
+def insert_or_add(table: sa.Table, bind: Bind, keys: Mapping[str, Any], column: str, step: int = 1) -> Any:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE SET column = column + step RETURNING column``:
+    one statement that adds ``step`` to the row's ``column``, or makes the row with ``step``
+    (a counter). The conflicting row is locked (PostgreSQL) until the transaction ends."""
+    insert = postgresql.insert(table) if dialect_name(bind) == "postgresql" else sqlite.insert(table)
+    stmt = insert.values({**keys, column: step})
+    return stmt.on_conflict_do_update(index_elements=list(keys),
+                                      set_={column: table.c[column] + step}).returning(table.c[column])
+
+
 def for_update_skip_locked(select: sa.Select[Any], bind: Bind) -> sa.Select[Any]:
     """Lock the selected rows, skipping rows another transaction holds (PostgreSQL only).
 
@@ -59,6 +69,23 @@ def for_update_skip_locked(select: sa.Select[Any], bind: Bind) -> sa.Select[Any]
 def supports_update_returning(bind: Connection) -> bool:
     """Whether ``UPDATE ... RETURNING`` works here (PostgreSQL, SQLite >= 3.35)."""
     return bool(bind.dialect.update_returning)
+
+
+def insert_returning_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Insert rows (all with the same keys) in one statement (SQLAlchemy's insertmanyvalues);
+    every column of each row as stored, in the order of ``rows``. SQLite numbers the rows of
+    one ``INSERT ... VALUES (...), (...)`` in order (as :func:`insert_many` relies on), so its
+    rows are put back in order by id (by the ids given, when the rows have theirs)."""
+    if not rows:
+        return []
+    if dialect_name(conn) != "sqlite":
+        stmt = table.insert().returning(*table.c, sort_by_parameter_order=True)
+        return [dict(r) for r in conn.execute(stmt, list(rows)).mappings()]
+    got = [dict(r) for r in conn.execute(table.insert().returning(*table.c), list(rows)).mappings()]
+    if "id" in rows[0]:
+        by_id = {r["id"]: r for r in got}
+        return [by_id[r["id"]] for r in rows]
+    return sorted(got, key=lambda r: r["id"])
 
 
 def insert_many_returning_ids(conn: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:

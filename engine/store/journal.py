@@ -8,12 +8,17 @@ path for a bulk create (imports, the batch API): the work per field is looked up
 form, and the system columns every record of the batch shares (version 1, owner, times,
 users) are serialised once per batch. The snapshot is the record as JSON
 (:func:`engine.store.serialize.dump_record`).
+
+Inside :func:`deferred` (the outermost write of a change: the record and everything its
+events write again) the rows wait and go out together when it ends, so that a create whose
+rule amends it writes one audit ``executemany`` and one snapshot, the amended one.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 import sqlalchemy as sa
 
@@ -24,6 +29,7 @@ from engine.store.dialect import insert_many
 from engine.store.serialize import SYSTEM_COLUMNS, dump_field, dump_record, json_value
 
 _DUMPERS: dict[int, tuple[FormSpec, list[tuple[str, Callable[[Any], Any]]]]] = {}
+_PENDING = "lc_journal_pending"     # in the connection's info while a write defers its journal
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,7 @@ class Entry:
     record: Mapping[str, Any]
     changes: Mapping[str, Any]
     amend: bool = False             # part of the write that made the record's current version
+    data: Optional[Mapping[str, Any]] = None    # the record already dumped (dump_record), if the writer has it
 
 
 def dumped(spec: FormSpec, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -46,33 +53,79 @@ def dumped(spec: FormSpec, record: Mapping[str, Any]) -> dict[str, Any]:
 def changes_between(spec: FormSpec, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, Any]:
     """``{field: [old, new]}`` of the fields whose JSON value differs (empty ones left out of a
     created or deleted record)."""
-    before = dumped(spec, old) if old is not None else None
-    after = dumped(spec, new) if new is not None else None
+    return changes_of(spec, None if old is None else dump_record(spec, old),
+                      None if new is None else dump_record(spec, new))
+
+
+def changes_of(spec: FormSpec, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, Any]:
+    """:func:`changes_between` of two records already dumped (:func:`dump_record`)."""
+    names = [f.name for f in spec.fields]
     if before is None:
-        return {f: [None, v] for f, v in (after or {}).items() if v not in (None, [])}
+        return {f: [None, v] for f in names if (v := (after or {}).get(f)) not in (None, [])}
     if after is None:
-        return {f: [v, None] for f, v in before.items() if v not in (None, [])}
-    return {f: [before[f], after[f]] for f in before if before[f] != after[f]}
+        return {f: [v, None] for f in names if (v := before.get(f)) not in (None, [])}
+    return {f: [before.get(f), after.get(f)] for f in names if before.get(f) != after.get(f)}
+
+
+class _Pending:
+    """The journal rows of a write under way: audit rows in order, snapshots by record version."""
+
+    __slots__ = ("audit", "versions")
+
+    def __init__(self) -> None:
+        self.audit: list[dict[str, Any]] = []
+        self.versions: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+
+@contextlib.contextmanager
+def deferred(conn: Any) -> Iterator[None]:
+    """Keep the journal rows written inside until the block ends, then write them (one
+    ``executemany`` each); nested blocks join the outermost. Nothing is written if it raises."""
+    if _PENDING in conn.info:
+        yield
+        return
+    pending = conn.info[_PENDING] = _Pending()
+    try:
+        yield
+    finally:
+        conn.info.pop(_PENDING, None)
+    if pending.audit:
+        conn.execute(sa.insert(system.audit), pending.audit)
+    if pending.versions:
+        conn.execute(sa.insert(system.record_versions), list(pending.versions.values()))
 
 
 def journal(conn: Any, ctx: RunContext, spec: FormSpec, entries: Sequence[Entry], now: dt.datetime,
             source: str) -> None:
-    """Write the audit rows and version snapshots of ``entries`` (one ``executemany`` each)."""
+    """Write the audit rows and version snapshots of ``entries`` (one ``executemany`` each; inside
+    :func:`deferred`, when it ends)."""
     if not entries:
         return
+    pending: _Pending | None = conn.info.get(_PENDING)
     audit, versions = [], []
     for e in entries:
         rec = e.record
         audit.append({"form": spec.name, "record_id": rec["id"], "action": e.action, "at": now,
                       "user_id": ctx.user_id, "username": ctx.username, "version": rec["version"],
                       "changes": dict(e.changes), "source": source})
+        key = (spec.name, rec["id"], rec["version"])
         if e.amend:     # the version's snapshot is the record as its whole change left it
+            if pending is not None and key in pending.versions:
+                pending.versions[key]["data"] = e.data or dump_record(spec, rec)
+                continue
             v = system.record_versions
             conn.execute(v.update().where(v.c.form == spec.name, v.c.record_id == rec["id"],
-                                          v.c.version == rec["version"]).values(data=dump_record(spec, rec)))
+                                          v.c.version == rec["version"]).values(data=e.data or dump_record(spec, rec)))
             continue
-        versions.append({"form": spec.name, "record_id": rec["id"], "version": rec["version"], "at": now,
-                         "user_id": ctx.user_id, "deleted": e.action == "delete", "data": dump_record(spec, rec)})
+        row = {"form": spec.name, "record_id": rec["id"], "version": rec["version"], "at": now,
+               "user_id": ctx.user_id, "deleted": e.action == "delete", "data": e.data or dump_record(spec, rec)}
+        if pending is not None:
+            pending.versions[key] = row
+        else:
+            versions.append(row)
+    if pending is not None:
+        pending.audit.extend(audit)
+        return
     conn.execute(sa.insert(system.audit), audit)
     if versions:
         conn.execute(sa.insert(system.record_versions), versions)

@@ -17,6 +17,7 @@ from engine.errors import NotFound
 from engine.forms.validate import FormValidator
 from engine.store import system, write
 from engine.store.events import EventBus
+from engine.store.recent import known, remember
 from engine.store.tables import FormTables
 from engine.store.write import Checked
 from engine.store.writer import Writer
@@ -72,18 +73,27 @@ class RecordStore:
 
     def get(self, conn: Connection, form: str, record_id: int, *, where: Clause = None,
             for_update: bool = False) -> Optional[dict[str, Any]]:
-        """One record with its child rows, or None (also when ``where`` hides it)."""
+        """One record with its child rows, or None (also when ``where`` hides it). A record
+        this transaction wrote or read by id already comes from :mod:`engine.store.recent`."""
         table = self.tables.table(self.form(form).name)
+        locked = for_update and conn.dialect.name == "postgresql"
+        if where is None:
+            found, record = known(conn, form, record_id, locked=locked)
+            if found:
+                return record
         q = sa.select(table).where(table.c.id == record_id)
         if where is not None:
             q = q.where(where)
-        if for_update and conn.dialect.name == "postgresql":
+        if locked:
             q = q.with_for_update()
         row = conn.execute(q).mappings().first()
         if row is None:
+            if where is None:
+                remember(conn, form, record_id, None)
             return None
         record = dict(row)
         self.attach_children(conn, form, [record])
+        remember(conn, form, record_id, record, locked=locked)
         return record
 
     def select(self, conn: Connection, form: str, *, where: Clause = None,

@@ -6,7 +6,7 @@ padded to N digits). The counter restarts in every period the date placeholders 
 per day with ``{DD}``, per month with ``{MM}``, per year with only a year, never without
 dates. Counters live in ``lc_sequence`` keyed by (name, period).
 
-The number is taken with an insert-if-missing followed by ``UPDATE ... SET value = value + 1
+The number is taken with one ``INSERT ... ON CONFLICT DO UPDATE SET value = value + 1
 RETURNING value``; the row lock (PostgreSQL) or the write lock (SQLite's ``BEGIN
 IMMEDIATE``) serialises concurrent takers until they commit. A transaction that rolls back
 gives its number back, so numbers have no gaps but are only final at commit.
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from engine.errors import DefinitionError
-from engine.store.dialect import insert_ignore, supports_update_returning
+from engine.store.dialect import insert_or_add
 from engine.store.system import SYSTEM
 
 sequences = sa.Table(
@@ -156,10 +156,4 @@ def next_number(
 
 def take(conn: Connection, name: str, period: str = "") -> int:
     """Increment counter (name, period) and return its new value (1 for a new counter)."""
-    conn.execute(insert_ignore(sequences, conn).values(name=name, period=period, value=0))
-    where = (sequences.c.name == name) & (sequences.c.period == period)
-    bump = sa.update(sequences).where(where).values(value=sequences.c.value + 1)
-    if supports_update_returning(conn):
-        return int(conn.execute(bump.returning(sequences.c.value)).scalar_one())
-    conn.execute(bump)  # the row stays locked by this transaction until it ends
-    return int(conn.execute(sa.select(sequences.c.value).where(where)).scalar_one())
+    return int(conn.execute(insert_or_add(sequences, conn, {"name": name, "period": period}, "value")).scalar_one())

@@ -28,6 +28,7 @@ from engine.context import RunContext
 from engine.errors import Conflict
 from engine.store.journal import Entry, changes_between, journal
 from engine.store.serialize import json_value
+from engine.store.recent import forget
 from engine.store.write import admit, emit, split, write_children
 from engine.store.writer import Writer, same_rows
 
@@ -85,6 +86,7 @@ def update_where(store: "RecordStore", conn: Connection, ctx: RunContext, form: 
     condition = match if require is None else sa.and_(match, require)
     stmt = table.update().where(condition).values(values).returning(table.c.id)
     done = sorted(r.id for r in (conn.execute(stmt, dict(params)) if params else conn.execute(stmt)))
+    forget(conn, form)      # the statement changed rows the transaction may have kept
     if done != [old["id"] for old in olds]:
         missing = next(old for old in olds if old["id"] not in set(done))
         raise RequirementFailed(f"{form} {missing['id']}: the update would break its requirement", missing)

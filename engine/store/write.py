@@ -13,6 +13,14 @@ transaction, in this order:
 6. the **events** (:class:`~engine.store.events.RecordEvent`): rules, stored aggregates of
    other forms (dependents), timers; later flows and report rollups.
 
+Each record is read once: the records a write links to are read before the formulas, one
+query per linked form (:func:`~engine.store.links.read_links`); the row and its child rows
+come back from ``INSERT``/``UPDATE ... RETURNING`` (the child rows of a record in one
+statement); and the transaction keeps what it wrote and read (:mod:`engine.store.recent`), so
+the rules, a rule's amendment and the answer never read them again. The journal of a write
+and of everything its events write goes out when the outermost write ends
+(:func:`~engine.store.journal.deferred`).
+
 A set-based update (many rows, one statement) has its own shape of the same stages in
 :mod:`engine.store.setwrite`. Permissions are the service layer's, above this one.
 """
@@ -29,10 +37,12 @@ from engine.context import RunContext
 from engine.definitions.model import FormSpec
 from engine.errors import Conflict, Duplicate, NotFound, PermissionDenied, StaleVersion, ValidationError
 from engine.field_errors import duplicate
-from engine.store.dialect import insert_many_returning_ids
+from engine.store.dialect import insert_many_returning_ids, insert_returning_rows, supports_update_returning
 from engine.store.events import RecordEvent
-from engine.store.journal import Entry, changes_between, journal, journal_created
-from engine.store.links import check_links
+from engine.store.journal import Entry, changes_between, changes_of, deferred, journal, journal_created
+from engine.store.links import check_links, read_links
+from engine.store.recent import remember
+from engine.store.serialize import dump_record
 from engine.store.writer import Writer, WriteRequest, same_rows
 
 if TYPE_CHECKING:
@@ -79,27 +89,30 @@ def create(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, d
            writer: Writer, depth: int = 0, owner: Optional[int] = None) -> dict[str, Any]:
     """Insert one record and everything that goes with it."""
     spec = store.form(form)
-    values = admit(store, conn, ctx, form, data, action="create", writer=writer)
-    values = store.prepare(conn, ctx, form, values, None)
-    check_links(conn, store.tables, spec, [values], ctx, indexed=False)
-    now = ctx.now()
-    scalars, children = split(spec, values)
-    for f in spec.fields:
-        if f.type == "autonumber" and not scalars.get(f.name):
-            scalars[f.name] = store.numbers(conn, f"{form}.{f.name}", f.prop("sequence"), now, store.timezone)
-    row = {**scalars, "version": 1, "owner": owner if owner is not None else ctx.user_id,
-           "created_at": now, "created_by": ctx.user_id, "updated_at": now, "updated_by": ctx.user_id}
-    table = store.tables.table(form)
-    try:
-        record_id = conn.execute(table.insert().values(row).returning(table.c.id)).scalar_one()
-    except sa.exc.IntegrityError as exc:
-        raise duplicate_error(store, spec, exc, ctx) from None
-    write_children(store, conn, form, record_id, children)
-    new = store.get(conn, form, record_id)
-    assert new is not None
-    changes = changes_between(spec, None, new)
-    journal(conn, ctx, spec, [Entry("create", new, changes)], now, writer.source)
-    emit(store, conn, ctx, "created", form, record_id, new, None, changes, writer, depth)
+    with deferred(conn):
+        values = admit(store, conn, ctx, form, data, action="create", writer=writer)
+        read_links(conn, store.tables, spec, [values])
+        values = store.prepare(conn, ctx, form, values, None)
+        check_links(conn, store.tables, spec, [values], ctx, indexed=False)
+        now = ctx.now()
+        scalars, children = split(spec, values)
+        for f in spec.fields:
+            if f.type == "autonumber" and not scalars.get(f.name):
+                scalars[f.name] = store.numbers(conn, f"{form}.{f.name}", f.prop("sequence"), now, store.timezone)
+        row = {**scalars, "version": 1, "owner": owner if owner is not None else ctx.user_id,
+               "created_at": now, "created_by": ctx.user_id, "updated_at": now, "updated_by": ctx.user_id}
+        table = store.tables.table(form)
+        try:
+            new = dict(conn.execute(table.insert().returning(*table.c), row).mappings().one())
+        except sa.exc.IntegrityError as exc:
+            raise duplicate_error(store, spec, exc, ctx) from None
+        record_id = new["id"]
+        new.update(write_children(store, conn, form, record_id, children))
+        remember(conn, form, record_id, new, locked=True, created=True)
+        data = dump_record(spec, new)
+        changes = changes_of(spec, None, data)
+        journal(conn, ctx, spec, [Entry("create", new, changes, data=data)], now, writer.source)
+        emit(store, conn, ctx, "created", form, record_id, new, None, changes, writer, depth)
     return new
 
 
@@ -177,32 +190,38 @@ def update(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, r
     """Change fields of one record; a stale ``expected_version`` raises :class:`StaleVersion`."""
     spec = store.form(form)
     clean = data if isinstance(data, Checked) else store.validate(ctx, form, data, partial=True)
-    old = current(store, conn, spec, record_id, expected_version, where)
-    changes = admit(store, conn, ctx, form, clean, action="update", writer=writer, old=old)
-    changes = store.prepare(conn, ctx, form, changes, old)
-    changed = {k for k, v in changes.items() if old.get(k) != v and not same_rows(old.get(k), v)}
-    if not changed:
-        return old
-    check_links(conn, store.tables, spec, [{k: changes[k] for k in changed}], ctx, indexed=False)
-    now = ctx.now()
-    scalars, children = split(spec, {k: changes[k] for k in changed})
-    table = store.tables.table(form)
-    stmt = (table.update().where(table.c.id == record_id, table.c.version == old["version"])
-            .values({**scalars, "version": old["version"] + (0 if amend else 1), "updated_at": now,
-                     "updated_by": ctx.user_id}))
-    try:
-        result = conn.execute(stmt)
-    except sa.exc.IntegrityError as exc:
-        raise duplicate_error(store, spec, exc, ctx) from None
-    if result.rowcount != 1:
-        raise StaleVersion.said("stale_now", form=spec.label, id=record_id)
-    for field, rows in children.items():
-        write_children(store, conn, form, record_id, {field: rows}, replace=True)
-    new = store.get(conn, form, record_id)
-    assert new is not None
-    diff = changes_between(spec, old, new)
-    journal(conn, ctx, spec, [Entry("update", new, diff, amend=amend)], now, writer.source)
-    emit(store, conn, ctx, "updated", form, record_id, new, old, diff, writer, depth)
+    with deferred(conn):
+        old = current(store, conn, spec, record_id, expected_version, where)
+        changes = admit(store, conn, ctx, form, clean, action="update", writer=writer, old=old)
+        read_links(conn, store.tables, spec, [{k: v for k, v in changes.items() if old.get(k) != v}])
+        changes = store.prepare(conn, ctx, form, changes, old)
+        changed = {k for k, v in changes.items() if old.get(k) != v and not same_rows(old.get(k), v)}
+        if not changed:
+            return old
+        check_links(conn, store.tables, spec, [{k: changes[k] for k in changed}], ctx, indexed=False)
+        now = ctx.now()
+        scalars, children = split(spec, {k: changes[k] for k in changed})
+        table = store.tables.table(form)
+        stmt = (table.update().where(table.c.id == record_id, table.c.version == old["version"])
+                .values({**scalars, "version": old["version"] + (0 if amend else 1), "updated_at": now,
+                         "updated_by": ctx.user_id}))
+        returning = supports_update_returning(conn)
+        try:
+            result = conn.execute(stmt.returning(*table.c) if returning else stmt)
+        except sa.exc.IntegrityError as exc:
+            raise duplicate_error(store, spec, exc, ctx) from None
+        row = result.mappings().first() if returning else None
+        if (row is None) if returning else result.rowcount != 1:
+            raise StaleVersion.said("stale_now", form=spec.label, id=record_id)
+        rows = write_children(store, conn, form, record_id, children, replace=True, old=old)
+        if row is None:
+            row = conn.execute(sa.select(table).where(table.c.id == record_id)).mappings().one()
+        new = {**{k: v for k, v in old.items() if k not in row}, **row, **rows}
+        remember(conn, form, record_id, new, locked=True)
+        data = dump_record(spec, new)
+        diff = changes_of(spec, dump_record(spec, old), data)
+        journal(conn, ctx, spec, [Entry("update", new, diff, amend=amend, data=data)], now, writer.source)
+        emit(store, conn, ctx, "updated", form, record_id, new, old, diff, writer, depth)
     return new
 
 
@@ -211,18 +230,20 @@ def delete(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, r
            depth: int = 0) -> dict[str, Any]:
     """Delete one record (its child rows go with it); its history stays."""
     spec = store.form(form)
-    old = current(store, conn, spec, record_id, expected_version, where)
-    store.bus.guard(conn, WriteRequest("delete", form, writer, ctx, {}, old, record_id))
-    for child in store.tables.children_of(form).values():
-        conn.execute(child.delete().where(child.c.parent_id == record_id))
-    table = store.tables.table(form)
-    result = conn.execute(table.delete().where(table.c.id == record_id, table.c.version == old["version"]))
-    if result.rowcount != 1:
-        raise StaleVersion.said("stale_now", form=spec.label, id=record_id)
-    now = ctx.now()
-    diff = changes_between(spec, old, None)
-    journal(conn, ctx, spec, [Entry("delete", {**old, "version": old["version"] + 1}, diff)], now, writer.source)
-    emit(store, conn, ctx, "deleted", form, record_id, None, old, diff, writer, depth)
+    with deferred(conn):
+        old = current(store, conn, spec, record_id, expected_version, where)
+        store.bus.guard(conn, WriteRequest("delete", form, writer, ctx, {}, old, record_id))
+        for child in store.tables.children_of(form).values():
+            conn.execute(child.delete().where(child.c.parent_id == record_id))
+        table = store.tables.table(form)
+        result = conn.execute(table.delete().where(table.c.id == record_id, table.c.version == old["version"]))
+        if result.rowcount != 1:
+            raise StaleVersion.said("stale_now", form=spec.label, id=record_id)
+        remember(conn, form, record_id, None, locked=True)
+        now = ctx.now()
+        diff = changes_between(spec, old, None)
+        journal(conn, ctx, spec, [Entry("delete", {**old, "version": old["version"] + 1}, diff)], now, writer.source)
+        emit(store, conn, ctx, "deleted", form, record_id, None, old, diff, writer, depth)
     return old
 
 
@@ -256,10 +277,14 @@ def split(spec: FormSpec, values: Mapping[str, Any]) -> tuple[dict[str, Any], di
 
 
 def write_children(store: "RecordStore", conn: Connection, form: str, parent_id: int,
-                   children: Mapping[str, list[Mapping[str, Any]]], replace: bool = False) -> None:
-    """Insert (``replace``: in place of the old ones) the sub-table rows of one record; a row
-    that keeps its id must belong to the record."""
+                   children: Mapping[str, list[Mapping[str, Any]]], replace: bool = False,
+                   old: Optional[Mapping[str, Any]] = None) -> dict[str, list[dict[str, Any]]]:
+    """Insert (``replace``: in place of the old ones) the sub-table rows of one record, and
+    return them as stored, by sub-table: every sub-table of the form on create, the replaced
+    ones otherwise. A row that keeps its id must belong to the record (``old``, the record
+    before, when the caller has it)."""
     spec = store.form(form)
+    out: dict[str, list[dict[str, Any]]] = {} if replace else {f: [] for f in store.tables.children_of(form)}
     for field, rows in children.items():
         table = store.tables.child_table(form, field)
         fspec = spec.field(field)
@@ -267,8 +292,11 @@ def write_children(store: "RecordStore", conn: Connection, form: str, parent_id:
         keep: set[Any] = {r.get("id") for r in rows if r.get("id")}
         if replace:
             if keep:
-                owned = {i for (i,) in conn.execute(sa.select(table.c.id).where(
-                    table.c.parent_id == parent_id, table.c.id.in_(keep)))}
+                if old is not None:
+                    owned = {r.get("id") for r in old.get(field) or ()}
+                else:
+                    owned = {i for (i,) in conn.execute(sa.select(table.c.id).where(
+                        table.c.parent_id == parent_id, table.c.id.in_(keep)))}
                 stray = keep - owned
                 if stray:
                     raise ValidationError({field: [f"rows {sorted(stray)} do not belong to this record"]})
@@ -281,12 +309,11 @@ def write_children(store: "RecordStore", conn: Connection, form: str, parent_id:
             if replace and row.get("id") in keep:
                 item["id"] = row["id"]
             payload.append(item)
-        with_id = [p for p in payload if "id" in p]
-        without = [p for p in payload if "id" not in p]
-        if with_id:
-            conn.execute(table.insert(), with_id)
-        if without:
-            conn.execute(table.insert(), without)
+        stored = {r["pos"]: r for part in ([p for p in payload if "id" in p], [p for p in payload if "id" not in p])
+                  for r in insert_returning_rows(conn, table, part)}
+        out[field] = [{k: v for k, v in stored[pos].items() if k not in ("parent_id", "pos")}
+                      for pos in range(len(payload))]
+    return out
 
 
 def duplicate_error(store: "RecordStore", spec: FormSpec, exc: sa.exc.IntegrityError, ctx: RunContext) -> Exception:
