@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import threading
-from typing import Any, Callable, Generic, Iterator, Optional, TypeVar
+from typing import Any, Callable, Generic, Iterator, Optional, Protocol, TypeVar
 
 from engine.errors import LowcodeError
 
@@ -79,7 +79,13 @@ def _load(group: str) -> dict[str, object]:
     return loaded
 
 
-def register_guards(bus: Any) -> list[str]:
+class GuardHost(Protocol):
+    """Where write guards are registered (:class:`engine.store.events.EventBus` is one)."""
+
+    def add_guard(self, guard: Any, name: Optional[str] = None) -> Any: ...
+
+
+def register_guards(bus: GuardHost) -> list[str]:
     """Register every ``lowcode.guards`` entry point with ``bus`` (an
     :class:`~engine.store.events.EventBus`), under its entry point's name; returns the names.
 

@@ -16,7 +16,7 @@ from apps.api.context import caller, platform
 from apps.api.errors import ApiError
 from engine.errors import NotFound, ValidationError
 from engine.store import files
-from engine.forms.file_access import may_read_file
+from engine.security.file_access import may_read_file
 from engine.field_errors import FieldError
 
 

@@ -3,7 +3,7 @@
 An upload is stored at once (``engine.store.files.save``, with the field's ``max_size`` and
 ``accept``), so a post that fails validation keeps its files: the page is drawn again with
 them attached. A download follows the same form, field and row permissions as the API's
-(:func:`engine.forms.file_access.may_read_file`); images the browser can show safely are
+(:func:`engine.security.file_access.may_read_file`); images the browser can show safely are
 sent inline, everything else as an attachment.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from apps.workspace import bp
 from apps.workspace.auth import context, login_required, platform
 from apps.workspace.fields import FieldView
 from engine.store import files
-from engine.forms.file_access import may_read_file
+from engine.security.file_access import may_read_file
 
 #: content types sent inline (shown in an <img>); never SVG, which can carry scripts
 INLINE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})

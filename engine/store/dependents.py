@@ -18,7 +18,7 @@ emits its own event, so values built on values (a rollup over rollups) follow in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -28,6 +28,9 @@ from engine.expr import nodes as n
 from engine.store.events import RecordEvent
 from engine.store.running import Running
 from engine.store.writer import Writer
+
+if TYPE_CHECKING:
+    from engine.store.records import RecordStore
 
 #: how deep recomputations may trigger each other before it is called a circle
 MAX_DEPTH = 16
@@ -136,7 +139,7 @@ class Dependents:
         if event.depth >= MAX_DEPTH:
             raise RollupCircle(f"values over other forms keep changing each other ({event.form} "
                                f"{event.record_id}, {MAX_DEPTH} levels deep): check the rollups' definitions")
-        store = self.platform.store_of(self.platform.current())
+        store = self.platform.current_store()
         targets: dict[str, set[int]] = {}
         for watch in found:
             if event.kind == "updated" and not (watch.reads & event.changed):
@@ -152,7 +155,7 @@ class Dependents:
                 if not store.bus.later(conn, ("rollup", form, record_id), recompute):
                     recompute()
 
-    def _related(self, conn: Connection, store: Any, watch: Watch, event: RecordEvent) -> set[int]:
+    def _related(self, conn: Connection, store: "RecordStore", watch: Watch, event: RecordEvent) -> set[int]:
         """Ids of ``watch.form`` records whose aggregate may count the written record."""
         table = store.tables.table(watch.form)
         if not watch.keys:

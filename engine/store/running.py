@@ -38,4 +38,5 @@ class Running(Protocol):
 
     def current(self) -> Compiled: ...
 
-    def store_of(self, defs: Any) -> "RecordStore": ...
+    def current_store(self) -> "RecordStore":
+        """The record store of :meth:`current`."""

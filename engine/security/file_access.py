@@ -6,7 +6,7 @@ A file is readable by its uploader, by a superuser, and by anyone who may read a
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -14,6 +14,24 @@ from sqlalchemy.engine import Connection
 from engine.context import RunContext
 from engine.definitions.model import FieldSpec
 from engine.forms.fieldtype import FIELD_TYPES
+
+if TYPE_CHECKING:
+    from engine.definitions.model import FormSpec
+    from engine.security.policy import Policy
+    from engine.store.tables import FormTables
+
+
+class Readable(Protocol):
+    """What the file check reads of compiled definitions (:class:`engine.runtime.Definitions`)."""
+
+    @property
+    def forms(self) -> Mapping[str, "FormSpec"]: ...
+
+    @property
+    def tables(self) -> "FormTables": ...
+
+    @property
+    def policy(self) -> "Policy": ...
 
 
 def _holds(value: Any, file_id: int) -> bool:
@@ -33,7 +51,7 @@ def _match(col: Any, spec: FieldSpec, file_id: int) -> Any:
     return col == file_id
 
 
-def may_read_file(defs: Any, ctx: RunContext, conn: Connection, row: Mapping[str, Any]) -> bool:
+def may_read_file(defs: Readable, ctx: RunContext, conn: Connection, row: Mapping[str, Any]) -> bool:
     """True when ``ctx`` may download the stored file ``row`` (an ``lc_file`` row)."""
     policy = defs.policy
     if policy.is_superuser(ctx) or (row.get("created_by") is not None and row["created_by"] == ctx.user_id):
