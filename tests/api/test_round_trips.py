@@ -50,7 +50,7 @@ def ten_lines(seed: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_create_and_patch_of_a_ten_line_order_stay_within_their_statements(client, auth, seed, platform):
-    platform.reload_seconds = 3600
+    platform.active.reload_seconds = 3600
     sales = auth("sales1")
     warm = client.post("/api/v1/records/sales_order", headers=sales, json=ten_lines(seed))
     assert warm.status_code == 201, warm.get_json()
@@ -88,7 +88,7 @@ def test_create_and_patch_of_a_ten_line_order_stay_within_their_statements(clien
 
 
 def test_a_create_with_an_idempotency_key_adds_its_claim_and_its_answer(client, auth, seed, platform):
-    platform.reload_seconds = 3600
+    platform.active.reload_seconds = 3600
     sales = {**auth("sales1"), "Idempotency-Key": "order-1"}
     with statements(platform.db.engine) as sent:
         first = client.post("/api/v1/records/sales_order", headers=sales, json=ten_lines(seed))
