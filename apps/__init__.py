@@ -1,4 +1,5 @@
 """Web applications: the REST API (and later the staff workspace, portal, builder)."""
+
 from __future__ import annotations
 
 import os
@@ -48,11 +49,11 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
         clock: Clock = app.config.get("CLOCK") or Clock()
         platform = Platform(Database(app.config["DATABASE_URL"]), clock, app.config["RELOAD_SECONDS"])
     app.extensions["lowcode"] = platform
-    install(app)           # headers, cookies, trusted proxies, the login throttle
+    install(app)  # headers, cookies, trusted proxies, the login throttle
 
     from apps.spreadsheets import upload_limits
 
-    upload_limits(app)     # first: before the workspace's CSRF check reads a form
+    upload_limits(app)  # first: before the workspace's CSRF check reads a form
     from apps.api import bp as api_bp
 
     app.register_blueprint(api_bp)

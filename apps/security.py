@@ -1,5 +1,6 @@
 """Web security for every app: response headers, session cookies, the client address behind
 trusted proxies, and the login throttle (``engine.security.throttle``) built from the settings."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,18 +15,22 @@ from engine.security.users import User
 
 #: The workspace's pages: scripts, styles and images only from the app itself (the vendored
 #: files under /w/static), no inline script or style, no plugins, never inside a frame.
-WORKSPACE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                 "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-                 "frame-ancestors 'none'")
+WORKSPACE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 #: JSON answers load nothing at all.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 #: setting -> (environment variable, default)
-_WHOLE = {"LOGIN_MAX_FAILURES": ("LOWCODE_LOGIN_MAX_FAILURES", 5),
-          "LOGIN_MAX_FAILURES_PER_ADDRESS": ("LOWCODE_LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
-          "LOGIN_WINDOW_SECONDS": ("LOWCODE_LOGIN_WINDOW_SECONDS", 900),
-          "LOGIN_LOCK_SECONDS": ("LOWCODE_LOGIN_LOCK_SECONDS", 900),
-          "TRUSTED_PROXIES": ("LOWCODE_TRUSTED_PROXIES", 0)}
+_WHOLE = {
+    "LOGIN_MAX_FAILURES": ("LOWCODE_LOGIN_MAX_FAILURES", 5),
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": ("LOWCODE_LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+    "LOGIN_WINDOW_SECONDS": ("LOWCODE_LOGIN_WINDOW_SECONDS", 900),
+    "LOGIN_LOCK_SECONDS": ("LOWCODE_LOGIN_LOCK_SECONDS", 900),
+    "TRUSTED_PROXIES": ("LOWCODE_TRUSTED_PROXIES", 0),
+}
 _YES, _NO = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
 
 
@@ -56,12 +61,14 @@ def install(app: Flask) -> None:
     proxies = int(config["TRUSTED_PROXIES"])
     if proxies < 0:
         raise ValueError(f"TRUSTED_PROXIES must be 0 or more, not {proxies}")
-    if proxies:   # the last ``proxies`` hops' X-Forwarded-For / -Proto are believed, no others
+    if proxies:  # the last ``proxies`` hops' X-Forwarded-For / -Proto are believed, no others
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
-    limits = Limits(per_name=int(config["LOGIN_MAX_FAILURES"]),
-                    per_address=int(config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
-                    window=dt.timedelta(seconds=int(config["LOGIN_WINDOW_SECONDS"])),
-                    lock=dt.timedelta(seconds=int(config["LOGIN_LOCK_SECONDS"])))
+    limits = Limits(
+        per_name=int(config["LOGIN_MAX_FAILURES"]),
+        per_address=int(config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
+        window=dt.timedelta(seconds=int(config["LOGIN_WINDOW_SECONDS"])),
+        lock=dt.timedelta(seconds=int(config["LOGIN_LOCK_SECONDS"])),
+    )
     platform = app.extensions["lowcode"]
     app.extensions["lowcode_throttle"] = Throttle(platform.db, platform.clock, "login", limits)
     app.after_request(_headers)
@@ -91,4 +98,5 @@ def password_login(username: str, password: str) -> User:
     def check() -> User:
         with p.db.connect() as conn:
             return p.users.authenticate(conn, username, password)  # type: ignore[no-any-return]
+
     return throttle.guard(username, client_address(), check)

@@ -5,6 +5,7 @@ fork (nothing is preloaded), so no connection pool, lock or cache crosses a proc
 processes must agree on (records, numbers, sessions' tokens, definitions) is in the database,
 and each notices a newly published pack within ``LOWCODE_RELOAD_SECONDS``. See docs/deploy.md.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,7 @@ def bind_addresses(bind: Optional[Sequence[str]], host: Optional[str], port: Opt
         return list(bind)
     host = host or DEFAULT_HOST
     if ":" in host and not host.startswith("["):
-        host = f"[{host}]"     # an IPv6 address
+        host = f"[{host}]"  # an IPv6 address
     return [f"{host}:{port or DEFAULT_PORT}"]
 
 
@@ -37,7 +38,7 @@ def dev_server(bind: str) -> int:
     if not sep or not port.isdigit():
         raise ValueError(f"--dev listens on HOST:PORT, not {bind!r}")
     app = create_app()
-    if not os.environ.get("WERKZEUG_RUN_MAIN"):   # the reloader's parent, not each restarted child
+    if not os.environ.get("WERKZEUG_RUN_MAIN"):  # the reloader's parent, not each restarted child
         print(f"Lowcode serving on http://{bind}/ with Werkzeug's development server and reloader", flush=True)
     app.run(host=host.strip("[]"), port=int(port), debug=True, use_reloader=True, threaded=True)
     return 0
@@ -51,9 +52,8 @@ def gunicorn_server(binds: Sequence[str], workers: Optional[int], threads: Optio
     """
     try:
         from gunicorn.app.base import BaseApplication
-    except ImportError:   # gunicorn runs on Unix only
-        print("gunicorn is not installed (it runs on Linux and macOS): use `run.py serve --dev`",
-              file=sys.stderr)
+    except ImportError:  # gunicorn runs on Unix only
+        print("gunicorn is not installed (it runs on Linux and macOS): use `run.py serve --dev`", file=sys.stderr)
         return 1
     import sqlalchemy as sa
 
@@ -85,11 +85,18 @@ def gunicorn_server(binds: Sequence[str], workers: Optional[int], threads: Optio
     server = Server()
     cfg = server.cfg
     urls = ", ".join(f"http://{b}/" if not b.startswith(("unix:", "fd:")) else b for b in cfg.bind)
-    print(f"Lowcode serving on {urls} with gunicorn: {cfg.workers} worker processes x {cfg.threads} "
-          "threads (API: /api/v1, OpenAPI: /api/v1/openapi.json)", flush=True)
+    print(
+        f"Lowcode serving on {urls} with gunicorn: {cfg.workers} worker processes x {cfg.threads} "
+        "threads (API: /api/v1, OpenAPI: /api/v1/openapi.json)",
+        flush=True,
+    )
     if not os.environ.get("SECRET_KEY"):
-        print("warning: SECRET_KEY is not set, sessions are signed with a development key; set it "
-              "(the same on every machine) in production", file=sys.stderr, flush=True)
+        print(
+            "warning: SECRET_KEY is not set, sessions are signed with a development key; set it "
+            "(the same on every machine) in production",
+            file=sys.stderr,
+            flush=True,
+        )
     server.run()
     return 0
 
@@ -111,6 +118,9 @@ def _prepare_database() -> None:
     finally:
         db.dispose()
     if done.changed:
-        print(f"upgraded the lc_* tables from {', '.join(done.before) or 'nothing'} to {', '.join(done.after)}"
-              + (" (a database made before migrations, stamped at the baseline first)" if done.adopted else ""),
-              file=sys.stderr, flush=True)
+        print(
+            f"upgraded the lc_* tables from {', '.join(done.before) or 'nothing'} to {', '.join(done.after)}"
+            + (" (a database made before migrations, stamped at the baseline first)" if done.adopted else ""),
+            file=sys.stderr,
+            flush=True,
+        )

@@ -1,5 +1,6 @@
 """Spreadsheets over HTTP, for the API and the workspace alike: a list view as a streamed
 download, and the larger upload limit of the import routes."""
+
 from __future__ import annotations
 
 from typing import Any, Iterator
@@ -23,6 +24,7 @@ IMPORT_ENDPOINTS = frozenset({"api.import_records", "workspace.import_page"})
 
 def upload_limits(app: Flask) -> None:
     """Raise the body limit for the import routes, before anything reads the form (CSRF does)."""
+
     @app.before_request
     def _import_limit() -> None:
         if request.endpoint in IMPORT_ENDPOINTS:
@@ -43,7 +45,7 @@ def export_download(records: Records, ctx: RunContext, form: str, query: ListQue
     rows = records.export_rows(ctx, form, query)
     header = next(rows)
     label = records.platform.definitions().forms[form].label.get(ctx.locale) or form
-    stamp = ctx.now().astimezone(ZoneInfo(ctx.timezone)).strftime("%Y%m%d")   # the caller's date
+    stamp = ctx.now().astimezone(ZoneInfo(ctx.timezone)).strftime("%Y%m%d")  # the caller's date
 
     def all_rows() -> Iterator[list[Any]]:
         yield header
@@ -57,8 +59,12 @@ def template_download(records: Records, ctx: RunContext, form: str) -> Response:
     """An empty .xlsx to fill in for an import: the header row of the columns ``ctx`` may write."""
     header = records.import_template(ctx, form)
     label = records.platform.definitions().forms[form].label.get(ctx.locale) or form
-    return _attachment(xlsx_chunks(iter([header]), title=label), "xlsx", f"{form}-template",
-                       f"{label}-{_TEMPLATE.get(ctx.locale, _TEMPLATE['en'])}")
+    return _attachment(
+        xlsx_chunks(iter([header]), title=label),
+        "xlsx",
+        f"{form}-template",
+        f"{label}-{_TEMPLATE.get(ctx.locale, _TEMPLATE['en'])}",
+    )
 
 
 _TEMPLATE = {"zh-CN": "导入模板", "en": "import template"}
@@ -67,6 +73,7 @@ _TEMPLATE = {"zh-CN": "导入模板", "en": "import template"}
 def _attachment(body: Iterator[bytes], fmt: str, ascii_name: str, name: str) -> Response:
     # Flask adds "; charset=utf-8" to a text/* mimetype itself: name it once, as content_type
     resp = Response(stream_with_context(body), content_type="text/csv; charset=utf-8" if fmt == "csv" else XLSX)
-    resp.headers["Content-Disposition"] = (f"attachment; filename=\"{ascii_name}.{fmt}\"; "
-                                           f"filename*=UTF-8''{quote(f'{name}.{fmt}')}")
+    resp.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}.{fmt}\"; filename*=UTF-8''{quote(f'{name}.{fmt}')}"
+    )
     return resp

@@ -10,9 +10,8 @@ mappings. zen-engine evaluates a JDM graph (input -> decisionTableNode -> output
 accepts (floats for Decimal), on at most 20,000 records (its rate is per evaluation). All
 contenders must agree on every record. Ours and the limit are timed alternately, best of 5. The last line is one JSON object (/work/shared/BENCH.md).
 """
-from __future__ import annotations
 
-from _common import best_rate, machine  # noqa: E402  (bench/ is on the path: run as a script)
+from __future__ import annotations
 
 import argparse
 import json
@@ -22,6 +21,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Optional
+
+from _common import best_rate, machine  # noqa: E402  (bench/ is on the path: run as a script)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -35,38 +36,78 @@ try:
 except ImportError:  # pragma: no cover - optional peer
     zen = None
 
-SCOPE = Scope("sales_order", {f.name: f for f in [
-    FieldInfo("amount", T.DECIMAL, ("金额",)), FieldInfo("tier", T.STRING, ("客户等级",)),
-    FieldInfo("channel", T.STRING, ("渠道",))]}, "bench")
+SCOPE = Scope(
+    "sales_order",
+    {
+        f.name: f
+        for f in [
+            FieldInfo("amount", T.DECIMAL, ("金额",)),
+            FieldInfo("tier", T.STRING, ("客户等级",)),
+            FieldInfo("channel", T.STRING, ("渠道",)),
+        ]
+    },
+    "bench",
+)
 # (tier, amount, channel, route): the table written once, turned into ours and zen's
-ROWS = [("A", "< 50000", "-", "auto"), ("-", ">= 200000", "-", "gm"),
-        ("-", "< 10000", '"web", "api"', "auto"), ("-", "-", "-", "manager")]
+ROWS = [
+    ("A", "< 50000", "-", "auto"),
+    ("-", ">= 200000", "-", "gm"),
+    ("-", "< 10000", '"web", "api"', "auto"),
+    ("-", "-", "-", "manager"),
+]
 
 
 def table(hit: str) -> dict[str, Any]:
-    return {"name": "approval_route", "form": "sales_order", "hit": hit,
-            "inputs": [{"name": "tier", "label": "客户等级"}, {"name": "amount", "label": "金额"},
-                       {"name": "channel", "label": "渠道"}],
-            "outputs": [{"name": "route", "type": "string", "label": "审批路线"}],
-            "rows": [list(r) for r in ROWS]}
+    return {
+        "name": "approval_route",
+        "form": "sales_order",
+        "hit": hit,
+        "inputs": [
+            {"name": "tier", "label": "客户等级"},
+            {"name": "amount", "label": "金额"},
+            {"name": "channel", "label": "渠道"},
+        ],
+        "outputs": [{"name": "route", "type": "string", "label": "审批路线"}],
+        "rows": [list(r) for r in ROWS],
+    }
 
 
 def zen_content(hit: str) -> str:
     def cell(text: str) -> str:
         return "" if text == "-" else f'"{text}"' if text.isalpha() else text
-    rules = [{"_id": f"r{i}", "i1": cell(t), "i2": cell(a), "i3": cell(c), "o1": f'"{route}"'}
-             for i, (t, a, c, route) in enumerate(ROWS)]
-    return json.dumps({"nodes": [
-        {"id": "in", "type": "inputNode", "name": "Request", "position": {"x": 0, "y": 0}},
-        {"id": "dt", "type": "decisionTableNode", "name": "approval", "position": {"x": 200, "y": 0},
-         "content": {"hitPolicy": hit, "rules": rules,
-                     "inputs": [{"id": "i1", "name": "Tier", "field": "tier"},
-                                {"id": "i2", "name": "Amount", "field": "amount"},
-                                {"id": "i3", "name": "Channel", "field": "channel"}],
-                     "outputs": [{"id": "o1", "name": "Route", "field": "route"}]}},
-        {"id": "out", "type": "outputNode", "name": "Response", "position": {"x": 400, "y": 0}}],
-        "edges": [{"id": "e1", "sourceId": "in", "targetId": "dt", "type": "edge"},
-                  {"id": "e2", "sourceId": "dt", "targetId": "out", "type": "edge"}]})
+
+    rules = [
+        {"_id": f"r{i}", "i1": cell(t), "i2": cell(a), "i3": cell(c), "o1": f'"{route}"'}
+        for i, (t, a, c, route) in enumerate(ROWS)
+    ]
+    return json.dumps(
+        {
+            "nodes": [
+                {"id": "in", "type": "inputNode", "name": "Request", "position": {"x": 0, "y": 0}},
+                {
+                    "id": "dt",
+                    "type": "decisionTableNode",
+                    "name": "approval",
+                    "position": {"x": 200, "y": 0},
+                    "content": {
+                        "hitPolicy": hit,
+                        "rules": rules,
+                        "inputs": [
+                            {"id": "i1", "name": "Tier", "field": "tier"},
+                            {"id": "i2", "name": "Amount", "field": "amount"},
+                            {"id": "i3", "name": "Channel", "field": "channel"},
+                        ],
+                        "outputs": [{"id": "o1", "name": "Route", "field": "route"}],
+                    },
+                },
+                {"id": "out", "type": "outputNode", "name": "Response", "position": {"x": 400, "y": 0}},
+            ],
+            "edges": [
+                {"id": "e1", "sourceId": "in", "targetId": "dt", "type": "edge"},
+                {"id": "e2", "sourceId": "dt", "targetId": "out", "type": "edge"},
+            ],
+        }
+    )
 
 
 AUTO, GM, MANAGER = {"route": "auto"}, {"route": "gm"}, {"route": "manager"}
@@ -102,10 +143,13 @@ def records(n: int, seed: int = 7) -> list[dict[str, Any]]:
     rnd = random.Random(seed)
     out = []
     for _ in range(n):
-        r: dict[str, Any] = {"amount": Decimal(rnd.randint(0, 30_000_000)) / 100,
-                             "tier": rnd.choice(["A", "B", "C"]),
-                             "channel": rnd.choice(["web", "api", "shop", "phone"]),
-                             "customer": rnd.randint(1, 500), "note": "generated"}
+        r: dict[str, Any] = {
+            "amount": Decimal(rnd.randint(0, 30_000_000)) / 100,
+            "tier": rnd.choice(["A", "B", "C"]),
+            "channel": rnd.choice(["web", "api", "shop", "phone"]),
+            "customer": rnd.randint(1, 500),
+            "note": "generated",
+        }
         for key in ("amount", "tier", "channel"):
             if rnd.random() < 0.03:
                 r[key] = None
@@ -117,8 +161,9 @@ def for_zen(r: dict[str, Any]) -> dict[str, Any]:
     return {k: float(v) if isinstance(v, Decimal) else v for k, v in r.items()}
 
 
-def best_rates(fns: list[Callable[[Any, Any], Any]], recs: list[Any], ctx: Any,
-               repeat: int = 5) -> list[tuple[float, list[Any]]]:
+def best_rates(
+    fns: list[Callable[[Any, Any], Any]], recs: list[Any], ctx: Any, repeat: int = 5
+) -> list[tuple[float, list[Any]]]:
     """Best rate of each function, the runs interleaved so that load on a shared machine hits all alike."""
     best = [float("inf")] * len(fns)
     outs: list[list[Any]] = [[] for _ in fns]
@@ -160,13 +205,28 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
             agree = agree and out == plain(expected[: len(peer_recs)])
         case = f"approval route (hit {hit})"
         print(f"{case:34} {ours:12.0f} {lim:12.0f} {lim / ours:9.2f} {peers.get('zen-engine', 0):12.0f} {agree}")
-        results.append({"case": case, "unit": "eval/s", "ours": round(ours), "limit": round(lim),
-                        "peers": {k: round(v) for k, v in peers.items()}, "agree": agree,
-                        "ratio_limit_over_ours": round(lim / ours, 3), "target_ratio": 1.5})
+        results.append(
+            {
+                "case": case,
+                "unit": "eval/s",
+                "ours": round(ours),
+                "limit": round(lim),
+                "peers": {k: round(v) for k, v in peers.items()},
+                "agree": agree,
+                "ratio_limit_over_ours": round(lim / ours, 3),
+                "target_ratio": 1.5,
+            }
+        )
     for note in notes:
         print("note:", note)
-    summary = {"bench": "decision", "machine": machine(), "records": n, "peer_records": len(peer_recs),
-               "notes": notes, "results": results}
+    summary = {
+        "bench": "decision",
+        "machine": machine(),
+        "records": n,
+        "peer_records": len(peer_recs),
+        "notes": notes,
+        "results": results,
+    }
     print(json.dumps(summary, ensure_ascii=False))
     return summary
 

@@ -18,9 +18,8 @@ they must agree on the row count (and the .csv on its line count). Rates are the
 (tracemalloc, separate runs) at both sizes shows whether memory grows with the row count.
 The last line is one JSON object (see /work/shared/BENCH.md).
 """
-from __future__ import annotations
 
-from _common import machine  # noqa: E402  (bench/ is on the path: run as a script)
+from __future__ import annotations
 
 import argparse
 import csv
@@ -37,6 +36,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
+from _common import machine  # noqa: E402  (bench/ is on the path: run as a script)
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import openpyxl  # noqa: E402
@@ -52,7 +53,7 @@ from engine.store.db import Database  # noqa: E402
 from engine.store.dialect import insert_many  # noqa: E402
 
 FORMATS = ("xlsx", "csv")
-FILL = 10_000   # rows per bulk insert while filling
+FILL = 10_000  # rows per bulk insert while filling
 
 
 def fill(platform: Platform, n: int, seed: int = 7) -> None:
@@ -66,18 +67,32 @@ def fill(platform: Platform, n: int, seed: int = 7) -> None:
             rows = []
             for i in range(start, min(n, start + FILL)):
                 qty, price = rnd.randint(1, 500), Decimal(rnd.randint(50, 30000)) / 100
-                rows.append({"version": 1, "owner": 1, "created_at": now, "created_by": 1, "updated_at": now,
-                             "updated_by": 1, "po_number": f"PO-{i:07}", "customer": f"客户{rnd.randint(1, 2000):04}",
-                             "order_date": day + dt.timedelta(days=i % 365),
-                             "status": rnd.choice(["draft", "submitted", "approved"]), "qty": qty,
-                             "unit_price": price, "total": qty * price, "remark": "加急" if i % 7 == 0 else None})
+                rows.append(
+                    {
+                        "version": 1,
+                        "owner": 1,
+                        "created_at": now,
+                        "created_by": 1,
+                        "updated_at": now,
+                        "updated_by": 1,
+                        "po_number": f"PO-{i:07}",
+                        "customer": f"客户{rnd.randint(1, 2000):04}",
+                        "order_date": day + dt.timedelta(days=i % 365),
+                        "status": rnd.choice(["draft", "submitted", "approved"]),
+                        "qty": qty,
+                        "unit_price": price,
+                        "total": qty * price,
+                        "remark": "加急" if i % 7 == 0 else None,
+                    }
+                )
             insert_many(conn, table, rows)
 
 
 def prepare(workdir: str, n: int) -> Platform:
     url = "sqlite:///" + os.path.join(workdir, f"export-{n}.db")
-    platform = Platform(Database(url), FixedClock(dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)),
-                        reload_seconds=RELOAD_SECONDS)
+    platform = Platform(
+        Database(url), FixedClock(dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)), reload_seconds=RELOAD_SECONDS
+    )
     platform.publish(_write_pack(os.path.join(workdir, "pack")))
     fill(platform, n)
     return platform
@@ -86,8 +101,9 @@ def prepare(workdir: str, n: int) -> Platform:
 def ours(platform: Platform, path: str, fmt: str) -> int:
     """The export path of ``run.py data export``; returns the data rows written."""
     ctx = platform.system_context()
-    return write_file(Records(platform).export_rows(ctx, "bench_order", ListQuery.from_params({})), path, fmt,
-                      title="订单")
+    return write_file(
+        Records(platform).export_rows(ctx, "bench_order", ListQuery.from_params({})), path, fmt, title="订单"
+    )
 
 
 def limit(platform: Platform, path: str, fmt: str) -> int:
@@ -131,7 +147,7 @@ def peak_memory(fn: Callable[..., int], *args: Any) -> float:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    return peak / 2 ** 20
+    return peak / 2**20
 
 
 def csv_lines(path: str) -> int:
@@ -157,27 +173,38 @@ def main(argv: Any = None) -> dict[str, Any]:
                 paths = {who: os.path.join(work, f"{who}-{n}.{fmt}") for who in ("ours", "limit")}
                 best = {"ours": float("inf"), "limit": float("inf")}
                 counts = {}
-                for _ in range(args.repeat if n == small else 1):   # interleaved: the same machine load
+                for _ in range(args.repeat if n == small else 1):  # interleaved: the same machine load
                     for who, fn in (("ours", ours), ("limit", limit)):
                         t, counts[who] = timed(fn, platform, paths[who], fmt)
                         best[who] = min(best[who], t)
                 agree = counts["ours"] == counts["limit"] == n
                 if fmt == "csv":
                     agree = agree and csv_lines(paths["ours"]) == csv_lines(paths["limit"]) == n + 1
-                memory = {who: peak_memory(fn, platform, paths[who], fmt) for who, fn in (("ours", ours), ("limit", limit))}
-                out[fmt] = {"rate": {who: n / best[who] for who in best}, "memory": memory, "agree": agree,
-                            "rows": counts, "bytes": os.path.getsize(paths["ours"])}
+                memory = {
+                    who: peak_memory(fn, platform, paths[who], fmt) for who, fn in (("ours", ours), ("limit", limit))
+                }
+                out[fmt] = {
+                    "rate": {who: n / best[who] for who in best},
+                    "memory": memory,
+                    "agree": agree,
+                    "rows": counts,
+                    "bytes": os.path.getsize(paths["ours"]),
+                }
                 for p in paths.values():
                     os.remove(p)
             platform.db.dispose()
     print(f"export N order rows from SQLite (rates: best of {args.repeat} at {small:,}, one run at {big:,})")
-    print(f"{'rows':>10} {'format':<6} {'ours rows/s':>12} {'limit rows/s':>13} {'ours/lim':>9} "
-          f"{'ours MiB':>9} {'limit MiB':>10} {'file MiB':>9} agree")
+    print(
+        f"{'rows':>10} {'format':<6} {'ours rows/s':>12} {'limit rows/s':>13} {'ours/lim':>9} "
+        f"{'ours MiB':>9} {'limit MiB':>10} {'file MiB':>9} agree"
+    )
     for n, out in results.items():
         for fmt, r in out.items():
-            print(f"{n:>10,} {fmt:<6} {r['rate']['ours']:>12,.0f} {r['rate']['limit']:>13,.0f} "
-                  f"{r['rate']['ours'] / r['rate']['limit']:>9.2f} {r['memory']['ours']:>9.1f} "
-                  f"{r['memory']['limit']:>10.1f} {r['bytes'] / 2 ** 20:>9.1f} {r['agree']}")
+            print(
+                f"{n:>10,} {fmt:<6} {r['rate']['ours']:>12,.0f} {r['rate']['limit']:>13,.0f} "
+                f"{r['rate']['ours'] / r['rate']['limit']:>9.2f} {r['memory']['ours']:>9.1f} "
+                f"{r['memory']['limit']:>10.1f} {r['bytes'] / 2**20:>9.1f} {r['agree']}"
+            )
     for fmt in FORMATS:
         grow = results[big][fmt]["memory"]["ours"] - results[small][fmt]["memory"]["ours"]
         print(f"{fmt}: ours' peak memory at {big:,} rows minus at {small:,}: {grow:+.1f} MiB")
@@ -185,11 +212,19 @@ def main(argv: Any = None) -> dict[str, Any]:
         "bench": "export",
         "machine": machine(database="sqlite"),
         "results": [
-            {"case": f"{fmt} {n} rows", "unit": "rows/s", "ours": round(r["rate"]["ours"], 1),
-             "limit": round(r["rate"]["limit"], 1), "ratio": round(r["rate"]["ours"] / r["rate"]["limit"], 3),
-             "memory_mib": {k: round(v, 2) for k, v in r["memory"].items()}, "rows": r["rows"], "peers": {},
-             "agree": r["agree"]}
-            for n, out in results.items() for fmt, r in out.items()
+            {
+                "case": f"{fmt} {n} rows",
+                "unit": "rows/s",
+                "ours": round(r["rate"]["ours"], 1),
+                "limit": round(r["rate"]["limit"], 1),
+                "ratio": round(r["rate"]["ours"] / r["rate"]["limit"], 3),
+                "memory_mib": {k: round(v, 2) for k, v in r["memory"].items()},
+                "rows": r["rows"],
+                "peers": {},
+                "agree": r["agree"],
+            }
+            for n, out in results.items()
+            for fmt, r in out.items()
         ],
     }
     print(json.dumps(summary, ensure_ascii=False))

@@ -8,9 +8,8 @@ records converted to what they accept (zen-engine: floats and ISO strings instea
 and date), measured on at most 20,000 records (their rate is per evaluation). All contenders
 must agree on every record. The last line is one JSON object (see /work/shared/BENCH.md).
 """
-from __future__ import annotations
 
-from _common import best_rate, machine  # noqa: E402  (bench/ is on the path: run as a script)
+from __future__ import annotations
 
 import argparse
 import datetime as dt
@@ -20,6 +19,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Optional
+
+from _common import best_rate, machine  # noqa: E402  (bench/ is on the path: run as a script)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -37,55 +38,110 @@ except ImportError:  # pragma: no cover - optional peer
     zen = None
 
 D = dt.date(2026, 12, 1)
-SCOPE = Scope("sales_order", {f.name: f for f in [
-    FieldInfo("stock", T.INTEGER, ("库存",)), FieldInfo("safety_stock", T.INTEGER, ("安全库存",)),
-    FieldInfo("status", T.STRING, ("状态",)), FieldInfo("total", T.DECIMAL, ("总额",)),
-    FieldInfo("discount", T.DECIMAL), FieldInfo("qty", T.INTEGER), FieldInfo("due", T.DATE),
-    FieldInfo("note", T.STRING), FieldInfo("tier", T.STRING), FieldInfo("tags", T.LIST)]}, "bench")
+SCOPE = Scope(
+    "sales_order",
+    {
+        f.name: f
+        for f in [
+            FieldInfo("stock", T.INTEGER, ("库存",)),
+            FieldInfo("safety_stock", T.INTEGER, ("安全库存",)),
+            FieldInfo("status", T.STRING, ("状态",)),
+            FieldInfo("total", T.DECIMAL, ("总额",)),
+            FieldInfo("discount", T.DECIMAL),
+            FieldInfo("qty", T.INTEGER),
+            FieldInfo("due", T.DATE),
+            FieldInfo("note", T.STRING),
+            FieldInfo("tier", T.STRING),
+            FieldInfo("tags", T.LIST),
+        ]
+    },
+    "bench",
+)
 
 Lim = Callable[[Any, Any], Any]
 # (case name = our expression, limit lambda, rule-engine text, zen-engine text)
 CASES: list[tuple[str, Lim, Optional[str], Optional[str]]] = [
-    ("stock < 20",
-     lambda r, c: (v := r.get("stock")) is not None and v < 20,
-     "stock != null and stock < 20", "stock != null and stock < 20"),
-    ("stock < safety_stock and status == \"approved\"",
-     lambda r, c: (a := r.get("stock")) is not None and (b := r.get("safety_stock")) is not None and a < b
-     and r.get("status") == "approved",
-     "stock != null and safety_stock != null and stock < safety_stock and status == \"approved\"",
-     "stock != null and safety_stock != null and stock < safety_stock and status == \"approved\""),
-    ("total * qty > 1000.005",
-     lambda r, c: (t := r.get("total")) is not None and (q := r.get("qty")) is not None and t * q > _K1000,
-     "total != null and qty != null and total * qty > 1000.005",
-     "total != null and qty != null and total * qty > 1000.005"),
-    ("status in [\"approved\", \"shipped\"]",
-     lambda r, c: r.get("status") in _STATUSES,
-     "status in [\"approved\", \"shipped\"]", "status in [\"approved\", \"shipped\"]"),
-    ("lower(note) contains \"urgent\"",
-     lambda r, c: (n := r.get("note")) is not None and "urgent" in n.lower(),
-     "note != null and \"urgent\" in note.as_lower", "note != null and contains(lower(note), \"urgent\")"),
-    ("due < 2026-12-01",
-     lambda r, c: (d := r.get("due")) is not None and d < D,
-     "due != null and due < d\"2026-12-01\"", "due != null and date(due) < date(\"2026-12-01\")"),
-    ("total - discount >= 100.005 or tier == \"gold\"",
-     lambda r, c: ((t := r.get("total")) is not None and (d := r.get("discount")) is not None
-                   and t - d >= _K100) or r.get("tier") == "gold",
-     "(total != null and discount != null and total - discount >= 100.005) or tier == \"gold\"",
-     "(total != null and discount != null and total - discount >= 100.005) or tier == \"gold\""),
-    ("\"vip\" in tags and not (status in [\"cancelled\"])",
-     lambda r, c: "vip" in (r.get("tags") or ()) and not (r.get("status") in _CANCELLED),
-     "tags != null and \"vip\" in tags and not (status in [\"cancelled\"])",
-     "tags != null and \"vip\" in tags and not (status in [\"cancelled\"])"),
-    ("库存 < 安全库存 or 状态 startswith \"ap\"",
-     lambda r, c: ((a := r.get("stock")) is not None and (b := r.get("safety_stock")) is not None and a < b)
-     or ((s := r.get("status")) is not None and s.startswith("ap")),
-     "(stock != null and safety_stock != null and stock < safety_stock) or (status != null and status =~ \"^ap\")",
-     "(stock != null and safety_stock != null and stock < safety_stock) or (status != null and startsWith(status, \"ap\"))"),
-    ("if(qty > 10, total * 0.9, total) > 500.005",
-     lambda r, c: (v := ((t * _K09 if (t := r.get("total")) is not None else None)
-                         if ((q := r.get("qty")) is not None and q > 10) else r.get("total"))) is not None
-     and v > _K500,
-     None, None),
+    (
+        "stock < 20",
+        lambda r, c: (v := r.get("stock")) is not None and v < 20,
+        "stock != null and stock < 20",
+        "stock != null and stock < 20",
+    ),
+    (
+        'stock < safety_stock and status == "approved"',
+        lambda r, c: (
+            (a := r.get("stock")) is not None
+            and (b := r.get("safety_stock")) is not None
+            and a < b
+            and r.get("status") == "approved"
+        ),
+        'stock != null and safety_stock != null and stock < safety_stock and status == "approved"',
+        'stock != null and safety_stock != null and stock < safety_stock and status == "approved"',
+    ),
+    (
+        "total * qty > 1000.005",
+        lambda r, c: (t := r.get("total")) is not None and (q := r.get("qty")) is not None and t * q > _K1000,
+        "total != null and qty != null and total * qty > 1000.005",
+        "total != null and qty != null and total * qty > 1000.005",
+    ),
+    (
+        'status in ["approved", "shipped"]',
+        lambda r, c: r.get("status") in _STATUSES,
+        'status in ["approved", "shipped"]',
+        'status in ["approved", "shipped"]',
+    ),
+    (
+        'lower(note) contains "urgent"',
+        lambda r, c: (n := r.get("note")) is not None and "urgent" in n.lower(),
+        'note != null and "urgent" in note.as_lower',
+        'note != null and contains(lower(note), "urgent")',
+    ),
+    (
+        "due < 2026-12-01",
+        lambda r, c: (d := r.get("due")) is not None and d < D,
+        'due != null and due < d"2026-12-01"',
+        'due != null and date(due) < date("2026-12-01")',
+    ),
+    (
+        'total - discount >= 100.005 or tier == "gold"',
+        lambda r, c: (
+            ((t := r.get("total")) is not None and (d := r.get("discount")) is not None and t - d >= _K100)
+            or r.get("tier") == "gold"
+        ),
+        '(total != null and discount != null and total - discount >= 100.005) or tier == "gold"',
+        '(total != null and discount != null and total - discount >= 100.005) or tier == "gold"',
+    ),
+    (
+        '"vip" in tags and not (status in ["cancelled"])',
+        lambda r, c: "vip" in (r.get("tags") or ()) and r.get("status") not in _CANCELLED,
+        'tags != null and "vip" in tags and not (status in ["cancelled"])',
+        'tags != null and "vip" in tags and not (status in ["cancelled"])',
+    ),
+    (
+        '库存 < 安全库存 or 状态 startswith "ap"',
+        lambda r, c: (
+            ((a := r.get("stock")) is not None and (b := r.get("safety_stock")) is not None and a < b)
+            or ((s := r.get("status")) is not None and s.startswith("ap"))
+        ),
+        '(stock != null and safety_stock != null and stock < safety_stock) or (status != null and status =~ "^ap")',
+        '(stock != null and safety_stock != null and stock < safety_stock) or (status != null and startsWith(status, "ap"))',
+    ),
+    (
+        "if(qty > 10, total * 0.9, total) > 500.005",
+        lambda r, c: (
+            (
+                v := (
+                    (t * _K09 if (t := r.get("total")) is not None else None)
+                    if ((q := r.get("qty")) is not None and q > 10)
+                    else r.get("total")
+                )
+            )
+            is not None
+            and v > _K500
+        ),
+        None,
+        None,
+    ),
 ]
 _K1000, _K100, _K500, _K09 = Decimal("1000.005"), Decimal("100.005"), Decimal("500.005"), Decimal("0.9")
 _STATUSES, _CANCELLED = frozenset({"approved", "shipped"}), frozenset({"cancelled"})
@@ -98,10 +154,15 @@ def records(n: int, seed: int = 42) -> list[dict[str, Any]]:
     out = []
     for _ in range(n):
         r: dict[str, Any] = {
-            "stock": rnd.randint(0, 60), "safety_stock": rnd.randint(5, 40), "status": rnd.choice(statuses),
-            "total": Decimal(rnd.randint(0, 200_000)) / 100, "discount": Decimal(rnd.randint(0, 5000)) / 100,
-            "qty": rnd.randint(1, 30), "due": dt.date(2026, 10, 1) + dt.timedelta(days=rnd.randint(0, 120)),
-            "note": rnd.choice(notes), "tier": rnd.choice(["gold", "silver", "bronze"]),
+            "stock": rnd.randint(0, 60),
+            "safety_stock": rnd.randint(5, 40),
+            "status": rnd.choice(statuses),
+            "total": Decimal(rnd.randint(0, 200_000)) / 100,
+            "discount": Decimal(rnd.randint(0, 5000)) / 100,
+            "qty": rnd.randint(1, 30),
+            "due": dt.date(2026, 10, 1) + dt.timedelta(days=rnd.randint(0, 120)),
+            "note": rnd.choice(notes),
+            "tier": rnd.choice(["gold", "silver", "bronze"]),
             "tags": rnd.sample(["vip", "new", "export", "b2b"], rnd.randint(0, 2)),
         }
         for key in list(r):
@@ -112,8 +173,9 @@ def records(n: int, seed: int = 42) -> list[dict[str, Any]]:
 
 
 def for_zen(r: dict[str, Any]) -> dict[str, Any]:
-    return {k: float(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, dt.date) else v
-            for k, v in r.items()}
+    return {
+        k: float(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, dt.date) else v for k, v in r.items()
+    }
 
 
 def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
@@ -148,15 +210,31 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
             rate, out = best_rate(lambda r, c: compiled.evaluate(r), zen_recs, ctx)
             peers["zen-engine"] = rate
             agree = agree and out == expected[: len(peer_recs)]
-        print(f"{source[:58]:58} {ours:12.0f} {lim:12.0f} {lim / ours:9.2f} "
-              f"{peers.get('rule-engine', 0):14.0f} {peers.get('zen-engine', 0):12.0f} {agree}")
-        results.append({"case": source, "unit": "eval/s", "ours": round(ours), "limit": round(lim),
-                        "peers": {k: round(v) for k, v in peers.items()}, "agree": agree,
-                        "ratio_limit_over_ours": round(lim / ours, 3)})
+        print(
+            f"{source[:58]:58} {ours:12.0f} {lim:12.0f} {lim / ours:9.2f} "
+            f"{peers.get('rule-engine', 0):14.0f} {peers.get('zen-engine', 0):12.0f} {agree}"
+        )
+        results.append(
+            {
+                "case": source,
+                "unit": "eval/s",
+                "ours": round(ours),
+                "limit": round(lim),
+                "peers": {k: round(v) for k, v in peers.items()},
+                "agree": agree,
+                "ratio_limit_over_ours": round(lim / ours, 3),
+            }
+        )
     for note in notes:
         print("note:", note)
-    summary = {"bench": "expr", "machine": machine(), "records": n, "peer_records": len(peer_recs),
-               "notes": notes, "results": results}
+    summary = {
+        "bench": "expr",
+        "machine": machine(),
+        "records": n,
+        "peer_records": len(peer_recs),
+        "notes": notes,
+        "results": results,
+    }
     print(json.dumps(summary, ensure_ascii=False))
     return summary
 

@@ -22,9 +22,8 @@ Both write to the same kind of database: an SQLite file (WAL), or PostgreSQL whe
 and lines). Rates are the best of ``--repeat`` (3) runs of ``--orders`` requests each,
 interleaved. The last line is one JSON object (see /work/shared/BENCH.md).
 """
-from __future__ import annotations
 
-from _common import machine  # noqa: E402  (bench/ is on the path: run as a script)
+from __future__ import annotations
 
 import argparse
 import contextlib
@@ -41,6 +40,8 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator
+
+from _common import machine  # noqa: E402  (bench/ is on the path: run as a script)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -79,8 +80,8 @@ def fresh_database(work: str, name: str) -> Iterator[str]:
 
 
 class _Handler(WSGIRequestHandler):
-    protocol_version = "HTTP/1.1"      # keep-alive: the client reuses its connection
-    disable_nagle_algorithm = True     # TCP_NODELAY: no delayed-ACK stall between headers and body
+    protocol_version = "HTTP/1.1"  # keep-alive: the client reuses its connection
+    disable_nagle_algorithm = True  # TCP_NODELAY: no delayed-ACK stall between headers and body
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
@@ -122,15 +123,17 @@ class Client:
 
 def order_json(customer: int, products: list[int]) -> bytes:
     lines = [{"product": products[i % len(products)], "qty": i + 1, "unit_price": "12.50"} for i in range(LINES)]
-    return json.dumps({"customer": customer, "order_date": "2026-11-02", "due_date": "2026-11-20",
-                       "lines": lines}).encode()
+    return json.dumps(
+        {"customer": customer, "order_date": "2026-11-02", "due_date": "2026-11-20", "lines": lines}
+    ).encode()
 
 
 # ---- ours ---------------------------------------------------------------------------------
 
+
 def prepare_ours(url: str) -> tuple[Flask, dict[str, str], bytes, Callable[[], dict[str, int]], Platform]:
     """The OMS pack on a fresh database, a sales user's token, two products and a customer."""
-    platform = Platform(Database(url))      # the served default: definitions checked once a second
+    platform = Platform(Database(url))  # the served default: definitions checked once a second
     platform.publish(PACK)
     with platform.db.begin() as conn:
         platform.users.add(conn, "admin", "admin123", ["admin"])
@@ -138,19 +141,26 @@ def prepare_ours(url: str) -> tuple[Flask, dict[str, str], bytes, Callable[[], d
         token, _ = platform.users.issue_token(conn, sales, label="bench")
     admin, records = platform.user_context("admin"), Records(platform)
     customer = records.create(admin, "customer", {"code": "C001", "name": "宁波海曙精密五金有限公司", "tier": "A"})
-    products = [records.create(admin, "product", {"sku": f"P-{i}", "name": f"产品 {i}", "price": price,
-                                                  "cost": "7.20", "stock": 500})["id"]
-                for i, price in ((100, "12.50"), (200, "30.00"))]
+    products = [
+        records.create(
+            admin, "product", {"sku": f"P-{i}", "name": f"产品 {i}", "price": price, "cost": "7.20", "stock": 500}
+        )["id"]
+        for i, price in ((100, "12.50"), (200, "30.00"))
+    ]
 
     def rows() -> dict[str, int]:
         with platform.db.connect() as conn:
-            return {"orders": conn.execute(sa.text("SELECT count(*) FROM f_sales_order")).scalar_one(),
-                    "lines": conn.execute(sa.text("SELECT count(*) FROM f_sales_order__lines")).scalar_one()}
+            return {
+                "orders": conn.execute(sa.text("SELECT count(*) FROM f_sales_order")).scalar_one(),
+                "lines": conn.execute(sa.text("SELECT count(*) FROM f_sales_order__lines")).scalar_one(),
+            }
+
     app = create_app({"PLATFORM": platform})
     return app, {"Authorization": f"Bearer {token}"}, order_json(customer["id"], products), rows, platform
 
 
 # ---- the limit ------------------------------------------------------------------------------
+
 
 def prepare_limit(url: str) -> tuple[Flask, dict[str, str], bytes, Callable[[], dict[str, int]], Database]:
     """A bare Flask + SQLAlchemy Core endpoint over two plain tables."""
@@ -158,15 +168,28 @@ def prepare_limit(url: str) -> tuple[Flask, dict[str, str], bytes, Callable[[], 
     meta = sa.MetaData()
     money = sa.Numeric(18, 2)
     orders = sa.Table(
-        "bare_order", meta, sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("customer", sa.Integer, nullable=False), sa.Column("order_date", sa.Date, nullable=False),
-        sa.Column("due_date", sa.Date), sa.Column("status", sa.String(32)), sa.Column("currency", sa.String(8)),
-        sa.Column("total", money), sa.Column("created_at", sa.DateTime(timezone=True)))
+        "bare_order",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("customer", sa.Integer, nullable=False),
+        sa.Column("order_date", sa.Date, nullable=False),
+        sa.Column("due_date", sa.Date),
+        sa.Column("status", sa.String(32)),
+        sa.Column("currency", sa.String(8)),
+        sa.Column("total", money),
+        sa.Column("created_at", sa.DateTime(timezone=True)),
+    )
     lines = sa.Table(
-        "bare_order_line", meta, sa.Column("id", sa.Integer, primary_key=True),
+        "bare_order_line",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("parent_id", sa.Integer, sa.ForeignKey("bare_order.id"), nullable=False, index=True),
-        sa.Column("pos", sa.Integer, nullable=False), sa.Column("product", sa.Integer, nullable=False),
-        sa.Column("qty", sa.Integer, nullable=False), sa.Column("unit_price", money), sa.Column("amount", money))
+        sa.Column("pos", sa.Integer, nullable=False),
+        sa.Column("product", sa.Integer, nullable=False),
+        sa.Column("qty", sa.Integer, nullable=False),
+        sa.Column("unit_price", money),
+        sa.Column("amount", money),
+    )
     meta.create_all(db.engine)
     app = Flask("bare")
     cent = decimal.Decimal("0.01")
@@ -177,30 +200,51 @@ def prepare_limit(url: str) -> tuple[Flask, dict[str, str], bytes, Callable[[], 
         items = []
         for pos, line in enumerate(body["lines"]):
             price = decimal.Decimal(line["unit_price"])
-            items.append({"pos": pos, "product": int(line["product"]), "qty": int(line["qty"]),
-                          "unit_price": price, "amount": (price * int(line["qty"])).quantize(cent)})
+            items.append(
+                {
+                    "pos": pos,
+                    "product": int(line["product"]),
+                    "qty": int(line["qty"]),
+                    "unit_price": price,
+                    "amount": (price * int(line["qty"])).quantize(cent),
+                }
+            )
         total = sum((i["amount"] for i in items), decimal.Decimal(0))
         with db.begin() as conn:
-            order_id = conn.execute(orders.insert().values(
-                customer=int(body["customer"]), order_date=_date(body["order_date"]),
-                due_date=_date(body.get("due_date")), status="draft", currency="CNY", total=total,
-                created_at=sa.func.now()).returning(orders.c.id)).scalar_one()
+            order_id = conn.execute(
+                orders.insert()
+                .values(
+                    customer=int(body["customer"]),
+                    order_date=_date(body["order_date"]),
+                    due_date=_date(body.get("due_date")),
+                    status="draft",
+                    currency="CNY",
+                    total=total,
+                    created_at=sa.func.now(),
+                )
+                .returning(orders.c.id)
+            ).scalar_one()
             conn.execute(lines.insert(), [{**i, "parent_id": order_id} for i in items])
         return jsonify({"id": order_id, "total": str(total), "lines": len(items)}), 201
 
     def rows() -> dict[str, int]:
         with db.connect() as conn:
-            return {"orders": conn.execute(sa.select(sa.func.count()).select_from(orders)).scalar_one(),
-                    "lines": conn.execute(sa.select(sa.func.count()).select_from(lines)).scalar_one()}
+            return {
+                "orders": conn.execute(sa.select(sa.func.count()).select_from(orders)).scalar_one(),
+                "lines": conn.execute(sa.select(sa.func.count()).select_from(lines)).scalar_one(),
+            }
+
     return app, {}, order_json(1, [1, 2]), rows, db
 
 
 def _date(text: Any) -> Any:
     import datetime as dt
+
     return dt.date.fromisoformat(text) if text else None
 
 
 # ---- the run --------------------------------------------------------------------------------
+
 
 def statements_of(engine: sa.Engine, fn: Callable[[], Any]) -> int:
     """How many statements ``fn`` sends through ``engine``."""
@@ -208,6 +252,7 @@ def statements_of(engine: sa.Engine, fn: Callable[[], Any]) -> int:
 
     def count(*_: Any) -> None:
         sent[0] += 1
+
     sa.event.listen(engine, "before_cursor_execute", count)
     try:
         fn()
@@ -226,11 +271,13 @@ def main(argv: Any = None) -> dict[str, Any]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     kind = "postgresql" if os.environ.get("DATABASE_URL") else "sqlite"
     with tempfile.TemporaryDirectory() as work, contextlib.ExitStack() as stack:
-        ours_app, ours_headers, ours_body, ours_rows, platform = prepare_ours(stack.enter_context(
-            fresh_database(work, "ours")))
+        ours_app, ours_headers, ours_body, ours_rows, platform = prepare_ours(
+            stack.enter_context(fresh_database(work, "ours"))
+        )
         stack.callback(platform.db.dispose)
-        limit_app, limit_headers, limit_body, limit_rows, limit_db = prepare_limit(stack.enter_context(
-            fresh_database(work, "limit")))
+        limit_app, limit_headers, limit_body, limit_rows, limit_db = prepare_limit(
+            stack.enter_context(fresh_database(work, "limit"))
+        )
         stack.callback(limit_db.dispose)
         ours = Client(stack.enter_context(served(ours_app)), "/api/v1/records/sales_order", ours_headers)
         limit = Client(stack.enter_context(served(limit_app)), "/orders", limit_headers)
@@ -239,10 +286,12 @@ def main(argv: Any = None) -> dict[str, Any]:
         for _ in range(WARM):
             ours.post(ours_body)
             limit.post(limit_body)
-        per_request = {"ours": statements_of(platform.db.engine, lambda: ours.post(ours_body)),
-                       "limit": statements_of(limit_db.engine, lambda: limit.post(limit_body))}
+        per_request = {
+            "ours": statements_of(platform.db.engine, lambda: ours.post(ours_body)),
+            "limit": statements_of(limit_db.engine, lambda: limit.post(limit_body)),
+        }
         best = {"ours": float("inf"), "limit": float("inf")}
-        for _ in range(args.repeat):     # interleaved, so that both see the same machine load
+        for _ in range(args.repeat):  # interleaved, so that both see the same machine load
             for name, client, body in (("ours", ours, ours_body), ("limit", limit, limit_body)):
                 t0 = time.perf_counter()
                 for _ in range(n):
@@ -254,21 +303,35 @@ def main(argv: Any = None) -> dict[str, Any]:
     agree = rows["ours"] == rows["limit"] == expected
     rate = {k: n / v for k, v in best.items()}
     ratio = rate["ours"] / rate["limit"]
-    print(f"HTTP create: POST an order with {LINES} lines, {n} per run, best of {args.repeat} "
-          f"({kind}, threaded werkzeug on localhost, one keep-alive client)")
+    print(
+        f"HTTP create: POST an order with {LINES} lines, {n} per run, best of {args.repeat} "
+        f"({kind}, threaded werkzeug on localhost, one keep-alive client)"
+    )
     print(f"{'contender':<44} {'orders/s':>9} {'ms/order':>9} {'SQL/order':>10} {'orders':>7} {'lines':>7}")
-    for name, label in (("ours", "ours: POST /api/v1/records/sales_order"),
-                        ("limit", "limit: bare Flask + SQLAlchemy endpoint")):
-        print(f"{label:<44} {rate[name]:>9,.0f} {1000 / rate[name]:>9.2f} {per_request[name]:>10} "
-              f"{rows[name]['orders']:>7,} {rows[name]['lines']:>7,}")
+    for name, label in (
+        ("ours", "ours: POST /api/v1/records/sales_order"),
+        ("limit", "limit: bare Flask + SQLAlchemy endpoint"),
+    ):
+        print(
+            f"{label:<44} {rate[name]:>9,.0f} {1000 / rate[name]:>9.2f} {per_request[name]:>10} "
+            f"{rows[name]['orders']:>7,} {rows[name]['lines']:>7,}"
+        )
     print(f"ours / limit: {ratio:.2f}   (target >= 0.50)   agree: {agree}")
     result = {
         "bench": "http",
         "machine": machine(database=kind, server="werkzeug threaded, HTTP/1.1 keep-alive, 1 client"),
         "results": [
-            {"case": f"POST sales_order, {LINES} lines", "unit": "orders/s", "ours": round(rate["ours"], 1),
-             "limit": round(rate["limit"], 1), "ratio": round(ratio, 3), "peers": {}, "agree": agree,
-             "rows": rows, "statements": per_request},
+            {
+                "case": f"POST sales_order, {LINES} lines",
+                "unit": "orders/s",
+                "ours": round(rate["ours"], 1),
+                "limit": round(rate["limit"], 1),
+                "ratio": round(ratio, 3),
+                "peers": {},
+                "agree": agree,
+                "rows": rows,
+                "statements": per_request,
+            },
         ],
     }
     print(json.dumps(result, ensure_ascii=False))

@@ -16,9 +16,8 @@ ours on the event count). Rates are the best of 3. Peak memory (tracemalloc, sep
 is measured at two sizes to show that it does not grow with the row count. The last line is
 one JSON object (see /work/shared/BENCH.md).
 """
-from __future__ import annotations
 
-from _common import machine  # noqa: E402  (bench/ is on the path: run as a script)
+from __future__ import annotations
 
 import argparse
 import datetime as dt
@@ -32,6 +31,8 @@ import time
 import tracemalloc
 from pathlib import Path
 from typing import Any, Callable
+
+from _common import machine  # noqa: E402  (bench/ is on the path: run as a script)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -79,9 +80,18 @@ def make_xlsx(path: str, n: int, seed: int = 7) -> None:
     for i in range(n):
         qty = rnd.randint(1, 500)
         price = round(rnd.uniform(0.5, 300), 2)
-        ws.append([f"PO-{i:07}", f"客户{rnd.randint(1, 2000):04}", day + dt.timedelta(days=i % 365),
-                   rnd.choice(["draft", "submitted", "approved"]), qty, price, round(qty * price, 2),
-                   "加急" if i % 7 == 0 else None])
+        ws.append(
+            [
+                f"PO-{i:07}",
+                f"客户{rnd.randint(1, 2000):04}",
+                day + dt.timedelta(days=i % 365),
+                rnd.choice(["draft", "submitted", "approved"]),
+                qty,
+                price,
+                round(qty * price, 2),
+                "加急" if i % 7 == 0 else None,
+            ]
+        )
     wb.save(path)
 
 
@@ -100,13 +110,15 @@ def prepare_ours(workdir: str) -> Callable[[str], tuple[int, int]]:
     url = "sqlite:///" + os.path.join(workdir, f"ours-{time.monotonic_ns()}.db")
     # the web app's reload interval (a server checks for newly published definitions once a
     # second, not once per record)
-    platform = Platform(Database(url), FixedClock(dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)),
-                        reload_seconds=RELOAD_SECONDS)
+    platform = Platform(
+        Database(url), FixedClock(dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)), reload_seconds=RELOAD_SECONDS
+    )
     platform.publish(_write_pack(os.path.join(workdir, "pack")))
     events = [0]
 
     def count(conn: Any, event: Any) -> None:
         events[0] += 1
+
     platform.bus.subscribe(count)
     ctx = platform.system_context()
 
@@ -118,6 +130,7 @@ def prepare_ours(workdir: str) -> Callable[[str], tuple[int, int]]:
             rows = conn.execute(sa.text("SELECT count(*) FROM f_bench_order")).scalar_one()
         platform.db.dispose()
         return int(rows), events[0]
+
     return run
 
 
@@ -126,11 +139,19 @@ def prepare_limit(workdir: str) -> Callable[[str], tuple[int, int]]:
     url = "sqlite:///" + os.path.join(workdir, f"limit-{time.monotonic_ns()}.db")
     db = Database(url)
     meta = sa.MetaData()
-    table = sa.Table("plain_order", meta, sa.Column("id", sa.Integer, primary_key=True),
-                     sa.Column("po_number", sa.Text, unique=True), sa.Column("customer", sa.Text),
-                     sa.Column("order_date", sa.Date), sa.Column("status", sa.Text),
-                     sa.Column("qty", sa.Integer), sa.Column("unit_price", sa.Numeric(18, 2)),
-                     sa.Column("total", sa.Numeric(18, 2)), sa.Column("remark", sa.Text))
+    table = sa.Table(
+        "plain_order",
+        meta,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("po_number", sa.Text, unique=True),
+        sa.Column("customer", sa.Text),
+        sa.Column("order_date", sa.Date),
+        sa.Column("status", sa.Text),
+        sa.Column("qty", sa.Integer),
+        sa.Column("unit_price", sa.Numeric(18, 2)),
+        sa.Column("total", sa.Numeric(18, 2)),
+        sa.Column("remark", sa.Text),
+    )
     meta.create_all(db.engine)
     return lambda xlsx: _limit(db, table, xlsx)
 
@@ -178,7 +199,7 @@ def peak_memory(prepare: Callable[[str], Any], xlsx: str, work: str) -> float:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    return peak / 2 ** 20
+    return peak / 2**20
 
 
 def main(argv: Any = None) -> dict[str, Any]:
@@ -195,43 +216,66 @@ def main(argv: Any = None) -> dict[str, Any]:
             files[size] = os.path.join(work, f"orders-{size}.xlsx")
             make_xlsx(files[size], size)
         t_ours = t_limit = c_ours = c_limit = float("inf")
-        for _ in range(args.repeat):   # interleaved, so that both see the same machine load
+        for _ in range(args.repeat):  # interleaved, so that both see the same machine load
             t, c, (ours_rows, ours_events) = timed(prepare_ours, files[n], work)
             t_ours, c_ours = min(t_ours, t), min(c_ours, c)
             t, c, (limit_rows, _) = timed(prepare_limit, files[n], work)
             t_limit, c_limit = min(t_limit, t), min(c_limit, c)
         memory = {}
         for size in sorted({small, n}):
-            memory[size] = {"ours": peak_memory(prepare_ours, files[size], work),
-                            "limit": peak_memory(prepare_limit, files[size], work)}
+            memory[size] = {
+                "ours": peak_memory(prepare_ours, files[size], work),
+                "limit": peak_memory(prepare_limit, files[size], work),
+            }
     agree = ours_rows == limit_rows == n and ours_events == n
     ours_rate, limit_rate = n / t_ours, n / t_limit
     print(f"import {n:,} order rows from .xlsx into SQLite (best of {args.repeat})")
     print(f"{'contender':<10} {'rows/s':>10} {'seconds':>8} {'CPU rows/s':>11} {'rows':>9} {'events':>8}")
     print(f"{'ours':<10} {ours_rate:>10,.0f} {t_ours:>8.2f} {n / c_ours:>11,.0f} {ours_rows:>9,} {ours_events:>8,}")
     print(f"{'limit':<10} {limit_rate:>10,.0f} {t_limit:>8.2f} {n / c_limit:>11,.0f} {limit_rows:>9,} {'-':>8}")
-    print(f"ours / limit: {ours_rate / limit_rate:.2f} wall, {c_limit / c_ours:.2f} CPU   (target >= 0.50)"
-          f"   agree: {agree}")
+    print(
+        f"ours / limit: {ours_rate / limit_rate:.2f} wall, {c_limit / c_ours:.2f} CPU   (target >= 0.50)"
+        f"   agree: {agree}"
+    )
     print("peak Python memory (tracemalloc, MiB):")
     for size, m in memory.items():
-        print(f"  {size:>9,} rows   ours {m['ours']:7.1f}   limit {m['limit']:7.1f}"
-              f"   ours above the limit {m['ours'] - m['limit']:5.1f}")
-    print("  (ours reads the sheet and its shared strings in constant memory, engine/io/xlsx.py; the limit's\n"
-          "   openpyxl parses a sheet without a <dimension> element whole when it opens the file)")
+        print(
+            f"  {size:>9,} rows   ours {m['ours']:7.1f}   limit {m['limit']:7.1f}"
+            f"   ours above the limit {m['ours'] - m['limit']:5.1f}"
+        )
+    print(
+        "  (ours reads the sheet and its shared strings in constant memory, engine/io/xlsx.py; the limit's\n"
+        "   openpyxl parses a sheet without a <dimension> element whole when it opens the file)"
+    )
     result = {
         "bench": "import",
         "machine": machine(database="sqlite"),
         "results": [
-            {"case": f"xlsx {n} rows -> store", "unit": "rows/s", "ours": round(ours_rate, 1),
-             "limit": round(limit_rate, 1), "ratio": round(ours_rate / limit_rate, 3),
-             "cpu": {"ours": round(n / c_ours, 1), "limit": round(n / c_limit, 1),
-                     "ratio": round(c_limit / c_ours, 3)}, "peers": {},
-             "agree": agree, "rows": {"ours": ours_rows, "limit": limit_rows}, "events": ours_events},
-            {"case": "peak memory", "unit": "MiB",
-             "ours": {str(k): round(v["ours"], 2) for k, v in memory.items()},
-             "limit": {str(k): round(v["limit"], 2) for k, v in memory.items()},
-             "above_limit": {str(k): round(v["ours"] - v["limit"], 2) for k, v in memory.items()}, "peers": {},
-             "agree": agree},
+            {
+                "case": f"xlsx {n} rows -> store",
+                "unit": "rows/s",
+                "ours": round(ours_rate, 1),
+                "limit": round(limit_rate, 1),
+                "ratio": round(ours_rate / limit_rate, 3),
+                "cpu": {
+                    "ours": round(n / c_ours, 1),
+                    "limit": round(n / c_limit, 1),
+                    "ratio": round(c_limit / c_ours, 3),
+                },
+                "peers": {},
+                "agree": agree,
+                "rows": {"ours": ours_rows, "limit": limit_rows},
+                "events": ours_events,
+            },
+            {
+                "case": "peak memory",
+                "unit": "MiB",
+                "ours": {str(k): round(v["ours"], 2) for k, v in memory.items()},
+                "limit": {str(k): round(v["limit"], 2) for k, v in memory.items()},
+                "above_limit": {str(k): round(v["ours"] - v["limit"], 2) for k, v in memory.items()},
+                "peers": {},
+                "agree": agree,
+            },
         ],
     }
     print(json.dumps(result, ensure_ascii=False))

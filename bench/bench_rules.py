@@ -15,9 +15,8 @@
     1.3x the cost); both must write the same rows.
 The last line is one JSON object (see /work/shared/BENCH.md).
 """
-from __future__ import annotations
 
-from _common import machine  # noqa: E402  (bench/ is on the path: run as a script)
+from __future__ import annotations
 
 import argparse
 import datetime as dt
@@ -28,6 +27,8 @@ import time
 from pathlib import Path
 from types import MappingProxyType, SimpleNamespace
 from typing import Any, Optional
+
+from _common import machine  # noqa: E402  (bench/ is on the path: run as a script)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -79,7 +80,9 @@ def part_a(quick: bool) -> list[dict[str, Any]]:
     for p in problems:
         print("note:", p)
     out = []
-    print(f"{'rule condition':58} {'ours/s':>12} {'lambda/s':>12} {'lim/ours':>9} {'rule-engine/s':>14} {'zen/s':>12} agree")
+    print(
+        f"{'rule condition':58} {'ours/s':>12} {'lambda/s':>12} {'lim/ours':>9} {'rule-engine/s':>14} {'zen/s':>12} agree"
+    )
     for rule, (source, limit, re_text, zen_text) in zip(rules, bx.CASES):
         if rule is None:
             continue
@@ -98,25 +101,47 @@ def part_a(quick: bool) -> list[dict[str, Any]]:
             rate, res = bx.best_rate(lambda r, c: compiled.evaluate(r), zen_recs, ctx)
             peers["zen-engine"] = rate
             agree = agree and res == expected[: len(peer_recs)]
-        print(f"{source[:58]:58} {ours:12.0f} {lim:12.0f} {lim / ours:9.2f} "
-              f"{peers.get('rule-engine', 0):14.0f} {peers.get('zen-engine', 0):12.0f} {agree}")
-        out.append({"case": f"rule: {source}", "unit": "eval/s", "ours": round(ours), "limit": round(lim),
-                    "peers": {k: round(v) for k, v in peers.items()}, "agree": agree,
-                    "ratio_limit_over_ours": round(lim / ours, 3)})
+        print(
+            f"{source[:58]:58} {ours:12.0f} {lim:12.0f} {lim / ours:9.2f} "
+            f"{peers.get('rule-engine', 0):14.0f} {peers.get('zen-engine', 0):12.0f} {agree}"
+        )
+        out.append(
+            {
+                "case": f"rule: {source}",
+                "unit": "eval/s",
+                "ours": round(ours),
+                "limit": round(lim),
+                "peers": {k: round(v) for k, v in peers.items()},
+                "agree": agree,
+                "ratio_limit_over_ours": round(lim / ours, 3),
+            }
+        )
     return out
 
 
-MATERIAL = Scope("material", {f.name: f for f in [
-    FieldInfo("id", T.INTEGER), FieldInfo("stock", T.INTEGER), FieldInfo("safety_stock", T.INTEGER),
-    FieldInfo("price", T.DECIMAL), FieldInfo("name", T.STRING)]}, "bench")
+MATERIAL = Scope(
+    "material",
+    {
+        f.name: f
+        for f in [
+            FieldInfo("id", T.INTEGER),
+            FieldInfo("stock", T.INTEGER),
+            FieldInfo("safety_stock", T.INTEGER),
+            FieldInfo("price", T.DECIMAL),
+            FieldInfo("name", T.STRING),
+        ]
+    },
+    "bench",
+)
 
 
 def installed(total: int) -> Any:
     """``total`` rules; 5 match an update of material.stock, the others are on other triggers/forms."""
     forms = {"material": MATERIAL}
     for i in range(100):
-        forms[f"form{i}"] = Scope(f"form{i}", {"id": FieldInfo("id", T.INTEGER), "x": FieldInfo("x", T.INTEGER)},
-                                  "bench")
+        forms[f"form{i}"] = Scope(
+            f"form{i}", {"id": FieldInfo("id", T.INTEGER), "x": FieldInfo("x", T.INTEGER)}, "bench"
+        )
     cc = _compiler(forms)
     lines = ["on material"]
     for i in range(5):
@@ -139,8 +164,15 @@ def installed(total: int) -> Any:
 
 def part_b(quick: bool) -> list[dict[str, Any]]:
     ctx = RunContext(user_id=1, clock=FixedClock())
-    event = RecordEvent("updated", "material", 1, ctx, {"id": 1, "stock": 3, "safety_stock": 5, "price": None},
-                        {"id": 1, "stock": 9, "safety_stock": 5, "price": None}, frozenset({"stock"}))
+    event = RecordEvent(
+        "updated",
+        "material",
+        1,
+        ctx,
+        {"id": 1, "stock": 3, "safety_stock": 5, "price": None},
+        {"id": 1, "stock": 9, "safety_stock": 5, "price": None},
+        frozenset({"stock"}),
+    )
     loops = 2_000 if quick else 50_000
     rows = []
     rates: dict[int, float] = {}
@@ -150,10 +182,13 @@ def part_b(quick: bool) -> list[dict[str, Any]]:
         engine = RuleEngine(SimpleNamespace(current=lambda: SimpleNamespace(rules=ruleset), current_store=lambda: None))
 
         def dispatch() -> list[str]:
-            return [r.name for r in engine.matching(event)
-                    if r.condition is None or r.condition.evaluate(event.new, ctx, old=event.old)]
+            return [
+                r.name
+                for r in engine.matching(event)
+                if r.condition is None or r.condition.evaluate(event.new, ctx, old=event.old)
+            ]
 
-        def scan() -> list[str]:   # no index: look at every rule's trigger
+        def scan() -> list[str]:  # no index: look at every rule's trigger
             out = []
             for r in ruleset.rules:
                 t = r.trigger
@@ -181,11 +216,20 @@ def part_b(quick: bool) -> list[dict[str, Any]]:
         rates[total] = loops / best
         answers[total] = (got, scanned)
         agree = got == scanned and len(got) == 5
-        print(f"dispatch, {total:>5} rules installed, 5 match: {loops / best:12.0f} events/s "
-              f"(scan {loops / best_scan:12.0f} events/s) agree {agree}")
-        rows.append({"case": f"dispatch update, {total} rules installed, 5 match", "unit": "events/s",
-                     "ours": round(loops / best), "limit": None, "peers": {"scan (no index)": round(loops / best_scan)},
-                     "agree": agree})
+        print(
+            f"dispatch, {total:>5} rules installed, 5 match: {loops / best:12.0f} events/s "
+            f"(scan {loops / best_scan:12.0f} events/s) agree {agree}"
+        )
+        rows.append(
+            {
+                "case": f"dispatch update, {total} rules installed, 5 match",
+                "unit": "events/s",
+                "ours": round(loops / best),
+                "limit": None,
+                "peers": {"scan (no index)": round(loops / best_scan)},
+                "agree": agree,
+            }
+        )
     ratio = rates[10] / rates[1_000]
     print(f"cost(1,000 rules) / cost(10 rules) = {ratio:.2f} (target <= 2)")
     rows[-1]["ratio_vs_10_rules"] = round(ratio, 3)
@@ -193,16 +237,18 @@ def part_b(quick: bool) -> list[dict[str, Any]]:
 
 
 IMPORT_RULES = "on bench_order\n" + "".join(
-    f'rule "never {i}" when created or updated if qty > {100_000 + i} and total > 0 then flag red\n'
-    for i in range(5))
+    f'rule "never {i}" when created or updated if qty > {100_000 + i} and total > 0 then flag red\n' for i in range(5)
+)
 
 
 def _import_platform(work: str, rules: bool) -> Any:
     """A fresh SQLite platform with bench_import's order form, with or without the 5 rules."""
     import datetime as dt_
+
     from engine.context import FixedClock as Clock
     from engine.platform import Platform
     from engine.store.db import Database
+
     root = os.path.join(work, f"pack-{'rules' if rules else 'none'}")
     bi._write_pack(root)
     if rules:
@@ -218,27 +264,43 @@ def _import_platform(work: str, rules: bool) -> Any:
 def import_rows(n: int) -> list[tuple[int, list[Any]]]:
     """A header and ``n`` order rows, as a spreadsheet reader yields them."""
     import random
+
     rnd = random.Random(7)
     rows: list[tuple[int, list[Any]]] = [(1, list(bi.HEADER))]
     for i in range(n):
         qty, price = rnd.randint(1, 500), round(rnd.uniform(0.5, 300), 2)
-        rows.append((i + 2, [f"PO-{i:07}", f"客户{rnd.randint(1, 2000):04}", dt.date(2026, 1, 1) + dt.timedelta(days=i % 365),
-                             rnd.choice(["draft", "submitted", "approved"]), qty, price, round(qty * price, 2),
-                             "加急" if i % 7 == 0 else None]))
+        rows.append(
+            (
+                i + 2,
+                [
+                    f"PO-{i:07}",
+                    f"客户{rnd.randint(1, 2000):04}",
+                    dt.date(2026, 1, 1) + dt.timedelta(days=i % 365),
+                    rnd.choice(["draft", "submitted", "approved"]),
+                    qty,
+                    price,
+                    round(qty * price, 2),
+                    "加急" if i % 7 == 0 else None,
+                ],
+            )
+        )
     return rows
 
 
 def part_c(quick: bool) -> list[dict[str, Any]]:
     """Import N rows through Records.import_rows (RecordStore.create_many, one event per record)."""
     import tempfile
+
     import sqlalchemy as sa
+
     from engine.service import Records
+
     n = 1_000 if quick else 10_000
     rows = import_rows(n)
     best = {True: float("inf"), False: float("inf")}
     written: dict[bool, Any] = {}
     with tempfile.TemporaryDirectory() as work:
-        for _ in range(3):                      # interleaved: both see the same machine load
+        for _ in range(3):  # interleaved: both see the same machine load
             for rules in (False, True):
                 platform = _import_platform(work, rules)
                 assert len(platform.definitions().rules.rules) == (5 if rules else 0)
@@ -248,18 +310,34 @@ def part_c(quick: bool) -> list[dict[str, Any]]:
                 best[rules] = min(best[rules], time.perf_counter() - t0)
                 assert report.ok, report.to_dict()["errors"][:3]
                 with platform.db.connect() as conn:
-                    written[rules] = [tuple(r) for r in conn.execute(sa.text(
-                        "SELECT po_number, customer, order_date, status, qty, unit_price, total, remark "
-                        "FROM f_bench_order ORDER BY po_number"))]
+                    written[rules] = [
+                        tuple(r)
+                        for r in conn.execute(
+                            sa.text(
+                                "SELECT po_number, customer, order_date, status, qty, unit_price, total, remark "
+                                "FROM f_bench_order ORDER BY po_number"
+                            )
+                        )
+                    ]
                 platform.db.dispose()
     agree = written[True] == written[False] and len(written[True]) == n
     with_rules, without = n / best[True], n / best[False]
     ratio = best[True] / best[False]
-    print(f"import {n:,} rows (create_many, events per record): no rules {without:10.0f} rows/s, "
-          f"5 rules (conditions false) {with_rules:10.0f} rows/s; cost ratio {ratio:.2f} (target <= 1.3) agree {agree}")
-    return [{"case": f"import {n} rows, 5 rules with false conditions vs none", "unit": "rows/s",
-             "ours": round(with_rules), "limit": round(without), "peers": {}, "agree": agree,
-             "ratio_vs_no_rules": round(ratio, 3)}]
+    print(
+        f"import {n:,} rows (create_many, events per record): no rules {without:10.0f} rows/s, "
+        f"5 rules (conditions false) {with_rules:10.0f} rows/s; cost ratio {ratio:.2f} (target <= 1.3) agree {agree}"
+    )
+    return [
+        {
+            "case": f"import {n} rows, 5 rules with false conditions vs none",
+            "unit": "rows/s",
+            "ours": round(with_rules),
+            "limit": round(without),
+            "peers": {},
+            "agree": agree,
+            "ratio_vs_no_rules": round(ratio, 3),
+        }
+    ]
 
 
 def main(argv: Optional[list[str]] = None) -> dict[str, Any]:

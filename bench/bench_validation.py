@@ -13,9 +13,8 @@ are measured separately: ours (compiled expressions) vs hand-written. Contenders
 in interleaved rounds (best of 5 each), so a busy machine slows them alike.
 The last line is one JSON object (see /work/shared/BENCH.md).
 """
-from __future__ import annotations
 
-from _common import machine  # noqa: E402  (bench/ is on the path: run as a script)
+from __future__ import annotations
 
 import argparse
 import datetime as dt
@@ -25,9 +24,21 @@ import random
 import re
 import sys
 import time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Literal, Optional
+from typing import Any, Callable, Optional
+
+from _common import machine  # noqa: E402  (bench/ is on the path: run as a script)
+from validation_peers import (  # noqa: E402
+    EMAIL,
+    MONEY,
+    OPTIONS,
+    PERCENT,
+    PHONE,
+    fastjsonschema_validator,
+    jsonschema_validator,
+    pydantic_validator,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -81,14 +92,6 @@ checks:
   - {name: due_after_order, expr: due_date >= order_date, message: due date before order date}
   - {name: within_credit, expr: sum(lines.qty * lines.unit_price) <= credit_limit, message: over credit}
 """
-OPTIONS = {"status": ["draft", "submitted", "approved", "shipped"], "channel": ["manual", "api", "excel", "webhook"],
-           "currency": ["CNY", "USD", "EUR"], "warehouse": ["WH1", "WH2", "WH3"], "incoterm": ["EXW", "FOB", "CIF", "DDP"],
-           "tier": ["A", "B", "C"]}
-MONEY = r"^[0-9]+(\.[0-9]{1,2})?$"
-PERCENT = r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$"
-EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-PHONE = r"^\+?[0-9][0-9 \-()]{4,30}$"
-DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 # ---------------------------------------------------------------- data
@@ -98,21 +101,42 @@ def payloads(n: int, seed: int = 7) -> list[dict[str, Any]]:
     for i in range(n):
         day = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(300))
         p: dict[str, Any] = {
-            "po_number": f"PO-{i:06d}", "order_date": day.isoformat(),
+            "po_number": f"PO-{i:06d}",
+            "order_date": day.isoformat(),
             "due_date": (day + dt.timedelta(days=rng.randrange(-3, 30))).isoformat(),
-            "status": rng.choice(OPTIONS["status"]), "channel": rng.choice(OPTIONS["channel"]),
-            "currency": rng.choice(OPTIONS["currency"]), "priority": rng.randint(1, 5),
-            "discount": f"0.{rng.randrange(100):02d}", "freight": f"{rng.randrange(500)}.50",
-            "credit_limit": f"{rng.randrange(20000, 90000)}.00", "remark": "加急 " * rng.randrange(5),
-            "contact_email": f"buyer{i}@example.com", "contact_phone": "0574-8888 8888",
-            "sales_rep": rng.randint(1, 50), "warehouse": rng.choice(OPTIONS["warehouse"]),
-            "urgent": rng.random() < 0.2, "payment_days": rng.choice([0, 30, 60, 90]),
-            "incoterm": rng.choice(OPTIONS["incoterm"]), "project": f"P{i % 97}", "region": "浙江",
-            "customer": {"code": f"C{i % 500:04d}", "name": "宁波海曙精密五金有限公司", "tier": rng.choice("ABC"),
-                         "email": "sales@haishu.example.cn"},
-            "lines": [{"sku": f"SKU-{rng.randrange(9999):04d}", "qty": rng.randint(1, 500),
-                       "unit_price": f"{rng.randrange(1, 200)}.{rng.randrange(100):02d}",
-                       "discount": "0.05", "note": "规格 M8"} for _ in range(10)],
+            "status": rng.choice(OPTIONS["status"]),
+            "channel": rng.choice(OPTIONS["channel"]),
+            "currency": rng.choice(OPTIONS["currency"]),
+            "priority": rng.randint(1, 5),
+            "discount": f"0.{rng.randrange(100):02d}",
+            "freight": f"{rng.randrange(500)}.50",
+            "credit_limit": f"{rng.randrange(20000, 90000)}.00",
+            "remark": "加急 " * rng.randrange(5),
+            "contact_email": f"buyer{i}@example.com",
+            "contact_phone": "0574-8888 8888",
+            "sales_rep": rng.randint(1, 50),
+            "warehouse": rng.choice(OPTIONS["warehouse"]),
+            "urgent": rng.random() < 0.2,
+            "payment_days": rng.choice([0, 30, 60, 90]),
+            "incoterm": rng.choice(OPTIONS["incoterm"]),
+            "project": f"P{i % 97}",
+            "region": "浙江",
+            "customer": {
+                "code": f"C{i % 500:04d}",
+                "name": "宁波海曙精密五金有限公司",
+                "tier": rng.choice("ABC"),
+                "email": "sales@haishu.example.cn",
+            },
+            "lines": [
+                {
+                    "sku": f"SKU-{rng.randrange(9999):04d}",
+                    "qty": rng.randint(1, 500),
+                    "unit_price": f"{rng.randrange(1, 200)}.{rng.randrange(100):02d}",
+                    "discount": "0.05",
+                    "note": "规格 M8",
+                }
+                for _ in range(10)
+            ],
         }
         kind = i % 21
         if kind == 1:
@@ -145,127 +169,37 @@ def ours_validator() -> tuple[Callable[[Any], bool], Any, Any]:
             return True
         except ValidationError:
             return False
+
     scope = build_scopes(pack)["sales_order"]
     checks = [compile_expression(c.expr, scope, expect=ExprType.BOOLEAN).evaluate for c in form.checks]
     return run, validator, checks
 
 
-def json_schema(draft: str) -> dict[str, Any]:
-    def text(n: int) -> dict[str, Any]:
-        return {"type": "string", "maxLength": n}
-    money = {"type": "string", "pattern": MONEY}
-    percent = {"type": "string", "pattern": PERCENT}
-    date = {"type": "string", "pattern": DATE, "format": "date"}
-    line = {"type": "object", "additionalProperties": False, "required": ["sku", "qty", "unit_price"],
-            "properties": {"sku": text(32), "qty": {"type": "integer", "minimum": 1}, "unit_price": money,
-                           "discount": percent, "note": text(100)}}
-    customer = {"type": "object", "additionalProperties": False, "required": ["code", "name"],
-                "properties": {"code": text(16), "name": text(200), "tier": {"enum": OPTIONS["tier"]},
-                               "email": {"type": "string", "pattern": EMAIL}}}
-    props = {"po_number": text(32), "order_date": date, "due_date": date,
-             "status": {"enum": OPTIONS["status"]}, "channel": {"enum": OPTIONS["channel"]},
-             "currency": {"enum": OPTIONS["currency"]}, "priority": {"type": "integer", "minimum": 1, "maximum": 5},
-             "discount": percent, "freight": money, "credit_limit": money, "remark": text(500),
-             "contact_email": {"type": "string", "pattern": EMAIL}, "contact_phone": {"type": "string", "pattern": PHONE},
-             "sales_rep": {"type": "integer", "minimum": 1}, "warehouse": {"enum": OPTIONS["warehouse"]},
-             "urgent": {"type": "boolean"}, "payment_days": {"type": "integer", "minimum": 0, "maximum": 180},
-             "incoterm": {"enum": OPTIONS["incoterm"]}, "project": text(64), "region": text(32),
-             "customer": customer, "lines": {"type": "array", "minItems": 1, "items": line}}
-    return {"$schema": draft, "type": "object", "additionalProperties": False,
-            "required": ["po_number", "order_date", "lines"], "properties": props}
-
-
-def jsonschema_validator() -> Optional[Callable[[Any], bool]]:
-    try:
-        from jsonschema import Draft202012Validator, FormatChecker
-    except ImportError:  # pragma: no cover
-        return None
-    v = Draft202012Validator(json_schema("https://json-schema.org/draft/2020-12/schema"), format_checker=FormatChecker())
-    return lambda p: not list(v.iter_errors(p))
-
-
-def fastjsonschema_validator() -> Optional[Callable[[Any], bool]]:
-    try:
-        import fastjsonschema
-    except ImportError:  # pragma: no cover
-        return None
-    check = fastjsonschema.compile(json_schema("http://json-schema.org/draft-07/schema#"))
-
-    def run(p: Any) -> bool:
-        try:
-            check(p)
-            return True
-        except fastjsonschema.JsonSchemaException:
-            return False
-    return run
-
-
-def pydantic_validator() -> Optional[Callable[[Any], bool]]:
-    try:
-        from pydantic import BaseModel, ConfigDict, Field, ValidationError as PydanticError
-    except ImportError:  # pragma: no cover
-        return None
-    strict = ConfigDict(extra="forbid")
-    Money = Decimal
-
-    class Line(BaseModel):
-        model_config = strict
-        sku: str = Field(max_length=32)
-        qty: int = Field(ge=1)
-        unit_price: Money = Field(ge=0, decimal_places=2)
-        discount: Optional[Decimal] = Field(default=None, ge=0, le=1, decimal_places=4)
-        note: Optional[str] = Field(default=None, max_length=100)
-
-    class Customer(BaseModel):
-        model_config = strict
-        code: str = Field(max_length=16)
-        name: str = Field(max_length=200)
-        tier: Optional[Literal["A", "B", "C"]] = None
-        email: Optional[str] = Field(default=None, pattern=EMAIL)
-
-    class Order(BaseModel):
-        model_config = strict
-        po_number: str = Field(max_length=32)
-        order_date: dt.date
-        due_date: Optional[dt.date] = None
-        status: Optional[Literal["draft", "submitted", "approved", "shipped"]] = None
-        channel: Optional[Literal["manual", "api", "excel", "webhook"]] = None
-        currency: Optional[Literal["CNY", "USD", "EUR"]] = None
-        priority: Optional[int] = Field(default=None, ge=1, le=5)
-        discount: Optional[Decimal] = Field(default=None, ge=0, le=1, decimal_places=4)
-        freight: Optional[Money] = Field(default=None, ge=0, decimal_places=2)
-        credit_limit: Optional[Money] = Field(default=None, ge=0, decimal_places=2)
-        remark: Optional[str] = Field(default=None, max_length=500)
-        contact_email: Optional[str] = Field(default=None, pattern=EMAIL)
-        contact_phone: Optional[str] = Field(default=None, pattern=PHONE)
-        sales_rep: Optional[int] = Field(default=None, ge=1)
-        warehouse: Optional[Literal["WH1", "WH2", "WH3"]] = None
-        urgent: Optional[bool] = None
-        payment_days: Optional[int] = Field(default=None, ge=0, le=180)
-        incoterm: Optional[Literal["EXW", "FOB", "CIF", "DDP"]] = None
-        project: Optional[str] = Field(default=None, max_length=64)
-        region: Optional[str] = Field(default=None, max_length=32)
-        customer: Optional[Customer] = None
-        lines: list[Line] = Field(min_length=1)
-
-    names = {"dt": dt, "Decimal": Decimal, "Money": Money, "Optional": Optional, "Literal": Literal,
-             "Line": Line, "Customer": Customer}
-    for model in (Line, Customer, Order):
-        model.model_rebuild(_types_namespace=names)
-
-    def run(p: Any) -> bool:
-        try:
-            Order.model_validate(p)
-            return True
-        except PydanticError:
-            return False
-    return run
-
-
 _EMAIL, _PHONE, _MONEY, _PERCENT = re.compile(EMAIL), re.compile(PHONE), re.compile(MONEY), re.compile(PERCENT)
-_TOP = {"po_number", "order_date", "due_date", "status", "channel", "currency", "priority", "discount", "freight",
-        "credit_limit", "remark", "contact_email", "contact_phone", "sales_rep", "warehouse", "urgent",
-        "payment_days", "incoterm", "project", "region", "customer", "lines"}
+_TOP = {
+    "po_number",
+    "order_date",
+    "due_date",
+    "status",
+    "channel",
+    "currency",
+    "priority",
+    "discount",
+    "freight",
+    "credit_limit",
+    "remark",
+    "contact_email",
+    "contact_phone",
+    "sales_rep",
+    "warehouse",
+    "urgent",
+    "payment_days",
+    "incoterm",
+    "project",
+    "region",
+    "customer",
+    "lines",
+}
 _LINE = {"sku", "qty", "unit_price", "discount", "note"}
 _CUST = {"code", "name", "tier", "email"}
 
@@ -315,6 +249,7 @@ def hand_written(p: Any) -> bool:
         v = obj.get(k)
         if v is not None and v not in opts:
             add(k)
+
     text("po_number", 32, required=True)
     date("order_date", True)
     date("due_date")
@@ -364,8 +299,14 @@ def hand_written(p: Any) -> bool:
 def hand_checks(r: dict[str, Any]) -> tuple[bool, bool]:
     due, order = r.get("due_date"), r.get("order_date")
     ok1 = due is not None and order is not None and due >= order
-    total = sum((ln["qty"] * ln["unit_price"] for ln in r["lines"]
-                 if ln.get("qty") is not None and ln.get("unit_price") is not None), Decimal(0))
+    total = sum(
+        (
+            ln["qty"] * ln["unit_price"]
+            for ln in r["lines"]
+            if ln.get("qty") is not None and ln.get("unit_price") is not None
+        ),
+        Decimal(0),
+    )
     limit = r.get("credit_limit")
     return ok1, limit is not None and total <= limit
 
@@ -387,15 +328,19 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
     data = payloads(300 if args.quick else 3000)
     ours, validator, checks = ours_validator()
     contenders: dict[str, Optional[Callable[[Any], bool]]] = {
-        "ours": ours, "limit": hand_written, "jsonschema": jsonschema_validator(),
-        "fastjsonschema": fastjsonschema_validator(), "pydantic": pydantic_validator()}
+        "ours": ours,
+        "limit": hand_written,
+        "jsonschema": jsonschema_validator(),
+        "fastjsonschema": fastjsonschema_validator(),
+        "pydantic": pydantic_validator(),
+    }
     rates: dict[str, float] = {}
     verdicts: dict[str, list[Any]] = {}
     # The payloads and compiled validators the harness holds are nobody's garbage: freeze them,
     # so that a collection triggered by any contender's allocations does not walk them all.
     gc.collect()
     gc.freeze()
-    for _ in range(5):   # interleaved: each round measures every contender once; the best round counts
+    for _ in range(5):  # interleaved: each round measures every contender once; the best round counts
         for name, fn in contenders.items():
             if fn is None:
                 continue
@@ -414,17 +359,32 @@ def main(argv: Optional[list[str]] = None) -> dict[str, Any]:
     c_rate, c_out = best_rate(ours_checks, clean)
     h_rate, h_out = best_rate(hand_checks, clean)
     c_agree = c_out == h_out
-    print(f"cross-field checks on {len(clean)} valid orders: ours {c_rate:,.0f}/s, hand-written {h_rate:,.0f}/s, "
-          f"agree: {c_agree}")
+    print(
+        f"cross-field checks on {len(clean)} valid orders: ours {c_rate:,.0f}/s, hand-written {h_rate:,.0f}/s, "
+        f"agree: {c_agree}"
+    )
     summary = {
         "bench": "validation",
         "machine": machine(),
         "results": [
-            {"case": "sales order shape (all errors)", "unit": "validations/s", "ours": rates["ours"],
-             "limit": rates["limit"], "peers": {k: v for k, v in rates.items() if k not in ("ours", "limit")},
-             "agree": agree, "payloads": len(data), "invalid": invalid},
-            {"case": "cross-field checks", "unit": "records/s", "ours": c_rate, "limit": h_rate, "peers": {},
-             "agree": c_agree},
+            {
+                "case": "sales order shape (all errors)",
+                "unit": "validations/s",
+                "ours": rates["ours"],
+                "limit": rates["limit"],
+                "peers": {k: v for k, v in rates.items() if k not in ("ours", "limit")},
+                "agree": agree,
+                "payloads": len(data),
+                "invalid": invalid,
+            },
+            {
+                "case": "cross-field checks",
+                "unit": "records/s",
+                "ours": c_rate,
+                "limit": h_rate,
+                "peers": {},
+                "agree": c_agree,
+            },
         ],
     }
     print(json.dumps(summary, ensure_ascii=False))

@@ -7,6 +7,7 @@ bare Flask + SQLAlchemy endpoint), import, rules, validation.
 Each bench prints a readable table and, as its last line, one JSON object; this script
 prints the tables as they come and writes all JSON lines to bench/results.jsonl.
 """
+
 from __future__ import annotations
 
 import glob

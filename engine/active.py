@@ -6,6 +6,7 @@ first and hands, by the typed views each needs, to the parts above: the active r
 keeps using, an older revision for whatever is pinned to it, and one record store per
 compiled revision, on the platform's event bus.
 """
+
 from __future__ import annotations
 
 import time
@@ -24,8 +25,14 @@ from engine.versions import VersionStore
 class ActiveDefinitions:
     """Compiled revisions by key (each compiled once), the active one, and their stores."""
 
-    def __init__(self, db: Database, versions: VersionStore, bus: EventBus, reload_seconds: float = 1.0,
-                 revisions_kept: int = DEFAULT_KEPT) -> None:
+    def __init__(
+        self,
+        db: Database,
+        versions: VersionStore,
+        bus: EventBus,
+        reload_seconds: float = 1.0,
+        revisions_kept: int = DEFAULT_KEPT,
+    ) -> None:
         self.db = db
         self.versions = versions
         self.bus = bus
@@ -89,6 +96,15 @@ class ActiveDefinitions:
 
     def store_of(self, defs: Definitions) -> RecordStore:
         """The record store of compiled definitions (one per revision, on this platform's bus)."""
-        return defs.memo("store", lambda: RecordStore(
-            defs.forms, defs.tables, self.bus, next_number, defs.timezone, validators=defs.validators,
-            logic=defs.logic))
+        return defs.memo(
+            "store",
+            lambda: RecordStore(
+                defs.forms,
+                defs.tables,
+                self.bus,
+                next_number,
+                defs.timezone,
+                validators=defs.validators,
+                logic=defs.logic,
+            ),
+        )

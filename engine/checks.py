@@ -1,5 +1,6 @@
 """Checking a pack folder before it is published: what ``run.py check`` and ``run.py rules
 check`` report (the service layer: it loads and compiles, the rule tools warn)."""
+
 from __future__ import annotations
 
 import os

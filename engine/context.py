@@ -1,9 +1,10 @@
 """The frozen run context that enters every evaluation, and the injectable clock."""
+
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Callable, FrozenSet
+from typing import FrozenSet
 
 
 class Clock:

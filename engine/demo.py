@@ -1,4 +1,5 @@
 """Install a pack's demo data: users (one per role, printed for the README) and records."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,8 +14,9 @@ from engine.store.system import users as lc_user
 from engine.store.writer import Writer
 
 
-def _resolve(fields: tuple[FieldSpec, ...], record: Mapping[str, Any], refs: Mapping[str, int],
-             user_ids: Mapping[str, int]) -> dict[str, Any]:
+def _resolve(
+    fields: tuple[FieldSpec, ...], record: Mapping[str, Any], refs: Mapping[str, int], user_ids: Mapping[str, int]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in fields:
         if f.name not in record:
@@ -39,21 +41,27 @@ def install_demo(platform: Platform, pack: PackSpec | str) -> list[dict[str, Any
     users = list(demo.get("users") or [])
     records: Mapping[str, list[Mapping[str, Any]]] = demo.get("records") or {}
     ctx = platform.system_context()
-    english = dataclasses.replace(ctx, locale="en")   # a demo file's mistakes, for its author
+    english = dataclasses.replace(ctx, locale="en")  # a demo file's mistakes, for its author
     store = platform.store()
     defs = platform.definitions()
     with platform.db.begin() as conn:
-        if any(conn.execute(sa.select(sa.func.count()).select_from(defs.tables.table(form))).scalar()
-               for form in records):
-            return [dict(u) for u in users]   # already installed: leave the data alone
+        if any(
+            conn.execute(sa.select(sa.func.count()).select_from(defs.tables.table(form))).scalar() for form in records
+        ):
+            return [dict(u) for u in users]  # already installed: leave the data alone
         refs: dict[str, int] = {}
         user_ids: dict[str, int] = {}
         for user in users:
             existing = platform.users.by_name(conn, user["username"])
             if existing is None:
-                existing = platform.users.add(conn, user["username"], user.get("password"),
-                                              user.get("roles") or [], display_name=user.get("display_name"),
-                                              email=user.get("email"))
+                existing = platform.users.add(
+                    conn,
+                    user["username"],
+                    user.get("password"),
+                    user.get("roles") or [],
+                    display_name=user.get("display_name"),
+                    email=user.get("email"),
+                )
             user_ids[user["username"]] = existing.id
         for form, items in records.items():
             spec = defs.forms[form]
@@ -66,6 +74,9 @@ def install_demo(platform: Platform, pack: PackSpec | str) -> list[dict[str, Any
         for user in users:
             customer = user.get("customer")
             if isinstance(customer, str) and customer.startswith("@"):
-                conn.execute(lc_user.update().where(lc_user.c.username == user["username"])
-                             .values(customer_id=refs[customer[1:]]))
+                conn.execute(
+                    lc_user.update()
+                    .where(lc_user.c.username == user["username"])
+                    .values(customer_id=refs[customer[1:]])
+                )
     return [dict(u) for u in users]

@@ -1,9 +1,9 @@
 """One error hierarchy for the platform; definition errors print themselves with a caret."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Iterable, TypeVar
-
 
 E = TypeVar("E", bound="LowcodeError")
 
@@ -88,9 +88,7 @@ class DefinitionErrors(LowcodeError):
     """All errors found in one load or check, reported at once."""
 
     def __init__(self, errors: Iterable[DefinitionError]) -> None:
-        self.errors = sorted(
-            errors, key=lambda e: (e.position.file, e.position.line, e.position.column)
-        )
+        self.errors = sorted(errors, key=lambda e: (e.position.file, e.position.line, e.position.column))
         super().__init__(str(self))
 
     def __str__(self) -> str:
@@ -145,7 +143,7 @@ class Throttled(LowcodeError):
     """Too many failed attempts for a user name or from an address: refused unchecked (HTTP 429)."""
 
     def __init__(self, retry_after: int) -> None:
-        self.retry_after = retry_after   # whole seconds until an attempt is checked again
+        self.retry_after = retry_after  # whole seconds until an attempt is checked again
         super().__init__(f"too many failed attempts; try again in {retry_after} s")
 
 

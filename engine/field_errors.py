@@ -1,4 +1,5 @@
 """Validation messages in every shipped language (zh-CN first, en)."""
+
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -22,7 +23,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "too_large": {"zh-CN": "不能大于 {max}", "en": "must be at most {max}"},
     "too_short": {"zh-CN": "长度不能少于 {min} 个字符", "en": "must have at least {min} characters"},
     "too_long": {"zh-CN": "长度不能超过 {max} 个字符", "en": "must have at most {max} characters"},
-    "too_many_digits": {"zh-CN": "整数部分最多 {max} 位", "en": "must have at most {max} digits before the decimal point"},
+    "too_many_digits": {
+        "zh-CN": "整数部分最多 {max} 位",
+        "en": "must have at most {max} digits before the decimal point",
+    },
     "too_many_decimals": {"zh-CN": "最多 {scale} 位小数", "en": "must have at most {scale} decimal places"},
     "pattern": {"zh-CN": "格式不正确", "en": "has the wrong format"},
     "not_option": {"zh-CN": "不是可选值: {value}", "en": "is not one of the options: {value}"},
@@ -35,7 +39,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "list_last": {"zh-CN": "、", "en": " and "},
     "readonly": {"zh-CN": "只读, 不能修改", "en": "is read-only"},
     "computed": {"zh-CN": "由系统计算, 不能填写", "en": "is computed and cannot be set"},
-    "not_duration": {"zh-CN": "必须是时长 (秒数, 或如 2h30m、1d)", "en": "must be a duration (seconds, or like 2h30m, 1d)"},
+    "not_duration": {
+        "zh-CN": "必须是时长 (秒数, 或如 2h30m、1d)",
+        "en": "must be a duration (seconds, or like 2h30m, 1d)",
+    },
     "not_path": {"zh-CN": "不是有效的层级选项: {value}", "en": "is not a valid choice at level {level}: {value}"},
     "path_too_long": {"zh-CN": "层级过多: 最多 {max} 级", "en": "has too many levels: at most {max}"},
     "path_too_short": {"zh-CN": "请选到第 {min} 级", "en": "must go down to level {min}"},
@@ -47,16 +54,22 @@ MESSAGES: dict[str, dict[str, str]] = {
     "not_colour": {"zh-CN": "必须是颜色 #RRGGBB", "en": "must be a colour #RRGGBB"},
     "too_many": {"zh-CN": "最多 {max} 项", "en": "must have at most {max} items"},
     "too_few": {"zh-CN": "至少 {min} 项", "en": "must have at least {min} items"},
-    "not_address": {"zh-CN": "必须是地址 {{province, city, district, detail}}",
-                    "en": "must be an address {{province, city, district, detail}}"},
+    "not_address": {
+        "zh-CN": "必须是地址 {{province, city, district, detail}}",
+        "en": "must be an address {{province, city, district, detail}}",
+    },
     "unknown_key": {"zh-CN": "未知的键: {name}", "en": "unknown key: {name}"},
     "not_file": {"zh-CN": "必须是文件编号列表", "en": "must be a list of file ids"},
     "no_such_file": {"zh-CN": "文件 {id} 不存在", "en": "file {id} does not exist"},
     "file_too_large": {"zh-CN": "文件 {name} 超过 {max} 字节", "en": "file {name} is larger than {max} bytes"},
-    "file_type": {"zh-CN": "文件 {name} 的类型 {type} 不允许 (允许: {accept})",
-                  "en": "file {name} has type {type}, which is not allowed (allowed: {accept})"},
-    "not_signature": {"zh-CN": "必须是 PNG 签名 (data:image/png;base64,...)",
-                      "en": "must be a PNG signature (data:image/png;base64,...)"},
+    "file_type": {
+        "zh-CN": "文件 {name} 的类型 {type} 不允许 (允许: {accept})",
+        "en": "file {name} has type {type}, which is not allowed (allowed: {accept})",
+    },
+    "not_signature": {
+        "zh-CN": "必须是 PNG 签名 (data:image/png;base64,...)",
+        "en": "must be a PNG signature (data:image/png;base64,...)",
+    },
     "in_group": {"zh-CN": "{path}: {message}", "en": "{path}: {message}"},
     "readonly_now": {"zh-CN": "当前不可修改", "en": "cannot be changed now"},
     "owned_field": {"zh-CN": "由{owner}维护, 不能修改", "en": "is kept by {owner} and cannot be changed"},

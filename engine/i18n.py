@@ -1,4 +1,5 @@
 """Texts in several languages: one lookup with one fallback order for every catalogue."""
+
 from __future__ import annotations
 
 from typing import Any, Mapping, Protocol, runtime_checkable
@@ -26,8 +27,9 @@ def pick(texts: Mapping[str, str], locale: str, fallback: str = "en") -> str:
     return texts.get(fallback) or next(iter(texts.values()))
 
 
-def render(catalogue: Mapping[str, Mapping[str, str]], key: str, locale: str, fallback: str = "en",
-           /, **params: Any) -> str:
+def render(
+    catalogue: Mapping[str, Mapping[str, str]], key: str, locale: str, fallback: str = "en", /, **params: Any
+) -> str:
     """Message ``key`` of ``catalogue`` in ``locale``, with ``{name}`` placeholders filled."""
     text = pick(catalogue[key], locale, fallback)
     return text.format(**params)

@@ -1,4 +1,5 @@
 """List queries: filters (expression or simple), search, sort and paging, all in SQL."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -24,10 +25,10 @@ class ListQuery:
     """What a caller asks of a list: built from query parameters by :meth:`from_params`."""
 
     filter: Optional[str] = None
-    simple: tuple[tuple[str, str, str], ...] = ()   # (field, op, raw value)
-    sort: tuple[tuple[str, bool], ...] = ()         # (field, descending)
+    simple: tuple[tuple[str, str, str], ...] = ()  # (field, op, raw value)
+    sort: tuple[tuple[str, bool], ...] = ()  # (field, descending)
     q: Optional[str] = None
-    flag: Optional[str] = None                      # "red", "red,orange" or "any": records the rules flagged
+    flag: Optional[str] = None  # "red", "red,orange" or "any": records the rules flagged
     page: int = 1
     limit: int = 50
     extra: Mapping[str, str] = field(default_factory=dict)
@@ -54,8 +55,15 @@ class ListQuery:
             if op not in OPS:
                 raise QueryError(f"unknown filter operator '{op}' in '{key}' (use one of: {', '.join(sorted(OPS))})")
             simple.append((name, op, value))
-        return cls(filter=params.get("filter") or None, simple=tuple(simple), sort=tuple(sort),
-                   q=params.get("q") or None, flag=params.get("flag") or None, page=page, limit=limit)
+        return cls(
+            filter=params.get("filter") or None,
+            simple=tuple(simple),
+            sort=tuple(sort),
+            q=params.get("q") or None,
+            flag=params.get("flag") or None,
+            page=page,
+            limit=limit,
+        )
 
 
 def _whole(params: Mapping[str, str], name: str, default: int, high: int) -> int:
@@ -68,13 +76,16 @@ def _whole(params: Mapping[str, str], name: str, default: int, high: int) -> int
     except ValueError:
         value = 0
     if not 1 <= value <= high or not raw.strip().isdigit():
-        raise QueryError(f"{name} must be a whole number from 1 to {high}, not {raw!r}",
-                         {name: [f"must be a whole number from 1 to {high}"]})
+        raise QueryError(
+            f"{name} must be a whole number from 1 to {high}, not {raw!r}",
+            {name: [f"must be a whole number from 1 to {high}"]},
+        )
     return value
 
 
-def build_where(defs: Definitions, ctx: RunContext, form: str,
-                query: ListQuery) -> tuple[Optional[sa.ColumnElement[bool]], list[tuple[str, bool]]]:
+def build_where(
+    defs: Definitions, ctx: RunContext, form: str, query: ListQuery
+) -> tuple[Optional[sa.ColumnElement[bool]], list[tuple[str, bool]]]:
     """The WHERE clause (row permissions AND filters AND search) and the ORDER BY."""
     spec = defs.forms[form]
     table = defs.tables.table(form)
@@ -126,8 +137,9 @@ def _visible_column(defs: Definitions, form: str, name: str, hidden: frozenset[s
         raise QueryError(f"cannot {what} by '{name}' ({f.type})", {name: [f"cannot {what} by this field"]})
 
 
-def _expression(defs: Definitions, ctx: RunContext, form: str, source: str,
-                hidden: frozenset[str]) -> sa.ColumnElement[bool]:
+def _expression(
+    defs: Definitions, ctx: RunContext, form: str, source: str, hidden: frozenset[str]
+) -> sa.ColumnElement[bool]:
     from engine.expr import compile_expression
 
     try:
@@ -143,8 +155,9 @@ def _no_such_field(form: str, name: str) -> QueryError:
     return QueryError(f"cannot filter by '{name}': {form} has no such field", {name: ["unknown field"]})
 
 
-def _filter_error(defs: Definitions, form: str, source: str, exc: DefinitionError,
-                  hidden: frozenset[str]) -> QueryError:
+def _filter_error(
+    defs: Definitions, form: str, source: str, exc: DefinitionError, hidden: frozenset[str]
+) -> QueryError:
     """A filter that does not compile, told without what is hidden from the caller: a name
     it writes that is a hidden field or column gets the unknown-field answer (not a type
     error about it), and a did-you-mean that would name one is left out."""
@@ -209,14 +222,14 @@ def _may_filter_by(defs: Definitions, ctx: RunContext, form: str, name: str, hid
     rest = parts[1:]
     if spec is not None and spec.type == "table":
         if not rest:
-            return                       # count(lines)
+            return  # count(lines)
         if f"{head}.{rest[0]}" in hidden:
             raise _no_such_field(form, f"{head}.{rest[0]}")
         spec, rest = spec.child(rest[0]), rest[1:]
         if spec is None or not rest:
             return
     elif spec is None and head not in defs.forms:
-        return                           # a system column (id, owner, ...)
+        return  # a system column (id, owner, ...)
     if spec is not None and spec.type not in ("link", "multilink"):
         return
     target = spec.form if spec is not None and spec.form else head
@@ -233,14 +246,20 @@ def _may_look_into(defs: Definitions, ctx: RunContext, form: str, target: str, f
     policy = defs.policy
     if policy.is_superuser(ctx):
         return
-    if not policy.can(ctx, target, "read") or field in policy.hidden(ctx, target) \
-            or policy.row_clause(ctx, target, "read") is not None:
-        raise QueryError(f"cannot filter by '{name}': it reads {target} records you may not see in full",
-                         {name: ["not allowed in a filter for your role"]})
+    if (
+        not policy.can(ctx, target, "read")
+        or field in policy.hidden(ctx, target)
+        or policy.row_clause(ctx, target, "read") is not None
+    ):
+        raise QueryError(
+            f"cannot filter by '{name}': it reads {target} records you may not see in full",
+            {name: ["not allowed in a filter for your role"]},
+        )
 
 
-def _simple(defs: Definitions, form: str, table: sa.Table, name: str, op: str, raw: str,
-            hidden: frozenset[str]) -> sa.ColumnElement[bool]:
+def _simple(
+    defs: Definitions, form: str, table: sa.Table, name: str, op: str, raw: str, hidden: frozenset[str]
+) -> sa.ColumnElement[bool]:
     _visible_column(defs, form, name, hidden, "filter")
     col = table.c[name]
     if op == "empty":
@@ -261,5 +280,11 @@ def _simple(defs: Definitions, form: str, table: sa.Table, name: str, op: str, r
     if op == "contains":
         return sa.func.lower(col).contains(raw.lower(), autoescape=True)
     value = parse(raw)
-    return {"eq": col == value, "ne": sa.or_(col != value, col.is_(None)), "gt": col > value,
-            "gte": col >= value, "lt": col < value, "lte": col <= value}[op]
+    return {
+        "eq": col == value,
+        "ne": sa.or_(col != value, col.is_(None)),
+        "gt": col > value,
+        "gte": col >= value,
+        "lt": col < value,
+        "lte": col <= value,
+    }[op]

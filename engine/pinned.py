@@ -8,6 +8,7 @@ a field that a later revision dropped comes from the record's journal
 (:mod:`engine.store.retired`). Who may do what is decided by the active roles, and a field
 hidden by either revision stays hidden. Writes go through the active revision.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ class AtRevision:
     pinned: Definitions
     form: str
     revision: int
-    store: RecordStore          # the active store: what the tables hold now
+    store: RecordStore  # the active store: what the tables hold now
 
     @classmethod
     def of(cls, revisions: Revisions, active: Definitions, form: str, revision: int) -> "AtRevision":
@@ -101,11 +102,14 @@ class AtRevision:
     def answer(self, conn: Connection, ctx: RunContext, record: Mapping[str, Any]) -> dict[str, Any]:
         """A record read for the revision, as JSON for ``ctx``: hidden fields left out, flags on."""
         flags = flag_rows(self.active, ctx, conn, self.form, [record["id"]])
-        return {**without_hidden(self.spec, dump_record(self.spec, record), self.hidden(ctx)),
-                "flags": distinct(flags.get(record["id"], ()))}
+        return {
+            **without_hidden(self.spec, dump_record(self.spec, record), self.hidden(ctx)),
+            "flags": distinct(flags.get(record["id"], ())),
+        }
 
-    def check(self, conn: Connection, ctx: RunContext, record: Mapping[str, Any],
-              changes: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+    def check(
+        self, conn: Connection, ctx: RunContext, record: Mapping[str, Any], changes: Optional[Mapping[str, Any]] = None
+    ) -> dict[str, Any]:
         """The record (read for the revision) with ``changes``, validated and computed by the
         revision: every field checked as on a create, then its conditions, formulas and
         checks; ValidationError with every problem. Nothing is written."""

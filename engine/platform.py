@@ -5,6 +5,7 @@ and their stores, rollups, rules; later flows, reports, prints) and hands each t
 interfaces of the parts below it. :class:`Platform` is the facade over them that the apps,
 the command line and the worker use; no part below gets it. Nothing here is tied to the web.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,20 +14,20 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional
 from engine.active import ActiveDefinitions
 from engine.context import Clock, RunContext
 from engine.definitions import load_pack_files
+from engine.definitions.loader import read_pack_files
 from engine.errors import NotFound
 from engine.forms import FIELD_TYPES
-from engine.store.dependents import Dependents
 from engine.registry import register_guards
 from engine.revisions import DEFAULT_KEPT
 from engine.rules.engine import RuleEngine
 from engine.runtime import Definitions, compile_definitions
 from engine.security.users import User, Users
 from engine.store.db import Database
+from engine.store.dependents import Dependents
 from engine.store.events import EventBus
 from engine.store.records import RecordStore
 from engine.store.senders import senders_for
 from engine.store.sync import apply_sync, plan_sync
-from engine.definitions.loader import read_pack_files
 from engine.versions import PublishResult, VersionStore, write_pack_files
 
 if TYPE_CHECKING:
@@ -46,8 +47,9 @@ class Parts:
     rules: RuleEngine
 
 
-def compose(db: Database, clock: Optional[Clock] = None, reload_seconds: float = 1.0,
-            revisions_kept: int = DEFAULT_KEPT) -> Parts:
+def compose(
+    db: Database, clock: Optional[Clock] = None, reload_seconds: float = 1.0, revisions_kept: int = DEFAULT_KEPT
+) -> Parts:
     """The composition root: build the parts of a platform bottom up, handing each the typed
     interfaces of the parts below it (never the platform itself).
 
@@ -59,10 +61,10 @@ def compose(db: Database, clock: Optional[Clock] = None, reload_seconds: float =
     """
     clock = clock or Clock()
     bus = EventBus()
-    register_guards(bus)                   # the lowcode.guards entry points (bus.add_guard: others)
+    register_guards(bus)  # the lowcode.guards entry points (bus.add_guard: others)
     versions = VersionStore(clock)
     active = ActiveDefinitions(db, versions, bus, reload_seconds, revisions_kept)
-    bus.subscribe(Dependents(active))      # stored aggregates over the written form
+    bus.subscribe(Dependents(active))  # stored aggregates over the written form
     rules = RuleEngine(active, db, bus)
     bus.subscribe(rules)
     db.create_system_tables()
@@ -73,8 +75,13 @@ class Platform:
     """The service layer's facade over the composed parts: one per process; the apps and the
     command line use it. Holds caches keyed by definition revision and nothing else."""
 
-    def __init__(self, db: Database, clock: Optional[Clock] = None, reload_seconds: float = 1.0,
-                 revisions_kept: int = DEFAULT_KEPT) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Optional[Clock] = None,
+        reload_seconds: float = 1.0,
+        revisions_kept: int = DEFAULT_KEPT,
+    ) -> None:
         parts = compose(db, clock, reload_seconds, revisions_kept)
         self.parts = parts
         self.db, self.clock, self.bus = parts.db, parts.clock, parts.bus
@@ -107,8 +114,14 @@ class Platform:
         """The record store of compiled definitions (one per revision, on this platform's bus)."""
         return self.active.store_of(defs)
 
-    def publish(self, path: str, files: Optional[Mapping[str, str]] = None, *,
-                migrations: Optional[Mapping[str, str]] = None, by: Optional[str] = None) -> PublishResult:
+    def publish(
+        self,
+        path: str,
+        files: Optional[Mapping[str, str]] = None,
+        *,
+        migrations: Optional[Mapping[str, str]] = None,
+        by: Optional[str] = None,
+    ) -> PublishResult:
         """Validate a pack, migrate the tables and make it the active version, in one transaction."""
         files = dict(files) if files is not None else read_pack_files(path)
         spec = load_pack_files(files, root=path.rstrip("/"))
@@ -117,8 +130,9 @@ class Platform:
             others = {p: load_pack_files(f, root=f"{p}@{r}") for p, r, f in active if p != spec.name}
             revision, changed = self.versions.record(conn, spec, files, by)
             key = self.versions.active_key(conn)
-            defs = (None if changed else self.revisions.find(key)) or \
-                compile_definitions([others.get(p, spec) for p, _ in key], key)
+            defs = (None if changed else self.revisions.find(key)) or compile_definitions(
+                [others.get(p, spec) for p, _ in key], key
+            )
             plan = plan_sync(conn, defs.tables)
             done = apply_sync(conn, defs.tables, plan, migrations, self._converter(defs))
         # kept only once committed: a publish that failed leaves no revision behind
@@ -135,6 +149,7 @@ class Platform:
             if fspec is None:
                 return value
             return FIELD_TYPES[fspec.type].parse(fspec, value)
+
         return convert
 
     def export(self, pack: str, path: str, revision: Optional[int] = None) -> list[str]:
@@ -149,13 +164,20 @@ class Platform:
     def context(self, user: User, locale: Optional[str] = None) -> RunContext:
         defs = self.definitions()
         superuser = any(defs.roles[r].superuser for r in user.roles if r in defs.roles)
-        return self.users.context(user, self.clock, superuser=superuser, timezone=defs.timezone,
-                                  locale=locale or defs.locale)
+        return self.users.context(
+            user, self.clock, superuser=superuser, timezone=defs.timezone, locale=locale or defs.locale
+        )
 
     def system_context(self) -> RunContext:
         defs = self.definitions()
-        return RunContext(username="system", roles=frozenset({"system"}), clock=self.clock,
-                          superuser=True, timezone=defs.timezone, locale=defs.locale)
+        return RunContext(
+            username="system",
+            roles=frozenset({"system"}),
+            clock=self.clock,
+            superuser=True,
+            timezone=defs.timezone,
+            locale=defs.locale,
+        )
 
     def user_context(self, username: str) -> RunContext:
         with self.db.connect() as conn:

@@ -5,14 +5,33 @@
 - :mod:`engine.store.senders`: :class:`Notification` (what a ``lowcode.notifiers`` plugin's
   ``send`` gets), the outbox senders (:func:`senders_for`) and webhook signatures.
 """
+
 from __future__ import annotations
 
 from engine.registry import GROUPS, PluginError, clear_cache, load_group, register_guards
 from engine.store.senders import (
-    Notification, Notifier, NotifySender, Sender, WebhookError, send_webhook, senders_for, signature,
+    Notification,
+    Notifier,
+    NotifySender,
+    Sender,
+    WebhookError,
+    send_webhook,
+    senders_for,
+    signature,
 )
 
 __all__ = [
-    "GROUPS", "Notification", "Notifier", "NotifySender", "PluginError", "Sender", "WebhookError",
-    "clear_cache", "load_group", "register_guards", "send_webhook", "senders_for", "signature",
+    "GROUPS",
+    "Notification",
+    "Notifier",
+    "NotifySender",
+    "PluginError",
+    "Sender",
+    "WebhookError",
+    "clear_cache",
+    "load_group",
+    "register_guards",
+    "send_webhook",
+    "senders_for",
+    "signature",
 ]

@@ -17,6 +17,7 @@ outbox's ``notify`` sender) come from their groups here too. This module sits at
 of the layers (it imports only the standard library and ``engine.errors``), so every layer
 may use it.
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -26,8 +27,15 @@ from typing import Any, Callable, Generic, Iterator, Optional, Protocol, TypeVar
 from engine.errors import LowcodeError
 
 #: The groups the platform reads.
-GROUPS = ("lowcode.actions", "lowcode.channels", "lowcode.checks", "lowcode.fields", "lowcode.functions",
-          "lowcode.guards", "lowcode.notifiers")
+GROUPS = (
+    "lowcode.actions",
+    "lowcode.channels",
+    "lowcode.checks",
+    "lowcode.fields",
+    "lowcode.functions",
+    "lowcode.guards",
+    "lowcode.notifiers",
+)
 
 T = TypeVar("T")
 
@@ -65,15 +73,13 @@ def _load(group: str) -> dict[str, object]:
             if seen[ep.name] == ep.value:
                 continue  # the same distribution found twice on sys.path
             raise PluginError(
-                f"two plugins are named {ep.name!r} in {group}: {seen[ep.name]} and {ep.value}; "
-                "uninstall or rename one"
+                f"two plugins are named {ep.name!r} in {group}: {seen[ep.name]} and {ep.value}; uninstall or rename one"
             )
         try:
             loaded[ep.name] = ep.load()
         except Exception as exc:
             raise PluginError(
-                f"plugin {ep.name!r} in {group} ({ep.name} = {ep.value}) failed to load: "
-                f"{type(exc).__name__}: {exc}"
+                f"plugin {ep.name!r} in {group} ({ep.name} = {ep.value}) failed to load: {type(exc).__name__}: {exc}"
             ) from exc
         seen[ep.name] = ep.value
     return loaded

@@ -10,6 +10,7 @@ The cache is bounded (least recently used keys go first) but never lets the acti
 The first caller of a key compiles it while the others asking for the same key wait for
 that one compilation (gunicorn threads); different keys compile side by side.
 """
+
 from __future__ import annotations
 
 import threading
@@ -43,7 +44,7 @@ class RevisionCache:
         with lock:
             with self._lock:
                 hit = self._hit(key)
-            if hit is not None:        # another thread compiled it while this one waited
+            if hit is not None:  # another thread compiled it while this one waited
                 return hit
             try:
                 defs = self._build(key)
@@ -86,5 +87,5 @@ class RevisionCache:
 
     def _evict(self) -> None:
         others = [k for k in self._compiled if k != self._active]
-        for key in others[:max(len(others) - self.kept, 0)]:
+        for key in others[: max(len(others) - self.kept, 0)]:
             del self._compiled[key]

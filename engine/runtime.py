@@ -7,6 +7,7 @@ derived from it later (a form's :class:`~engine.forms.compute.FormLogic`, a Java
 is built once, on first use, and kept on it (:meth:`Definitions.memo`), so it goes away with
 the revision when the cache of revisions (:mod:`engine.revisions`) lets it go.
 """
+
 from __future__ import annotations
 
 import threading
@@ -16,13 +17,14 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from engine.definitions.model import FormSpec, PackSpec, RoleSpec
-from engine.errors import DefinitionError, DefinitionErrors, Position
 from engine.definitions.scopes import scope_version, scopes_for
+from engine.errors import DefinitionError, DefinitionErrors, Position
 from engine.expr.scope import Scope
 from engine.forms.compute import FormLogic
 from engine.forms.validate import FormValidator
 from engine.rules.compiler import compile_rules
-from engine.rules.decision import DecisionTable, compile_pack_decisions, select_options
+from engine.rules.decision import DecisionTable
+from engine.rules.decision_files import compile_pack_decisions, select_options
 from engine.rules.spec import RuleSet
 from engine.security.policy import Policy
 from engine.store.tables import FormTables
@@ -49,7 +51,7 @@ class _Memo:
             return self._values[key]  # type: ignore[no-any-return]
         except KeyError:
             pass
-        with self._lock:     # re-entrant: a build may ask for another value (a store, its logic)
+        with self._lock:  # re-entrant: a build may ask for another value (a store, its logic)
             if key not in self._values:
                 self._values[key] = build()
             return self._values[key]  # type: ignore[no-any-return]
@@ -59,7 +61,7 @@ class _Memo:
 class Definitions:
     """A set of pack revisions, compiled. Immutable; the platform keeps one per key."""
 
-    key: tuple[tuple[str, int], ...]          # ((pack, revision), ...)
+    key: tuple[tuple[str, int], ...]  # ((pack, revision), ...)
     packs: Mapping[str, PackSpec]
     forms: Mapping[str, FormSpec]
     roles: Mapping[str, RoleSpec]
@@ -69,7 +71,7 @@ class Definitions:
     policy: Policy
     timezone: str
     locale: str
-    rules: RuleSet                            # the compiled rules/*.rules
+    rules: RuleSet  # the compiled rules/*.rules
     decisions: Mapping[str, DecisionTable] = field(default_factory=lambda: EMPTY)  # by table name
     _memo: _Memo = field(default_factory=_Memo, repr=False, compare=False)
 
@@ -123,22 +125,33 @@ def compile_definitions(packs: Sequence[PackSpec], key: Key = ()) -> Definitions
     rules = compile_rules(packs, forms, scopes, roles, key, decisions=decisions)
     first: Any = packs[0] if packs else None
     return Definitions(
-        key=key, packs={p.name: p for p in packs}, forms=forms, roles=roles, scopes=scopes,
-        tables=tables, validators={n: FormValidator(f, frozenset(roles)) for n, f in forms.items()}, policy=policy,
+        key=key,
+        packs={p.name: p for p in packs},
+        forms=forms,
+        roles=roles,
+        scopes=scopes,
+        tables=tables,
+        validators={n: FormValidator(f, frozenset(roles)) for n, f in forms.items()},
+        policy=policy,
         timezone=first.timezone if first else "Asia/Shanghai",
-        locale=first.locale if first else "zh-CN", rules=rules, decisions=MappingProxyType(decisions),
+        locale=first.locale if first else "zh-CN",
+        rules=rules,
+        decisions=MappingProxyType(decisions),
     )
 
 
-def compile_decisions(packs: Sequence[PackSpec], forms: Mapping[str, FormSpec],
-                      scopes: Mapping[str, Scope]) -> dict[str, DecisionTable]:
+def compile_decisions(
+    packs: Sequence[PackSpec], forms: Mapping[str, FormSpec], scopes: Mapping[str, Scope]
+) -> dict[str, DecisionTable]:
     """Every pack's decision tables (``rules/*.decision.yaml``) by name; all errors at once."""
     options = select_options(forms.values())
     tables: dict[str, DecisionTable] = {}
     errors: list[DefinitionError] = []
     for pack in packs:
+
         def display(rel: str, root: str = pack.root) -> str:
             return f"{root}/{rel}" if root else rel
+
         try:
             found = compile_pack_decisions(pack.files, scopes, display=display, options=options)
         except DefinitionErrors as exc:
@@ -146,8 +159,9 @@ def compile_decisions(packs: Sequence[PackSpec], forms: Mapping[str, FormSpec],
             continue
         for name, table in found.items():
             if name in tables:
-                errors.append(DefinitionError(f"decision table '{name}' is defined by two packs",
-                                              Position(display("rules"))))
+                errors.append(
+                    DefinitionError(f"decision table '{name}' is defined by two packs", Position(display("rules")))
+                )
                 continue
             tables[name] = table
     if errors:

@@ -5,6 +5,7 @@ permissions (form action, writable fields, rows), and the store for the rest: va
 write guards, formulas, rows, journal and events (:mod:`engine.store.write`), so no path can
 skip a permission, a validation, a guard or the event pipeline.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
@@ -19,7 +20,7 @@ from engine.platform import Platform
 from engine.rules.flags import distinct, flag_rows
 from engine.rules.log import write_now
 from engine.runtime import Definitions
-from engine.security.fields import blocked_in, changes_without_hidden, needs_stored, with_stored, without_hidden
+from engine.security.fields import changes_without_hidden, needs_stored, with_stored, without_hidden
 from engine.store.idempotency import IdempotencyKey, once
 from engine.store.records import RecordStore
 from engine.store.serialize import dump_record
@@ -41,8 +42,16 @@ class Records:
     def _check_writable(self, defs: Definitions, ctx: RunContext, form: str, data: Any) -> None:
         refuse_unwritable(defs.forms[form], defs.policy.not_writable(ctx, form), data, ctx.locale)
 
-    def kept_columns(self, defs: Definitions, ctx: RunContext, form: str, record_id: int, data: Any,
-                     version: Optional[int], where: Any) -> tuple[Any, Optional[int]]:
+    def kept_columns(
+        self,
+        defs: Definitions,
+        ctx: RunContext,
+        form: str,
+        record_id: int,
+        data: Any,
+        version: Optional[int],
+        where: Any,
+    ) -> tuple[Any, Optional[int]]:
         """An update's data and expected version, where the sub-table rows that keep their id
         keep the stored values of the columns ``ctx`` may not write (a new row gets their
         defaults). The version read guards the kept values against a concurrent change."""
@@ -52,33 +61,37 @@ class Records:
         with self.platform.db.connect() as conn:
             old = self.platform.store_of(defs).get(conn, form, record_id, where=where)
         if old is None:
-            return data, version         # the update says it is not found
-        return with_stored(spec, data, dump_record(spec, old), blocked), \
-            version if version is not None else old["version"]
+            return data, version  # the update says it is not found
+        return with_stored(spec, data, dump_record(spec, old), blocked), version if version is not None else old[
+            "version"
+        ]
 
     def redact(self, defs: Definitions, ctx: RunContext, form: str, record: Mapping[str, Any]) -> dict[str, Any]:
         """The record as JSON with the fields and sub-table columns hidden from ``ctx`` left out."""
         spec = defs.forms[form]
         return without_hidden(spec, dump_record(spec, record), defs.policy.hidden(ctx, form))
 
-    def _must_see(self, defs: Definitions, ctx: RunContext, conn: Any, form: str, ids: Sequence[int],
-                  action: str) -> None:
+    def _must_see(
+        self, defs: Definitions, ctx: RunContext, conn: Any, form: str, ids: Sequence[int], action: str
+    ) -> None:
         """The written records stay among the rows ``ctx`` may ``action`` (else all rolls back)."""
         if not defs.policy.all_within(conn, ctx, form, ids, action):
             raise PermissionDenied(f"the record would fall outside the {form} rows you may {action}")
 
-    def _write(self, idem: Optional[IdempotencyKey], status: int,
-               work: Callable[[Any], Any]) -> Any:
+    def _write(self, idem: Optional[IdempotencyKey], status: int, work: Callable[[Any], Any]) -> Any:
         """Run ``work`` in one transaction; with a key, a replay returns the first answer. The
         rule runs of the change are logged in it too (:func:`engine.rules.log.write_now`)."""
+
         def whole(conn: Any) -> Any:
             answer = work(conn)
             write_now(conn)
             return answer
+
         return once(self.platform.db, idem, self.platform.clock.now(), status, whole)[0]
 
-    def create(self, ctx: RunContext, form: str, data: Any, *, source: str = "api",
-               idem: Optional[IdempotencyKey] = None) -> dict[str, Any]:
+    def create(
+        self, ctx: RunContext, form: str, data: Any, *, source: str = "api", idem: Optional[IdempotencyKey] = None
+    ) -> dict[str, Any]:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "create")
         self._check_writable(defs, ctx, form, data)
@@ -91,11 +104,20 @@ class Records:
             self._must_see(defs, ctx, conn, form, [record["id"]], "create")
             self._live(store, conn, ctx, form, [record])
             return self.answers(defs, ctx, conn, form, [record])[0]
+
         return self._write(idem, 201, work)
 
-    def update(self, ctx: RunContext, form: str, record_id: int, data: Any, *,
-               version: Optional[int], source: str = "api",
-               idem: Optional[IdempotencyKey] = None) -> dict[str, Any]:
+    def update(
+        self,
+        ctx: RunContext,
+        form: str,
+        record_id: int,
+        data: Any,
+        *,
+        version: Optional[int],
+        source: str = "api",
+        idem: Optional[IdempotencyKey] = None,
+    ) -> dict[str, Any]:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "update")
         self._check_writable(defs, ctx, form, data)
@@ -105,25 +127,44 @@ class Records:
         clean = store.validate(ctx, form, data, partial=True)
 
         def work(conn: Any) -> dict[str, Any]:
-            record = store.update(conn, ctx, form, record_id, clean, writer=Writer.user(ctx, source),
-                                  expected_version=version, where=where)
+            record = store.update(
+                conn,
+                ctx,
+                form,
+                record_id,
+                clean,
+                writer=Writer.user(ctx, source),
+                expected_version=version,
+                where=where,
+            )
             record = self._after_rules(defs, store, conn, form, record)
             self._must_see(defs, ctx, conn, form, [record_id], "update")
             self._live(store, conn, ctx, form, [record])
             return self.answers(defs, ctx, conn, form, [record])[0]
+
         return self._write(idem, 200, work)
 
-    def delete(self, ctx: RunContext, form: str, record_id: int, *, version: Optional[int],
-               source: str = "api", idem: Optional[IdempotencyKey] = None) -> None:
+    def delete(
+        self,
+        ctx: RunContext,
+        form: str,
+        record_id: int,
+        *,
+        version: Optional[int],
+        source: str = "api",
+        idem: Optional[IdempotencyKey] = None,
+    ) -> None:
         defs = self._defs(form)
         defs.policy.require(ctx, form, "delete")
         where = defs.policy.acting_clause(ctx, form, "delete")
         store = self.platform.store_of(defs)
 
         def work(conn: Any) -> dict[str, Any]:
-            store.delete(conn, ctx, form, record_id, writer=Writer.user(ctx, source),
-                         expected_version=version, where=where)
+            store.delete(
+                conn, ctx, form, record_id, writer=Writer.user(ctx, source), expected_version=version, where=where
+            )
             return {}
+
         self._write(idem, 204, work)
 
     def get(self, ctx: RunContext, form: str, record_id: int, *, revision: Optional[int] = None) -> dict[str, Any]:
@@ -142,8 +183,9 @@ class Records:
             self._live(store, conn, ctx, form, [record])
             return self.answers(defs, ctx, conn, form, [record])[0]
 
-    def preview(self, ctx: RunContext, form: str, record_id: int, changes: Any = None, *,
-                revision: Optional[int] = None) -> dict[str, Any]:
+    def preview(
+        self, ctx: RunContext, form: str, record_id: int, changes: Any = None, *, revision: Optional[int] = None
+    ) -> dict[str, Any]:
         """The record with ``changes`` as revision ``revision`` (default: the active one)
         would store it: validated as a whole, formulas and checks computed; nothing written."""
         defs = self._defs(form)
@@ -161,23 +203,22 @@ class Records:
         """``form`` at ``revision`` of its pack (None: no revision asked for)."""
         return None if revision is None else AtRevision.of(self.platform.active, defs, form, revision)
 
-    def answers(self, defs: Definitions, ctx: RunContext, conn: Any, form: str,
-                records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def answers(
+        self, defs: Definitions, ctx: RunContext, conn: Any, form: str, records: Sequence[Mapping[str, Any]]
+    ) -> list[dict[str, Any]]:
         """Records (that ``ctx`` may read) as the caller gets them: :meth:`redact`-ed, with
         their ``flags`` (:func:`engine.rules.flags.distinct`)."""
         rows = flag_rows(defs, ctx, conn, form, [r["id"] for r in records])
         return [{**self.redact(defs, ctx, form, r), "flags": distinct(rows.get(r["id"], ()))} for r in records]
 
-    def list_records(self, ctx: RunContext, form: str, query: ListQuery, *,
-             action: str = "read") -> dict[str, Any]:
+    def list_records(self, ctx: RunContext, form: str, query: ListQuery, *, action: str = "read") -> dict[str, Any]:
         """A page of records the caller may see, with the total under the same filters."""
         defs = self._defs(form)
         defs.policy.require(ctx, form, action)
         where, order = build_where(defs, ctx, form, query)
         store = self.platform.store_of(defs)
         with self.platform.db.connect() as conn:
-            rows, total = store.select(conn, form, where=where, order_by=order,
-                                     limit=query.limit, offset=query.offset)
+            rows, total = store.select(conn, form, where=where, order_by=order, limit=query.limit, offset=query.offset)
             self._live(store, conn, ctx, form, rows)
             items = self.answers(defs, ctx, conn, form, rows)
         return {"items": items, "total": total, "page": query.page, "limit": query.limit}
@@ -201,12 +242,14 @@ class Records:
         with self.platform.db.connect() as conn:
             return flag_rows(defs, ctx, conn, form, [i for (i,) in conn.execute(readable)])
 
-    def _after_rules(self, defs: Definitions, store: RecordStore, conn: Any, form: str,
-                     record: dict[str, Any]) -> dict[str, Any]:
+    def _after_rules(
+        self, defs: Definitions, store: RecordStore, conn: Any, form: str, record: dict[str, Any]
+    ) -> dict[str, Any]:
         """The record as the rules left it (a ``set``/``decide`` action amends its version)."""
         rules = defs.rules
-        if rules is None or not (rules.by_event.get((form, "created")) or rules.by_event.get((form, "updated"))
-                                 or rules.watched.get(form)):
+        if rules is None or not (
+            rules.by_event.get((form, "created")) or rules.by_event.get((form, "updated")) or rules.watched.get(form)
+        ):
             return record
         fresh = store.get(conn, form, record["id"])
         return fresh if fresh is not None else record
@@ -217,6 +260,7 @@ class Records:
         if not logic.live:
             return
         from engine.store.access import ConnAccess
+
         access = ConnAccess(conn, store)
         for record in records:
             logic.fill_live(access, ctx, record)
@@ -229,8 +273,9 @@ class Records:
         spec = defs.forms[form]
         store = self.platform.store_of(defs)
         with self.platform.db.connect() as conn:
-            if store.get(conn, form, record_id, where=defs.policy.row_clause(ctx, form, "read")) is None \
-                    and not self._was_visible(defs, ctx, conn, form, record_id):
+            if store.get(
+                conn, form, record_id, where=defs.policy.row_clause(ctx, form, "read")
+            ) is None and not self._was_visible(defs, ctx, conn, form, record_id):
                 raise NotFound.said("not_found", form=defs.forms[form].label, id=record_id)
             hist = store.history(conn, form, record_id)
         if not hist["versions"]:
@@ -257,19 +302,35 @@ class Records:
 
     # ---- many records at once: import, batch, export ---------------------------------------
 
-    def import_rows(self, ctx: RunContext, form: str, rows: Iterable[tuple[int, Sequence[Any]]], *,
-                    mode: str = "all-or-nothing", key: Optional[str] = None, source: str = "import",
-                    dry_run: bool = False) -> Any:
+    def import_rows(
+        self,
+        ctx: RunContext,
+        form: str,
+        rows: Iterable[tuple[int, Sequence[Any]]],
+        *,
+        mode: str = "all-or-nothing",
+        key: Optional[str] = None,
+        source: str = "import",
+        dry_run: bool = False,
+    ) -> Any:
         """Import numbered spreadsheet rows ``(row_number, cells)``; returns an ``ImportReport``."""
         from engine.io.importer import Importer
 
         defs = self._defs(form)
-        importer = Importer(defs, self.platform.store_of(defs), self.platform.db, ctx, form, mode=mode, key=key,
-                            source=source, dry_run=dry_run)
+        importer = Importer(
+            defs,
+            self.platform.store_of(defs),
+            self.platform.db,
+            ctx,
+            form,
+            mode=mode,
+            key=key,
+            source=source,
+            dry_run=dry_run,
+        )
         return importer.run(rows)
 
-    def import_file(self, ctx: RunContext, form: str, source: Any, fmt: Optional[str] = None,
-                    **options: Any) -> Any:
+    def import_file(self, ctx: RunContext, form: str, source: Any, fmt: Optional[str] = None, **options: Any) -> Any:
         """Import an .xlsx or .csv file (a path or a binary file object)."""
         from engine.io.readers import read_rows
 
@@ -285,16 +346,25 @@ class Records:
             defs.policy.require(ctx, form, "create")
         return template_header(defs.forms[form], ctx.locale, defs.policy.not_writable(ctx, form))
 
-    def batch(self, ctx: RunContext, form: str, items: Any, *, max_items: int = 1000,
-              source: str = "batch", idem: Optional[IdempotencyKey] = None) -> list[dict[str, Any]]:
+    def batch(
+        self,
+        ctx: RunContext,
+        form: str,
+        items: Any,
+        *,
+        max_items: int = 1000,
+        source: str = "batch",
+        idem: Optional[IdempotencyKey] = None,
+    ) -> list[dict[str, Any]]:
         """Create (items without ``id``) and update (``id`` + ``version``) records in one
         transaction, all or nothing; errors by ``items[i].field``. With a key, a replay
         returns the first answer."""
         from engine.io.batch import run_batch
 
         defs = self._defs(form)
-        return run_batch(self, defs, self.platform.store(), ctx, form, items, max_items=max_items, source=source,
-                         idem=idem)
+        return run_batch(
+            self, defs, self.platform.store(), ctx, form, items, max_items=max_items, source=source, idem=idem
+        )
 
     # what a batch asks of the records (engine.io.batch.BatchRecords)
     in_transaction = _write
@@ -317,4 +387,3 @@ class Records:
 
         rows = self.export_rows(ctx, form, query)
         return write_file(rows, path, title=self._defs(form).forms[form].label.get(ctx.locale))
-

@@ -1,4 +1,5 @@
 """Definition versions in the database: install/publish a pack, list versions, export it."""
+
 from __future__ import annotations
 
 import os
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from engine.context import Clock
-from engine.definitions.loader import load_pack_files, pack_checksum, read_pack_files
+from engine.definitions.loader import load_pack_files, pack_checksum
 from engine.definitions.model import PackSpec
 from engine.store.system import definitions as lc_definition
 
@@ -40,14 +41,14 @@ class VersionStore:
 
     def active(self, conn: Connection) -> list[tuple[str, int, dict[str, str]]]:
         t = lc_definition
-        rows = conn.execute(sa.select(t.c.pack, t.c.revision, t.c.files)
-                            .where(t.c.status == "active").order_by(t.c.id)).all()
+        rows = conn.execute(
+            sa.select(t.c.pack, t.c.revision, t.c.files).where(t.c.status == "active").order_by(t.c.id)
+        ).all()
         return [(r.pack, r.revision, dict(r.files)) for r in rows]
 
     def active_key(self, conn: Connection) -> tuple[tuple[str, int], ...]:
         t = lc_definition
-        rows = conn.execute(sa.select(t.c.pack, t.c.revision).where(t.c.status == "active")
-                            .order_by(t.c.id)).all()
+        rows = conn.execute(sa.select(t.c.pack, t.c.revision).where(t.c.status == "active").order_by(t.c.id)).all()
         return tuple((r.pack, r.revision) for r in rows)
 
     def load_active(self, conn: Connection) -> list[PackSpec]:
@@ -59,8 +60,11 @@ class VersionStore:
 
     def history(self, conn: Connection, pack: str) -> list[dict[str, Any]]:
         t = lc_definition
-        rows = conn.execute(sa.select(t.c.revision, t.c.version, t.c.status, t.c.checksum, t.c.created_at,
-                                      t.c.created_by).where(t.c.pack == pack).order_by(t.c.revision))
+        rows = conn.execute(
+            sa.select(t.c.revision, t.c.version, t.c.status, t.c.checksum, t.c.created_at, t.c.created_by)
+            .where(t.c.pack == pack)
+            .order_by(t.c.revision)
+        )
         return [dict(r._mapping) for r in rows]
 
     def files(self, conn: Connection, pack: str, revision: Optional[int] = None) -> dict[str, str]:
@@ -76,19 +80,28 @@ class VersionStore:
             raise NotFound(f"pack '{pack}' is not installed")
         return dict(row.files)
 
-    def record(self, conn: Connection, spec: PackSpec, files: Mapping[str, str],
-               by: Optional[str]) -> tuple[int, bool]:
+    def record(self, conn: Connection, spec: PackSpec, files: Mapping[str, str], by: Optional[str]) -> tuple[int, bool]:
         """Store ``files`` as the new active revision unless identical to the active one."""
         t = lc_definition
         checksum = pack_checksum(files)
-        current = conn.execute(sa.select(t.c.revision, t.c.checksum)
-                               .where(t.c.pack == spec.name, t.c.status == "active")).first()
+        current = conn.execute(
+            sa.select(t.c.revision, t.c.checksum).where(t.c.pack == spec.name, t.c.status == "active")
+        ).first()
         if current is not None and current.checksum == checksum:
             return current.revision, False
         last = conn.execute(sa.select(sa.func.max(t.c.revision)).where(t.c.pack == spec.name)).scalar()
         revision = (last or 0) + 1
         conn.execute(t.update().where(t.c.pack == spec.name, t.c.status == "active").values(status="superseded"))
-        conn.execute(t.insert().values(pack=spec.name, revision=revision, version=spec.version,
-                                       files=dict(files), checksum=checksum, status="active",
-                                       created_at=self.clock.now(), created_by=by))
+        conn.execute(
+            t.insert().values(
+                pack=spec.name,
+                revision=revision,
+                version=spec.version,
+                files=dict(files),
+                checksum=checksum,
+                status="active",
+                created_at=self.clock.now(),
+                created_by=by,
+            )
+        )
         return revision, True

@@ -18,6 +18,7 @@ the hook's rule these fields, each only when the rule's form has a field of that
                     ``unit_price`` (``price``), each where the sub-table has the column
 ==================  ==========================================================
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -62,7 +63,11 @@ def _text(value: Any) -> Any:
 def _line(item: Any, table: FieldSpec) -> dict[str, Any]:
     if not isinstance(item, Mapping):
         raise ValueError("each of 'line_items' is an object")
-    row = {"sku": item.get("sku"), "name": item.get("name"), "qty": item.get("quantity"),
-           "unit_price": _text(item.get("price"))}
+    row = {
+        "sku": item.get("sku"),
+        "name": item.get("name"),
+        "qty": item.get("quantity"),
+        "unit_price": _text(item.get("price")),
+    }
     columns = {f.name for f in table.fields}
     return {k: v for k, v in row.items() if k in columns}

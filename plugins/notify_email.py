@@ -8,6 +8,7 @@ default ``SMTP_USER``), ``SMTP_STARTTLS`` (``1``/``0``; default: when the server
 The Message-ID is derived from the outbox key, so a resent mail carries the same id and
 mail systems that deduplicate on it show it once.
 """
+
 from __future__ import annotations
 
 import hashlib

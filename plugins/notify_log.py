@@ -3,6 +3,7 @@
 The default channel for development and demos: nothing leaves the machine. The file is
 ``$LOWCODE_NOTIFY_LOG``, else ``instance/notifications.log``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,11 +23,7 @@ class LogNotifier:
     """Writes ``{at, channel, to, subject, body, key}`` lines; a resend writes a second line."""
 
     def __init__(self, path: str | None = None) -> None:
-        self.path = (
-            path
-            or os.environ.get("LOWCODE_NOTIFY_LOG")
-            or os.path.join("instance", "notifications.log")
-        )
+        self.path = path or os.environ.get("LOWCODE_NOTIFY_LOG") or os.path.join("instance", "notifications.log")
 
     def send(self, note: Notification) -> None:
         """Append one line for ``note``."""

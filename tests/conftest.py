@@ -1,4 +1,5 @@
 """Shared fixtures: a fresh database per test (SQLite file, or a PostgreSQL schema)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -66,6 +67,7 @@ def cli(db_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixt
             code = exc.code if isinstance(exc.code, int) else 1
         out = capsys.readouterr()
         return code, out.out, out.err
+
     return call
 
 

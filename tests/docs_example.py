@@ -1,4 +1,5 @@
 """Run the Python example under a heading of a docs page; it must print what its ``# ...`` line says."""
+
 from __future__ import annotations
 
 import contextlib

@@ -2,6 +2,7 @@
 
 A bench whose contenders give different answers is a bug, not a result (../BENCH.md).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -14,7 +15,7 @@ from typing import Any, Callable
 import pytest
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
-if str(BENCH) not in sys.path:   # as when a bench runs as a script: its folder is on the path
+if str(BENCH) not in sys.path:  # as when a bench runs as a script: its folder is on the path
     sys.path.insert(0, str(BENCH))
 
 
@@ -58,7 +59,7 @@ def _export(s: dict[str, Any]) -> None:
 
 def _http(s: dict[str, Any]) -> None:
     case = s["results"][0]
-    posted = 5 + 1 + 10 * 2        # warm-up, the counted request, --orders 10 --repeat 2
+    posted = 5 + 1 + 10 * 2  # warm-up, the counted request, --orders 10 --repeat 2
     assert case["rows"]["ours"] == case["rows"]["limit"] == {"orders": posted, "lines": posted * 10}
     assert case["statements"]["ours"] <= 12
 

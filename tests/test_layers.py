@@ -1,5 +1,6 @@
 """The import layers of docs/architecture.md hold: the contracts of .importlinter (what CI runs
 as ``lint-imports``), and no circle among the engine's modules, listed one by one."""
+
 from __future__ import annotations
 
 import configparser

@@ -17,6 +17,7 @@ the app ``serve`` runs, ``create_app()``, served over real HTTP on a free port).
   ``"SO-…"`` any text so starting; everything shown is compared exactly. Other output is
   compared line by line, ``…`` matching any text and a line ``…`` any lines.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -46,7 +47,7 @@ _OPERATORS = {"|", "||", "&", "&&", ";", "<", ">", ">>", "(", ")"}
 class Command:
     text: str
     expected: str
-    line: int           # in the README
+    line: int  # in the README
 
     def __str__(self) -> str:
         return f"README.md:{self.line}: $ {self.text}"
@@ -107,7 +108,7 @@ def _wildcards(shown: str) -> Any:
             out.append(ch)
         elif shown.startswith(ANY, i) or shown.startswith("...", i):
             before = "".join(out).rstrip()
-            rest = shown[i + (1 if ch == ANY else 3):].lstrip()
+            rest = shown[i + (1 if ch == ANY else 3) :].lstrip()
             member = before.endswith(("{", ",")) and rest.startswith("}")
             out.append(f'"{ANY}": "{ANY}"' if member else f'"{ANY}"')
             i += 0 if ch == ANY else 2
@@ -123,7 +124,9 @@ def _shape(shown: Any, got: Any, where: str = "") -> list[str]:
         if shown == ANY:
             return []
         pattern = ".*".join(re.escape(part) for part in shown.split(ANY))
-        return [] if isinstance(got, str) and re.fullmatch(pattern, got, re.S) else [f"{where}: {got!r} is not {shown!r}"]
+        return (
+            [] if isinstance(got, str) and re.fullmatch(pattern, got, re.S) else [f"{where}: {got!r} is not {shown!r}"]
+        )
     if isinstance(shown, dict):
         if not isinstance(got, dict):
             return [f"{where}: {got!r} is not an object"]
@@ -147,9 +150,10 @@ def _shape(shown: Any, got: Any, where: str = "") -> list[str]:
 
 def _lines(shown: str, got: str) -> list[str]:
     """Text output line by line; ``…`` matches any text, a line ``…`` any lines."""
-    pattern = "\n".join(r"(?:.*\n?)*?" if line.strip() == ANY else
-                        ".*".join(re.escape(part) for part in line.rstrip().split(ANY))
-                        for line in shown.rstrip("\n").splitlines())
+    pattern = "\n".join(
+        r"(?:.*\n?)*?" if line.strip() == ANY else ".*".join(re.escape(part) for part in line.rstrip().split(ANY))
+        for line in shown.rstrip("\n").splitlines()
+    )
     text = "\n".join(line.rstrip() for line in got.rstrip("\n").splitlines())
     return [] if re.fullmatch(pattern, text) else [f"printed:\n{got}"]
 
@@ -188,8 +192,11 @@ class Session:
 
     def __init__(self, folder: Path, port: int, db_url: str) -> None:
         self.folder, self.port = folder, port
-        self.env = {**os.environ, "DATABASE_URL": db_url,
-                    "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": db_url,
+            "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+        }
 
     def run(self, command: Command) -> str:
         text = command.text
@@ -200,8 +207,15 @@ class Session:
         shell = text.replace("localhost:5000", f"localhost:{self.port}")
         if assign:
             shell += f'\nprintf %s "${assign.group(1)}"'
-        proc = subprocess.run(["bash", "-c", shell], cwd=self.folder, env=self.env, capture_output=not assign,
-                              stdout=subprocess.PIPE if assign else None, text=True, timeout=120)
+        proc = subprocess.run(
+            ["bash", "-c", shell],
+            cwd=self.folder,
+            env=self.env,
+            capture_output=not assign,
+            stdout=subprocess.PIPE if assign else None,
+            text=True,
+            timeout=120,
+        )
         if assign:
             self.env[assign.group(1)] = proc.stdout
             return ""
@@ -228,7 +242,9 @@ def _words(command: str) -> list[str]:
 
 
 @pytest.fixture
-def session(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Session, list[dt.datetime]]]:
+def session(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Session, list[dt.datetime]]]:
     from werkzeug.serving import make_server
 
     from apps import create_app
@@ -237,7 +253,7 @@ def session(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Ite
     now = [START - dt.timedelta(minutes=10)]
     monkeypatch.setattr(Clock, "now", lambda self: now[0])
     monkeypatch.setenv("DATABASE_URL", db_url)
-    for name in ("definitions", "run.py"):     # the repository's, as in a checkout
+    for name in ("definitions", "run.py"):  # the repository's, as in a checkout
         (tmp_path / name).symlink_to(ROOT / name)
     monkeypatch.chdir(tmp_path)
     shell = Session(tmp_path, 0, db_url)
@@ -268,32 +284,39 @@ def test_every_console_example_runs_as_the_readme_shows(session: tuple[Session, 
 
 # ---- the comparison itself ------------------------------------------------------------------------
 def test_console_blocks_are_read_with_continuations_and_outputs() -> None:
-    text = ("x\n```console\n$ curl -s a \\\n     -d '{}'\n{\"id\": 1, …}\n$ T=x\n"
-            "$ curl -d '{\"a\": [\n  1]}'\n[1,\n 2]\n```\n```bash\n$ no\n```\n")
+    text = (
+        "x\n```console\n$ curl -s a \\\n     -d '{}'\n{\"id\": 1, …}\n$ T=x\n"
+        "$ curl -d '{\"a\": [\n  1]}'\n[1,\n 2]\n```\n```bash\n$ no\n```\n"
+    )
     assert [(c.text, c.expected, c.line) for c in console_commands(text)] == [
-        ("curl -s a \\\n     -d '{}'", '{"id": 1, …}\n', 3), ("T=x", "", 6),
-        ("curl -d '{\"a\": [\n  1]}'", "[1,\n 2]\n", 7)]
+        ("curl -s a \\\n     -d '{}'", '{"id": 1, …}\n', 3),
+        ("T=x", "", 6),
+        ("curl -d '{\"a\": [\n  1]}'", "[1,\n 2]\n", 7),
+    ]
 
 
-@pytest.mark.parametrize("shown, got, ok", [
-    ('{"id": 5, "version": 1, …}', '{"id": 5, "version": 1, "x": 2}', True),
-    ('{"id": 5, "version": 1, …}', '{"id": 5, "version": 2}', False),
-    ('{"id": 5, "version": 1}', '{"id": 5, "version": 1, "x": 2}', False),
-    ('{"items": [...], "total": 3}', '{"items": [1, 2, 3], "total": 3}', True),
-    ('{"user": {…}, "token": "…"}', '{"user": {"a": 1}, "token": "abc"}', True),
-    ('{"number": "SO-…"}', '{"number": "SO-202611-00005"}', True),
-    ('{"number": "SO-…"}', '{"number": 5}', False),
-    ('[{"a": 1}, …]', '[{"a": 1}, {"b": 2}]', True),
-    ('[{"a": 1}]', '[{"a": 1}, {"b": 2}]', False),
-    ('{"a": "x … y"}', '{"a": "x and y"}', True),
-    ('{"a": 1}', 'not json', False),
-    ("ok: 3 rules", "ok: 3 rules\n", True),
-    ("   12  … fired  审批路线\n…\n2 of 9 runs", "   12  2026 fired  审批路线\n   11  x\n2 of 9 runs\n", True),
-    ("ok: 3 rules", "ok: 4 rules", False),
-    ("", "something", False),
-    ('{"ok": true, …}\nsales_order: 1 updated', '{\n  "ok": true,\n  "x": 1\n}\nsales_order: 1 updated\n', True),
-    ('{"ok": true, …}\nsales_order: 1 updated', '{"ok": true}\nsales_order: 2 updated\n', False),
-    ('{"error": {"fields": {\n  "a": ["x"]}}}', '{"error": {"fields": {"a": ["x"]}}}', True),
-])
+@pytest.mark.parametrize(
+    "shown, got, ok",
+    [
+        ('{"id": 5, "version": 1, …}', '{"id": 5, "version": 1, "x": 2}', True),
+        ('{"id": 5, "version": 1, …}', '{"id": 5, "version": 2}', False),
+        ('{"id": 5, "version": 1}', '{"id": 5, "version": 1, "x": 2}', False),
+        ('{"items": [...], "total": 3}', '{"items": [1, 2, 3], "total": 3}', True),
+        ('{"user": {…}, "token": "…"}', '{"user": {"a": 1}, "token": "abc"}', True),
+        ('{"number": "SO-…"}', '{"number": "SO-202611-00005"}', True),
+        ('{"number": "SO-…"}', '{"number": 5}', False),
+        ('[{"a": 1}, …]', '[{"a": 1}, {"b": 2}]', True),
+        ('[{"a": 1}]', '[{"a": 1}, {"b": 2}]', False),
+        ('{"a": "x … y"}', '{"a": "x and y"}', True),
+        ('{"a": 1}', "not json", False),
+        ("ok: 3 rules", "ok: 3 rules\n", True),
+        ("   12  … fired  审批路线\n…\n2 of 9 runs", "   12  2026 fired  审批路线\n   11  x\n2 of 9 runs\n", True),
+        ("ok: 3 rules", "ok: 4 rules", False),
+        ("", "something", False),
+        ('{"ok": true, …}\nsales_order: 1 updated', '{\n  "ok": true,\n  "x": 1\n}\nsales_order: 1 updated\n', True),
+        ('{"ok": true, …}\nsales_order: 1 updated', '{"ok": true}\nsales_order: 2 updated\n', False),
+        ('{"error": {"fields": {\n  "a": ["x"]}}}', '{"error": {"fields": {"a": ["x"]}}}', True),
+    ],
+)
 def test_answers_are_compared_by_shape(shown: str, got: str, ok: bool) -> None:
     assert (differences(shown + "\n", got) == []) is ok

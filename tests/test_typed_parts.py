@@ -1,14 +1,27 @@
 """The composition root hands every part typed interfaces: no parameter named for a part
 (platform, store, defs, rules, ...) is annotated ``Any``, nothing fakes a platform with
 ``SimpleNamespace``, and the command line lives in apps/cli/ only."""
+
 from __future__ import annotations
 
 import ast
 import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PARTS = {"platform", "store", "defs", "definitions", "rules", "engine", "running", "records", "revisions",
-         "db", "bus", "active"}
+PARTS = {
+    "platform",
+    "store",
+    "defs",
+    "definitions",
+    "rules",
+    "engine",
+    "running",
+    "records",
+    "revisions",
+    "db",
+    "bus",
+    "active",
+}
 #: (file, parameter) pairs let through while a file is being typed; empty: every part is typed
 NOT_YET: set[tuple[str, str]] = set()
 
@@ -24,13 +37,17 @@ def _sources() -> list[str]:
 def _is_any(annotation: ast.expr | None) -> bool:
     if annotation is None:
         return False
-    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):   # "Any"
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):  # "Any"
         return annotation.value.strip() in ("Any", "typing.Any", "Optional[Any]")
-    if isinstance(annotation, ast.Subscript) and isinstance(annotation.value, ast.Name) \
-            and annotation.value.id == "Optional":
+    if (
+        isinstance(annotation, ast.Subscript)
+        and isinstance(annotation.value, ast.Name)
+        and annotation.value.id == "Optional"
+    ):
         return _is_any(annotation.slice)
-    return (isinstance(annotation, ast.Name) and annotation.id == "Any") or \
-        (isinstance(annotation, ast.Attribute) and annotation.attr == "Any")
+    return (isinstance(annotation, ast.Name) and annotation.id == "Any") or (
+        isinstance(annotation, ast.Attribute) and annotation.attr == "Any"
+    )
 
 
 def test_no_part_is_passed_as_any() -> None:

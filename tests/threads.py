@@ -1,4 +1,5 @@
 """Run one function in several threads at once (concurrency tests)."""
+
 from __future__ import annotations
 
 import threading

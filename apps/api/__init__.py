@@ -1,4 +1,5 @@
 """The REST API under ``/api/v1``."""
+
 from __future__ import annotations
 
 from flask import Blueprint, request
@@ -17,7 +18,14 @@ def _authenticate() -> None:
 
         current_user()
 
-from apps.api import auth, errors, openapi, records, rules  # noqa: E402,F401  (register routes)
-from apps.api import io  # noqa: E402,F401  (batch, import, export)
-from apps.api import files  # noqa: E402,F401  (file uploads for attachment, image, signature)
-from apps.api import hooks  # noqa: E402,F401  (inbound webhooks: POST /hooks/<name>)
+
+from apps.api import (  # noqa: E402,F401  (register routes)
+    auth,
+    errors,
+    files,  # noqa: E402,F401  (file uploads for attachment, image, signature)
+    hooks,  # noqa: E402,F401  (inbound webhooks: POST /hooks/<name>)
+    io,  # noqa: E402,F401  (batch, import, export)
+    openapi,
+    records,
+    rules,
+)

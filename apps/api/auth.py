@@ -1,4 +1,5 @@
 """Login (password -> bearer token), logout (revoke), who am I."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,14 +17,17 @@ def login() -> Any:
     body = json_body()
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
-        raise ApiError(400, "bad_request", "send JSON with 'username' and 'password'",
-                       {k: ["is required"] for k in ("username", "password") if not isinstance(body.get(k), str)})
-    user = password_login(username, password)      # 401, or 429 while throttled
+        raise ApiError(
+            400,
+            "bad_request",
+            "send JSON with 'username' and 'password'",
+            {k: ["is required"] for k in ("username", "password") if not isinstance(body.get(k), str)},
+        )
+    user = password_login(username, password)  # 401, or 429 while throttled
     p = platform()
     with p.db.begin() as conn:
         token, expires = p.users.issue_token(conn, user)
-    resp = jsonify({"token": token, "token_type": "Bearer", "expires_at": expires.isoformat(),
-                    "user": user.to_dict()})
+    resp = jsonify({"token": token, "token_type": "Bearer", "expires_at": expires.isoformat(), "user": user.to_dict()})
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
@@ -44,8 +48,11 @@ def me() -> Any:
     defs = platform().definitions()
     forms = {}
     for name in defs.forms:
-        actions = [a for a in ("read", "create", "update", "delete", "approve", "export", "print")
-                   if defs.policy.can(ctx, name, a)]
+        actions = [
+            a
+            for a in ("read", "create", "update", "delete", "approve", "export", "print")
+            if defs.policy.can(ctx, name, a)
+        ]
         if actions:
             forms[name] = {"actions": actions, "fields": defs.policy.field_access(ctx, name)}
     return jsonify({"user": current_user().to_dict(), "locale": ctx.locale, "forms": forms})

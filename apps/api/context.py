@@ -1,4 +1,5 @@
 """Request helpers: the platform, the authenticated caller, JSON bodies, versions."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
@@ -61,8 +62,9 @@ def json_body(kind: type = dict) -> Any:
     """The request's JSON body, which must be a ``kind`` (an object unless said otherwise):
     another content type is 415, a body that is not JSON (or JSON ``null``, or a list) 400."""
     if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", key="not_json_type",
-                       sent=repr(request.mimetype or "no Content-Type"))
+        raise ApiError(
+            415, "unsupported_media_type", key="not_json_type", sent=repr(request.mimetype or "no Content-Type")
+        )
     data = request.get_json(silent=True)
     if data is None:
         raise ApiError(400, "bad_request", key="body_not_json")
@@ -75,7 +77,7 @@ def expected_version(body: Any, required: bool) -> Optional[int]:
     """The version the client last saw: ``If-Match`` header or ``version`` in the body."""
     raw: Any = request.headers.get("If-Match")
     if raw:
-        g.if_match = True   # a stale version is then a failed precondition (412), not a conflict (409)
+        g.if_match = True  # a stale version is then a failed precondition (412), not a conflict (409)
         raw = raw.strip().removeprefix("W/").strip('"')
     elif isinstance(body, dict) and "version" in body:
         raw = body.pop("version")
@@ -84,8 +86,9 @@ def expected_version(body: Any, required: bool) -> Optional[int]:
             raise ApiError(428, "version_required", key="version_required")
         return None
     if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).isdigit() or int(raw) > ID_MAX:
-        raise ApiError(400, "bad_request", fields={"version": ["must be a whole number"]},
-                       key="version_not_number", sent=repr(raw))
+        raise ApiError(
+            400, "bad_request", fields={"version": ["must be a whole number"]}, key="version_not_number", sent=repr(raw)
+        )
     return int(raw)
 
 
@@ -98,5 +101,6 @@ def idempotency_key() -> Optional["IdempotencyKey"]:
         return None
     if len(key) > 200:
         raise ApiError(400, "bad_request", key="key_too_long", max=200)
-    return IdempotencyKey(current_user().id, key, f"{request.method} {request.path}",
-                          body_digest(request.get_data(cache=True)))
+    return IdempotencyKey(
+        current_user().id, key, f"{request.method} {request.path}", body_digest(request.get_data(cache=True))
+    )

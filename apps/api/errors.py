@@ -1,4 +1,5 @@
 """Every error as JSON ``{"error": {"code", "message", "fields"}}`` with the right status."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -9,8 +10,19 @@ from werkzeug.exceptions import HTTPException
 
 from apps.api import bp
 from engine.error_texts import render
-from engine.errors import (AuthError, Conflict, DefinitionErrors, LowcodeError, NotFound, PermissionDenied,
-                           QueryError, SchemaChangeRefused, StaleVersion, Throttled, ValidationError)
+from engine.errors import (
+    AuthError,
+    Conflict,
+    DefinitionErrors,
+    LowcodeError,
+    NotFound,
+    PermissionDenied,
+    QueryError,
+    SchemaChangeRefused,
+    StaleVersion,
+    Throttled,
+    ValidationError,
+)
 from engine.forms.coltypes import ID_MAX
 from engine.security.throttle import refusal
 
@@ -19,8 +31,16 @@ class ApiError(Exception):
     """An error raised by the web layer itself: ``key`` of :mod:`engine.error_texts` and its values
     (read in the caller's language), or a plain English ``message``."""
 
-    def __init__(self, status: int, code: str, message: str = "", fields: Optional[dict[str, list[str]]] = None,
-                 *, key: Optional[str] = None, **params: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str = "",
+        fields: Optional[dict[str, list[str]]] = None,
+        *,
+        key: Optional[str] = None,
+        **params: Any,
+    ) -> None:
         message = render(key, "en", **params) if key else message
         super().__init__(message)
         self.status, self.code, self.message, self.fields = status, code, message, fields or {}
@@ -39,7 +59,7 @@ def locale() -> str:
 
     try:
         return request_locale() or platform().definitions().locale
-    except LowcodeError:   # no pack published yet
+    except LowcodeError:  # no pack published yet
         return "en"
 
 
@@ -96,15 +116,14 @@ def _not_found(exc: NotFound) -> Any:
 
 @bp.app_errorhandler(Conflict)
 def _conflict(exc: Conflict) -> Any:
-    if isinstance(exc, StaleVersion) and g.get("if_match"):   # the precondition the client sent failed
+    if isinstance(exc, StaleVersion) and g.get("if_match"):  # the precondition the client sent failed
         return error_response(412, "precondition_failed", _said(exc), exc.fields)
     return error_response(409, "conflict", _said(exc), exc.fields)
 
 
 @bp.app_errorhandler(DefinitionErrors)
 def _definitions(exc: DefinitionErrors) -> Any:
-    return error_response(422, "invalid_definition", str(exc),
-                          {"definitions": [str(e) for e in exc.errors]})
+    return error_response(422, "invalid_definition", str(exc), {"definitions": [str(e) for e in exc.errors]})
 
 
 @bp.app_errorhandler(SchemaChangeRefused)

@@ -5,6 +5,7 @@ fields) the limits of that attachment / image / signature field (``max_size``,
 ``accept``) apply at once, so a client learns about a file that is too large before it
 saves the record. The answer is the file's id, to put in the field's list.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,9 +16,9 @@ from apps.api import bp
 from apps.api.context import caller, platform
 from apps.api.errors import ApiError
 from engine.errors import NotFound, ValidationError
-from engine.store import files
-from engine.security.file_access import may_read_file
 from engine.field_errors import FieldError
+from engine.security.file_access import may_read_file
+from engine.store import files
 
 
 def _limits() -> tuple[Any, Any]:
@@ -37,6 +38,7 @@ def _limits() -> tuple[Any, Any]:
 
 def _ftype(name: str) -> Any:
     from engine.forms import FIELD_TYPES
+
     return FIELD_TYPES.get(name)
 
 
@@ -51,8 +53,9 @@ def upload_file() -> Any:
     data = part.read()
     try:
         with platform().db.begin() as conn:
-            row = files.save(conn, ctx, part.filename or "file", part.mimetype or "", data,
-                             max_size=max_size, accept=accept)
+            row = files.save(
+                conn, ctx, part.filename or "file", part.mimetype or "", data, max_size=max_size, accept=accept
+            )
     except FieldError as exc:
         raise ValidationError({"file": [exc.render(ctx.locale)]}) from None
     resp = jsonify(files.public(row))
@@ -69,7 +72,7 @@ def download_file(file_id: int) -> Any:
     with platform().db.connect() as conn:
         found = files.read(conn, file_id)
         if found is not None and not may_read_file(defs, ctx, conn, found[0]):
-            found = None   # the same answer as for a file that does not exist
+            found = None  # the same answer as for a file that does not exist
     if found is None:
         raise NotFound(f"file {file_id} not found")
     row, data = found
@@ -87,4 +90,5 @@ def _configure() -> None:
 
 def _quote(name: str) -> str:
     from urllib.parse import quote
+
     return quote(name, safe="")

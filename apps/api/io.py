@@ -1,4 +1,5 @@
 """``/records/<form>/batch``, ``/import`` and ``/export``: many records at once."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -42,8 +43,14 @@ def import_records(form: str) -> Any:
         raise ApiError(400, "bad_request", str(exc)) from None
     try:
         report = _records().import_file(
-            caller(), form, upload.stream, fmt, mode=params.get("mode", "all-or-nothing"),
-            key=params.get("key") or None, dry_run=params.get("dry_run", "").lower() in _TRUE)
+            caller(),
+            form,
+            upload.stream,
+            fmt,
+            mode=params.get("mode", "all-or-nothing"),
+            key=params.get("key") or None,
+            dry_run=params.get("dry_run", "").lower() in _TRUE,
+        )
     except ReadError as exc:
         raise ApiError(400, "bad_request", str(exc)) from None
     return jsonify(report.to_dict()), (200 if report.ok else 422)

@@ -1,9 +1,10 @@
 """``/records/<form>``: list, create, read, update, delete, history."""
+
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 from typing import Any, Optional
+from zoneinfo import ZoneInfo
 
 from flask import jsonify, request
 
@@ -72,8 +73,7 @@ def update_record(form: str, record_id: int) -> Any:
     if isinstance(body, dict):
         body.pop("id", None)
     version = expected_version(body, required=True)
-    return _with_etag(_records().update(caller(), form, record_id, body, version=version,
-                                       idem=idempotency_key()))
+    return _with_etag(_records().update(caller(), form, record_id, body, version=version, idem=idempotency_key()))
 
 
 @bp.delete("/records/<form>/<id:record_id>")
@@ -86,13 +86,19 @@ def delete_record(form: str, record_id: int) -> Any:
 @bp.get("/records/<form>/<id:record_id>/history")
 def record_history(form: str, record_id: int) -> Any:
     at = request.args.get("at")
-    if at is not None:   # given, even empty: it must be a date-time
+    if at is not None:  # given, even empty: it must be a date-time
         try:
             when = dt.datetime.fromisoformat(at.strip().replace("Z", "+00:00"))
         except ValueError:
-            raise ApiError(422, "invalid", fields={"at": ["must be an ISO date-time"]},
-                           key="bad_datetime", name="at", sent=repr(at)) from None
-        if when.tzinfo is None:   # a wall-clock time: the pack's, as a user means it
+            raise ApiError(
+                422,
+                "invalid",
+                fields={"at": ["must be an ISO date-time"]},
+                key="bad_datetime",
+                name="at",
+                sent=repr(at),
+            ) from None
+        if when.tzinfo is None:  # a wall-clock time: the pack's, as a user means it
             when = when.replace(tzinfo=ZoneInfo(platform().definitions().timezone))
         return jsonify({"at": when.isoformat(), "record": _records().as_of(caller(), form, record_id, when)})
     hist = _records().history(caller(), form, record_id)

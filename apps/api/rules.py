@@ -1,4 +1,5 @@
 """``/rules/runs``: the rule execution log (permissions apply) and re-running a failed run."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,8 +43,10 @@ def _int(name: str, default: Optional[int] = None, low: int = 0, high: int = 10*
 def _json(row: dict[str, Any]) -> dict[str, Any]:
     """A run as the caller may read it: summaries without the fields hidden from them."""
     hidden = platform().definitions().policy.hidden(caller(), row["form"]) if row.get("form") else frozenset()
-    return {k: (v.isoformat() if isinstance(v, dt.datetime) else for_reader(v, hidden) if k == "actions" else v)
-            for k, v in row.items()}
+    return {
+        k: (v.isoformat() if isinstance(v, dt.datetime) else for_reader(v, hidden) if k == "actions" else v)
+        for k, v in row.items()
+    }
 
 
 @bp.get("/rules/runs")
@@ -58,9 +61,17 @@ def list_rule_runs() -> Any:
     where = visible_runs_clause(p, ctx)
     with p.db.connect() as conn:
         rows, total = runlog.query_runs(
-            conn, rule=request.args.get("rule"), form=request.args.get("form"), record=_int("record"),
-            outcome=outcome, since=_when("from"), until=_when("to"), where=where,
-            limit=limit, offset=(page - 1) * limit)
+            conn,
+            rule=request.args.get("rule"),
+            form=request.args.get("form"),
+            record=_int("record"),
+            outcome=outcome,
+            since=_when("from"),
+            until=_when("to"),
+            where=where,
+            limit=limit,
+            offset=(page - 1) * limit,
+        )
     return jsonify({"items": [_json(r) for r in rows], "total": total, "page": page, "limit": limit})
 
 
@@ -89,8 +100,9 @@ def rerun_rule_run(run_id: int) -> Any:
 
 @bp.app_errorhandler(RuleFailed)
 def _rule_failed(exc: RuleFailed) -> Any:
-    return error_response(422, "rule_failed", str(exc),
-                          {"rule": [exc.rule], "action": [exc.action], "position": [str(exc.position)]})
+    return error_response(
+        422, "rule_failed", str(exc), {"rule": [exc.rule], "action": [exc.action], "position": [str(exc.position)]}
+    )
 
 
 @bp.app_errorhandler(RuleChainTooDeep)

@@ -1,4 +1,5 @@
 """What every command shares: the platform it acts on, the database, the bundled pack."""
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 The data commands act as a named user (``--user``; default: the first superuser), so the
 same permissions, validation and rules apply as in the API.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,9 +15,9 @@ from typing import Any, Optional
 from apps.cli import common
 from engine.context import RunContext
 from engine.errors import LowcodeError
+from engine.io.form_from_excel import form_from_excel  # a draft from a file: no platform
 from engine.listing import ListQuery
 from engine.platform import Platform
-from engine.io.form_from_excel import form_from_excel   # a draft from a file: no platform
 from engine.service import Records
 
 
@@ -64,8 +65,9 @@ def _context(platform: Platform, user: Optional[str], lang: Optional[str]) -> Ru
     else:
         defs = platform.definitions()
         with platform.db.connect() as conn:
-            supers = [u for u in platform.users.all(conn)
-                      if any(defs.roles[r].superuser for r in u.roles if r in defs.roles)]
+            supers = [
+                u for u in platform.users.all(conn) if any(defs.roles[r].superuser for r in u.roles if r in defs.roles)
+            ]
         if not supers:
             raise SystemExit("no superuser exists: pass --user NAME (run.py user add ... --role admin)")
         ctx = platform.context(supers[0])
@@ -78,8 +80,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     platform = common.platform()
     try:
         ctx = _context(platform, args.user, args.lang)
-        report = Records(platform).import_file(ctx, args.form, args.file, mode=args.mode, key=args.key,
-                                               dry_run=args.dry_run)
+        report = Records(platform).import_file(
+            ctx, args.form, args.file, mode=args.mode, key=args.key, dry_run=args.dry_run
+        )
     except (LowcodeError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -87,8 +90,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     for skipped in report.skipped:
         print(skipped.message, file=sys.stderr)
     state = "written" if report.written else "not written"
-    print(f"{args.form}: {report.created} created, {report.updated} updated, {report.failed} failed "
-          f"({report.error_count} errors); {state}", file=sys.stderr)
+    print(
+        f"{args.form}: {report.created} created, {report.updated} updated, {report.failed} failed "
+        f"({report.error_count} errors); {state}",
+        file=sys.stderr,
+    )
     return 0 if report.ok else 1
 
 

@@ -3,6 +3,7 @@
 These run before (or without) a platform: a platform's start upgrades the tables itself, so
 they act on the database and the store's migrations directly.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,10 @@ def cmd_db_current(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     if not at:
-        print(f"{db.describe()}: no migration applied (a new database, or one made before migrations); "
-              "`run.py db upgrade` or any start brings it to the head")
+        print(
+            f"{db.describe()}: no migration applied (a new database, or one made before migrations); "
+            "`run.py db upgrade` or any start brings it to the head"
+        )
         return 0
     print(f"{db.describe()}: the lc_* tables are at")
     for line in migrate.describe(at):
@@ -71,8 +74,10 @@ def cmd_db_current(args: argparse.Namespace) -> int:
     return 0
 
 
-_NO_MIGRATION = ("a change to the lc_* tables needs a migration: run `python run.py db revision -m \"what changed\"`, "
-                 "review the file it writes under engine/store/migrations/versions/, and commit it with the change")
+_NO_MIGRATION = (
+    'a change to the lc_* tables needs a migration: run `python run.py db revision -m "what changed"`, '
+    "review the file it writes under engine/store/migrations/versions/, and commit it with the change"
+)
 
 
 def cmd_db_check(args: argparse.Namespace) -> int:
@@ -85,14 +90,19 @@ def cmd_db_check(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     if set(at) != set(migrate.heads()):
-        print(f"{db.describe()} is at {', '.join(at) or 'no revision'}, not the head "
-              f"{', '.join(migrate.heads())}: run `run.py db upgrade` first", file=sys.stderr)
+        print(
+            f"{db.describe()} is at {', '.join(at) or 'no revision'}, not the head "
+            f"{', '.join(migrate.heads())}: run `run.py db upgrade` first",
+            file=sys.stderr,
+        )
         return 1
     for diff in diffs:
         print(f"  {diff}", file=sys.stderr)
     if diffs:
-        print(f"{len(diffs)} difference(s) between the code's lc_* tables and the migrations' head; "
-              + _NO_MIGRATION, file=sys.stderr)
+        print(
+            f"{len(diffs)} difference(s) between the code's lc_* tables and the migrations' head; " + _NO_MIGRATION,
+            file=sys.stderr,
+        )
         return 1
     print(f"{db.describe()}: the lc_* tables match the code at {', '.join(at)}")
     return 0
@@ -126,9 +136,12 @@ def cmd_db_revision(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add ``db`` and its actions to run.py's subparsers."""
-    s = sub.add_parser("db", help="the platform's own lc_* tables: upgrade, current, check, revision",
-                       description="The lc_* tables have their own migrations (Alembic; see docs/deploy.md). "
-                       "Every start (serve, worker, migrate, ...) upgrades them to the head first.")
+    s = sub.add_parser(
+        "db",
+        help="the platform's own lc_* tables: upgrade, current, check, revision",
+        description="The lc_* tables have their own migrations (Alembic; see docs/deploy.md). "
+        "Every start (serve, worker, migrate, ...) upgrades them to the head first.",
+    )
     dsub = s.add_subparsers(dest="db_command", metavar="ACTION")
     d = dsub.add_parser("upgrade", help="apply the migrations not applied yet (what every start does)")
     d.set_defaults(func=cmd_db_upgrade)

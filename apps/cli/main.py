@@ -1,4 +1,5 @@
 """The command line's parser and dispatch: every command is a module's ``register(sub)``."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,9 +14,12 @@ COMMANDS = (server, packs, users, db, data, rules)
 
 def parser() -> argparse.ArgumentParser:
     """run.py's argument parser, every command registered."""
-    p = argparse.ArgumentParser(prog="run.py", description="Lowcode platform command line. "
-                                "Settings come from the environment: DATABASE_URL (default: SQLite file "
-                                "instance/lowcode.db), SECRET_KEY.")
+    p = argparse.ArgumentParser(
+        prog="run.py",
+        description="Lowcode platform command line. "
+        "Settings come from the environment: DATABASE_URL (default: SQLite file "
+        "instance/lowcode.db), SECRET_KEY.",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
         module.register(sub)

@@ -1,4 +1,5 @@
 """``run.py check | migrate | demo | export | import``: packs checked, published, written back."""
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if errors:
         print(f"{len(errors)} error(s) in {args.pack}", file=sys.stderr)
         return 1
-    for warning in warnings:    # trigger cycles, decision-table gaps and overlaps
+    for warning in warnings:  # trigger cycles, decision-table gaps and overlaps
         print(warning, file=sys.stderr)
     print(f"{args.pack}: ok" + (f", {len(warnings)} warning(s)" if warnings else ""))
     return 0
@@ -85,8 +86,12 @@ def register(sub: Any) -> None:
 
     s = sub.add_parser("migrate", help="create the platform tables and publish pack folders")
     s.add_argument("packs", nargs="*", help=f"pack folders (default {os.path.relpath(common.DEFAULT_PACK)})")
-    s.add_argument("--migration", action="append", metavar="FORM.FIELD=drop|convert",
-                   help="allow a destructive change to a field that holds data")
+    s.add_argument(
+        "--migration",
+        action="append",
+        metavar="FORM.FIELD=drop|convert",
+        help="allow a destructive change to a field that holds data",
+    )
     s.set_defaults(func=cmd_migrate)
 
     s = sub.add_parser("demo", help="install a pack with demo data and one user per role")
@@ -102,6 +107,10 @@ def register(sub: Any) -> None:
     s = sub.add_parser("import", help="publish a pack folder as a new version")
     s.add_argument("name", help="pack name, e.g. oms")
     s.add_argument("dir", help="the pack folder")
-    s.add_argument("--migration", action="append", metavar="FORM.FIELD=drop|convert",
-                   help="allow a destructive change to a field that holds data")
+    s.add_argument(
+        "--migration",
+        action="append",
+        metavar="FORM.FIELD=drop|convert",
+        help="allow a destructive change to a field that holds data",
+    )
     s.set_defaults(func=cmd_import)

@@ -1,4 +1,5 @@
 """``run.py rules log | rerun | check | test | replay``."""
+
 from __future__ import annotations
 
 import argparse
@@ -49,9 +50,22 @@ def cmd_test(args: argparse.Namespace) -> int:
     defs = _defs_for(args.pack, p)
     ctx = p.user_context(args.user) if args.user else p.system_context()
     result = dry_run(p.db, defs, args.rule, json.loads(args.record), ctx)
-    print(json.dumps({"rule": result.rule, "form": result.form, "event": result.event, "outcome": result.outcome,
-                      "would_fire": result.outcome == "fired", "error": result.error, "runs": result.runs},
-                     ensure_ascii=False, indent=2, default=str))
+    print(
+        json.dumps(
+            {
+                "rule": result.rule,
+                "form": result.form,
+                "event": result.event,
+                "outcome": result.outcome,
+                "would_fire": result.outcome == "fired",
+                "error": result.error,
+                "runs": result.runs,
+            },
+            ensure_ascii=False,
+            indent=2,
+            default=str,
+        )
+    )
     return 0
 
 
@@ -66,8 +80,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_log(args: argparse.Namespace) -> int:
     p = common.platform()
     with p.db.connect() as conn:
-        rows, total = query_runs(conn, rule=args.rule, form=args.form, record=args.record,
-                                 outcome=args.outcome, limit=args.limit)
+        rows, total = query_runs(
+            conn, rule=args.rule, form=args.form, record=args.record, outcome=args.outcome, limit=args.limit
+        )
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, default=str))
         return 0
@@ -85,19 +100,31 @@ def cmd_rerun(args: argparse.Namespace) -> int:
     p = common.platform()
     ctx = p.user_context(args.user) if args.user else p.system_context()
     row = rerun(p, args.run, ctx)
-    print(json.dumps({"run": row.get("id"), "outcome": row.get("outcome"), "error": row.get("error"),
-                      "actions": row.get("actions")}, ensure_ascii=False, default=str))
+    print(
+        json.dumps(
+            {
+                "run": row.get("id"),
+                "outcome": row.get("outcome"),
+                "error": row.get("error"),
+                "actions": row.get("actions"),
+            },
+            ensure_ascii=False,
+            default=str,
+        )
+    )
     return 0 if row.get("outcome") != "failed" else 1
 
 
 def _friendly(fn: Any) -> Any:
     """Print a platform error (bad record, unknown rule) as one message and exit 1."""
+
     def run(args: argparse.Namespace) -> int:
         try:
             return int(fn(args) or 0)
         except LowcodeError as exc:
             print(f"error: {describe(exc)}", file=sys.stderr)
             return 1
+
     return run
 
 

@@ -1,4 +1,5 @@
 """``run.py serve`` and ``run.py worker``."""
+
 from __future__ import annotations
 
 import argparse
@@ -36,17 +37,28 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add ``serve`` and ``worker`` to run.py's subparsers."""
-    s = sub.add_parser("serve", help="serve the web application and the API (gunicorn; see docs/deploy.md)",
-                       description="Serve with gunicorn: every worker process builds the app (apps:create_app()). "
-                       "Other gunicorn settings come from GUNICORN_CMD_ARGS, e.g. '--access-logfile - --timeout 120'.")
-    s.add_argument("--bind", action="append", metavar="ADDRESS",
-                   help="HOST:PORT or unix:PATH to listen on, repeatable (default 127.0.0.1:5000)")
+    s = sub.add_parser(
+        "serve",
+        help="serve the web application and the API (gunicorn; see docs/deploy.md)",
+        description="Serve with gunicorn: every worker process builds the app (apps:create_app()). "
+        "Other gunicorn settings come from GUNICORN_CMD_ARGS, e.g. '--access-logfile - --timeout 120'.",
+    )
+    s.add_argument(
+        "--bind",
+        action="append",
+        metavar="ADDRESS",
+        help="HOST:PORT or unix:PATH to listen on, repeatable (default 127.0.0.1:5000)",
+    )
     s.add_argument("--host", help="alias: --host H --port P is --bind H:P")
     s.add_argument("--port", type=int)
     s.add_argument("--workers", type=int, help="worker processes (default $WEB_CONCURRENCY or 2)")
     s.add_argument("--threads", type=int, help="threads per worker process (default 4)")
-    s.add_argument("--dev", "--debug", action="store_true",
-                   help="Werkzeug's development server with the reloader and debugger instead (one process)")
+    s.add_argument(
+        "--dev",
+        "--debug",
+        action="store_true",
+        help="Werkzeug's development server with the reloader and debugger instead (one process)",
+    )
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("worker", help="send outbox messages (notifications, webhooks) after commit")

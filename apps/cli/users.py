@@ -1,4 +1,5 @@
 """``run.py user add | list | logins | unlock``."""
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         print(f"unknown role(s): {', '.join(unknown)} (known: {', '.join(sorted(defs.roles))})", file=sys.stderr)
         return 1
     with platform.db.begin() as conn:
-        user = platform.users.add(conn, args.name, password, args.role, email=args.email,
-                                  customer_id=args.customer)
+        user = platform.users.add(conn, args.name, password, args.role, email=args.email, customer_id=args.customer)
     print(f"user {user.username} (id {user.id}) with roles {', '.join(sorted(user.roles))}")
     return 0
 
@@ -40,8 +40,9 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 def cmd_user_logins(args: argparse.Namespace) -> int:
     for a in common.platform().login_attempts(args.name, args.limit):
         lock = f"  locked {a['locked']} until {a['locked_until']:%Y-%m-%d %H:%M:%S}Z" if a["locked"] else ""
-        print(f"{a['at']:%Y-%m-%d %H:%M:%S}Z {a['scope']:<6} {a['outcome']:<9} {a['username']:<16} "
-              f"{a['address']}{lock}")
+        print(
+            f"{a['at']:%Y-%m-%d %H:%M:%S}Z {a['scope']:<6} {a['outcome']:<9} {a['username']:<16} {a['address']}{lock}"
+        )
     return 0
 
 

@@ -3,12 +3,12 @@
 Server-rendered (Jinja, one macro per widget); every write goes through
 :class:`engine.service.Records`, so the browser never decides what is valid or allowed.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint
 
-bp = Blueprint("workspace", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/w/static")
+bp = Blueprint("workspace", __name__, template_folder="templates", static_folder="static", static_url_path="/w/static")
 
 from apps.workspace import auth, lists, nav, transfer, views  # noqa: E402,F401  (register the routes)
 

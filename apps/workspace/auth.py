@@ -1,4 +1,5 @@
 """Staff login with a password session (signed cookie), CSRF tokens, the language switch."""
+
 from __future__ import annotations
 
 import functools
@@ -28,6 +29,7 @@ def platform() -> Platform:
 
 # ---- CSRF: a random token in the session, a hidden input in every form, checked on POST ----
 
+
 def csrf_token() -> str:
     token = session.get("csrf")
     if not token:
@@ -47,6 +49,7 @@ def _check_csrf() -> None:
 
 # ---- language ---------------------------------------------------------------------------
 
+
 def locale() -> str:
     """The user's language: ?lang=, then the session's choice, then zh-CN."""
     asked = request.args.get("lang")
@@ -57,6 +60,7 @@ def locale() -> str:
 
 
 # ---- the signed-in user -----------------------------------------------------------------
+
 
 def current_user() -> Optional[User]:
     if "ws_user" not in g:
@@ -89,6 +93,7 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
         if current_user() is None:
             return redirect(url_for("workspace.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
+
     return wrapped
 
 
@@ -118,13 +123,16 @@ def login() -> Any:
         except AuthError:
             error, status = text("bad_login", lang), 401
         else:
-            session.clear()               # a new session: no fixation
+            session.clear()  # a new session: no fixation
             session["uid"] = user.id
             session["lang"] = lang
             csrf_token()
             return redirect(_safe_next(request.form.get("next")))
-    return render_template("ws_login.html", error=error, username=username,
-                           next=request.values.get("next", "")), status, headers
+    return (
+        render_template("ws_login.html", error=error, username=username, next=request.values.get("next", "")),
+        status,
+        headers,
+    )
 
 
 @bp.post("/logout")
@@ -141,5 +149,10 @@ def _template_globals() -> dict[str, Any]:
     if request.blueprint != "workspace":
         return {}
     lang = locale()
-    return {"csrf_token": csrf_token, "lang": lang, "t": lambda key, **kw: text(key, lang, **kw),
-            "user": current_user(), "other_lang": "en" if lang == "zh-CN" else "zh-CN"}
+    return {
+        "csrf_token": csrf_token,
+        "lang": lang,
+        "t": lambda key, **kw: text(key, lang, **kw),
+        "user": current_user(),
+        "other_lang": "en" if lang == "zh-CN" else "zh-CN",
+    }

@@ -9,6 +9,7 @@ A module is built for what its user may see: a hidden field or sub-table column 
 and an expression that reads one is left out (the field shows the value the server computed
 when it saved), so the page never needs a hidden value as an input.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,8 +48,9 @@ def withheld(ce: Any, hidden: frozenset[str], table: Optional[str] = None) -> bo
     """True when an expression (of a sub-table row when ``table`` is given) reads a field or
     column hidden from the user: it is not computed for them while they type."""
     for name in ce.names:
-        path = name[len("parent."):] if table and name.startswith("parent.") else \
-            (f"{table}.{name}" if table else name)
+        path = (
+            name[len("parent.") :] if table and name.startswith("parent.") else (f"{table}.{name}" if table else name)
+        )
         if reads_hidden(path, hidden):
             return True
     return False
@@ -75,8 +77,15 @@ def unseen(defs: Definitions, form: str, hidden: frozenset[str]) -> frozenset[st
     return frozenset(out)
 
 
-def _entries(defs: Definitions, form: str, fields: tuple[FieldSpec, ...], table: Optional[str],
-             server: list[str], hidden: frozenset[str], blind: frozenset[str]) -> dict[str, dict[str, Any]]:
+def _entries(
+    defs: Definitions,
+    form: str,
+    fields: tuple[FieldSpec, ...],
+    table: Optional[str],
+    server: list[str],
+    hidden: frozenset[str],
+    blind: frozenset[str],
+) -> dict[str, dict[str, Any]]:
     prefix = f"{table}." if table else ""
     out: dict[str, dict[str, Any]] = {}
     for spec in fields:
@@ -114,22 +123,29 @@ def build_module(defs: Definitions, form: str, hidden: frozenset[str] = frozense
     server: list[str] = []
     blind = unseen(defs, form, hidden)
     fields = _entries(defs, form, spec.fields, None, server, hidden, blind)
-    tables = {f.name: _entries(defs, form, f.fields, f.name, server, hidden, blind)
-              for f in spec.fields if f.type == "table" and f.name not in hidden}
+    tables = {
+        f.name: _entries(defs, form, f.fields, f.name, server, hidden, blind)
+        for f in spec.fields
+        if f.type == "table" and f.name not in hidden
+    }
     tables_js = "{" + ", ".join(f"{json.dumps(k)}: {_js_object(v)}" for k, v in tables.items()) + "}"
-    return (f"// generated from the definitions of {form} ({definitions_version(defs)}); do not edit\n"
-            f"(function (L) {{\nLowcodeForms.define({json.dumps(form)}, {{\n"
-            f"fields: {_js_object(fields)},\ntables: {tables_js},\nserver: {json.dumps(server)}\n}});\n"
-            f"}})(LowcodeExpr);\n")
+    return (
+        f"// generated from the definitions of {form} ({definitions_version(defs)}); do not edit\n"
+        f"(function (L) {{\nLowcodeForms.define({json.dumps(form)}, {{\n"
+        f"fields: {_js_object(fields)},\ntables: {tables_js},\nserver: {json.dumps(server)}\n}});\n"
+        f"}})(LowcodeExpr);\n"
+    )
 
 
 def module_for(defs: Definitions, form: str, hidden: frozenset[str] = frozenset()) -> Module:
     """The form's module for users who may not see ``hidden``, built once per (compiled
     revision, form, hidden) and kept with the revision; its version tells the modules of
     different revisions and access apart."""
+
     def build() -> Module:
         version = definitions_version(defs)
         if hidden:
             version = hashlib.sha256(repr((version, sorted(hidden))).encode()).hexdigest()[:12]
         return Module(build_module(defs, form, hidden), version)
+
     return defs.memo(("js", form, hidden), build)

@@ -6,6 +6,7 @@ type (unparseable input counts as empty) and the expressions listed in the form 
 Only values of fields and sub-table columns the user may see are returned, and only of
 expressions that read none that are hidden (the form module leaves those out too).
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -41,15 +42,17 @@ def parse_loose(fields: tuple[FieldSpec, ...], data: Mapping[str, Any]) -> dict[
     for spec in fields:
         if spec.fields:
             rows = data.get(spec.name)
-            out[spec.name] = [parse_loose(spec.fields, r) for r in rows if isinstance(r, Mapping)] \
-                if isinstance(rows, list) else []
+            out[spec.name] = (
+                [parse_loose(spec.fields, r) for r in rows if isinstance(r, Mapping)] if isinstance(rows, list) else []
+            )
         else:
             out[spec.name] = _parse(spec, data.get(spec.name))
     return out
 
 
-def compute(platform: Platform, defs: Definitions, ctx: RunContext, form: str,
-            data: Mapping[str, Any]) -> dict[str, Any]:
+def compute(
+    platform: Platform, defs: Definitions, ctx: RunContext, form: str, data: Mapping[str, Any]
+) -> dict[str, Any]:
     """``{"values": {"formula:total": ..., "visible_if:x": ...}, "rows": {"formula:lines.amount": [...]}}``."""
     spec = defs.forms[form]
     hidden = defs.policy.hidden(ctx, form)
@@ -75,7 +78,8 @@ def compute(platform: Platform, defs: Definitions, ctx: RunContext, form: str,
                     ce = compiled(defs, form, f.name, child, key)
                     if ce is not None and try_js(ce) is None and not withheld(ce, blind, f.name):
                         rows[f"{key}:{f.name}.{child.name}"] = [
-                            json_value(_safe(ce, row, ctx, access)) for row in record.get(f.name) or []]
+                            json_value(_safe(ce, row, ctx, access)) for row in record.get(f.name) or []
+                        ]
     return {"values": values, "rows": rows}
 
 

@@ -4,6 +4,7 @@ Generic over the field-type registry: a type's ``widget`` attribute picks the ma
 type without one (or with a widget this workspace does not draw) falls back by its name and
 its expression type, so new field types render without changes here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,20 +16,75 @@ from engine.expr.types import ExprType as T
 from engine.forms import FIELD_TYPES
 
 #: the macros of widgets.html
-WIDGETS = frozenset({"text", "textarea", "email", "tel", "url", "integer", "decimal", "checkbox", "date",
-                     "datetime", "time", "select", "radio", "checkboxes", "link", "table", "readonly",
-                     "json", "colour", "files", "signature", "location", "address", "group", "cascade",
-                     "multilink", "stars", "tags", "duration", "role", "user"})
+WIDGETS = frozenset(
+    {
+        "text",
+        "textarea",
+        "email",
+        "tel",
+        "url",
+        "integer",
+        "decimal",
+        "checkbox",
+        "date",
+        "datetime",
+        "time",
+        "select",
+        "radio",
+        "checkboxes",
+        "link",
+        "table",
+        "readonly",
+        "json",
+        "colour",
+        "files",
+        "signature",
+        "location",
+        "address",
+        "group",
+        "cascade",
+        "multilink",
+        "stars",
+        "tags",
+        "duration",
+        "role",
+        "user",
+    }
+)
 #: widget names the field types use -> our macros
-ALIASES = {"money": "decimal", "percent": "decimal", "number": "decimal", "multiselect": "checkboxes",
-           "record_picker": "link", "subtable": "table", "user_picker": "user", "richtext": "textarea",
-           "scanner": "text", "role_picker": "role", "department_picker": "select", "phone": "tel",
-           "boolean": "checkbox", "images": "files", "map": "location", "record_picker_multi": "multilink"}
+ALIASES = {
+    "money": "decimal",
+    "percent": "decimal",
+    "number": "decimal",
+    "multiselect": "checkboxes",
+    "record_picker": "link",
+    "subtable": "table",
+    "user_picker": "user",
+    "richtext": "textarea",
+    "scanner": "text",
+    "role_picker": "role",
+    "department_picker": "select",
+    "phone": "tel",
+    "boolean": "checkbox",
+    "images": "files",
+    "map": "location",
+    "record_picker_multi": "multilink",
+}
 #: widgets drawn as several inputs named ``<field>.<part>`` (a group's parts are its fields)
 PARTS = {"location": ("lat", "lng", "address"), "address": ("province", "city", "district", "detail")}
-BY_EXPR = {T.INTEGER: "integer", T.DECIMAL: "decimal", T.FLOAT: "decimal", T.BOOLEAN: "checkbox",
-           T.DATE: "date", T.DATETIME: "datetime", T.TIME: "time", T.TABLE: "table", T.JSON: "json",
-           T.RECORD: "link", T.LIST: "checkboxes"}
+BY_EXPR = {
+    T.INTEGER: "integer",
+    T.DECIMAL: "decimal",
+    T.FLOAT: "decimal",
+    T.BOOLEAN: "checkbox",
+    T.DATE: "date",
+    T.DATETIME: "datetime",
+    T.TIME: "time",
+    T.TABLE: "table",
+    T.JSON: "json",
+    T.RECORD: "link",
+    T.LIST: "checkboxes",
+}
 CONDITIONS = ("visible_if", "required_if", "readonly_if")
 
 
@@ -109,7 +165,7 @@ class FieldView:
     help: str = ""
     placeholder: str = ""
     required: bool = False
-    readonly: bool = False          # by permission (or computed)
+    readonly: bool = False  # by permission (or computed)
     computed: bool = False
     options: list[tuple[str, str]] = field(default_factory=list)
     link_form: Optional[str] = None
@@ -117,20 +173,21 @@ class FieldView:
     children: list["FieldView"] = field(default_factory=list)
     withheld: tuple[str, ...] = ()  # sub-table columns hidden from the user (not drawn)
     conditions: dict[str, str] = field(default_factory=dict)
-    multiple: bool = False          # a file input that takes several files
+    multiple: bool = False  # a file input that takes several files
     timezone: str = "Asia/Shanghai"  # date-times are shown and entered in this zone
-    number: Optional[str] = None    # "money" or "decimal": shown grouped in thousands (formats.number_kind)
-    currency: str = ""              # a money field's currency symbol in the reader's language (¥)
-    locale: str = "zh-CN"           # the reader's language
+    number: Optional[str] = None  # "money" or "decimal": shown grouped in thousands (formats.number_kind)
+    currency: str = ""  # a money field's currency symbol in the reader's language (¥)
+    locale: str = "zh-CN"  # the reader's language
 
     @property
     def input_type(self) -> str:
-        return {"email": "email", "tel": "tel", "url": "url"}.get(self.widget, "text")   # dates: see w_date
+        return {"email": "email", "tel": "tel", "url": "url"}.get(self.widget, "text")  # dates: see w_date
 
     @property
     def accept(self) -> str:
         """The ``accept`` attribute of a file input (the field's allowed content types)."""
         from engine.store.files import field_limits
+
         return ",".join(field_limits(self.spec)[1] or ())
 
     def number_text(self, value: Any) -> str:
@@ -148,25 +205,38 @@ class FieldView:
         return "" if value is None else str(value)
 
 
-def field_view(spec: FieldSpec, locale: str, access: str = "editable", timezone: str = "Asia/Shanghai",
-               pack_locale: str = "zh-CN") -> FieldView:
+def field_view(
+    spec: FieldSpec, locale: str, access: str = "editable", timezone: str = "Asia/Shanghai", pack_locale: str = "zh-CN"
+) -> FieldView:
     widget = widget_for(spec)
     number = formats.number_kind(spec)
     ftype = FIELD_TYPES.get(spec.type)
     computed = widget == "readonly"
     view = FieldView(
-        spec=spec, name=spec.name, label=spec.label.get(locale) or spec.name, widget=widget,
-        help=_text(spec.help, locale), placeholder=_text(spec.placeholder, locale),
-        required=spec.required, readonly=access == "readonly" or computed, computed=computed,
-        options=choices_of(spec, widget, locale), multiple=_multiple(spec, widget),
-        link_form=ftype.link_form(spec) if ftype is not None else None, scale=scale_of(spec),
+        spec=spec,
+        name=spec.name,
+        label=spec.label.get(locale) or spec.name,
+        widget=widget,
+        help=_text(spec.help, locale),
+        placeholder=_text(spec.placeholder, locale),
+        required=spec.required,
+        readonly=access == "readonly" or computed,
+        computed=computed,
+        options=choices_of(spec, widget, locale),
+        multiple=_multiple(spec, widget),
+        link_form=ftype.link_form(spec) if ftype is not None else None,
+        scale=scale_of(spec),
         conditions={k: getattr(spec, k) for k in CONDITIONS if getattr(spec, k)},
-        timezone=str(spec.prop("timezone") or timezone), number=number, locale=locale,
+        timezone=str(spec.prop("timezone") or timezone),
+        number=number,
+        locale=locale,
         currency=formats.symbol(formats.currency_of(spec, pack_locale), locale) if number == "money" else "",
     )
     if spec.fields:
-        view.children = [field_view(child, locale, "readonly" if view.readonly else "editable", timezone,
-                                    pack_locale) for child in spec.fields]
+        view.children = [
+            field_view(child, locale, "readonly" if view.readonly else "editable", timezone, pack_locale)
+            for child in spec.fields
+        ]
     return view
 
 
@@ -174,8 +244,9 @@ def _multiple(spec: FieldSpec, widget: str) -> bool:
     return widget == "files" and spec.prop("max_items") != 1
 
 
-def form_views(form: FormSpec, locale: str, access: dict[str, str],
-               timezone: str = "Asia/Shanghai", pack_locale: str = "zh-CN") -> list[FieldView]:
+def form_views(
+    form: FormSpec, locale: str, access: dict[str, str], timezone: str = "Asia/Shanghai", pack_locale: str = "zh-CN"
+) -> list[FieldView]:
     """The fields a user may see, in form order: hidden fields and sub-table columns
     (``access`` by path: ``lines.unit_price``) are left out entirely."""
     views = []
@@ -185,9 +256,11 @@ def form_views(form: FormSpec, locale: str, access: dict[str, str],
         view = field_view(f, locale, access.get(f.name, "editable"), timezone, pack_locale)
         if f.type == "table":
             columns = {c.name: access.get(f"{f.name}.{c.name}", "editable") for c in f.fields}
-            view.children = [field_view(c, locale, "readonly" if view.readonly else columns[c.name], timezone,
-                                        pack_locale)
-                             for c in f.fields if columns[c.name] != "hidden"]
+            view.children = [
+                field_view(c, locale, "readonly" if view.readonly else columns[c.name], timezone, pack_locale)
+                for c in f.fields
+                if columns[c.name] != "hidden"
+            ]
             view.withheld = tuple(name for name, a in columns.items() if a == "hidden")
         views.append(view)
     return views

@@ -6,6 +6,7 @@ them attached. A download follows the same form, field and row permissions as th
 (:func:`engine.security.file_access.may_read_file`); images the browser can show safely are
 sent inline, everything else as an attachment.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,8 +17,8 @@ from flask import Response, abort, current_app
 from apps.workspace import bp
 from apps.workspace.auth import context, login_required, platform
 from apps.workspace.fields import FieldView
-from engine.store import files
 from engine.security.file_access import may_read_file
+from engine.store import files
 
 #: content types sent inline (shown in an <img>); never SVG, which can carry scripts
 INLINE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
@@ -34,8 +35,15 @@ def upload(view: FieldView, storage: Any) -> int:
     max_size, accept = files.field_limits(view.spec)
     use_files_dir()
     with platform().db.begin() as conn:
-        row = files.save(conn, context(), storage.filename or "file", storage.mimetype or "", storage.read(),
-                         max_size=max_size, accept=accept)
+        row = files.save(
+            conn,
+            context(),
+            storage.filename or "file",
+            storage.mimetype or "",
+            storage.read(),
+            max_size=max_size,
+            accept=accept,
+        )
     return int(row["id"])
 
 

@@ -4,6 +4,7 @@ stored decimal text is regrouped, never turned into a float).
 A money field's currency is its ``currency`` (ISO 4217), else the pack's: the currency of
 the pack's ``locale`` (zh-CN: CNY). The symbol and separators follow the reader's language.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,8 +14,16 @@ from engine.definitions.model import FieldSpec
 from engine.forms import FIELD_TYPES
 
 #: a pack's locale -> the currency its money fields are in when they do not say
-PACK_CURRENCY = {"zh-CN": "CNY", "zh-HK": "HKD", "zh-TW": "TWD", "en-US": "USD", "en-GB": "GBP", "ja-JP": "JPY",
-                 "de-DE": "EUR", "fr-FR": "EUR"}
+PACK_CURRENCY = {
+    "zh-CN": "CNY",
+    "zh-HK": "HKD",
+    "zh-TW": "TWD",
+    "en-US": "USD",
+    "en-GB": "GBP",
+    "ja-JP": "JPY",
+    "de-DE": "EUR",
+    "fr-FR": "EUR",
+}
 #: the reader's language -> (thousands separator, decimal point)
 SEPARATORS = {"zh-CN": (",", "."), "en": (",", ".")}
 #: the reader's language -> currency symbols (as CLDR writes them); other codes are written out: ``CHF 12.00``
@@ -63,7 +72,7 @@ def grouped(value: Any, locale: str) -> str:
     sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
     whole, _, fraction = digits.partition(".")
     head = len(whole) % 3 or 3
-    parts = [whole[:head]] + [whole[i:i + 3] for i in range(head, len(whole), 3)]
+    parts = [whole[:head]] + [whole[i : i + 3] for i in range(head, len(whole), 3)]
     return sign + thousands.join(parts) + (point + fraction if fraction else "")
 
 

@@ -6,6 +6,7 @@ Sub-table inputs are named ``lines[<n>].<column>``; blank rows are dropped, and 
 numbered from 1 in order, as the validator reports them. Widgets made of several inputs name
 them ``<field>.<part>`` (``site.lat``, ``ship_to.city``, ``contact.phone``).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,7 +21,7 @@ from engine.field_errors import FieldError
 from engine.forms.types_extra import format_duration
 
 ROW_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(\d+)\]\.")
-MARKER = ""   # a hidden input with an empty value marks a checkbox / list / sub-table as present
+MARKER = ""  # a hidden input with an empty value marks a checkbox / list / sub-table as present
 #: ``upload(field view, uploaded file) -> file id``; raises FieldError when the file does not fit
 Upload = Callable[[FieldView, Any], int]
 LISTS = ("checkboxes", "multilink")
@@ -71,7 +72,7 @@ def _parts(view: FieldView, name: str, post: Post) -> tuple[bool, Any, Any]:
     value = {part: v for part, v, _ in posted if v is not None or view.widget == "group"}
     if not any(v not in (None, [], False) for v in value.values()):
         return bool(posted), None, raw
-    if view.widget == "location":   # an address alone is not a place: the type says what is missing
+    if view.widget == "location":  # an address alone is not a place: the type says what is missing
         value.setdefault("lat", "")
         value.setdefault("lng", "")
     return True, value, raw
@@ -143,9 +144,13 @@ def _field(view: FieldView, name: str, post: Post) -> tuple[bool, Any, Any]:
     return _text(values)
 
 
-def read_post(views: Iterable[FieldView], form: Mapping[str, Any], files: Any = None,
-              upload: Optional[Upload] = None,
-              locale: str = "zh-CN") -> tuple[dict[str, Any], dict[str, Any], dict[str, list[str]]]:
+def read_post(
+    views: Iterable[FieldView],
+    form: Mapping[str, Any],
+    files: Any = None,
+    upload: Optional[Upload] = None,
+    locale: str = "zh-CN",
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[str]]]:
     """``(data, raw, errors)`` from a posted form (a werkzeug MultiDict, and its files), for
     the fields in ``views``. ``errors`` are what could not even be read (JSON that does not
     parse, an upload that does not fit the field), by field path.
@@ -194,13 +199,13 @@ def _row(view: FieldView, prefix: str, post: Post, number: int) -> tuple[Any, di
         present, value, shown = _field(child, f"{prefix}.{child.name}", post)
         if present:
             row[child.name], raw[child.name] = value, shown
-    for name in view.withheld:      # not drawn: passed on as sent, for the server to refuse
+    for name in view.withheld:  # not drawn: passed on as sent, for the server to refuse
         if post.has(f"{prefix}.{name}"):
             row[name] = post.values(f"{prefix}.{name}")[-1]
     filled = [v for v in row.values() if v not in (None, False, [])]
     for key, messages in post.errors.items():
         if filled:
-            errors[f"{view.name}[{number}]{key[len(prefix):]}"] = messages
+            errors[f"{view.name}[{number}]{key[len(prefix) :]}"] = messages
     post.errors = errors
     if not filled:
         return None, raw
@@ -211,8 +216,7 @@ def _row(view: FieldView, prefix: str, post: Post, number: int) -> tuple[Any, di
     return row, raw
 
 
-def keep_unposted(views: Iterable[FieldView], raw: Mapping[str, Any],
-                  before: Mapping[str, Any]) -> dict[str, Any]:
+def keep_unposted(views: Iterable[FieldView], raw: Mapping[str, Any], before: Mapping[str, Any]) -> dict[str, Any]:
     """The form as the user saw it, to draw it again after a failed save: what was posted
     (``raw``) and, for the inputs a browser does not post (disabled: read-only, locked by a
     condition, computed), what the page showed ``before`` (the stored record or the
@@ -237,8 +241,9 @@ def raw_from_record(views: Iterable[FieldView], record: Mapping[str, Any]) -> di
             continue
         value = record[view.name]
         if view.widget == "table":
-            raw[view.name] = [{**{c.name: shown(c, r.get(c.name)) for c in view.children}, "id": r.get("id")}
-                              for r in value or []]
+            raw[view.name] = [
+                {**{c.name: shown(c, r.get(c.name)) for c in view.children}, "id": r.get("id")} for r in value or []
+            ]
         else:
             raw[view.name] = shown(view, value)
     return raw

@@ -1,4 +1,5 @@
 """The workspace's own words (field labels come from the definitions) in zh-CN and en."""
+
 from __future__ import annotations
 
 from engine import i18n
@@ -16,7 +17,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "forms": {"zh-CN": "表单", "en": "Forms"},
     "new": {"zh-CN": "新建", "en": "New"},
     "edit": {"zh-CN": "编辑", "en": "Edit"},
-    "as_revision": {"zh-CN": "按定义的第 {n} 修订版显示 (只读)", "en": "Shown as revision {n} of the definitions (read only)"},
+    "as_revision": {
+        "zh-CN": "按定义的第 {n} 修订版显示 (只读)",
+        "en": "Shown as revision {n} of the definitions (read only)",
+    },
     "save": {"zh-CN": "保存", "en": "Save"},
     "cancel": {"zh-CN": "取消", "en": "Cancel"},
     "back": {"zh-CN": "返回列表", "en": "Back to the list"},
@@ -32,11 +36,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "export_xlsx": {"zh-CN": "导出 Excel", "en": "Export to Excel"},
     "export_csv": {"zh-CN": "导出 CSV", "en": "Export to CSV"},
     "import_title": {"zh-CN": "导入{form}", "en": "Import {form}"},
-    "import_help": {"zh-CN": "第一行 (或标题下的第一行) 是列名: 字段名或标签, 中文英文均可。子表的列写作"
-                             " \"子表.字段\"; 同一单号的多行是同一条记录的多行明细。",
-                    "en": "The first row (or the first one under a title) names the columns: field names or "
-                          "labels, in Chinese or English. Sub-table columns are \"table.field\"; rows that repeat "
-                          "an order number are lines of the same record."},
+    "import_help": {
+        "zh-CN": "第一行 (或标题下的第一行) 是列名: 字段名或标签, 中文英文均可。子表的列写作"
+        ' "子表.字段"; 同一单号的多行是同一条记录的多行明细。',
+        "en": "The first row (or the first one under a title) names the columns: field names or "
+        'labels, in Chinese or English. Sub-table columns are "table.field"; rows that repeat '
+        "an order number are lines of the same record.",
+    },
     "import_template": {"zh-CN": "下载导入模板", "en": "Download the import template"},
     "import_file": {"zh-CN": "文件 (.xlsx 或 .csv)", "en": "File (.xlsx or .csv)"},
     "import_mode": {"zh-CN": "有错误时", "en": "When rows have errors"},
@@ -47,17 +53,28 @@ TEXTS: dict[str, dict[str, str]] = {
     "key_field": {"zh-CN": "按 {field} 匹配并更新", "en": "match by {field} and update"},
     "dry_run": {"zh-CN": "试运行: 只检查, 不写入", "en": "Dry run: check only, write nothing"},
     "import_run": {"zh-CN": "开始导入", "en": "Import"},
-    "import_unreadable": {"zh-CN": "无法读取这个文件, 请上传 .xlsx 或 .csv 文件 ({detail})",
-                          "en": "This file cannot be read; upload an .xlsx or a .csv file ({detail})"},
+    "import_unreadable": {
+        "zh-CN": "无法读取这个文件, 请上传 .xlsx 或 .csv 文件 ({detail})",
+        "en": "This file cannot be read; upload an .xlsx or a .csv file ({detail})",
+    },
     "import_no_file": {"zh-CN": "请选择一个 .xlsx 或 .csv 文件", "en": "Choose an .xlsx or .csv file"},
-    "import_done": {"zh-CN": "导入完成: 新建 {created} 条, 更新 {updated} 条",
-                    "en": "Imported: {created} created, {updated} updated"},
-    "import_dry_ok": {"zh-CN": "试运行通过: 将新建 {created} 条, 更新 {updated} 条 (未写入)",
-                      "en": "Dry run passed: {created} would be created, {updated} updated (nothing written)"},
+    "import_done": {
+        "zh-CN": "导入完成: 新建 {created} 条, 更新 {updated} 条",
+        "en": "Imported: {created} created, {updated} updated",
+    },
+    "import_dry_ok": {
+        "zh-CN": "试运行通过: 将新建 {created} 条, 更新 {updated} 条 (未写入)",
+        "en": "Dry run passed: {created} would be created, {updated} updated (nothing written)",
+    },
     "import_failed": {"zh-CN": "发现 {n} 个问题, 未写入任何数据", "en": "{n} problems found; nothing was written"},
-    "import_partial": {"zh-CN": "新建 {created} 条, 更新 {updated} 条; {failed} 条记录有问题, 已跳过",
-                       "en": "{created} created, {updated} updated; {failed} records had problems and were skipped"},
-    "import_rows": {"zh-CN": "读取 {rows} 行 (表头在第 {header} 行)", "en": "{rows} rows read (header on row {header})"},
+    "import_partial": {
+        "zh-CN": "新建 {created} 条, 更新 {updated} 条; {failed} 条记录有问题, 已跳过",
+        "en": "{created} created, {updated} updated; {failed} records had problems and were skipped",
+    },
+    "import_rows": {
+        "zh-CN": "读取 {rows} 行 (表头在第 {header} 行)",
+        "en": "{rows} rows read (header on row {header})",
+    },
     "col_row": {"zh-CN": "行", "en": "Row"},
     "col_column": {"zh-CN": "列", "en": "Column"},
     "col_problem": {"zh-CN": "问题", "en": "Problem"},
@@ -72,8 +89,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "required": {"zh-CN": "必填", "en": "required"},
     "saved": {"zh-CN": "已保存", "en": "Saved"},
     "invalid": {"zh-CN": "请检查标出的字段", "en": "Please check the fields marked below"},
-    "conflict": {"zh-CN": "保存失败: 此记录已被他人修改。请重新打开记录, 再次修改。",
-                 "en": "Not saved: someone else changed this record. Reopen it and make your change again."},
+    "conflict": {
+        "zh-CN": "保存失败: 此记录已被他人修改。请重新打开记录, 再次修改。",
+        "en": "Not saved: someone else changed this record. Reopen it and make your change again.",
+    },
     "forbidden": {"zh-CN": "没有权限执行此操作", "en": "You are not allowed to do this"},
     "not_found": {"zh-CN": "找不到此记录", "en": "This record was not found"},
     "bad_csrf": {"zh-CN": "页面已过期, 请刷新后重试", "en": "The page has expired; reload it and try again"},

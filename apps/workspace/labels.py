@@ -1,4 +1,5 @@
 """Labels of linked records (lists, views) and options for link pickers, read through Records."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -70,8 +71,9 @@ def _ids(key: str, child: FieldView, table: FieldView | None, records: Iterable[
     return {i for i in found if i not in (None, "")}
 
 
-def link_labels(defs: Definitions, ctx: RunContext, views: Iterable[FieldView],
-                records: list[Mapping[str, Any]]) -> dict[str, dict[int, str]]:
+def link_labels(
+    defs: Definitions, ctx: RunContext, views: Iterable[FieldView], records: list[Mapping[str, Any]]
+) -> dict[str, dict[int, str]]:
     """Labels by link field (``customer``, ``lines.product``) and id, for showing records."""
     out: dict[str, dict[int, str]] = {}
     for key, child, table in _link_fields(views):
@@ -79,8 +81,9 @@ def link_labels(defs: Definitions, ctx: RunContext, views: Iterable[FieldView],
     return out
 
 
-def search_options(defs: Definitions, ctx: RunContext, form: str, q: str = "",
-                   limit: int = PICKER_SIZE) -> list[dict[str, Any]]:
+def search_options(
+    defs: Definitions, ctx: RunContext, form: str, q: str = "", limit: int = PICKER_SIZE
+) -> list[dict[str, Any]]:
     """Records of ``form`` the user may read, for a picker, newest first: matching ``q`` in the
     form's searchable fields, or in its title field when it has none."""
     spec = defs.forms[form]
@@ -92,8 +95,9 @@ def search_options(defs: Definitions, ctx: RunContext, form: str, q: str = "",
     return [{"id": r["id"], "label": _title(defs, form, r)} for r in _records(defs, ctx, form, query)]
 
 
-def link_options(defs: Definitions, ctx: RunContext, views: list[FieldView],
-                 raw: Mapping[str, Any]) -> dict[str, list[tuple[int, str]]]:
+def link_options(
+    defs: Definitions, ctx: RunContext, views: list[FieldView], raw: Mapping[str, Any]
+) -> dict[str, list[tuple[int, str]]]:
     """Picker options by link field: the first records of the target, plus the chosen ones."""
     out: dict[str, list[tuple[int, str]]] = {}
     for key, child, table in _link_fields(views):
@@ -106,8 +110,9 @@ def link_options(defs: Definitions, ctx: RunContext, views: list[FieldView],
     return out
 
 
-def picker_options(defs: Definitions, ctx: RunContext, views: list[FieldView],
-                   raw: Mapping[str, Any]) -> dict[str, list[tuple[Any, str]]]:
+def picker_options(
+    defs: Definitions, ctx: RunContext, views: list[FieldView], raw: Mapping[str, Any]
+) -> dict[str, list[tuple[Any, str]]]:
     """What each picker offers, by field (``customer``, ``lines.product``): linked records,
     users, roles; and for files the names of the files attached (``raw`` holds their ids)."""
     from apps.workspace.auth import platform
@@ -117,8 +122,9 @@ def picker_options(defs: Definitions, ctx: RunContext, views: list[FieldView],
     if any(v.widget == "user" for _, v, _ in pickers):
         with platform().db.connect() as conn:
             users = [(u.id, u.display_name or u.username) for u in platform().users.all(conn)]
-    roles = sorted((name, role.label.get(ctx.locale) if role.label else name)
-                   for name, role in defs.policy.roles.items())
+    roles = sorted(
+        (name, role.label.get(ctx.locale) if role.label else name) for name, role in defs.policy.roles.items()
+    )
     for key, view, _ in pickers:
         out[key] = users if view.widget == "user" else roles
     out.update(file_labels(views, [raw]))
@@ -130,8 +136,10 @@ def file_labels(views: Iterable[FieldView], records: list[Mapping[str, Any]]) ->
     from apps.workspace.auth import platform
     from engine.store import files
 
-    wanted = {key: sorted(int(i) for i in _ids(key, view, table, records) if str(i).isdigit())
-              for key, view, table in _fields(views, ("files", "signature"))}
+    wanted = {
+        key: sorted(int(i) for i in _ids(key, view, table, records) if str(i).isdigit())
+        for key, view, table in _fields(views, ("files", "signature"))
+    }
     every = {i for ids in wanted.values() for i in ids}
     if not every:
         return {}

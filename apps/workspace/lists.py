@@ -7,6 +7,7 @@ The parameters become one :class:`engine.listing.ListQuery`, run by ``Records`` 
 (the same row and field permissions); a value that does not read as its field's type is
 explained next to its filter, in the user's language, and left out of the query.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -88,9 +89,9 @@ class ListState:
 
     form: str
     q: str = ""
-    values: dict[str, str] = field(default_factory=dict)      # filter parameter -> what the user typed
-    errors: dict[str, str] = field(default_factory=dict)      # filter parameter -> why it was left out
-    sort: Optional[tuple[str, bool]] = None                   # (column, descending); None: newest first
+    values: dict[str, str] = field(default_factory=dict)  # filter parameter -> what the user typed
+    errors: dict[str, str] = field(default_factory=dict)  # filter parameter -> why it was left out
+    sort: Optional[tuple[str, bool]] = None  # (column, descending); None: newest first
     sortable: frozenset[str] = frozenset({"id"})
     page: int = 1
     query: ListQuery = field(default_factory=ListQuery)
@@ -121,8 +122,12 @@ class ListState:
 def _filterable(defs: Definitions, form: str, view: FieldView) -> bool:
     """A column the list query can filter and sort by: a real column of a stored type."""
     ftype = FIELD_TYPES.get(view.spec.type)
-    return (ftype is not None and ftype.stored and view.name in defs.tables.table(form).c
-            and view.spec.type not in ("multiselect", "json"))
+    return (
+        ftype is not None
+        and ftype.stored
+        and view.name in defs.tables.table(form).c
+        and view.spec.type not in ("multiselect", "json")
+    )
 
 
 def filters_for(defs: Definitions, form: str, columns: list[FieldView]) -> list[Filter]:
@@ -130,7 +135,7 @@ def filters_for(defs: Definitions, form: str, columns: list[FieldView]) -> list[
     for view in columns:
         kind = filter_kind(view)
         if kind is not None and _filterable(defs, form, view):
-            out.append(Filter(replace(view, readonly=False), kind))   # a read-only field is still a filter
+            out.append(Filter(replace(view, readonly=False), kind))  # a read-only field is still a filter
     return out
 
 
@@ -151,7 +156,7 @@ def _condition(flt: Filter, param: str, raw: str) -> tuple[str, str, str]:
         return name, "eq", raw
     if flt.kind == "date":
         day = FIELD_TYPES["date"].parse(spec, raw)
-        if FIELD_TYPES[spec.type].expr_type_of(spec) == T.DATETIME:   # whole days in the field's time zone
+        if FIELD_TYPES[spec.type].expr_type_of(spec) == T.DATETIME:  # whole days in the field's time zone
             start = dt.datetime.combine(day + dt.timedelta(days=op == "lte"), dt.time(), ZoneInfo(view.timezone))
             return name, "gte" if op == "gte" else "lt", start.isoformat()
         return name, op, day.isoformat()
@@ -159,8 +164,9 @@ def _condition(flt: Filter, param: str, raw: str) -> tuple[str, str, str]:
     return name, op, raw.replace(",", "")
 
 
-def list_state(defs: Definitions, form: str, columns: list[FieldView], args: Mapping[str, str],
-               locale: str) -> ListState:
+def list_state(
+    defs: Definitions, form: str, columns: list[FieldView], args: Mapping[str, str], locale: str
+) -> ListState:
     """The list the URL ``args`` ask for; parameters that are not this list's are ignored."""
     state = ListState(form, q=(args.get("q") or "").strip())
     simple = []
@@ -211,9 +217,21 @@ def list_page(form: str) -> Any:
     labels = link_labels(defs, ctx, columns, result["items"])
     flags = record_flags(records, ctx, form, [r["id"] for r in result["items"]])
     pages = max(1, -(-result["total"] // PAGE_SIZE))
-    return render_template("ws_list.html", form=form, spec=spec, title=spec.label.get(ctx.locale),
-                           columns=columns, filters=filters, state=state, items=result["items"],
-                           total=result["total"], pages=pages, labels=labels, flags=flags, error=error,
-                           picks=link_options(defs, ctx, [f.view for f in filters if f.kind == "link"], state.values),
-                           can_create=may(defs, form, "create"),
-                           can_export=may(defs, form, "export"))
+    return render_template(
+        "ws_list.html",
+        form=form,
+        spec=spec,
+        title=spec.label.get(ctx.locale),
+        columns=columns,
+        filters=filters,
+        state=state,
+        items=result["items"],
+        total=result["total"],
+        pages=pages,
+        labels=labels,
+        flags=flags,
+        error=error,
+        picks=link_options(defs, ctx, [f.view for f in filters if f.kind == "link"], state.values),
+        can_create=may(defs, form, "create"),
+        can_export=may(defs, form, "export"),
+    )

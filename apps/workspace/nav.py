@@ -1,4 +1,5 @@
 """The menu of forms on every workspace page: the forms the user may read, in their language."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,6 +19,9 @@ def _menu() -> dict[str, Any]:
         return {}
     ctx = context()
     defs = platform().definitions()
-    forms = [(name, spec.label.get(ctx.locale) or name) for name, spec in defs.forms.items()
-             if defs.policy.can(ctx, name, "read")]
+    forms = [
+        (name, spec.label.get(ctx.locale) or name)
+        for name, spec in defs.forms.items()
+        if defs.policy.can(ctx, name, "read")
+    ]
     return {"nav_forms": forms, "nav_current": (request.view_args or {}).get("form"), "ws_timezone": ctx.timezone}

@@ -3,6 +3,7 @@
 Both go through :class:`engine.service.Records` like the API (``/records/<form>/export`` and
 ``/import``): the same permissions, validation, lookups and rules, and the same report.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -34,8 +35,13 @@ def export_list(form: str) -> Any:
         abort(403)
     ctx = context()
     try:
-        return export_download(Records(platform()), ctx, form, export_query(defs, form, request.args, ctx.locale),
-                               request.args.get("format", "xlsx"))
+        return export_download(
+            Records(platform()),
+            ctx,
+            form,
+            export_query(defs, form, request.args, ctx.locale),
+            request.args.get("format", "xlsx"),
+        )
     except QueryError:
         abort(400)
 
@@ -58,8 +64,11 @@ def _importable(form: str) -> Any:
 
 def _keys(defs: Definitions, form: str, locale: str) -> list[tuple[str, str]]:
     """The fields an import may match existing records by: the stored unique ones."""
-    return [(f.name, f.label.get(locale) or f.name) for f in defs.forms[form].fields
-            if f.unique and FIELD_TYPES[f.type].stored]
+    return [
+        (f.name, f.label.get(locale) or f.name)
+        for f in defs.forms[form].fields
+        if f.unique and FIELD_TYPES[f.type].stored
+    ]
 
 
 @bp.route("/w/<form>/import", methods=["GET", "POST"])
@@ -68,10 +77,18 @@ def import_page(form: str) -> Any:
     defs = _importable(form)
     ctx = context()
     keys = _keys(defs, form, ctx.locale)
-    chosen = {"mode": request.form.get("mode", MODES[0]), "key": request.form.get("key", ""),
-              "dry_run": request.form.get("dry_run") == "1"}
-    page = {"form": form, "title": defs.forms[form].label.get(ctx.locale), "keys": keys, "chosen": chosen,
-            "modes": MODES}
+    chosen = {
+        "mode": request.form.get("mode", MODES[0]),
+        "key": request.form.get("key", ""),
+        "dry_run": request.form.get("dry_run") == "1",
+    }
+    page = {
+        "form": form,
+        "title": defs.forms[form].label.get(ctx.locale),
+        "keys": keys,
+        "chosen": chosen,
+        "modes": MODES,
+    }
     if request.method == "GET":
         return render_template("ws_import.html", **page)
     if chosen["mode"] not in MODES or (chosen["key"] and chosen["key"] not in dict(keys)):
@@ -81,11 +98,17 @@ def import_page(form: str) -> Any:
         return render_template("ws_import.html", problem=text("import_no_file", ctx.locale), **page), 400
     try:
         report = Records(platform()).import_file(
-            ctx, form, upload.stream, detect_format(upload.filename), mode=chosen["mode"],
-            key=chosen["key"] or None, dry_run=chosen["dry_run"])
+            ctx,
+            form,
+            upload.stream,
+            detect_format(upload.filename),
+            mode=chosen["mode"],
+            key=chosen["key"] or None,
+            dry_run=chosen["dry_run"],
+        )
     except ReadError as exc:
         problem = text("import_unreadable", ctx.locale, detail=str(exc))
-    except QueryError as exc:       # no header row, the key column missing: in the user's language
+    except QueryError as exc:  # no header row, the key column missing: in the user's language
         problem = str(exc)
     except PermissionDenied:
         abort(403)

@@ -1,4 +1,5 @@
 """Generated pages: list, create, view, edit; link options; server-side compute; the JS modules."""
+
 from __future__ import annotations
 
 import secrets
@@ -24,6 +25,7 @@ from engine.runtime import Definitions
 from engine.service import Records
 from engine.store.idempotency import IdempotencyKey
 
+
 @bp.app_template_filter("ws_datetime")
 def _ws_datetime(value: Any, timezone: str) -> str:
     return local_datetime(value, timezone, " ")
@@ -38,6 +40,7 @@ def _ws_number(value: Any, view: FieldView) -> str:
 @bp.app_template_filter("ws_duration")
 def _ws_duration(seconds: Any) -> str:
     import datetime as dt
+
     return format_duration(dt.timedelta(seconds=int(seconds)))
 
 
@@ -65,14 +68,23 @@ def may(defs: Definitions, form: str, action: str) -> bool:
 def home() -> Any:
     ctx = context()
     defs = platform().definitions()
-    forms = [(name, spec.label.get(ctx.locale)) for name, spec in defs.forms.items()
-             if defs.policy.can(ctx, name, "read")]
+    forms = [
+        (name, spec.label.get(ctx.locale)) for name, spec in defs.forms.items() if defs.policy.can(ctx, name, "read")
+    ]
     return render_template("ws_home.html", forms=forms)
 
 
-def _form_page(defs: Definitions, form: str, views: list[FieldView], raw: Mapping[str, Any], *,
-               record: Optional[Mapping[str, Any]] = None, errors: Optional[Mapping[str, list[str]]] = None,
-               message: Optional[str] = None, status: int = 200) -> Any:
+def _form_page(
+    defs: Definitions,
+    form: str,
+    views: list[FieldView],
+    raw: Mapping[str, Any],
+    *,
+    record: Optional[Mapping[str, Any]] = None,
+    errors: Optional[Mapping[str, list[str]]] = None,
+    message: Optional[str] = None,
+    status: int = 200,
+) -> Any:
     ctx = context()
     spec = defs.forms[form]
     options = picker_options(defs, ctx, views, raw)
@@ -80,11 +92,23 @@ def _form_page(defs: Definitions, form: str, views: list[FieldView], raw: Mappin
     errors = errors or {}
     other = {k: m for k, m in errors.items() if not _drawn(views, k)}
     once = request.form.get("once") or secrets.token_urlsafe(16)
-    html = render_template("ws_form.html", form=form, once=once, spec=spec, title=spec.label.get(ctx.locale),
-                           views=views, raw=raw, record=record, errors=errors, message=message,
-                           other_errors=other,
-                           link_options=options, module_version=module.version, ctx=ctx,
-                           separators="".join(formats.separators(ctx.locale)))
+    html = render_template(
+        "ws_form.html",
+        form=form,
+        once=once,
+        spec=spec,
+        title=spec.label.get(ctx.locale),
+        views=views,
+        raw=raw,
+        record=record,
+        errors=errors,
+        message=message,
+        other_errors=other,
+        link_options=options,
+        module_version=module.version,
+        ctx=ctx,
+        separators="".join(formats.separators(ctx.locale)),
+    )
     return html, status
 
 
@@ -142,16 +166,29 @@ def view_page(form: str, record_id: int) -> Any:
     at = _at(defs, form)
     record = _get(form, record_id, at)
     spec = defs.forms[form] if at is None else at.spec
-    views = field_views(defs, form) if at is None else \
-        form_views(spec, ctx.locale, at.access(ctx), defs.timezone, defs.locale)
+    views = (
+        field_views(defs, form)
+        if at is None
+        else form_views(spec, ctx.locale, at.access(ctx), defs.timezone, defs.locale)
+    )
     labels = link_labels(defs, ctx, views, [record])
     labels.update({key: dict(names) for key, names in file_labels(views, [record]).items()})
     title_value = record.get(spec.title) if spec.title else None
     flags = record_flags(Records(platform()), ctx, form, [record_id]).get(record_id, [])
-    return render_template("ws_view.html", form=form, spec=spec, title=spec.label.get(ctx.locale),
-                           views=views, record=record, labels=labels, title_value=title_value, flags=flags,
-                           saved=request.args.get("saved"), can_update=at is None and may(defs, form, "update"),
-                           revision=None if at is None else at.revision)
+    return render_template(
+        "ws_view.html",
+        form=form,
+        spec=spec,
+        title=spec.label.get(ctx.locale),
+        views=views,
+        record=record,
+        labels=labels,
+        title_value=title_value,
+        flags=flags,
+        saved=request.args.get("saved"),
+        can_update=at is None and may(defs, form, "update"),
+        revision=None if at is None else at.revision,
+    )
 
 
 @bp.route("/w/<form>/<id:record_id>/edit", methods=["GET", "POST"])
@@ -194,8 +231,9 @@ class _Unreadable(Exception):
         self.raw, self.errors = raw, errors
 
 
-def _posted(defs: Definitions, form: str, views: list[FieldView],
-            partial: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+def _posted(
+    defs: Definitions, form: str, views: list[FieldView], partial: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The post as record data. Fields the page did not draw (hidden ones) are passed on as
     sent, so that the server refuses them instead of the page dropping them silently. When
     some inputs cannot be read, raises _Unreadable with their errors and the validator's
@@ -219,8 +257,7 @@ def _posted(defs: Definitions, form: str, views: list[FieldView],
 
 def _get(form: str, record_id: int, at: Optional[AtRevision] = None) -> dict[str, Any]:
     try:
-        return Records(platform()).get(context(), form, record_id,
-                                       revision=None if at is None else at.revision)
+        return Records(platform()).get(context(), form, record_id, revision=None if at is None else at.revision)
     except NotFound:
         abort(404)
 
@@ -240,21 +277,29 @@ def _shown_before(form: str, views: list[FieldView], record: Optional[Mapping[st
         return {}
 
 
-def _failed(defs: Definitions, form: str, views: list[FieldView], raw: Mapping[str, Any], exc: Exception,
-            record: Optional[Mapping[str, Any]] = None) -> Any:
+def _failed(
+    defs: Definitions,
+    form: str,
+    views: list[FieldView],
+    raw: Mapping[str, Any],
+    exc: Exception,
+    record: Optional[Mapping[str, Any]] = None,
+) -> Any:
     """Redraw the form with the user's input and the errors by field, in their language; the
     inputs a browser does not post (read-only, locked, computed) show what they showed."""
     lang = context().locale
     raw = keep_unposted(views, raw, _shown_before(form, views, record))
     if isinstance(exc, ValidationError):
-        return _form_page(defs, form, views, raw, record=record, errors=exc.fields,
-                          message=text("invalid", lang), status=422)
+        return _form_page(
+            defs, form, views, raw, record=record, errors=exc.fields, message=text("invalid", lang), status=422
+        )
     if isinstance(exc, Conflict):
         message = text("conflict", lang) if not exc.fields else text("invalid", lang)
         return _form_page(defs, form, views, raw, record=record, errors=exc.fields, message=message, status=409)
     if isinstance(exc, PermissionDenied):
-        return _form_page(defs, form, views, raw, record=record, errors=exc.fields,
-                          message=text("forbidden", lang), status=403)
+        return _form_page(
+            defs, form, views, raw, record=record, errors=exc.fields, message=text("forbidden", lang), status=403
+        )
     if isinstance(exc, NotFound):
         abort(404)
     raise exc
@@ -285,8 +330,11 @@ def compute_values(form: str) -> Any:
 def form_module(form: str, version: str) -> Any:
     defs = readable_defs(form)
     at = _at(defs, form)
-    module = module_for(defs, form, defs.policy.hidden(context(), form)) if at is None else \
-        module_for(at.pinned, form, at.hidden(context()))
+    module = (
+        module_for(defs, form, defs.policy.hidden(context(), form))
+        if at is None
+        else module_for(at.pinned, form, at.hidden(context()))
+    )
     resp = Response(module.text, mimetype="text/javascript")
     if version == module.version:
         resp.headers["Cache-Control"] = "private, max-age=31536000, immutable"

@@ -3,6 +3,7 @@
 Records are listed in dependency order: a link value ``"@acme"`` names the ``_ref`` of an
 earlier record of the linked form; ``owner`` (and ``user`` fields) name a demo username.
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -17,10 +18,9 @@ from engine.field_errors import FieldError
 
 
 class _Demo:
-    def __init__(self, forms: Mapping[str, FormSpec], broken: Broken,
-                 errors: list[DefinitionError]) -> None:
+    def __init__(self, forms: Mapping[str, FormSpec], broken: Broken, errors: list[DefinitionError]) -> None:
         self.forms, self.broken, self.errors = forms, broken, errors
-        self.refs: dict[str, str] = {}          # _ref -> form
+        self.refs: dict[str, str] = {}  # _ref -> form
         self.users: set[str] = set()
 
     def err(self, message: str, pos: Position, hint: Any = None, path: Any = None) -> None:
@@ -29,16 +29,23 @@ class _Demo:
     def ref(self, value: str, target: str | None, pos: Position, path: str) -> None:
         name = value[1:]
         if name not in self.refs:
-            self.err(f"unknown reference '{value}': no earlier record has _ref {name}", pos,
-                     did_you_mean(name, self.refs, "@"),
-                     path)
+            self.err(
+                f"unknown reference '{value}': no earlier record has _ref {name}",
+                pos,
+                did_you_mean(name, self.refs, "@"),
+                path,
+            )
         elif target is not None and self.refs[name] != target:
-            self.err(f"'{value}' is a {self.refs[name]} record, but this field links to {target}", pos,
-                     None, path)
+            self.err(f"'{value}' is a {self.refs[name]} record, but this field links to {target}", pos, None, path)
 
 
-def check_demo(node: PosDict, forms: Mapping[str, FormSpec], roles: Mapping[str, RoleSpec],
-               broken: Broken, errors: list[DefinitionError]) -> None:
+def check_demo(
+    node: PosDict,
+    forms: Mapping[str, FormSpec],
+    roles: Mapping[str, RoleSpec],
+    broken: Broken,
+    errors: list[DefinitionError],
+) -> None:
     """Report unknown forms, fields, roles, users and references in the demo data.
 
     ``broken`` names forms, fields and roles that failed to load; references to them are
@@ -48,13 +55,18 @@ def check_demo(node: PosDict, forms: Mapping[str, FormSpec], roles: Mapping[str,
     users = node.get("users") or PosList(node.source, node.start)
     for i, user in enumerate(users):
         if user["username"] in demo.users:
-            demo.err(f"duplicate username '{user['username']}'", user.value_pos("username"), None,
-                     f"users[{i}].username")
+            demo.err(
+                f"duplicate username '{user['username']}'", user.value_pos("username"), None, f"users[{i}].username"
+            )
         demo.users.add(user["username"])
         for j, role in enumerate(user.get("roles") or []):
             if role not in roles and not broken.role(role):
-                demo.err(f"unknown role '{role}'", user["roles"].pos_of(j), did_you_mean(role, roles),
-                         f"users[{i}].roles[{j}]")
+                demo.err(
+                    f"unknown role '{role}'",
+                    user["roles"].pos_of(j),
+                    did_you_mean(role, roles),
+                    f"users[{i}].roles[{j}]",
+                )
     records: PosDict = node.get("records") or empty_like(node)
     for form_name, items in records.items():
         form = forms.get(form_name)
@@ -62,8 +74,12 @@ def check_demo(node: PosDict, forms: Mapping[str, FormSpec], roles: Mapping[str,
             _refs_only(demo, form_name, items)
             continue
         if form is None:
-            demo.err(f"unknown form '{form_name}'", records.pos_of(form_name),
-                     did_you_mean(form_name, forms), f"records.{form_name}")
+            demo.err(
+                f"unknown form '{form_name}'",
+                records.pos_of(form_name),
+                did_you_mean(form_name, forms),
+                f"records.{form_name}",
+            )
             continue
         for i, record in enumerate(items):
             path = f"records.{form_name}[{i}]"
@@ -84,8 +100,7 @@ def _refs_only(demo: _Demo, form_name: str, items: Any) -> None:
             demo.refs[record["_ref"]] = form_name
 
 
-def _record(demo: _Demo, form: str, fields: tuple[FieldSpec, ...], record: Any, path: str,
-            top: bool) -> None:
+def _record(demo: _Demo, form: str, fields: tuple[FieldSpec, ...], record: Any, path: str, top: bool) -> None:
     if not isinstance(record, PosDict):
         return
     by_name = {f.name: f for f in fields}

@@ -1,4 +1,5 @@
 """One schema-checked form file -> FormSpec, with the checks that need only that file."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -7,8 +8,15 @@ from typing import Any, Mapping, Optional
 
 from engine.definitions.common import frozen, opt_labels, to_labels
 from engine.definitions.fieldkinds import COMMON_PROPS, field_types
-from engine.definitions.model import (ANSWER_FIELDS, CHILD_SYSTEM_FIELDS, SYSTEM_FIELDS, Check, FieldSpec,
-                                      FormSpec, Option)
+from engine.definitions.model import (
+    ANSWER_FIELDS,
+    CHILD_SYSTEM_FIELDS,
+    SYSTEM_FIELDS,
+    Check,
+    FieldSpec,
+    FormSpec,
+    Option,
+)
 from engine.definitions.schema_check import check_with, did_you_mean, props_validator, show
 from engine.definitions.yaml_source import PosDict, PosList, Source
 from engine.errors import DefinitionError, Position
@@ -16,9 +24,25 @@ from engine.expr.parser import keywords
 from engine.field_errors import FieldError
 
 #: keys every field may have, whatever its type
-COMMON_KEYS = ("name", "type", "label", "help", "placeholder", "required", "unique", "index",
-               "searchable", "default", "options", "form", "fields", "formula", "visible_if",
-               "required_if", "readonly_if")
+COMMON_KEYS = (
+    "name",
+    "type",
+    "label",
+    "help",
+    "placeholder",
+    "required",
+    "unique",
+    "index",
+    "searchable",
+    "default",
+    "options",
+    "form",
+    "fields",
+    "formula",
+    "visible_if",
+    "required_if",
+    "readonly_if",
+)
 EXPR_KEYS = ("formula", "visible_if", "required_if", "readonly_if")
 CHOICE_TYPES = ("select", "radio", "multiselect", "checkboxes", "department")
 SINGLE_CHOICE = ("select", "radio", "department")
@@ -35,29 +59,44 @@ Libraries = Mapping[str, tuple[Option, ...]]
 _SEQ_PARTS = re.compile(r"YYYY|YY|MM|DD|seq|seq:0[1-9][0-9]?")
 
 
-def build_form(node: PosDict, source: Source, stem: str, locale: str,
-               errors: list[DefinitionError], skip: frozenset[int] = frozenset(),
-               libraries: Optional[Libraries] = None) -> FormSpec:
+def build_form(
+    node: PosDict,
+    source: Source,
+    stem: str,
+    locale: str,
+    errors: list[DefinitionError],
+    skip: frozenset[int] = frozenset(),
+    libraries: Optional[Libraries] = None,
+) -> FormSpec:
     """Build the FormSpec of one form file; append what is wrong to ``errors``.
 
     ``skip`` holds the indexes of fields that failed the schema check: they are left out.
     """
     name = node["name"]
     if name != stem:
-        errors.append(DefinitionError(
-            f"form name '{name}' must match the file name '{stem}'", node.value_pos("name"),
-            f"rename the file to {name}.yaml or the form to '{stem}'", "name"))
+        errors.append(
+            DefinitionError(
+                f"form name '{name}' must match the file name '{stem}'",
+                node.value_pos("name"),
+                f"rename the file to {name}.yaml or the form to '{stem}'",
+                "name",
+            )
+        )
     fields = _build_fields(node["fields"], source, locale, False, "fields", errors, skip, libraries)
     checks: list[Check] = []
     seen: dict[str, int] = {}
     for i, item in enumerate(node.get("checks") or []):
         if item["name"] in seen:
-            errors.append(DefinitionError(
-                f"duplicate check '{item['name']}' (first defined on line {seen[item['name']]})",
-                item.value_pos("name"), None, f"checks[{i}].name"))
+            errors.append(
+                DefinitionError(
+                    f"duplicate check '{item['name']}' (first defined on line {seen[item['name']]})",
+                    item.value_pos("name"),
+                    None,
+                    f"checks[{i}].name",
+                )
+            )
         seen.setdefault(item["name"], item.pos_of("name").line)
-        checks.append(Check(item["name"], item["expr"], to_labels(item["message"], locale),
-                            item.text_pos("expr")))
+        checks.append(Check(item["name"], item["expr"], to_labels(item["message"], locale), item.text_pos("expr")))
     return FormSpec(
         name=name,
         label=to_labels(node.get("label"), locale, name),
@@ -72,9 +111,16 @@ def build_form(node: PosDict, source: Source, stem: str, locale: str,
     )
 
 
-def _build_fields(items: PosList, source: Source, locale: str, in_table: bool, path: str,
-                  errors: list[DefinitionError], skip: frozenset[int] = frozenset(),
-                  libraries: Optional[Libraries] = None) -> tuple[FieldSpec, ...]:
+def _build_fields(
+    items: PosList,
+    source: Source,
+    locale: str,
+    in_table: bool,
+    path: str,
+    errors: list[DefinitionError],
+    skip: frozenset[int] = frozenset(),
+    libraries: Optional[Libraries] = None,
+) -> tuple[FieldSpec, ...]:
     out: list[FieldSpec] = []
     first: dict[str, int] = {}
     for i, item in enumerate(items):
@@ -82,17 +128,29 @@ def _build_fields(items: PosList, source: Source, locale: str, in_table: bool, p
             continue
         name = item["name"]
         if name in first:
-            errors.append(DefinitionError(
-                f"duplicate field '{name}' (first defined on line {first[name]})",
-                item.value_pos("name"), None, f"{path}[{i}].name"))
+            errors.append(
+                DefinitionError(
+                    f"duplicate field '{name}' (first defined on line {first[name]})",
+                    item.value_pos("name"),
+                    None,
+                    f"{path}[{i}].name",
+                )
+            )
             continue
         first[name] = item.pos_of("name").line
         out.append(_build_field(item, source, locale, in_table, f"{path}[{i}]", errors, libraries))
     return tuple(out)
 
 
-def _build_field(node: PosDict, source: Source, locale: str, in_table: bool, path: str,
-                 errors: list[DefinitionError], libraries: Optional[Libraries] = None) -> FieldSpec:
+def _build_field(
+    node: PosDict,
+    source: Source,
+    locale: str,
+    in_table: bool,
+    path: str,
+    errors: list[DefinitionError],
+    libraries: Optional[Libraries] = None,
+) -> FieldSpec:
     name, type_name = node["name"], node["type"]
 
     def err(message: str, pos: Position, hint: Optional[str] = None, key: str = "") -> None:
@@ -101,17 +159,24 @@ def _build_field(node: PosDict, source: Source, locale: str, in_table: bool, pat
     reserved = CHILD_SYSTEM_FIELDS if in_table else SYSTEM_FIELDS + ANSWER_FIELDS
     if name in reserved:
         what = "sub-table row" if in_table else "record"
-        err(f"'{name}' is a reserved name (every {what} has it); choose another",
-            node.value_pos("name"), None, "name")
+        err(f"'{name}' is a reserved name (every {what} has it); choose another", node.value_pos("name"), None, "name")
     elif isinstance(name, str) and name.lower() in keywords():
-        err(f"'{name}' is a keyword of the expression language, so no expression could name the field; "
-            "choose another", node.value_pos("name"), None, "name")
+        err(
+            f"'{name}' is a keyword of the expression language, so no expression could name the field; choose another",
+            node.value_pos("name"),
+            None,
+            "name",
+        )
     registry = field_types()
     ftype = registry.get(type_name)
     props_schema: dict[str, Any] = {**COMMON_PROPS, **ftype.props_schema} if ftype else {}
     if ftype is None:
-        err(f"field '{name}': unknown type '{type_name}'", node.value_pos("type"),
-            did_you_mean(type_name, registry.names()), "type")
+        err(
+            f"field '{name}': unknown type '{type_name}'",
+            node.value_pos("type"),
+            did_you_mean(type_name, registry.names()),
+            "type",
+        )
     else:
         allowed = [*COMMON_KEYS, *props_schema]
         for key in node:
@@ -128,8 +193,7 @@ def _build_field(node: PosDict, source: Source, locale: str, in_table: bool, pat
     options = _options(node, locale, err, libraries or {})
     sub: tuple[FieldSpec, ...] = ()
     if type_name in ("table", "group") and isinstance(node.get("fields"), list):
-        sub = _build_fields(node["fields"], source, locale, True, f"{path}.fields", errors,
-                            libraries=libraries)
+        sub = _build_fields(node["fields"], source, locale, True, f"{path}.fields", errors, libraries=libraries)
     spec = FieldSpec(
         name=name,
         type=type_name,
@@ -149,12 +213,12 @@ def _build_field(node: PosDict, source: Source, locale: str, in_table: bool, pat
         required_if=node.get("required_if"),
         readonly_if=node.get("readonly_if"),
         props=frozen({k: node[k] for k in node if k in props_schema and k not in COMMON_KEYS}),
-        prop_positions=frozen({k: node.value_pos(k) for k in node
-                               if k in props_schema and k not in COMMON_KEYS}),
+        prop_positions=frozen({k: node.value_pos(k) for k in node if k in props_schema and k not in COMMON_KEYS}),
         placeholder=opt_labels(node.get("placeholder"), locale),
         positions=frozen({str(k): node.value_pos(k) for k in node}),
-        expr_positions=frozen({**{k: node.text_pos(k) for k in EXPR_KEYS if k in node},
-                               **_nested_expr_positions(node)}),
+        expr_positions=frozen(
+            {**{k: node.text_pos(k) for k in EXPR_KEYS if k in node}, **_nested_expr_positions(node)}
+        ),
     )
     if ftype is not None:
         _check_default(node, spec, ftype, err)
@@ -193,7 +257,7 @@ def _zoned(fields: tuple[FieldSpec, ...], timezone: str) -> tuple[FieldSpec, ...
 def _type_of(ftype: Any, spec: FieldSpec) -> Any:
     try:
         return ftype.expr_type_of(spec)
-    except (KeyError, ValueError, TypeError):   # a formula whose result the pack got wrong: reported elsewhere
+    except (KeyError, ValueError, TypeError):  # a formula whose result the pack got wrong: reported elsewhere
         return None
 
 
@@ -215,8 +279,7 @@ def _check_needs(node: PosDict, name: str, type_name: str, in_table: bool, err: 
         err(f"field '{name}': a group field needs 'fields' (the fields of the nested object)", here)
     if type_name == "autonumber":
         if "sequence" not in node:
-            err(f"field '{name}': an autonumber field needs 'sequence', e.g. \"SO-{{YYYY}}{{MM}}-{{seq:05}}\"",
-                here)
+            err(f"field '{name}': an autonumber field needs 'sequence', e.g. \"SO-{{YYYY}}{{MM}}-{{seq:05}}\"", here)
         elif isinstance(node["sequence"], str):
             _check_sequence(node, name, err)
 
@@ -232,8 +295,12 @@ def _check_sequence(node: PosDict, name: str, err: Any) -> None:
     for match in _PLACEHOLDER.finditer(text):
         part = match.group(1)
         if not _SEQ_PARTS.fullmatch(part):
-            err(f"field '{name}': unknown placeholder '{{{part}}}' in sequence", at(match.start()),
-                "use {YYYY} {YY} {MM} {DD} {seq} or {seq:05}", "sequence")
+            err(
+                f"field '{name}': unknown placeholder '{{{part}}}' in sequence",
+                at(match.start()),
+                "use {YYYY} {YY} {MM} {DD} {seq} or {seq:05}",
+                "sequence",
+            )
         elif part.startswith("seq"):
             seqs += 1
     spans = [range(m.start(), m.end()) for m in _PLACEHOLDER.finditer(text)]
@@ -241,8 +308,7 @@ def _check_sequence(node: PosDict, name: str, err: Any) -> None:
     if stray:
         err(f"field '{name}': unmatched brace in sequence {show(text)}", at(stray[0]), None, "sequence")
     if seqs != 1:
-        err(f"field '{name}': the sequence must contain {{seq}} (or {{seq:05}}) exactly once",
-            start, None, "sequence")
+        err(f"field '{name}': the sequence must contain {{seq}} (or {{seq:05}}) exactly once", start, None, "sequence")
 
 
 def _options(node: PosDict, locale: str, err: Any, libraries: Libraries) -> tuple[Option, ...]:
@@ -250,8 +316,12 @@ def _options(node: PosDict, locale: str, err: Any, libraries: Libraries) -> tupl
     if isinstance(items, str) and items.startswith("@"):
         found = libraries.get(items[1:])
         if found is None:
-            err(f"field '{node['name']}': no option library '{items[1:]}' (options/{items[1:]}.yaml)",
-                node.value_pos("options"), did_you_mean(items[1:], list(libraries)), "options")
+            err(
+                f"field '{node['name']}': no option library '{items[1:]}' (options/{items[1:]}.yaml)",
+                node.value_pos("options"),
+                did_you_mean(items[1:], list(libraries)),
+                "options",
+            )
             return ()
         return found
     if not isinstance(items, PosList):
@@ -262,8 +332,7 @@ def _options(node: PosDict, locale: str, err: Any, libraries: Libraries) -> tupl
         value = item if isinstance(item, str) else item["value"]
         label = to_labels(item.get("label") if isinstance(item, dict) else None, locale, value)
         if value in seen:
-            err(f"field '{node['name']}': option '{value}' is given twice", items.pos_of(i), None,
-                f"options[{i}]")
+            err(f"field '{node['name']}': option '{value}' is given twice", items.pos_of(i), None, f"options[{i}]")
             continue
         seen.add(value)
         out.append(Option(value, label))
@@ -276,17 +345,25 @@ def _check_default(node: PosDict, spec: FieldSpec, ftype: Any, err: Any) -> None
     value, pos = node["default"], node.value_pos("default")
     values = [o.value for o in spec.options]
     if isinstance(value, str) and value.startswith("="):
-        return   # an expression: compiled with the others (engine.definitions.expressions)
+        return  # an expression: compiled with the others (engine.definitions.expressions)
     if spec.type in SINGLE_CHOICE:
         if value not in values:
-            err(f"field '{spec.name}': default {show(value)} is not one of its options", pos,
-                did_you_mean(value, values), "default")
+            err(
+                f"field '{spec.name}': default {show(value)} is not one of its options",
+                pos,
+                did_you_mean(value, values),
+                "default",
+            )
         return
     if spec.type in ("multiselect", "checkboxes"):
         bad = [v for v in (value if isinstance(value, list) else [value]) if v not in values]
         if bad:
-            err(f"field '{spec.name}': default {show(bad[0])} is not one of its options", pos,
-                did_you_mean(bad[0], values), "default")
+            err(
+                f"field '{spec.name}': default {show(bad[0])} is not one of its options",
+                pos,
+                did_you_mean(bad[0], values),
+                "default",
+            )
         return
     if not ftype.stored or ftype.computed or spec.type in ("link", "user", "multilink"):
         err(f"field '{spec.name}': a {spec.type} field cannot have a default", pos, None, "default")
@@ -330,28 +407,54 @@ def _layout(layout: Any, fields: tuple[FieldSpec, ...], errors: list[DefinitionE
     groups = [(f"layout.tabs[{i}]", t) for i, t in enumerate(tabs)] if isinstance(tabs, PosList) else []
     sections = [(f"layout.sections[{i}]", s) for i, s in enumerate(layout.get("sections") or [])]
     if tabs and layout.get("sections"):
-        errors.append(DefinitionError("a layout has either tabs or sections, not both",
-                                      layout.pos_of("sections"), "put the sections inside tabs", "layout"))
+        errors.append(
+            DefinitionError(
+                "a layout has either tabs or sections, not both",
+                layout.pos_of("sections"),
+                "put the sections inside tabs",
+                "layout",
+            )
+        )
     for path, tab in groups:
         if tab["name"] in names:
-            errors.append(DefinitionError(f"layout: the name '{tab['name']}' is used twice",
-                                          tab.value_pos("name"), None, f"{path}.name"))
+            errors.append(
+                DefinitionError(
+                    f"layout: the name '{tab['name']}' is used twice", tab.value_pos("name"), None, f"{path}.name"
+                )
+            )
         names.add(tab["name"])
         sections += [(f"{path}.sections[{i}]", s) for i, s in enumerate(tab["sections"])]
     for path, section in sections:
         if section["name"] in names:
-            errors.append(DefinitionError(f"layout: the name '{section['name']}' is used twice",
-                                          section.value_pos("name"), None, f"{path}.name"))
+            errors.append(
+                DefinitionError(
+                    f"layout: the name '{section['name']}' is used twice",
+                    section.value_pos("name"),
+                    None,
+                    f"{path}.name",
+                )
+            )
         names.add(section["name"])
         items = section["fields"]
         for i, name in enumerate(items):
             if name not in known:
-                errors.append(DefinitionError(f"layout: unknown field '{name}'", items.pos_of(i),
-                                              did_you_mean(name, known), f"{path}.fields[{i}]"))
+                errors.append(
+                    DefinitionError(
+                        f"layout: unknown field '{name}'",
+                        items.pos_of(i),
+                        did_you_mean(name, known),
+                        f"{path}.fields[{i}]",
+                    )
+                )
             elif name in placed:
-                errors.append(DefinitionError(
-                    f"layout: field '{name}' is already in section '{placed[name]}'", items.pos_of(i),
-                    None, f"{path}.fields[{i}]"))
+                errors.append(
+                    DefinitionError(
+                        f"layout: field '{name}' is already in section '{placed[name]}'",
+                        items.pos_of(i),
+                        None,
+                        f"{path}.fields[{i}]",
+                    )
+                )
             else:
                 placed[name] = section["name"]
     return frozen(plain_data(layout))
@@ -360,9 +463,14 @@ def _layout(layout: Any, fields: tuple[FieldSpec, ...], errors: list[DefinitionE
 def library_options(node: PosDict, stem: str, locale: str, errors: list[DefinitionError]) -> tuple[Option, ...]:
     """The options of one option-library file (``options/<stem>.yaml``)."""
     if node.get("name", stem) != stem:
-        errors.append(DefinitionError(
-            f"option library name '{node['name']}' must match the file name '{stem}'",
-            node.value_pos("name"), None, "name"))
+        errors.append(
+            DefinitionError(
+                f"option library name '{node['name']}' must match the file name '{stem}'",
+                node.value_pos("name"),
+                None,
+                "name",
+            )
+        )
 
     def err(message: str, pos: Position, hint: Optional[str] = None, key: str = "") -> None:
         errors.append(DefinitionError(message.replace("field ", "library ", 1), pos, hint, key or None))

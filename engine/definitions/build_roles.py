@@ -1,4 +1,5 @@
 """roles.yaml -> RoleSpecs, checked against the pack's forms and fields."""
+
 from __future__ import annotations
 
 from typing import Mapping, Optional
@@ -12,8 +13,9 @@ from engine.errors import DefinitionError
 ALL_FORMS = "*"
 
 
-def build_roles(node: PosDict, locale: str, forms: Mapping[str, FormSpec], broken: Broken,
-                errors: list[DefinitionError]) -> dict[str, RoleSpec]:
+def build_roles(
+    node: PosDict, locale: str, forms: Mapping[str, FormSpec], broken: Broken, errors: list[DefinitionError]
+) -> dict[str, RoleSpec]:
     """The roles of roles.yaml (``node`` is the ``roles:`` mapping); unknown forms and fields
     go to ``errors``.
 
@@ -25,9 +27,14 @@ def build_roles(node: PosDict, locale: str, forms: Mapping[str, FormSpec], broke
     for name, role in roles.items():
         where = f"roles.{name}"
         if role.get("portal") and role.get("superuser"):
-            errors.append(DefinitionError(
-                f"role '{name}': a portal role cannot be a superuser", role.pos_of("superuser"),
-                None, f"{where}.superuser"))
+            errors.append(
+                DefinitionError(
+                    f"role '{name}': a portal role cannot be a superuser",
+                    role.pos_of("superuser"),
+                    None,
+                    f"{where}.superuser",
+                )
+            )
         grants = {}
         form_nodes: PosDict = role.get("forms") or empty_like(role)
         for form_name, grant in form_nodes.items():
@@ -49,24 +56,41 @@ def build_roles(node: PosDict, locale: str, forms: Mapping[str, FormSpec], broke
     return out
 
 
-def _check_grant(role: str, form_name: str, form_nodes: PosDict, grant: PosDict,
-                 forms: Mapping[str, FormSpec], broken: Broken,
-                 errors: list[DefinitionError]) -> None:
+def _check_grant(
+    role: str,
+    form_name: str,
+    form_nodes: PosDict,
+    grant: PosDict,
+    forms: Mapping[str, FormSpec],
+    broken: Broken,
+    errors: list[DefinitionError],
+) -> None:
     where = f"roles.{role}.forms.{form_name}"
     if form_name != ALL_FORMS and form_name not in forms and not broken.form(form_name):
-        errors.append(DefinitionError(
-            f"role '{role}': unknown form '{form_name}'", form_nodes.pos_of(form_name),
-            did_you_mean(form_name, forms), where))
+        errors.append(
+            DefinitionError(
+                f"role '{role}': unknown form '{form_name}'",
+                form_nodes.pos_of(form_name),
+                did_you_mean(form_name, forms),
+                where,
+            )
+        )
         return
     if broken.form(form_name):
         return
     field_nodes: PosDict = grant.get("fields") or empty_like(grant)
     for field in field_nodes:
-        problem = _all_forms_field(field, forms, broken) if form_name == ALL_FORMS else \
-            _form_field(form_name, field, forms[form_name], broken)
+        problem = (
+            _all_forms_field(field, forms, broken)
+            if form_name == ALL_FORMS
+            else _form_field(form_name, field, forms[form_name], broken)
+        )
         if problem is not None:
-            errors.append(DefinitionError(f"role '{role}': {problem[0]}", field_nodes.pos_of(field),
-                                          problem[1], f"{where}.fields.{field}"))
+            errors.append(
+                DefinitionError(
+                    f"role '{role}': {problem[0]}", field_nodes.pos_of(field), problem[1], f"{where}.fields.{field}"
+                )
+            )
 
 
 def _form_field(form_name: str, path: str, form: FormSpec, broken: Broken) -> Optional[tuple[str, Optional[str]]]:
@@ -82,13 +106,17 @@ def _form_field(form_name: str, path: str, form: FormSpec, broken: Broken) -> Op
     if not column:
         return None
     if spec.type != "table":
-        return (f"'{name}' of form '{form_name}' is a {spec.type}, not a sub-table: only a sub-table's "
-                f"columns are named '<sub-table>.<column>'",
-                f"a linked record's fields are set under form '{spec.form}'" if spec.form else None)
+        return (
+            f"'{name}' of form '{form_name}' is a {spec.type}, not a sub-table: only a sub-table's "
+            f"columns are named '<sub-table>.<column>'",
+            f"a linked record's fields are set under form '{spec.form}'" if spec.form else None,
+        )
     columns = [c.name for c in spec.fields]
     if column not in columns:
-        return (f"sub-table '{name}' of form '{form_name}' has no column '{column}'",
-                did_you_mean(column, columns, f"{name}."))
+        return (
+            f"sub-table '{name}' of form '{form_name}' has no column '{column}'",
+            did_you_mean(column, columns, f"{name}."),
+        )
     return None
 
 
@@ -99,8 +127,9 @@ def _all_forms_field(path: str, forms: Mapping[str, FormSpec], broken: Broken) -
     if "." in path:
         if path.partition(".")[0] in {f for names in broken.fields.values() for f in names}:
             return None
-        known = {f"{t.name}.{c.name}" for spec in forms.values() for t in spec.fields if t.type == "table"
-                 for c in t.fields}
+        known = {
+            f"{t.name}.{c.name}" for spec in forms.values() for t in spec.fields if t.type == "table" for c in t.fields
+        }
         if path not in known:
             return f"no form has a sub-table column '{path}'", did_you_mean(path, known)
         return None

@@ -8,6 +8,7 @@ check runs after the loader's own checks, on a :class:`Draft` of the pack, and r
 it. Checks register when their package is imported (the composition root imports them all);
 a plugin adds one as a ``lowcode.checks`` entry point.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,10 +24,10 @@ from engine.registry import Registry
 class Draft:
     """A pack being loaded, as far as the loader's own checks got."""
 
-    files: Mapping[str, str]                  # relative path -> text
-    kinds: Mapping[str, Sequence[str]]        # "decision", "flow", ... -> relative paths
-    root: str                                 # what file names in errors start with
-    forms: Mapping[str, FormSpec]             # the forms that built (links resolve among them)
+    files: Mapping[str, str]  # relative path -> text
+    kinds: Mapping[str, Sequence[str]]  # "decision", "flow", ... -> relative paths
+    root: str  # what file names in errors start with
+    forms: Mapping[str, FormSpec]  # the forms that built (links resolve among them)
     roles: Mapping[str, RoleSpec]
     scopes: Mapping[str, Scope]
     errors: list[DefinitionError] = field(default_factory=list)

@@ -1,4 +1,5 @@
 """Small helpers shared by the builders: labels, names, frozen mappings."""
+
 from __future__ import annotations
 
 import re
@@ -16,9 +17,9 @@ V = TypeVar("V")
 class Broken:
     """What failed to load, so that references to it are not reported a second time."""
 
-    forms: set[str] = field(default_factory=set)              # forms that failed entirely
+    forms: set[str] = field(default_factory=set)  # forms that failed entirely
     fields: dict[str, set[str]] = field(default_factory=dict)  # form -> fields that failed
-    roles: set[str] = field(default_factory=set)              # "*": the whole roles file
+    roles: set[str] = field(default_factory=set)  # "*": the whole roles file
 
     def form(self, name: str) -> bool:
         return name in self.forms

@@ -3,6 +3,7 @@
 The expression language lives in :mod:`engine.expr`; if it cannot be imported (it is
 optional while it is being built) expression checking is skipped.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Optional
@@ -22,8 +23,12 @@ def compiler() -> Optional[Callable[..., Any]]:
     return compile_expression
 
 
-def check_expressions(forms: Mapping[str, FormSpec], roles: Mapping[str, RoleSpec],
-                      scopes: Mapping[str, Scope], errors: list[DefinitionError]) -> bool:
+def check_expressions(
+    forms: Mapping[str, FormSpec],
+    roles: Mapping[str, RoleSpec],
+    scopes: Mapping[str, Scope],
+    errors: list[DefinitionError],
+) -> bool:
     """Compile formulas, conditions, checks and row filters; False if checking was skipped."""
     compile_ = compiler()
     if compile_ is None:

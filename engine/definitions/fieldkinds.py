@@ -5,6 +5,7 @@ register in :data:`engine.registry.FIELD_TYPES` when ``engine.forms`` is importe
 plugin's through ``lowcode.fields``. The loader only needs the part described by
 :class:`FieldKind`, so this layer imports the registry, never the form engine.
 """
+
 from __future__ import annotations
 
 from typing import Any, ClassVar, Protocol, cast
@@ -17,14 +18,23 @@ from engine.registry import Registry
 
 #: properties any field may have (besides the common keys): a lookup, and live mode
 COMMON_PROPS: dict[str, Any] = {
-    "lookup": {"anyOf": [
-        {"type": "string", "minLength": 1},
-        {"type": "object", "required": ["from", "value"], "additionalProperties": False,
-         "properties": {"from": {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$"},
-                        "where": {"type": "string", "minLength": 1},
-                        "value": {"type": "string", "minLength": 1},
-                        "order_by": {"type": "string", "minLength": 1}}},
-    ], "x-message": "{value} is not a lookup: give an expression (product.price) or {from, where, value, order_by}"},
+    "lookup": {
+        "anyOf": [
+            {"type": "string", "minLength": 1},
+            {
+                "type": "object",
+                "required": ["from", "value"],
+                "additionalProperties": False,
+                "properties": {
+                    "from": {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$"},
+                    "where": {"type": "string", "minLength": 1},
+                    "value": {"type": "string", "minLength": 1},
+                    "order_by": {"type": "string", "minLength": 1},
+                },
+            },
+        ],
+        "x-message": "{value} is not a lookup: give an expression (product.price) or {from, where, value, order_by}",
+    },
     "live": {"type": "boolean"},
 }
 
@@ -50,6 +60,8 @@ class FieldKind(Protocol):
 def field_types() -> Registry[FieldKind]:
     """The field types by name; an error that says what to do when none are registered."""
     if not len(registry.FIELD_TYPES):
-        raise LowcodeError("no field types are registered: import engine.forms (the platform and "
-                           "engine.runtime do) before loading a pack")
+        raise LowcodeError(
+            "no field types are registered: import engine.forms (the platform and "
+            "engine.runtime do) before loading a pack"
+        )
     return cast("Registry[FieldKind]", registry.FIELD_TYPES)

@@ -3,6 +3,7 @@
 Every problem in every file is collected and raised at once as :class:`DefinitionErrors`;
 each error names ``root/relative/path:line:col``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,12 +14,13 @@ from typing import Any, Mapping, Optional, Sequence, Union
 from engine.definitions.build_demo import check_demo
 from engine.definitions.build_forms import build_form, in_zone
 from engine.definitions.build_roles import build_roles
-from engine.definitions.common import Broken, frozen, opt_labels, to_labels
 from engine.definitions.checks import Draft, run_checks
+from engine.definitions.common import Broken, frozen, opt_labels, to_labels
 from engine.definitions.crossref import check_forms
 from engine.definitions.expressions import check_expressions
 from engine.definitions.model import FormSpec, PackSpec, RoleSpec
-from engine.definitions.schema_check import check as schema_check, did_you_mean
+from engine.definitions.schema_check import check as schema_check
+from engine.definitions.schema_check import did_you_mean
 from engine.definitions.scopes import scopes_for
 from engine.definitions.yaml_source import PosDict, Source, parse_yaml, plain_data
 from engine.errors import DefinitionError, DefinitionErrors, Position
@@ -33,15 +35,17 @@ LAYOUT = (
     (re.compile(rf"flows/[^/]+{_DATA}"), "flow"),
     (re.compile(rf"reports/[^/]+{_DATA}"), "report"),
     (re.compile(rf"prints/[^/]+{_DATA}"), "print"),
-    (re.compile(r"prints/.+"), "asset"),          # templates and the like, kept as text
+    (re.compile(r"prints/.+"), "asset"),  # templates and the like, kept as text
     (re.compile(r"rules/[^/]+\.rules"), "rules"),
     (re.compile(rf"rules/[^/]+\.decision{_DATA}"), "decision"),
     (re.compile(rf"demo/data{_DATA}"), "demo"),
     (re.compile(r"(?:.+/)?[^/]+\.md"), "doc"),
 )
-LAYOUT_HINT = ("a pack holds pack.yaml, roles.yaml, forms/*.yaml, options/*.yaml, flows/*.yaml, rules/*.rules, "
-               "rules/*.decision.yaml, "
-               "reports/*.yaml, prints/*.yaml, demo/data.yaml and README.md files")
+LAYOUT_HINT = (
+    "a pack holds pack.yaml, roles.yaml, forms/*.yaml, options/*.yaml, flows/*.yaml, rules/*.rules, "
+    "rules/*.decision.yaml, "
+    "reports/*.yaml, prints/*.yaml, demo/data.yaml and README.md files"
+)
 
 PathLike = Union[str, Path]
 
@@ -58,9 +62,13 @@ def read_pack_files(path: PathLike) -> dict[str, str]:
     """Every file under the pack folder (hidden ones skipped) as exact text, by relative path."""
     base = Path(path)
     if not base.is_dir():
-        raise DefinitionErrors([DefinitionError(
-            f"no pack folder at '{path}'", Position(str(path)),
-            "give the folder that holds pack.yaml")])
+        raise DefinitionErrors(
+            [
+                DefinitionError(
+                    f"no pack folder at '{path}'", Position(str(path)), "give the folder that holds pack.yaml"
+                )
+            ]
+        )
     files: dict[str, str] = {}
     problems: list[DefinitionError] = []
     inside = base.resolve()
@@ -69,15 +77,18 @@ def read_pack_files(path: PathLike) -> dict[str, str]:
         if not item.is_file() or any(p.startswith(".") or p == "__pycache__" for p in rel.split("/")):
             continue
         if not item.resolve().is_relative_to(inside):
-            problems.append(DefinitionError(
-                "a link to a file outside the pack", Position(_display(_root(path), rel)),
-                "copy the file into the pack instead"))
+            problems.append(
+                DefinitionError(
+                    "a link to a file outside the pack",
+                    Position(_display(_root(path), rel)),
+                    "copy the file into the pack instead",
+                )
+            )
             continue
         try:
             files[rel] = item.read_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:
-            problems.append(DefinitionError(
-                f"not UTF-8 text (byte {exc.start})", Position(_display(_root(path), rel))))
+            problems.append(DefinitionError(f"not UTF-8 text (byte {exc.start})", Position(_display(_root(path), rel))))
     if problems:
         raise DefinitionErrors(problems)
     return files
@@ -97,8 +108,7 @@ def check_pack(path: PathLike) -> list[DefinitionError]:
     return []
 
 
-def check_pack_files(files: Mapping[str, str], root: str,
-                     others: Sequence[PackSpec] = ()) -> list[DefinitionError]:
+def check_pack_files(files: Mapping[str, str], root: str, others: Sequence[PackSpec] = ()) -> list[DefinitionError]:
     """Every problem of a pack given as texts (a builder draft); never raises them."""
     try:
         load_pack_files(files, root, others)
@@ -152,16 +162,14 @@ class _Loading:
         self.errors.extend(problems)
         return (data if isinstance(data, PosDict) else None), problems
 
-    def roles(self, locale: str, forms: Mapping[str, FormSpec],
-              broken: Broken) -> dict[str, RoleSpec]:
+    def roles(self, locale: str, forms: Mapping[str, FormSpec], broken: Broken) -> dict[str, RoleSpec]:
         """The roles that are well-formed, and the names of those that are not."""
         rels = self.by_kind.get("roles", [])
         if not rels:
             return {}
         node, problems = self.parse_all(rels[0], "roles")
         roles = node.get("roles") if node is not None else None
-        if not isinstance(roles, PosDict) or any(not (e.path or "").startswith("roles.")
-                                                 for e in problems):
+        if not isinstance(roles, PosDict) or any(not (e.path or "").startswith("roles.") for e in problems):
             broken.roles.add("*")
             return {}
         bad = {(e.path or "").split(".")[1] for e in problems}
@@ -181,13 +189,15 @@ class _Loading:
                     self.by_kind.setdefault(kind, []).append(rel)
                     break
             else:
-                self.errors.append(DefinitionError(
-                    "unexpected file", Position(_display(self.root, rel)), LAYOUT_HINT))
+                self.errors.append(DefinitionError("unexpected file", Position(_display(self.root, rel)), LAYOUT_HINT))
         for kind in ("pack", "roles", "demo"):
             if len(self.by_kind.get(kind, [])) > 1:
-                self.errors.append(DefinitionError(
-                    f"more than one {kind} file: " + ", ".join(self.by_kind[kind]),
-                    Position(_display(self.root, self.by_kind[kind][1]))))
+                self.errors.append(
+                    DefinitionError(
+                        f"more than one {kind} file: " + ", ".join(self.by_kind[kind]),
+                        Position(_display(self.root, self.by_kind[kind][1])),
+                    )
+                )
 
     def run(self) -> PackSpec:
         self.classify()
@@ -243,9 +253,13 @@ class _Loading:
     def pack_info(self) -> dict[str, Any]:
         rels = self.by_kind.get("pack", [])
         if not rels:
-            self.errors.append(DefinitionError(
-                "missing pack.yaml", Position(_display(self.root, "pack.yaml")),
-                "every pack needs a pack.yaml with at least name and version"))
+            self.errors.append(
+                DefinitionError(
+                    "missing pack.yaml",
+                    Position(_display(self.root, "pack.yaml")),
+                    "every pack needs a pack.yaml with at least name and version",
+                )
+            )
             return {}
         node = self.parse(rels[0], "pack")
         if node is None:
@@ -254,11 +268,17 @@ class _Loading:
         if zone is not None:
             try:
                 from zoneinfo import ZoneInfo
+
                 ZoneInfo(zone)
             except (ValueError, KeyError, OSError):
-                self.errors.append(DefinitionError(
-                    f"unknown time zone '{zone}'", node.value_pos("timezone"),
-                    "use an IANA name such as Asia/Shanghai", "timezone"))
+                self.errors.append(
+                    DefinitionError(
+                        f"unknown time zone '{zone}'",
+                        node.value_pos("timezone"),
+                        "use an IANA name such as Asia/Shanghai",
+                        "timezone",
+                    )
+                )
         self.pack_node = node
         return dict(node)
 
@@ -266,9 +286,14 @@ class _Loading:
         """``portal_form``: the form whose records portal users belong to (their ``customer_id``)."""
         name = pack.get("portal_form")
         if name is not None and name not in forms and self.pack_node is not None:
-            self.errors.append(DefinitionError(
-                f"portal_form: unknown form '{name}'", self.pack_node.value_pos("portal_form"),
-                did_you_mean(name, list(forms)) or "name the form of the customers' accounts", "portal_form"))
+            self.errors.append(
+                DefinitionError(
+                    f"portal_form: unknown form '{name}'",
+                    self.pack_node.value_pos("portal_form"),
+                    did_you_mean(name, list(forms)) or "name the form of the customers' accounts",
+                    "portal_form",
+                )
+            )
             return None
         return name
 
@@ -293,9 +318,13 @@ class _Loading:
         for rel in self.by_kind.get("form", []):
             stem = rel.split("/", 1)[1].rsplit(".", 1)[0]
             if stem in stems:
-                self.errors.append(DefinitionError(
-                    f"form '{stem}' is defined twice: {stems[stem]} and {rel}",
-                    Position(_display(self.root, rel)), "keep one of the two files"))
+                self.errors.append(
+                    DefinitionError(
+                        f"form '{stem}' is defined twice: {stems[stem]} and {rel}",
+                        Position(_display(self.root, rel)),
+                        "keep one of the two files",
+                    )
+                )
                 continue
             stems[stem] = rel
             node, problems = self.parse_all(rel, "form")
@@ -305,10 +334,10 @@ class _Loading:
                 continue
             if skip:
                 items = [node["fields"][i] for i in skip]
-                broken.fields[stem] = {f["name"] for f in items
-                                       if isinstance(f, dict) and isinstance(f.get("name"), str)}
-            forms[stem] = build_form(node, node.source, stem, locale, self.errors, frozenset(skip),
-                                     libraries)
+                broken.fields[stem] = {
+                    f["name"] for f in items if isinstance(f, dict) and isinstance(f.get("name"), str)
+                }
+            forms[stem] = build_form(node, node.source, stem, locale, self.errors, frozenset(skip), libraries)
             nodes[stem] = node
         return forms, nodes, broken
 

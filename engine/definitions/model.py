@@ -1,4 +1,5 @@
 """Typed, immutable specs that a loaded pack turns into (compiled once per version)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -61,13 +62,13 @@ class FieldSpec:
     default: Any = None
     help: Optional[Labels] = None
     options: tuple[Option, ...] = ()
-    form: Optional[str] = None                 # link target
-    fields: tuple["FieldSpec", ...] = ()       # sub-table columns
-    formula: Optional[str] = None              # computed value (expression)
+    form: Optional[str] = None  # link target
+    fields: tuple["FieldSpec", ...] = ()  # sub-table columns
+    formula: Optional[str] = None  # computed value (expression)
     visible_if: Optional[str] = None
     required_if: Optional[str] = None
     readonly_if: Optional[str] = None
-    props: Mapping[str, Any] = field(default_factory=lambda: EMPTY)           # type-specific properties, checked by the type
+    props: Mapping[str, Any] = field(default_factory=lambda: EMPTY)  # type-specific properties, checked by the type
     prop_positions: Mapping[str, Position] = field(default_factory=lambda: EMPTY, compare=False)
     placeholder: Optional[Labels] = None
     #: where the value of every key given in the definition stands (name, type, form, ...)
@@ -93,7 +94,7 @@ class Check:
     name: str
     expr: str
     message: Labels
-    position: Position = field(compare=False)   # where the text of ``expr`` starts
+    position: Position = field(compare=False)  # where the text of ``expr`` starts
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class FormSpec:
     file: str = field(compare=False)
     unique: tuple[tuple[str, ...], ...] = ()
     indexes: tuple[tuple[str, ...], ...] = ()
-    title: Optional[str] = None              # field shown as the record's label
+    title: Optional[str] = None  # field shown as the record's label
     checks: tuple[Check, ...] = ()
     #: how the generated form is laid out: {"tabs": [...]} or {"sections": [...]} (docs/forms.md)
     layout: Optional[Mapping[str, Any]] = None
@@ -132,9 +133,9 @@ class FormGrant:
     """What one role may do with one form."""
 
     actions: frozenset[str]
-    rows: Optional[str] = None               # row filter expression, e.g. "owner == me"
+    rows: Optional[str] = None  # row filter expression, e.g. "owner == me"
     rows_position: Position = field(default_factory=Position, compare=False)  # where the text of ``rows`` starts
-    fields: Mapping[str, str] = field(default_factory=lambda: EMPTY)        # field -> hidden | readonly (editable if absent)
+    fields: Mapping[str, str] = field(default_factory=lambda: EMPTY)  # field -> hidden | readonly (editable if absent)
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ class RoleSpec:
     label: Labels
     position: Position = field(compare=False)
     superuser: bool = False
-    portal: bool = False                     # customers' portal users
+    portal: bool = False  # customers' portal users
     forms: Mapping[str, FormGrant] = field(default_factory=lambda: EMPTY)
 
 
@@ -162,11 +163,17 @@ class PackSpec:
     depends: tuple[str, ...] = ()
     forms: Mapping[str, FormSpec] = field(default_factory=lambda: EMPTY)
     roles: Mapping[str, RoleSpec] = field(default_factory=lambda: EMPTY)
-    files: Mapping[str, str] = field(default_factory=lambda: EMPTY)         # relative path -> exact text (lossless export)
-    extras: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: EMPTY)  # flows/reports/prints raw data by file
-    demo: Mapping[str, Any] = field(default_factory=lambda: EMPTY)          # demo data: {"users": [...], "records": {form: [...]}}
+    files: Mapping[str, str] = field(default_factory=lambda: EMPTY)  # relative path -> exact text (lossless export)
+    extras: Mapping[str, Mapping[str, Any]] = field(
+        default_factory=lambda: EMPTY
+    )  # flows/reports/prints raw data by file
+    demo: Mapping[str, Any] = field(
+        default_factory=lambda: EMPTY
+    )  # demo data: {"users": [...], "records": {form: [...]}}
     description: Optional[Labels] = None
-    checksum: str = ""                       # pack_checksum(files): identifies this exact text
+    checksum: str = ""  # pack_checksum(files): identifies this exact text
     #: the form whose records portal users belong to (``lc_user.customer_id``): pack.yaml ``portal_form``
     portal_form: Optional[str] = None
-    rules: Mapping[str, str] = field(default_factory=lambda: EMPTY)         # rules/*.rules by relative path (text, parsed elsewhere)
+    rules: Mapping[str, str] = field(
+        default_factory=lambda: EMPTY
+    )  # rules/*.rules by relative path (text, parsed elsewhere)

@@ -5,6 +5,7 @@ node (via :mod:`engine.definitions.yaml_source` positions). A schema may carry a
 ``x-message`` (``{value}`` is replaced by the offending value) to say what is wrong
 in the words of the domain rather than the words of JSON Schema.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -24,8 +25,12 @@ SCHEMA_DIR = Path(__file__).with_name("schemas")
 SCHEMA_NAMES = ("common", "pack", "form", "roles", "flow", "report", "print", "demo", "options")
 
 _TYPE_WORDS = {
-    "string": "a text", "integer": "a whole number", "number": "a number",
-    "boolean": "true or false", "array": "a list", "object": "a mapping (key: value)",
+    "string": "a text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping (key: value)",
     "null": "empty",
 }
 
@@ -119,8 +124,9 @@ def check(data: Any, schema: str, source: Source) -> list[DefinitionError]:
     return check_with(validator(schema), data, source)
 
 
-def check_with(v: Draft202012Validator, data: Any, source: Source,
-               root: Any = None, base: Sequence[Any] = ()) -> list[DefinitionError]:
+def check_with(
+    v: Draft202012Validator, data: Any, source: Source, root: Any = None, base: Sequence[Any] = ()
+) -> list[DefinitionError]:
     """Validate ``data`` with ``v``; ``root``/``base`` locate ``data`` inside its file."""
     root = data if root is None else root
     out: list[DefinitionError] = []
@@ -134,8 +140,7 @@ def check_with(v: Draft202012Validator, data: Any, source: Source,
     return out
 
 
-def _translate(error: jsonschema.ValidationError, root: Any, path: list[Any],
-               source: Source) -> list[DefinitionError]:
+def _translate(error: jsonschema.ValidationError, root: Any, path: list[Any], source: Source) -> list[DefinitionError]:
     node, pos = locate(root, path, source)
     where = path_text(path)
     kind = error.validator
@@ -153,17 +158,21 @@ def _translate(error: jsonschema.ValidationError, root: Any, path: list[Any],
         for key in instance:
             if key in known:
                 continue
-            out.append(DefinitionError(
-                f"unknown property '{key}'", _key_pos(node, key, pos),
-                did_you_mean(key, known), path_text([*path, key])))
+            out.append(
+                DefinitionError(
+                    f"unknown property '{key}'",
+                    _key_pos(node, key, pos),
+                    did_you_mean(key, known),
+                    path_text([*path, key]),
+                )
+            )
         return out
     if kind == "required":
         required = error.validator_value
         assert isinstance(required, list)  # the schemas are read from JSON
         missing = [k for k in required if isinstance(instance, dict) and k not in instance]
         here = node.here() if isinstance(node, _Node) else pos
-        return [DefinitionError(f"missing required property '{k}'", here, None, where)
-                for k in missing]
+        return [DefinitionError(f"missing required property '{k}'", here, None, where) for k in missing]
     custom = _custom(schema, instance)
     if custom:
         return [DefinitionError(custom, pos, None, where)]
@@ -221,7 +230,10 @@ def _hint(error: jsonschema.ValidationError) -> Optional[str]:
         options = error.validator_value
         assert isinstance(options, list)  # the schemas are read from JSON
         return did_you_mean(error.instance, [v for v in options if isinstance(v, str)])
-    if error.validator == "type" and error.validator_value == "string" and not isinstance(
-            error.instance, (dict, list, type(None))):
+    if (
+        error.validator == "type"
+        and error.validator_value == "string"
+        and not isinstance(error.instance, (dict, list, type(None)))
+    ):
         return "write it in quotes"
     return None

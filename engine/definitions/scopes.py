@@ -1,4 +1,5 @@
 """Expression scopes of a pack: what names a formula, condition or row filter can use."""
+
 from __future__ import annotations
 
 from types import MappingProxyType
@@ -12,9 +13,13 @@ from engine.expr.types import ExprType
 
 #: system columns every form has, as expressions see them
 SYSTEM_INFO = {
-    "id": ExprType.INTEGER, "version": ExprType.INTEGER, "owner": ExprType.INTEGER,
-    "created_by": ExprType.INTEGER, "updated_by": ExprType.INTEGER,
-    "created_at": ExprType.DATETIME, "updated_at": ExprType.DATETIME,
+    "id": ExprType.INTEGER,
+    "version": ExprType.INTEGER,
+    "owner": ExprType.INTEGER,
+    "created_by": ExprType.INTEGER,
+    "updated_by": ExprType.INTEGER,
+    "created_at": ExprType.DATETIME,
+    "updated_at": ExprType.DATETIME,
 }
 #: system columns of a sub-table row
 CHILD_INFO = {"id": ExprType.INTEGER, "parent_id": ExprType.INTEGER, "pos": ExprType.INTEGER}
@@ -36,23 +41,35 @@ def scopes_for(forms: Iterable[FormSpec], version: str) -> dict[str, Scope]:
     scopes: dict[str, Scope] = {}
     view = MappingProxyType(scopes)  # every scope sees the others, read-only
     for form in forms:
-        scopes[form.name] = Scope(form.name, _infos(form.name, form.fields, SYSTEM_INFO, registry,
-                                                   version, view), version, view)
+        scopes[form.name] = Scope(
+            form.name, _infos(form.name, form.fields, SYSTEM_INFO, registry, version, view), version, view
+        )
     return scopes
 
 
-def _infos(owner: str, fields: Iterable[FieldSpec], system: dict[str, ExprType], registry: Any,
-           version: str, scopes: Mapping[str, Scope], parent_form: Optional[str] = None) -> Any:
+def _infos(
+    owner: str,
+    fields: Iterable[FieldSpec],
+    system: dict[str, ExprType],
+    registry: Any,
+    version: str,
+    scopes: Mapping[str, Scope],
+    parent_form: Optional[str] = None,
+) -> Any:
     infos: dict[str, FieldInfo] = {n: FieldInfo(n, t) for n, t in system.items()}
-    if parent_form is not None:   # a sub-table row: ``parent.customer`` reads its record
+    if parent_form is not None:  # a sub-table row: ``parent.customer`` reads its record
         infos["parent"] = FieldInfo("parent", ExprType.RECORD, column="parent_id", link_form=parent_form)
     for f in fields:
         ftype = registry.get(f.type)
         children = None
         if f.type == "table":
             child = f"{owner}.{f.name}"
-            children = Scope(child, _infos(child, f.fields, CHILD_INFO, registry, version, scopes,
-                                           parent_form=owner), version, scopes)
+            children = Scope(
+                child,
+                _infos(child, f.fields, CHILD_INFO, registry, version, scopes, parent_form=owner),
+                version,
+                scopes,
+            )
         infos[f.name] = FieldInfo(
             name=f.name,
             type=_expr_type(ftype, f),
@@ -72,4 +89,3 @@ def _expr_type(ftype: Any, f: FieldSpec) -> ExprType:
         return ftype.expr_type_of(f)  # type: ignore[no-any-return]
     except Exception:  # noqa: BLE001  a broken property (reported by the loader)
         return ftype.expr_type  # type: ignore[no-any-return]
-

@@ -5,6 +5,7 @@ for both). Mappings come back as :class:`PosDict`, sequences as :class:`PosList`
 answer ``pos_of`` / ``value_pos`` with a :class:`~engine.errors.Position` that carries
 the source line, so any later check can print ``file:line:col`` and a caret.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,8 +36,9 @@ class Source:
     def position(self, line: int = 1, column: int = 1) -> Position:
         return Position(self.file, line, column, self.line(line))
 
-    def error(self, message: str, line: int = 1, column: int = 1,
-              hint: Optional[str] = None, path: Optional[str] = None) -> DefinitionError:
+    def error(
+        self, message: str, line: int = 1, column: int = 1, hint: Optional[str] = None, path: Optional[str] = None
+    ) -> DefinitionError:
         return DefinitionError(message, self.position(line, column), hint, path)
 
 
@@ -141,8 +143,9 @@ def _construct_map(loader: _Loader, node: MappingNode) -> Iterator[PosDict]:
         if index >= merged:
             if key in explicit:
                 first = data.key_marks[key]
-                loader.problems.append(loader.source.error(
-                    f"duplicate key '{key}' (first given on line {first[0]})", line, column))
+                loader.problems.append(
+                    loader.source.error(f"duplicate key '{key}' (first given on line {first[0]})", line, column)
+                )
                 continue
             explicit.add(key)
         data[key] = loader.construct_object(value_node, deep=True)
@@ -170,15 +173,13 @@ for _cls in (_Loader, _FastLoader):
     _cls.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
     # JSON numbers such as 1e3 (YAML 1.1 wants a dot: 1.0e+3)
     _cls.add_implicit_resolver(
-        "tag:yaml.org,2002:float", re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?[eE][-+]?[0-9]+$"),
-        list("-0123456789"))
+        "tag:yaml.org,2002:float", re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?[eE][-+]?[0-9]+$"), list("-0123456789")
+    )
 
 _PLAIN_WORDS = {
-    "mapping values are not allowed here":
-        "a ':' is not allowed here (quote the text, or check the indentation of this line)",
+    "mapping values are not allowed here": "a ':' is not allowed here (quote the text, or check the indentation of this line)",
     "could not find expected ':'": "expected a ':' after the key",
-    "found character '\\t' that cannot start any token":
-        "a tab character is not allowed here; indent with spaces",
+    "found character '\\t' that cannot start any token": "a tab character is not allowed here; indent with spaces",
     "found unexpected end of stream": "the file ends inside an unclosed quote or bracket",
     "found undefined alias": "this alias (*name) refers to no anchor (&name)",
 }
@@ -193,7 +194,7 @@ def _plain(problem: str, context: Optional[str]) -> str:
     if problem.startswith("found duplicate anchor"):
         return "an anchor (&name) is defined twice"
     if problem.startswith("did not find expected"):
-        wanted = problem[len("did not find expected "):]
+        wanted = problem[len("did not find expected ") :]
         return f"expected {wanted.replace('<', '').replace('>', '')} here"
     text = problem.replace("<", "").replace(">", "")
     return f"{text} ({context})" if context else text
@@ -235,7 +236,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, list[DefinitionError]]:
         data, problems = _parse(text, file, _FastLoader)
         if data is not None or not problems:
             return data, problems
-    return _parse(text, file, _Loader)   # the pure-Python parser words its errors better
+    return _parse(text, file, _Loader)  # the pure-Python parser words its errors better
 
 
 def _parse(text: str, file: str, loader_class: type) -> tuple[Any, list[DefinitionError]]:
@@ -253,8 +254,13 @@ def _parse(text: str, file: str, loader_class: type) -> tuple[Any, list[Definiti
         size = _expanded_size(node, {}, set())
         if size < 0 or size > MAX_NODES:
             why = "refers to itself" if size < 0 else f"expands to more than {MAX_NODES} values"
-            return None, [source.error(f"invalid {kind}: this document {why} through aliases (*name)",
-                                       node.start_mark.line + 1, node.start_mark.column + 1)]
+            return None, [
+                source.error(
+                    f"invalid {kind}: this document {why} through aliases (*name)",
+                    node.start_mark.line + 1,
+                    node.start_mark.column + 1,
+                )
+            ]
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

@@ -1,4 +1,5 @@
 """Names and types: the syntax tree checked against a Scope, returned as a resolved, typed tree."""
+
 from __future__ import annotations
 
 import difflib
@@ -12,8 +13,13 @@ from engine.expr.scope import FieldInfo, Scope
 from engine.expr.types import ExprType as T
 
 ORDERED = {T.INTEGER, T.DECIMAL, T.FLOAT, T.STRING, T.DATE, T.DATETIME, T.TIME, T.DURATION}
-CONTEXT = {("me",): T.INTEGER, ("my", "id"): T.INTEGER, ("my", "roles"): T.LIST,
-           ("my", "customer"): T.RECORD, ("my", "username"): T.STRING}
+CONTEXT = {
+    ("me",): T.INTEGER,
+    ("my", "id"): T.INTEGER,
+    ("my", "roles"): T.LIST,
+    ("my", "customer"): T.RECORD,
+    ("my", "username"): T.STRING,
+}
 LOOSE = (T.NULL, T.ANY)
 ID_FIELD = FieldInfo("id", T.INTEGER)  # every record has its own id
 
@@ -21,9 +27,9 @@ ID_FIELD = FieldInfo("id", T.INTEGER)  # every record has its own id
 @dataclass
 class _Env:
     scope: Scope
-    outer: Optional[Scope] = None     # the record outside an aggregate (for this.x)
-    prefix: Optional[str] = None      # "lines" / "invoice": stripped from paths in an aggregate
-    names_prefix: str = ""            # how names are reported ("lines." ...)
+    outer: Optional[Scope] = None  # the record outside an aggregate (for this.x)
+    prefix: Optional[str] = None  # "lines" / "invoice": stripped from paths in an aggregate
+    names_prefix: str = ""  # how names are reported ("lines." ...)
 
 
 @dataclass
@@ -63,8 +69,9 @@ class Checker:
         items = tuple(self.visit(i, env) for i in node.items)
         types = {i.t for i in items if i.t not in LOOSE}
         if len(types) > 1 and not all(t.numeric for t in types):
-            raise self.error(node, "list items must have the same type, got "
-                             + ", ".join(sorted(t.value for t in types)))
+            raise self.error(
+                node, "list items must have the same type, got " + ", ".join(sorted(t.value for t in types))
+            )
         for i in items:
             if not isinstance(i, n.Literal):
                 raise self.error(i, "list items must be literal values")
@@ -76,8 +83,9 @@ class Checker:
             self.names.add(".".join(parts))
             return n.ContextRef(".".join(parts), span=node.span, t=CONTEXT[parts])
         if parts[0] == "my":
-            raise self.error(node, f"unknown name '{'.'.join(parts)}'",
-                             "use me, my.id, my.roles, my.customer or my.username")
+            raise self.error(
+                node, f"unknown name '{'.'.join(parts)}'", "use me, my.id, my.roles, my.customer or my.username"
+            )
         if parts[0] == "old":
             if len(parts) != 2 or env.outer is not None:
                 raise self.error(node, "old.<field> names one field of the record before the change")
@@ -106,18 +114,19 @@ class Checker:
         if info is None and name == "id":
             return ID_FIELD
         if info is None:
-            candidates = list(scope.fields) + [l for f in scope.fields.values() for l in f.labels]
+            candidates = scope.spellings()
             if scope is self.root and self.root.forms:
                 candidates += list(self.root.forms)
             raise self.error(node, f"unknown field '{name}' in {scope.form}", self.did_you_mean(name, candidates))
         return info
 
-    def _resolve(self, parts: tuple[str, ...], scope: Scope, depth: int, names_prefix: str,
-                 node: n.Node) -> n.Node:
+    def _resolve(self, parts: tuple[str, ...], scope: Scope, depth: int, names_prefix: str, node: n.Node) -> n.Node:
         info = self._field(scope, parts[0], node)
         if info.type == T.TABLE:
-            raise self.error(node, f"'{parts[0]}' is a sub-table: use an aggregate such as "
-                             f"count({parts[0]}) or sum({parts[0]}.<field>)")
+            raise self.error(
+                node,
+                f"'{parts[0]}' is a sub-table: use an aggregate such as count({parts[0]}) or sum({parts[0]}.<field>)",
+            )
         base = n.FieldRef(info.name, info.sql_column, depth, span=node.span, t=info.type)
         shown = [info.name]
         if len(parts) == 1:
@@ -130,8 +139,9 @@ class Checker:
         first_form = ""
         for name in parts[1:]:
             if current.type != T.RECORD or not current.link_form:
-                raise self.error(node, f"'{'.'.join(shown)}' is a {current.type.value}, not a link: "
-                                 f"it has no field '{name}'")
+                raise self.error(
+                    node, f"'{'.'.join(shown)}' is a {current.type.value}, not a link: it has no field '{name}'"
+                )
             target = scope.other(current.link_form) if scope.forms else self.root.other(current.link_form)
             if target is None:
                 raise self.error(node, f"form '{current.link_form}' (linked by '{current.name}') is unknown")
@@ -145,8 +155,9 @@ class Checker:
             shown.append(nxt.name)
             current, scope = nxt, target
         self.names.add(names_prefix + ".".join(shown))
-        ref = n.LinkRef(base, tuple(hops), scope.form, current.name, current.sql_column, first_form,
-                        span=node.span, t=current.type)
+        ref = n.LinkRef(
+            base, tuple(hops), scope.form, current.name, current.sql_column, first_form, span=node.span, t=current.type
+        )
         if current.options:
             self.options[ref] = current.options
         return ref
@@ -216,10 +227,13 @@ class Checker:
             return
         name = ref.name if isinstance(ref, (n.FieldRef, n.LinkRef)) else "the field"
         by_label = next((value for value, labels in options if literal.value in labels), None)
-        hint = (f"write the option's value: \"{by_label}\" (\"{literal.value}\" is its label)" if by_label
-                else self.did_you_mean(literal.value, values))
+        hint = (
+            f'write the option\'s value: "{by_label}" ("{literal.value}" is its label)'
+            if by_label
+            else self.did_you_mean(literal.value, values)
+        )
         shown = ", ".join(values[:8]) + (", ..." if len(values) > 8 else "")
-        raise self.error(literal, f"\"{literal.value}\" is not an option of {name} ({shown})", hint)
+        raise self.error(literal, f'"{literal.value}" is not an option of {name} ({shown})', hint)
 
     def v_Between(self, node: n.Between, env: _Env) -> n.Node:
         value, low, high = (self.visit(x, env) for x in (node.value, node.low, node.high))
@@ -269,11 +283,17 @@ class Checker:
         arg = node.args[0]
         sources = _sources(arg, env.scope)
         if isinstance(arg, n.Path) and len(arg.parts) == 1:
-            sources = {arg.parts[0]} if (arg.parts[0] not in env.scope.fields or _is_table(env.scope, arg.parts[0])) \
+            sources = (
+                {arg.parts[0]}
+                if (arg.parts[0] not in env.scope.fields or _is_table(env.scope, arg.parts[0]))
                 else sources
+            )
         if len(sources) != 1:
-            raise self.error(node, f"{node.name} needs one sub-table or form to aggregate, e.g. "
-                             f"{node.name}(lines.qty) or {node.name}(other_form where ...)")
+            raise self.error(
+                node,
+                f"{node.name} needs one sub-table or form to aggregate, e.g. "
+                f"{node.name}(lines.qty) or {node.name}(other_form where ...)",
+            )
         source = sources.pop()
         info = env.scope.resolve(source)
         if info is not None and info.type == T.TABLE and info.children is not None:
@@ -336,6 +356,7 @@ def _sources(node: n.Node, scope: Scope) -> set[str]:
                         walk(i)
                 else:
                     walk(v)
+
     walk(node)
     return found
 
@@ -349,8 +370,13 @@ def _arity(fn: fx.Function) -> str:
 
 
 def _fits(t: T, expect: T) -> bool:
-    return t in LOOSE or t == expect or (expect == T.DECIMAL and t == T.INTEGER) or \
-        (expect == T.FLOAT and t.numeric) or (expect == T.INTEGER and t == T.RECORD)
+    return (
+        t in LOOSE
+        or t == expect
+        or (expect == T.DECIMAL and t == T.INTEGER)
+        or (expect == T.FLOAT and t.numeric)
+        or (expect == T.INTEGER and t == T.RECORD)
+    )
 
 
 def _comparable(a: T, b: T) -> bool:
@@ -373,10 +399,15 @@ def _arith_type(op: str, a: T, b: T) -> Optional[T]:
         return fx._numeric([a, b])
     table = {
         ("+", T.STRING, T.STRING): T.STRING,
-        ("+", T.DATE, T.DURATION): T.DATE, ("+", T.DURATION, T.DATE): T.DATE,
-        ("+", T.DATETIME, T.DURATION): T.DATETIME, ("+", T.DURATION, T.DATETIME): T.DATETIME,
-        ("+", T.DURATION, T.DURATION): T.DURATION, ("-", T.DURATION, T.DURATION): T.DURATION,
-        ("-", T.DATE, T.DURATION): T.DATE, ("-", T.DATETIME, T.DURATION): T.DATETIME,
-        ("-", T.DATE, T.DATE): T.INTEGER, ("-", T.DATETIME, T.DATETIME): T.DURATION,
+        ("+", T.DATE, T.DURATION): T.DATE,
+        ("+", T.DURATION, T.DATE): T.DATE,
+        ("+", T.DATETIME, T.DURATION): T.DATETIME,
+        ("+", T.DURATION, T.DATETIME): T.DATETIME,
+        ("+", T.DURATION, T.DURATION): T.DURATION,
+        ("-", T.DURATION, T.DURATION): T.DURATION,
+        ("-", T.DATE, T.DURATION): T.DATE,
+        ("-", T.DATETIME, T.DURATION): T.DATETIME,
+        ("-", T.DATE, T.DATE): T.INTEGER,
+        ("-", T.DATETIME, T.DATETIME): T.DURATION,
     }
     return table.get((op, a, b))

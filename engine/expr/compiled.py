@@ -1,4 +1,5 @@
 """CompiledExpr and the compile cache: parse -> check -> generate, once per (source, form version)."""
+
 from __future__ import annotations
 
 import threading
@@ -61,8 +62,15 @@ _cache: dict[tuple[str, str, str, Optional[ExprType]], CompiledExpr] = {}
 _lock = threading.Lock()
 
 
-def compile_expression(source: str, scope: Scope, *, expect: Optional[ExprType] = None,
-                       file: str = "<expr>", line: int = 1, column: int = 1) -> CompiledExpr:
+def compile_expression(
+    source: str,
+    scope: Scope,
+    *,
+    expect: Optional[ExprType] = None,
+    file: str = "<expr>",
+    line: int = 1,
+    column: int = 1,
+) -> CompiledExpr:
     """Parse, check against ``scope`` and compile; cached by (source, form, version, expect)."""
     key = (source, scope.form, scope.version, expect)
     hit = _cache.get(key)

@@ -1,4 +1,5 @@
 """ExprError: a definition error located inside an expression, mapped to its definition file."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,8 +32,7 @@ class Origin:
         line = max(1, min(line, len(lines)))
         text = lines[line - 1]
         if line == 1:
-            return Position(self.file, self.line, self.column + column - 1,
-                            " " * (self.column - 1) + text)
+            return Position(self.file, self.line, self.column + column - 1, " " * (self.column - 1) + text)
         return Position(self.file, self.line + line - 1, column, text)
 
     def error(self, message: str, line: int, column: int, hint: Optional[str] = None) -> ExprError:

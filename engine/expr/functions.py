@@ -5,6 +5,7 @@ generated code; it must accept ``None`` arguments) and an SQL implementation
 ``sql(dialect, args, arg_types) -> ColumnElement``. Add a back end by adding one more
 implementation per entry.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,7 +26,7 @@ TypeRule = Callable[[Sequence[T]], T]  # raises TypeError(message) when the argu
 class Function:
     name: str
     min_args: int
-    max_args: Optional[int]           # None = any number
+    max_args: Optional[int]  # None = any number
     returns: TypeRule
     python: Optional[Callable[..., Any]]  # None: compiled specially (if, now, today)
     sql: Optional[Callable[..., Any]]
@@ -74,6 +75,7 @@ def _of(*allowed: T, result: T) -> TypeRule:
                 names = " or ".join(a.value for a in allowed)
                 raise TypeError(f"expected {names}, got {t.value}")
         return result
+
     return rule
 
 
@@ -90,8 +92,7 @@ def _round_rule(types: Sequence[T]) -> T:
     _numeric(types)
     if len(types) > 1 and types[1] not in (T.INTEGER, T.NULL, T.ANY):
         raise TypeError("the number of places must be an integer")
-    return T.INTEGER if types[0] == T.INTEGER and len(types) == 1 else (
-        T.FLOAT if types[0] == T.FLOAT else T.DECIMAL)
+    return T.INTEGER if types[0] == T.INTEGER and len(types) == 1 else (T.FLOAT if types[0] == T.FLOAT else T.DECIMAL)
 
 
 # ------------------------------------------------------------------ python implementations
@@ -163,32 +164,120 @@ def _sql_round(d: Any, args: list[Any], types: Sequence[T]) -> Any:
     return d.round(args[0], args[1] if len(args) > 1 else None, integer=types[0] == T.INTEGER and len(args) == 1)
 
 
-register(Function("round", 1, 2, _round_rule, py_round, _sql_round,
-                  "round(x, n): round half away from zero to n places (default 0)"))
+register(
+    Function(
+        "round",
+        1,
+        2,
+        _round_rule,
+        py_round,
+        _sql_round,
+        "round(x, n): round half away from zero to n places (default 0)",
+    )
+)
 register(Function("abs", 1, 1, _numeric, py_abs, lambda d, a, t: sa.func.abs(a[0]), "absolute value"))
-register(Function("len", 1, 1, _of(T.STRING, T.LIST, result=T.INTEGER), py_len,
-                  lambda d, a, t: d.length(a[0], t[0]), "length of a text or a list (empty: 0)"))
-register(Function("lower", 1, 1, _of(T.STRING, result=T.STRING), py_lower,
-                  lambda d, a, t: sa.func.lower(a[0]), "lower case",
-                  inline="{0}.lower()"))
-register(Function("upper", 1, 1, _of(T.STRING, result=T.STRING), py_upper,
-                  lambda d, a, t: sa.func.upper(a[0]), "upper case",
-                  inline="{0}.upper()"))
-register(Function("trim", 1, 1, _of(T.STRING, result=T.STRING), py_trim,
-                  lambda d, a, t: sa.func.trim(a[0]), "remove leading and trailing spaces",
-                  inline="{0}.strip(' ')"))
-register(Function("coalesce", 1, None, _same, py_coalesce, lambda d, a, t: sa.func.coalesce(*a),
-                  "the first argument that is not null"))
-register(Function("concat", 1, None, lambda ts: T.STRING, py_concat, lambda d, a, t: d.concat(a, t),
-                  "join texts; null counts as empty text"))
-register(Function("days_between", 2, 2, _of(T.DATE, T.DATETIME, result=T.INTEGER), py_days_between,
-                  lambda d, a, t: d.days_between(a[0], a[1], t[0], t[1]),
-                  "whole days from the first date to the second"))
+register(
+    Function(
+        "len",
+        1,
+        1,
+        _of(T.STRING, T.LIST, result=T.INTEGER),
+        py_len,
+        lambda d, a, t: d.length(a[0], t[0]),
+        "length of a text or a list (empty: 0)",
+    )
+)
+register(
+    Function(
+        "lower",
+        1,
+        1,
+        _of(T.STRING, result=T.STRING),
+        py_lower,
+        lambda d, a, t: sa.func.lower(a[0]),
+        "lower case",
+        inline="{0}.lower()",
+    )
+)
+register(
+    Function(
+        "upper",
+        1,
+        1,
+        _of(T.STRING, result=T.STRING),
+        py_upper,
+        lambda d, a, t: sa.func.upper(a[0]),
+        "upper case",
+        inline="{0}.upper()",
+    )
+)
+register(
+    Function(
+        "trim",
+        1,
+        1,
+        _of(T.STRING, result=T.STRING),
+        py_trim,
+        lambda d, a, t: sa.func.trim(a[0]),
+        "remove leading and trailing spaces",
+        inline="{0}.strip(' ')",
+    )
+)
+register(
+    Function(
+        "coalesce",
+        1,
+        None,
+        _same,
+        py_coalesce,
+        lambda d, a, t: sa.func.coalesce(*a),
+        "the first argument that is not null",
+    )
+)
+register(
+    Function(
+        "concat",
+        1,
+        None,
+        lambda ts: T.STRING,
+        py_concat,
+        lambda d, a, t: d.concat(a, t),
+        "join texts; null counts as empty text",
+    )
+)
+register(
+    Function(
+        "days_between",
+        2,
+        2,
+        _of(T.DATE, T.DATETIME, result=T.INTEGER),
+        py_days_between,
+        lambda d, a, t: d.days_between(a[0], a[1], t[0], t[1]),
+        "whole days from the first date to the second",
+    )
+)
 register(Function("now", 0, 0, lambda ts: T.DATETIME, None, None, "the current date-time (UTC)", True))
-register(Function("today", 0, 0, lambda ts: T.DATE, None, None,
-                  "today's date in the user's time zone", True))
+register(Function("today", 0, 0, lambda ts: T.DATE, None, None, "today's date in the user's time zone", True))
 # min/max with two or more arguments are scalar; with one they are aggregates (check.py)
-register(Function("min", 2, None, _same, py_least, lambda d, a, t: d.least(a),
-                  "smallest argument, ignoring nulls; min(lines.x) aggregates"))
-register(Function("max", 2, None, _same, py_greatest, lambda d, a, t: d.greatest(a),
-                  "largest argument, ignoring nulls; max(lines.x) aggregates"))
+register(
+    Function(
+        "min",
+        2,
+        None,
+        _same,
+        py_least,
+        lambda d, a, t: d.least(a),
+        "smallest argument, ignoring nulls; min(lines.x) aggregates",
+    )
+)
+register(
+    Function(
+        "max",
+        2,
+        None,
+        _same,
+        py_greatest,
+        lambda d, a, t: d.greatest(a),
+        "largest argument, ignoring nulls; max(lines.x) aggregates",
+    )
+)

@@ -20,6 +20,7 @@ Nodes that read other records (links such as ``customer.tier``, aggregates over 
 form, functions without a JavaScript implementation) and rule-only nodes (``old.x``,
 ``changed``) raise :class:`NeedsServer`: the caller asks the server to compute those.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,15 +39,40 @@ class NeedsServer(ValueError):
 
 
 #: value kinds the runtime converts a raw form value to, by static type
-_KIND = {T.INTEGER: "n", T.DECIMAL: "n", T.FLOAT: "n", T.RECORD: "n", T.STRING: "s", T.BOOLEAN: "b",
-         T.DATE: "d", T.DATETIME: "dt", T.TIME: "tm", T.DURATION: "u", T.LIST: "l", T.TABLE: "rows"}
-_CTX = {"me": "L.get(ctx, 'user_id', 'n')", "my.id": "L.get(ctx, 'user_id', 'n')",
-        "my.customer": "L.get(ctx, 'customer_id', 'n')", "my.username": "L.get(ctx, 'username', 's')",
-        "my.roles": "L.get(ctx, 'roles', 'l')"}
+_KIND = {
+    T.INTEGER: "n",
+    T.DECIMAL: "n",
+    T.FLOAT: "n",
+    T.RECORD: "n",
+    T.STRING: "s",
+    T.BOOLEAN: "b",
+    T.DATE: "d",
+    T.DATETIME: "dt",
+    T.TIME: "tm",
+    T.DURATION: "u",
+    T.LIST: "l",
+    T.TABLE: "rows",
+}
+_CTX = {
+    "me": "L.get(ctx, 'user_id', 'n')",
+    "my.id": "L.get(ctx, 'user_id', 'n')",
+    "my.customer": "L.get(ctx, 'customer_id', 'n')",
+    "my.username": "L.get(ctx, 'username', 's')",
+    "my.roles": "L.get(ctx, 'roles', 'l')",
+}
 #: functions of engine.expr.functions with a JavaScript implementation in the runtime
-JS_FUNCTIONS = {"round": "L.round", "abs": "L.abs", "len": "L.len", "lower": "L.lower", "upper": "L.upper",
-                "trim": "L.trim", "coalesce": "L.coalesce", "days_between": "L.daysBetween",
-                "min": "L.least", "max": "L.greatest"}
+JS_FUNCTIONS = {
+    "round": "L.round",
+    "abs": "L.abs",
+    "len": "L.len",
+    "lower": "L.lower",
+    "upper": "L.upper",
+    "trim": "L.trim",
+    "coalesce": "L.coalesce",
+    "days_between": "L.daysBetween",
+    "min": "L.least",
+    "max": "L.greatest",
+}
 _ORDER = {"<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 
 
@@ -188,8 +214,7 @@ class JsGen:
         return f"L.{_ORDER[op]}({a}, {b})"
 
     def g_Between(self, node: n.Between, rows: tuple[str, ...]) -> str:
-        return (f"L.between({self.gen(node.value, rows)}, {self.gen(node.low, rows)}, "
-                f"{self.gen(node.high, rows)})")
+        return f"L.between({self.gen(node.value, rows)}, {self.gen(node.low, rows)}, {self.gen(node.high, rows)})"
 
     # ------------------------------------------------------------ calls
     def g_Call(self, node: n.Call, rows: tuple[str, ...]) -> str:

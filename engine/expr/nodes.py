@@ -3,6 +3,7 @@ which every node carries its static type ``t`` and names are replaced by resolve
 
 Back ends (Python, SQL, later JavaScript) are visitors over the *checked* tree.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -113,10 +114,10 @@ class LinkRef(Node):
 
     base: FieldRef
     hops: tuple[tuple[str, str, str], ...]  # further (field, column, target_form) after base
-    target_form: str                         # form holding the final field
+    target_form: str  # form holding the final field
     name: str
     column: str
-    first_form: str                          # form the base link points to
+    first_form: str  # form the base link points to
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,6 @@ class Aggregate(Node):
     kind: str
     source: str
     source_column: str
-    form: str   # the inner form (child scope's form or the other form)
+    form: str  # the inner form (child scope's form or the other form)
     body: Optional[Node]
     where: Optional[Node]

@@ -1,9 +1,10 @@
 """Text -> frozen AST nodes, with one cached LALR parser. No lark object survives."""
+
 from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path as FsPath
 from typing import Any
@@ -17,14 +18,22 @@ from engine.expr.types import ExprType
 
 GRAMMAR = FsPath(__file__).with_name("grammar.lark")
 MAX_SOURCE = 10_000
-MAX_DEPTH = 60        # brackets
+MAX_DEPTH = 60  # brackets
 MAX_TREE_DEPTH = 100  # operators: deeper trees are split into computed fields
 
 # regex terminals in words; string terminals are shown as themselves
 _WORDS = {
-    "NAME": "a name", "INT": "a number", "DECIMAL": "a number", "STRING": "a string",
-    "DATE": "a date", "DATETIME": "a date-time", "TIME": "a time", "DURATION": "a duration",
-    "COMP_OP": "a comparison (== != < <= > >=)", "ADD_OP": "+ or -", "MUL_OP": "* / or %",
+    "NAME": "a name",
+    "INT": "a number",
+    "DECIMAL": "a number",
+    "STRING": "a string",
+    "DATE": "a date",
+    "DATETIME": "a date-time",
+    "TIME": "a time",
+    "DURATION": "a duration",
+    "COMP_OP": "a comparison (== != < <= > >=)",
+    "ADD_OP": "+ or -",
+    "MUL_OP": "* / or %",
     "$END": "the end of the expression",
 }
 
@@ -32,8 +41,13 @@ _WORDS = {
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     # cache=True: lark keeps the analysed grammar in the temp directory (keyed by its hash)
-    return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True,
-                maybe_placeholders=True, cache=True)
+    return Lark(
+        GRAMMAR.read_text(encoding="utf-8"),
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=True,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -48,8 +62,9 @@ def _terminal_words() -> dict[str, str]:
 @lru_cache(maxsize=1)
 def keywords() -> frozenset[str]:
     """The language's keywords (``and``, ``in``, ``where``, ...): reserved, never a name."""
-    return frozenset(t.pattern.value.lower() for t in _parser().terminals
-                     if t.pattern.type == "str" and t.pattern.value.isalpha())
+    return frozenset(
+        t.pattern.value.lower() for t in _parser().terminals if t.pattern.type == "str" and t.pattern.value.isalpha()
+    )
 
 
 def _expected(names: set[str]) -> str:
@@ -64,8 +79,14 @@ def _span(meta: Any) -> n.Span:
     return n.Span(meta.line, meta.column, meta.end_line, meta.end_column)
 
 
-_CHAR_HINTS = {"=": "use == to compare", "&": "use and", "|": "use or", "!": "use not, or != to compare",
-               "{": "lists are written [1, 2]", "`": "quote text with \" or '"}
+_CHAR_HINTS = {
+    "=": "use == to compare",
+    "&": "use and",
+    "|": "use or",
+    "!": "use not, or != to compare",
+    "{": "lists are written [1, 2]",
+    "`": "quote text with \" or '",
+}
 _DURATION_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'"}
 
@@ -83,6 +104,7 @@ class _Bad(Exception):
 def _cmp(op: str) -> Any:
     def build(self: Any, meta: Any, a: n.Node, b: n.Node) -> n.Node:
         return n.Compare(op, a, b, span=_span(meta))
+
     return build
 
 
@@ -138,7 +160,7 @@ class _ToAst(Transformer):
     # literals
     def int_(self, meta, tok):  # type: ignore[no-untyped-def]
         value = int(tok)
-        if value > INT_MAX:   # the SQL back ends count in 64 bits; a larger number would fail there
+        if value > INT_MAX:  # the SQL back ends count in 64 bits; a larger number would fail there
             raise _Bad(f"the number {tok} is too large (at most {INT_MAX})", meta)
         return n.Literal(value, span=_span(meta), t=ExprType.INTEGER)
 
@@ -234,8 +256,12 @@ def parse(source: str, *, file: str = "<expr>", line: int = 1, column: int = 1) 
     if isinstance(result, (Tree, Token)):  # pragma: no cover - guarded by tests
         raise AssertionError("lark object survived the transform")
     if tree_depth(result) > MAX_TREE_DEPTH:
-        raise origin.error(f"expression is nested too deeply (more than {MAX_TREE_DEPTH} operations inside "
-                           "each other); split it into computed fields", 1, 1)
+        raise origin.error(
+            f"expression is nested too deeply (more than {MAX_TREE_DEPTH} operations inside "
+            "each other); split it into computed fields",
+            1,
+            1,
+        )
     return result
 
 
@@ -258,11 +284,15 @@ def _syntax_error(exc: UnexpectedInput, origin: Origin) -> ExprError:
         if tok.type == "$END":
             lines = origin.source.splitlines() or [""]
             line, column = len(lines), len(lines[-1]) + 1
-            return origin.error(f"unexpected end of expression; expected one of: {_expected(exc.accepts or exc.expected)}",
-                                line, column)
+            return origin.error(
+                f"unexpected end of expression; expected one of: {_expected(exc.accepts or exc.expected)}", line, column
+            )
         accepts = exc.accepts or exc.expected
-        hint = (f"'{tok.value}' is a keyword, not a name" if "NAME" in accepts and str(tok.value).lower() in keywords()
-                else None)
+        hint = (
+            f"'{tok.value}' is a keyword, not a name"
+            if "NAME" in accepts and str(tok.value).lower() in keywords()
+            else None
+        )
         return origin.error(f"unexpected {tok.value!r}; expected one of: {_expected(accepts)}", line, column, hint)
     if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream or 0

@@ -4,6 +4,7 @@ The function has the signature ``f(record, ctx=None, *, old=None, data=None)``. 
 bound once as closure locals; null checks use walrus temporaries so every sub-expression is
 computed once: ``stock < 20`` becomes ``(_t0 := r.get('stock')) is not None and _t0 < 20``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,13 @@ from engine.expr.types import ExprType as T
 
 STRICT_BOOL = (n.Compare, n.Logic, n.Between, n.IsEmpty, n.Aggregate)
 _SAFE_BUILTINS = {"len": len, "any": any, "None": None, "True": True, "False": False}
-_CTX = {"me": "ctx.user_id", "my.id": "ctx.user_id", "my.customer": "ctx.customer_id",
-        "my.username": "ctx.username", "my.roles": "ctx.roles"}
+_CTX = {
+    "me": "ctx.user_id",
+    "my.id": "ctx.user_id",
+    "my.customer": "ctx.customer_id",
+    "my.username": "ctx.username",
+    "my.roles": "ctx.roles",
+}
 
 
 def is_strict_bool(node: n.Node) -> bool:
@@ -203,8 +209,9 @@ class PyGen:
             b, cb = self._nn(right, rows)
             return f"({' and '.join(cb + [f'{b} in ({self.gen(left, rows)} or ())'])})"
         b, cb = self._nn(right, rows)
-        test = {"contains": f"{b} in {a}", "startswith": f"{a}.startswith({b})",
-                "endswith": f"{a}.endswith({b})"}.get(op, f"{a} {op} {b}")
+        test = {"contains": f"{b} in {a}", "startswith": f"{a}.startswith({b})", "endswith": f"{a}.endswith({b})"}.get(
+            op, f"{a} {op} {b}"
+        )
         return f"({' and '.join(ca + cb + [test])})"
 
     def g_Between(self, node: n.Between, rows: tuple[str, ...]) -> str:
@@ -266,9 +273,20 @@ def _is_null(node: n.Node) -> bool:
     return isinstance(node, n.Literal) and node.value is None
 
 
-RUNTIME = {"_link": rt.link_get, "_div": rt.div, "_mod": rt.mod, "_date_add": rt.date_add,
-           "_is_empty": rt.is_empty, "_today": rt.today, "_sum": rt.agg_sum, "_avg": rt.agg_avg,
-           "_min": rt.agg_min, "_max": rt.agg_max, "_EMPTY": rt.EMPTY, "_no_ctx": rt.no_ctx}
+RUNTIME = {
+    "_link": rt.link_get,
+    "_div": rt.div,
+    "_mod": rt.mod,
+    "_date_add": rt.date_add,
+    "_is_empty": rt.is_empty,
+    "_today": rt.today,
+    "_sum": rt.agg_sum,
+    "_avg": rt.agg_avg,
+    "_min": rt.agg_min,
+    "_max": rt.agg_max,
+    "_EMPTY": rt.EMPTY,
+    "_no_ctx": rt.no_ctx,
+}
 
 
 def generate(tree: n.Node, form_aggregate: Callable[[n.Aggregate], Any]) -> tuple[str, dict[str, Any]]:
@@ -276,8 +294,7 @@ def generate(tree: n.Node, form_aggregate: Callable[[n.Aggregate], Any]) -> tupl
     gen = PyGen(form_aggregate)
     body = gen.truth(tree, ("r",)) if tree.t == T.BOOLEAN else gen.gen(tree, ("r",))
     names = list(RUNTIME) + list(gen.consts)
-    lines = [f"def _make({', '.join(names)}):",
-             "    def _expr(r, ctx=None, old=None, data=None):"]
+    lines = [f"def _make({', '.join(names)}):", "    def _expr(r, ctx=None, old=None, data=None):"]
     if gen.uses_ctx:
         lines.append("        if ctx is None: _no_ctx()")
     if gen.uses_old:

@@ -1,4 +1,5 @@
 """Helpers the generated Python code calls (bound as locals of the compiled function)."""
+
 from __future__ import annotations
 
 import datetime as dt

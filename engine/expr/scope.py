@@ -1,4 +1,5 @@
 """What an expression may name: the fields of a form (and of linked forms / sub-tables)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ class FieldInfo:
 
     name: str
     type: ExprType
-    labels: tuple[str, ...] = ()          # aliases, e.g. the zh-CN label '库存'
+    labels: tuple[str, ...] = ()  # aliases, e.g. the zh-CN label '库存'
     column: Optional[str] = None
     link_form: Optional[str] = None
     children: Optional["Scope"] = None
@@ -52,6 +53,10 @@ class Scope:
             if name in candidate.labels:
                 return candidate
         return None
+
+    def spellings(self) -> list[str]:
+        """Every name a field answers to: its name, then its label aliases (for did-you-mean)."""
+        return list(self.fields) + [label for f in self.fields.values() for label in f.labels]
 
     def other(self, form: str) -> Optional["Scope"]:
         """The scope of another form of the same pack (for links and cross-form aggregates)."""

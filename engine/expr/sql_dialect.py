@@ -6,6 +6,7 @@ dates are DATE (SQLite: 'YYYY-MM-DD' text), date-times are UTC (SQLite: SQLAlche
 'YYYY-MM-DD HH:MM:SS.ffffff' text), durations are seconds (numbers), lists are JSON arrays,
 booleans are BOOLEAN (SQLite: 0/1), money is NUMERIC (SQLite: REAL).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -94,9 +95,17 @@ class ExprDuration(TypeDecorator):  # type: ignore[type-arg]
 
 def result_type(t: T) -> Any:
     """The SQLAlchemy type that brings a value of static type ``t`` back as the Python back end's value."""
-    return {T.DECIMAL: ExprDecimal(), T.DATETIME: ExprDateTime(), T.DURATION: ExprDuration(),
-            T.DATE: sa.Date(), T.INTEGER: sa.BigInteger(), T.RECORD: sa.BigInteger(), T.STRING: sa.String(),
-            T.BOOLEAN: sa.Boolean(), T.TIME: sa.Time()}.get(t)
+    return {
+        T.DECIMAL: ExprDecimal(),
+        T.DATETIME: ExprDateTime(),
+        T.DURATION: ExprDuration(),
+        T.DATE: sa.Date(),
+        T.INTEGER: sa.BigInteger(),
+        T.RECORD: sa.BigInteger(),
+        T.STRING: sa.String(),
+        T.BOOLEAN: sa.Boolean(),
+        T.TIME: sa.Time(),
+    }.get(t)
 
 
 def literal(value: Any, t: T) -> ColumnElement[Any]:
@@ -121,9 +130,17 @@ def literal(value: Any, t: T) -> ColumnElement[Any]:
 
 
 def bind_type(t: T) -> Any:
-    return {T.INTEGER: sa.BigInteger(), T.RECORD: sa.BigInteger(), T.DECIMAL: ExprDecimal(),
-            T.FLOAT: sa.Float(), T.STRING: sa.String(), T.BOOLEAN: sa.Boolean(), T.DATE: sa.Date(), T.TIME: sa.Time(),
-            T.DATETIME: ExprDateTime()}.get(t, sa.String())
+    return {
+        T.INTEGER: sa.BigInteger(),
+        T.RECORD: sa.BigInteger(),
+        T.DECIMAL: ExprDecimal(),
+        T.FLOAT: sa.Float(),
+        T.STRING: sa.String(),
+        T.BOOLEAN: sa.Boolean(),
+        T.DATE: sa.Date(),
+        T.TIME: sa.Time(),
+        T.DATETIME: ExprDateTime(),
+    }.get(t, sa.String())
 
 
 def bind_value(value: Any, t: T) -> Any:
@@ -139,18 +156,21 @@ class _El(FunctionElement):  # type: ignore[type-arg]
 
 class DtValue(_El):
     """A date-time value in a comparable form (SQLite: canonical text)."""
+
     inherit_cache = True
     type = sa.String()
 
 
 class DecCmp(_El):
     """A decimal value to compare (SQLite: rounded, to hide binary float noise)."""
+
     inherit_cache = True
     type = sa.Float()
 
 
 class StrOrder(_El):
     """A string ordered by code point, as Python orders it."""
+
     inherit_cache = True
     type = sa.String()
 
@@ -167,6 +187,7 @@ class Mod(_El):
 
 class DateAdd(_El):
     """date + seconds (whole days, truncated)."""
+
     inherit_cache = True
     type = sa.Date()
 
@@ -178,12 +199,14 @@ class DateTimeAdd(_El):
 
 class DateDiff(_El):
     """date - date in days."""
+
     inherit_cache = True
     type = sa.BigInteger()
 
 
 class DateTimeDiff(_El):
     """datetime - datetime in seconds."""
+
     inherit_cache = True
     type = ExprDecimal()
 
@@ -195,6 +218,7 @@ class DaysBetween(_El):
 
 class DaysBetweenTs(_El):
     """days_between where an argument is a date-time (UTC calendar days)."""
+
     inherit_cache = True
     type = sa.BigInteger()
 
@@ -231,6 +255,7 @@ class Greatest(_El):
 
 class StrContains(_El):
     """Position of a text inside another (0: absent)."""
+
     inherit_cache = True
     type = sa.Integer()
 
@@ -247,8 +272,10 @@ def _args(compiler: Any, el: Any, **kw: Any) -> list[str]:
 def _template(cls: type, default: str, **dialects: str) -> None:
     """Register how ``cls`` renders: ``default`` and per-dialect ``str.format`` templates over its arguments."""
     for name, text in (("", default), *dialects.items()):
+
         def render(el: Any, compiler: Any, _text: str = text, **kw: Any) -> str:
             return _text.format(*_args(compiler, el, **kw))
+
         compiles(cls, *([name] if name else []))(render)
 
 
@@ -256,26 +283,45 @@ _template(DtValue, "{0}", sqlite=f"strftime('{SQLITE_DT}', {{0}})")
 _template(DecCmp, "{0}", sqlite=f"round({{0}}, {DECIMAL_PLACES_SQLITE})")
 _template(StrOrder, "{0}", postgresql='({0} COLLATE "C")')
 _template(Div, "(CAST({0} AS NUMERIC) / NULLIF({1}, 0))", sqlite="(CAST({0} AS REAL) / NULLIF({1}, 0))")
-_template(Mod, "mod({0}, NULLIF({1}, 0))",
-          sqlite="(({0}) - ({1}) * CAST(CAST({0} AS REAL) / NULLIF({1}, 0) AS INTEGER))")
-_template(DateAdd, "(CAST({0} AS DATE) + CAST(trunc(({1}) / 86400) AS INTEGER))",
-          sqlite="date({0}, printf('%+d days', CAST(({1}) / 86400 AS INTEGER)))")
-_template(DateTimeAdd, "({0} + make_interval(secs => CAST({1} AS DOUBLE PRECISION)))",
-          sqlite=f"strftime('{SQLITE_DT}', {{0}}, printf('%+.3f seconds', {{1}}))")
-_template(DateDiff, "(CAST({0} AS DATE) - CAST({1} AS DATE))",
-          sqlite="CAST(round(julianday({0}) - julianday({1})) AS INTEGER)")
-_template(DateTimeDiff, "EXTRACT(EPOCH FROM ({0}) - ({1}))",
-          sqlite="round((julianday({0}) - julianday({1})) * 86400.0, 3)")
-_template(DaysBetween, "(CAST({1} AS DATE) - CAST({0} AS DATE))",
-          sqlite="CAST(round(julianday(date({1})) - julianday(date({0}))) AS INTEGER)")
-_template(DaysBetweenTs, "(CAST(timezone('UTC', {1}) AS DATE) - CAST(timezone('UTC', {0}) AS DATE))",
-          sqlite="CAST(round(julianday(date({1})) - julianday(date({0}))) AS INTEGER)")
+_template(
+    Mod, "mod({0}, NULLIF({1}, 0))", sqlite="(({0}) - ({1}) * CAST(CAST({0} AS REAL) / NULLIF({1}, 0) AS INTEGER))"
+)
+_template(
+    DateAdd,
+    "(CAST({0} AS DATE) + CAST(trunc(({1}) / 86400) AS INTEGER))",
+    sqlite="date({0}, printf('%+d days', CAST(({1}) / 86400 AS INTEGER)))",
+)
+_template(
+    DateTimeAdd,
+    "({0} + make_interval(secs => CAST({1} AS DOUBLE PRECISION)))",
+    sqlite=f"strftime('{SQLITE_DT}', {{0}}, printf('%+.3f seconds', {{1}}))",
+)
+_template(
+    DateDiff,
+    "(CAST({0} AS DATE) - CAST({1} AS DATE))",
+    sqlite="CAST(round(julianday({0}) - julianday({1})) AS INTEGER)",
+)
+_template(
+    DateTimeDiff, "EXTRACT(EPOCH FROM ({0}) - ({1}))", sqlite="round((julianday({0}) - julianday({1})) * 86400.0, 3)"
+)
+_template(
+    DaysBetween,
+    "(CAST({1} AS DATE) - CAST({0} AS DATE))",
+    sqlite="CAST(round(julianday(date({1})) - julianday(date({0}))) AS INTEGER)",
+)
+_template(
+    DaysBetweenTs,
+    "(CAST(timezone('UTC', {1}) AS DATE) - CAST(timezone('UTC', {0}) AS DATE))",
+    sqlite="CAST(round(julianday(date({1})) - julianday(date({0}))) AS INTEGER)",
+)
 _template(Round, "round(CAST({0} AS NUMERIC), CAST({1} AS INTEGER))", sqlite="round({0}, {1})")
 _template(RoundInt, "CAST(round(CAST({0} AS NUMERIC)) AS BIGINT)", sqlite="CAST(round({0}) AS INTEGER)")
-_template(ListContains, "(CAST({0} AS JSONB) @> jsonb_build_array({1}))",
-          sqlite="EXISTS (SELECT 1 FROM json_each({0}) WHERE json_each.value = {1})")
-_template(ListLen, "coalesce(jsonb_array_length(CAST({0} AS JSONB)), 0)",
-          sqlite="coalesce(json_array_length({0}), 0)")
+_template(
+    ListContains,
+    "(CAST({0} AS JSONB) @> jsonb_build_array({1}))",
+    sqlite="EXISTS (SELECT 1 FROM json_each({0}) WHERE json_each.value = {1})",
+)
+_template(ListLen, "coalesce(jsonb_array_length(CAST({0} AS JSONB)), 0)", sqlite="coalesce(json_array_length({0}), 0)")
 _template(ToText, "CAST({0} AS TEXT)")
 _template(StrContains, "instr({0}, {1})", postgresql="strpos({0}, {1})")
 
@@ -319,8 +365,10 @@ class Dialect:
         return ListLen(x) if t == T.LIST else sa.func.coalesce(sa.func.length(x), 0)
 
     def concat(self, args: list[Any], types: list[T]) -> Any:
-        parts = [sa.func.coalesce(a if t == T.STRING else ToText(a), sa.literal("", sa.String()))
-                 for a, t in zip(args, types)]
+        parts = [
+            sa.func.coalesce(a if t == T.STRING else ToText(a), sa.literal("", sa.String()))
+            for a, t in zip(args, types)
+        ]
         out: Any = parts[0]
         for p in parts[1:]:
             out = out.op("||")(p)

@@ -4,6 +4,7 @@ Tables come only from ``SqlTables``; every dialect difference lives in ``sql_dia
 Two-valued logic: every condition is wrapped so that a comparison with NULL is FALSE,
 exactly as in the Python back end.
 """
+
 from __future__ import annotations
 
 import operator
@@ -164,7 +165,8 @@ class SqlGen:
                 items = [i for i in right.items if isinstance(i, n.Literal) and i.value is not None]
                 joint = next((i for i in items if i.t in (T.DECIMAL, T.FLOAT, T.DATETIME)), items[0])
                 raw = self._comparable(left, joint, a, False).in_(
-                    [self._comparable(i, left, sd.literal(i.value, i.t), False) for i in items])
+                    [self._comparable(i, left, sd.literal(i.value, i.t), False) for i in items]
+                )
             elif isinstance(right, n.ContextRef):
                 roles = sorted(ctx_values(self.ctx)["my.roles"]) if not self.bind_ctx else None
                 if roles is None:
@@ -180,8 +182,10 @@ class SqlGen:
         elif op == "startswith":
             raw = sa.func.substr(a, 1, sa.func.length(b)) == b
         elif op == "endswith":
-            raw = sa.and_(sa.func.length(a) >= sa.func.length(b),
-                          sa.func.substr(a, sa.func.length(a) - sa.func.length(b) + 1) == b)
+            raw = sa.and_(
+                sa.func.length(a) >= sa.func.length(b),
+                sa.func.substr(a, sa.func.length(a) - sa.func.length(b) + 1) == b,
+            )
         else:
             ordering = op not in ("==",)
             a2, b2 = self._comparable(left, right, a, ordering), self._comparable(right, left, b, ordering)
@@ -248,8 +252,15 @@ def ctx_values(ctx: Any) -> dict[str, Any]:
     """The values of me, my.*, now() and today() for one run context."""
     if ctx is None:
         raise ExprError("this expression needs a run context (ctx)")
-    return {"me": ctx.user_id, "my.id": ctx.user_id, "my.customer": ctx.customer_id,
-            "my.username": ctx.username, "my.roles": ctx.roles, "now": ctx.now(), "today": rt.today(ctx)}
+    return {
+        "me": ctx.user_id,
+        "my.id": ctx.user_id,
+        "my.customer": ctx.customer_id,
+        "my.username": ctx.username,
+        "my.roles": ctx.roles,
+        "now": ctx.now(),
+        "today": rt.today(ctx),
+    }
 
 
 def ctx_params(ctx: Any) -> dict[str, Any]:
@@ -299,5 +310,6 @@ class FormAggregate:
             value = 0
         if self.node.t == T.DECIMAL and value is not None:
             from decimal import Decimal
+
             value = value if isinstance(value, Decimal) else Decimal(str(value))
         return value

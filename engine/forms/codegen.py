@@ -7,6 +7,7 @@ Anything else calls the field type's own parser (``FieldType.fast``). Only field
 (identifiers checked by the loader), the types' own fragments and constants bound by name
 reach the source, names through ``repr``.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Mapping
@@ -38,7 +39,8 @@ def generate(rows: Any) -> Callable[..., dict[str, Any]]:
         "        for key in sorted(map(str, data.keys() - NAMES - allowed_extra)):",
         "            errors.setdefault(prefix + key, []).append(render('unknown_field', locale))",
         "    out = {}",
-        "    get = data.get"]
+        "    get = data.get",
+    ]
     emit.fields(rows, 1, "get", "out", "prefix", "partial")
     emit.lines.append("    return out")
     source = "\n".join(emit.lines)
@@ -56,10 +58,20 @@ class _Emitter:
 
     def __init__(self) -> None:
         from engine.forms.fieldtype import INLINE_BUILTINS
-        self.env: dict[str, Any] = {**INLINE_BUILTINS, "Mapping": Mapping, "FieldError": FieldError,
-                                    "render": render, "_E": _EMPTY_TYPES, "_MISSING": object(), "sorted": sorted,
-                                    "map": map, "frozenset": frozenset, "KEEP_ID": frozenset({"id"}),
-                                    "NO_EXTRA": frozenset()}
+
+        self.env: dict[str, Any] = {
+            **INLINE_BUILTINS,
+            "Mapping": Mapping,
+            "FieldError": FieldError,
+            "render": render,
+            "_E": _EMPTY_TYPES,
+            "_MISSING": object(),
+            "sorted": sorted,
+            "map": map,
+            "frozenset": frozenset,
+            "KEEP_ID": frozenset({"id"}),
+            "NO_EXTRA": frozenset(),
+        }
         self.lines: list[str] = []
         self.level = 0
 
@@ -78,6 +90,7 @@ class _Emitter:
         ``prefix`` is an expression for the error path prefix, ``partial`` one for partial mode.
         """
         from engine.forms.fieldtype import FIELD_TYPES
+
         for name, parse, required, default, sub, group in rows.plan:
             spec = rows.checks[name].spec
             key = repr(name)
@@ -87,27 +100,43 @@ class _Emitter:
                 self.table(rows, sub, ind, key, required, default, out, at, partial)
                 continue
             fast = None if group is not None else FIELD_TYPES[spec.type].fast_case(spec, self.const)
-            body = ind   # the general path: under the fast case's else, when there is one
+            body = ind  # the general path: under the fast case's else, when there is one
             if fast:
                 self.add(ind, f"if {fast[0]}:", f"    {out}[{key}] = {fast[1]}", "else:")
                 body = ind + 1
-            self.add(body, f"if v is _MISSING and not {partial}:", f"    v = {self.const(default)}",
-                     "if v is _MISSING:", "    pass", "elif not v and (v is None or type(v) in _E):")
+            self.add(
+                body,
+                f"if v is _MISSING and not {partial}:",
+                f"    v = {self.const(default)}",
+                "if v is _MISSING:",
+                "    pass",
+                "elif not v and (v is None or type(v) in _E):",
+            )
             if required:
                 self.add(body + 1, f"errors.setdefault({at}, []).append(render('required', locale))")
             self.add(body + 1, f"{out}[{key}] = None")
-            if group is not None:   # a nested object: its fields' errors as name.field
-                self.add(body, "else:", "    before = len(errors)",
-                         f"    inner = {self.const(group)}.run_p(v, errors, {at} + '.', False, locale, NO_EXTRA)",
-                         "    if len(errors) == before:",
-                         f"        {out}[{key}] = {self.const(json_dumper(spec))}(inner)")
+            if group is not None:  # a nested object: its fields' errors as name.field
+                self.add(
+                    body,
+                    "else:",
+                    "    before = len(errors)",
+                    f"    inner = {self.const(group)}.run_p(v, errors, {at} + '.', False, locale, NO_EXTRA)",
+                    "    if len(errors) == before:",
+                    f"        {out}[{key}] = {self.const(json_dumper(spec))}(inner)",
+                )
                 continue
-            self.add(body, "else:", "    try:", f"        {out}[{key}] = {self.const(parse)}(v)",
-                     "    except FieldError as exc:",
-                     f"        errors.setdefault({at}, []).append(exc.render(locale))")
+            self.add(
+                body,
+                "else:",
+                "    try:",
+                f"        {out}[{key}] = {self.const(parse)}(v)",
+                "    except FieldError as exc:",
+                f"        errors.setdefault({at}, []).append(exc.render(locale))",
+            )
 
-    def table(self, rows: Any, sub: Any, ind: int, key: str, required: bool, default: Any, out: str, at: str,
-              partial: str) -> None:
+    def table(
+        self, rows: Any, sub: Any, ind: int, key: str, required: bool, default: Any, out: str, at: str, partial: str
+    ) -> None:
         """A sub-table: its rows checked in a loop, numbered from 1 as people count them."""
         self.level += 1
         n = self.level
@@ -115,23 +144,32 @@ class _Emitter:
         row_at = f"(base{n} + '[' + str(n{n}) + ']')"
         self.add(ind, "if type(v) is list and v:")
         self.add(ind + 1, f"base{n} = {at}", f"rows{n} = []", f"n{n} = 0", f"for row{n} in v:")
-        self.add(ind + 2, f"n{n} += 1",
-                 f"if type(row{n}) is not dict and not isinstance(row{n}, Mapping):",
-                 f"    errors.setdefault({row_at}, []).append(render('not_object', locale))",
-                 f"    rows{n}.append({{}})",
-                 "    continue",
-                 f"if not {names}.issuperset(row{n}):",
-                 f"    for key in sorted(map(str, row{n}.keys() - {names} - KEEP_ID)):",
-                 f"        errors.setdefault({row_at} + '.' + key, []).append(render('unknown_field', locale))",
-                 f"out{n} = {{}}",
-                 f"get{n} = row{n}.get")
+        self.add(
+            ind + 2,
+            f"n{n} += 1",
+            f"if type(row{n}) is not dict and not isinstance(row{n}, Mapping):",
+            f"    errors.setdefault({row_at}, []).append(render('not_object', locale))",
+            f"    rows{n}.append({{}})",
+            "    continue",
+            f"if not {names}.issuperset(row{n}):",
+            f"    for key in sorted(map(str, row{n}.keys() - {names} - KEEP_ID)):",
+            f"        errors.setdefault({row_at} + '.' + key, []).append(render('unknown_field', locale))",
+            f"out{n} = {{}}",
+            f"get{n} = row{n}.get",
+        )
         self.fields(sub, ind + 2, f"get{n}", f"out{n}", f"{row_at} + '.'", "False")
-        self.add(ind + 2, f"if type(row{n}) is dict:",
-                 f"    rid = row{n}.get('id')",
-                 "    if rid is not None:",
-                 f"        out{n}['id'] = rid",
-                 f"rows{n}.append(out{n})")
+        self.add(
+            ind + 2,
+            f"if type(row{n}) is dict:",
+            f"    rid = row{n}.get('id')",
+            "    if rid is not None:",
+            f"        out{n}['id'] = rid",
+            f"rows{n}.append(out{n})",
+        )
         self.add(ind + 1, f"{out}[{key}] = rows{n}")
-        self.add(ind, f"elif v is not _MISSING or not {partial}:",
-                 f"    {out}[{key}] = {self.const(rows._rows)}({self.const(sub)}, {required!r}, "
-                 f"{self.const(default)} if v is _MISSING else v, errors, {at}, locale)")
+        self.add(
+            ind,
+            f"elif v is not _MISSING or not {partial}:",
+            f"    {out}[{key}] = {self.const(rows._rows)}({self.const(sub)}, {required!r}, "
+            f"{self.const(default)} if v is _MISSING else v, errors, {at}, locale)",
+        )

@@ -1,4 +1,5 @@
 """SQL column types that behave the same on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -15,9 +15,9 @@ update, whatever the entry point): on the whole record (stored values + the chan
 
 Every problem is collected and raised at once as a ValidationError (``lines[2].qty``).
 """
+
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional
 
@@ -29,51 +29,23 @@ from engine.expr.compiled import CompiledExpr, compile_expression
 from engine.expr.scope import Scope
 from engine.expr.types import ExprType
 from engine.field_errors import FieldError, render
-from engine.forms.file_limits import check_limits, field_limits
+from engine.forms.computations import (
+    EMPTY_VALUES,
+    Computation,
+    differs,
+    expected_type,
+    heads,
+    in_order,
+    inputs_changed,
+    is_computed,
+    is_live,
+)
 from engine.forms.fieldtype import FIELD_TYPES
+from engine.forms.file_limits import check_limits, field_limits
 
 #: the id a sub-table row sees for ``parent`` while its record is being saved
 PARENT = -1
-_EMPTY: tuple[Any, ...] = (None, "", [])
 Errors = dict[str, list[str]]
-
-
-def is_computed(spec: FieldSpec) -> bool:
-    """True when the server sets this field (formula, rollup, lookup, auto number)."""
-    return FIELD_TYPES[spec.type].computed or bool(spec.formula) or spec.prop("lookup") is not None
-
-
-def is_live(spec: FieldSpec) -> bool:
-    """True for computed fields that are not stored but computed when read."""
-    return bool(spec.prop("live")) and is_computed(spec)
-
-
-@dataclass
-class Computation:
-    """One computed field: where it lives, how to compute it, and when."""
-
-    name: str
-    table: Optional[str]            # the sub-table it belongs to (None: the record itself)
-    spec: FieldSpec
-    evaluate: Callable[..., Any]
-    reads: frozenset[str]           # names read, as the expression wrote them (``parent.customer``)
-    copy: bool                      # a lookup copied at save: only for new rows / changed inputs
-    live: bool
-    tree: Any = None                # the checked expression (formulas, rollups, lookup expressions)
-
-    @property
-    def inputs(self) -> frozenset[str]:
-        """Fields of the same row read (first segments)."""
-        return _heads(n for n in self.reads if _path(n)[0] != "parent")
-
-    @property
-    def parent_inputs(self) -> frozenset[str]:
-        """Fields of the parent record a sub-table row's computation reads (``parent.x``)."""
-        return frozenset(p[1] for p in map(_path, self.reads) if p[0] == "parent" and len(p) > 1)
-
-    @property
-    def key(self) -> str:
-        return f"{self.table}.{self.name}" if self.table else self.name
 
 
 @dataclass
@@ -102,46 +74,68 @@ class FormLogic:
                 child = scope.fields[f.name].children
                 assert child is not None
                 self._compile_fields(f.name, f.fields, child, computations, errors)
-        self.computations = _order(computations, form, errors)
+        self.computations = in_order(computations, form, errors)
         self.checks = []
         for chk in form.checks:
             try:
-                ce = compile_expression(chk.expr, scope, expect=ExprType.BOOLEAN, file=chk.position.file,
-                                        line=chk.position.line, column=chk.position.column)
+                ce = compile_expression(
+                    chk.expr,
+                    scope,
+                    expect=ExprType.BOOLEAN,
+                    file=chk.position.file,
+                    line=chk.position.line,
+                    column=chk.position.column,
+                )
             except DefinitionError as exc:
                 errors.append(exc)
                 continue
-            reads = [h for h in _heads(ce.names) if h in scope.fields and scope.fields[h].type != ExprType.TABLE]
+            reads = [h for h in heads(ce.names) if h in scope.fields and scope.fields[h].type != ExprType.TABLE]
             self.checks.append((chk, ce.evaluate, tuple(reads)))
         self.files: list[tuple[Optional[str], FieldSpec]] = [
-            (None, f) for f in form.fields if getattr(FIELD_TYPES[f.type], "files", False)]
-        self.files += [(f.name, c) for f in form.fields for c in f.fields if getattr(FIELD_TYPES[c.type], "files", False)]
+            (None, f) for f in form.fields if getattr(FIELD_TYPES[f.type], "files", False)
+        ]
+        self.files += [
+            (f.name, c) for f in form.fields for c in f.fields if getattr(FIELD_TYPES[c.type], "files", False)
+        ]
         self.multilinks = [f for f in form.fields if f.type == "multilink"]
         self.live = [c for c in self.computations if c.live]
         self.stored_fields = [f.name for f in form.fields if not is_live(f)]
-        self.trivial = not (any(self.conditions.values()) or any(self.defaults.values()) or self.computations
-                            or self.checks or self.files or self.multilinks)
+        self.trivial = not (
+            any(self.conditions.values())
+            or any(self.defaults.values())
+            or self.computations
+            or self.checks
+            or self.files
+            or self.multilinks
+        )
         if errors:
             raise DefinitionErrors(errors)
 
     # ---- compiling ------------------------------------------------------------------
 
-    def _compile_fields(self, table: Optional[str], fields: Iterable[FieldSpec], scope: Scope,
-                        out: list[Computation], errors: list[DefinitionError]) -> None:
+    def _compile_fields(
+        self,
+        table: Optional[str],
+        fields: Iterable[FieldSpec],
+        scope: Scope,
+        out: list[Computation],
+        errors: list[DefinitionError],
+    ) -> None:
         conds: dict[str, _Conditions] = {}
         defaults: dict[str, Callable[..., Any]] = {}
         for f in fields:
+
             def compile_(src: str, key: str, expect: Optional[ExprType], f: FieldSpec = f) -> Any:
                 pos = f.expr_positions.get(key, f.position)
                 try:
-                    ce = compile_expression(src, scope, expect=expect, file=pos.file, line=pos.line,
-                                            column=pos.column)
+                    ce = compile_expression(src, scope, expect=expect, file=pos.file, line=pos.line, column=pos.column)
                 except DefinitionError as exc:
                     errors.append(exc)
                     return None
                 slot = key if key in ("visible_if", "required_if", "readonly_if", "default") else "formula"
                 self.expressions[(table, f.name, slot)] = ce
                 return ce
+
             c = _Conditions()
             for key in ("visible_if", "required_if", "readonly_if"):
                 src = getattr(f, key)
@@ -151,7 +145,7 @@ class FormLogic:
                         setattr(c, key.split("_")[0], ce.evaluate)
             if c.visible or c.required or c.readonly:
                 conds[f.name] = c
-            expect = _expect(scope, f)
+            expect = expected_type(scope, f)
             if isinstance(f.default, str) and f.default.startswith("="):
                 ce = compile_(f.default[1:], "default", expect)
                 if ce is not None:
@@ -162,35 +156,47 @@ class FormLogic:
         self.conditions[table] = conds
         self.defaults[table] = defaults
 
-    def _computation(self, table: Optional[str], f: FieldSpec, scope: Scope, compile_: Any,
-                     expect: Optional[ExprType], errors: list[DefinitionError]) -> Optional[Computation]:
+    def _computation(
+        self,
+        table: Optional[str],
+        f: FieldSpec,
+        scope: Scope,
+        compile_: Any,
+        expect: Optional[ExprType],
+        errors: list[DefinitionError],
+    ) -> Optional[Computation]:
         from engine.forms.types_computed import rollup_expression
 
         live = bool(f.prop("live"))
         lookup = f.prop("lookup")
         if f.type == "rollup":
             if f.prop("rollup") is None:
-                errors.append(DefinitionError(f"field '{f.name}': a rollup field needs 'rollup', e.g. "
-                                              "{of: lines.amount, fn: sum}", f.position))
+                errors.append(
+                    DefinitionError(
+                        f"field '{f.name}': a rollup field needs 'rollup', e.g. {{of: lines.amount, fn: sum}}",
+                        f.position,
+                    )
+                )
                 return None
             key = "rollup" if isinstance(f.prop("rollup"), str) else "rollup.of"
             ce = compile_(rollup_expression(f), key, expect)
-            return None if ce is None else Computation(f.name, table, f, ce.evaluate, ce.names,
-                                                       False, live, ce.tree)
+            return None if ce is None else Computation(f.name, table, f, ce.evaluate, ce.names, False, live, ce.tree)
         if f.formula:
             ce = compile_(f.formula, "formula", expect)
-            return None if ce is None else Computation(f.name, table, f, ce.evaluate, ce.names,
-                                                       False, live, ce.tree)
+            return None if ce is None else Computation(f.name, table, f, ce.evaluate, ce.names, False, live, ce.tree)
         if f.type == "formula":
-            errors.append(DefinitionError(f"field '{f.name}': a formula field needs 'formula', e.g. "
-                                          "\"qty * unit_price\"", f.position))
+            errors.append(
+                DefinitionError(
+                    f"field '{f.name}': a formula field needs 'formula', e.g. \"qty * unit_price\"", f.position
+                )
+            )
             return None
         if isinstance(lookup, str):
             ce = compile_(lookup, "lookup", expect)
-            return None if ce is None else Computation(f.name, table, f, ce.evaluate, ce.names,
-                                                       not live, live, ce.tree)
+            return None if ce is None else Computation(f.name, table, f, ce.evaluate, ce.names, not live, live, ce.tree)
         if isinstance(lookup, Mapping):
             from engine.forms.lookup import Lookup
+
             try:
                 lk = Lookup(lookup, scope, f.expr_positions, f.position)
             except DefinitionError as exc:
@@ -198,8 +204,12 @@ class FormLogic:
                 return None
             return Computation(f.name, table, f, lk.evaluate, lk.names, not live, live)
         if live:
-            errors.append(DefinitionError(f"field '{f.name}': 'live' is only for formula, rollup and "
-                                          "lookup fields", f.prop_positions.get("live", f.position)))
+            errors.append(
+                DefinitionError(
+                    f"field '{f.name}': 'live' is only for formula, rollup and lookup fields",
+                    f.prop_positions.get("live", f.position),
+                )
+            )
         return None
 
     def expression(self, table: Optional[str], name: str, key: str) -> Optional[CompiledExpr]:
@@ -209,8 +219,9 @@ class FormLogic:
 
     # ---- at write time --------------------------------------------------------------
 
-    def prepare(self, data: Any, ctx: Any, values: Mapping[str, Any],
-                old: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+    def prepare(
+        self, data: Any, ctx: Any, values: Mapping[str, Any], old: Optional[Mapping[str, Any]]
+    ) -> dict[str, Any]:
         """The values to store: ``values`` (clean changes) merged over ``old``, computed."""
         if self.trivial:
             return dict(values)
@@ -230,8 +241,16 @@ class FormLogic:
             if f.type == "table":
                 for i, row in enumerate(record[f.name], start=1):
                     row["parent"] = PARENT
-                    self._conditions(f.name, f.fields, row, old_rows[f.name].get(row.get("id")),
-                                     ctx, _WithParent(data, self.form.name, record), errors, f"{f.name}[{i}].")
+                    self._conditions(
+                        f.name,
+                        f.fields,
+                        row,
+                        old_rows[f.name].get(row.get("id")),
+                        ctx,
+                        _WithParent(data, self.form.name, record),
+                        errors,
+                        f"{f.name}[{i}].",
+                    )
         if old is None:
             self._defaults(None, record, ctx, data)
         for f in self.form.fields:
@@ -245,7 +264,7 @@ class FormLogic:
         if not errors:
             for chk, evaluate, reads in self.checks:
                 # like SQL CHECK constraints, a check over an empty field passes
-                if not evaluate(record, ctx, data=data) and all(record.get(r) not in _EMPTY for r in reads):
+                if not evaluate(record, ctx, data=data) and all(record.get(r) not in EMPTY_VALUES for r in reads):
                     errors.setdefault(chk.name, []).append(chk.message.get(locale))
         if errors:
             raise ValidationError(errors)
@@ -253,12 +272,23 @@ class FormLogic:
         for f in self.form.fields:
             if f.type == "table":
                 keep = [c.name for c in f.fields if not is_live(c)]
-                out[f.name] = [{**({"id": r["id"]} if r.get("id") is not None else {}),
-                                **{k: r.get(k) for k in keep}} for r in record[f.name]]
+                out[f.name] = [
+                    {**({"id": r["id"]} if r.get("id") is not None else {}), **{k: r.get(k) for k in keep}}
+                    for r in record[f.name]
+                ]
         return out
 
-    def _conditions(self, table: Optional[str], fields: Iterable[FieldSpec], row: dict[str, Any],
-                    old: Optional[Mapping[str, Any]], ctx: Any, data: Any, errors: Errors, prefix: str) -> None:
+    def _conditions(
+        self,
+        table: Optional[str],
+        fields: Iterable[FieldSpec],
+        row: dict[str, Any],
+        old: Optional[Mapping[str, Any]],
+        ctx: Any,
+        data: Any,
+        errors: Errors,
+        prefix: str,
+    ) -> None:
         conds = self.conditions[table]
         locale = getattr(ctx, "locale", "zh-CN")
         for f in fields:
@@ -270,18 +300,21 @@ class FormLogic:
             value = row.get(f.name)
             if c is not None and c.readonly is not None and not computed:
                 base = old if old is not None else row
-                if c.readonly(base, ctx, data=data) and _differs(value, (old or {}).get(f.name)):
+                if c.readonly(base, ctx, data=data) and differs(value, (old or {}).get(f.name)):
                     errors.setdefault(prefix + f.name, []).append(render("readonly_now", locale))
             if computed:
                 continue
             need = f.required or (c is not None and c.required is not None and c.required(row, ctx, data=data))
-            if need and value in _EMPTY and not (isinstance(f.default, str) and f.default.startswith("=")
-                                                and old is None):
+            if (
+                need
+                and value in EMPTY_VALUES
+                and not (isinstance(f.default, str) and f.default.startswith("=") and old is None)
+            ):
                 errors.setdefault(prefix + f.name, []).append(render("required", locale))
 
     def _defaults(self, table: Optional[str], row: dict[str, Any], ctx: Any, data: Any) -> None:
         for name, evaluate in self.defaults[table].items():
-            if row.get(name) in _EMPTY:
+            if row.get(name) in EMPTY_VALUES:
                 spec = self._spec(table, name)
                 value = evaluate(row, ctx, data=data)
                 row[name] = None if value is None else FIELD_TYPES[spec.type].parse(spec, value)
@@ -295,14 +328,21 @@ class FormLogic:
             return child
         return f
 
-    def _compute(self, record: dict[str, Any], old: Optional[Mapping[str, Any]],
-                 old_rows: Mapping[str, Mapping[Any, Mapping[str, Any]]], ctx: Any, data: Any,
-                 errors: Errors, locale: str) -> None:
+    def _compute(
+        self,
+        record: dict[str, Any],
+        old: Optional[Mapping[str, Any]],
+        old_rows: Mapping[str, Mapping[Any, Mapping[str, Any]]],
+        ctx: Any,
+        data: Any,
+        errors: Errors,
+        locale: str,
+    ) -> None:
         for comp in self.computations:
             if comp.live:
                 continue
             if comp.table is None:
-                if comp.copy and old is not None and not _inputs_changed(comp.inputs, record, old):
+                if comp.copy and old is not None and not inputs_changed(comp.inputs, record, old):
                     record[comp.name] = old.get(comp.name)
                     continue
                 self._set(comp, record, record, ctx, data, errors, comp.name, locale)
@@ -310,14 +350,27 @@ class FormLogic:
             access = _WithParent(data, self.form.name, record)
             for i, row in enumerate(record[comp.table], start=1):
                 before = old_rows[comp.table].get(row.get("id"))
-                if comp.copy and before is not None and not _inputs_changed(comp.inputs, row, before) \
-                        and not (old is not None and _inputs_changed(comp.parent_inputs, record, old)):
+                if (
+                    comp.copy
+                    and before is not None
+                    and not inputs_changed(comp.inputs, row, before)
+                    and not (old is not None and inputs_changed(comp.parent_inputs, record, old))
+                ):
                     row[comp.name] = before.get(comp.name)
                     continue
                 self._set(comp, row, row, ctx, access, errors, f"{comp.table}[{i}].{comp.name}", locale)
 
-    def _set(self, comp: Computation, target: dict[str, Any], row: Mapping[str, Any], ctx: Any, data: Any,
-             errors: Errors, path: str, locale: str) -> None:
+    def _set(
+        self,
+        comp: Computation,
+        target: dict[str, Any],
+        row: Mapping[str, Any],
+        ctx: Any,
+        data: Any,
+        errors: Errors,
+        path: str,
+        locale: str,
+    ) -> None:
         value = comp.evaluate(row, ctx, data=data)
         if value is None:
             target[comp.name] = None
@@ -335,18 +388,22 @@ class FormLogic:
 
         wanted: list[tuple[str, FieldSpec, dict[str, Any], Any]] = []
         for table, f in self.files:
-            rows = [(f.name, record)] if table is None else \
-                [(f"{table}[{i}].{f.name}", r) for i, r in enumerate(record[table], start=1)]
+            rows = (
+                [(f.name, record)]
+                if table is None
+                else [(f"{table}[{i}].{f.name}", r) for i, r in enumerate(record[table], start=1)]
+            )
             for path, row in rows:
                 value = row.get(f.name)
                 if isinstance(value, PendingFile):
                     max_size, accept = field_limits(f)
                     try:
-                        row[f.name] = data.save_file(ctx, value.name, value.content_type, value.data,
-                                                     max_size=max_size, accept=accept)["id"]
+                        row[f.name] = data.save_file(
+                            ctx, value.name, value.content_type, value.data, max_size=max_size, accept=accept
+                        )["id"]
                     except FieldError as exc:
                         errors.setdefault(path, []).append(exc.render(locale))
-                elif value not in _EMPTY:
+                elif value not in EMPTY_VALUES:
                     wanted.append((path, f, row, value))
         ids = [i for _, _, _, v in wanted for i in (v if isinstance(v, list) else [v])]
         found = data.file_info(ids)
@@ -406,74 +463,3 @@ class _WithParent:
 
     def scalar(self, statement: Any) -> Any:
         return self.data.scalar(statement)
-
-
-def _expect(scope: Scope, f: FieldSpec) -> Optional[ExprType]:
-    info = scope.fields.get(f.name)
-    if info is None or info.type in (ExprType.ANY, ExprType.JSON, ExprType.LIST, ExprType.TABLE):
-        return None
-    return info.type
-
-
-def _path(name: str) -> list[str]:
-    parts = name.split(".")
-    return parts[1:] if parts[0] == "this" and len(parts) > 1 else parts
-
-
-def _heads(names: Iterable[str]) -> frozenset[str]:
-    return frozenset(_path(name)[0] for name in names)
-
-
-def _differs(new: Any, old: Any) -> bool:
-    if new in _EMPTY and old in _EMPTY:
-        return False
-    if isinstance(new, list) and isinstance(old, list) and len(new) == len(old) and \
-            all(isinstance(a, Mapping) for a in new):
-        return any(any(o.get(k) != v for k, v in a.items() if k not in ("id", "parent"))
-                   for a, o in zip(new, old))
-    return bool(new != old)
-
-
-def _inputs_changed(inputs: frozenset[str], new: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
-    return any(_differs(new.get(k), old.get(k)) for k in inputs if k not in ("parent", "me", "my", "id"))
-
-
-def _order(comps: list[Computation], form: FormSpec, errors: list[DefinitionError]) -> list[Computation]:
-    """Computations sorted so that each runs after those it reads (networkx topological sort)."""
-    import networkx as nx  # imported when a form is compiled
-
-    by_key = {c.key: c for c in comps}
-    tables = {f.name for f in form.fields if f.type == "table"}
-    graph: nx.DiGraph[str] = nx.DiGraph()
-    graph.add_nodes_from(by_key)
-    for c in comps:
-        for name in c.reads:
-            parts = _path(name)
-            if c.table is None:
-                deps = ([f"{parts[0]}.{parts[1]}"] if len(parts) > 1 else
-                        [k for k in by_key if k.startswith(parts[0] + ".")]) if parts[0] in tables else [parts[0]]
-            elif parts[0] == "parent":
-                deps = parts[1:2]
-            else:
-                deps = [f"{c.table}.{parts[0]}"]
-            for d in deps:
-                if d in by_key:
-                    graph.add_edge(d, c.key)
-    try:
-        return [by_key[k] for k in nx.topological_sort(graph)]
-    except nx.NetworkXUnfeasible:
-        cycle = [a for a, _ in nx.find_cycle(graph)]
-        first = by_key[cycle[0]]
-        errors.append(DefinitionError(
-            "computed fields depend on each other in a circle: " + " -> ".join([*cycle, cycle[0]]),
-            first.spec.expr_positions.get("formula", first.spec.position), "break the circle",
-            f"fields.{first.key}"))
-        return comps
-
-
-_counter = itertools.count(1)
-
-
-def new_version() -> str:
-    """A scope version no other compiled definitions share (the expression cache key)."""
-    return f"forms-{next(_counter)}"

@@ -1,4 +1,5 @@
 """The field-type base class; the types register in :data:`engine.registry.FIELD_TYPES`."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, ClassVar, Optional
@@ -10,10 +11,17 @@ from engine.definitions.model import FieldSpec
 from engine.expr.types import ExprType
 from engine.registry import Registry
 
-
 #: the built-ins generated parsing code may use (nothing else is reachable from it)
-INLINE_BUILTINS: dict[str, Any] = {"type": type, "str": str, "int": int, "bool": bool, "len": len,
-                                   "dict": dict, "list": list, "isinstance": isinstance}
+INLINE_BUILTINS: dict[str, Any] = {
+    "type": type,
+    "str": str,
+    "int": int,
+    "bool": bool,
+    "len": len,
+    "dict": dict,
+    "list": list,
+    "isinstance": isinstance,
+}
 
 
 class FieldType:
@@ -83,14 +91,17 @@ class FieldType:
             name = f"K{len(env)}"
             env[name] = value
             return name
+
         fragment = self.fast_case(spec, const)
         if fragment is None:
             return lambda value: parse(spec, value)
         cond, value = fragment
         env.update(INLINE_BUILTINS, SLOW=parse, SPEC=spec)
         source = f"lambda v: ({value}) if ({cond}) else SLOW(SPEC, v)"
-        fast: Callable[[Any], Any] = eval(compile(source, f"<fast {self.name}>", "eval"),  # noqa: S307
-                                          {"__builtins__": {}, **env})  # our own source (see inline)
+        fast: Callable[[Any], Any] = eval(
+            compile(source, f"<fast {self.name}>", "eval"),  # noqa: S307
+            {"__builtins__": {}, **env},
+        )  # our own source (see inline)
         return fast
 
     def link_form(self, spec: FieldSpec) -> Optional[str]:

@@ -1,4 +1,5 @@
 """What a file field accepts: its largest size and its content types (checked on upload and save)."""
+
 from __future__ import annotations
 
 from typing import Optional, Sequence
@@ -17,8 +18,9 @@ def accepts(accept: Sequence[str], content_type: str) -> bool:
     return any(a == content_type or a == f"{major}/*" for a in accept)
 
 
-def check_limits(name: str, content_type: str, size: int, max_size: Optional[int],
-                 accept: Optional[Sequence[str]]) -> None:
+def check_limits(
+    name: str, content_type: str, size: int, max_size: Optional[int], accept: Optional[Sequence[str]]
+) -> None:
     """Raise :class:`FieldError` when a file is too large or of a type not accepted."""
     limit = max_size or DEFAULT_MAX_SIZE
     if size > limit:

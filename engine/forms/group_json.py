@@ -1,4 +1,5 @@
 """A group field's values as JSON (decimals as text, dates as ISO text), by its fields' types."""
+
 from __future__ import annotations
 
 from typing import Any, Callable
@@ -19,9 +20,11 @@ def json_safe(spec: FieldSpec, values: dict[str, Any]) -> dict[str, Any]:
 def json_dumper(spec: FieldSpec) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """:func:`json_safe` for one group, with its fields' dump functions looked up once."""
     plan = [(f.name, f, FIELD_TYPES[f.type].dump) for f in spec.fields]
-    if all(type(FIELD_TYPES[f.type]).dump is FieldType.dump and FIELD_TYPES[f.type].expr_type in _PLAIN_JSON
-           for f in spec.fields):
-        return dict   # texts, numbers, choices: already JSON
+    if all(
+        type(FIELD_TYPES[f.type]).dump is FieldType.dump and FIELD_TYPES[f.type].expr_type in _PLAIN_JSON
+        for f in spec.fields
+    ):
+        return dict  # texts, numbers, choices: already JSON
 
     def dump(values: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -34,4 +37,5 @@ def json_dumper(spec: FieldSpec) -> Callable[[dict[str, Any]], dict[str, Any]]:
                         value = value.isoformat()
                 out[name] = value
         return out
+
     return dump

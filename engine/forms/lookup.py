@@ -10,6 +10,7 @@ Parts of the condition that only read the record being saved (``this.qty``,
 ``this.parent.customer.tier``) are evaluated in Python first and bound as parameters, so
 they see the values being written, not the stored ones.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,19 +31,23 @@ from engine.expr.types import ExprType
 class Lookup:
     """A compiled ``lookup: {from, where, value, order_by}``; call it like an expression."""
 
-    def __init__(self, spec: Mapping[str, Any], scope: Scope, positions: Mapping[str, Position],
-                 here: Position) -> None:
+    def __init__(
+        self, spec: Mapping[str, Any], scope: Scope, positions: Mapping[str, Position], here: Position
+    ) -> None:
         self.form = str(spec["from"])
         target = scope.other(self.form)
         if target is None:
             known = sorted(scope.forms or {})
-            raise ExprError(f"lookup: unknown form '{self.form}'" + (f" (forms: {', '.join(known)})" if known else ""),
-                            _at(positions.get("lookup.from", here)))
+            raise ExprError(
+                f"lookup: unknown form '{self.form}'" + (f" (forms: {', '.join(known)})" if known else ""),
+                _at(positions.get("lookup.from", here)),
+            )
         self.target = target
         value = target.resolve(str(spec["value"]))
         if value is None or value.type in (ExprType.TABLE,):
-            raise ExprError(f"lookup: '{spec['value']}' is not a field of {self.form}",
-                            _at(positions.get("lookup.value", here)))
+            raise ExprError(
+                f"lookup: '{spec['value']}' is not a field of {self.form}", _at(positions.get("lookup.value", here))
+            )
         self.value_column = value.sql_column
         self.type = value.type
         self.order: list[tuple[str, bool]] = []
@@ -52,15 +57,23 @@ class Lookup:
                 continue
             info = target.resolve(words[0])
             if info is None or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
-                raise ExprError(f"lookup: cannot order by '{part.strip()}' (write: <field of {self.form}> [asc|desc])",
-                                _at(positions.get("lookup.order_by", here)))
+                raise ExprError(
+                    f"lookup: cannot order by '{part.strip()}' (write: <field of {self.form}> [asc|desc])",
+                    _at(positions.get("lookup.order_by", here)),
+                )
             self.order.append((info.sql_column, len(words) == 2 and words[1].lower() == "desc"))
         where = str(spec.get("where") or "true")
         pos = positions.get("lookup.where", here)
         # column offset: the user's text starts len("exists(<form> where ") characters later
         prefix = f"exists({self.form} where "
-        probe = compile_expression(prefix + where + ")", scope, expect=ExprType.BOOLEAN,
-                                   file=pos.file, line=pos.line, column=max(1, pos.column - len(prefix)))
+        probe = compile_expression(
+            prefix + where + ")",
+            scope,
+            expect=ExprType.BOOLEAN,
+            file=pos.file,
+            line=pos.line,
+            column=max(1, pos.column - len(prefix)),
+        )
         agg = probe.tree
         assert isinstance(agg, n.Aggregate)
         self.names = frozenset(x[5:] for x in probe.names if x.startswith("this."))
@@ -170,4 +183,3 @@ def _reads_outer(node: Any) -> bool:
             if any(isinstance(i, n.Node) and _reads_outer(i) for i in items):
                 return True
     return False
-

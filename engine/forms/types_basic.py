@@ -1,4 +1,5 @@
 """Text, numbers and booleans."""
+
 from __future__ import annotations
 
 import re
@@ -9,16 +10,16 @@ import sqlalchemy as sa
 
 from engine.definitions.model import FieldSpec
 from engine.expr.types import ExprType
+from engine.field_errors import FieldError
 from engine.forms.coltypes import ExactDecimal
 from engine.forms.fieldtype import FieldType, owner, register
-from engine.field_errors import FieldError
 
 _LEN_PROPS = {
     "min_length": {"type": "integer", "minimum": 0},
     "max_length": {"type": "integer", "minimum": 1},
     "pattern": {"type": "string"},
 }
-_INT64 = (-(2 ** 63), 2 ** 63 - 1)
+_INT64 = (-(2**63), 2**63 - 1)
 _RANGE_PROPS = {"min": {"type": "number"}, "max": {"type": "number"}}
 
 
@@ -77,9 +78,10 @@ class Text(FieldType):
 
     def inline(self, spec: FieldSpec, const: Callable[[Any], str]) -> Optional[tuple[str, str]]:
         kind = type(self)
-        if owner(kind, "clean") is not owner(kind, "clean_source") or \
-                owner(kind, "finish") is not owner(kind, "finish_source"):
-            return None   # a kind that cleans or finishes differently has no source for it
+        if owner(kind, "clean") is not owner(kind, "clean_source") or owner(kind, "finish") is not owner(
+            kind, "finish_source"
+        ):
+            return None  # a kind that cleans or finishes differently has no source for it
         cond = f"type(v) is str and (s := {self.clean_source.format('v')})"
         lo, hi = spec.prop("min_length"), spec.prop("max_length")
         if lo is not None:
@@ -155,14 +157,14 @@ class Integer(FieldType):
         if isinstance(value, (float, Decimal)):
             try:
                 whole = int(value)
-            except (ValueError, OverflowError):   # NaN, infinity
+            except (ValueError, OverflowError):  # NaN, infinity
                 raise FieldError("not_integer") from None
             if value != whole:
                 raise FieldError("not_integer")
             value = whole
         if not isinstance(value, int):
             raise FieldError("not_integer")
-        if not _INT64[0] <= value <= _INT64[1]:   # what a BIGINT column holds
+        if not _INT64[0] <= value <= _INT64[1]:  # what a BIGINT column holds
             raise FieldError("too_small" if value < 0 else "too_large", min=_INT64[0], max=_INT64[1])
         return _check_range(spec, value)
 
@@ -182,8 +184,11 @@ class DecimalNumber(FieldType):
     name = "decimal"
     widget = "decimal"
     expr_type = ExprType.DECIMAL
-    props_schema = {**_RANGE_PROPS, "scale": {"type": "integer", "minimum": 0, "maximum": 10},
-                    "precision": {"type": "integer", "minimum": 1, "maximum": 38}}
+    props_schema = {
+        **_RANGE_PROPS,
+        "scale": {"type": "integer", "minimum": 0, "maximum": 10},
+        "precision": {"type": "integer", "minimum": 1, "maximum": 38},
+    }
     default_scale = 4
 
     def scale(self, spec: FieldSpec) -> int:
@@ -212,7 +217,7 @@ class DecimalNumber(FieldType):
         whole = self.whole_digits(spec)
         try:
             number = number.quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
-        except InvalidOperation:   # more digits than any column holds
+        except InvalidOperation:  # more digits than any column holds
             raise FieldError("too_many_digits", max=whole) from None
         if number.adjusted() >= whole:
             raise FieldError("too_many_digits", max=whole)
@@ -251,6 +256,7 @@ def _decimal_text(scale: int, whole: int) -> Callable[[str], Optional[Decimal]]:
         except ArithmeticError:
             return None
         return value if value.is_finite() and value.adjusted() < whole else None
+
     return number
 
 

@@ -1,4 +1,5 @@
 """Choices, references, sub-tables, auto numbers and JSON."""
+
 from __future__ import annotations
 
 from typing import Any, Callable, Optional
@@ -7,10 +8,10 @@ import sqlalchemy as sa
 
 from engine.definitions.model import FieldSpec
 from engine.expr.types import ExprType
+from engine.field_errors import FieldError
 from engine.forms.coltypes import ID_MAX
 from engine.forms.fieldtype import FieldType, register
 from engine.forms.group_json import json_safe
-from engine.field_errors import FieldError
 
 
 @register
@@ -86,7 +87,7 @@ class Reference(FieldType):
             value = int(value)
         if not isinstance(value, int) or value <= 0:
             raise FieldError("not_record")
-        if value > ID_MAX:   # no record has such an id: said before the database sees it
+        if value > ID_MAX:  # no record has such an id: said before the database sees it
             raise FieldError("no_such_record", id=value)
         return value
 
@@ -179,5 +180,9 @@ class Group(FieldType):
 
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
         from engine.forms.fieldtype import FIELD_TYPES
-        return {"type": "object", "additionalProperties": False,
-                "properties": {f.name: FIELD_TYPES[f.type].json_schema(f) for f in spec.fields}}
+
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {f.name: FIELD_TYPES[f.type].json_schema(f) for f in spec.fields},
+        }

@@ -4,6 +4,7 @@ Both are stored in a real column of their result type (so reports can group and 
 them) unless ``live: true``; the server recomputes them on every write (see
 :mod:`engine.forms.compute`). A value sent by a client is ignored.
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -15,8 +16,19 @@ from engine.expr.types import ExprType
 from engine.forms.fieldtype import FIELD_TYPES, FieldType, register
 
 #: result types a formula or rollup may have: the field type whose column and JSON it uses
-RESULT_TYPES = ("text", "integer", "decimal", "number", "money", "percent", "boolean", "date",
-                "datetime", "time", "duration")
+RESULT_TYPES = (
+    "text",
+    "integer",
+    "decimal",
+    "number",
+    "money",
+    "percent",
+    "boolean",
+    "date",
+    "datetime",
+    "time",
+    "duration",
+)
 ROLLUP_FUNCS = ("sum", "count", "min", "max", "avg")
 
 _RESULT_PROPS = {
@@ -70,12 +82,21 @@ class Rollup(Computed):
     props_schema = {
         **_RESULT_PROPS,
         "live": {"type": "boolean"},
-        "rollup": {"anyOf": [
-            {"type": "string", "minLength": 1},
-            {"type": "object", "required": ["of"], "additionalProperties": False,
-             "properties": {"of": {"type": "string", "minLength": 1}, "fn": {"enum": list(ROLLUP_FUNCS)},
-                            "where": {"type": "string", "minLength": 1}}},
-        ]},
+        "rollup": {
+            "anyOf": [
+                {"type": "string", "minLength": 1},
+                {
+                    "type": "object",
+                    "required": ["of"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "of": {"type": "string", "minLength": 1},
+                        "fn": {"enum": list(ROLLUP_FUNCS)},
+                        "where": {"type": "string", "minLength": 1},
+                    },
+                },
+            ]
+        },
     }
 
     def result(self, spec: FieldSpec) -> FieldType:

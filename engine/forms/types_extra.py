@@ -1,4 +1,6 @@
-"""Rich text, durations, choice lists and trees, people, places, codes and small lists."""
+"""Rich text, durations, choice lists and trees, people and places (codes, ratings, colours and
+tags: :mod:`engine.forms.types_codes`)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,9 +12,9 @@ import sqlalchemy as sa
 
 from engine.definitions.model import FieldSpec
 from engine.expr.types import ExprType
+from engine.field_errors import FieldError
 from engine.forms.coltypes import Seconds
 from engine.forms.fieldtype import FieldType, register
-from engine.field_errors import FieldError
 from engine.forms.types_basic import Text
 from engine.forms.types_choice import MultiSelect, Reference, Select
 
@@ -20,19 +22,61 @@ from engine.forms.types_choice import MultiSelect, Reference, Select
 
 #: the HTML a rich-text field keeps; everything else (script, style, on* handlers,
 #: javascript: URLs) is removed by nh3 (ammonia) before the value is stored.
-RICH_TAGS = frozenset({"p", "br", "b", "strong", "i", "em", "u", "s", "sub", "sup", "span", "div",
-                       "h1", "h2", "h3", "h4", "ul", "ol", "li", "blockquote", "pre", "code", "a",
-                       "img", "table", "thead", "tbody", "tr", "th", "td", "hr"})
-RICH_ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"},
-              "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}, "*": {"class"}}
+RICH_TAGS = frozenset(
+    {
+        "p",
+        "br",
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "s",
+        "sub",
+        "sup",
+        "span",
+        "div",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "pre",
+        "code",
+        "a",
+        "img",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "hr",
+    }
+)
+RICH_ATTRS = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+    "*": {"class"},
+}
 
 
 def sanitise_html(html: str) -> str:
     """The allow-listed part of ``html`` (nh3): no scripts, handlers or javascript: links."""
     import nh3
 
-    return nh3.clean(html, tags=set(RICH_TAGS), attributes={k: set(v) for k, v in RICH_ATTRS.items()},
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+    return nh3.clean(
+        html,
+        tags=set(RICH_TAGS),
+        attributes={k: set(v) for k, v in RICH_ATTRS.items()},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
 
 
 @register
@@ -116,10 +160,10 @@ class Duration(FieldType):
 
 # ---------------------------------------------------------------- choice lists and trees
 
-_COUNT_PROPS = {"min_items": {"type": "integer", "minimum": 0}, "max_items": {"type": "integer", "minimum": 1}}
+COUNT_PROPS = {"min_items": {"type": "integer", "minimum": 0}, "max_items": {"type": "integer", "minimum": 1}}
 
 
-def _count(spec: FieldSpec, items: list[Any]) -> list[Any]:
+def count_items(spec: FieldSpec, items: list[Any]) -> list[Any]:
     lo, hi = spec.prop("min_items"), spec.prop("max_items")
     if lo is not None and len(items) < lo:
         raise FieldError("too_few", min=lo)
@@ -134,19 +178,25 @@ class CheckboxGroup(MultiSelect):
 
     name = "checkboxes"
     widget = "checkboxes"
-    props_schema = _COUNT_PROPS
+    props_schema = COUNT_PROPS
 
     def parse(self, spec: FieldSpec, value: Any) -> Any:
-        return _count(spec, list(dict.fromkeys(super().parse(spec, value))))
+        return count_items(spec, list(dict.fromkeys(super().parse(spec, value))))
 
 
 def _tree_schema(depth: int) -> dict[str, Any]:
     """JSON Schema of a cascade tree down to ``depth`` levels."""
-    node: dict[str, Any] = {"anyOf": [
-        {"type": "string", "minLength": 1},
-        {"type": "object", "required": ["value"], "additionalProperties": False,
-         "properties": {"value": {"type": "string", "minLength": 1}, "label": {}}},
-    ]}
+    node: dict[str, Any] = {
+        "anyOf": [
+            {"type": "string", "minLength": 1},
+            {
+                "type": "object",
+                "required": ["value"],
+                "additionalProperties": False,
+                "properties": {"value": {"type": "string", "minLength": 1}, "label": {}},
+            },
+        ]
+    }
     if depth > 1:
         node["anyOf"][1]["properties"]["children"] = _tree_schema(depth - 1)
     return {"type": "array", "minItems": 1, "items": node}
@@ -237,7 +287,7 @@ class MultiLink(FieldType):
     widget = "record_picker_multi"
     expr_type = ExprType.LIST
     element_type = ExprType.INTEGER
-    props_schema = {"form": {"type": "string"}, **_COUNT_PROPS}
+    props_schema = {"form": {"type": "string"}, **COUNT_PROPS}
 
     def column_type(self, spec: FieldSpec) -> sa.types.TypeEngine[Any]:
         return sa.JSON()
@@ -250,7 +300,7 @@ class MultiLink(FieldType):
         if not isinstance(value, list):
             raise FieldError("not_list")
         ids = [Reference.parse(self, spec, v) for v in value]  # type: ignore[arg-type]
-        return _count(spec, list(dict.fromkeys(ids)))
+        return count_items(spec, list(dict.fromkeys(ids)))
 
     def link_form(self, spec: FieldSpec) -> Optional[str]:
         return spec.form
@@ -260,6 +310,7 @@ class MultiLink(FieldType):
 
 
 # ---------------------------------------------------------------- places
+
 
 def _number(value: Any, key: str) -> float:
     if isinstance(value, bool):
@@ -301,10 +352,16 @@ class Location(FieldType):
         return out
 
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
-        return {"type": "object", "required": ["lat", "lng"],
-                "properties": {"lat": {"type": "number", "minimum": -90, "maximum": 90},
-                               "lng": {"type": "number", "minimum": -180, "maximum": 180},
-                               "address": {"type": "string"}}, "additionalProperties": False}
+        return {
+            "type": "object",
+            "required": ["lat", "lng"],
+            "properties": {
+                "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                "lng": {"type": "number", "minimum": -180, "maximum": 180},
+                "address": {"type": "string"},
+            },
+            "additionalProperties": False,
+        }
 
 
 ADDRESS_KEYS = ("province", "city", "district", "detail")
@@ -339,131 +396,9 @@ class Address(FieldType):
         return out
 
     def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
-        return {"type": "object", "required": ["province"], "additionalProperties": False,
-                "properties": {k: {"type": "string"} for k in ADDRESS_KEYS}}
-
-
-# ---------------------------------------------------------------- codes, ratings, colours, tags
-
-def _ean_ok(digits: str) -> bool:
-    body, check = digits[:-1], int(digits[-1])
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10 == check
-
-
-_SYMBOLOGIES = {
-    "ean13": lambda s: len(s) == 13 and s.isdigit() and _ean_ok(s),
-    "ean8": lambda s: len(s) == 8 and s.isdigit() and _ean_ok(s),
-    "upca": lambda s: len(s) == 12 and s.isdigit() and _ean_ok(s),
-    "code128": lambda s: 0 < len(s) <= 80 and all(32 <= ord(c) < 127 for c in s),
-    "code39": lambda s: bool(re.fullmatch(r"[0-9A-Z \-.$/+%]{1,80}", s)),
-    "qr": lambda s: 0 < len(s.encode("utf-8")) <= 2953,
-}
-
-
-@register
-class Barcode(Text):
-    """A bar code or QR code value (scanned or typed); ``symbology`` adds a format check."""
-
-    name = "barcode"
-    widget = "scanner"
-    props_schema = {**Text.props_schema, "symbology": {"enum": sorted(_SYMBOLOGIES)}}
-
-    def parse(self, spec: FieldSpec, value: Any) -> Any:
-        value = super().parse(spec, value)
-        symbology = spec.prop("symbology")
-        if symbology and not _SYMBOLOGIES[symbology](value):
-            raise FieldError("bad_barcode", symbology=symbology.upper())
-        return value
-
-
-@register
-class Rating(FieldType):
-    """Whole stars from 1 to ``max`` (default 5)."""
-
-    name = "rating"
-    widget = "stars"
-    expr_type = ExprType.INTEGER
-    props_schema = {"max": {"type": "integer", "minimum": 1, "maximum": 10}}
-
-    def column_type(self, spec: FieldSpec) -> sa.types.TypeEngine[Any]:
-        return sa.SmallInteger()
-
-    def parse(self, spec: FieldSpec, value: Any) -> Any:
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
-        if isinstance(value, float) and value == int(value):
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise FieldError("not_integer")
-        hi = spec.prop("max", 5)
-        if value < 1:
-            raise FieldError("too_small", min=1)
-        if value > hi:
-            raise FieldError("too_large", max=hi)
-        return value
-
-    def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
-        return {"type": "integer", "minimum": 1, "maximum": spec.prop("max", 5)}
-
-
-_COLOUR = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
-
-
-@register
-class Colour(FieldType):
-    """A colour as ``#RRGGBB`` (``#abc`` and no ``#`` are accepted and normalised)."""
-
-    name = "colour"
-    widget = "colour"
-    expr_type = ExprType.STRING
-
-    def column_type(self, spec: FieldSpec) -> sa.types.TypeEngine[Any]:
-        return sa.String(7)
-
-    def parse(self, spec: FieldSpec, value: Any) -> Any:
-        m = _COLOUR.fullmatch(value.strip()) if isinstance(value, str) else None
-        if m is None:
-            raise FieldError("not_colour")
-        hexa = m[1].upper()
-        if len(hexa) == 3:
-            hexa = "".join(c * 2 for c in hexa)
-        return "#" + hexa
-
-    def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
-        return {"type": "string", "pattern": "^#[0-9A-Fa-f]{6}$"}
-
-
-@register
-class Tags(FieldType):
-    """A free list of short texts (duplicates dropped, order kept)."""
-
-    name = "tags"
-    widget = "tags"
-    expr_type = ExprType.LIST
-    element_type = ExprType.STRING
-    props_schema = {**_COUNT_PROPS, "max_length": {"type": "integer", "minimum": 1}}
-
-    def column_type(self, spec: FieldSpec) -> sa.types.TypeEngine[Any]:
-        return sa.JSON()
-
-    def parse(self, spec: FieldSpec, value: Any) -> Any:
-        if isinstance(value, str):
-            value = re.split(r"[,，;；]", value)
-        if not isinstance(value, list):
-            raise FieldError("not_list")
-        hi = spec.prop("max_length", 32)
-        out: list[str] = []
-        for item in value:
-            if not isinstance(item, (str, int)) or isinstance(item, bool):
-                raise FieldError("not_text")
-            text = str(item).strip()
-            if len(text) > hi:
-                raise FieldError("too_long", max=hi)
-            if text:
-                out.append(text)
-        return _count(spec, list(dict.fromkeys(out)))
-
-    def json_schema(self, spec: FieldSpec) -> dict[str, Any]:
-        return {"type": "array", "items": {"type": "string", "maxLength": spec.prop("max_length", 32)}}
-
+        return {
+            "type": "object",
+            "required": ["province"],
+            "additionalProperties": False,
+            "properties": {k: {"type": "string"} for k in ADDRESS_KEYS},
+        }

@@ -3,6 +3,7 @@
 Whether the files exist and fit the field's ``max_size`` / ``accept`` limits is checked at
 write time, inside the transaction (:mod:`engine.forms.compute`), against ``lc_file``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -14,8 +15,8 @@ import sqlalchemy as sa
 
 from engine.definitions.model import FieldSpec
 from engine.expr.types import ExprType
-from engine.forms.fieldtype import FieldType, register
 from engine.field_errors import FieldError
+from engine.forms.fieldtype import FieldType, register
 
 _FILE_PROPS = {
     "max_size": {"type": "integer", "minimum": 1},
@@ -60,8 +61,11 @@ class Attachment(FieldType):
 
     def parse(self, spec: FieldSpec, value: Any) -> Any:
         if isinstance(value, (int, str, dict)) and not isinstance(value, bool):
-            value = [p for p in str(value).replace("，", ",").split(",") if p.strip()] \
-                if isinstance(value, str) else [value]
+            value = (
+                [p for p in str(value).replace("，", ",").split(",") if p.strip()]
+                if isinstance(value, str)
+                else [value]
+            )
         if not isinstance(value, list):
             raise FieldError("not_file")
         ids = list(dict.fromkeys(_file_id(v) for v in value))
@@ -99,7 +103,7 @@ class Signature(FieldType):
     def parse(self, spec: FieldSpec, value: Any) -> Any:
         if isinstance(value, str) and value.startswith(PNG_PREFIX):
             try:
-                data = base64.b64decode(value[len(PNG_PREFIX):], validate=True)
+                data = base64.b64decode(value[len(PNG_PREFIX) :], validate=True)
             except (binascii.Error, ValueError):
                 raise FieldError("not_signature") from None
             if not data.startswith(b"\x89PNG\r\n\x1a\n"):

@@ -1,4 +1,5 @@
 """Dates, datetimes and times."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,9 +9,9 @@ import sqlalchemy as sa
 
 from engine.definitions.model import FieldSpec
 from engine.expr.types import ExprType
+from engine.field_errors import FieldError
 from engine.forms.coltypes import UTCDateTime
 from engine.forms.fieldtype import FieldType, register
-from engine.field_errors import FieldError
 
 
 @register

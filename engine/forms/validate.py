@@ -11,14 +11,15 @@ values + the changes): conditions, computed values, lookups, files and form chec
 Values of computed fields (formula, rollup, lookup, auto number) sent by a client are
 **ignored**: the server computes them.
 """
+
 from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Optional
 
 from engine.definitions.model import FieldSpec, FormSpec
 from engine.errors import ValidationError
-from engine.forms.fieldtype import FIELD_TYPES
 from engine.field_errors import FieldError, render
+from engine.forms.fieldtype import FIELD_TYPES
 from engine.forms.group_json import json_safe
 
 Errors = dict[str, list[str]]
@@ -58,6 +59,7 @@ def _in_roles(parse: Callable[[Any], Any], roles: frozenset[str]) -> Callable[[A
         if value not in roles:
             raise FieldError("not_role", value=value)
         return value
+
     return check
 
 
@@ -68,20 +70,38 @@ class RowValidator:
         self.checks = {f.name: _FieldCheck(f, roles) for f in fields}
         self.names = frozenset(self.checks)
         #: (name, parse, required, default, rows, group) of the fields a client may set
-        self.plan = tuple((c.name, c.parse, c.required, c.default, c.rows, c.group)
-                          for c in self.checks.values() if not c.computed)
+        self.plan = tuple(
+            (c.name, c.parse, c.required, c.default, c.rows, c.group) for c in self.checks.values() if not c.computed
+        )
         from engine.forms.codegen import generate
+
         #: the generated validator (same results as :meth:`interpret`, faster)
         self.run = generate(self)  # type: ignore[method-assign]
         #: the same, with positional arguments (what generated parents call for each row)
         self.run_p = self.run.positional  # type: ignore[attr-defined]
 
-    def run(self, data: Any, errors: Errors, prefix: str, *, partial: bool, locale: str,  # type: ignore[no-redef]
-            allowed_extra: frozenset[str] = frozenset()) -> dict[str, Any]:
+    def run(
+        self,
+        data: Any,
+        errors: Errors,
+        prefix: str,
+        *,
+        partial: bool,
+        locale: str,  # type: ignore[no-redef]
+        allowed_extra: frozenset[str] = frozenset(),
+    ) -> dict[str, Any]:
         return self.interpret(data, errors, prefix, partial=partial, locale=locale, allowed_extra=allowed_extra)
 
-    def interpret(self, data: Any, errors: Errors, prefix: str, *, partial: bool, locale: str,
-                  allowed_extra: frozenset[str] = frozenset()) -> dict[str, Any]:
+    def interpret(
+        self,
+        data: Any,
+        errors: Errors,
+        prefix: str,
+        *,
+        partial: bool,
+        locale: str,
+        allowed_extra: frozenset[str] = frozenset(),
+    ) -> dict[str, Any]:
         """The reference implementation the generated ``run`` must agree with."""
         if type(data) is not dict and not isinstance(data, Mapping):
             errors.setdefault(prefix.rstrip(".") or "_", []).append(render("not_object", locale))
@@ -106,7 +126,7 @@ class RowValidator:
                     errors.setdefault(prefix + name, []).append(render("required", locale))
                 out[name] = None
                 continue
-            if group is not None:   # a nested object: its fields' errors as name.field
+            if group is not None:  # a nested object: its fields' errors as name.field
                 before = len(errors)
                 inner = group.run(value, errors, prefix + name + ".", partial=False, locale=locale)
                 if len(errors) == before:
@@ -118,8 +138,9 @@ class RowValidator:
                 errors.setdefault(prefix + name, []).append(exc.render(locale))
         return out
 
-    def _rows(self, rows: "RowValidator", required: bool, value: Any, errors: Errors, path: str,
-              locale: str) -> list[Any]:
+    def _rows(
+        self, rows: "RowValidator", required: bool, value: Any, errors: Errors, path: str, locale: str
+    ) -> list[Any]:
         if value is None or value == "":
             value = []
         if not isinstance(value, list):

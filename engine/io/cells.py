@@ -22,6 +22,7 @@ to import again (tests/engine/io/test_round_trip.py checks every registered type
 :func:`cell_writer` and :func:`cell_reader` build one function per field, once per export or
 import, so the per-cell work is a call (or nothing) rather than a lookup by type.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,8 +37,9 @@ from engine.forms import FIELD_TYPES
 from engine.forms.fieldtype import FieldType
 from engine.forms.types_basic import Boolean, DecimalNumber, Percent
 from engine.forms.types_choice import Group, Json, Link, MultiSelect, Select, User
+from engine.forms.types_codes import Tags
 from engine.forms.types_computed import Computed
-from engine.forms.types_extra import Address, Cascade, Duration, Location, MultiLink, Tags, format_duration
+from engine.forms.types_extra import Address, Cascade, Duration, Location, MultiLink, format_duration
 from engine.forms.types_files import Attachment
 from engine.forms.types_time import Date, DateTime, Time
 from engine.io.textdates import text_date
@@ -50,7 +52,7 @@ _YES = {"zh-CN": ("是", "否"), "en": ("yes", "no")}
 _SPLIT = re.compile(r"[,，]")
 _TAG_SPLIT = re.compile(r"[,，;；]")
 _PATH_SPLIT = re.compile(r"\s*/\s*")
-_EXACT_DIGITS = 15   # a float keeps any decimal of up to 15 significant digits
+_EXACT_DIGITS = 15  # a float keeps any decimal of up to 15 significant digits
 
 
 class Cell:
@@ -74,10 +76,24 @@ def kind(f: FieldSpec) -> str:
 
 
 _KINDS: tuple[tuple[type, str], ...] = (
-    (DecimalNumber, "decimal"), (DateTime, "datetime"), (Date, "date"), (Time, "time"),
-    (Duration, "duration"), (Boolean, "boolean"), (Select, "choice"), (MultiSelect, "choices"),
-    (Cascade, "cascade"), (Tags, "tags"), (MultiLink, "links"), (Link, "link"), (User, "user"),
-    (Attachment, "files"), (Location, "location"), (Address, "address"), (Group, "json"), (Json, "json"),
+    (DecimalNumber, "decimal"),
+    (DateTime, "datetime"),
+    (Date, "date"),
+    (Time, "time"),
+    (Duration, "duration"),
+    (Boolean, "boolean"),
+    (Select, "choice"),
+    (MultiSelect, "choices"),
+    (Cascade, "cascade"),
+    (Tags, "tags"),
+    (MultiLink, "links"),
+    (Link, "link"),
+    (User, "user"),
+    (Attachment, "files"),
+    (Location, "location"),
+    (Address, "address"),
+    (Group, "json"),
+    (Json, "json"),
 )
 
 
@@ -99,8 +115,7 @@ def cell_writer(f: FieldSpec, locale: str, timezone: str) -> Callable[[Any, Name
         return lambda v, names: Cell(v, "yyyy-mm-dd") if isinstance(v, dt.date) else v
     if k == "datetime":
         zone = zone_of(f, timezone)
-        return lambda v, names: Cell(v.astimezone(zone).replace(tzinfo=None) if v.tzinfo else v,
-                                     "yyyy-mm-dd hh:mm:ss")
+        return lambda v, names: Cell(v.astimezone(zone).replace(tzinfo=None) if v.tzinfo else v, "yyyy-mm-dd hh:mm:ss")
     if k == "time":
         return lambda v, names: Cell(v, "hh:mm:ss" if v.second or v.microsecond else "hh:mm")
     if k == "duration":
@@ -126,7 +141,7 @@ def cell_writer(f: FieldSpec, locale: str, timezone: str) -> Callable[[Any, Name
         target = f.form or ""
         return lambda v, names: join([str(names.get((target, x), x)) for x in v])
     if k == "location":
-        return lambda v, names: (f"{v['lat']},{v['lng']}" if set(v) == {"lat", "lng"} else _json(v))
+        return lambda v, names: f"{v['lat']},{v['lng']}" if set(v) == {"lat", "lng"} else _json(v)
     if k == "address":
         return lambda v, names: _address(v)
     if k == "json":
@@ -161,7 +176,7 @@ def _number(value: Any, fmt: str) -> Any:
         return value
     digits = value.as_tuple().digits
     if len(digits) > _EXACT_DIGITS:
-        return format(value, "f")   # text: a float cell would round it
+        return format(value, "f")  # text: a float cell would round it
     return Cell(value, fmt)
 
 
@@ -197,7 +212,7 @@ def _address(value: Any) -> Any:
     while parts and parts[-1] in (None, ""):
         parts.pop()
     if any(p in (None, "") for p in parts):
-        return _json(dict(value))   # a gap: positions would shift
+        return _json(dict(value))  # a gap: positions would shift
     return _path([str(p) for p in parts])
 
 
@@ -232,7 +247,7 @@ def cell_reader(f: FieldSpec, timezone: str) -> Optional[Callable[[Any], Any]]:
     if k == "address":
         return lambda v: _decoded(v) if _looks_json(v) else split(v, _PATH_SPLIT)
     if k in ("location", "json"):
-        return _decoded   # "lat,lng" is not JSON: it goes to the parser as it is
+        return _decoded  # "lat,lng" is not JSON: it goes to the parser as it is
     return None
 
 

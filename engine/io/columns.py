@@ -6,6 +6,7 @@ without case and spaces (``Order date``, ``order_date``, ``下单日期``). A su
 or just the sub-table field's label or name when no form field and no other sub-table uses
 it (``数量``, ``Quantity``).
 """
+
 from __future__ import annotations
 
 import re
@@ -40,9 +41,9 @@ class Column:
 class ColumnMap:
     """The header row of a sheet, matched against a form."""
 
-    header_row: int                 # 1-based, as the spreadsheet shows it
+    header_row: int  # 1-based, as the spreadsheet shows it
     columns: tuple[Column, ...]
-    unknown: tuple[str, ...]        # headers that match no field
+    unknown: tuple[str, ...]  # headers that match no field
 
     def parent(self) -> list[Column]:
         return [c for c in self.columns if c.table is None]
@@ -127,8 +128,9 @@ class FieldIndex:
         return hits >= 1 and hits * 2 >= len(filled)
 
 
-def header_cells(form: FormSpec, locale: str,
-                 hidden: frozenset[str] = frozenset()) -> list[tuple[str, Optional[FieldSpec], FieldSpec]]:
+def header_cells(
+    form: FormSpec, locale: str, hidden: frozenset[str] = frozenset()
+) -> list[tuple[str, Optional[FieldSpec], FieldSpec]]:
     """Export headers in ``locale``: parent labels, then ``<table label>.<field label>``;
     without the fields and sub-table columns (``lines.unit_price``) in ``hidden``."""
     from engine.forms import FIELD_TYPES
@@ -151,6 +153,6 @@ def template_header(form: FormSpec, locale: str, blocked: frozenset[str]) -> lis
     """The header of an import template: the columns an import takes for this form, in
     ``locale``, without computed fields (the server computes them) and without ``blocked``
     ones (fields the user may not see or write)."""
-    from engine.forms.compute import is_computed
+    from engine.forms.computations import is_computed
 
     return [header for header, _, f in header_cells(form, locale, blocked) if not is_computed(f)]

@@ -13,12 +13,16 @@ LEN, UPPER, LOWER, TRIM, TODAY, NOW, DATEDIF(a, b, "D") (-> ``days_between``). A
 raises :class:`Untranslatable` with the reason, for the caller to keep an input field and
 say why.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Callable, Iterable, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Union
+
+if TYPE_CHECKING:
+    from openpyxl.formula.tokenizer import Token
 
 
 class Untranslatable(Exception):
@@ -44,12 +48,12 @@ class Ref:
 
 @dataclass(frozen=True)
 class Lit:
-    text: str            # as our language writes it: 12.5, "是", true
+    text: str  # as our language writes it: 12.5, "是", true
 
 
 @dataclass(frozen=True)
 class Name:
-    text: str            # a defined name or anything else that is not a cell
+    text: str  # a defined name or anything else that is not a cell
 
 
 @dataclass(frozen=True)
@@ -67,14 +71,16 @@ class Bin:
 
 @dataclass(frozen=True)
 class Unary:
-    op: str              # "-", "+" or "%" (postfix)
+    op: str  # "-", "+" or "%" (postfix)
     arg: "Node"
 
 
 Node = Union[Ref, Lit, Name, Call, Bin, Unary]
 
-_REF = re.compile(r"^(?:(?P<sheet>'(?:[^']|'')+'|[^!']+)!)?\$?(?P<c1>[A-Z]{1,3})\$?(?P<r1>\d+)"
-                  r"(?::\$?(?P<c2>[A-Z]{1,3})\$?(?P<r2>\d+))?$")
+_REF = re.compile(
+    r"^(?:(?P<sheet>'(?:[^']|'')+'|[^!']+)!)?\$?(?P<c1>[A-Z]{1,3})\$?(?P<r1>\d+)"
+    r"(?::\$?(?P<c2>[A-Z]{1,3})\$?(?P<r2>\d+))?$"
+)
 _INFIX = {"=": 1, "<>": 1, "<": 1, ">": 1, "<=": 1, ">=": 1, "&": 2, "+": 3, "-": 3, "*": 4, "/": 4, "^": 5}
 
 
@@ -106,7 +112,7 @@ def parse(formula: str) -> Node:
     text = formula if formula.startswith("=") else "=" + formula
     try:
         tokens = [t for t in Tokenizer(text).items if t.type != Token.WSPACE]
-    except Exception:   # the tokenizer raises bare errors on unbalanced input
+    except Exception:  # the tokenizer raises bare errors on unbalanced input
         raise Untranslatable("syntax") from None
     parser = _Parser(tokens)
     node = parser.expr(0)
@@ -116,13 +122,13 @@ def parse(formula: str) -> Node:
 
 
 class _Parser:
-    def __init__(self, tokens: list[object]) -> None:
+    def __init__(self, tokens: list["Token"]) -> None:
         self.tokens, self.i = tokens, 0
 
-    def peek(self) -> object:
+    def peek(self) -> Optional["Token"]:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
 
-    def take(self) -> object:
+    def take(self) -> "Token":
         tok = self.peek()
         if tok is None:
             raise Untranslatable("syntax")
@@ -133,9 +139,9 @@ class _Parser:
         left = self.unary()
         while True:
             tok = self.peek()
-            if tok is None or getattr(tok, "type") != "OPERATOR-INFIX":
+            if tok is None or tok.type != "OPERATOR-INFIX":
                 return left
-            op = str(getattr(tok, "value"))
+            op = str(tok.value)
             prec = _INFIX.get(op)
             if prec is None:
                 raise Untranslatable("operator", op=op)
@@ -146,18 +152,18 @@ class _Parser:
 
     def unary(self) -> Node:
         tok = self.peek()
-        if tok is not None and getattr(tok, "type") == "OPERATOR-PREFIX":
+        if tok is not None and tok.type == "OPERATOR-PREFIX":
             self.i += 1
-            return Unary(str(getattr(tok, "value")), self.unary())
+            return Unary(str(tok.value), self.unary())
         node = self.atom()
-        while (tok := self.peek()) is not None and getattr(tok, "type") == "OPERATOR-POSTFIX":
+        while (tok := self.peek()) is not None and tok.type == "OPERATOR-POSTFIX":
             self.i += 1
             node = Unary("%", node)
         return node
 
     def atom(self) -> Node:
         tok = self.take()
-        kind, sub, value = getattr(tok, "type"), getattr(tok, "subtype"), str(getattr(tok, "value"))
+        kind, sub, value = tok.type, tok.subtype, str(tok.value)
         if kind == "OPERAND":
             return _operand(sub, value)
         if kind == "FUNC" and sub == "OPEN":
@@ -172,7 +178,7 @@ class _Parser:
                 if self._close("FUNC"):
                     return Call(name, tuple(args))
                 sep = self.take()
-                if getattr(sep, "type") != "SEP" or getattr(sep, "subtype") != "ARG":
+                if sep.type != "SEP" or sep.subtype != "ARG":
                     raise Untranslatable("syntax")
         if kind == "PAREN" and sub == "OPEN":
             node = self.expr(0)
@@ -183,7 +189,7 @@ class _Parser:
 
     def _close(self, kind: str) -> bool:
         tok = self.peek()
-        if tok is not None and getattr(tok, "type") == kind and getattr(tok, "subtype") == "CLOSE":
+        if tok is not None and tok.type == kind and tok.subtype == "CLOSE":
             self.i += 1
             return True
         return False
@@ -242,14 +248,24 @@ class _Emit:
     def __init__(self, where: Row) -> None:
         self.where = where
         self.functions: dict[str, Callable[[tuple[Node, ...]], Emitted]] = {
-            "SUM": self.sum_, "ROUND": self.round_, "IF": self.if_, "MIN": lambda a: self.extreme("min", a),
-            "MAX": lambda a: self.extreme("max", a), "ABS": lambda a: self.call("abs", a, 1, 1),
-            "IFERROR": lambda a: self.call("coalesce", a, 2, 2), "AND": lambda a: self.logic("and", a),
-            "OR": lambda a: self.logic("or", a), "NOT": self.not_,
-            "CONCATENATE": lambda a: self.call("concat", a, 1, 255), "CONCAT": lambda a: self.call("concat", a, 1, 255),
-            "LEN": lambda a: self.call("len", a, 1, 1), "UPPER": lambda a: self.call("upper", a, 1, 1),
-            "LOWER": lambda a: self.call("lower", a, 1, 1), "TRIM": lambda a: self.call("trim", a, 1, 1),
-            "TODAY": lambda a: self.call("today", a, 0, 0), "NOW": lambda a: self.call("now", a, 0, 0),
+            "SUM": self.sum_,
+            "ROUND": self.round_,
+            "IF": self.if_,
+            "MIN": lambda a: self.extreme("min", a),
+            "MAX": lambda a: self.extreme("max", a),
+            "ABS": lambda a: self.call("abs", a, 1, 1),
+            "IFERROR": lambda a: self.call("coalesce", a, 2, 2),
+            "AND": lambda a: self.logic("and", a),
+            "OR": lambda a: self.logic("or", a),
+            "NOT": self.not_,
+            "CONCATENATE": lambda a: self.call("concat", a, 1, 255),
+            "CONCAT": lambda a: self.call("concat", a, 1, 255),
+            "LEN": lambda a: self.call("len", a, 1, 1),
+            "UPPER": lambda a: self.call("upper", a, 1, 1),
+            "LOWER": lambda a: self.call("lower", a, 1, 1),
+            "TRIM": lambda a: self.call("trim", a, 1, 1),
+            "TODAY": lambda a: self.call("today", a, 0, 0),
+            "NOW": lambda a: self.call("now", a, 0, 0),
             "DATEDIF": self.datedif,
         }
 
@@ -318,8 +334,10 @@ class _Emit:
             if isinstance(arg, Ref) and (arg.col != arg.col2 or arg.row != arg.row2):
                 if arg.row != arg.row2:
                     raise Untranslatable("range_rows", ref=arg.text)
-                out.extend((self.cell(Ref(arg.text, c, arg.row, c, arg.row, arg.sheet)), ATOM)
-                           for c in range(arg.col, arg.col2 + 1))
+                out.extend(
+                    (self.cell(Ref(arg.text, c, arg.row, c, arg.row, arg.sheet)), ATOM)
+                    for c in range(arg.col, arg.col2 + 1)
+                )
             else:
                 out.append(self.emit(arg))
         return out
@@ -352,7 +370,7 @@ class _Emit:
 
     def if_(self, args: tuple[Node, ...]) -> Emitted:
         if len(args) == 2:
-            args = (*args, Lit("null"))   # Excel shows FALSE; a field is better left empty
+            args = (*args, Lit("null"))  # Excel shows FALSE; a field is better left empty
         return self.call("if", args, 3, 3)
 
     def logic(self, op: str, args: tuple[Node, ...]) -> Emitted:
@@ -402,7 +420,7 @@ _TOTAL_START = re.compile(r"=?\s*(?:SUM|AVERAGE|MIN|MAX|SUBTOTAL)\s*\(", re.IGNO
 
 def column_total(formula: str) -> Optional[Total]:
     """The column total a formula is (SUM/AVERAGE/MIN/MAX or SUBTOTAL of one column's rows), or None."""
-    if not _TOTAL_START.match(formula):     # most formulas are none: not parsed
+    if not _TOTAL_START.match(formula):  # most formulas are none: not parsed
         return None
     try:
         node = parse(formula)
@@ -451,5 +469,6 @@ def numeric_refs(formula: str) -> set[int]:
         elif isinstance(n, Call):
             for arg in n.args:
                 visit(arg, n.name in _NUMERIC)
+
     visit(node, False)
     return out

@@ -17,6 +17,7 @@ Options are the range's non-empty cells, row by row, duplicates dropped, includi
 sample rows never use. A list that depends on another cell (``INDIRECT(...)``) has no fixed
 options: the column gets a note instead.
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 from xml.etree.ElementTree import Element
 
-from engine.io.excel_formula import Call, Lit, Ref, Untranslatable, column_number, parse, parse_ref
+from engine.io.excel_formula import Bin, Call, Lit, Ref, Untranslatable, column_number, parse, parse_ref
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _X14 = "{http://schemas.microsoft.com/office/spreadsheetml/2009/9/main}"
@@ -114,8 +115,9 @@ def options_of(formula: str, wb: Any, ws: Any, depth: int = 0) -> Optional[tuple
         sheet = _sheet(wb, ws, _unquote(whole["sheet"] or ""))
         if sheet is None:
             return None
-        return _range_values(wb, sheet, Ref(text, column_number(whole["c1"]), 1, column_number(whole["c2"]),
-                                            max(sheet.max_row, 1)))
+        return _range_values(
+            wb, sheet, Ref(text, column_number(whole["c1"]), 1, column_number(whole["c2"]), max(sheet.max_row, 1))
+        )
     name = _defined_name(wb, ws, text)
     if name is not None:
         return options_of(name, wb, ws, depth + 1)
@@ -163,9 +165,9 @@ def _offset(text: str, wb: Any, ws: Any) -> Optional[tuple[str, ...]]:
     if not (isinstance(start, Ref) and down == Lit("0") and right == Lit("0")):
         return None
     less = 0
-    if getattr(height, "op", None) == "-" and isinstance(getattr(height, "right", None), Lit):
-        less = int(getattr(height, "right").text)
-        height = getattr(height, "left")
+    if isinstance(height, Bin) and height.op == "-" and isinstance(height.right, Lit):
+        less = int(height.right.text)
+        height = height.left
     if not (isinstance(height, Call) and height.name == "COUNTA" and len(height.args) == 1):
         return None
     counted = height.args[0]

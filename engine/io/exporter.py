@@ -4,6 +4,7 @@ Rows come from the database in pages (keyset on ``id`` when the view has no sort
 server-side cursor otherwise); sub-table lines become extra rows that repeat the record's
 cells, with ``<sub-table label>.<field label>`` headers: the convention import reads back.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,8 +29,14 @@ PAGE = 1000
 __all__ = ["Cell", "csv_chunks", "export_rows", "write_file", "write_xlsx", "xlsx_chunks"]
 
 
-def export_rows(db: Database, defs: Definitions, ctx: RunContext, form: str,
-                where: Optional[sa.ColumnElement[bool]], order: Sequence[tuple[str, bool]]) -> Iterator[list[Any]]:
+def export_rows(
+    db: Database,
+    defs: Definitions,
+    ctx: RunContext,
+    form: str,
+    where: Optional[sa.ColumnElement[bool]],
+    order: Sequence[tuple[str, bool]],
+) -> Iterator[list[Any]]:
     """The header row (labels in the caller's language), then the data rows."""
     spec = defs.forms[form]
     cols = header_cells(spec, ctx.locale, defs.policy.hidden(ctx, form))
@@ -39,14 +46,17 @@ def export_rows(db: Database, defs: Definitions, ctx: RunContext, form: str,
     columns = [(t.name if t else None, f, cell_writer(f, ctx.locale, ctx.timezone)) for _, t, f in cols]
     tables = list(dict.fromkeys(t for t, _, _ in columns if t is not None))
     table = defs.tables.table(form)
-    selected = [table.c.id] + [table.c[n] for n in dict.fromkeys(f.name for t, f, _ in columns if t is None)
-                               if n in table.c and n != "id"]
+    selected = [table.c.id] + [
+        table.c[n] for n in dict.fromkeys(f.name for t, f, _ in columns if t is None) if n in table.c and n != "id"
+    ]
     with db.connect() as conn:
         for page in _pages(conn, table, selected, where, order):
             names = _names(conn, defs, form, page, tables)
             for rec in page:
-                head = [None if t is not None or (v := rec.get(f.name)) is None else write(v, names)
-                        for t, f, write in columns]
+                head = [
+                    None if t is not None or (v := rec.get(f.name)) is None else write(v, names)
+                    for t, f, write in columns
+                ]
                 lines = _lines(rec, tables)
                 if not lines:
                     yield head
@@ -60,8 +70,9 @@ def export_rows(db: Database, defs: Definitions, ctx: RunContext, form: str,
                     yield row
 
 
-def _pages(conn: Any, table: sa.Table, selected: list[Any], where: Any,
-           order: Sequence[tuple[str, bool]]) -> Iterator[list[dict[str, Any]]]:
+def _pages(
+    conn: Any, table: sa.Table, selected: list[Any], where: Any, order: Sequence[tuple[str, bool]]
+) -> Iterator[list[dict[str, Any]]]:
     """The records in pages of PAGE, as dicts of the ``selected`` columns (the exported fields)."""
     base = sa.select(*selected)
     if where is not None:
@@ -69,8 +80,9 @@ def _pages(conn: Any, table: sa.Table, selected: list[Any], where: Any,
     if not order:
         last = 0
         while True:
-            rows = [dict(r) for r in conn.execute(base.where(table.c.id > last).order_by(table.c.id)
-                                                  .limit(PAGE)).mappings()]
+            rows = [
+                dict(r) for r in conn.execute(base.where(table.c.id > last).order_by(table.c.id).limit(PAGE)).mappings()
+            ]
             if not rows:
                 return
             yield rows
@@ -95,8 +107,7 @@ def _lines(rec: dict[str, Any], tables: list[str]) -> list[dict[str, dict[str, A
     return lines
 
 
-def _names(conn: Any, defs: Definitions, form_name: str, page: list[dict[str, Any]],
-           tables: list[str]) -> Names:
+def _names(conn: Any, defs: Definitions, form_name: str, page: list[dict[str, Any]], tables: list[str]) -> Names:
     """Load the page's child rows and the export names of every linked record and user."""
     forms = defs.forms
     if tables:
@@ -104,8 +115,9 @@ def _names(conn: Any, defs: Definitions, form_name: str, page: list[dict[str, An
         for tname in tables:
             child = defs.tables.child_table(form_name, tname)
             by_parent: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
-            for row in conn.execute(sa.select(child).where(child.c.parent_id.in_(ids))
-                                    .order_by(child.c.parent_id, child.c.pos)).mappings():
+            for row in conn.execute(
+                sa.select(child).where(child.c.parent_id.in_(ids)).order_by(child.c.parent_id, child.c.pos)
+            ).mappings():
                 by_parent[row["parent_id"]].append(dict(row))
             for r in page:
                 r[tname] = by_parent[r["id"]]
@@ -155,8 +167,11 @@ def _text(value: Any) -> Any:
 
 
 _TEXT: dict[type, Any] = {
-    dt.datetime: lambda v: v.isoformat(sep=" "), dt.date: dt.date.isoformat, dt.time: dt.time.isoformat,
-    Decimal: lambda v: format(v, "f"), Cell: lambda c: _text(c.value),
+    dt.datetime: lambda v: v.isoformat(sep=" "),
+    dt.date: dt.date.isoformat,
+    dt.time: dt.time.isoformat,
+    Decimal: lambda v: format(v, "f"),
+    Cell: lambda c: _text(c.value),
 }
 
 
@@ -196,7 +211,7 @@ def write_xlsx(rows: Iterator[list[Any]], out: IO[bytes], *, title: str = "Sheet
             else:
                 cell = WriteOnlyCell(ws, value=value)
                 if cell.data_type == "f":
-                    cell.data_type = "s"   # text such as "=A1" stays text, never a formula
+                    cell.data_type = "s"  # text such as "=A1" stays text, never a formula
                 if n == 0:
                     cell.font = bold
             cells.append(cell)

@@ -14,6 +14,7 @@ never set from a sample: they are written as commented-out hints to confirm.
 The draft is checked by loading it as a pack before it is returned: a translated formula that
 does not type-check becomes an input field with the checker's message.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,7 +25,7 @@ from typing import IO, Any, Optional, Union
 from engine.io.excel_formula import Row, Total, Untranslatable, numeric_refs, row_totals, translate
 from engine.io.excel_lists import DropDown, validation_lists
 from engine.io.field_names import CHILD_RESERVED, RESERVED, Namer, snake
-from engine.io.template_columns import Col, Groups, guess_select, infer, split_lines
+from engine.io.template_columns import Col, guess_select, infer, split_lines
 from engine.io.template_messages import render
 from engine.io.template_yaml import Draft, dump
 from engine.io.totals import TotalsRows
@@ -65,7 +66,7 @@ class _Template:
         from engine.io.xlsx import date_styles, package_head, sheet_part
 
         head = package_head(source, HEAD_ROWS)
-        with warnings.catch_warnings():   # Excel's list extensions: read from the XML below
+        with warnings.catch_warnings():  # Excel's list extensions: read from the XML below
             warnings.filterwarnings("ignore", message=".*extension is not supported")
             wb = openpyxl.load_workbook(head, data_only=True)
             formulas = openpyxl.load_workbook(head, read_only=True)
@@ -98,8 +99,10 @@ class _Template:
     def _samples(self, ws: Any, fws: Any) -> None:
         """Read the sample rows: cached values and formats, and each cell's formula."""
         last = max((c.index for c in self.cols), default=0) + 1
-        rows = zip(ws.iter_rows(min_row=self.head + 1, max_row=self.head + SAMPLE_ROWS, max_col=last),
-                   fws.iter_rows(min_row=self.head + 1, max_row=self.head + SAMPLE_ROWS, min_col=1, max_col=last))
+        rows = zip(
+            ws.iter_rows(min_row=self.head + 1, max_row=self.head + SAMPLE_ROWS, max_col=last),
+            fws.iter_rows(min_row=self.head + 1, max_row=self.head + SAMPLE_ROWS, min_col=1, max_col=last),
+        )
         spare: list[tuple[int, tuple[Any, ...], dict[int, str]]] = []
         totals_rows = TotalsRows()
         for number, (cells, fcells) in enumerate(rows, start=self.head + 1):
@@ -108,12 +111,12 @@ class _Template:
             if totals:
                 self.totals.append((number, totals))
             if totals_rows.check(number, [self._value(c) for c in cells], formulas):
-                continue     # by its formulas (a rollup, above) or a 合计 typed over sums: no sample
+                continue  # by its formulas (a rollup, above) or a 合计 typed over sums: no sample
             if any(c.index not in formulas and _filled(_at(cells, c.index)) for c in self.cols):
                 self._take(number, cells, formulas)
             elif formulas:
                 spare.append((number, cells, formulas))
-        if not any(c.values for c in self.cols):   # a template with formulas filled down, no sample yet
+        if not any(c.values for c in self.cols):  # a template with formulas filled down, no sample yet
             for number, cells, formulas in spare:
                 self._take(number, cells, formulas)
 
@@ -154,7 +157,7 @@ def _formula(cell: Any) -> str:
     if getattr(cell, "data_type", None) != "f":
         return ""
     value = getattr(cell, "value", None)
-    text = getattr(value, "text", value)      # an array formula keeps its text
+    text = getattr(value, "text", value)  # an array formula keeps its text
     return str(text) if isinstance(text, str) and text.startswith("=") else ""
 
 
@@ -166,7 +169,7 @@ class _Drafting:
         for col in t.cols:
             infer(col)
         by_index = {c.index + 1: c for c in t.cols}
-        for col in (c for c in t.cols if c.is_formula):   # no sample yet: a number if a formula says so
+        for col in (c for c in t.cols if c.is_formula):  # no sample yet: a number if a formula says so
             for other in (by_index.get(i) for i in numeric_refs(col.formulas[0][1])):
                 if other is not None and other.type == "text" and not any(v not in (None, "") for v in other.values):
                     other.type = "number"
@@ -182,8 +185,12 @@ class _Drafting:
         out = [self.field(c) for c in self.parent]
         if self.key is not None:
             out[0].props["searchable"] = True
-            out.append(Draft({"name": "lines", "type": "table", "label": {"zh-CN": "明细", "en": "Lines"}},
-                             children=[self.field(c) for c in self.lines]))
+            out.append(
+                Draft(
+                    {"name": "lines", "type": "table", "label": {"zh-CN": "明细", "en": "Lines"}},
+                    children=[self.field(c) for c in self.lines],
+                )
+            )
         out.extend(self.totals())
         return out
 
@@ -234,8 +241,12 @@ class _Drafting:
         filled = [v for v in by_record if v not in (None, "")]
         out = []
         keyish = col is self.key or (col.looks_like_key() and col.type in ("text", "integer") and len(filled) >= 3)
-        if keyish and len(filled) >= 2 and len(filled) == len(by_record) and \
-                len({repr(v) for v in filled}) == len(filled):
+        if (
+            keyish
+            and len(filled) >= 2
+            and len(filled) == len(by_record)
+            and len({repr(v) for v in filled}) == len(filled)
+        ):
             out.append(("unique: true", render("hint_unique", self.lang)))
         if len(by_record) >= 2 and len(filled) == len(by_record):
             out.append(("required: true", render("hint_required", self.lang)))
@@ -254,9 +265,14 @@ class _Drafting:
                     elsewhere.append(total.formula)
                     continue
                 result = "decimal" if total.fn == "avg" and col.type == "integer" else col.type
-                d = Draft({"name": namer.name(f"{col.name} total", total.column), "type": "rollup",
-                           "label": _label(col.header + (" total" if not _CJK.search(col.header) else "合计")),
-                           "result": result})
+                d = Draft(
+                    {
+                        "name": namer.name(f"{col.name} total", total.column),
+                        "type": "rollup",
+                        "label": _label(col.header + (" total" if not _CJK.search(col.header) else "合计")),
+                        "result": result,
+                    }
+                )
                 if col.currency:
                     d.props["currency"] = col.currency
                 d.props["rollup"] = f"{total.fn}(lines.{col.name})"
@@ -279,7 +295,7 @@ def _check(name: str, header: list[str], top: dict[str, Any], fields: list[Draft
             return text
         for line, error in culprits.items():
             d = formulas[line]
-            if d.props["type"] == "integer" and error.message.endswith("got decimal"):   # qty * 1.5
+            if d.props["type"] == "integer" and error.message.endswith("got decimal"):  # qty * 1.5
                 d.props["type"] = "number"
                 continue
             formula = d.above.pop("formula", ["Excel: ?"])[0].removeprefix("Excel: ")
@@ -288,8 +304,14 @@ def _check(name: str, header: list[str], top: dict[str, Any], fields: list[Draft
             d.note("name", render("input_instead", lang, formula=formula, reason=reason))
 
 
-def form_from_excel(source: Union[str, "os.PathLike[str]", IO[bytes]], *, name: Optional[str] = None,
-                    sheet: Optional[str] = None, label: Optional[str] = None, lang: str = "zh-CN") -> str:
+def form_from_excel(
+    source: Union[str, "os.PathLike[str]", IO[bytes]],
+    *,
+    name: Optional[str] = None,
+    sheet: Optional[str] = None,
+    label: Optional[str] = None,
+    lang: str = "zh-CN",
+) -> str:
     """The YAML text of a form definition inferred from a spreadsheet template.
 
     ``lang`` is the language of the comments (zh-CN or en)."""

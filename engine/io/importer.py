@@ -5,6 +5,7 @@ Rows become records: every row is one record, except that consecutive rows conti
 same record (same key, or the same parent cells, or empty parent cells) add sub-table lines,
 and totals rows (合计, see :mod:`engine.io.totals`), which are left out and listed in the report.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,10 +17,10 @@ from sqlalchemy.engine import Connection
 
 from engine.context import RunContext
 from engine.definitions.model import FieldSpec, FormSpec
-from engine.errors import (Conflict, Duplicate, LowcodeError, NotFound, PermissionDenied, QueryError,
-                           ValidationError)
+from engine.errors import Conflict, Duplicate, LowcodeError, NotFound, PermissionDenied, QueryError, ValidationError
+from engine.field_errors import duplicate
+from engine.field_errors import render as field_message
 from engine.forms import FIELD_TYPES
-from engine.field_errors import duplicate, render as field_message
 from engine.io.cells import cell_reader
 from engine.io.columns import Column, ColumnMap, FieldIndex
 from engine.io.links import LinkResolver
@@ -35,7 +36,7 @@ from engine.store.writer import Writer
 
 MODES = ("all-or-nothing", "skip-invalid")
 CHUNK = 500
-HEADER_SCAN = 50   # the header row must be among the first rows of the sheet
+HEADER_SCAN = 50  # the header row must be among the first rows of the sheet
 _PATH = re.compile(r"^\[?(\d+)?\]?\.?([^\[\].]+)(?:\[(\d+)\]\.([^\[\].]+))?$")
 
 
@@ -49,16 +50,27 @@ class _Pending:
     group: Any = None
     # filled while writing
     clean: Optional[Checked] = None
-    target: Optional[tuple[int, int]] = None   # (id, version) when the key matched
+    target: Optional[tuple[int, int]] = None  # (id, version) when the key matched
     failed: bool = False
 
 
 class Importer:
     """One import run. Use :meth:`run` with numbered rows ``(row_number, cells)``."""
 
-    def __init__(self, defs: Definitions, store: RecordStore, db: Database, ctx: RunContext, form: str, *,
-                 mode: str = "all-or-nothing", key: Optional[str] = None, source: str = "import",
-                 dry_run: bool = False, chunk: int = CHUNK) -> None:
+    def __init__(
+        self,
+        defs: Definitions,
+        store: RecordStore,
+        db: Database,
+        ctx: RunContext,
+        form: str,
+        *,
+        mode: str = "all-or-nothing",
+        key: Optional[str] = None,
+        source: str = "import",
+        dry_run: bool = False,
+        chunk: int = CHUNK,
+    ) -> None:
         if form not in defs.forms:
             raise NotFound(f"no form named '{form}'")
         if mode not in MODES:
@@ -85,8 +97,10 @@ class Importer:
             return None
         hit = self.index.match(key)
         if hit is None or hit[0] is not None or not FIELD_TYPES[hit[1].type].stored:
-            raise QueryError(f"key {key!r} is not a field of {self.form} that can identify a record",
-                             {"key": [f"unknown field {key!r}"]})
+            raise QueryError(
+                f"key {key!r} is not a field of {self.form} that can identify a record",
+                {"key": [f"unknown field {key!r}"]},
+            )
         return hit[1]
 
     # ---- reading ------------------------------------------------------------------
@@ -101,14 +115,18 @@ class Importer:
 
     def _check_columns(self, cmap: ColumnMap) -> None:
         blocked = self.policy.not_writable(self.ctx, self.form)
-        denied = {c.header: [field_message("readonly", self.locale)] for c in cmap.columns
-                  if c.path in blocked or (c.table is not None and c.table.name in blocked)}
+        denied = {
+            c.header: [field_message("readonly", self.locale)]
+            for c in cmap.columns
+            if c.path in blocked or (c.table is not None and c.table.name in blocked)
+        }
         if denied:
             raise PermissionDenied(f"you may not write {', '.join(denied)}", denied)
         if self.key_field is not None and cmap.by_path(self.key_field.name) is None:
             label = self.key_field.label.get(self.locale) or self.key_field.name
-            raise QueryError(render("key_not_in_file", self.locale, key=label),
-                             {"key": [f"no column for {self.key_field.name!r}"]})
+            raise QueryError(
+                render("key_not_in_file", self.locale, key=label), {"key": [f"no column for {self.key_field.name!r}"]}
+            )
 
     def _records(self, rows: Iterator[tuple[int, Sequence[Any]]], cmap: ColumnMap) -> Iterator[_Pending]:
         parent, children = cmap.parent(), cmap.children()
@@ -117,8 +135,17 @@ class Importer:
         current: Optional[_Pending] = None
         zone = self.ctx.timezone
         pidx = [(c.field.name, c.index, cell_reader(c.field, zone)) for c in parent]
-        tidx = [(t, [(c.field.name, c.index, cell_reader(c.field, zone)) for c in children
-                     if c.table and c.table.name == t]) for t in tables]
+        tidx = [
+            (
+                t,
+                [
+                    (c.field.name, c.index, cell_reader(c.field, zone))
+                    for c in children
+                    if c.table and c.table.name == t
+                ],
+            )
+            for t in tables
+        ]
         totals = TotalsRows()
         for number, cells in rows:
             if totals.check(number, cells, formulas_of(cells)):
@@ -134,11 +161,16 @@ class Importer:
             if all(v is None for v in pvals.values()) and not lines:
                 continue  # an empty row
             self.report.rows += 1
-            group = (pvals.get(group_col.field.name) if group_col else
-                     tuple(pvals.values())) if tables else None
-            continues = current is not None and tables and lines and (
-                all(v is None for v in pvals.values()) or (group is not None and group == current.group
-                                                            and group not in ((), None)))
+            group = (pvals.get(group_col.field.name) if group_col else tuple(pvals.values())) if tables else None
+            continues = (
+                current is not None
+                and tables
+                and lines
+                and (
+                    all(v is None for v in pvals.values())
+                    or (group is not None and group == current.group and group not in ((), None))
+                )
+            )
             if continues:
                 assert current is not None
                 current.rows.append(number)
@@ -199,7 +231,7 @@ class Importer:
         return self.report
 
     def _chunk(self, conn: Connection, chunk: list[_Pending]) -> None:
-        with self.store.bus.deferring(conn):   # rollups over this form: once per chunk, not per row
+        with self.store.bus.deferring(conn):  # rollups over this form: once per chunk, not per row
             self._chunk_rows(conn, chunk)
 
     def _chunk_rows(self, conn: Connection, chunk: list[_Pending]) -> None:
@@ -217,8 +249,9 @@ class Importer:
             else:
                 action = "update" if rec.target else "create"
                 if not self._can[action]:
-                    self._fail(rec, {"_": [render("not_permitted", self.locale,
-                                                  action=action_word(action, self.locale))]})
+                    self._fail(
+                        rec, {"_": [render("not_permitted", self.locale, action=action_word(action, self.locale))]}
+                    )
         creates = [r for r in chunk if not r.failed and r.target is None]
         updates = [r for r in chunk if not r.failed and r.target is not None]
         if creates:
@@ -228,7 +261,7 @@ class Importer:
 
     def _create(self, conn: Connection, recs: list[_Pending]) -> None:
         try:
-            with attempt(conn):     # on failure, redone record by record: its rule runs are not kept
+            with attempt(conn):  # on failure, redone record by record: its rule runs are not kept
                 made = self.store.create_many(conn, self.ctx, self.form, [r.clean for r in recs], writer=self.writer)
                 self._must_see(conn, [m["id"] for m in made], "create")
         except LowcodeError:
@@ -253,8 +286,16 @@ class Importer:
         where = self.policy.acting_clause(self.ctx, self.form, "update")
         try:
             with conn.begin_nested():
-                self.store.update(conn, self.ctx, self.form, record_id, rec.clean, writer=self.writer,
-                                  expected_version=version, where=where)
+                self.store.update(
+                    conn,
+                    self.ctx,
+                    self.form,
+                    record_id,
+                    rec.clean,
+                    writer=self.writer,
+                    expected_version=version,
+                    where=where,
+                )
                 self._must_see(conn, [record_id], "update")
         except LowcodeError as exc:
             self._fail_exc(rec, exc, "update")
@@ -276,7 +317,7 @@ class Importer:
             raw = rec.data.get(name)
             if raw is None:
                 if self.key_field.type == "autonumber":
-                    continue   # a new record: the number comes from the sequence
+                    continue  # a new record: the number comes from the sequence
                 label = self.key_field.label.get(self.locale) or name
                 self._fail(rec, {name: [render("key_missing", self.locale, key=label)]})
                 continue
@@ -301,15 +342,17 @@ class Importer:
         allowed: Optional[set[int]] = None
         rows = list(found)
         if visible is not None and rows:
-            allowed = {i for (i,) in conn.execute(sa.select(table.c.id).where(
-                table.c.id.in_([r.id for r in rows]), visible))}
+            allowed = {
+                i for (i,) in conn.execute(sa.select(table.c.id).where(table.c.id.in_([r.id for r in rows]), visible))
+            }
         for row in rows:
             hit = keyed.get(row[0])
             if hit is None:
                 continue
             if allowed is not None and row.id not in allowed:
-                self._fail(hit, {name: [render("not_permitted", self.locale,
-                                               action=action_word("update", self.locale))]})
+                self._fail(
+                    hit, {name: [render("not_permitted", self.locale, action=action_word("update", self.locale))]}
+                )
                 continue
             hit.target = (row.id, row.version)
 
@@ -327,9 +370,15 @@ class Importer:
             resolver = self.resolvers.get(form_key)
             if resolver is None:
                 resolver = self.resolvers[form_key] = LinkResolver(target, self.defs.tables)
-            holders = [(rec, f.name, rec.data) for rec in chunk] if table is None else [
-                (rec, f"{table}[{i}].{f.name}", line) for rec in chunk
-                for i, line in enumerate(rec.data.get(table, ()), 1)]
+            holders = (
+                [(rec, f.name, rec.data) for rec in chunk]
+                if table is None
+                else [
+                    (rec, f"{table}[{i}].{f.name}", line)
+                    for rec in chunk
+                    for i, line in enumerate(rec.data.get(table, ()), 1)
+                ]
+            )
             values: list[Any] = []
             for _, _, holder in holders:
                 raw = holder.get(f.name)
@@ -349,8 +398,11 @@ class Importer:
             return raw
         hit = resolver.get(raw)
         if hit is None:
-            message = (render("no_link", self.locale, form=label, value=raw) if label is not None
-                       else render("no_user", self.locale, value=raw))
+            message = (
+                render("no_link", self.locale, form=label, value=raw)
+                if label is not None
+                else render("no_user", self.locale, value=raw)
+            )
             self._fail(rec, {path: [message]})
         elif hit == "ambiguous":
             self._fail(rec, {path: [render("ambiguous_link", self.locale, form=label, value=raw)]})
@@ -365,9 +417,10 @@ class Importer:
         if isinstance(exc, ValidationError):
             self._fail(rec, fields)
         elif isinstance(exc, PermissionDenied):
-            self._fail(rec, fields or {"_": [render("not_permitted", self.locale,
-                                                    action=action_word(action, self.locale))]})
-        elif isinstance(exc, Duplicate):          # named by the columns as the sheet heads them
+            self._fail(
+                rec, fields or {"_": [render("not_permitted", self.locale, action=action_word(action, self.locale))]}
+            )
+        elif isinstance(exc, Duplicate):  # named by the columns as the sheet heads them
             message = duplicate([self._locate(rec, name)[1] for name in exc.unique], self.locale)
             self._fail(rec, {name: [message] for name in exc.unique})
         elif isinstance(exc, Conflict) and fields:
@@ -398,8 +451,15 @@ class Importer:
                 return row, col.header, f"{name}.{child}"
             tspec = self.spec.field(name)
             cspec = tspec.child(child) if tspec else None
-            return row, (f"{tspec.label.get(self.locale)}.{cspec.label.get(self.locale)}"
-                         if tspec and cspec else f"{name}.{child}"), f"{name}.{child}"
+            return (
+                row,
+                (
+                    f"{tspec.label.get(self.locale)}.{cspec.label.get(self.locale)}"
+                    if tspec and cspec
+                    else f"{name}.{child}"
+                ),
+                f"{name}.{child}",
+            )
         col = self.cmap.by_path(name)
         if col is not None:
             return rec.rows[0], col.header, name

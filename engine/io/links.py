@@ -4,6 +4,7 @@ Import resolves ``C001`` or ``宁波海曙精密五金有限公司`` to the cust
 value import reads back (the first unique text field, else the title, else the id). A user
 field is named by the user name (``wang``), or the user's id.
 """
+
 from __future__ import annotations
 
 from typing import Any, Iterable, Optional
@@ -42,7 +43,7 @@ class LinkResolver:
             self.table, self.fields = users, ["username"]
         else:
             self.table, self.fields = tables.table(form.name), lookup_fields(form)
-        self.cache: dict[str, Any] = {}   # text -> id, or "ambiguous", or None (missing)
+        self.cache: dict[str, Any] = {}  # text -> id, or "ambiguous", or None (missing)
 
     def resolve(self, conn: Connection, values: Iterable[Any]) -> None:
         """Look up every value not cached yet, in one query per lookup field."""
@@ -90,6 +91,8 @@ def user_names(conn: Connection, ids: Iterable[int]) -> dict[int, Any]:
     wanted = {i for i in ids if i is not None}
     found: dict[int, Any] = {}
     if wanted:
-        found = {uid: name for uid, name in conn.execute(
-            sa.select(users.c.id, users.c.username).where(users.c.id.in_(wanted)))}
+        found = {
+            uid: name
+            for uid, name in conn.execute(sa.select(users.c.id, users.c.username).where(users.c.id.in_(wanted)))
+        }
     return {i: found.get(i, i) for i in wanted}

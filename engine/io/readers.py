@@ -5,6 +5,7 @@ shows (1-based, title and header rows counted), and values are cells as Python v
 (whole floats become ints, empty strings become None). A row of an .xlsx with formulas in it
 comes as :class:`Cells`: the values, and the formulas by column.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -15,8 +16,7 @@ from typing import IO, Any, Iterable, Iterator, Mapping, Optional, Sequence
 
 from engine.io.sources import ReadError, Source
 
-__all__ = ["Cells", "ReadError", "Row", "Source", "detect_format", "formulas_of", "read_csv", "read_rows",
-           "read_xlsx"]
+__all__ = ["Cells", "ReadError", "Row", "Source", "detect_format", "formulas_of", "read_csv", "read_rows", "read_xlsx"]
 
 Row = tuple[int, tuple[Any, ...]]
 
@@ -83,7 +83,7 @@ def _cells(values: Sequence[Any]) -> tuple[Any, ...]:
         kind = type(v)
         if kind is str:
             v = v.strip() or None
-        elif kind is float and v.is_integer() and abs(v) < 2 ** 53:
+        elif kind is float and v.is_integer() and abs(v) < 2**53:
             v = int(v)
         out.append(v)
     return tuple(out)
@@ -107,8 +107,11 @@ def _csv_lines(fh: IO[bytes]) -> Iterator[Row]:
         encoding = "gb18030"
     stream = io.TextIOWrapper(_Prepend(head, fh), encoding=encoding, newline="")
     sample = head[:4096].decode(encoding, errors="ignore")
-    delimiter = "\t" if sample.count("\t") > sample.count(",") and sample.count("\t") > sample.count(";") else (
-        ";" if sample.count(";") > sample.count(",") else ",")
+    delimiter = (
+        "\t"
+        if sample.count("\t") > sample.count(",") and sample.count("\t") > sample.count(";")
+        else (";" if sample.count(";") > sample.count(",") else ",")
+    )
     for number, values in enumerate(csv.reader(stream, delimiter=delimiter), start=1):
         yield number, _cells(values)
 

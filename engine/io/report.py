@@ -1,5 +1,6 @@
 """What an import did, for the person who ran it: counts, skipped rows and every problem
 where the spreadsheet shows it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -64,11 +65,23 @@ class ImportReport:
             self.errors.append(error)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"form": self.form, "mode": self.mode, "key": self.key, "dry_run": self.dry_run,
-                "ok": self.ok, "written": self.written, "header_row": self.header_row,
-                "rows": self.rows, "records": self.records, "created": self.created,
-                "updated": self.updated, "failed": self.failed, "error_count": self.error_count,
-                "errors_truncated": self.error_count > len(self.errors),
-                "unknown_columns": self.unknown_columns, "columns": self.columns,
-                "skipped": [s.to_dict() for s in self.skipped],
-                "errors": [e.to_dict() for e in self.errors]}
+        return {
+            "form": self.form,
+            "mode": self.mode,
+            "key": self.key,
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "written": self.written,
+            "header_row": self.header_row,
+            "rows": self.rows,
+            "records": self.records,
+            "created": self.created,
+            "updated": self.updated,
+            "failed": self.failed,
+            "error_count": self.error_count,
+            "errors_truncated": self.error_count > len(self.errors),
+            "unknown_columns": self.unknown_columns,
+            "columns": self.columns,
+            "skipped": [s.to_dict() for s in self.skipped],
+            "errors": [e.to_dict() for e in self.errors],
+        }

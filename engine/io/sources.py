@@ -1,4 +1,5 @@
 """What a spreadsheet reader reads from (a path or an open binary file), and its error."""
+
 from __future__ import annotations
 
 import os

@@ -7,6 +7,7 @@ repeat), textarea (long text), text. A column filled by formulas is typed by the
 cached for them. When a column repeats its value on consecutive rows (an order number) while
 other columns change, the changing columns are a sub-table's.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,17 @@ from typing import Any, Optional
 from engine.io.textdates import text_date
 
 MAX_OPTIONS = 12
-_CURRENCY = {"¥": "CNY", "￥": "CNY", "$": "USD", "€": "EUR", "£": "GBP", "CNY": "CNY", "RMB": "CNY",
-             "USD": "USD", "EUR": "EUR"}
+_CURRENCY = {
+    "¥": "CNY",
+    "￥": "CNY",
+    "$": "USD",
+    "€": "EUR",
+    "£": "GBP",
+    "CNY": "CNY",
+    "RMB": "CNY",
+    "USD": "USD",
+    "EUR": "EUR",
+}
 _TIME_FMT = re.compile(r"(h|ss|am/pm)", re.IGNORECASE)
 _QUOTED = re.compile(r'"[^"]*"|\\.')
 #: words of a header that names an identifier (an order number, a code)
@@ -30,13 +40,13 @@ _ID_NAMES = frozenset({"no", "code", "number", "sku", "id", "barcode"})
 class Col:
     """One column of the template, with what its sample rows hold."""
 
-    index: int                       # 0-based
+    index: int  # 0-based
     header: str
     name: str
     values: list[Any] = field(default_factory=list)
     formats: list[str] = field(default_factory=list)
-    formulas: list[tuple[int, str]] = field(default_factory=list)    # (row, formula text)
-    typed: int = 0                   # cells typed in (not by a formula)
+    formulas: list[tuple[int, str]] = field(default_factory=list)  # (row, formula text)
+    typed: int = 0  # cells typed in (not by a formula)
     options: Optional[list[str]] = None
     type: str = "text"
     currency: Optional[str] = None
@@ -66,8 +76,9 @@ def infer(col: Col) -> None:
     if not values:
         return
     if all(isinstance(v, (dt.datetime, dt.date)) for v in values):
-        has_time = any(isinstance(v, dt.datetime) and v.time() != dt.time(0) for v in values) or \
-            any(_TIME_FMT.search(_plain(f)) for f in fmts)
+        has_time = any(isinstance(v, dt.datetime) and v.time() != dt.time(0) for v in values) or any(
+            _TIME_FMT.search(_plain(f)) for f in fmts
+        )
         col.type = "datetime" if has_time else "date"
         return
     if all(isinstance(v, str) for v in values):

@@ -1,4 +1,5 @@
 """The comments of a form drafted from an Excel template, in zh-CN and en."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,22 +7,36 @@ from typing import Any
 from engine import i18n
 
 MESSAGES: dict[str, dict[str, str]] = {
-    "generated": {"zh-CN": "由 {file} 生成 (表头在第 {row} 行): 发布前请检查字段名、类型和选项",
-                  "en": "Generated from {file} (header row {row}): review names, types and options before publishing"},
+    "generated": {
+        "zh-CN": "由 {file} 生成 (表头在第 {row} 行): 发布前请检查字段名、类型和选项",
+        "en": "Generated from {file} (header row {row}): review names, types and options before publishing",
+    },
     "a_spreadsheet": {"zh-CN": "电子表格", "en": "a spreadsheet"},
-    "hint_required": {"zh-CN": "提示: 样例每一行都填了; 若必须填写, 去掉本行开头的 #",
-                      "en": "hint: every sample row fills it; remove the # if it must always be filled"},
-    "hint_unique": {"zh-CN": "提示: 样例中没有重复值; 若是唯一编号, 去掉本行开头的 #",
-                    "en": "hint: no value repeats in the samples; remove the # if it is a key"},
-    "input_instead": {"zh-CN": "按输入字段生成: 公式 {formula} 无法转换 ({reason})",
-                      "en": "an input field: the formula {formula} was not translated ({reason})"},
+    "hint_required": {
+        "zh-CN": "提示: 样例每一行都填了; 若必须填写, 去掉本行开头的 #",
+        "en": "hint: every sample row fills it; remove the # if it must always be filled",
+    },
+    "hint_unique": {
+        "zh-CN": "提示: 样例中没有重复值; 若是唯一编号, 去掉本行开头的 #",
+        "en": "hint: no value repeats in the samples; remove the # if it is a key",
+    },
+    "input_instead": {
+        "zh-CN": "按输入字段生成: 公式 {formula} 无法转换 ({reason})",
+        "en": "an input field: the formula {formula} was not translated ({reason})",
+    },
     "drop_down": {"zh-CN": "下拉列表: {source}", "en": "drop-down list: {source}"},
-    "drop_down_open": {"zh-CN": "下拉列表 {source} 随其他单元格变化, 选项按样例推测",
-                       "en": "the drop-down list {source} depends on other cells; options guessed from the samples"},
-    "total_field": {"zh-CN": "Excel 第 {row} 行 {formula} 合计所有行; 这里是每条记录自己明细的合计",
-                    "en": "Excel row {row}: {formula} totals every row; here each record totals its own lines"},
-    "total_report": {"zh-CN": "第 {row} 行是跨记录的合计 ({formulas}): 这属于报表, 未生成字段",
-                     "en": "row {row} totals over records ({formulas}): that belongs in a report, no field made"},
+    "drop_down_open": {
+        "zh-CN": "下拉列表 {source} 随其他单元格变化, 选项按样例推测",
+        "en": "the drop-down list {source} depends on other cells; options guessed from the samples",
+    },
+    "total_field": {
+        "zh-CN": "Excel 第 {row} 行 {formula} 合计所有行; 这里是每条记录自己明细的合计",
+        "en": "Excel row {row}: {formula} totals every row; here each record totals its own lines",
+    },
+    "total_report": {
+        "zh-CN": "第 {row} 行是跨记录的合计 ({formulas}): 这属于报表, 未生成字段",
+        "en": "row {row} totals over records ({formulas}): that belongs in a report, no field made",
+    },
     # why a formula stayed an input field
     "function": {"zh-CN": "没有对应的函数 {name}", "en": "no counterpart of the function {name}"},
     "operator": {"zh-CN": "没有对应的运算符 {op}", "en": "no counterpart of the operator {op}"},

@@ -6,6 +6,7 @@ above ``formula:``) or after its keys (the hints, which are commented-out keys s
 ``# unique: true``). The line of each ``formula:`` is kept, so that an error the loader
 reports there can be traced back to its field.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ class Draft:
     """One field of the draft: its keys in order, comments, and (for a sub-table) its fields."""
 
     props: dict[str, Any]
-    above: dict[str, list[str]] = field(default_factory=dict)   # key -> comment lines above it
+    above: dict[str, list[str]] = field(default_factory=dict)  # key -> comment lines above it
     hints: list[tuple[str, str]] = field(default_factory=list)  # (commented-out key: value, why)
     children: list["Draft"] = field(default_factory=list)
 

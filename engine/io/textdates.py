@@ -1,5 +1,6 @@
 """Dates kept as text in spreadsheets: ``2026-11-08``, ``2026/11/8``, ``2026.11.08``, ``2026年11月8日``,
 optionally with a time (``2026-11-08 14:30``, ``2026年11月8日 14时30分``)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +9,8 @@ from typing import Any, Optional, Union
 
 _DATE = re.compile(
     r"^(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*(?:[-/.]|月)\s*(\d{1,2})\s*日?"
-    r"(?:(?:\s+|T)(\d{1,2})\s*[:：时]\s*(\d{1,2})\s*(?:[:：分]\s*(\d{1,2})\s*秒?|分)?)?$")
+    r"(?:(?:\s+|T)(\d{1,2})\s*[:：时]\s*(\d{1,2})\s*(?:[:：分]\s*(\d{1,2})\s*秒?|分)?)?$"
+)
 
 
 def text_date(value: Any) -> Optional[Union[dt.date, dt.datetime]]:

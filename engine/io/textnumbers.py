@@ -8,6 +8,7 @@ The currency is a mark of money, not a conversion: ``$1,234.50`` is 1234.50 what
 field's ``currency``. Thousands separators must group by three (``1,234``): ``1,23`` could be
 a decimal comma and is no number here.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,13 +17,14 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any, Optional
 
-_SYMBOL = r"(?:[A-Z]{1,3}[$¥€£]|[$¥€£₩₹])"          # US$, HK$, CN¥, ¥, $ ...
+_SYMBOL = r"(?:[A-Z]{1,3}[$¥€£]|[$¥€£₩₹])"  # US$, HK$, CN¥, ¥, $ ...
 _CODE = r"(?:RMB|CNY|USD|EUR|GBP|HKD|JPY|TWD|SGD|AUD|CAD|CHF|KRW|MOP)"
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
 _AMOUNT = re.compile(
     rf"(?P<s1>[-+])?\s*(?:(?P<pre>{_SYMBOL}|{_CODE})\s*)?(?P<s2>[-+])?\s*(?P<num>{_DIGITS})"
-    rf"\s*(?P<post>{_SYMBOL}|{_CODE}|元|圆|%)?")
-_LONGEST = 40   # longer texts are no amounts (and are not worth a regular expression)
+    rf"\s*(?P<post>{_SYMBOL}|{_CODE}|元|圆|%)?"
+)
+_LONGEST = 40  # longer texts are no amounts (and are not worth a regular expression)
 #: how an amount may start (anything else is text, told at its first character)
 _START = frozenset("0123456789+-(.$¥€£₩₹" + string.ascii_letters + "０１２３４５６７８９￥＄（－＋．")
 
@@ -49,13 +51,13 @@ def text_number(value: Any, percent: bool = False) -> Optional[Decimal]:
         return None
     is_percent = m["post"] == "%"
     if is_percent != percent and (m["pre"] or m["post"]):
-        return None   # a percent in a money column, a currency in a percent column
+        return None  # a percent in a money column, a currency in a percent column
     sign = m["s1"] or m["s2"]
     if negative and sign:
         return None
     try:
         number = Decimal(m["num"].replace(",", ""))
-    except InvalidOperation:   # pragma: no cover - the pattern only lets digits through
+    except InvalidOperation:  # pragma: no cover - the pattern only lets digits through
         return None
     if negative or sign == "-":
         number = -number

@@ -11,6 +11,7 @@ A row is a totals row when either
   under each group, then a 总计). A record named 合计 whose numbers are not those sums is a
   record like any other.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,22 @@ from engine.io.excel_formula import row_totals
 from engine.io.textnumbers import text_number
 
 #: the first cell of a totals row, without spaces and a closing colon (合 计:, Total:)
-WORDS = frozenset({"合计", "总计", "小计", "共计", "总合计", "合计金额", "total", "totals", "subtotal",
-                   "sub-total", "grandtotal", "sum"})
+WORDS = frozenset(
+    {
+        "合计",
+        "总计",
+        "小计",
+        "共计",
+        "总合计",
+        "合计金额",
+        "total",
+        "totals",
+        "subtotal",
+        "sub-total",
+        "grandtotal",
+        "sum",
+    }
+)
 _SPACE = re.compile(r"[\s\u3000]+")
 
 
@@ -34,8 +49,8 @@ class TotalsRows:
     """Tells the totals rows among a sheet's data rows, fed in order after the header."""
 
     def __init__(self) -> None:
-        self.since_header: dict[int, float] = {}    # column -> sum of the numbers above
-        self.since_totals: dict[int, float] = {}    # the same since the last totals row
+        self.since_header: dict[int, float] = {}  # column -> sum of the numbers above
+        self.since_totals: dict[int, float] = {}  # the same since the last totals row
 
     def check(self, row: int, cells: Sequence[Any], formulas: Mapping[int, str]) -> bool:
         """Whether sheet row ``row`` (its values and formulas) is a totals row; other rows'
@@ -60,8 +75,9 @@ class TotalsRows:
             if value is None:
                 continue
             number = _number(value)
-            if number is None or not any(_same(number, sums.get(column))
-                                         for sums in (self.since_header, self.since_totals)):
+            if number is None or not any(
+                _same(number, sums.get(column)) for sums in (self.since_header, self.since_totals)
+            ):
                 return False
             summed = True
         return summed
@@ -73,12 +89,12 @@ def _number(value: Any) -> Optional[tuple[float, float]]:
     kind = type(value)
     if kind is int or kind is float:
         return float(value), 1e-9 * max(1.0, abs(value))
-    exact = text_number(value)            # ``1,210``, ``¥1,211.50``, ``1,211.50元`` (as import reads them)
+    exact = text_number(value)  # ``1,210``, ``¥1,211.50``, ``1,211.50元`` (as import reads them)
     if exact is None:
         return None
     number = float(exact)
     decimals = max(0, -int(exact.as_tuple().exponent))
-    return number, 0.5 * 10 ** -decimals + 1e-9 * max(1.0, abs(number))
+    return number, 0.5 * 10**-decimals + 1e-9 * max(1.0, abs(number))
 
 
 def _same(total: tuple[float, float], sum_above: Optional[float]) -> bool:

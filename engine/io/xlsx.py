@@ -10,6 +10,7 @@ with openpyxl's readers for the manifest and the workbook, and its cell parser, 
 - the shared strings are spilled to a temporary file and looked up by index through a
   memory map (with a small cache for the texts that repeat, like statuses and names).
 """
+
 from __future__ import annotations
 
 import io
@@ -59,8 +60,14 @@ def sheet_cells(source: Source, sheet: Optional[str] = None) -> Iterator[tuple[i
     try:
         target = package.sheet_path(sheet)
         with package.strings() as strings, package.archive.open(target) as src:
-            parser = WorkSheetParser(src, strings, data_only=True, epoch=package.wb.epoch,
-                                     date_formats=package.dates, timedelta_formats=package.durations)
+            parser = WorkSheetParser(
+                src,
+                strings,
+                data_only=True,
+                epoch=package.wb.epoch,
+                date_formats=package.dates,
+                timedelta_formats=package.durations,
+            )
             shared = _SharedFormulas()
             parent = None
             number = 0
@@ -101,7 +108,7 @@ class _SharedFormulas:
         from openpyxl.utils import get_column_letter
 
         self.translator, self.letter = Translator, get_column_letter
-        self.open: dict[str, tuple[Any, int]] = {}    # si -> (Translator, last row of its range)
+        self.open: dict[str, tuple[Any, int]] = {}  # si -> (Translator, last row of its range)
 
     def text(self, f: Any, row: int, column: int) -> str:
         """The formula of the cell at (row, column) whose ``<f>`` element is ``f`` ('' if none)."""
@@ -110,7 +117,7 @@ class _SharedFormulas:
             return text
         si, here = f.get("si", ""), f"{self.letter(column)}{row}"
         if text:
-            if len(self.open) > 64:          # ranges passed: their formulas are not needed again
+            if len(self.open) > 64:  # ranges passed: their formulas are not needed again
                 self.open = {k: v for k, v in self.open.items() if v[1] >= row}
             self.open[si] = (self.translator(text, here), _last_row(f.get("ref"), row))
             return text
@@ -178,11 +185,11 @@ def _copy_head(src: IO[bytes], dst: IO[bytes], rows: int) -> None:
                 end = _DATA_END.search(buf)
                 if end is None:
                     break
-                buf, skipping = buf[end.start():], False
-                rows = -1                      # the rest is copied as it is
+                buf, skipping = buf[end.start() :], False
+                rows = -1  # the rest is copied as it is
             elif rows >= 0 and (end := _ROW_END.search(buf)) is not None:
-                dst.write(buf[:end.end()])
-                buf = buf[end.end():]
+                dst.write(buf[: end.end()])
+                buf = buf[end.end() :]
                 kept += 1
                 skipping = kept >= rows
             else:
@@ -191,7 +198,7 @@ def _copy_head(src: IO[bytes], dst: IO[bytes], rows: int) -> None:
             dst.write(buf if not skipping else b"")
             return
         if not skipping and (rows < 0 or _ROW_END.search(buf) is None):
-            keep = 64                           # a closing tag may straddle two chunks
+            keep = 64  # a closing tag may straddle two chunks
             dst.write(buf[:-keep])
             buf = buf[-keep:]
         elif skipping and len(buf) > 64:
@@ -213,10 +220,24 @@ def _row_number(text: Optional[str], previous: int) -> int:
 # the built-in number formats ECMA-376 leaves to the locale: in zh-CN (and ja, ko) they are
 # dates and times such as yyyy"年"m"月"d"日"; openpyxl knows only the locale-free ones
 _EAST_ASIAN_DATES = {
-    27: 'yyyy"年"m"月"', 28: 'm"月"d"日"', 29: 'm"月"d"日"', 30: "m-d-yy", 31: 'yyyy"年"m"月"d"日"',
-    32: 'h"时"mm"分"', 33: 'h"时"mm"分"ss"秒"', 34: '上午/下午h"时"mm"分"', 35: '上午/下午h"时"mm"分"ss"秒"',
-    36: 'yyyy"年"m"月"', 50: 'yyyy"年"m"月"', 51: 'm"月"d"日"', 52: 'yyyy"年"m"月"', 53: 'm"月"d"日"',
-    54: 'm"月"d"日"', 55: '上午/下午h"时"mm"分"', 56: '上午/下午h"时"mm"分"ss"秒"', 57: 'yyyy"年"m"月"',
+    27: 'yyyy"年"m"月"',
+    28: 'm"月"d"日"',
+    29: 'm"月"d"日"',
+    30: "m-d-yy",
+    31: 'yyyy"年"m"月"d"日"',
+    32: 'h"时"mm"分"',
+    33: 'h"时"mm"分"ss"秒"',
+    34: '上午/下午h"时"mm"分"',
+    35: '上午/下午h"时"mm"分"ss"秒"',
+    36: 'yyyy"年"m"月"',
+    50: 'yyyy"年"m"月"',
+    51: 'm"月"d"日"',
+    52: 'yyyy"年"m"月"',
+    53: 'm"月"d"日"',
+    54: 'm"月"d"日"',
+    55: '上午/下午h"时"mm"分"',
+    56: '上午/下午h"时"mm"分"ss"秒"',
+    57: 'yyyy"年"m"月"',
     58: 'm"月"d"日"',
 }
 
@@ -231,8 +252,10 @@ def _number_styles(archive: zipfile.ZipFile) -> tuple[set[int], set[int]]:
         root = fromstring(archive.read("xl/styles.xml"))
     except KeyError:
         return set(), set()
-    custom = {int(fmt.get("numFmtId", -1)): fmt.get("formatCode", "")
-              for fmt in root.iterfind(f"{_MAIN}numFmts/{_MAIN}numFmt")}
+    custom = {
+        int(fmt.get("numFmtId", -1)): fmt.get("formatCode", "")
+        for fmt in root.iterfind(f"{_MAIN}numFmts/{_MAIN}numFmt")
+    }
     dates, durations = set(), set()
     for i, xf in enumerate(root.iterfind(f"{_MAIN}cellXfs/{_MAIN}xf")):
         number = int(xf.get("numFmtId", 0))
@@ -266,7 +289,7 @@ class _Package:
         except (zipfile.BadZipFile, OSError) as exc:
             raise XlsxError(f"not a readable .xlsx file ({exc})") from None
         try:
-            reader = ExcelReader.__new__(ExcelReader)   # its parts, without its worksheet reading
+            reader = ExcelReader.__new__(ExcelReader)  # its parts, without its worksheet reading
             reader.archive, reader.valid_files = self.archive, self.archive.namelist()
             reader.read_only, reader.keep_vba, reader.data_only = True, False, True
             reader.keep_links, reader.rich_text = False, False
@@ -361,7 +384,7 @@ class SharedStrings:
         index = self._index
         assert index is not None  # count > 0, so _spill has mapped it
         start, end = _OFFSET.unpack_from(index, 8 * i)[0], _OFFSET.unpack_from(index, 8 * i + 8)[0]
-        text = self._data[start:end].decode("utf-8") if end > start else ""   # type: ignore[index]
+        text = self._data[start:end].decode("utf-8") if end > start else ""  # type: ignore[index]
         if len(self._cache) >= self.CACHE:
             self._cache.clear()
         self._cache[i] = text
@@ -380,4 +403,3 @@ class SharedStrings:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-

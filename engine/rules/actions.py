@@ -13,6 +13,7 @@ name (``call <name> {arg: expr, ...}`` in a rule file)::
     lowcode.actions =
         sms_customer = acme.actions:sms_customer
 """
+
 from __future__ import annotations
 
 import re
@@ -49,8 +50,9 @@ def plugin_actions() -> dict[str, PluginAction]:
 
 
 # ---- helpers ------------------------------------------------------------------------
-def _values(cc: RuleCompiler, pairs: list[tuple[sx.Name, sx.Expr]], target: str, form: str,
-            loop: Optional[Loop]) -> list[tuple[str, Any]]:
+def _values(
+    cc: RuleCompiler, pairs: list[tuple[sx.Name, sx.Expr]], target: str, form: str, loop: Optional[Loop]
+) -> list[tuple[str, Any]]:
     out = []
     tscope = cc.scope(target)
     for name, e in pairs:
@@ -81,6 +83,7 @@ def _a(word: str) -> str:
 
 def _jsonable(data: Mapping[str, Any]) -> dict[str, Any]:
     import datetime as dt
+
     out: dict[str, Any] = {}
     for k, v in data.items():
         if isinstance(v, (dt.date, dt.datetime)):
@@ -112,12 +115,22 @@ def _notify(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
         text = body(st.values()) or f"{st.rule.name}: {st.form} {st.record.get('id')}"
         for r in picked:
             channel, address = ("email", r["email"]) if r["email"] else ("log", r["username"])
-            enqueue(st.conn, "notify", {"channel": channel, "to": address,
-                                        "subject": subject.replace("{rule}", st.rule.name), "body": str(text)},
-                    channel=channel, key=_key(st, f"{node.position.line}:{node.position.column}:{r['id']}"),
-                    now=st.ctx.now())
+            enqueue(
+                st.conn,
+                "notify",
+                {
+                    "channel": channel,
+                    "to": address,
+                    "subject": subject.replace("{rule}", st.rule.name),
+                    "body": str(text),
+                },
+                channel=channel,
+                key=_key(st, f"{node.position.line}:{node.position.column}:{r['id']}"),
+                now=st.ctx.now(),
+            )
         names = ", ".join(r["username"] for r in picked) or "nobody"
         return text.around(f"notified {names}: ") if isinstance(text, Said) else f"notified {names}: {text}"
+
     return Action("notify", node.position, run)
 
 
@@ -132,6 +145,7 @@ def _set(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop])
         data = {name: st.evaluate(expr) for name, expr in values}
         _set_own(st, data)
         return _said("set ", data)
+
     return Action("set", node.position, run, effects=(Write(form, UPDATED, frozenset(n for n, _ in values)),))
 
 
@@ -139,8 +153,16 @@ def _set_own(st: Any, data: dict[str, Any]) -> None:
     """Write ``data`` to the rule's own record. On the record whose change triggered the rule
     (a created or updated event) it is part of that change: the change's version is amended,
     not followed by another one."""
-    new = st.store.update(st.conn, st.ctx, st.form, st.record["id"], _jsonable(data), writer=st.writer,
-                          depth=st.depth + 1, amend=st.event in (CREATED, UPDATED))
+    new = st.store.update(
+        st.conn,
+        st.ctx,
+        st.form,
+        st.record["id"],
+        _jsonable(data),
+        writer=st.writer,
+        depth=st.depth + 1,
+        amend=st.event in (CREATED, UPDATED),
+    )
     st.record.clear()
     st.record.update(new)
     st.data.forget(st.form, new["id"])
@@ -163,40 +185,61 @@ def _decide(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
     table = cc.decisions.get(name.text)
     if table is None:
         known = list(cc.decisions)
-        cc.error(f"unknown decision table '{name.text}'", name.position,
-                 did_you_mean(name.text, known) or ("tables: " + ", ".join(sorted(known)) if known
-                                                    else "a pack keeps its tables in rules/<name>.decision.yaml"))
+        cc.error(
+            f"unknown decision table '{name.text}'",
+            name.position,
+            did_you_mean(name.text, known)
+            or (
+                "tables: " + ", ".join(sorted(known))
+                if known
+                else "a pack keeps its tables in rules/<name>.decision.yaml"
+            ),
+        )
         return None
     if table.form != form:
-        cc.error(f"decision table '{table.name}' reads {table.form} records, not {form}", name.position,
-                 f"decide it in a rule 'on {table.form}'")
+        cc.error(
+            f"decision table '{table.name}' reads {table.form} records, not {form}",
+            name.position,
+            f"decide it in a rule 'on {table.form}'",
+        )
         return None
     if table.hit != "first":
-        cc.error(f"decide needs a table with hit policy first; '{table.name}' collects every matching row",
-                 name.position, "a rule sets one value per field: use hit: first")
+        cc.error(
+            f"decide needs a table with hit policy first; '{table.name}' collects every matching row",
+            name.position,
+            "a rule sets one value per field: use hit: first",
+        )
         return None
     if loop is not None:
         cc.error("decide works on the record, not inside a for loop", node.position)
         return None
     spec = cc.forms.get(form)
     scope = cc.scope(form)
-    fields: list[tuple[str, str]] = []          # (output, field)
+    fields: list[tuple[str, str]] = []  # (output, field)
     for out in table.outputs:
         info = scope.resolve(out.name)
         field_spec = spec.field(info.name) if spec is not None and info is not None else None
         if info is None or field_spec is None:
-            candidates = list(scope.fields) + [l for f in scope.fields.values() for l in f.labels]
-            cc.error(f"decision table '{table.name}' outputs '{out.name}' but {form} has no field of that name",
-                     name.position, did_you_mean(out.name, candidates) or f"add a field '{out.name}' to {form}")
+            candidates = scope.spellings()
+            cc.error(
+                f"decision table '{table.name}' outputs '{out.name}' but {form} has no field of that name",
+                name.position,
+                did_you_mean(out.name, candidates) or f"add a field '{out.name}' to {form}",
+            )
             continue
         if field_spec.type == "table" or field_spec.formula or field_spec.prop("lookup"):
-            cc.error(f"decision table '{table.name}' outputs '{out.name}' but {form}.{info.name} is "
-                     f"{'a sub-table' if field_spec.type == 'table' else 'computed'} and cannot be set",
-                     name.position)
+            cc.error(
+                f"decision table '{table.name}' outputs '{out.name}' but {form}.{info.name} is "
+                f"{'a sub-table' if field_spec.type == 'table' else 'computed'} and cannot be set",
+                name.position,
+            )
             continue
         if not _assignable(info.type, out.type):
-            cc.error(f"decision table '{table.name}' outputs '{out.name}' as {_a(out.type.value)}, "
-                     f"but {form}.{info.name} is {_a(info.type.value)}", name.position)
+            cc.error(
+                f"decision table '{table.name}' outputs '{out.name}' as {_a(out.type.value)}, "
+                f"but {form}.{info.name} is {_a(info.type.value)}",
+                name.position,
+            )
             continue
         fields.append((out.name, info.name))
     if len(fields) != len(table.outputs):
@@ -214,8 +257,14 @@ def _decide(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
             return _said(f"{table.name}: ", data, " (unchanged)")
         _set_own(st, data)
         return _said(f"{table.name}: set ", data)
-    return Action("decide", node.position, run, effects=(Write(form, UPDATED, frozenset(f for _, f in fields)),),
-                  reads=frozenset(name.split(".")[0] for name in table.names))
+
+    return Action(
+        "decide",
+        node.position,
+        run,
+        effects=(Write(form, UPDATED, frozenset(f for _, f in fields)),),
+        reads=frozenset(name.split(".")[0] for name in table.names),
+    )
 
 
 # ---- create / upsert ------------------------------------------------------------------
@@ -230,6 +279,7 @@ def _create(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
         data = {name: st.evaluate(expr) for name, expr in values}
         new = st.store.create(st.conn, st.ctx, target.name, _jsonable(data), writer=st.writer, depth=st.depth + 1)
         return f"created {target.name} {new['id']}"
+
     return Action("create", node.position, run, effects=(Write(target.name, CREATED),))
 
 
@@ -249,14 +299,17 @@ def _upsert(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
         table = st.store.tables.table(target.name)
         found = st.conn.execute(sa.select(table.c.id).where(table.c[key.sql_column] == data[key.name])).first()
         if found is None:
-            new = st.store.create(st.conn, st.ctx, target.name, _jsonable(data), writer=st.writer,
-                                  depth=st.depth + 1)
+            new = st.store.create(st.conn, st.ctx, target.name, _jsonable(data), writer=st.writer, depth=st.depth + 1)
             return f"created {target.name} {new['id']}"
-        st.store.update(st.conn, st.ctx, target.name, found.id, _jsonable(data), writer=st.writer,
-                        depth=st.depth + 1)
+        st.store.update(st.conn, st.ctx, target.name, found.id, _jsonable(data), writer=st.writer, depth=st.depth + 1)
         return f"updated {target.name} {found.id}"
-    return Action("upsert", node.position, run, effects=(
-        Write(target.name, CREATED), Write(target.name, UPDATED, frozenset(n for n, _ in values))))
+
+    return Action(
+        "upsert",
+        node.position,
+        run,
+        effects=(Write(target.name, CREATED), Write(target.name, UPDATED, frozenset(n for n, _ in values))),
+    )
 
 
 # ---- delete -----------------------------------------------------------------------------
@@ -267,6 +320,7 @@ def _delete(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
             return "already deleted"
         st.store.delete(st.conn, st.ctx, st.form, st.record["id"], writer=st.writer, depth=st.depth + 1)
         return f"deleted {st.form} {st.record['id']}"
+
     return Action("delete", node.position, run, effects=(Write(form, DELETED),))
 
 
@@ -278,6 +332,7 @@ def _start_flow(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional
         for start in st.engine.flow_starters:
             start(st.conn, st.ctx, flow, st.form, st.record["id"])
         return f"requested flow {flow}" + ("" if st.engine.flow_starters else " (no flow engine installed)")
+
     return Action("start_flow", node.position, run)
 
 
@@ -285,18 +340,30 @@ def _start_flow(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional
 def _flag(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Action]:
     colour, tag = node.args["colour"], node.args["tag"]
     if colour.text not in COLOURS:
-        cc.error(f"unknown colour '{colour.text}'", colour.position,
-                 did_you_mean(colour.text, COLOURS) or "use one of: " + ", ".join(COLOURS))
+        cc.error(
+            f"unknown colour '{colour.text}'",
+            colour.position,
+            did_you_mean(colour.text, COLOURS) or "use one of: " + ", ".join(COLOURS),
+        )
     tag_text = _template(cc, form, tag, node.position, loop)
 
     def run(st: Any) -> str:
         text = tag_text(st.values()) or None
-        st.conn.execute(flags.insert().values(form=st.form, record_id=st.record["id"], colour=colour.text,
-                                              tag=str(text) if text else None, rule=st.rule.name, at=st.ctx.now()))
+        st.conn.execute(
+            flags.insert().values(
+                form=st.form,
+                record_id=st.record["id"],
+                colour=colour.text,
+                tag=str(text) if text else None,
+                rule=st.rule.name,
+                at=st.ctx.now(),
+            )
+        )
         flag_added(st.conn, st.form, st.record["id"])
         if isinstance(text, Said) and text.shows:
             return text.around(f"flagged {colour.text} '", "'")
         return f"flagged {colour.text}" + (f" {text!r}" if text else "")
+
     return Action("flag", node.position, run, tags=_shown(cc, form, tag, loop))
 
 
@@ -309,14 +376,22 @@ def _webhook(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Lo
     def run(st: Any) -> str:
         spec = st.store.form(st.form)
         from engine.store.serialize import dump_record
-        body = {"rule": st.rule.name, "form": st.form, "record_id": st.record.get("id"), "event": st.event,
-                "record": dump_record(spec, st.record)}
+
+        body = {
+            "rule": st.rule.name,
+            "form": st.form,
+            "record_id": st.record.get("id"),
+            "event": st.event,
+            "record": dump_record(spec, st.record),
+        }
         payload: dict[str, Any] = {"url": url, "body": body}
         if secret:
             payload["secret"] = secret
-        oid = enqueue(st.conn, "webhook", payload, key=_key(st, f"{node.position.line}:{node.position.column}"),
-                      now=st.ctx.now())
+        oid = enqueue(
+            st.conn, "webhook", payload, key=_key(st, f"{node.position.line}:{node.position.column}"), now=st.ctx.now()
+        )
         return f"queued webhook {url} (outbox {oid})"
+
     return Action("webhook", node.position, run)
 
 
@@ -325,8 +400,9 @@ def _plugin(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
     name = node.args["name"]
     found = plugin_actions()
     if name.text not in found:
-        cc.error(f"unknown action '{name.text}'", name.position,
-                 did_you_mean(name.text, list(found) + sorted(BUILDERS)))
+        cc.error(
+            f"unknown action '{name.text}'", name.position, did_you_mean(name.text, list(found) + sorted(BUILDERS))
+        )
         return None
     exprs = [(k.text, cc.expr(e, form, loop)) for k, e in node.args["values"]]
 
@@ -334,6 +410,7 @@ def _plugin(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
         fn = plugin_actions()[name.text]
         args = {k: st.evaluate(e) for k, e in exprs if e is not None}
         return str(fn(st, args) or f"ran {name.text}")
+
     return Action(name.text, node.position, run)
 
 
@@ -367,9 +444,14 @@ def _for(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop])
         finally:
             st.vars = {}
         return f"for {count} {field_name}"
-    return Action("for", node.position, run, effects=tuple(w for b in body if b for w in b.effects),
-                  tags=tuple(t for b in body if b for t in b.tags))
+
+    return Action(
+        "for",
+        node.position,
+        run,
+        effects=tuple(w for b in body if b for w in b.effects),
+        tags=tuple(t for b in body if b for t in b.tags),
+    )
 
 
 __all__ = ["BUILDERS", "COLOURS", "build_action", "register_action", "render", "NotFound"]
-

@@ -3,6 +3,7 @@
 concurrency: the requirement is part of its WHERE) and an ordinary write of every record it
 changes: :meth:`RecordStore.update_where` validates, asks the write guards, recomputes the
 stored formulas, journals and emits the events (see :mod:`engine.store.setwrite`)."""
+
 from __future__ import annotations
 
 from typing import Any, Mapping, Optional
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from engine.expr import sql_dialect as sd
 from engine.expr.sqlcompile import BindRow, SqlGen
 from engine.expr.types import ExprType
-from engine.forms.compute import is_computed
+from engine.forms.computations import is_computed
 from engine.rules import syntax as sx
 from engine.rules.compiler import Loop, RuleCompiler, SqlExpr, builder, map_children
 from engine.rules.errors import RuleRefused
@@ -38,11 +39,16 @@ def _delete_where(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Option
         table = st.store.tables.table(target.name)
         outer = BindRow()
         clause = SqlGen(st.store.tables, st.ctx, target.name).cond(where.tree, (table, outer))
-        ids = [r.id for r in st.conn.execute(sa.select(table.c.id).where(clause).params(_params(st, outer))
-                                             .order_by(table.c.id))]
+        ids = [
+            r.id
+            for r in st.conn.execute(
+                sa.select(table.c.id).where(clause).params(_params(st, outer)).order_by(table.c.id)
+            )
+        ]
         for i in ids:
             st.store.delete(st.conn, st.ctx, target.name, i, writer=st.writer, depth=st.depth + 1)
         return f"deleted {len(ids)} {target.name}" + (f" ({', '.join(map(str, ids[:10]))})" if ids else "")
+
     return Action("delete", node.position, run, effects=(Write(target.name, DELETED),))
 
 
@@ -63,8 +69,11 @@ def _update(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
             cc.error(f"update can set scalar fields of {target.name} only, not '{name.text}'", name.position)
             continue
         if spec_field is not None and is_computed(spec_field):
-            cc.error(f"update cannot set {target.name}.{spec_field.name}: it is computed", name.position,
-                     "the store computes it on every write; set the fields it is computed from")
+            cc.error(
+                f"update cannot set {target.name}.{spec_field.name}: it is computed",
+                name.position,
+                "the store computes it on every write; set the fields it is computed from",
+            )
             continue
         expr = cc.sql_expr(e, target.name, form, loop)
         if info is not None and expr is not None:
@@ -85,10 +94,18 @@ def _update(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
         match = gen.cond(where.tree, rows)
         values = {name: gen.value(tree, rows) for name, tree in set_trees.items()}
         requirement = gen.cond(after, rows) if after is not None else None
-        try:    # an ordinary write of every matching record: guards, formulas, journal, events
-            done = st.store.update_where(st.conn, st.ctx, target.name, match=match, assign=values,
-                                         require=requirement, params=_params(st, outer),
-                                         writer=st.writer, depth=st.depth + 1)
+        try:  # an ordinary write of every matching record: guards, formulas, journal, events
+            done = st.store.update_where(
+                st.conn,
+                st.ctx,
+                target.name,
+                match=match,
+                assign=values,
+                require=requirement,
+                params=_params(st, outer),
+                writer=st.writer,
+                depth=st.depth + 1,
+            )
         except RequirementFailed as exc:
             text = refused(exc.record) or str(exc)
             raise RuleRefused(text, st.rule.name, node.position) from None
@@ -96,12 +113,14 @@ def _update(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
         for i in ids:
             st.data.forget(target.name, i)
         return f"updated {len(ids)} {target.name}" + (f" ({', '.join(map(str, ids[:10]))})" if ids else "")
+
     return Action("update", node.position, run, effects=(Write(target.name, UPDATED, frozenset(set_trees)),))
 
 
 def _substitute(tree: Any, set_trees: Mapping[str, Any]) -> Any:
     """The requirement as it reads after the update: assigned fields replaced by their new value."""
     from engine.expr import nodes as n
+
     if isinstance(tree, n.FieldRef) and tree.depth == 0 and tree.name in set_trees:
         return set_trees[tree.name]
     if isinstance(tree, n.Aggregate):

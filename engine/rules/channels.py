@@ -12,6 +12,7 @@ class whose instance is one, registered by a distribution::
 
 It raises :class:`ValueError` for a payload it cannot read (the hook answers 400).
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping, Protocol
@@ -30,8 +31,10 @@ class Channel(Protocol):
 
 def installed() -> dict[str, Channel]:
     """The installed channels by name (the one place this group is loaded)."""
-    return {name: obj() if isinstance(obj, type) else obj  # type: ignore[misc]
-            for name, obj in load_group(GROUP).items()}
+    return {
+        name: obj() if isinstance(obj, type) else obj  # type: ignore[misc]
+        for name, obj in load_group(GROUP).items()
+    }
 
 
 def adapt(name: str, payload: Mapping[str, Any], form: FormSpec) -> dict[str, Any]:

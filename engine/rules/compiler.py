@@ -6,6 +6,7 @@ the form's scope, from their exact text and position in the ``.rules`` file. Ins
 ``update``/``delete ... where`` the target form's fields are plain names and the triggering
 record's are ``this.<field>`` (bound as SQL parameters).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,8 +25,20 @@ from engine.expr.parser import parse
 from engine.expr.scope import FieldInfo, Scope
 from engine.expr.types import ExprType
 from engine.rules import syntax as sx
-from engine.rules.spec import (CREATED, DELETED, PERIODS, UPDATED, Action, RuleSet, RuleSpec,
-                               TimerTrigger, Trigger, build_index, DEFAULT_DEPTH, DEFAULT_RETENTION)
+from engine.rules.spec import (
+    CREATED,
+    DEFAULT_DEPTH,
+    DEFAULT_RETENTION,
+    DELETED,
+    PERIODS,
+    UPDATED,
+    Action,
+    RuleSet,
+    RuleSpec,
+    TimerTrigger,
+    Trigger,
+    build_index,
+)
 
 #: a ``{field}`` placeholder of a message template (engine.rules.templates)
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -39,9 +52,11 @@ BUILDERS: dict[str, Builder] = {}
 
 def builder(kind: str) -> Callable[[Builder], Builder]:
     """Decorator: register the builder of the actions of ``kind``."""
+
     def add(fn: Builder) -> Builder:
         BUILDERS[kind] = fn
         return fn
+
     return add
 
 
@@ -77,11 +92,17 @@ class SqlExpr:
 class RuleCompiler:
     """Compiles the rule files of one pack against the forms/scopes/roles it can see."""
 
-    def __init__(self, pack: PackSpec, forms: Mapping[str, FormSpec], scopes: Mapping[str, Scope],
-                 roles: Mapping[str, RoleSpec], revision: int = 0,
-                 decisions: Optional[Mapping[str, Any]] = None) -> None:
+    def __init__(
+        self,
+        pack: PackSpec,
+        forms: Mapping[str, FormSpec],
+        scopes: Mapping[str, Scope],
+        roles: Mapping[str, RoleSpec],
+        revision: int = 0,
+        decisions: Optional[Mapping[str, Any]] = None,
+    ) -> None:
         self.pack, self.forms, self.scopes, self.roles = pack, forms, scopes, roles
-        self.decisions: Mapping[str, Any] = decisions or {}   # name -> DecisionTable (``decide``)
+        self.decisions: Mapping[str, Any] = decisions or {}  # name -> DecisionTable (``decide``)
         self.revision = revision
         self.errors: list[DefinitionError] = []
         self.lines: list[str] = []
@@ -103,7 +124,7 @@ class RuleCompiler:
     def form(self, name: sx.Name) -> Optional[FormSpec]:
         spec = self.forms.get(name.text)
         if spec is None:
-            for f in self.forms.values():   # a form's label works as its name
+            for f in self.forms.values():  # a form's label works as its name
                 if name.text in f.label.all():
                     return f
             self.error(f"unknown form '{name.text}'", name.position, did_you_mean(name.text, list(self.forms)))
@@ -112,9 +133,10 @@ class RuleCompiler:
     def field(self, scope: Scope, name: sx.Name) -> Optional[FieldInfo]:
         info = scope.resolve(name.text)
         if info is None:
-            candidates = list(scope.fields) + [l for f in scope.fields.values() for l in f.labels]
-            self.error(f"unknown field '{name.text}' in {scope.form}", name.position,
-                       did_you_mean(name.text, candidates))
+            candidates = scope.spellings()
+            self.error(
+                f"unknown field '{name.text}' in {scope.form}", name.position, did_you_mean(name.text, candidates)
+            )
         return info
 
     def role(self, name: str, position: Position) -> None:
@@ -124,19 +146,28 @@ class RuleCompiler:
     def channel(self, name: sx.Name) -> bool:
         """Whether ``name`` is an installed channel (``lowcode.channels``); an error if not."""
         from engine.rules.channels import GROUP, installed
+
         known = sorted(installed())
         if name.text in known:
             return True
-        self.error(f"unknown channel '{name.text}'", name.position,
-                   did_you_mean(name.text, known) or (f"installed channels: {', '.join(known)}" if known else
-                                                      f"a channel plugin registers under {GROUP} in setup.cfg"))
+        self.error(
+            f"unknown channel '{name.text}'",
+            name.position,
+            did_you_mean(name.text, known)
+            or (
+                f"installed channels: {', '.join(known)}"
+                if known
+                else f"a channel plugin registers under {GROUP} in setup.cfg"
+            ),
+        )
         return False
 
     def scope(self, form: str) -> Scope:
         return self.scopes[form]
 
-    def expr(self, e: sx.Expr, form: str, loop: Optional[Loop] = None,
-             expect: Optional[ExprType] = None) -> Optional[CompiledExpr]:
+    def expr(
+        self, e: sx.Expr, form: str, loop: Optional[Loop] = None, expect: Optional[ExprType] = None
+    ) -> Optional[CompiledExpr]:
         """A value or condition evaluated in Python on the triggering record (and loop row)."""
         scope = self.scope(form)
         p = e.position
@@ -153,8 +184,9 @@ class RuleCompiler:
             self.errors.append(self._located(exc))
             return None
 
-    def sql_expr(self, e: sx.Expr, target: str, form: str, loop: Optional[Loop],
-                 expect: Optional[ExprType] = None) -> Optional[SqlExpr]:
+    def sql_expr(
+        self, e: sx.Expr, target: str, form: str, loop: Optional[Loop], expect: Optional[ExprType] = None
+    ) -> Optional[SqlExpr]:
         """An expression on ``target``'s rows; ``this.x`` / ``line.x`` are the triggering values."""
         p = e.position
         origin = Origin(e.text, p.file, p.line, p.column)
@@ -188,9 +220,12 @@ class RuleCompiler:
                 self.error(f"placeholder {{{name}}}: use a field of the record", position)
                 continue
             if scope_.resolve(name_) is None:
-                candidates = list(scope_.fields) + [l for f in scope_.fields.values() for l in f.labels]
-                self.error(f"placeholder {{{name}}}: unknown field '{name_}' in {scope_.form}", position,
-                           did_you_mean(name_, candidates))
+                candidates = scope_.spellings()
+                self.error(
+                    f"placeholder {{{name}}}: unknown field '{name_}' in {scope_.form}",
+                    position,
+                    did_you_mean(name_, candidates),
+                )
 
     # ---- the rule file ---------------------------------------------------------------
     def compile_file(self, path: str, text: str) -> tuple[list[RuleSpec], dict[str, Any]]:
@@ -235,8 +270,18 @@ class RuleCompiler:
         actions = tuple(a for a in (build_action(self, a, form, None) for a in node.actions) if a is not None)
         if len(self.errors) > before or trigger is None:
             return None
-        return RuleSpec(self.pack.name, form, node.name, trigger, condition, actions, node.position,
-                        self.pack.version, self.revision, node.short)
+        return RuleSpec(
+            self.pack.name,
+            form,
+            node.name,
+            trigger,
+            condition,
+            actions,
+            node.position,
+            self.pack.version,
+            self.revision,
+            node.short,
+        )
 
     def trigger(self, t: Optional[sx.TriggerNode], form: str) -> Optional[Trigger]:
         if t is None or t.kind == "saved":
@@ -253,12 +298,17 @@ class RuleCompiler:
             return Trigger("changed", frozenset({UPDATED}), fields=(info.name,))
         if t.kind in ("every", "interval"):
             if t.kind == "interval":
-                return Trigger("schedule", timer=TimerTrigger("schedule", interval=_duration(t.duration or "1d"),
-                                                              timezone=self.pack.timezone))
+                return Trigger(
+                    "schedule",
+                    timer=TimerTrigger("schedule", interval=_duration(t.duration or "1d"), timezone=self.pack.timezone),
+                )
             assert t.period is not None
             if t.period.text not in PERIODS:
-                self.error(f"unknown period '{t.period.text}'", t.period.position,
-                           did_you_mean(t.period.text, PERIODS) or "use day, hour, week, month, workday or a weekday")
+                self.error(
+                    f"unknown period '{t.period.text}'",
+                    t.period.position,
+                    did_you_mean(t.period.text, PERIODS) or "use day, hour, week, month, workday or a weekday",
+                )
                 return None
             at = None
             if t.at is not None:
@@ -267,8 +317,9 @@ class RuleCompiler:
                     self.error(f"invalid time of day {t.at}", t.position)
                     return None
                 at = dt.time(hh, mm)
-            return Trigger("schedule", timer=TimerTrigger("schedule", every=t.period.text, at=at,
-                                                          timezone=self.pack.timezone))
+            return Trigger(
+                "schedule", timer=TimerTrigger("schedule", every=t.period.text, at=at, timezone=self.pack.timezone)
+            )
         if t.kind == "relative":
             info = self.field(self.scope(form), t.path[0])
             if info is None:
@@ -285,14 +336,14 @@ class RuleCompiler:
                     return None
                 path.append(info.name)
             if info.type not in (ExprType.DATE, ExprType.DATETIME):
-                self.error(f"'{'.'.join(path)}' is a {info.type.value}, not a date or date-time",
-                           t.path[-1].position)
+                self.error(f"'{'.'.join(path)}' is a {info.type.value}, not a date or date-time", t.path[-1].position)
                 return None
             offset = _duration(t.duration or "0s")
             if t.direction == "before":
                 offset = -offset
-            return Trigger("relative", timer=TimerTrigger("relative", offset=offset, path=tuple(path),
-                                                          timezone=self.pack.timezone))
+            return Trigger(
+                "relative", timer=TimerTrigger("relative", offset=offset, path=tuple(path), timezone=self.pack.timezone)
+            )
         if t.kind == "webhook":
             if t.channel is not None and not self.channel(t.channel):
                 return None
@@ -316,13 +367,18 @@ def _rewrite_loop(node: n.Node, loop: Loop, origin: Origin) -> n.Node:
     """``line.qty`` -> ``this.line__qty`` (so it resolves in the loop scope / binds in SQL)."""
     if isinstance(node, n.Path) and node.parts[0] == loop.var:
         if len(node.parts) < 2:
-            raise origin.error(f"'{loop.var}' is a row: use {loop.var}.<field>", node.span.line or 1,
-                               node.span.column or 1)
+            raise origin.error(
+                f"'{loop.var}' is a row: use {loop.var}.<field>", node.span.line or 1, node.span.column or 1
+            )
         info = loop.scope.resolve(node.parts[1])
         if info is None:
-            candidates = list(loop.scope.fields) + [l for f in loop.scope.fields.values() for l in f.labels]
-            raise origin.error(f"unknown field '{node.parts[1]}' in {loop.table}", node.span.line or 1,
-                               node.span.column or 1, did_you_mean(node.parts[1], candidates))
+            candidates = loop.scope.spellings()
+            raise origin.error(
+                f"unknown field '{node.parts[1]}' in {loop.table}",
+                node.span.line or 1,
+                node.span.column or 1,
+                did_you_mean(node.parts[1], candidates),
+            )
         return dataclasses.replace(node, parts=("this", f"{loop.var}__{info.name}", *node.parts[2:]))
     return map_children(node, lambda c: _rewrite_loop(c, loop, origin))
 
@@ -350,9 +406,15 @@ def _duration(text: str) -> dt.timedelta:
     return dt.timedelta(**{_UNITS[text[-1]]: int(text[:-1])})
 
 
-def compile_pack_rules(pack: PackSpec, forms: Mapping[str, FormSpec], scopes: Mapping[str, Scope],
-                       roles: Mapping[str, RoleSpec], revision: int = 0, *,
-                       decisions: Optional[Mapping[str, Any]] = None) -> tuple[list[RuleSpec], dict[str, Any]]:
+def compile_pack_rules(
+    pack: PackSpec,
+    forms: Mapping[str, FormSpec],
+    scopes: Mapping[str, Scope],
+    roles: Mapping[str, RoleSpec],
+    revision: int = 0,
+    *,
+    decisions: Optional[Mapping[str, Any]] = None,
+) -> tuple[list[RuleSpec], dict[str, Any]]:
     """Every rule of one pack, or DefinitionErrors with every error of every rule file.
 
     ``decisions`` (table name -> DecisionTable) are the tables ``decide <table>`` may name.
@@ -367,17 +429,25 @@ def compile_pack_rules(pack: PackSpec, forms: Mapping[str, FormSpec], scopes: Ma
     seen: dict[str, RuleSpec] = {}
     for rule in rules:
         if rule.key in seen:
-            compiler.error(f"rule '{rule.name}' on {rule.form} is defined twice (first at {seen[rule.key].position})",
-                           rule.position)
+            compiler.error(
+                f"rule '{rule.name}' on {rule.form} is defined twice (first at {seen[rule.key].position})",
+                rule.position,
+            )
         seen[rule.key] = rule
     if compiler.errors:
         raise DefinitionErrors(compiler.errors)
     return rules, settings
 
 
-def compile_rules(packs: Sequence[PackSpec], forms: Mapping[str, FormSpec], scopes: Mapping[str, Scope],
-                  roles: Mapping[str, RoleSpec], key: Sequence[tuple[str, int]] = (), *,
-                  decisions: Optional[Mapping[str, Any]] = None) -> RuleSet:
+def compile_rules(
+    packs: Sequence[PackSpec],
+    forms: Mapping[str, FormSpec],
+    scopes: Mapping[str, Scope],
+    roles: Mapping[str, RoleSpec],
+    key: Sequence[tuple[str, int]] = (),
+    *,
+    decisions: Optional[Mapping[str, Any]] = None,
+) -> RuleSet:
     """The RuleSet of all packs (errors of every pack collected together)."""
     revisions = dict(key)
     rules: list[RuleSpec] = []
@@ -385,8 +455,9 @@ def compile_rules(packs: Sequence[PackSpec], forms: Mapping[str, FormSpec], scop
     depth, retention = DEFAULT_DEPTH, DEFAULT_RETENTION
     for pack in packs:
         try:
-            found, settings = compile_pack_rules(pack, forms, scopes, roles, revisions.get(pack.name, 0),
-                                                 decisions=decisions)
+            found, settings = compile_pack_rules(
+                pack, forms, scopes, roles, revisions.get(pack.name, 0), decisions=decisions
+            )
         except DefinitionErrors as exc:
             errors.extend(exc.errors)
             continue

@@ -3,7 +3,7 @@
 Written in YAML (``rules/<name>.decision.yaml`` of a pack) or kept in an .xlsx sheet
 (:mod:`engine.rules.decision_xlsx`); both give the same structure, compiled here::
 
-    table = load_decision_yaml(text, "rules/approval.decision.yaml", build_scopes(pack))
+    table = load_decision_yaml(text, "rules/approval.decision.yaml", build_scopes(pack))  # decision_files
     table.evaluate(record, ctx)          # -> {"route": "auto"} / None   (first)
                                           # -> [{...}, {...}]             (collect)
 
@@ -13,21 +13,31 @@ unreachable rows are errors, gaps are warnings) and generated as one straight-li
 (:mod:`engine.rules.decision_compile`). All errors of a table are raised at once as
 :class:`~engine.errors.DefinitionErrors`, each at the file:line:col of its cell.
 """
+
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
-from engine.definitions.yaml_source import PosDict, PosList, parse_yaml
+from engine.definitions.yaml_source import PosDict, PosList
 from engine.errors import DefinitionError, DefinitionErrors, Position
 from engine.expr import CompiledExpr, ExprError, Scope
 from engine.expr import nodes as n
 from engine.expr.types import ExprType
 from engine.rules import decision_check as chk
-from engine.rules.decision_cells import (CellText, Locate, Rewrite, RowList, cell_scope, cell_text, compile_cell,
-                                         is_any, rewrite_input, rewrite_output)
+from engine.rules.decision_cells import (
+    CellText,
+    Locate,
+    Rewrite,
+    RowList,
+    cell_scope,
+    cell_text,
+    compile_cell,
+    is_any,
+    rewrite_input,
+    rewrite_output,
+)
 from engine.rules.decision_compile import RowCode, build_table, generate_table
 
 Options = Optional[Mapping[str, Sequence[Any]]]
@@ -59,12 +69,33 @@ class DecisionTable:
     generated function itself: ``first`` -> a read-only mapping of outputs (or the default, or
     None); ``collect`` -> a list of them."""
 
-    __slots__ = ("name", "label", "form", "hit", "inputs", "outputs", "warnings", "names",
-                 "python_source", "evaluate", "__weakref__")
+    __slots__ = (
+        "name",
+        "label",
+        "form",
+        "hit",
+        "inputs",
+        "outputs",
+        "warnings",
+        "names",
+        "python_source",
+        "evaluate",
+        "__weakref__",
+    )
 
-    def __init__(self, name: str, label: Optional[str], form: str, hit: str, inputs: tuple[DecisionInput, ...],
-                 outputs: tuple[DecisionOutput, ...], warnings: tuple[DefinitionError, ...],
-                 names: frozenset[str], python_source: str, evaluate: Callable[..., Any]) -> None:
+    def __init__(
+        self,
+        name: str,
+        label: Optional[str],
+        form: str,
+        hit: str,
+        inputs: tuple[DecisionInput, ...],
+        outputs: tuple[DecisionOutput, ...],
+        warnings: tuple[DefinitionError, ...],
+        names: frozenset[str],
+        python_source: str,
+        evaluate: Callable[..., Any],
+    ) -> None:
         self.name, self.label, self.form, self.hit = name, label, form, hit
         self.inputs, self.outputs, self.warnings, self.names = inputs, outputs, warnings, names
         self.python_source = python_source
@@ -75,7 +106,7 @@ class DecisionTable:
 
 
 # ---------------------------------------------------------------- positions
-def _pos(container: Any, key: Any, file: str) -> Position:
+def position_at(container: Any, key: Any, file: str) -> Position:
     if isinstance(container, (PosDict, PosList, RowList)):
         return container.value_pos(key)
     return Position(file)
@@ -90,7 +121,7 @@ def _locator(container: Any, key: Any, value: Any, file: str) -> Locate:
     return lambda offset: Position(file)
 
 
-def _did_you_mean(word: str, choices: Sequence[str]) -> Optional[str]:
+def did_you_mean(word: str, choices: Sequence[str]) -> Optional[str]:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return f"did you mean '{close[0]}'?" if close else None
 
@@ -110,7 +141,9 @@ class _Compiler:
         if self.errors:
             raise DefinitionErrors(self.errors)
 
-    def expr(self, rewrite: Rewrite, scope: Scope, locate: Locate, expect: Optional[ExprType]) -> Optional[CompiledExpr]:
+    def expr(
+        self, rewrite: Rewrite, scope: Scope, locate: Locate, expect: Optional[ExprType]
+    ) -> Optional[CompiledExpr]:
         try:
             return compile_cell(rewrite, scope, locate, expect)
         except ExprError as exc:
@@ -124,21 +157,32 @@ class _Compiler:
             raise DefinitionErrors([DefinitionError("a decision table must be a mapping", Position(file))])
         for key in node:
             if key not in TABLE_KEYS:
-                self.error(f"unknown key '{key}' in a decision table", node.pos_of(key) if isinstance(node, PosDict)
-                           else Position(file), _did_you_mean(str(key), TABLE_KEYS))
+                self.error(
+                    f"unknown key '{key}' in a decision table",
+                    node.pos_of(key) if isinstance(node, PosDict) else Position(file),
+                    did_you_mean(str(key), TABLE_KEYS),
+                )
         for key in ("inputs", "outputs", "rows"):
             if not isinstance(node.get(key), list) or not node.get(key):
-                self.error(f"a decision table needs '{key}': a non-empty list",
-                           _pos(node, key, file) if key in node else (node.here() if isinstance(node, PosDict)
-                                                                      else Position(file)))
+                self.error(
+                    f"a decision table needs '{key}': a non-empty list",
+                    position_at(node, key, file)
+                    if key in node
+                    else (node.here() if isinstance(node, PosDict) else Position(file)),
+                )
         hit = node.get("hit", "first")
         if hit not in HIT_POLICIES:
-            self.error(f"unknown hit policy '{hit}': use first or collect", _pos(node, "hit", file),
-                       _did_you_mean(str(hit), HIT_POLICIES))
+            self.error(
+                f"unknown hit policy '{hit}': use first or collect",
+                position_at(node, "hit", file),
+                did_you_mean(str(hit), HIT_POLICIES),
+            )
         form = node.get("form")
         if form is not None and form != self.scope.form:
-            self.error(f"this table is for form '{form}' but is compiled against '{self.scope.form}'",
-                       _pos(node, "form", file))
+            self.error(
+                f"this table is for form '{form}' but is compiled against '{self.scope.form}'",
+                position_at(node, "form", file),
+            )
         self.fail_if_errors()
         name = str(node.get("name") or file.rsplit("/", 1)[-1].split(".")[0])
         inputs, compiled = self.inputs(node["inputs"])
@@ -161,13 +205,15 @@ class _Compiler:
                 container, name, text = item, item.get("name"), item.get(key)
                 label, options = item.get("label"), item.get("options")
                 if text is None:
-                    self.error("an input needs a name (a field) or an expr", _pos(items, i, self.file))
+                    self.error("an input needs a name (a field) or an expr", position_at(items, i, self.file))
                     continue
                 name = name if name is not None else text
             elif isinstance(item, str):
                 name = text = item
             else:
-                self.error("an input is a field name or a mapping {name, expr, label}", _pos(items, i, self.file))
+                self.error(
+                    "an input is a field name or a mapping {name, expr, label}", position_at(items, i, self.file)
+                )
                 continue
             expr = self.expr(Rewrite().add(str(text), 0), self.scope, _locator(container, key, text, self.file), None)
             if expr is None:
@@ -185,26 +231,33 @@ class _Compiler:
                 found.append(DecisionOutput(item, ExprType.STRING))
                 continue
             if not isinstance(item, Mapping) or "name" not in item:
-                self.error("an output is a name or a mapping {name, type, label}", _pos(items, i, self.file))
+                self.error("an output is a name or a mapping {name, type, label}", position_at(items, i, self.file))
                 continue
             type_name = str(item.get("type", "string"))
             t = OUTPUT_TYPES.get(type_name)
             if t is None:
-                self.error(f"unknown output type '{type_name}'", _pos(item, "type", self.file),
-                           _did_you_mean(type_name, list(OUTPUT_TYPES)))
+                self.error(
+                    f"unknown output type '{type_name}'",
+                    position_at(item, "type", self.file),
+                    did_you_mean(type_name, list(OUTPUT_TYPES)),
+                )
                 continue
             found.append(DecisionOutput(str(item["name"]), t, item.get("label")))
         return found
 
     # -------------------------------------------------------- rows
-    def row_cells(self, row: Any, index: int, rows: list[Any], inputs: list[DecisionInput],
-                  outputs: list[DecisionOutput]) -> Optional[list[tuple[Any, Any, Any]]]:
+    def row_cells(
+        self, row: Any, index: int, rows: list[Any], inputs: list[DecisionInput], outputs: list[DecisionOutput]
+    ) -> Optional[list[tuple[Any, Any, Any]]]:
         """(container, key, value) per column, or None after an error."""
         width = len(inputs) + len(outputs)
         if isinstance(row, list):
             if len(row) != width:
-                self.error(f"row {index + 1} has {len(row)} cells, expected {width} "
-                           f"({len(inputs)} inputs and {len(outputs)} outputs)", _pos(rows, index, self.file))
+                self.error(
+                    f"row {index + 1} has {len(row)} cells, expected {width} "
+                    f"({len(inputs)} inputs and {len(outputs)} outputs)",
+                    position_at(rows, index, self.file),
+                )
                 return None
             return [(row, k, v) for k, v in enumerate(row)]
         if isinstance(row, Mapping):
@@ -215,18 +268,22 @@ class _Compiler:
             for key, value in row.items():
                 name = labels.get(key, key)
                 if name not in columns:
-                    self.error(f"row {index + 1}: unknown column '{key}'",
-                               row.pos_of(key) if isinstance(row, PosDict) else Position(self.file),
-                               _did_you_mean(str(key), columns))
+                    self.error(
+                        f"row {index + 1}: unknown column '{key}'",
+                        row.pos_of(key) if isinstance(row, PosDict) else Position(self.file),
+                        did_you_mean(str(key), columns),
+                    )
                     continue
                 by_name[name] = (row, key, value)
             return [by_name.get(c, (rows, index, None)) for c in columns]
-        self.error(f"row {index + 1} must be a list of cells or a mapping by column",
-                   _pos(rows, index, self.file))
+        self.error(
+            f"row {index + 1} must be a list of cells or a mapping by column", position_at(rows, index, self.file)
+        )
         return None
 
-    def output_cells(self, cells: Sequence[tuple[Any, Any, Any]], outputs: list[DecisionOutput]
-                     ) -> Optional[tuple[tuple[str, CompiledExpr], ...]]:
+    def output_cells(
+        self, cells: Sequence[tuple[Any, Any, Any]], outputs: list[DecisionOutput]
+    ) -> Optional[tuple[tuple[str, CompiledExpr], ...]]:
         found: list[tuple[str, CompiledExpr]] = []
         for out, (container, key, value) in zip(outputs, cells):
             text = cell_text(value)
@@ -262,13 +319,19 @@ class _Compiler:
                 expr = self.expr(rewrite_input(text, inp.type), scopes[k], locate, ExprType.BOOLEAN)
                 ok = ok and expr is not None
                 compiled.append(expr)
-            outs = self.output_cells(cells[len(inputs):], outputs)
+            outs = self.output_cells(cells[len(inputs) :], outputs)
             if not ok or outs is None:
                 continue
             codes.append(RowCode(tuple(compiled), outs))
-            infos.append(chk.RowInfo(index + 1, tuple(chk.analyse(c.tree if c else None) for c in compiled),
-                                     _pos(rows_node, index, self.file), tuple(positions),
-                                     tuple(e.tree for _, e in outs)))
+            infos.append(
+                chk.RowInfo(
+                    index + 1,
+                    tuple(chk.analyse(c.tree if c else None) for c in compiled),
+                    position_at(rows_node, index, self.file),
+                    tuple(positions),
+                    tuple(e.tree for _, e in outs),
+                )
+            )
         default = self.default(outputs)
         self.fail_if_errors()
         self.errors.extend(chk.unreachable_rows(infos, hit))
@@ -278,27 +341,45 @@ class _Compiler:
             where = self.node.pos_of("rows") if isinstance(self.node, PosDict) else Position(self.file)
             warnings = chk.gaps(infos, [i.name for i in inputs], [i.options for i in inputs], where)
         warnings += chk.overlaps(infos, [i.name for i in inputs], hit)
-        source, bindings = generate_table(self.scope.form, input_exprs, codes, hit, default,
-                                          {o.name: o.type for o in outputs})
-        names = frozenset().union(*(e.names for e in input_exprs),
-                                  *(c.names for r in codes for c in r.cells if c is not None),
-                                  *(e.names for r in codes for _, e in r.outputs)) - {"_"}
+        source, bindings = generate_table(
+            self.scope.form, input_exprs, codes, hit, default, {o.name: o.type for o in outputs}
+        )
+        names = frozenset().union(
+            *(e.names for e in input_exprs),
+            *(c.names for r in codes for c in r.cells if c is not None),
+            *(e.names for r in codes for _, e in r.outputs),
+        ) - {"_"}
         label = self.node.get("label")
-        return DecisionTable(name, str(label) if label else None, self.scope.form, hit, tuple(inputs),
-                             tuple(outputs), tuple(warnings), names, source, build_table(source, bindings, name))
+        return DecisionTable(
+            name,
+            str(label) if label else None,
+            self.scope.form,
+            hit,
+            tuple(inputs),
+            tuple(outputs),
+            tuple(warnings),
+            names,
+            source,
+            build_table(source, bindings, name),
+        )
 
     def default(self, outputs: list[DecisionOutput]) -> Optional[tuple[tuple[str, CompiledExpr], ...]]:
         node = self.node.get("default")
         if node is None:
             return None
         if not isinstance(node, Mapping):
-            self.error("default is a mapping of outputs, e.g. {route: manager}", _pos(self.node, "default", self.file))
+            self.error(
+                "default is a mapping of outputs, e.g. {route: manager}", position_at(self.node, "default", self.file)
+            )
             return None
         names = [o.name for o in outputs]
         for key in node:
             if key not in names:
-                self.error(f"default: unknown output '{key}'", node.pos_of(key) if isinstance(node, PosDict)
-                           else Position(self.file), _did_you_mean(str(key), names))
+                self.error(
+                    f"default: unknown output '{key}'",
+                    node.pos_of(key) if isinstance(node, PosDict) else Position(self.file),
+                    did_you_mean(str(key), names),
+                )
         cells = [(node, o.name, node.get(o.name)) for o in outputs]
         return self.output_cells(cells, outputs)
 
@@ -313,22 +394,9 @@ def _field_key(expr: CompiledExpr) -> str:
     return ""
 
 
-def select_options(forms: Iterable[Any]) -> dict[str, tuple[Any, ...]]:
-    """``form.field`` -> option values of every select-like field (FormSpecs of a pack).
-
-    Pass it as ``options=`` so gaps over select inputs are reported without listing the
-    options in each table: ``select_options(pack.forms.values())``.
-    """
-    found: dict[str, tuple[Any, ...]] = {}
-    for form in forms:
-        for f in form.fields:
-            if f.options:
-                found[f"{form.name}.{f.name}"] = tuple(o.value for o in f.options)
-    return found
-
-
-def compile_decision_table(node: Mapping[str, Any], scope: Scope, *, file: str = "<decision>",
-                           options: Options = None) -> DecisionTable:
+def compile_decision_table(
+    node: Mapping[str, Any], scope: Scope, *, file: str = "<decision>", options: Options = None
+) -> DecisionTable:
     """Check and compile a decision table (a YAML mapping, a plain dict or an .xlsx reading).
 
     ``options`` (``form.field`` -> values, see :func:`select_options`) gives the values of
@@ -337,79 +405,11 @@ def compile_decision_table(node: Mapping[str, Any], scope: Scope, *, file: str =
     return _Compiler(node, scope, file, options).compile()
 
 
-def read_decision_yaml(text: str, file: str) -> Any:
-    """Parse a ``*.decision.yaml`` file into positioned dicts and lists (raises DefinitionErrors)."""
-    data, problems = parse_yaml(text, file)
-    if problems:
-        raise DefinitionErrors(problems)
-    if not isinstance(data, dict):
-        raise DefinitionErrors([DefinitionError("a decision table file must hold a mapping", Position(file, 1, 1))])
-    return data
-
-
-def _scope_for(data: Mapping[str, Any], scopes: Mapping[str, Scope], file: str) -> Scope:
-    form = data.get("form")
-    if form is None:
-        where = data.here() if isinstance(data, PosDict) else Position(file)
-        raise DefinitionErrors([DefinitionError("a decision table needs 'form': the form whose record it reads",
-                                                where)])
-    scope = scopes.get(str(form))
-    if scope is None:
-        raise DefinitionErrors([DefinitionError(f"unknown form '{form}'", _pos(data, "form", file),
-                                                _did_you_mean(str(form), list(scopes)))])
-    return scope
-
-
-def load_decision_yaml(text: str, file: str, scopes: Mapping[str, Scope], *, options: Options = None) -> DecisionTable:
-    """Read, check and compile a ``*.decision.yaml`` file; ``scopes`` as from ``build_scopes(pack)``."""
-    data = read_decision_yaml(text, file)
-    return compile_decision_table(data, _scope_for(data, scopes, file), file=file, options=options)
-
-
-def load_decision_xlsx(path: str, scopes: Mapping[str, Scope], *, sheet: Optional[str] = None,
-                       content: Optional[bytes] = None, options: Options = None) -> DecisionTable:
-    """Read, check and compile a decision table kept in an .xlsx sheet (see decision_xlsx).
-
-    ``content`` gives the workbook's bytes (then ``path`` only names it in messages).
-    """
-    from engine.rules.decision_xlsx import read_decision_xlsx
-    data = read_decision_xlsx(path, sheet=sheet, content=content)
-    return compile_decision_table(data, _scope_for(data, scopes, str(path)), file=str(path), options=options)
-
-
-#: where a pack keeps its decision tables
-DECISION_FILE = re.compile(r"rules/[^/]+\.decision\.(?:ya?ml|json)")
-
-
-def compile_pack_decisions(files: Mapping[str, str], scopes: Mapping[str, Scope], *,
-                           display: Callable[[str], str] = lambda rel: rel,
-                           options: Options = None) -> dict[str, DecisionTable]:
-    """Every ``rules/*.decision.yaml`` among a pack's files (relative path -> text), by table name.
-
-    All errors of all tables are raised together; ``display`` turns a relative path into the
-    name shown in messages (e.g. ``packs/sales/rules/approval.decision.yaml``).
-    """
-    tables: dict[str, DecisionTable] = {}
-    where: dict[str, str] = {}
-    errors: list[DefinitionError] = []
-    for rel in sorted(files):
-        if not DECISION_FILE.fullmatch(rel):
-            continue
-        shown = display(rel)
-        try:
-            table = load_decision_yaml(files[rel], shown, scopes, options=options)
-        except DefinitionErrors as exc:
-            errors.extend(exc.errors)
-            continue
-        if table.name in tables:
-            errors.append(DefinitionError(f"decision table '{table.name}' is defined twice "
-                                          f"(first in {where[table.name]})", Position(shown)))
-            continue
-        tables[table.name], where[table.name] = table, shown
-    if errors:
-        raise DefinitionErrors(errors)
-    return tables
-
-
-__all__ = ["DECISION_FILE", "CellText", "RowList", "compile_pack_decisions", "select_options", "DecisionInput", "DecisionOutput", "DecisionTable", "compile_decision_table",
-           "load_decision_xlsx", "load_decision_yaml", "read_decision_yaml"]
+__all__ = [
+    "CellText",
+    "RowList",
+    "DecisionInput",
+    "DecisionOutput",
+    "DecisionTable",
+    "compile_decision_table",
+]

@@ -20,6 +20,7 @@ Cell forms (``?`` stands for the input; see docs/decision-tables.md):
 ``? > credit_limit or ? is empty``  any condition; ``?`` is the input
 ===============================  =======================================
 """
+
 from __future__ import annotations
 
 import json
@@ -35,11 +36,31 @@ from engine.expr.types import ExprType
 INPUT = "_"
 
 ANY_TEXTS = frozenset({"", "-", "any", "*"})
-_KEYWORDS = frozenset({"true", "false", "null", "and", "or", "not", "in", "is", "empty", "between",
-                       "contains", "startswith", "endswith", "where", "any"})
+_KEYWORDS = frozenset(
+    {
+        "true",
+        "false",
+        "null",
+        "and",
+        "or",
+        "not",
+        "in",
+        "is",
+        "empty",
+        "between",
+        "contains",
+        "startswith",
+        "endswith",
+        "where",
+        "any",
+    }
+)
 _BARE = re.compile(r"^[^\W\d]\w*$")
-_OPERATOR = re.compile(r"^(==|!=|<=|>=|<|>|in\b|not\s+in\b|contains\b|startswith\b|endswith\b|"
-                       r"between\b|is\b)", re.IGNORECASE)
+_OPERATOR = re.compile(
+    r"^(==|!=|<=|>=|<|>|in\b|not\s+in\b|contains\b|startswith\b|endswith\b|"
+    r"between\b|is\b)",
+    re.IGNORECASE,
+)
 _RANGE = re.compile(r"^([\[(])(.+?)\.\.(.+?)([\])])$", re.S)
 
 #: a cell's origin: 0-based character offset in the cell text -> Position in the source
@@ -252,8 +273,14 @@ def cell_text(value: Any) -> Optional[str]:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, (list, tuple)):
-        return ", ".join(v if isinstance(v, str) and v.isidentifier() else json.dumps(v, ensure_ascii=False)
-                         if isinstance(v, str) else str(cell_text(v)) for v in value)
+        return ", ".join(
+            v
+            if isinstance(v, str) and v.isidentifier()
+            else json.dumps(v, ensure_ascii=False)
+            if isinstance(v, str)
+            else str(cell_text(v))
+            for v in value
+        )
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
     return str(value)

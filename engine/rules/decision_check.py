@@ -21,6 +21,7 @@ analysed tests never do.
   where they cross the earlier row wins. Found on analysable cells only (an opaque cell
   overlaps only an identical one), so a reported overlap is certain.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,7 +50,7 @@ class Values:
 
 @dataclass(frozen=True)
 class Interval:
-    lo: Any = None          # None: unbounded
+    lo: Any = None  # None: unbounded
     lo_inc: bool = False
     hi: Any = None
     hi_inc: bool = False
@@ -125,8 +126,12 @@ def _analyse(node: n.Node) -> Optional[Test]:
             return Values(frozenset([v]))
         if isinstance(v, bool):
             return None
-        return {"<": Interval(hi=v), "<=": Interval(hi=v, hi_inc=True),
-                ">": Interval(lo=v), ">=": Interval(lo=v, lo_inc=True)}.get(op)
+        return {
+            "<": Interval(hi=v),
+            "<=": Interval(hi=v, hi_inc=True),
+            ">": Interval(lo=v),
+            ">=": Interval(lo=v, lo_inc=True),
+        }.get(op)
     if isinstance(node, n.Between) and _is_input(node.value):
         lo, hi = _literal(node.low), _literal(node.high)
         if lo is None or hi is None:
@@ -215,11 +220,11 @@ def subsumes(a: Test, b: Test) -> bool:
 class RowInfo:
     """What the checks need of a row: its tests (one per input) and where it stands."""
 
-    number: int            # 1-based position among the rows
+    number: int  # 1-based position among the rows
     tests: tuple[Test, ...]
     position: Position
     cell_positions: tuple[Position, ...]
-    outputs: tuple[Any, ...] = ()      # the checked output trees (compare equal ignoring spans)
+    outputs: tuple[Any, ...] = ()  # the checked output trees (compare equal ignoring spans)
 
 
 def unreachable_rows(rows: Sequence[RowInfo], hit: str) -> list[DefinitionError]:
@@ -228,20 +233,28 @@ def unreachable_rows(rows: Sequence[RowInfo], hit: str) -> list[DefinitionError]
     for row in rows:
         for test, pos in zip(row.tests, row.cell_positions):
             if is_empty(test):
-                errors.append(DefinitionError(
-                    f"row {row.number} can never fire: this cell matches no value", pos,
-                    "check the bounds of the range"))
+                errors.append(
+                    DefinitionError(
+                        f"row {row.number} can never fire: this cell matches no value",
+                        pos,
+                        "check the bounds of the range",
+                    )
+                )
         if hit != "first":
             continue
         for earlier in rows[: row.number - 1]:
             if all(subsumes(a, b) for a, b in zip(earlier.tests, row.tests)):
                 if any(is_empty(t) for t in earlier.tests + row.tests):
                     continue
-                errors.append(DefinitionError(
-                    f"row {row.number} can never fire: row {earlier.number} above it matches every "
-                    f"record it matches (hit policy 'first')", row.position,
-                    f"move row {row.number} above row {earlier.number}, narrow row {earlier.number}, "
-                    f"or remove row {row.number}"))
+                errors.append(
+                    DefinitionError(
+                        f"row {row.number} can never fire: row {earlier.number} above it matches every "
+                        f"record it matches (hit policy 'first')",
+                        row.position,
+                        f"move row {row.number} above row {earlier.number}, narrow row {earlier.number}, "
+                        f"or remove row {row.number}",
+                    )
+                )
                 break
     return errors
 
@@ -254,7 +267,7 @@ class _Marker:
         return self.name
 
 
-_OTHER = _Marker("<other>")        # a value no list names
+_OTHER = _Marker("<other>")  # a value no list names
 _WHATEVER = _Marker("<whatever>")  # an input no cell analyses: every test matches
 
 
@@ -350,7 +363,7 @@ def _merge(combos: set[Combo], sizes: Sequence[int]) -> list[Combo]:
         for c in combos:
             span = c[k]
             assert span is not None
-            groups.setdefault(c[:k] + (None,) + c[k + 1:], []).append(span)
+            groups.setdefault(c[:k] + (None,) + c[k + 1 :], []).append(span)
         merged: set[Combo] = set()
         for rest, spans in groups.items():
             spans.sort()
@@ -360,7 +373,7 @@ def _merge(combos: set[Combo], sizes: Sequence[int]) -> list[Combo]:
                     runs[-1][1] = max(b, runs[-1][1])
                 else:
                     runs.append([a, b])
-            merged |= {rest[:k] + ((a, b),) + rest[k + 1:] for a, b in runs}
+            merged |= {rest[:k] + ((a, b),) + rest[k + 1 :] for a, b in runs}
         combos = merged
     full = [(0, size - 1) for size in sizes]
     out = [tuple(None if s == full[i] else s for i, s in enumerate(c)) for c in combos]
@@ -374,7 +387,7 @@ def _span_text(pieces: Sequence[Piece], span: tuple[int, int]) -> str:
     first, last = pieces[a].interval, pieces[b].interval
     if first is not None and last is not None:
         return _describe(Interval(first.lo, first.lo_inc, last.hi, last.hi_inc))
-    chosen = pieces[a:b + 1]
+    chosen = pieces[a : b + 1]
     if any(p.value is _OTHER for p in chosen):
         rest = [p for p in pieces if p not in chosen]
         shown = [_show(p.value) for p in rest]
@@ -382,8 +395,9 @@ def _span_text(pieces: Sequence[Piece], span: tuple[int, int]) -> str:
     return f"in [{', '.join(_show(p.value) for p in chosen)}]"
 
 
-def gaps(rows: Sequence[RowInfo], input_names: Sequence[str], options: Sequence[Optional[Sequence[Any]]],
-         where: Position) -> list[DefinitionError]:
+def gaps(
+    rows: Sequence[RowInfo], input_names: Sequence[str], options: Sequence[Optional[Sequence[Any]]], where: Position
+) -> list[DefinitionError]:
     """Warnings for combinations of input values that no row matches."""
     if any(all(isinstance(t, AnyValue) for t in row.tests) for row in rows):
         return []
@@ -402,8 +416,15 @@ def gaps(rows: Sequence[RowInfo], input_names: Sequence[str], options: Sequence[
         return []
     merged = _merge(uncovered, [len(r) for r in per_input])
     shown = merged[:MAX_GAPS_SHOWN]
-    texts = [", ".join(f"{name} {_span_text(per_input[k], span)}" for k, (name, span) in
-                       enumerate(zip(input_names, c)) if span is not None) or "every record" for c in shown]
+    texts = [
+        ", ".join(
+            f"{name} {_span_text(per_input[k], span)}"
+            for k, (name, span) in enumerate(zip(input_names, c))
+            if span is not None
+        )
+        or "every record"
+        for c in shown
+    ]
     if len(merged) > len(shown):
         texts[-1] += f" (and {len(merged) - len(shown)} more)"
     return [DefinitionError(f"no row covers: {t}", where, "add a row or a default") for t in texts]
@@ -443,12 +464,22 @@ def overlaps(rows: Sequence[RowInfo], input_names: Sequence[str], hit: str) -> l
             common = [_meet(a, b) for a, b in zip(earlier.tests, later.tests)]
             if any(t is None or is_empty(t) for t in common):
                 continue
-            where = ", ".join(f"{name} {_meet_text(t)}" for name, t in zip(input_names, common)
-                              if t is not None and not isinstance(t, AnyValue)) or "every record"
-            found.append(DefinitionError(
-                f"rows {earlier.number} and {later.number} overlap ({where}) with different outputs; "
-                f"row {earlier.number} wins there (hit policy 'first')", later.position,
-                f"if row {later.number} should win, move it above row {earlier.number}"))
+            where = (
+                ", ".join(
+                    f"{name} {_meet_text(t)}"
+                    for name, t in zip(input_names, common)
+                    if t is not None and not isinstance(t, AnyValue)
+                )
+                or "every record"
+            )
+            found.append(
+                DefinitionError(
+                    f"rows {earlier.number} and {later.number} overlap ({where}) with different outputs; "
+                    f"row {earlier.number} wins there (hit policy 'first')",
+                    later.position,
+                    f"if row {later.number} should win, move it above row {earlier.number}",
+                )
+            )
     if len(found) > MAX_GAPS_SHOWN:
         extra = len(found) - MAX_GAPS_SHOWN
         found = found[:MAX_GAPS_SHOWN]

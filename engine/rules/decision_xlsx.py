@@ -17,6 +17,7 @@ Input names are field paths or expressions; the rows below the names row are the
 (blank rows are skipped). Each cell keeps its place: errors print
 ``approval.xlsx[Rules!B7]:1:3`` (sheet, cell, then the character inside the cell).
 """
+
 from __future__ import annotations
 
 import io
@@ -27,8 +28,16 @@ from typing import Any, Optional
 from engine.errors import DefinitionError, DefinitionErrors, Position
 from engine.rules.decision_cells import CellText, Locate, RowList, cell_text
 
-META = {"name": "name", "名称": "name", "form": "form", "表单": "form", "hit": "hit", "命中策略": "hit",
-        "label": "label", "标题": "label"}
+META = {
+    "name": "name",
+    "名称": "name",
+    "form": "form",
+    "表单": "form",
+    "hit": "hit",
+    "命中策略": "hit",
+    "label": "label",
+    "标题": "label",
+}
 INPUT_MARKS = {"in", "input", "输入"}
 OUTPUT_MARKS = {"out", "output", "输出"}
 _LABELLED = re.compile(r"^\s*([^=<>!]+?)\s*=\s*(?!=)(.+?)\s*$")
@@ -60,8 +69,9 @@ def _mark(value: Any) -> Optional[tuple[str, Optional[str]]]:
     return None
 
 
-def read_decision_xlsx(path: str | Path, *, sheet: Optional[str] = None,
-                       content: Optional[bytes] = None) -> dict[str, Any]:
+def read_decision_xlsx(
+    path: str | Path, *, sheet: Optional[str] = None, content: Optional[bytes] = None
+) -> dict[str, Any]:
     """Read one sheet (the first by default) into the structure ``compile_decision_table`` takes.
 
     ``content`` gives the workbook's bytes (then ``path`` only names it in messages).
@@ -89,9 +99,15 @@ def read_decision_xlsx(path: str | Path, *, sheet: Optional[str] = None,
         if key is not None and key.strip().lower() in META and len(row) > 1:
             table[META[key.strip().lower()]] = _cell(file, title, row[1].coordinate, values[1])
     if header_at is None or header_at + 1 >= len(grid):
-        raise DefinitionErrors([DefinitionError(
-            "no decision table found: expected a row marking each column in or out (输入/输出), "
-            "then a row of column names", Position(f"{file}[{title}]"))])
+        raise DefinitionErrors(
+            [
+                DefinitionError(
+                    "no decision table found: expected a row marking each column in or out (输入/输出), "
+                    "then a row of column names",
+                    Position(f"{file}[{title}]"),
+                )
+            ]
+        )
     names = grid[header_at + 1]
     inputs: list[Any] = []
     outputs: list[Any] = []
@@ -102,8 +118,13 @@ def read_decision_xlsx(path: str | Path, *, sheet: Optional[str] = None,
         cell = names[col] if col < len(names) else None
         name = _cell(file, title, cell.coordinate, cell.value) if cell is not None else None
         if name is None:
-            raise DefinitionErrors([DefinitionError("this column has no name", Position(
-                f"{file}[{title}!{grid[header_at][col].coordinate}]"))])
+            raise DefinitionErrors(
+                [
+                    DefinitionError(
+                        "this column has no name", Position(f"{file}[{title}!{grid[header_at][col].coordinate}]")
+                    )
+                ]
+            )
         label, text = None, name
         labelled = _LABELLED.match(name)
         if labelled:
@@ -117,12 +138,16 @@ def read_decision_xlsx(path: str | Path, *, sheet: Optional[str] = None,
             outputs.append({"name": text, "type": mark[1] or "string", **({"label": label} if label else {})})
     rows: list[list[Optional[CellText]]] = []
     positions: list[Position] = []
-    for row in grid[header_at + 2:]:
+    for row in grid[header_at + 2 :]:
         cells = [_cell(file, title, row[c].coordinate, row[c].value) if c < len(row) else None for c in columns]
         if all(c is None for c in cells):
             continue
         rows.append(cells)
-        positions.append(Position(f"{file}[{title}!{row[columns[0]].coordinate if columns[0] < len(row) else row[0].coordinate}]"))
+        positions.append(
+            Position(f"{file}[{title}!{row[columns[0]].coordinate if columns[0] < len(row) else row[0].coordinate}]")
+        )
     table.update(inputs=inputs, outputs=outputs, rows=RowList(rows, positions))
-    return {k: (str(v) if isinstance(v, CellText) and k in ("name", "form", "hit", "label") else v)
-            for k, v in table.items()}
+    return {
+        k: (str(v) if isinstance(v, CellText) and k in ("name", "form", "hit", "label") else v)
+        for k, v in table.items()
+    }

@@ -10,6 +10,7 @@ triggered again that way is in a real cycle, which the loop guard stops (and log
 of rule-triggered writes deeper than the pack's limit fails the change naming the chain.
 Every run is logged.
 """
+
 from __future__ import annotations
 
 import time
@@ -31,7 +32,7 @@ from engine.store.events import EventBus, RecordEvent
 from engine.store.records import RecordStore
 from engine.store.writer import Writer
 
-CHANGE = "lc_rules_change"    # key in the DBAPI connection's info: the originating change's state
+CHANGE = "lc_rules_change"  # key in the DBAPI connection's info: the originating change's state
 
 #: start-flow hooks: (conn, ctx, flow name, form, record_id) -> None; the flow engine adds one
 FlowStarter = Callable[[Connection, RunContext, str, str, int], None]
@@ -41,7 +42,7 @@ FlowStarter = Callable[[Connection, RunContext, str, str, int], None]
 class ChangeState:
     """What one originating change has run and fired so far (the loop guard) and the current chain."""
 
-    seen: set[tuple[str, str, int]] = field(default_factory=set)     # (rule, form, record) run
+    seen: set[tuple[str, str, int]] = field(default_factory=set)  # (rule, form, record) run
     pending: set[tuple[str, str, int]] = field(default_factory=set)  # due in a dispatch under way
     fired: set[tuple[str, str, int]] = field(default_factory=set)
     chain: list[str] = field(default_factory=list)
@@ -61,7 +62,7 @@ class RunState:
     event: str
     depth: int
     data: ConnAccess
-    vars: dict[str, Any] = field(default_factory=dict)   # loop rows flattened: line__qty
+    vars: dict[str, Any] = field(default_factory=dict)  # loop rows flattened: line__qty
     summaries: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -97,7 +98,8 @@ class RuleEngine:
         if db is not None:
             runlog.install(db.engine)
         from engine.rules.timers import TimerScheduler
-        self.timers = TimerScheduler(self)     # date-relative timer rows, kept in step with writes
+
+        self.timers = TimerScheduler(self)  # date-relative timer rows, kept in step with writes
         if bus is not None:
             bus.subscribe(self.timers)
 
@@ -137,8 +139,12 @@ class RuleEngine:
         # A rule that ran on this record in this change runs again only if a field it reads
         # changed; one that a dispatch under way will still run (on the record as it is by
         # then) is left to it.
-        rules = [r for r in rules if (r.key, r.form, rid) not in state.pending
-                 and ((r.key, r.form, rid) not in state.seen or r.reads & event.changed)]
+        rules = [
+            r
+            for r in rules
+            if (r.key, r.form, rid) not in state.pending
+            and ((r.key, r.form, rid) not in state.seen or r.reads & event.changed)
+        ]
         if not rules:
             return
         limit = self.rules().max_depth
@@ -154,20 +160,31 @@ class RuleEngine:
             state.seen.add(key)
             holds = False
             if rule.condition is not None and key not in state.fired:
-                t0 = time.perf_counter()    # the common case of a bulk write: the condition is false
+                t0 = time.perf_counter()  # the common case of a bulk write: the condition is false
                 data = data or ConnAccess(conn, self.store())
                 try:
                     holds = bool(rule.condition.evaluate(record, event.ctx, old=event.old, data=data))
                 except Exception:
-                    pass                    # run() evaluates it again and logs the failure
+                    pass  # run() evaluates it again and logs the failure
                 else:
                     if not holds:
-                        runlog.skipped(info, rule, event.ctx, event.kind, rid, time.perf_counter() - t0,
-                                       event.source, event.depth)
+                        runlog.skipped(
+                            info, rule, event.ctx, event.kind, rid, time.perf_counter() - t0, event.source, event.depth
+                        )
                         continue
-            outcome = self.run(conn, event.ctx, rule, record, event.old, event.kind, event.depth, state,
-                               source=event.source, holds=holds)
-            if outcome == runlog.FIRED and event.kind != "deleted":   # its actions may have changed it
+            outcome = self.run(
+                conn,
+                event.ctx,
+                rule,
+                record,
+                event.old,
+                event.kind,
+                event.depth,
+                state,
+                source=event.source,
+                holds=holds,
+            )
+            if outcome == runlog.FIRED and event.kind != "deleted":  # its actions may have changed it
                 fresh = self.store().get(conn, event.form, event.record_id)
                 record = fresh if fresh is not None else record
 
@@ -177,9 +194,21 @@ class RuleEngine:
             info[CHANGE] = ChangeState()
         return info[CHANGE]
 
-    def run(self, conn: Connection, ctx: RunContext, rule: RuleSpec, record: dict[str, Any],
-            old: Optional[Mapping[str, Any]], event: str, depth: int, state: Optional[ChangeState] = None,
-            *, source: str = "api", guard: bool = True, holds: bool = False) -> str:
+    def run(
+        self,
+        conn: Connection,
+        ctx: RunContext,
+        rule: RuleSpec,
+        record: dict[str, Any],
+        old: Optional[Mapping[str, Any]],
+        event: str,
+        depth: int,
+        state: Optional[ChangeState] = None,
+        *,
+        source: str = "api",
+        guard: bool = True,
+        holds: bool = False,
+    ) -> str:
         """Run one rule on one record now: condition, then actions; logs the run; returns the outcome.
 
         ``holds``: the caller has just found the condition true on this record (it is not
@@ -190,7 +219,7 @@ class RuleEngine:
         run = RunState(self, conn, ctx, rule, rule.form, record, old, event, depth, ConnAccess(conn, self.store()))
         outcome, error, where = runlog.FIRED, None, None
         entry: dict[str, Any] = {}
-        runlog.buffer(conn, entry)      # in start order; filled in below
+        runlog.buffer(conn, entry)  # in start order; filled in below
         try:
             if guard and key in state.fired:
                 outcome = runlog.LOOP_GUARD
@@ -215,9 +244,22 @@ class RuleEngine:
             outcome, error = runlog.FAILED, f"{type(exc).__name__}: {exc}"
             raise
         finally:
-            entry.update(runlog.run_row(rule, ctx, event, key[2], started, time.perf_counter() - t0, outcome,
-                                        source=source, depth=depth, actions=run.summaries, error=error,
-                                        where=where))
+            entry.update(
+                runlog.run_row(
+                    rule,
+                    ctx,
+                    event,
+                    key[2],
+                    started,
+                    time.perf_counter() - t0,
+                    outcome,
+                    source=source,
+                    depth=depth,
+                    actions=run.summaries,
+                    error=error,
+                    where=where,
+                )
+            )
         return outcome
 
     def _act(self, run: RunState, action: Any) -> None:
@@ -225,7 +267,7 @@ class RuleEngine:
             summary = action.run(run)
         except RuleFailed:
             raise
-        except (RuleChainTooDeep,) as exc:
+        except RuleChainTooDeep as exc:
             raise exc
         except LowcodeError as exc:
             if getattr(exc, "position", None) is None and hasattr(exc, "position"):
@@ -241,8 +283,17 @@ class RuleEngine:
             run.summaries.append({"action": action.kind, "at": str(action.position), **said.entry(summary)})
 
     # ---- other triggers ----------------------------------------------------------------
-    def on_flow(self, conn: Connection, ctx: RunContext, flow: str, node: str, transition: str,
-                record: Mapping[str, Any], form: Optional[str] = None, depth: int = 0) -> list[str]:
+    def on_flow(
+        self,
+        conn: Connection,
+        ctx: RunContext,
+        flow: str,
+        node: str,
+        transition: str,
+        record: Mapping[str, Any],
+        form: Optional[str] = None,
+        depth: int = 0,
+    ) -> list[str]:
         """Called by the flow engine when an instance enters or leaves ``node``.
 
         ``transition`` is ``"enter"`` or ``"leave"``; runs the ``on flow <flow> enter|leave
@@ -250,11 +301,21 @@ class RuleEngine:
         """
         rules = self.rules().by_flow.get((flow, transition, node), ())
         state = self._change(conn, depth)
-        return [self.run(conn, ctx, r, dict(record), None, "flow", depth, state, source="flow")
-                for r in rules if form is None or r.form == form]
+        return [
+            self.run(conn, ctx, r, dict(record), None, "flow", depth, state, source="flow")
+            for r in rules
+            if form is None or r.form == form
+        ]
 
-    def fire(self, conn: Connection, ctx: RunContext, rule: RuleSpec, record: Mapping[str, Any],
-             event: str = "timer", depth: int = 0) -> str:
+    def fire(
+        self,
+        conn: Connection,
+        ctx: RunContext,
+        rule: RuleSpec,
+        record: Mapping[str, Any],
+        event: str = "timer",
+        depth: int = 0,
+    ) -> str:
         """Run ``rule`` on ``record`` because a timer or webhook says so (the timer engine calls this)."""
         return self.run(conn, ctx, rule, dict(record), None, event, depth, source=event)
 
@@ -264,6 +325,7 @@ _KEEP: tuple[type, ...] = ()
 
 def _keep() -> tuple[type, ...]:
     from engine.rules.errors import RuleRefused
+
     return (RuleRefused, RuleChainTooDeep)
 
 

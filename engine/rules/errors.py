@@ -1,4 +1,5 @@
 """Errors of rule runs: a refused guarded update, a chain too deep, a failing action."""
+
 from __future__ import annotations
 
 from typing import Optional

@@ -7,6 +7,7 @@ tag, as the field permissions say. A record's answer (API) carries its flags onc
 colour and tag, with the latest time (a rule that flags a record on every change does not
 pile up copies); the raw rows are there for pages that show them their own way.
 """
+
 from __future__ import annotations
 
 from typing import Any, Iterable, Optional
@@ -17,8 +18,9 @@ from engine.rules.parts import Compiled
 from engine.security.fields import reads_hidden
 
 
-def flag_rows(defs: Compiled, ctx: RunContext, conn: Any, form: str,
-              ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+def flag_rows(
+    defs: Compiled, ctx: RunContext, conn: Any, form: str, ids: Iterable[int]
+) -> dict[int, list[dict[str, Any]]]:
     """``{record id: [{"colour", "tag", "rule", "at"}, ...]}`` oldest first, for records ``ctx``
     may read (the caller checked that); records without flags are left out."""
     hidden = defs.policy.hidden(ctx, form)
@@ -29,8 +31,9 @@ def flag_rows(defs: Compiled, ctx: RunContext, conn: Any, form: str,
             rule = row["rule"]
             if rule not in withheld:
                 withheld[rule] = bool(hidden) and tag_may_show(defs, form, rule, hidden)
-            out.setdefault(record_id, []).append({"colour": row["colour"], "tag": None if withheld[rule] else row["tag"],
-                                                  "rule": rule, "at": row["at"]})
+            out.setdefault(record_id, []).append(
+                {"colour": row["colour"], "tag": None if withheld[rule] else row["tag"], "rule": rule, "at": row["at"]}
+            )
     return out
 
 
@@ -49,6 +52,7 @@ def distinct(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     found: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
         key = (row["rule"], row["colour"], row["tag"])
-        found.setdefault(key, {"colour": row["colour"], "tag": row["tag"], "rule": row["rule"]})["at"] = \
-            row["at"].isoformat()
+        found.setdefault(key, {"colour": row["colour"], "tag": row["tag"], "rule": row["rule"]})["at"] = row[
+            "at"
+        ].isoformat()
     return list(found.values())

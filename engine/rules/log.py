@@ -13,6 +13,7 @@ groups of skipped runs, whose later runs start groups of their own; the runs ins
 savepoint opened by :func:`engine.store.db.attempt`, whose work is redone, are dropped.
 SQLite gives a rolled-back record's id again, so a group must not span the rollback.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,17 +36,18 @@ if TYPE_CHECKING:
 log = logging.getLogger("lowcode.rules")
 
 FIRED, SKIPPED, FAILED, LOOP_GUARD = "fired", "skipped", "failed", "loop_guard"
-COLOURS = ("red", "orange", "yellow", "green", "blue", "purple", "grey")     # of a flag
+COLOURS = ("red", "orange", "yellow", "green", "blue", "purple", "grey")  # of a flag
 OUTCOMES = (FIRED, SKIPPED, FAILED, LOOP_GUARD)
-BUFFER = "lc_rule_runs"           # key in the DBAPI connection's info
-SKIPS = "lc_rule_skips"           # there too: the skipped runs by rule, event, source, depth, user
-DRY = "lc_rules_dry"              # set on a connection to keep runs in memory (rules test)
-MARKS = "lc_rule_savepoints"      # there too: where the buffer stood when each open savepoint began
-_FLAGGED = "lc_flag"             # a note (engine.store.recent): this transaction flagged (form, id)
+BUFFER = "lc_rule_runs"  # key in the DBAPI connection's info
+SKIPS = "lc_rule_skips"  # there too: the skipped runs by rule, event, source, depth, user
+DRY = "lc_rules_dry"  # set on a connection to keep runs in memory (rules test)
+MARKS = "lc_rule_savepoints"  # there too: where the buffer stood when each open savepoint began
+_FLAGGED = "lc_flag"  # a note (engine.store.recent): this transaction flagged (form, id)
 WRITTEN = "lc_rule_runs_written"  # there too: the runs write_now wrote inside the transaction under way
 
 rule_runs = sa.Table(
-    "lc_rule_run", SYSTEM,
+    "lc_rule_run",
+    SYSTEM,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
     sa.Column("rule", sa.String(200), nullable=False),
     sa.Column("pack", sa.String(64)),
@@ -53,14 +55,14 @@ rule_runs = sa.Table(
     sa.Column("pack_version", sa.String(32)),
     sa.Column("form", sa.String(64), nullable=False),
     sa.Column("record_id", sa.Integer),
-    sa.Column("event", sa.String(16)),            # created | updated | deleted | flow | timer | rerun
+    sa.Column("event", sa.String(16)),  # created | updated | deleted | flow | timer | rerun
     sa.Column("trigger", sa.String(200)),
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("duration_ms", sa.Float),
     sa.Column("outcome", sa.String(16), nullable=False),
-    sa.Column("actions", sa.JSON, nullable=False),   # [{"action", "at", "summary"}]
+    sa.Column("actions", sa.JSON, nullable=False),  # [{"action", "at", "summary"}]
     sa.Column("error", sa.Text),
-    sa.Column("error_position", sa.String(300)),      # file:line:col of the failing action
+    sa.Column("error_position", sa.String(300)),  # file:line:col of the failing action
     sa.Column("rolled_back", sa.Boolean, nullable=False, default=False),
     sa.Column("user_id", sa.Integer),
     sa.Column("username", sa.String(64)),
@@ -74,15 +76,17 @@ rule_runs = sa.Table(
 #: the records of a run row that stands for several runs: the runs of one rule that its
 #: condition skipped within one transaction (an import chunk, a batch) are one row here
 rule_run_records = sa.Table(
-    "lc_rule_run_record", SYSTEM,
+    "lc_rule_run_record",
+    SYSTEM,
     sa.Column("run_id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
     sa.Column("record_id", sa.Integer, primary_key=True),
     sa.Index("ix_lc_rule_run_record_record", "record_id"),
-    sqlite_with_rowid=False,        # one B-tree for the key, not a rowid table beside it
+    sqlite_with_rowid=False,  # one B-tree for the key, not a rowid table beside it
 )
 
 flags = sa.Table(
-    "lc_flag", SYSTEM,
+    "lc_flag",
+    SYSTEM,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("form", sa.String(64), nullable=False),
     sa.Column("record_id", sa.Integer, nullable=False),
@@ -108,7 +112,7 @@ def install(engine: sa.Engine) -> None:
         if not conn.closed:
             info = conn.connection.info
             written = info.pop(WRITTEN, None)
-            if written:      # written inside the transaction that rolls back: written after it
+            if written:  # written inside the transaction that rolls back: written after it
                 info[BUFFER] = written + info.get(BUFFER, [])
         _roll_back(conn.connection.info.get(BUFFER, ()) if not conn.closed else ())
         on_commit(conn)
@@ -169,13 +173,13 @@ class _Mark:
     def roll_back(self, info: dict[str, Any]) -> None:
         """The savepoint rolled back: its runs are marked so, or dropped if its work is redone."""
         rows = info.get(BUFFER, [])
-        inside = rows[self.size:]
-        del rows[self.size:]
+        inside = rows[self.size :]
+        del rows[self.size :]
         groups = info.get(SKIPS, {})
         for key in [k for k, g in groups.items() if self.groups.get(k, (None,))[0] is not g]:
-            del groups[key]                      # begun inside: later skips start a new group
+            del groups[key]  # begun inside: later skips start a new group
         for group, size, seconds in self.groups.values():
-            if len(group.ids) > size:            # records skipped inside, in a group from before
+            if len(group.ids) > size:  # records skipped inside, in a group from before
                 inside.append(group.split(size, seconds))
         if not self.redone:
             _roll_back(inside)
@@ -191,15 +195,43 @@ def buffer(conn: Any, row: dict[str, Any]) -> None:
     info.setdefault(BUFFER, []).append(row)
 
 
-def run_row(rule: Any, ctx: Any, event: str, record_id: Optional[int], started: dt.datetime, seconds: float,
-            outcome: str, *, source: str, depth: int, actions: Optional[list[dict[str, Any]]] = None,
-            error: Optional[str] = None, where: Optional[str] = None) -> dict[str, Any]:
+def run_row(
+    rule: Any,
+    ctx: Any,
+    event: str,
+    record_id: Optional[int],
+    started: dt.datetime,
+    seconds: float,
+    outcome: str,
+    *,
+    source: str,
+    depth: int,
+    actions: Optional[list[dict[str, Any]]] = None,
+    error: Optional[str] = None,
+    where: Optional[str] = None,
+) -> dict[str, Any]:
     """The log row of one run (every column but ``id``)."""
-    return {"rule": rule.name, "pack": rule.pack, "revision": rule.revision, "pack_version": rule.pack_version,
-            "form": rule.form, "record_id": record_id or None, "event": event, "trigger": rule.trigger.describe(),
-            "started_at": started, "duration_ms": round(seconds * 1000, 3), "outcome": outcome,
-            "actions": actions or [], "error": error, "error_position": where, "rolled_back": False,
-            "user_id": ctx.user_id, "username": ctx.username, "source": source, "depth": depth}
+    return {
+        "rule": rule.name,
+        "pack": rule.pack,
+        "revision": rule.revision,
+        "pack_version": rule.pack_version,
+        "form": rule.form,
+        "record_id": record_id or None,
+        "event": event,
+        "trigger": rule.trigger.describe(),
+        "started_at": started,
+        "duration_ms": round(seconds * 1000, 3),
+        "outcome": outcome,
+        "actions": actions or [],
+        "error": error,
+        "error_position": where,
+        "rolled_back": False,
+        "user_id": ctx.user_id,
+        "username": ctx.username,
+        "source": source,
+        "depth": depth,
+    }
 
 
 class _Skipped:
@@ -224,14 +256,24 @@ class _Skipped:
         return rest
 
     def row(self) -> dict[str, Any]:
-        row = run_row(self.rule, self.ctx, self.event, self.ids[0] if len(self.ids) == 1 else None, self.started,
-                      self.seconds / len(self.ids), SKIPPED, source=self.source, depth=self.depth)
+        row = run_row(
+            self.rule,
+            self.ctx,
+            self.event,
+            self.ids[0] if len(self.ids) == 1 else None,
+            self.started,
+            self.seconds / len(self.ids),
+            SKIPPED,
+            source=self.source,
+            depth=self.depth,
+        )
         row["rolled_back"] = self.rolled_back
         return row
 
 
-def skipped(info: dict[str, Any], rule: Any, ctx: Any, event: str, record_id: int, seconds: float,
-            source: str, depth: int) -> None:
+def skipped(
+    info: dict[str, Any], rule: Any, ctx: Any, event: str, record_id: int, seconds: float, source: str, depth: int
+) -> None:
     """Log a run that the rule's condition skipped, cheaply: a bulk write skips many.
 
     The runs of one rule skipped in one transaction (with the same event, source, depth and
@@ -240,8 +282,7 @@ def skipped(info: dict[str, Any], rule: Any, ctx: Any, event: str, record_id: in
     ``info`` is the transaction's DBAPI connection's ``info`` (``conn.connection.info``).
     """
     if DRY in info:
-        info[DRY].append(run_row(rule, ctx, event, record_id, ctx.now(), seconds, SKIPPED, source=source,
-                                 depth=depth))
+        info[DRY].append(run_row(rule, ctx, event, record_id, ctx.now(), seconds, SKIPPED, source=source, depth=depth))
         return
     groups = info.get(SKIPS)
     if groups is None:
@@ -250,7 +291,7 @@ def skipped(info: dict[str, Any], rule: Any, ctx: Any, event: str, record_id: in
     group = groups.get(key)
     if group is None:
         group = groups[key] = _Skipped(rule, ctx, event, source, depth)
-        info.setdefault(BUFFER, []).append(group)     # in start order, with the other runs
+        info.setdefault(BUFFER, []).append(group)  # in start order, with the other runs
     group.ids.append(record_id)
     group.seconds += seconds
 
@@ -267,7 +308,7 @@ def write_now(conn: Any) -> None:
     flat = [r if type(r) is dict else r.row() if len(r.ids) == 1 else None for r in rows]
     if not all(r is not None and _fits(r) for r in flat):
         return
-    insert_many(conn, rule_runs, flat)        # type: ignore[arg-type]
+    insert_many(conn, rule_runs, flat)  # type: ignore[arg-type]
     info[WRITTEN] = info.pop(BUFFER)
 
 
@@ -289,7 +330,7 @@ def flush(engine: sa.Engine, rows: list[Any]) -> None:
                 elif len(entry.ids) == 1:
                     pending.append(entry.row())
                 else:
-                    insert_many(conn, rule_runs, pending)     # every row has every column (run_row)
+                    insert_many(conn, rule_runs, pending)  # every row has every column (run_row)
                     pending = []
                     key = conn.execute(rule_runs.insert().values(**entry.row())).inserted_primary_key
                     assert key is not None
@@ -304,7 +345,8 @@ def _runs_view() -> Any:
     t, r = rule_runs, rule_run_records
     others = [c for c in t.c if c.name != "record_id"]
     alone = sa.select(*others, t.c.record_id, sa.literal(1).label("runs")).where(
-        ~sa.exists().where(r.c.run_id == t.c.id))
+        ~sa.exists().where(r.c.run_id == t.c.id)
+    )
     peer = rule_run_records.alias("peer")
     count = sa.select(sa.func.count()).select_from(peer).where(peer.c.run_id == t.c.id).scalar_subquery()
     many = sa.select(*others, r.c.record_id, count.label("runs")).join_from(t, r, r.c.run_id == t.c.id)
@@ -331,17 +373,28 @@ def prune_runs(db: Database, before: dt.datetime) -> int:
 
 def pruner(platform: "RulePlatform") -> Callable[[Any], None]:
     """A ``Worker.periodic`` hook: prune runs older than the pack's retention (``keep runs 90d``)."""
+
     def hook(worker: Any) -> None:
         ruleset = platform.definitions().rules
         prune_runs(platform.db, platform.clock.now() - ruleset.retention)
+
     return hook
 
 
-def query_runs(conn: Any, *, rule: Optional[str] = None, form: Optional[str] = None,
-               record: Optional[int] = None, outcome: Optional[str] = None,
-               since: Optional[dt.datetime] = None, until: Optional[dt.datetime] = None,
-               forms: Optional[Iterable[str]] = None, where: Any = None,
-               limit: int = 50, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+def query_runs(
+    conn: Any,
+    *,
+    rule: Optional[str] = None,
+    form: Optional[str] = None,
+    record: Optional[int] = None,
+    outcome: Optional[str] = None,
+    since: Optional[dt.datetime] = None,
+    until: Optional[dt.datetime] = None,
+    forms: Optional[Iterable[str]] = None,
+    where: Any = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[dict[str, Any]], int]:
     """A page of runs, newest first, and the total under the same filters (``where`` is a
     clause over :func:`runs_view`, e.g. ``tools.visible_runs_clause``)."""
     t = runs_view()
@@ -394,8 +447,7 @@ def flags_for(conn: Any, form: str, ids: Iterable[int]) -> dict[int, list[dict[s
     out: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
     wanted = [i for i in out if not created_here(conn, form, i) or noted(conn, (_FLAGGED, form, i))]
     if wanted:
-        q = (sa.select(flags).where(flags.c.form == form, flags.c.record_id.in_(wanted))
-             .order_by(flags.c.id))
+        q = sa.select(flags).where(flags.c.form == form, flags.c.record_id.in_(wanted)).order_by(flags.c.id)
         for row in conn.execute(q).mappings():
             out[row["record_id"]].append(dict(row))
     return out

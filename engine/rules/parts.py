@@ -7,17 +7,18 @@ of the parts above it, so that no rule code takes ``Any`` for a platform or impo
 - :class:`RulePlatform`: what the rule tools, the log pruner, timers and webhooks ask of the
   platform (:class:`engine.platform.Platform` is one).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Protocol
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from engine.context import Clock, RunContext
     from engine.definitions.model import FormSpec
     from engine.forms.compute import FormLogic
     from engine.forms.validate import FormValidator
-    from sqlalchemy.engine import Connection
-
     from engine.rules.spec import RuleSet, RuleSpec
     from engine.security.policy import Policy
     from engine.store.db import Database
@@ -66,12 +67,30 @@ class RuleRunner(Protocol):
     """What the rule tools, timers and inbound hooks call on the rule engine
     (:class:`engine.rules.engine.RuleEngine` is one): run a rule on a record now."""
 
-    def run(self, conn: "Connection", ctx: "RunContext", rule: "RuleSpec", record: dict[str, Any],
-            old: Optional[Mapping[str, Any]], event: str, depth: int, *, source: str = "api",
-            guard: bool = True, holds: bool = False) -> str: ...
+    def run(
+        self,
+        conn: "Connection",
+        ctx: "RunContext",
+        rule: "RuleSpec",
+        record: dict[str, Any],
+        old: Optional[Mapping[str, Any]],
+        event: str,
+        depth: int,
+        *,
+        source: str = "api",
+        guard: bool = True,
+        holds: bool = False,
+    ) -> str: ...
 
-    def fire(self, conn: "Connection", ctx: "RunContext", rule: "RuleSpec", record: Mapping[str, Any],
-             event: str = "timer", depth: int = 0) -> str: ...
+    def fire(
+        self,
+        conn: "Connection",
+        ctx: "RunContext",
+        rule: "RuleSpec",
+        record: Mapping[str, Any],
+        event: str = "timer",
+        depth: int = 0,
+    ) -> str: ...
 
 
 class RulePlatform(Protocol):

@@ -13,6 +13,7 @@ runs the one statement, whatever the number of users.
 - on the portal form itself, ``notify <its name>`` is the record's own portal users;
 - a bare name that is no field of the form is a role (``notify buyer``).
 """
+
 from __future__ import annotations
 
 import re
@@ -40,15 +41,18 @@ class Recipients:
     """A compiled ``notify`` target: ``fetch(conn, state)`` is one SELECT of active users."""
 
     statement: sa.Select[Any]
-    bind: Callable[[Any], Bound]      # the run state -> values of the statement's bound lists
+    bind: Callable[[Any], Bound]  # the run state -> values of the statement's bound lists
 
     def fetch(self, conn: Connection, state: Any) -> list[RowMapping]:
         return list(conn.execute(self.statement, self.bind(state)).mappings())
 
 
 def _select(where: sa.ColumnElement[bool]) -> sa.Select[Any]:
-    return (sa.select(users.c.id, users.c.username, users.c.email)
-            .where(users.c.active.is_(True), where).order_by(users.c.id))
+    return (
+        sa.select(users.c.id, users.c.username, users.c.email)
+        .where(users.c.active.is_(True), where)
+        .order_by(users.c.id)
+    )
 
 
 def _in(column: sa.Column[Any], name: str) -> sa.ColumnElement[bool]:
@@ -65,8 +69,7 @@ def _fixed(where: sa.ColumnElement[bool]) -> Recipients:
     return Recipients(_select(where), lambda st: {})
 
 
-def compile_recipients(cc: RuleCompiler, node: sx.ActionNode, form: str,
-                       loop: Optional[Loop]) -> Optional[Recipients]:
+def compile_recipients(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loop]) -> Optional[Recipients]:
     """The target of a ``notify`` action, or None after reporting why at its position."""
     a = node.args
     if a["to"] == "user":
@@ -86,27 +89,34 @@ def compile_recipients(cc: RuleCompiler, node: sx.ActionNode, form: str,
         return None
     evaluate = compiled.evaluate
     if kind == "accounts":
+
         def accounts(st: Any) -> Bound:
             return {"accounts": _ids(_many(evaluate(st.values(), st.ctx, old=st.old, data=st.data)))}
+
         return Recipients(_select(_in(users.c.customer_id, "accounts")), accounts)
 
     def people(st: Any) -> Bound:
         values = _many(evaluate(st.values(), st.ctx, old=st.old, data=st.data))
         return {"ids": _ids(values), "names": [v for v in values if isinstance(v, str)]}
+
     return Recipients(_select(sa.or_(_in(users.c.id, "ids"), _in(users.c.username, "names"))), people)
 
 
 def _bare_name(cc: RuleCompiler, name: str, e: sx.Expr, form: str) -> Optional[Recipients]:
     portal = cc.pack.portal_form
     if portal is not None and name == portal and form == portal:
-        return Recipients(_select(users.c.customer_id == sa.bindparam("account")),
-                          lambda st: {"account": st.record.get("id")})
+        return Recipients(
+            _select(users.c.customer_id == sa.bindparam("account")), lambda st: {"account": st.record.get("id")}
+        )
     if name in cc.roles:
         return _fixed(has_role(name))
     scope = cc.scope(form)
     candidates = [*scope.fields, *cc.roles]
-    cc.error(f"notify {name}: '{name}' is neither a field of {form} nor a role", e.position,
-             did_you_mean(name, candidates) or "write notify role <role>, notify user <name> or a field")
+    cc.error(
+        f"notify {name}: '{name}' is neither a field of {form} nor a role",
+        e.position,
+        did_you_mean(name, candidates) or "write notify role <role>, notify user <name> or a field",
+    )
     return None
 
 
@@ -131,22 +141,30 @@ def _kind(cc: RuleCompiler, tree: n.Node, form: str, loop: Optional[Loop], e: sx
     if t == ExprType.RECORD:
         target = spec.form if spec is not None else None
         if portal is None:
-            cc.error(f"notify {e.text.strip()}: a link reaches the portal users of a record of the pack's "
-                     f"portal form, and {cc.pack.name}/pack.yaml names none", e.position,
-                     "declare it in pack.yaml, e.g. portal_form: customer")
+            cc.error(
+                f"notify {e.text.strip()}: a link reaches the portal users of a record of the pack's "
+                f"portal form, and {cc.pack.name}/pack.yaml names none",
+                e.position,
+                "declare it in pack.yaml, e.g. portal_form: customer",
+            )
             return None
         if target != portal:
-            cc.error(f"notify {e.text.strip()}: {shown} is a link to {target or 'a record'}, "
-                     f"not to {portal} (the pack's portal_form)", e.position,
-                     f"name a user field, or a link to {portal}")
+            cc.error(
+                f"notify {e.text.strip()}: {shown} is a link to {target or 'a record'}, "
+                f"not to {portal} (the pack's portal_form)",
+                e.position,
+                f"name a user field, or a link to {portal}",
+            )
             return None
         return "accounts"
     if t == ExprType.INTEGER and (where in USER_COLUMNS or (spec is not None and spec.type == "user")):
         return "people"
     what = f"{where} is {_a(spec.type)} field" if spec is not None else f"{shown} is {_a(t.value)}"
-    cc.error(f"notify {e.text.strip()}: {what}, not a user", e.position,
-             "notify a user field, owner, a user name, a list of them"
-             + (f", or a link to {portal}" if portal else ""))
+    cc.error(
+        f"notify {e.text.strip()}: {what}, not a user",
+        e.position,
+        "notify a user field, owner, a user name, a list of them" + (f", or a link to {portal}" if portal else ""),
+    )
     return None
 
 
@@ -154,8 +172,9 @@ def _a(word: str) -> str:
     return ("an " if word[:1] in "aeiou" else "a ") + word
 
 
-def _field_of(cc: RuleCompiler, tree: n.Node, form: str,
-              loop: Optional[Loop]) -> tuple[Optional[str], Optional[FieldSpec]]:
+def _field_of(
+    cc: RuleCompiler, tree: n.Node, form: str, loop: Optional[Loop]
+) -> tuple[Optional[str], Optional[FieldSpec]]:
     """The field a path expression ends at, as (what to call it, its spec): None for other expressions."""
     if isinstance(tree, n.LinkRef):
         spec = cc.forms.get(tree.target_form)
@@ -167,7 +186,7 @@ def _field_of(cc: RuleCompiler, tree: n.Node, form: str,
     owner = cc.forms.get(form)
     if loop is not None and tree.name.startswith(loop.var + "__"):
         table = owner.field(loop.table) if owner is not None else None
-        name = tree.name[len(loop.var) + 2:]
+        name = tree.name[len(loop.var) + 2 :]
         child = next((f for f in (table.fields if table is not None else ()) if f.name == name), None)
         return f"{loop.var}.{name}", child
     return tree.name, owner.field(tree.name) if owner is not None else None

@@ -6,13 +6,14 @@ summary's text made of parts, each naming the field (``cost``) or sub-table colu
 (``lines.unit_price``) whose value it shows; the log keeps the parts beside the text, and
 :func:`for_reader` tells each reader the summary without the values hidden from them.
 """
+
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Optional
 
 from engine.security.fields import reads_hidden
 
-Part = tuple[str, Optional[str]]      # (text, the field path whose value it shows, or None)
+Part = tuple[str, Optional[str]]  # (text, the field path whose value it shows, or None)
 
 
 class Said(str):

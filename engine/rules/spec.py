@@ -1,4 +1,5 @@
 """Compiled rules: frozen specs, the trigger model and the dispatch index."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,13 +26,13 @@ class Trigger:
 
     kind: str
     events: frozenset[str] = frozenset()
-    fields: tuple[str, ...] = ()          # changed: any of these fields changed (old != new)
+    fields: tuple[str, ...] = ()  # changed: any of these fields changed (old != new)
     timer: Optional["TimerTrigger"] = None
-    flow: Optional[str] = None            # flow triggers: flow name, node, enter|leave
+    flow: Optional[str] = None  # flow triggers: flow name, node, enter|leave
     node: Optional[str] = None
     direction: Optional[str] = None
-    webhook: Optional[str] = None         # webhook triggers: an optional hook name
-    channel: Optional[str] = None         # webhook triggers: the channel adapting the payload
+    webhook: Optional[str] = None  # webhook triggers: an optional hook name
+    channel: Optional[str] = None  # webhook triggers: the channel adapting the payload
 
     def describe(self) -> str:
         if self.kind == "changed":
@@ -43,8 +44,11 @@ class Trigger:
         if self.kind == "flow":
             return f"flow {self.flow} {self.direction} {self.node}"
         if self.kind == "webhook":
-            return ("webhook" + (f" {self.webhook}" if self.webhook else "")
-                    + (f" channel {self.channel}" if self.channel else ""))
+            return (
+                "webhook"
+                + (f" {self.webhook}" if self.webhook else "")
+                + (f" channel {self.channel}" if self.channel else "")
+            )
         return self.kind
 
 
@@ -84,6 +88,7 @@ class TimerTrigger:
     def next_after(self, when: dt.datetime) -> dt.datetime:
         """The first slot strictly after ``when`` (UTC in, UTC out) for a schedule."""
         from zoneinfo import ZoneInfo
+
         if self.interval is not None:
             return when + self.interval
         tz = ZoneInfo(self.timezone)
@@ -142,9 +147,9 @@ class Action:
     kind: str
     position: Position
     run: Callable[[Any], str] = field(compare=False)
-    effects: tuple[Write, ...] = ()     # what it may write (for the static cycle check)
+    effects: tuple[Write, ...] = ()  # what it may write (for the static cycle check)
     reads: frozenset[str] = frozenset()  # fields of the record it decides on (``decide``: the inputs)
-    tags: tuple[str, ...] = ()          # field paths the tags of the flags it sets show (a loop's: its actions')
+    tags: tuple[str, ...] = ()  # field paths the tags of the flags it sets show (a loop's: its actions')
 
     @property
     def writes(self) -> tuple[str, ...]:
@@ -217,8 +222,9 @@ class RuleSet:
         return tuple(r for r in self.rules if r.trigger.kind == "webhook")
 
 
-def build_index(rules: tuple[RuleSpec, ...], max_depth: int = DEFAULT_DEPTH,
-                retention: dt.timedelta = DEFAULT_RETENTION) -> RuleSet:
+def build_index(
+    rules: tuple[RuleSpec, ...], max_depth: int = DEFAULT_DEPTH, retention: dt.timedelta = DEFAULT_RETENTION
+) -> RuleSet:
     by_event: dict[tuple[str, str], list[RuleSpec]] = {}
     by_field: dict[tuple[str, str], list[RuleSpec]] = {}
     by_flow: dict[tuple[str, str, str], list[RuleSpec]] = {}
@@ -234,7 +240,12 @@ def build_index(rules: tuple[RuleSpec, ...], max_depth: int = DEFAULT_DEPTH,
     watched: dict[str, list[str]] = {}
     for form, f in by_field:
         watched.setdefault(form, []).append(f)
-    return RuleSet(rules, {k: tuple(v) for k, v in by_event.items()},
-                   {k: tuple(v) for k, v in by_field.items()},
-                   {k: tuple(v) for k, v in watched.items()},
-                   {k: tuple(v) for k, v in by_flow.items()}, max_depth, retention)
+    return RuleSet(
+        rules,
+        {k: tuple(v) for k, v in by_event.items()},
+        {k: tuple(v) for k, v in by_field.items()},
+        {k: tuple(v) for k, v in watched.items()},
+        {k: tuple(v) for k, v in by_flow.items()},
+        max_depth,
+        retention,
+    )

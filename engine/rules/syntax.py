@@ -5,6 +5,7 @@ expression is kept as its exact text and the place where it starts, so that the 
 compiler hands it to :func:`engine.expr.compile_expression` with ``file``, ``line`` and
 ``column`` and errors point into the ``.rules`` file. No lark object leaves this module.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,10 +27,18 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'"}
 _CONTINUE = re.compile(r"(when|if|then)\b")
 
 _WORDS = {
-    "NAME": "a name", "INT": "a number", "DECIMAL": "a number", "STRING": "a quoted text",
-    "DATE": "a date", "DATETIME": "a date-time", "DURATION": "a duration (72h, 2d, 30m)",
-    "TIME": "a time of day (08:00)", "ARROW": "→ or ->", "_SEP": "a new line",
-    "BEFORE_AFTER": "before or after", "ENTER_LEAVE": "enter or leave",
+    "NAME": "a name",
+    "INT": "a number",
+    "DECIMAL": "a number",
+    "STRING": "a quoted text",
+    "DATE": "a date",
+    "DATETIME": "a date-time",
+    "DURATION": "a duration (72h, 2d, 30m)",
+    "TIME": "a time of day (08:00)",
+    "ARROW": "→ or ->",
+    "_SEP": "a new line",
+    "BEFORE_AFTER": "before or after",
+    "ENTER_LEAVE": "enter or leave",
     "$END": "the end of the file",
 }
 
@@ -52,17 +61,17 @@ class Expr:
 
 @dataclass(frozen=True)
 class TriggerNode:
-    kind: str                      # created|updated|deleted|saved|changed|every|interval|relative|webhook|flow
+    kind: str  # created|updated|deleted|saved|changed|every|interval|relative|webhook|flow
     position: Position
-    path: tuple[Name, ...] = ()    # changed / relative: the field path
+    path: tuple[Name, ...] = ()  # changed / relative: the field path
     period: Optional[Name] = None  # every <period>
-    at: Optional[str] = None       # every day at 08:00
-    duration: Optional[str] = None # 72h (relative) / every 2h
+    at: Optional[str] = None  # every day at 08:00
+    duration: Optional[str] = None  # 72h (relative) / every 2h
     direction: Optional[str] = None  # before | after | enter | leave
     flow: Optional[Name] = None
     node: Optional[Name] = None
-    text: Optional[str] = None     # webhook "name"
-    channel: Optional[Name] = None # webhook ... channel <name>
+    text: Optional[str] = None  # webhook "name"
+    channel: Optional[Name] = None  # webhook ... channel <name>
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,7 @@ class OnForm:
 
 @dataclass(frozen=True)
 class Setting:
-    name: str                      # depth | retention
+    name: str  # depth | retention
     value: str
     position: Position
 
@@ -101,8 +110,13 @@ Item = Union[OnForm, RuleNode, Setting]
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(GRAMMAR.read_text(encoding="utf-8"), parser="lalr", propagate_positions=True,
-                maybe_placeholders=True, import_paths=[str(EXPR_DIR)])
+    return Lark(
+        GRAMMAR.read_text(encoding="utf-8"),
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        import_paths=[str(EXPR_DIR)],
+    )
 
 
 def parse_rules(text: str, file: str = "<rules>") -> tuple[list[Item], list[DefinitionError]]:
@@ -127,9 +141,11 @@ def parse_rules(text: str, file: str = "<rules>") -> tuple[list[Item], list[Defi
 
 def _chunks(lines: list[str]) -> list[tuple[int, int]]:
     """Line ranges of the top-level items: a line starting in column 1 starts one."""
-    starts = [i for i, line in enumerate(lines)
-              if line[:1] and not line[:1].isspace() and not line.startswith("#")
-              and not _CONTINUE.match(line)]
+    starts = [
+        i
+        for i, line in enumerate(lines)
+        if line[:1] and not line[:1].isspace() and not line.startswith("#") and not _CONTINUE.match(line)
+    ]
     if not starts:
         return []
     return [(s, e) for s, e in zip(starts, starts[1:] + [len(lines)])]
@@ -165,7 +181,7 @@ def _syntax_error(exc: UnexpectedInput, chunk: str, lines: list[str], file: str)
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
         expected = _expected(set(exc.accepts or exc.expected))
-        if {"USER", "ROLE"} <= set(exc.accepts or exc.expected):   # after notify
+        if {"USER", "ROLE"} <= set(exc.accepts or exc.expected):  # after notify
             expected = "role, user, an expression (owner, a user field, a link, a user name)"
         if tok.type == "$END" or (tok.type == "_SEP"):
             last = chunk.rstrip().splitlines()
@@ -179,17 +195,20 @@ def _syntax_error(exc: UnexpectedInput, chunk: str, lines: list[str], file: str)
             hint = f"'{tok.value}' is a keyword, not a name"
         elif tok.type == "NAME":
             import difflib
+
             words = [w for w in expected.split(", ") if w.isalpha()]
             close = difflib.get_close_matches(str(tok.value), words, n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'?" if close else None
-        return DefinitionError(f"unexpected {str(tok.value)!r}; expected one of: {expected}",
-                               _position(file, lines, line, column), hint)
+        return DefinitionError(
+            f"unexpected {str(tok.value)!r}; expected one of: {expected}", _position(file, lines, line, column), hint
+        )
     if isinstance(exc, UnexpectedCharacters):
         at: Optional[int] = exc.pos_in_stream  # lark's class attribute says None; here it is the offset
         ch = chunk[at] if at is not None and at < len(chunk) else ""
         if ch in "\"'":
-            return DefinitionError("unterminated text (a quoted text must end on its line)",
-                                   _position(file, lines, line, column))
+            return DefinitionError(
+                "unterminated text (a quoted text must end on its line)", _position(file, lines, line, column)
+            )
         return DefinitionError(f"unexpected character {ch!r}", _position(file, lines, line, column))
     return DefinitionError("syntax error", _position(file, lines, line, column))  # pragma: no cover
 
@@ -215,7 +234,7 @@ class _Build:
 
     def expr(self, tree: Tree) -> Expr:
         meta = tree.meta
-        return Expr(self.chunk[meta.start_pos:meta.end_pos], self.pos(tree))
+        return Expr(self.chunk[meta.start_pos : meta.end_pos], self.pos(tree))
 
     def items(self, tree: Tree) -> list[Item]:
         out: list[Item] = []
@@ -269,8 +288,12 @@ class _Build:
         if kind == "relative":
             return TriggerNode("relative", p, duration=str(c[0]), direction=str(c[1]), path=self.path(c[2]))
         if kind == "webhook":
-            return TriggerNode("webhook", p, text=unquote(str(c[0])) if c[0] is not None else None,
-                               channel=self.name(c[1]) if c[1] is not None else None)
+            return TriggerNode(
+                "webhook",
+                p,
+                text=unquote(str(c[0])) if c[0] is not None else None,
+                channel=self.name(c[1]) if c[1] is not None else None,
+            )
         if kind == "flow":
             return TriggerNode("flow", p, flow=self.name(c[0]), direction=str(c[1]), node=self.name(c[2]))
         raise AssertionError(kind)  # pragma: no cover
@@ -304,16 +327,20 @@ class _Build:
         if kind == "create":
             return ActionNode("create", p, {"form": self.name(c[0]), "values": self.obj(c[1])})
         if kind == "upsert":
-            return ActionNode("upsert", p, {"form": self.name(c[0]), "key": self.name(c[1]),
-                                            "values": self.obj(c[2])})
+            return ActionNode("upsert", p, {"form": self.name(c[0]), "key": self.name(c[1]), "values": self.obj(c[2])})
         if kind == "delete":
             if c[0] is None:
                 return ActionNode("delete", p, {})
             return ActionNode("delete_where", p, {"form": self.name(c[0]), "where": self.expr(c[1])})
         if kind == "update":
             req = c[3]
-            args: dict[str, Any] = {"form": self.name(c[0]), "where": self.expr(c[1]),
-                                    "assigns": self.assigns(c[2]), "require": None, "message": None}
+            args: dict[str, Any] = {
+                "form": self.name(c[0]),
+                "where": self.expr(c[1]),
+                "assigns": self.assigns(c[2]),
+                "require": None,
+                "message": None,
+            }
             if req is not None:
                 args["require"] = self.expr(req.children[0])
                 args["message"] = s(req.children[1])

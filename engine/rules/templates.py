@@ -4,6 +4,7 @@ A placeholder names a field of the record (or its label, ``{库存}``), or of th
 (``{line.qty}``); nothing else is interpreted. Shared by the actions (``notify``, ``flag``)
 and the set-based ones (``update ... else refuse "..."``).
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -21,7 +22,7 @@ def render(template: str, values: Mapping[str, Any], loop: Optional[Loop] = None
     last = 0
     for m in _PLACEHOLDER.finditer(template):
         key = m.group(1).strip().replace(".", "__")
-        parts += [(template[last:m.start()], None), (_cell(values.get(key)), _path(key, loop))]
+        parts += [(template[last : m.start()], None), (_cell(values.get(key)), _path(key, loop))]
         last = m.end()
     parts.append((template[last:], None))
     return Said(parts)
@@ -30,7 +31,7 @@ def render(template: str, values: Mapping[str, Any], loop: Optional[Loop] = None
 def _path(key: str, loop: Optional[Loop]) -> str:
     """The field path a placeholder's key shows: ``customer``, ``line__qty`` in a loop -> ``lines.qty``."""
     if loop is not None and key.startswith(loop.var + "__"):
-        return f"{loop.table}.{key[len(loop.var) + 2:]}"
+        return f"{loop.table}.{key[len(loop.var) + 2 :]}"
     return key.replace("__", ".")
 
 
@@ -59,8 +60,9 @@ def label_keys(cc: RuleCompiler, form: str, template: Optional[str], loop: Optio
     return out
 
 
-def template(cc: RuleCompiler, form: str, text: Optional[str], position: Any,
-             loop: Optional[Loop]) -> Callable[[Mapping[str, Any]], str]:
+def template(
+    cc: RuleCompiler, form: str, text: Optional[str], position: Any, loop: Optional[Loop]
+) -> Callable[[Mapping[str, Any]], str]:
     """The template checked against the form (unknown fields are compile errors), as a
     function of the record's values."""
     cc.template(text, form, position, loop)
@@ -79,5 +81,6 @@ def normalised(cc: RuleCompiler, form: str, text: str, loop: Optional[Loop]) -> 
 def shown(cc: RuleCompiler, form: str, text: Optional[str], loop: Optional[Loop]) -> tuple[str, ...]:
     """The field paths a template's placeholders show (``{line.unit_price}`` -> ``lines.unit_price``)."""
     normal = normalised(cc, form, text or "", loop)
-    return tuple(dict.fromkeys(_path(m.group(1).strip().replace(".", "__"), loop)
-                               for m in _PLACEHOLDER.finditer(normal)))
+    return tuple(
+        dict.fromkeys(_path(m.group(1).strip().replace(".", "__"), loop) for m in _PLACEHOLDER.finditer(normal))
+    )

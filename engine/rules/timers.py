@@ -12,6 +12,7 @@ text in the payload. Two kinds of rules put rows there:
 What firing one means is :class:`engine.rules.timers_fire.RuleTimers`, the handler the rules
 register for kind ``rule``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,8 +29,8 @@ from engine.store import timers as store_timers
 from engine.store.events import RecordEvent
 from engine.store.timers import DROPPED, FAILED, FIRED, PENDING, timers
 
-KIND = "rule"            # the timer kind the rules handle
-NO_RECORD = 0            # record_id of schedule rows
+KIND = "rule"  # the timer kind the rules handle
+NO_RECORD = 0  # record_id of schedule rows
 
 
 class RecordReader(Protocol):
@@ -95,8 +96,9 @@ def relative_due(timer: TimerTrigger, value: Any) -> Optional[dt.datetime]:
     return (base + timer.offset).astimezone(dt.timezone.utc)
 
 
-def path_value(conn: Connection, store: RecordReader, form: str, record: Mapping[str, Any],
-               path: tuple[str, ...]) -> Any:
+def path_value(
+    conn: Connection, store: RecordReader, form: str, record: Mapping[str, Any], path: tuple[str, ...]
+) -> Any:
     """The value at ``path`` (``due_date`` or ``task.due`` through a link) of ``record``."""
     current: Optional[Mapping[str, Any]] = record
     for name in path[:-1]:
@@ -111,8 +113,7 @@ def path_value(conn: Connection, store: RecordReader, form: str, record: Mapping
     return current.get(path[-1]) if current is not None else None
 
 
-def place(conn: Connection, rule: RuleSpec, record_id: int, due: Optional[dt.datetime],
-          now: dt.datetime) -> None:
+def place(conn: Connection, rule: RuleSpec, record_id: int, due: Optional[dt.datetime], now: dt.datetime) -> None:
     """Make ``due`` the record's one pending timer for ``rule`` (``None``: no timer)."""
     store_timers.schedule(conn, KIND, key_of(rule, record_id), due, now=now, payload=payload_of(rule, record_id))
 
@@ -141,8 +142,9 @@ def ensure_schedules(conn: Connection, ruleset: RuleSet, now: dt.datetime) -> in
         return 0
     t = timers.c
     wanted = {key_of(r, NO_RECORD): r for r in rules}
-    rows = conn.execute(sa.select(t.id, t.key, t.payload).where(
-        t.kind == KIND, t.key.in_(sorted(wanted)), t.status == PENDING)).all()
+    rows = conn.execute(
+        sa.select(t.id, t.key, t.payload).where(t.kind == KIND, t.key.in_(sorted(wanted)), t.status == PENDING)
+    ).all()
     have: set[str] = set()
     for row in rows:
         if (row.payload or {}).get("trigger") == trigger_text(wanted[row.key]):
@@ -219,8 +221,12 @@ class TimerScheduler:
             timer = rule.trigger.timer
             assert timer is not None
             head = timer.path[0]
-            if (event.kind == "updated" and len(timer.path) == 1 and head not in event.changed
-                    and new.get(head) == old.get(head)):
+            if (
+                event.kind == "updated"
+                and len(timer.path) == 1
+                and head not in event.changed
+                and new.get(head) == old.get(head)
+            ):
                 continue
             value = path_value(conn, store, rule.form, new, timer.path)
             place(conn, rule, event.record_id, relative_due(timer, value), now)
@@ -243,5 +249,19 @@ def pending(conn: Connection, rule: Optional[str] = None, record_id: Optional[in
     return out
 
 
-__all__ = ["DROPPED", "FAILED", "FIRED", "KIND", "NO_RECORD", "PENDING", "TimerScheduler", "backfill",
-           "ensure_schedules", "pending", "place", "relative_due", "slot_after", "timers"]
+__all__ = [
+    "DROPPED",
+    "FAILED",
+    "FIRED",
+    "KIND",
+    "NO_RECORD",
+    "PENDING",
+    "TimerScheduler",
+    "backfill",
+    "ensure_schedules",
+    "pending",
+    "place",
+    "relative_due",
+    "slot_after",
+    "timers",
+]

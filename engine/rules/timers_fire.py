@@ -25,6 +25,7 @@ What a fire means:
 * a row whose rule is gone or whose trigger changed is dropped (a schedule's slot is placed
   anew for the rule as it is now).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -37,14 +38,24 @@ from sqlalchemy.engine import Connection
 from engine.context import Clock, RunContext
 from engine.rules.parts import RulePlatform
 from engine.rules.spec import RuleSpec
-from engine.rules.timers import (DROPPED, KIND, NO_RECORD, add_slot, backfill, ensure_schedules,
-                                 path_value, relative_due, slot_after, trigger_text)
+from engine.rules.timers import (
+    DROPPED,
+    KIND,
+    NO_RECORD,
+    add_slot,
+    backfill,
+    ensure_schedules,
+    path_value,
+    relative_due,
+    slot_after,
+    trigger_text,
+)
 from engine.store.db import Database
 from engine.store.idempotency import purge as purge_keys
 from engine.store.timers import Timer, TimerQueue, prune
 from engine.store.worker import Hook, Worker
 
-PRUNE_EVERY = 3600.0     # seconds between prunes of old fired rows, per process
+PRUNE_EVERY = 3600.0  # seconds between prunes of old fired rows, per process
 
 
 #: what firing rule timers needs of the platform
@@ -67,7 +78,7 @@ class RuleTimers:
         record_id = int((timer.payload or {}).get("record_id", NO_RECORD))
         if rule is None or trigger_text(rule) != (timer.payload or {}).get("trigger"):
             if rule is not None and record_id == NO_RECORD and _is_schedule(rule):
-                _next_slot(conn, rule, now)      # placed by a worker with older rules
+                _next_slot(conn, rule, now)  # placed by a worker with older rules
             return DROPPED
         ctx = dataclasses.replace(self.platform.system_context(), clock=self.clock)
         outcome = self._run(conn, ctx, rule, record_id, timer, now)
@@ -80,8 +91,9 @@ class RuleTimers:
         if rule is not None and (timer.payload or {}).get("record_id") == NO_RECORD and _is_schedule(rule):
             _next_slot(conn, rule, now)
 
-    def _run(self, conn: Connection, ctx: RunContext, rule: RuleSpec, record_id: int, timer: Timer,
-             now: dt.datetime) -> str:
+    def _run(
+        self, conn: Connection, ctx: RunContext, rule: RuleSpec, record_id: int, timer: Timer, now: dt.datetime
+    ) -> str:
         engine = self.platform.rules
         store = self.platform.store()
         trig = rule.trigger.timer
@@ -89,7 +101,7 @@ class RuleTimers:
         if trig.kind == "relative":
             record = store.get(conn, rule.form, record_id)
             due = relative_due(trig, path_value(conn, store, rule.form, record, trig.path)) if record else None
-            if due != timer.due_at:        # moved or cleared after the row was placed
+            if due != timer.due_at:  # moved or cleared after the row was placed
                 if due is not None:
                     add_slot(conn, rule, record_id, due, now)
                 return DROPPED
@@ -110,7 +122,7 @@ class RuleTimers:
         assert rule.condition is not None
         try:
             where = rule.condition.to_sql(self.platform.definitions().tables, ctx)
-        except Exception:   # changed()/old make no sense here; the condition is checked in Python anyway
+        except Exception:  # changed()/old make no sense here; the condition is checked in Python anyway
             where = None
         records, _ = self.platform.store().select(conn, rule.form, where=where, limit=None, with_total=False)
         return records
@@ -133,16 +145,23 @@ def place_rule_timers(platform: TimerPlatform, now: dt.datetime) -> None:
         backfill(conn, platform.store(), ruleset, now)
 
 
-def rule_queue(platform: TimerPlatform, clock: Optional[Clock] = None,
-               queue: Optional[TimerQueue] = None) -> TimerQueue:
+def rule_queue(
+    platform: TimerPlatform, clock: Optional[Clock] = None, queue: Optional[TimerQueue] = None
+) -> TimerQueue:
     """``queue`` (a new one on the platform's database by default) with the rules' handler."""
     queue = queue or TimerQueue(platform.db)
     queue.register(KIND, RuleTimers(platform, clock))
     return queue
 
 
-def fire_due(platform: TimerPlatform, clock: Optional[Clock] = None, worker_id: str = "", limit: int = 100, *,
-             prepare: bool = True) -> int:
+def fire_due(
+    platform: TimerPlatform,
+    clock: Optional[Clock] = None,
+    worker_id: str = "",
+    limit: int = 100,
+    *,
+    prepare: bool = True,
+) -> int:
     """Fire up to ``limit`` due rule timers; returns rows handled (``prepare``: place schedules first)."""
     clock = clock or platform.clock
     if prepare:
@@ -164,7 +183,7 @@ def timer_hook(platform: TimerPlatform, queue: Optional[TimerQueue] = None) -> H
     """
     queue = rule_queue(platform, None, queue)
     last = [-PRUNE_EVERY]
-    seen: list[Any] = [None]          # the rule set the schedules were last placed for
+    seen: list[Any] = [None]  # the rule set the schedules were last placed for
 
     def before(worker: Worker) -> None:
         handler = queue.handlers[KIND]
@@ -181,6 +200,7 @@ def timer_hook(platform: TimerPlatform, queue: Optional[TimerQueue] = None) -> H
             prune(platform.db, cutoff)
             with platform.db.begin() as conn:
                 purge_keys(conn, cutoff)
+
     return queue.hook(before)
 
 

@@ -5,6 +5,7 @@ and overlaps (:func:`engine.checks.load_for_check` compiles the rule files, all 
 once); ``test`` runs one rule on a given record inside a transaction that is rolled back; ``replay`` counts how often a rule would have fired over the stored record
 versions; ``rerun`` runs a logged rule again on the current record.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,7 +26,6 @@ from engine.store.records import RecordStore
 from engine.store.sequences import next_number
 from engine.store.writer import Writer
 
-
 # ---- check (run.py rules check compiles the pack: engine.checks.load_for_check) ------------
 Expand = Callable[[str, frozenset[str]], frozenset[str]]
 
@@ -40,6 +40,7 @@ def trigger_cycles(ruleset: RuleSet, expand: Optional[Expand] = None) -> list[li
     rule, under which a rule that sets fields its own condition does not read is no cycle.
     """
     import networkx as nx
+
     graph: nx.DiGraph[int] = nx.DiGraph()
     rules = ruleset.rules
     for i, rule in enumerate(rules):
@@ -48,16 +49,20 @@ def trigger_cycles(ruleset: RuleSet, expand: Optional[Expand] = None) -> list[li
             for j, other in enumerate(rules):
                 if other.form != write.form or write.event not in other.trigger.events:
                     continue
-                if write.event == UPDATED and fields and not fields & (
-                        set(other.trigger.fields) if other.trigger.kind == "changed" else other.reads):
+                if (
+                    write.event == UPDATED
+                    and fields
+                    and not fields & (set(other.trigger.fields) if other.trigger.kind == "changed" else other.reads)
+                ):
                     continue
                 graph.add_edge(i, j)
-    cycles = [c[c.index(min(c)):] + c[:c.index(min(c))] for c in nx.simple_cycles(graph)]
+    cycles = [c[c.index(min(c)) :] + c[: c.index(min(c))] for c in nx.simple_cycles(graph)]
     return [[rules[i] for i in c] for c in sorted(cycles)]
 
 
 def dependents(defs: Compiled) -> Expand:
     """``expand(form, fields)``: the fields and the computed fields recomputed from them."""
+
     def expand(form: str, fields: frozenset[str]) -> frozenset[str]:
         out, grown = set(fields), True
         while grown:
@@ -68,6 +73,7 @@ def dependents(defs: Compiled) -> Expand:
                     out.add(target)
                     grown = True
         return frozenset(out)
+
     return expand
 
 
@@ -77,10 +83,14 @@ def check_warnings(defs: Compiled) -> list[DefinitionError]:
     found = []
     for cycle in trigger_cycles(defs.rules, dependents(defs)):
         loop = " → ".join(f"'{r.name}'" for r in cycle + cycle[:1])
-        found.append(DefinitionError(
-            f"warning: rules trigger each other in a cycle: {loop}", cycle[0].position,
-            "each write along it changes a field the next rule reads, or creates or deletes records; "
-            "the loop guard stops each rule after one run per record"))
+        found.append(
+            DefinitionError(
+                f"warning: rules trigger each other in a cycle: {loop}",
+                cycle[0].position,
+                "each write along it changes a field the next rule reads, or creates or deletes records; "
+                "the loop guard stops each rule after one run per record",
+            )
+        )
     for table in defs.decisions.values():
         found += [DefinitionError(f"warning: {w.message}", w.position, w.hint) for w in table.warnings]
     return sorted(found, key=lambda e: (e.position.file, e.position.line, e.position.column))
@@ -103,8 +113,9 @@ class _Over:
 
     def __init__(self, db: Database, defs: Compiled) -> None:
         self.defs, bus = defs, EventBus()
-        self.records = RecordStore(defs.forms, defs.tables, bus, next_number, defs.timezone,
-                                   validators=defs.validators, logic=defs.logic)
+        self.records = RecordStore(
+            defs.forms, defs.tables, bus, next_number, defs.timezone, validators=defs.validators, logic=defs.logic
+        )
         self.rules = RuleEngine(self, db, bus)
         bus.subscribe(self.rules)
 
@@ -118,6 +129,7 @@ class _Over:
 def dry_run(db: Database, defs: Compiled, rule_name: str, values: Mapping[str, Any], ctx: RunContext) -> DryRun:
     """Would ``rule_name`` fire on this record, and what would it do? Nothing is written."""
     from engine.store.sync import apply_sync, plan_sync
+
     rule = _rule(defs.rules, rule_name)
     shim = _Over(db, defs)
     store = shim.records
@@ -129,18 +141,33 @@ def dry_run(db: Database, defs: Compiled, rule_name: str, values: Mapping[str, A
         apply_sync(conn, defs.tables, plan_sync(conn, defs.tables))
         data = dict(values)
         record_id = data.pop("id", None)
-        quiet = type(store)(defs.forms, defs.tables, type(store.bus)(), store.numbers, defs.timezone,
-                            validators=defs.validators, logic=defs.logic)
+        quiet = type(store)(
+            defs.forms,
+            defs.tables,
+            type(store.bus)(),
+            store.numbers,
+            defs.timezone,
+            validators=defs.validators,
+            logic=defs.logic,
+        )
         if record_id is not None:
             old = store.get(conn, rule.form, int(record_id))
             if old is None:
                 raise NotFound(f"{rule.form} {record_id} not found")
             new = quiet.update(conn, ctx, rule.form, int(record_id), data, writer=Writer.system(ctx, "test"))
-            event = UPDATED if UPDATED in rule.trigger.events or not rule.trigger.events else next(iter(rule.trigger.events))
+            event = (
+                UPDATED
+                if UPDATED in rule.trigger.events or not rule.trigger.events
+                else next(iter(rule.trigger.events))
+            )
         else:
             old = None
             new = quiet.create(conn, ctx, rule.form, data, writer=Writer.system(ctx, "test"))
-            event = CREATED if CREATED in rule.trigger.events or not rule.trigger.events else next(iter(rule.trigger.events))
+            event = (
+                CREATED
+                if CREATED in rule.trigger.events or not rule.trigger.events
+                else next(iter(rule.trigger.events))
+            )
         error = None
         try:
             outcome = shim.rules.run(conn, ctx, rule, dict(new), old, event, 0, source="test")
@@ -162,6 +189,7 @@ def _rule(ruleset: RuleSet, name: str) -> RuleSpec:
     rule = ruleset.named(name) or (ruleset.named(short, form) if short else None)
     if rule is None:
         from engine.rules.compiler import did_you_mean
+
         hint = did_you_mean(name, [r.name for r in ruleset.rules])
         raise NotFound(f"no rule named '{name}'" + (f" ({hint})" if hint else ""))
     return rule
@@ -173,17 +201,25 @@ class Replay:
     rule: str
     form: str
     since: dt.datetime
-    events: int = 0          # stored changes of the form in the period
-    matched: int = 0         # changes whose kind/fields match the trigger
+    events: int = 0  # stored changes of the form in the period
+    matched: int = 0  # changes whose kind/fields match the trigger
     would_fire: int = 0
     skipped: int = 0
     errors: int = 0
     records: set[int] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "form": self.form, "since": self.since.isoformat(), "events": self.events,
-                "matched": self.matched, "would_fire": self.would_fire, "skipped": self.skipped,
-                "errors": self.errors, "records": len(self.records)}
+        return {
+            "rule": self.rule,
+            "form": self.form,
+            "since": self.since.isoformat(),
+            "events": self.events,
+            "matched": self.matched,
+            "would_fire": self.would_fire,
+            "skipped": self.skipped,
+            "errors": self.errors,
+            "records": len(self.records),
+        }
 
 
 def replay(db: Database, defs: Compiled, rule_name: str, since: dt.datetime, ctx: RunContext) -> Replay:
@@ -191,14 +227,18 @@ def replay(db: Database, defs: Compiled, rule_name: str, since: dt.datetime, ctx
     from engine.store.access import ConnAccess
     from engine.store.serialize import parse_snapshot
     from engine.store.system import record_versions as v
+
     rule = _rule(defs.rules, rule_name)
     spec = defs.forms[rule.form]
     shim = _Over(db, defs)
     out = Replay(rule.name, rule.form, since)
     with db.connect() as conn:
         data = ConnAccess(conn, shim.records)
-        q = (sa.select(v.c.record_id, v.c.version, v.c.deleted, v.c.data, v.c.at)
-             .where(v.c.form == rule.form).order_by(v.c.record_id, v.c.version))
+        q = (
+            sa.select(v.c.record_id, v.c.version, v.c.deleted, v.c.data, v.c.at)
+            .where(v.c.form == rule.form)
+            .order_by(v.c.record_id, v.c.version)
+        )
         previous: dict[int, dict[str, Any]] = {}
         for row in conn.execute(q):
             snap = parse_snapshot(spec, row.data)
@@ -213,7 +253,8 @@ def replay(db: Database, defs: Compiled, rule_name: str, since: dt.datetime, ctx
             out.matched += 1
             try:
                 ok = rule.condition is None or rule.condition.evaluate(
-                    old if kind == DELETED else snap, ctx, old=old, data=data)
+                    old if kind == DELETED else snap, ctx, old=old, data=data
+                )
             except Exception:
                 out.errors += 1
                 continue
@@ -267,8 +308,15 @@ def rerun(platform: RulePlatform, run_id: int, ctx: RunContext) -> dict[str, Any
             raise NotFound(f"{rule.form} {row['record_id']} not found")
         platform.rules.run(conn, ctx, rule, record, None, "rerun", 0, source="rerun", guard=False)
     with platform.db.connect() as conn:
-        q = sa.select(runlog.rule_runs).where(runlog.rule_runs.c.id > before, runlog.rule_runs.c.event == "rerun",
-                                              runlog.rule_runs.c.rule == rule.name).order_by(runlog.rule_runs.c.id.desc())
+        q = (
+            sa.select(runlog.rule_runs)
+            .where(
+                runlog.rule_runs.c.id > before,
+                runlog.rule_runs.c.event == "rerun",
+                runlog.rule_runs.c.rule == rule.name,
+            )
+            .order_by(runlog.rule_runs.c.id.desc())
+        )
         new = conn.execute(q).mappings().first()
     return dict(new) if new is not None else {}
 

@@ -23,6 +23,7 @@
    form's field types; ``id`` and other system columns are ignored), in one transaction,
    as the user ``webhook:<name>``. Their writes go through the store like any other.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -41,6 +42,7 @@ from engine.store.idempotency import MAX_KEY, IdempotencyKey, once
 from engine.store.serialize import SYSTEM_COLUMNS, parse_snapshot
 
 HEADER = "X-Lowcode-Signature"
+
 
 def env_name(hook: str) -> str:
     """``erp-orders`` -> ``LOWCODE_WEBHOOK_SECRET_ERP_ORDERS``."""
@@ -72,15 +74,21 @@ def verify(secret: str, body: bytes, header: Optional[str]) -> bool:
 
 def rules_for(ruleset: RuleSet, hook: str) -> list[RuleSpec]:
     """``webhook "<hook>"`` rules, and bare ``webhook`` rules of the form named ``hook``."""
-    return [r for r in ruleset.webhooks
-            if r.trigger.webhook == hook or (r.trigger.webhook is None and r.form == hook)]
+    return [r for r in ruleset.webhooks if r.trigger.webhook == hook or (r.trigger.webhook is None and r.form == hook)]
 
 
-def receive(platform: RulePlatform, hook: str, body: bytes, signature: Optional[str], key: Optional[str] = None, *,
-            secrets: Optional[Mapping[str, str]] = None) -> tuple[dict[str, Any], bool]:
+def receive(
+    platform: RulePlatform,
+    hook: str,
+    body: bytes,
+    signature: Optional[str],
+    key: Optional[str] = None,
+    *,
+    secrets: Optional[Mapping[str, str]] = None,
+) -> tuple[dict[str, Any], bool]:
     """Check, deduplicate and run one delivery; returns (answer, replayed)."""
     rules = rules_for(platform.definitions().rules, hook)
-    if not rules:   # the same answer, signed or not: an unknown name tells nothing more
+    if not rules:  # the same answer, signed or not: an unknown name tells nothing more
         raise NotFound.said("no_hook", hook=hook)
     secret = secret_for(hook, secrets)
     if secret is None:
@@ -108,6 +116,7 @@ def receive(platform: RulePlatform, hook: str, body: bytes, signature: Optional[
             outcome = platform.rules.fire(conn, ctx, rule, record, event="webhook")
             runs.append({"rule": rule.name, "form": rule.form, "outcome": outcome})
         return {"hook": hook, "delivery": key, "runs": runs}
+
     return once(platform.db, idem, platform.clock.now(), 200, run)
 
 

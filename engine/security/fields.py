@@ -4,6 +4,7 @@
 apply the answer to record data the same way on every path (answers, history, writes,
 filters), so that a hidden column behaves like a hidden field.
 """
+
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
@@ -14,7 +15,7 @@ from engine.definitions.model import FormSpec
 def columns_of(paths: Iterable[str], table: str) -> frozenset[str]:
     """The columns of the sub-table ``table`` named in ``paths`` (``lines.qty`` -> ``qty``)."""
     prefix = table + "."
-    return frozenset(p[len(prefix):] for p in paths if p.startswith(prefix))
+    return frozenset(p[len(prefix) :] for p in paths if p.startswith(prefix))
 
 
 def reads_hidden(name: str, hidden: frozenset[str]) -> bool:
@@ -76,20 +77,25 @@ def blocked_in(form: FormSpec, data: Mapping[str, Any], blocked: frozenset[str])
     for table, columns in _tables(form, blocked):
         rows = data.get(table)
         if isinstance(rows, list):
-            out += [f"{table}[{i}].{c}" for i, row in enumerate(rows, start=1) if isinstance(row, Mapping)
-                    for c in row if c in columns]
+            out += [
+                f"{table}[{i}].{c}"
+                for i, row in enumerate(rows, start=1)
+                if isinstance(row, Mapping)
+                for c in row
+                if c in columns
+            ]
     return out
 
 
 def needs_stored(form: FormSpec, data: Any, blocked: frozenset[str]) -> bool:
     """True when a write gives rows of a sub-table with columns in ``blocked``: the rows that
     keep their id must keep those columns' stored values (see :func:`with_stored`)."""
-    return isinstance(data, Mapping) and any(
-        isinstance(data.get(table), list) for table, _ in _tables(form, blocked))
+    return isinstance(data, Mapping) and any(isinstance(data.get(table), list) for table, _ in _tables(form, blocked))
 
 
-def with_stored(form: FormSpec, data: Mapping[str, Any], stored: Mapping[str, Any],
-                blocked: frozenset[str]) -> dict[str, Any]:
+def with_stored(
+    form: FormSpec, data: Mapping[str, Any], stored: Mapping[str, Any], blocked: frozenset[str]
+) -> dict[str, Any]:
     """An update's data where each sub-table row that keeps its id (a row of ``stored``, the
     record as JSON) has the stored values of the ``blocked`` columns the writer may not set;
     a new row gets their defaults, as any row does for a column it does not give."""
@@ -101,6 +107,8 @@ def with_stored(form: FormSpec, data: Mapping[str, Any], stored: Mapping[str, An
         before = {r.get("id"): r for r in stored.get(table) or () if isinstance(r, Mapping)}
         out[table] = [
             {**row, **{c: before[row["id"]].get(c) for c in columns if c in before[row["id"]]}}
-            if isinstance(row, Mapping) and row.get("id") in before else row
-            for row in rows]
+            if isinstance(row, Mapping) and row.get("id") in before
+            else row
+            for row in rows
+        ]
     return out

@@ -3,6 +3,7 @@
 A file is readable by its uploader, by a superuser, and by anyone who may read a record
 (with the file's field or sub-table column not hidden from them) that holds the file.
 """
+
 from __future__ import annotations
 
 import json
@@ -47,7 +48,7 @@ def _holds(value: Any, file_id: int) -> bool:
 
 def _match(col: Any, spec: FieldSpec, file_id: int) -> Any:
     if isinstance(FIELD_TYPES[spec.type].column_type(spec), sa.JSON):
-        return sa.cast(col, sa.Text).like(f"%{file_id}%")   # narrowed here, checked exactly below
+        return sa.cast(col, sa.Text).like(f"%{file_id}%")  # narrowed here, checked exactly below
     return col == file_id
 
 

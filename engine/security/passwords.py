@@ -1,4 +1,5 @@
 """Password hashing with scrypt from the standard library; constant-time checks."""
+
 from __future__ import annotations
 
 import base64
@@ -14,15 +15,15 @@ def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
     return "scrypt${}${}${}${}${}".format(
-        _N, _R, _P, base64.b64encode(salt).decode(), base64.b64encode(digest).decode())
+        _N, _R, _P, base64.b64encode(salt).decode(), base64.b64encode(digest).decode()
+    )
 
 
 def check_password(stored: str | None, password: str) -> bool:
     if not stored or not stored.startswith("scrypt$"):
         return False
     _, n, r, p, salt, digest = stored.split("$")
-    got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r),
-                         p=int(p), dklen=32)
+    got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=32)
     return hmac.compare_digest(got, base64.b64decode(digest))
 
 

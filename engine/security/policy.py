@@ -3,6 +3,7 @@
 A user's roles combine: an action is allowed if any role grants it; a field is as open as
 the most open role makes it; rows are the union of what each granting role may see.
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping, Optional, Sequence
@@ -16,7 +17,7 @@ from engine.expr.scope import Scope, SqlTables
 from engine.expr.types import ExprType
 
 _RANK = {"hidden": 0, "readonly": 1, "editable": 2}
-_DENY = object()   # a "*" row filter that cannot apply to a form: that role sees none of its rows
+_DENY = object()  # a "*" row filter that cannot apply to a form: that role sees none of its rows
 
 
 def _rank(fields: Mapping[str, str], path: str) -> int:
@@ -29,8 +30,9 @@ def _rank(fields: Mapping[str, str], path: str) -> int:
 class Policy:
     """Answers: may this context do X on form F, which fields does it see, which rows."""
 
-    def __init__(self, roles: Mapping[str, RoleSpec], scopes: Mapping[str, Scope], tables: SqlTables,
-                 forms: Mapping[str, Any]) -> None:
+    def __init__(
+        self, roles: Mapping[str, RoleSpec], scopes: Mapping[str, Scope], tables: SqlTables, forms: Mapping[str, Any]
+    ) -> None:
         from engine.expr import compile_expression
 
         self.roles = roles
@@ -49,12 +51,17 @@ class Policy:
                     pos = grant.rows_position
                     try:
                         self._rows[(role.name, target)] = compile_expression(
-                            grant.rows, scopes[target], expect=ExprType.BOOLEAN,
-                            file=pos.file, line=pos.line or 1, column=pos.column or 1)
+                            grant.rows,
+                            scopes[target],
+                            expect=ExprType.BOOLEAN,
+                            file=pos.file,
+                            line=pos.line or 1,
+                            column=pos.column or 1,
+                        )
                     except DefinitionError:
                         if form != "*":
                             raise
-                        self._rows[(role.name, target)] = _DENY   # filter names fields this form lacks
+                        self._rows[(role.name, target)] = _DENY  # filter names fields this form lacks
 
     def is_superuser(self, ctx: RunContext) -> bool:
         return ctx.superuser or any(self.roles[r].superuser for r in ctx.roles if r in self.roles)
@@ -114,7 +121,7 @@ class Policy:
                 continue
             compiled = self._rows.get((role, form))
             if compiled is None:
-                if grant.rows:      # a filter exists but could not apply here: fail closed
+                if grant.rows:  # a filter exists but could not apply here: fail closed
                     continue
                 return None
             if compiled is _DENY:
@@ -126,8 +133,7 @@ class Policy:
 
     def acting_clause(self, ctx: RunContext, form: str, action: str) -> Optional[sa.ColumnElement[bool]]:
         """The SQL condition for the rows ``ctx`` may both read and ``action``; None means all rows."""
-        parts = [c for c in (self.row_clause(ctx, form, "read"), self.row_clause(ctx, form, action))
-                 if c is not None]
+        parts = [c for c in (self.row_clause(ctx, form, "read"), self.row_clause(ctx, form, action)) if c is not None]
         return None if not parts else (parts[0] if len(parts) == 1 else sa.and_(*parts))
 
     def all_within(self, conn: Any, ctx: RunContext, form: str, ids: Sequence[int], action: str) -> bool:

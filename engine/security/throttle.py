@@ -18,6 +18,7 @@ Windows are fixed: the first failure starts one, and it starts over once it (or 
 passed. Every checked attempt writes a ``lc_login_audit`` row (name as typed, address, time,
 outcome; never the password); a refused attempt writes nothing, so a flood cannot grow the table.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,12 +39,14 @@ from engine.store.system import login_audit, login_counters
 
 T = TypeVar("T")
 NAME, ADDRESS = "name", "address"
-KEY_LENGTH = 128            # longer names and addresses are counted by their first 128 characters
+KEY_LENGTH = 128  # longer names and addresses are counted by their first 128 characters
 PURGE_EVERY = dt.timedelta(minutes=10)
 
 MESSAGES = {
-    "throttled": {"zh-CN": "失败次数过多, 请 {minutes} 分钟后再试",
-                  "en": "Too many failed attempts; try again in {minutes} min"},
+    "throttled": {
+        "zh-CN": "失败次数过多, 请 {minutes} 分钟后再试",
+        "en": "Too many failed attempts; try again in {minutes} min",
+    },
 }
 
 
@@ -63,8 +66,9 @@ class Limits:
 
     def __post_init__(self) -> None:
         if self.per_name < 1 or self.per_address < 1:
-            raise ValueError(f"login limits must be at least 1 (per name {self.per_name}, "
-                             f"per address {self.per_address})")
+            raise ValueError(
+                f"login limits must be at least 1 (per name {self.per_name}, per address {self.per_address})"
+            )
         if self.window <= dt.timedelta(0) or self.lock <= dt.timedelta(0):
             raise ValueError(f"the login window ({self.window}) and lock ({self.lock}) must be longer than 0")
 
@@ -129,7 +133,7 @@ class Throttle:
             self._settle(keys, name, address, ok=False)
             raise
         except BaseException:
-            self._release(keys)        # not an answer about the credentials: give the count back
+            self._release(keys)  # not an answer about the credentials: give the count back
             raise
         self._settle(keys, name, address, ok=True)
         return result
@@ -149,8 +153,11 @@ class Throttle:
                 refuse = _seconds(now + self.limits.lock, now)
             else:
                 for (kind, key), c in zip(keys, counters):
-                    conn.execute(login_counters.update().where(*self._pk(kind, key)).values(
-                        failures=c.failures + 1, window_start=c.window_start, locked_until=None))
+                    conn.execute(
+                        login_counters.update()
+                        .where(*self._pk(kind, key))
+                        .values(failures=c.failures + 1, window_start=c.window_start, locked_until=None)
+                    )
         if refuse is not None:
             raise Throttled(refuse)
 
@@ -168,13 +175,19 @@ class Throttle:
                     c = self._row(conn, kind, key, now)
                     if not c.locked(now) and c.failures >= self.limits.of(kind):
                         until = now + self.limits.lock
-                        conn.execute(login_counters.update().where(*self._pk(kind, key))
-                                     .values(locked_until=until))
+                        conn.execute(login_counters.update().where(*self._pk(kind, key)).values(locked_until=until))
                         locked.append(kind)
-            conn.execute(login_audit.insert().values(
-                at=now, scope=self.scope, username=name[:KEY_LENGTH], address=address[:64],
-                outcome="succeeded" if ok else "failed", locked_until=until,
-                locked="+".join(sorted(locked, reverse=True)) or None))
+            conn.execute(
+                login_audit.insert().values(
+                    at=now,
+                    scope=self.scope,
+                    username=name[:KEY_LENGTH],
+                    address=address[:64],
+                    outcome="succeeded" if ok else "failed",
+                    locked_until=until,
+                    locked="+".join(sorted(locked, reverse=True)) or None,
+                )
+            )
 
     def _release(self, keys: tuple[tuple[str, str], ...]) -> None:
         with self.db.begin() as conn:
@@ -190,19 +203,24 @@ class Throttle:
     def _row(self, conn: Connection, kind: str, key: str, now: dt.datetime) -> Counter:
         """The counter, created if missing and locked until the transaction ends, as at ``now``."""
         c = login_counters.c
-        for _ in range(3):   # a purge may delete a stale row between the insert and the select
-            conn.execute(insert_ignore(login_counters, conn).values(
-                scope=self.scope, kind=kind, key=key, failures=0, window_start=now, locked_until=None))
-            row = conn.execute(sa.select(c.failures, c.window_start, c.locked_until)
-                               .where(*self._pk(kind, key)).with_for_update()).first()
+        for _ in range(3):  # a purge may delete a stale row between the insert and the select
+            conn.execute(
+                insert_ignore(login_counters, conn).values(
+                    scope=self.scope, kind=kind, key=key, failures=0, window_start=now, locked_until=None
+                )
+            )
+            row = conn.execute(
+                sa.select(c.failures, c.window_start, c.locked_until).where(*self._pk(kind, key)).with_for_update()
+            ).first()
             if row is not None:
                 return Counter(row.failures, row.window_start, row.locked_until).at(now, self.limits.window)
         raise RuntimeError(f"the login counter {self.scope}/{kind}/{key} keeps vanishing")
 
     def _give_back(self, conn: Connection, kind: str, key: str) -> None:
         c = login_counters.c
-        conn.execute(login_counters.update().where(*self._pk(kind, key), c.failures > 0)
-                     .values(failures=c.failures - 1))
+        conn.execute(
+            login_counters.update().where(*self._pk(kind, key), c.failures > 0).values(failures=c.failures - 1)
+        )
 
     def _purge_now_and_then(self) -> None:
         now = self.clock.now()
@@ -218,11 +236,14 @@ def purge(conn: Connection, scope: str, now: dt.datetime, window: dt.timedelta) 
     over anyway); rows another transaction holds are skipped, so a purge never waits on a login."""
     c = login_counters.c
     stale = for_update_skip_locked(
-        sa.select(c.scope, c.kind, c.key).where(
-            c.scope == scope, c.window_start <= now - window,
-            sa.or_(c.locked_until.is_(None), c.locked_until <= now)).limit(1000), conn)
-    return int(conn.execute(login_counters.delete().where(
-        sa.tuple_(c.scope, c.kind, c.key).in_(stale))).rowcount)
+        sa.select(c.scope, c.kind, c.key)
+        .where(
+            c.scope == scope, c.window_start <= now - window, sa.or_(c.locked_until.is_(None), c.locked_until <= now)
+        )
+        .limit(1000),
+        conn,
+    )
+    return int(conn.execute(login_counters.delete().where(sa.tuple_(c.scope, c.kind, c.key).in_(stale))).rowcount)
 
 
 def unlock(conn: Connection, name: str, scope: Optional[str] = None) -> int:

@@ -1,4 +1,5 @@
 """Users and API tokens (hashed, expiring, revocable)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,14 +27,20 @@ class User:
     active: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "username": self.username, "roles": sorted(self.roles),
-                "display_name": self.display_name, "email": self.email,
-                "customer_id": self.customer_id}
+        return {
+            "id": self.id,
+            "username": self.username,
+            "roles": sorted(self.roles),
+            "display_name": self.display_name,
+            "email": self.email,
+            "customer_id": self.customer_id,
+        }
 
 
 def _user(row: Any) -> User:
-    return User(row.id, row.username, frozenset(row.roles or ()), row.display_name, row.email,
-                row.customer_id, bool(row.active))
+    return User(
+        row.id, row.username, frozenset(row.roles or ()), row.display_name, row.email, row.customer_id, bool(row.active)
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -49,20 +56,39 @@ class Users:
         self.clock = clock
         self.token_ttl = token_ttl
 
-    def add(self, conn: Connection, username: str, password: Optional[str], roles: Iterable[str], *,
-            display_name: Optional[str] = None, email: Optional[str] = None,
-            customer_id: Optional[int] = None) -> User:
+    def add(
+        self,
+        conn: Connection,
+        username: str,
+        password: Optional[str],
+        roles: Iterable[str],
+        *,
+        display_name: Optional[str] = None,
+        email: Optional[str] = None,
+        customer_id: Optional[int] = None,
+    ) -> User:
         if conn.execute(sa.select(users.c.id).where(users.c.username == username)).first():
             raise Conflict(f"user '{username}' exists already", {"username": ["already taken"]})
-        uid = conn.execute(users.insert().values(
-            username=username, password_hash=hash_password(password) if password else None,
-            display_name=display_name or username, email=email, roles=sorted(set(roles)),
-            customer_id=customer_id, active=True, created_at=self.clock.now()).returning(users.c.id)).scalar_one()
+        uid = conn.execute(
+            users.insert()
+            .values(
+                username=username,
+                password_hash=hash_password(password) if password else None,
+                display_name=display_name or username,
+                email=email,
+                roles=sorted(set(roles)),
+                customer_id=customer_id,
+                active=True,
+                created_at=self.clock.now(),
+            )
+            .returning(users.c.id)
+        ).scalar_one()
         return self.get(conn, uid)
 
     def set_password(self, conn: Connection, username: str, password: str) -> None:
-        result = conn.execute(users.update().where(users.c.username == username)
-                              .values(password_hash=hash_password(password)))
+        result = conn.execute(
+            users.update().where(users.c.username == username).values(password_hash=hash_password(password))
+        )
         if result.rowcount != 1:
             raise NotFound(f"no user '{username}'")
 
@@ -92,16 +118,20 @@ class Users:
         token = new_token()
         now = self.clock.now()
         expires = now + self.token_ttl
-        conn.execute(tokens.insert().values(user_id=user.id, token_hash=token_digest(token),
-                                            created_at=now, expires_at=expires, label=label))
+        conn.execute(
+            tokens.insert().values(
+                user_id=user.id, token_hash=token_digest(token), created_at=now, expires_at=expires, label=label
+            )
+        )
         return token, expires
 
     def user_for_token(self, conn: Connection, token: str) -> User:
         """The user of a valid token (one query: the token with its user)."""
-        row = conn.execute(sa.select(users, tokens.c.revoked_at.label("lc_revoked_at"),
-                                     tokens.c.expires_at.label("lc_expires_at"))
-                           .join_from(tokens, users, users.c.id == tokens.c.user_id)
-                           .where(tokens.c.token_hash == token_digest(token))).first()
+        row = conn.execute(
+            sa.select(users, tokens.c.revoked_at.label("lc_revoked_at"), tokens.c.expires_at.label("lc_expires_at"))
+            .join_from(tokens, users, users.c.id == tokens.c.user_id)
+            .where(tokens.c.token_hash == token_digest(token))
+        ).first()
         now = self.clock.now()
         if row is None or row.lc_revoked_at is not None or (row.lc_expires_at and row.lc_expires_at <= now):
             raise AuthError.said("bad_token")
@@ -111,17 +141,29 @@ class Users:
         return user
 
     def revoke(self, conn: Connection, token: str) -> bool:
-        result = conn.execute(tokens.update().where(tokens.c.token_hash == token_digest(token),
-                                                    tokens.c.revoked_at.is_(None))
-                              .values(revoked_at=self.clock.now()))
+        result = conn.execute(
+            tokens.update()
+            .where(tokens.c.token_hash == token_digest(token), tokens.c.revoked_at.is_(None))
+            .values(revoked_at=self.clock.now())
+        )
         return result.rowcount == 1
 
     def revoke_all(self, conn: Connection, user_id: int) -> int:
-        result = conn.execute(tokens.update().where(tokens.c.user_id == user_id, tokens.c.revoked_at.is_(None))
-                              .values(revoked_at=self.clock.now()))
+        result = conn.execute(
+            tokens.update()
+            .where(tokens.c.user_id == user_id, tokens.c.revoked_at.is_(None))
+            .values(revoked_at=self.clock.now())
+        )
         return int(result.rowcount)
 
     def context(self, user: User, clock: Clock, *, superuser: bool, timezone: str, locale: str) -> RunContext:
-        return RunContext(user_id=user.id, username=user.username, roles=user.roles,
-                          customer_id=user.customer_id, clock=clock, timezone=timezone, locale=locale,
-                          superuser=superuser)
+        return RunContext(
+            user_id=user.id,
+            username=user.username,
+            roles=user.roles,
+            customer_id=user.customer_id,
+            clock=clock,
+            timezone=timezone,
+            locale=locale,
+            superuser=superuser,
+        )

@@ -1,4 +1,5 @@
 """Storage: tables per form, records, audit, versions, sequences, outbox."""
+
 from engine.store import idempotency, outbox, sequences, timers  # noqa: F401  (register their system tables)
 from engine.store.db import Database
 

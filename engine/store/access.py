@@ -1,4 +1,5 @@
 """What expressions need from the database, bound to one connection (and its transaction)."""
+
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Optional, Protocol, Sequence
@@ -45,8 +46,16 @@ class ConnAccess:
         """Drop a cached record after it was written."""
         self._cache.pop((form, id), None)
 
-    def save_file(self, ctx: RunContext, name: str, content_type: str, data: bytes, *,
-                  max_size: Optional[int] = None, accept: Optional[Sequence[str]] = None) -> dict[str, Any]:
+    def save_file(
+        self,
+        ctx: RunContext,
+        name: str,
+        content_type: str,
+        data: bytes,
+        *,
+        max_size: Optional[int] = None,
+        accept: Optional[Sequence[str]] = None,
+    ) -> dict[str, Any]:
         """Store an upload in this transaction (:func:`engine.store.files.save`); its row."""
         return files.save(self.conn, ctx, name, content_type, data, max_size=max_size, accept=accept)
 

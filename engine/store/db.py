@@ -1,4 +1,5 @@
 """Database connection: SQLite (file, WAL) by default, PostgreSQL in production."""
+
 from __future__ import annotations
 
 import contextlib
@@ -15,9 +16,9 @@ if TYPE_CHECKING:
 def normalise_url(url: str) -> str:
     """Accept ``postgres://`` and ``postgresql://`` URLs; use the psycopg 3 driver."""
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -117,7 +118,7 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     # readers (Database.connect) take a snapshot and never block a writer (WAL).
     read = conn.get_execution_options().get("lowcode_read")
     if read == "single":
-        return          # one statement: the driver runs it on its own (autocommit), no snapshot to keep
+        return  # one statement: the driver runs it on its own (autocommit), no snapshot to keep
     if read:
         conn.exec_driver_sql("BEGIN")
     else:

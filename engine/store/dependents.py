@@ -15,6 +15,7 @@ recomputed through :meth:`RecordStore.update` with no changes: it recomputes the
 computed values, writes only what differs (version, audit trail with ``source: rollup``) and
 emits its own event, so values built on values (a rollup over rollups) follow in turn.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -47,8 +48,8 @@ class Watch:
     form: str
     field: str
     source: str
-    reads: frozenset[str]                  # fields of ``source`` the aggregate reads
-    keys: tuple[tuple[str, str], ...]      # (field of source, field of form): equal when related
+    reads: frozenset[str]  # fields of ``source`` the aggregate reads
+    keys: tuple[tuple[str, str], ...]  # (field of source, field of form): equal when related
 
 
 def watches(logics: Iterable[Any]) -> dict[str, list[Watch]]:
@@ -91,12 +92,13 @@ def _reads(agg: n.Aggregate) -> frozenset[str]:
                 out.add(node.name)
         elif isinstance(node, n.LinkRef):
             walk(node.base)
-        elif isinstance(node, n.Aggregate):   # a sub-table of the aggregated form
+        elif isinstance(node, n.Aggregate):  # a sub-table of the aggregated form
             if node.kind == "child":
                 out.add(node.source)
         else:
             for child in _children(node):
                 walk(child)
+
     for part in (agg.body, agg.where):
         if part is not None:
             walk(part)
@@ -109,8 +111,12 @@ def _keys(where: Optional[n.Node]) -> tuple[tuple[str, str], ...]:
         return _keys(where.left) + _keys(where.right)
     if isinstance(where, n.Compare) and where.op == "==":
         for inner, outer in ((where.left, where.right), (where.right, where.left)):
-            if isinstance(inner, n.FieldRef) and isinstance(outer, n.FieldRef) \
-                    and inner.depth == 0 and outer.depth == 1:
+            if (
+                isinstance(inner, n.FieldRef)
+                and isinstance(outer, n.FieldRef)
+                and inner.depth == 0
+                and outer.depth == 1
+            ):
                 return ((inner.name, outer.name),)
     return ()
 
@@ -137,8 +143,10 @@ class Dependents:
         if not found:
             return
         if event.depth >= MAX_DEPTH:
-            raise RollupCircle(f"values over other forms keep changing each other ({event.form} "
-                               f"{event.record_id}, {MAX_DEPTH} levels deep): check the rollups' definitions")
+            raise RollupCircle(
+                f"values over other forms keep changing each other ({event.form} "
+                f"{event.record_id}, {MAX_DEPTH} levels deep): check the rollups' definitions"
+            )
         store = self.platform.current_store()
         targets: dict[str, set[int]] = {}
         for watch in found:
@@ -146,11 +154,20 @@ class Dependents:
                 continue
             targets.setdefault(watch.form, set()).update(self._related(conn, store, watch, event))
         for form, ids in targets.items():
-            for record_id in sorted(ids):   # one order, so two writers lock alike
+            for record_id in sorted(ids):  # one order, so two writers lock alike
+
                 def recompute(form: str = form, record_id: int = record_id) -> None:
                     if store.get(conn, form, record_id) is not None:
-                        store.update(conn, event.ctx, form, record_id, {}, writer=Writer.system(event.ctx, "rollup"),
-                                     depth=event.depth + 1)
+                        store.update(
+                            conn,
+                            event.ctx,
+                            form,
+                            record_id,
+                            {},
+                            writer=Writer.system(event.ctx, "rollup"),
+                            depth=event.depth + 1,
+                        )
+
                 # in an import or batch: once per record at the end of the chunk, not per row
                 if not store.bus.later(conn, ("rollup", form, record_id), recompute):
                     recompute()
@@ -161,8 +178,9 @@ class Dependents:
         if not watch.keys:
             return set(conn.execute(sa.select(table.c.id)).scalars())
         before_after = [rec for rec in (event.old, event.new) if rec is not None]
-        wanted: dict[str, set[Any]] = {field: {rec.get(source) for rec in before_after} - {None}
-                                       for source, field in watch.keys}
+        wanted: dict[str, set[Any]] = {
+            field: {rec.get(source) for rec in before_after} - {None} for source, field in watch.keys
+        }
         if not all(wanted.values()):
             return set()
         if list(wanted) == ["id"]:

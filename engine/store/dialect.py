@@ -5,6 +5,7 @@ two databases need different statements. SQLite is reached through :class:`Datab
 transactions start with ``BEGIN IMMEDIATE``: a writer holds the database lock from its first
 statement, so SQLite needs no row locks where PostgreSQL does.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -51,8 +52,9 @@ def insert_or_add(table: sa.Table, bind: Bind, keys: Mapping[str, Any], column: 
     (a counter). The conflicting row is locked (PostgreSQL) until the transaction ends."""
     insert = postgresql.insert(table) if dialect_name(bind) == "postgresql" else sqlite.insert(table)
     stmt = insert.values({**keys, column: step})
-    return stmt.on_conflict_do_update(index_elements=list(keys),
-                                      set_={column: table.c[column] + step}).returning(table.c[column])
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_={column: table.c[column] + step}).returning(
+        table.c[column]
+    )
 
 
 def for_update_skip_locked(select: sa.Select[Any], bind: Bind) -> sa.Select[Any]:
@@ -93,8 +95,9 @@ def insert_many_returning_ids(conn: Connection, table: sa.Table, rows: list[dict
     return insert_many(conn, table, rows, returning_ids=True)
 
 
-def insert_many(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], *,
-                returning_ids: bool = False) -> list[int]:
+def insert_many(
+    conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]], *, returning_ids: bool = False
+) -> list[int]:
     """Insert many rows (all with the same keys) at once; with ``returning_ids``, their new ids
     in the order of ``rows``.
 
@@ -109,15 +112,19 @@ def insert_many(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, A
     if not rows:
         return []
     names = tuple(c.name for c in table.columns if c.name in rows[0])
-    if dialect_name(conn) != "sqlite" or not _plain_columns(table, names) or (returning_ids and (
-            "id" in names or not table.dialect_options["sqlite"].get("autoincrement"))):
+    if (
+        dialect_name(conn) != "sqlite"
+        or not _plain_columns(table, names)
+        or (returning_ids and ("id" in names or not table.dialect_options["sqlite"].get("autoincrement")))
+    ):
         if not returning_ids:
             conn.execute(table.insert(), list(rows))
             return []
         if dialect_name(conn) == "sqlite":
             return sorted(conn.execute(table.insert().returning(table.c.id), list(rows)).scalars())
-        return list(conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True),
-                                 list(rows)).scalars())
+        return list(
+            conn.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), list(rows)).scalars()
+        )
     sql, processors = _sqlite_plan(conn, table, names)
     fns = [(name, _once_per_value(p) if p else None) for name, p in zip(names, processors)]
     params = []
@@ -154,8 +161,9 @@ def _plain_columns(table: sa.Table, names: tuple[str, ...]) -> bool:
     return all(c.name in names or c.default is None or c.name == "id" for c in table.columns)
 
 
-_PLANS: "weakref.WeakKeyDictionary[sa.Table, dict[tuple[str, ...], tuple[str, list[Any]]]]" = \
+_PLANS: "weakref.WeakKeyDictionary[sa.Table, dict[tuple[str, ...], tuple[str, list[Any]]]]" = (
     weakref.WeakKeyDictionary()
+)
 
 
 def _sqlite_plan(conn: Connection, table: sa.Table, names: tuple[str, ...]) -> tuple[str, list[Any]]:
@@ -165,8 +173,10 @@ def _sqlite_plan(conn: Connection, table: sa.Table, names: tuple[str, ...]) -> t
         return plans[names]
     dialect = conn.dialect
     quote = dialect.identifier_preparer.quote
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-           f"VALUES ({', '.join('?' for _ in names)})")
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
+        f"VALUES ({', '.join('?' for _ in names)})"
+    )
     processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
     plans[names] = (sql, processors)
     return sql, processors
@@ -180,4 +190,5 @@ def _once_per_value(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
         if value is not last[0]:
             last[0], last[1] = value, fn(value)
         return last[1]
+
     return run

@@ -3,6 +3,7 @@
 Guards are registered with :meth:`EventBus.add_guard` (the platform also registers every
 ``lowcode.guards`` entry point); handlers with :meth:`EventBus.subscribe`.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -12,22 +13,22 @@ from typing import Any, Callable, Hashable, Iterator, Mapping, Optional, Protoco
 from sqlalchemy.engine import Connection
 
 from engine.context import RunContext
-from engine.store.writer import Writer, WriteGuard, WriteRequest
+from engine.store.writer import WriteGuard, Writer, WriteRequest
 
 
 @dataclass(frozen=True)
 class RecordEvent:
     """A record was created, updated or deleted (``kind``), by whom and through which path."""
 
-    kind: str                              # created | updated | deleted
+    kind: str  # created | updated | deleted
     form: str
     record_id: int
     ctx: RunContext
-    new: Optional[Mapping[str, Any]]       # the record after the change (None when deleted)
-    old: Optional[Mapping[str, Any]]       # the record before (None when created)
+    new: Optional[Mapping[str, Any]]  # the record after the change (None when deleted)
+    old: Optional[Mapping[str, Any]]  # the record before (None when created)
     changed: frozenset[str] = frozenset()  # field names whose value changed
     writer: Writer = Writer("system", "api")  # who wrote it, through which path
-    depth: int = 0                         # how deep in a chain of rule-triggered writes
+    depth: int = 0  # how deep in a chain of rule-triggered writes
 
     @property
     def source(self) -> str:
@@ -81,7 +82,7 @@ class EventBus:
         """A batch of writes (an import chunk, a batch request): work that handlers put off
         with :meth:`later` runs once per key at its end, still inside the transaction.
         Nothing put off runs when the batch fails."""
-        if _LATER in conn.info:      # already inside a batch: its end runs the work
+        if _LATER in conn.info:  # already inside a batch: its end runs the work
             yield
             return
         pending: dict[Hashable, Callable[[], None]] = {}
@@ -99,7 +100,7 @@ class EventBus:
         pending = conn.info.get(_LATER)
         if pending is None:
             return False
-        pending.pop(key, None)       # keep the order of the latest request
+        pending.pop(key, None)  # keep the order of the latest request
         pending[key] = work
         return True
 

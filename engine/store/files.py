@@ -4,6 +4,7 @@ Contents are stored by their sha256 (``ab/cdef...``), so the same upload twice t
 space once. Size and type limits (:mod:`engine.forms.file_limits`) come from the field
 (``max_size``, ``accept``) or from the caller of :func:`save`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,14 +20,27 @@ from engine.forms.coltypes import UTCDateTime
 from engine.forms.file_limits import DEFAULT_MAX_SIZE, accepts, check_limits, field_limits
 from engine.store.system import SYSTEM
 
-__all__ = ["DEFAULT_MAX_SIZE", "DEFAULT_ROOT", "accepts", "check_limits", "configure", "field_limits",
-           "files", "info", "public", "read", "root", "save"]
+__all__ = [
+    "DEFAULT_MAX_SIZE",
+    "DEFAULT_ROOT",
+    "accepts",
+    "check_limits",
+    "configure",
+    "field_limits",
+    "files",
+    "info",
+    "public",
+    "read",
+    "root",
+    "save",
+]
 
 #: where contents go unless ``configure`` or ``LOWCODE_FILES_DIR`` says otherwise
 DEFAULT_ROOT = os.environ.get("LOWCODE_FILES_DIR", os.path.join("instance", "files"))
 
 files = sa.Table(
-    "lc_file", SYSTEM,
+    "lc_file",
+    SYSTEM,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("content_type", sa.String(127), nullable=False),
@@ -49,8 +63,16 @@ def root() -> Path:
     return Path(_root["path"])
 
 
-def save(conn: Connection, ctx: RunContext, name: str, content_type: str, data: bytes, *,
-         max_size: Optional[int] = None, accept: Optional[Sequence[str]] = None) -> dict[str, Any]:
+def save(
+    conn: Connection,
+    ctx: RunContext,
+    name: str,
+    content_type: str,
+    data: bytes,
+    *,
+    max_size: Optional[int] = None,
+    accept: Optional[Sequence[str]] = None,
+) -> dict[str, Any]:
     """Check limits, write the content (once per sha256) and insert its row; the row as a dict."""
     name = os.path.basename(name.replace("\\", "/")) or "file"
     content_type = (content_type or "application/octet-stream").split(";")[0].strip().lower()
@@ -63,8 +85,15 @@ def save(conn: Connection, ctx: RunContext, name: str, content_type: str, data: 
         tmp = target.with_suffix(".part")
         tmp.write_bytes(data)
         os.replace(tmp, target)
-    row = {"name": name[:255], "content_type": content_type, "size": len(data), "sha256": digest,
-           "path": rel, "created_by": ctx.user_id, "created_at": ctx.now()}
+    row = {
+        "name": name[:255],
+        "content_type": content_type,
+        "size": len(data),
+        "sha256": digest,
+        "path": rel,
+        "created_by": ctx.user_id,
+        "created_at": ctx.now(),
+    }
     file_id = conn.execute(files.insert().values(row).returning(files.c.id)).scalar_one()
     return {"id": file_id, **row}
 
@@ -88,5 +117,11 @@ def read(conn: Connection, file_id: int) -> Optional[tuple[Mapping[str, Any], by
 
 def public(row: Mapping[str, Any]) -> dict[str, Any]:
     """What the API shows of a file row."""
-    return {"id": row["id"], "name": row["name"], "content_type": row["content_type"], "size": row["size"],
-            "sha256": row["sha256"], "url": f"/api/v1/files/{row['id']}"}
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "content_type": row["content_type"],
+        "size": row["size"],
+        "sha256": row["sha256"],
+        "url": f"/api/v1/files/{row['id']}",
+    }

@@ -1,5 +1,6 @@
 """Write guards the platform ships. Register one with ``platform.bus.add_guard(guard)`` (or
 as a ``lowcode.guards`` entry point); see :mod:`engine.store.writer` for what guards see."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,5 +30,7 @@ class FieldOwner:
         refused = sorted(f for f in self.fields if request.changes_field(f))
         if refused:
             message = render("owned_field", request.ctx.locale, owner=self.label)
-            raise WriteRefused(f"{self.form}: {', '.join(refused)} {render('owned_field', 'en', owner=self.label)}",
-                               {f: [message] for f in refused})
+            raise WriteRefused(
+                f"{self.form}: {', '.join(refused)} {render('owned_field', 'en', owner=self.label)}",
+                {f: [message] for f in refused},
+            )

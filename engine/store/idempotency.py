@@ -12,6 +12,7 @@ replays its answer.
 Keys live in ``lc_idempotency``, unique by ``(user_id, key)``: a user's keys under their id,
 an inbound hook's under user 0 with the key ``hook:<name>:<key>`` (:meth:`IdempotencyKey.for_hook`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,12 +34,13 @@ if TYPE_CHECKING:
 MAX_KEY = 200
 
 idempotency = sa.Table(
-    "lc_idempotency", SYSTEM,
+    "lc_idempotency",
+    SYSTEM,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("user_id", sa.Integer, nullable=False),        # 0: not a user's (an inbound hook's)
+    sa.Column("user_id", sa.Integer, nullable=False),  # 0: not a user's (an inbound hook's)
     sa.Column("key", sa.String(MAX_KEY), nullable=False),
-    sa.Column("request", sa.String(300), nullable=False),   # method and path, e.g. "POST /records/x"
-    sa.Column("body_sha256", sa.String(64)),                  # what was sent, to tell a replay from a reuse
+    sa.Column("request", sa.String(300), nullable=False),  # method and path, e.g. "POST /records/x"
+    sa.Column("body_sha256", sa.String(64)),  # what was sent, to tell a replay from a reuse
     sa.Column("status", sa.Integer, nullable=False),
     sa.Column("response", sa.JSON, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
@@ -53,13 +55,13 @@ class IdempotencyKey:
     user_id: int
     key: str
     request: str
-    body: Optional[str] = None      # :func:`body_digest` of what was sent
+    body: Optional[str] = None  # :func:`body_digest` of what was sent
 
     @classmethod
     def for_hook(cls, hook: str, key: str, body: bytes) -> "IdempotencyKey":
         """An inbound webhook's delivery key (each hook has keys of its own)."""
         stored = f"hook:{hook}:{key}"
-        if len(stored) > MAX_KEY:       # a long hook name: the key's digest keeps it apart
+        if len(stored) > MAX_KEY:  # a long hook name: the key's digest keeps it apart
             stored = f"hook:{hook[:60]}:sha256:{body_digest(stored.encode())}"
         return cls(0, stored, f"POST /hooks/{hook}", body_digest(body))
 
@@ -69,8 +71,9 @@ def body_digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 
 
-def once(db: "Database", idem: Optional[IdempotencyKey], now: dt.datetime, status: int,
-         work: Callable[[Connection], Any]) -> tuple[Any, bool]:
+def once(
+    db: "Database", idem: Optional[IdempotencyKey], now: dt.datetime, status: int, work: Callable[[Connection], Any]
+) -> tuple[Any, bool]:
     """Run ``work(conn)`` in one transaction of ``db``, at most once per key: returns
     ``(answer, replayed)``. With a key, the answer (which must be JSON) is kept with it and
     given back to every replay; a failure rolls the key back with the rest."""
@@ -81,9 +84,11 @@ def once(db: "Database", idem: Optional[IdempotencyKey], now: dt.datetime, statu
                 return prior[1], True
         answer = work(conn)
         if idem is not None:
-            conn.execute(idempotency.update().where(idempotency.c.user_id == idem.user_id,
-                                                    idempotency.c.key == idem.key)
-                         .values(status=status, response=answer))
+            conn.execute(
+                idempotency.update()
+                .where(idempotency.c.user_id == idem.user_id, idempotency.c.key == idem.key)
+                .values(status=status, response=answer)
+            )
         return answer, False
 
 
@@ -91,14 +96,26 @@ def claim(conn: Connection, idem: IdempotencyKey, now: dt.datetime) -> Optional[
     """Take the key first thing in the writing transaction (None), or the (status, answer) of
     the request that took it before: a concurrent twin waits for that request to end (its key
     row on PostgreSQL, the write lock on SQLite); one that rolled back left no key behind."""
-    taken = conn.execute(insert_ignore(idempotency, conn).values(
-        user_id=idem.user_id, key=idem.key, request=idem.request, body_sha256=idem.body, status=0,
-        response={}, created_at=now).returning(idempotency.c.id)).scalar()
+    taken = conn.execute(
+        insert_ignore(idempotency, conn)
+        .values(
+            user_id=idem.user_id,
+            key=idem.key,
+            request=idem.request,
+            body_sha256=idem.body,
+            status=0,
+            response={},
+            created_at=now,
+        )
+        .returning(idempotency.c.id)
+    ).scalar()
     if taken is not None:
         return None
-    row = conn.execute(sa.select(idempotency.c.request, idempotency.c.body_sha256, idempotency.c.status,
-                                 idempotency.c.response)
-                       .where(idempotency.c.user_id == idem.user_id, idempotency.c.key == idem.key)).one()
+    row = conn.execute(
+        sa.select(idempotency.c.request, idempotency.c.body_sha256, idempotency.c.status, idempotency.c.response).where(
+            idempotency.c.user_id == idem.user_id, idempotency.c.key == idem.key
+        )
+    ).one()
     shown = idem.key.split(":", 2)[2] if idem.user_id == 0 and idem.key.startswith("hook:") else idem.key
     if row.request != idem.request:
         raise Conflict.said("key_other_request", key=shown, request=row.request)

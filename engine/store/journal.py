@@ -13,6 +13,7 @@ Inside :func:`deferred` (the outermost write of a change: the record and everyth
 events write again) the rows wait and go out together when it ends, so that a create whose
 rule amends it writes one audit ``executemany`` and one snapshot, the amended one.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -29,7 +30,7 @@ from engine.store.dialect import insert_many
 from engine.store.serialize import SYSTEM_COLUMNS, dump_field, dump_record, json_value
 
 _DUMPERS: dict[int, tuple[FormSpec, list[tuple[str, Callable[[Any], Any]]]]] = {}
-_PENDING = "lc_journal_pending"     # in the connection's info while a write defers its journal
+_PENDING = "lc_journal_pending"  # in the connection's info while a write defers its journal
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,11 @@ class Entry:
     """One record's line in the journal: the record as the write left it (as it was, when
     deleted, with the version its deletion takes) and its changes (field -> ``[old, new]``)."""
 
-    action: str                     # create | update | delete
+    action: str  # create | update | delete
     record: Mapping[str, Any]
     changes: Mapping[str, Any]
-    amend: bool = False             # part of the write that made the record's current version
-    data: Optional[Mapping[str, Any]] = None    # the record already dumped (dump_record), if the writer has it
+    amend: bool = False  # part of the write that made the record's current version
+    data: Optional[Mapping[str, Any]] = None  # the record already dumped (dump_record), if the writer has it
 
 
 def dumped(spec: FormSpec, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -53,8 +54,9 @@ def dumped(spec: FormSpec, record: Mapping[str, Any]) -> dict[str, Any]:
 def changes_between(spec: FormSpec, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, Any]:
     """``{field: [old, new]}`` of the fields whose JSON value differs (empty ones left out of a
     created or deleted record)."""
-    return changes_of(spec, None if old is None else dump_record(spec, old),
-                      None if new is None else dump_record(spec, new))
+    return changes_of(
+        spec, None if old is None else dump_record(spec, old), None if new is None else dump_record(spec, new)
+    )
 
 
 def changes_of(spec: FormSpec, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -95,8 +97,9 @@ def deferred(conn: Any) -> Iterator[None]:
         conn.execute(sa.insert(system.record_versions), list(pending.versions.values()))
 
 
-def journal(conn: Any, ctx: RunContext, spec: FormSpec, entries: Sequence[Entry], now: dt.datetime,
-            source: str) -> None:
+def journal(
+    conn: Any, ctx: RunContext, spec: FormSpec, entries: Sequence[Entry], now: dt.datetime, source: str
+) -> None:
     """Write the audit rows and version snapshots of ``entries`` (one ``executemany`` each; inside
     :func:`deferred`, when it ends)."""
     if not entries:
@@ -105,20 +108,40 @@ def journal(conn: Any, ctx: RunContext, spec: FormSpec, entries: Sequence[Entry]
     audit, versions = [], []
     for e in entries:
         rec = e.record
-        audit.append({"form": spec.name, "record_id": rec["id"], "action": e.action, "at": now,
-                      "user_id": ctx.user_id, "username": ctx.username, "version": rec["version"],
-                      "changes": dict(e.changes), "source": source})
+        audit.append(
+            {
+                "form": spec.name,
+                "record_id": rec["id"],
+                "action": e.action,
+                "at": now,
+                "user_id": ctx.user_id,
+                "username": ctx.username,
+                "version": rec["version"],
+                "changes": dict(e.changes),
+                "source": source,
+            }
+        )
         key = (spec.name, rec["id"], rec["version"])
-        if e.amend:     # the version's snapshot is the record as its whole change left it
+        if e.amend:  # the version's snapshot is the record as its whole change left it
             if pending is not None and key in pending.versions:
                 pending.versions[key]["data"] = e.data or dump_record(spec, rec)
                 continue
             v = system.record_versions
-            conn.execute(v.update().where(v.c.form == spec.name, v.c.record_id == rec["id"],
-                                          v.c.version == rec["version"]).values(data=e.data or dump_record(spec, rec)))
+            conn.execute(
+                v.update()
+                .where(v.c.form == spec.name, v.c.record_id == rec["id"], v.c.version == rec["version"])
+                .values(data=e.data or dump_record(spec, rec))
+            )
             continue
-        row = {"form": spec.name, "record_id": rec["id"], "version": rec["version"], "at": now,
-               "user_id": ctx.user_id, "deleted": e.action == "delete", "data": e.data or dump_record(spec, rec)}
+        row = {
+            "form": spec.name,
+            "record_id": rec["id"],
+            "version": rec["version"],
+            "at": now,
+            "user_id": ctx.user_id,
+            "deleted": e.action == "delete",
+            "data": e.data or dump_record(spec, rec),
+        }
         if pending is not None:
             pending.versions[key] = row
         else:
@@ -131,8 +154,9 @@ def journal(conn: Any, ctx: RunContext, spec: FormSpec, entries: Sequence[Entry]
         conn.execute(sa.insert(system.record_versions), versions)
 
 
-def journal_created(conn: Any, ctx: RunContext, spec: FormSpec, records: Sequence[Mapping[str, Any]],
-                    now: dt.datetime, source: str) -> list[dict[str, Any]]:
+def journal_created(
+    conn: Any, ctx: RunContext, spec: FormSpec, records: Sequence[Mapping[str, Any]], now: dt.datetime, source: str
+) -> list[dict[str, Any]]:
     """Write the audit rows and versions of records just created together (version 1, the same
     owner, times and users, as ``RecordStore.create_many`` makes them); each record's changes
     (field -> ``[None, value]``), in the order of ``records``."""
@@ -154,10 +178,30 @@ def journal_created(conn: Any, ctx: RunContext, spec: FormSpec, records: Sequenc
                         changes[name] = [None, value]
                 data[name] = value
         dumped.append(changes)
-        audit.append({"form": form, "record_id": rec["id"], "action": "create", "at": now, "user_id": user_id,
-                      "username": username, "version": 1, "changes": changes, "source": source})
-        versions.append({"form": form, "record_id": rec["id"], "version": 1, "at": now, "user_id": user_id,
-                         "deleted": False, "data": data})
+        audit.append(
+            {
+                "form": form,
+                "record_id": rec["id"],
+                "action": "create",
+                "at": now,
+                "user_id": user_id,
+                "username": username,
+                "version": 1,
+                "changes": changes,
+                "source": source,
+            }
+        )
+        versions.append(
+            {
+                "form": form,
+                "record_id": rec["id"],
+                "version": 1,
+                "at": now,
+                "user_id": user_id,
+                "deleted": False,
+                "data": data,
+            }
+        )
     insert_many(conn, system.audit, audit)
     insert_many(conn, system.record_versions, versions)
     return dumped
@@ -187,4 +231,5 @@ def _field_dumper(f: FieldSpec) -> Callable[[Any], Any]:
     def dumped(v: Any) -> Any:
         out = dump(f, v)
         return out if type(out) is str else json_value(out)
+
     return dumped

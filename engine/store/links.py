@@ -2,6 +2,7 @@
 however many records the write holds (none for the records the transaction knows already, see
 :func:`read_links`). Errors name the place (``customer``, ``lines[2].product``; in a bulk
 write ``[3].customer``)."""
+
 from __future__ import annotations
 
 from typing import Any, Mapping, Optional, Sequence
@@ -17,8 +18,9 @@ from engine.store.recent import exists, remember
 from engine.store.tables import FormTables
 
 
-def link_refs(spec: FormSpec, rows: Sequence[Mapping[str, Any]], *,
-              indexed: bool) -> dict[tuple[Optional[str], str], list[tuple[str, Any]]]:
+def link_refs(
+    spec: FormSpec, rows: Sequence[Mapping[str, Any]], *, indexed: bool
+) -> dict[tuple[Optional[str], str], list[tuple[str, Any]]]:
     """The links ``rows`` store, by (sub-table or None, field): each with its place and value."""
     refs: dict[tuple[Optional[str], str], list[tuple[str, Any]]] = {}
     for i, values in enumerate(rows):
@@ -34,7 +36,9 @@ def link_refs(spec: FormSpec, rows: Sequence[Mapping[str, Any]], *,
                     if child.type == "link":
                         refs.setdefault((f.name, child.name), []).extend(
                             (f"{prefix}{f.name}[{n + 1}].{child.name}", line.get(child.name))
-                            for n, line in enumerate(value) if line.get(child.name) is not None)
+                            for n, line in enumerate(value)
+                            if line.get(child.name) is not None
+                        )
     return refs
 
 
@@ -66,8 +70,15 @@ def read_links(conn: Connection, tables: FormTables, spec: FormSpec, rows: Seque
                 remember(conn, form, i, None)
 
 
-def check_links(conn: Connection, tables: FormTables, spec: FormSpec, rows: Sequence[Mapping[str, Any]],
-                ctx: RunContext, *, indexed: bool) -> None:
+def check_links(
+    conn: Connection,
+    tables: FormTables,
+    spec: FormSpec,
+    rows: Sequence[Mapping[str, Any]],
+    ctx: RunContext,
+    *,
+    indexed: bool,
+) -> None:
     """Raise a :class:`ValidationError` naming each link of ``rows`` to no record; paths start
     with the row's index (``[3].``) when ``indexed``."""
     errors: dict[str, list[str]] = {}
@@ -77,8 +88,14 @@ def check_links(conn: Connection, tables: FormTables, spec: FormSpec, rows: Sequ
         raise ValidationError(errors)
 
 
-def _missing(conn: Connection, tables: FormTables, f: FieldSpec, refs: list[tuple[str, Any]],
-             errors: dict[str, list[str]], ctx: RunContext) -> None:
+def _missing(
+    conn: Connection,
+    tables: FormTables,
+    f: FieldSpec,
+    refs: list[tuple[str, Any]],
+    errors: dict[str, list[str]],
+    ctx: RunContext,
+) -> None:
     if not refs or f.form is None:
         return
     target = tables.table(f.form)

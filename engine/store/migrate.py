@@ -6,6 +6,7 @@ the schema sync of pack forms (:mod:`engine.store.sync`), which diffs definition
 before migrations existed (``lc_*`` tables, no version table) gets what the baseline has that it
 lacks, is stamped at the baseline, then upgraded; one at the head costs one query.
 """
+
 from __future__ import annotations
 
 import functools
@@ -62,7 +63,7 @@ def script() -> ScriptDirectory:
     """The revisions, read once per process (they do not change while it runs)."""
     with _lock:
         directory = ScriptDirectory.from_config(config())
-        directory.get_heads()      # read every revision file now, under the lock
+        directory.get_heads()  # read every revision file now, under the lock
         return directory
 
 
@@ -120,8 +121,9 @@ def new_revision(conn: Connection, metadata: sa.MetaData, message: str) -> str:
     from alembic import command
 
     number = max(int(r.revision) for r in script().walk_revisions() if r.revision.isdigit()) + 1
-    written = command.revision(config(connection=conn, metadata=metadata), message,
-                               autogenerate=True, rev_id=f"{number:04d}")
+    written = command.revision(
+        config(connection=conn, metadata=metadata), message, autogenerate=True, rev_id=f"{number:04d}"
+    )
     script.cache_clear()
     first = written[0] if isinstance(written, list) else written
     assert first is not None
@@ -141,6 +143,7 @@ def describe(revisions: Sequence[str]) -> list[str]:
 
 
 # ---- internals ----------------------------------------------------------------------------
+
 
 def _context(conn: Connection, **opts: Any) -> MigrationContext:
     return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE, **opts})
@@ -181,7 +184,7 @@ def _adopt(conn: Connection) -> bool:
 def _flatten(diffs: Sequence[Any]) -> list[tuple[Any, ...]]:
     out: list[tuple[Any, ...]] = []
     for diff in diffs:
-        if isinstance(diff, list):      # a column's changes come as a list of modifications
+        if isinstance(diff, list):  # a column's changes come as a list of modifications
             out.extend(diff)
         else:
             out.append(diff)
@@ -197,7 +200,7 @@ def _describe(diff: tuple[Any, ...]) -> str:
         return f"{mine} column {diff[2]}.{diff[3].name}, the other has not"
     if kind.startswith("modify_"):
         _, _schema, table, column, _info, old, new = diff
-        return f"{table}.{column}: {kind[len('modify_'):]} is {old!r} in the database, {new!r} in the code"
+        return f"{table}.{column}: {kind[len('modify_') :]} is {old!r} in the database, {new!r} in the code"
     obj = diff[1]
     table = getattr(getattr(obj, "table", None), "name", None) or getattr(getattr(obj, "parent", None), "name", "?")
     what = kind.split("_", 1)[1] if "_" in kind else kind

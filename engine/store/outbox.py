@@ -6,6 +6,7 @@ with the change, and :class:`engine.store.worker.Worker` sends committed rows la
 row may be sent more than once (a worker can crash between sending and recording it), so
 every sender passes :attr:`OutboxRow.key` on for the receiving side to drop repeats.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,10 +26,11 @@ SENT = "sent"
 DEAD = "dead"
 
 outbox = sa.Table(
-    "lc_outbox", SYSTEM,
+    "lc_outbox",
+    SYSTEM,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-    sa.Column("kind", sa.String(32), nullable=False),        # "notify", "webhook", ...
-    sa.Column("channel", sa.String(64)),                      # e.g. the notifier: "email"
+    sa.Column("kind", sa.String(32), nullable=False),  # "notify", "webhook", ...
+    sa.Column("channel", sa.String(64)),  # e.g. the notifier: "email"
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("idempotency_key", sa.String(200), unique=True),
     sa.Column("status", sa.String(16), nullable=False, default=PENDING),  # pending|sent|dead
@@ -56,7 +58,7 @@ class OutboxRow:
     channel: str | None
     payload: Any
     idempotency_key: str | None
-    attempts: int           # this delivery included
+    attempts: int  # this delivery included
     created_at: dt.datetime
 
     @property
@@ -92,8 +94,14 @@ def enqueue(
     again) keeps the first row and returns its id; the payload of the repeat is ignored.
     """
     values = dict(
-        kind=kind, channel=channel, payload=payload, idempotency_key=key, status=PENDING,
-        attempts=0, next_attempt_at=now, created_at=now,
+        kind=kind,
+        channel=channel,
+        payload=payload,
+        idempotency_key=key,
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
     )
     if key is None:
         pk = conn.execute(sa.insert(outbox).values(**values)).inserted_primary_key
@@ -118,8 +126,7 @@ def requeue(conn: Connection, ids: Iterable[int], *, now: dt.datetime) -> int:
     stmt = (
         sa.update(outbox)
         .where(outbox.c.id.in_(list(ids)), outbox.c.status != SENT)
-        .values(status=PENDING, attempts=0, next_attempt_at=now, locked_until=None,
-                locked_by=None)
+        .values(status=PENDING, attempts=0, next_attempt_at=now, locked_until=None, locked_by=None)
     )
     return int(conn.execute(stmt).rowcount)
 

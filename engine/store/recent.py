@@ -10,6 +10,7 @@ The entries belong to one transaction, and to the savepoint open when they were 
 savepoint that begins or ends (released or rolled back) starts afresh, since what a rolled
 back savepoint wrote is no longer true. Callers get copies; nothing they change leaks back.
 """
+
 from __future__ import annotations
 
 from typing import Any, Hashable, Mapping, Optional
@@ -27,9 +28,9 @@ class Recent:
     def __init__(self, tx: Any, nested: Any) -> None:
         self.tx, self.nested = tx, nested
         self.records: dict[tuple[str, int], Optional[dict[str, Any]]] = {}
-        self.locked: set[tuple[str, int]] = set()   # written or read for update: this transaction holds their lock
+        self.locked: set[tuple[str, int]] = set()  # written or read for update: this transaction holds their lock
         self.created: set[tuple[str, int]] = set()  # inserted by this transaction: nothing refers to them from before
-        self.notes: set[Hashable] = set()           # what layers above noted about this transaction's work
+        self.notes: set[Hashable] = set()  # what layers above noted about this transaction's work
 
 
 def _recent(conn: Connection) -> Optional[Recent]:
@@ -52,7 +53,9 @@ def copy_record(record: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def known(conn: Connection, form: str, record_id: int, *, locked: bool = False) -> tuple[bool, Optional[dict[str, Any]]]:
+def known(
+    conn: Connection, form: str, record_id: int, *, locked: bool = False
+) -> tuple[bool, Optional[dict[str, Any]]]:
     """``(True, record or None)`` when this transaction knows the record (``locked``: only one
     it wrote, which it holds locked); else ``(False, None)``."""
     recent = _recent(conn)
@@ -77,8 +80,15 @@ def exists(conn: Connection, form: str, record_id: int) -> Optional[bool]:
 _UNKNOWN: Any = object()
 
 
-def remember(conn: Connection, form: str, record_id: int, record: Optional[Mapping[str, Any]], *,
-             locked: bool = False, created: bool = False) -> None:
+def remember(
+    conn: Connection,
+    form: str,
+    record_id: int,
+    record: Optional[Mapping[str, Any]],
+    *,
+    locked: bool = False,
+    created: bool = False,
+) -> None:
     """Keep ``record`` (None: it does not exist) as this transaction now knows it (``created``:
     it inserted the record, so rows that refer to it can only be its own)."""
     recent = _recent(conn)

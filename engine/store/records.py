@@ -3,6 +3,7 @@ entry, the version snapshot and the events. Optimistic locking by a version numb
 
 Every write goes through the one pipeline of :mod:`engine.store.write` (validate, write
 guards, formulas, rows, journal, events); :class:`RecordStore`'s write methods are its entry."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,17 +30,24 @@ NumberSource = Callable[[Connection, str, str, dt.datetime, str], str]
 class RecordStore:
     """Records of every installed form. Stateless beyond the compiled definitions."""
 
-    def __init__(self, forms: Mapping[str, FormSpec], tables: FormTables, bus: EventBus,
-                 numbers: NumberSource, timezone: str = "Asia/Shanghai", *,
-                 validators: Mapping[str, FormValidator],
-                 logic: Optional[Callable[[str], Any]] = None) -> None:
+    def __init__(
+        self,
+        forms: Mapping[str, FormSpec],
+        tables: FormTables,
+        bus: EventBus,
+        numbers: NumberSource,
+        timezone: str = "Asia/Shanghai",
+        *,
+        validators: Mapping[str, FormValidator],
+        logic: Optional[Callable[[str], Any]] = None,
+    ) -> None:
         self.forms = forms
         self.tables = tables
         self.validators = validators
         self.bus = bus
         self.numbers = numbers
         self.timezone = timezone
-        self._compiled = logic      # the compiled definitions' FormLogic by form (Definitions.logic)
+        self._compiled = logic  # the compiled definitions' FormLogic by form (Definitions.logic)
         self._logic: dict[str, Any] = {}
         self._scopes: Optional[Mapping[str, Any]] = None
 
@@ -57,22 +65,27 @@ class RecordStore:
         found = self._logic.get(form)
         if found is None:
             from engine.definitions.scopes import scopes_for
-            from engine.forms.compute import FormLogic, new_version
+            from engine.forms.computations import new_version
+            from engine.forms.compute import FormLogic
+
             if self._scopes is None:
                 self._scopes = scopes_for(self.forms.values(), new_version())
             found = self._logic[form] = FormLogic(self.form(form), self._scopes[form])
         return found
 
-    def prepare(self, conn: Connection, ctx: RunContext, form: str, values: Mapping[str, Any],
-                old: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+    def prepare(
+        self, conn: Connection, ctx: RunContext, form: str, values: Mapping[str, Any], old: Optional[Mapping[str, Any]]
+    ) -> dict[str, Any]:
         """``values`` merged over ``old`` with computed fields, conditions and checks applied."""
         from engine.store.access import ConnAccess
+
         return self.logic(form).prepare(ConnAccess(conn, self), ctx, values, old)  # type: ignore[no-any-return]
 
     # ---- reading -------------------------------------------------------------------
 
-    def get(self, conn: Connection, form: str, record_id: int, *, where: Clause = None,
-            for_update: bool = False) -> Optional[dict[str, Any]]:
+    def get(
+        self, conn: Connection, form: str, record_id: int, *, where: Clause = None, for_update: bool = False
+    ) -> Optional[dict[str, Any]]:
         """One record with its child rows, or None (also when ``where`` hides it). A record
         this transaction wrote or read by id already comes from :mod:`engine.store.recent`."""
         table = self.tables.table(self.form(form).name)
@@ -96,9 +109,18 @@ class RecordStore:
         remember(conn, form, record_id, record, locked=locked)
         return record
 
-    def select(self, conn: Connection, form: str, *, where: Clause = None,
-             order_by: Sequence[tuple[str, bool]] = (), limit: Optional[int] = 50, offset: int = 0,
-             with_total: bool = True, with_children: bool = True) -> tuple[list[dict[str, Any]], int]:
+    def select(
+        self,
+        conn: Connection,
+        form: str,
+        *,
+        where: Clause = None,
+        order_by: Sequence[tuple[str, bool]] = (),
+        limit: Optional[int] = 50,
+        offset: int = 0,
+        with_total: bool = True,
+        with_children: bool = True,
+    ) -> tuple[list[dict[str, Any]], int]:
         """A page of records and the total matching ``where`` (same clause, same permissions)."""
         table = self.tables.table(self.form(form).name)
         q = sa.select(table)
@@ -147,42 +169,105 @@ class RecordStore:
         self.form(form)
         return Checked(form, self.validators[form].validate(data, partial=partial, locale=ctx.locale), partial)
 
-    def create(self, conn: Connection, ctx: RunContext, form: str, data: Any, *, writer: Writer,
-               depth: int = 0, owner: Optional[int] = None) -> dict[str, Any]:
+    def create(
+        self,
+        conn: Connection,
+        ctx: RunContext,
+        form: str,
+        data: Any,
+        *,
+        writer: Writer,
+        depth: int = 0,
+        owner: Optional[int] = None,
+    ) -> dict[str, Any]:
         """Create one record: validate, guards, formulas, row, journal, events."""
         return write.create(self, conn, ctx, form, data, writer=writer, depth=depth, owner=owner)
 
-    def create_many(self, conn: Connection, ctx: RunContext, form: str, rows: Sequence[Any], *,
-                    writer: Writer, depth: int = 0) -> list[dict[str, Any]]:
+    def create_many(
+        self, conn: Connection, ctx: RunContext, form: str, rows: Sequence[Any], *, writer: Writer, depth: int = 0
+    ) -> list[dict[str, Any]]:
         """Create many records at once (one ``executemany`` per table); errors by ``[index]``."""
         return write.create_many(self, conn, ctx, form, rows, writer=writer, depth=depth)
 
-    def update(self, conn: Connection, ctx: RunContext, form: str, record_id: int, data: Any, *,
-               writer: Writer, expected_version: Optional[int] = None, where: Clause = None,
-               depth: int = 0, amend: bool = False) -> dict[str, Any]:
+    def update(
+        self,
+        conn: Connection,
+        ctx: RunContext,
+        form: str,
+        record_id: int,
+        data: Any,
+        *,
+        writer: Writer,
+        expected_version: Optional[int] = None,
+        where: Clause = None,
+        depth: int = 0,
+        amend: bool = False,
+    ) -> dict[str, Any]:
         """Change fields of a record; a stale ``expected_version`` raises :class:`StaleVersion`.
 
         ``amend``: the change is part of the write that made the record's current version, in
         this transaction (a rule's ``set`` on the record whose change triggered it): the version
         stays, its snapshot is rewritten, and the audit gets an entry of that same version."""
-        return write.update(self, conn, ctx, form, record_id, data, writer=writer,
-                            expected_version=expected_version, where=where, depth=depth, amend=amend)
+        return write.update(
+            self,
+            conn,
+            ctx,
+            form,
+            record_id,
+            data,
+            writer=writer,
+            expected_version=expected_version,
+            where=where,
+            depth=depth,
+            amend=amend,
+        )
 
-    def update_where(self, conn: Connection, ctx: RunContext, form: str, *, match: sa.ColumnElement[bool],
-                     assign: Mapping[str, sa.ColumnElement[Any]], require: Clause = None,
-                     params: Optional[Mapping[str, Any]] = None, writer: Writer,
-                     depth: int = 0) -> list[dict[str, Any]]:
+    def update_where(
+        self,
+        conn: Connection,
+        ctx: RunContext,
+        form: str,
+        *,
+        match: sa.ColumnElement[bool],
+        assign: Mapping[str, sa.ColumnElement[Any]],
+        require: Clause = None,
+        params: Optional[Mapping[str, Any]] = None,
+        writer: Writer,
+        depth: int = 0,
+    ) -> list[dict[str, Any]]:
         """A set-based update: every record ``match`` selects gets ``assign`` (SQL values) in one
         statement, ``require`` checked on the values after it; see :mod:`engine.store.setwrite`."""
         from engine.store.setwrite import update_where
-        return update_where(self, conn, ctx, form, match=match, assign=assign, require=require,
-                            params=params or {}, writer=writer, depth=depth)
 
-    def delete(self, conn: Connection, ctx: RunContext, form: str, record_id: int, *, writer: Writer,
-               expected_version: Optional[int] = None, where: Clause = None, depth: int = 0) -> dict[str, Any]:
+        return update_where(
+            self,
+            conn,
+            ctx,
+            form,
+            match=match,
+            assign=assign,
+            require=require,
+            params=params or {},
+            writer=writer,
+            depth=depth,
+        )
+
+    def delete(
+        self,
+        conn: Connection,
+        ctx: RunContext,
+        form: str,
+        record_id: int,
+        *,
+        writer: Writer,
+        expected_version: Optional[int] = None,
+        where: Clause = None,
+        depth: int = 0,
+    ) -> dict[str, Any]:
         """Delete a record (its child rows go with it); its history stays."""
-        return write.delete(self, conn, ctx, form, record_id, writer=writer,
-                            expected_version=expected_version, where=where, depth=depth)
+        return write.delete(
+            self, conn, ctx, form, record_id, writer=writer, expected_version=expected_version, where=where, depth=depth
+        )
 
     # ---- history ---------------------------------------------------------------------
 
@@ -190,20 +275,33 @@ class RecordStore:
         """The audit trail (field-level old -> new) and every version snapshot."""
         self.form(form)
         a, v = system.audit, system.record_versions
-        audit = [dict(r) for r in conn.execute(
-            sa.select(a.c.action, a.c.at, a.c.user_id, a.c.username, a.c.version, a.c.changes, a.c.source)
-            .where(a.c.form == form, a.c.record_id == record_id).order_by(a.c.id)).mappings()]
-        versions = [dict(r) for r in conn.execute(
-            sa.select(v.c.version, v.c.at, v.c.user_id, v.c.deleted, v.c.data)
-            .where(v.c.form == form, v.c.record_id == record_id).order_by(v.c.version)).mappings()]
+        audit = [
+            dict(r)
+            for r in conn.execute(
+                sa.select(a.c.action, a.c.at, a.c.user_id, a.c.username, a.c.version, a.c.changes, a.c.source)
+                .where(a.c.form == form, a.c.record_id == record_id)
+                .order_by(a.c.id)
+            ).mappings()
+        ]
+        versions = [
+            dict(r)
+            for r in conn.execute(
+                sa.select(v.c.version, v.c.at, v.c.user_id, v.c.deleted, v.c.data)
+                .where(v.c.form == form, v.c.record_id == record_id)
+                .order_by(v.c.version)
+            ).mappings()
+        ]
         return {"audit": audit, "versions": versions}
 
     def as_of(self, conn: Connection, form: str, record_id: int, when: dt.datetime) -> Optional[dict[str, Any]]:
         """The JSON snapshot of the record as it was at ``when`` (None if it did not exist)."""
         v = system.record_versions
         row = conn.execute(
-            sa.select(v.c.data, v.c.deleted).where(v.c.form == form, v.c.record_id == record_id, v.c.at <= when)
-            .order_by(v.c.version.desc()).limit(1)).first()
+            sa.select(v.c.data, v.c.deleted)
+            .where(v.c.form == form, v.c.record_id == record_id, v.c.at <= when)
+            .order_by(v.c.version.desc())
+            .limit(1)
+        ).first()
         if row is None or row.deleted:
             return None
         return dict(row.data)

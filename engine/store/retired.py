@@ -5,6 +5,7 @@ keeps the fields that revision defines; a field (or sub-table, or sub-table colu
 later revision removed, its column dropped, is taken from the record's journal: the latest
 version snapshot that still holds it, which is what the record held under the older revision.
 """
+
 from __future__ import annotations
 
 from typing import Any, Mapping, Optional, Sequence
@@ -44,8 +45,9 @@ def retired(then: FormSpec, tables: FormTables) -> tuple[list[str], dict[str, li
     return fields, columns
 
 
-def as_revision(conn: Connection, then: FormSpec, tables: FormTables,
-                records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def as_revision(
+    conn: Connection, then: FormSpec, tables: FormTables, records: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     """``records`` (read through ``tables``) with the fields of ``then``: those no longer
     stored filled from each record's journal, those ``then`` does not define left out."""
     names = set(SYSTEM_COLUMNS) | {f.name for f in then.fields}
@@ -63,15 +65,19 @@ def as_revision(conn: Connection, then: FormSpec, tables: FormTables,
     return out
 
 
-def _fill(conn: Connection, then: FormSpec, records: list[dict[str, Any]], fields: list[str],
-          columns: Mapping[str, list[str]]) -> None:
+def _fill(
+    conn: Connection, then: FormSpec, records: list[dict[str, Any]], fields: list[str], columns: Mapping[str, list[str]]
+) -> None:
     v = system.record_versions
     by_id = {r["id"]: r for r in records}
-    q = (sa.select(v.c.record_id, v.c.data).where(v.c.form == then.name, v.c.record_id.in_(sorted(by_id)),
-                                                   v.c.deleted.is_(False))
-         .order_by(v.c.record_id, v.c.version.desc()))
-    wanted = {rid: {(None, name) for name in fields} | {(t, c) for t, cs in columns.items() for c in cs}
-              for rid in by_id}
+    q = (
+        sa.select(v.c.record_id, v.c.data)
+        .where(v.c.form == then.name, v.c.record_id.in_(sorted(by_id)), v.c.deleted.is_(False))
+        .order_by(v.c.record_id, v.c.version.desc())
+    )
+    wanted = {
+        rid: {(None, name) for name in fields} | {(t, c) for t, cs in columns.items() for c in cs} for rid in by_id
+    }
     for rid, data in conn.execute(q):
         todo = wanted[rid]
         if not todo:
@@ -87,7 +93,7 @@ def _fill(conn: Connection, then: FormSpec, records: list[dict[str, Any]], field
             elif _fill_column(by_id[rid], table, name, data, snap):
                 todo.discard((table, name))
     for rid, todo in wanted.items():
-        for table, name in todo:         # never journalled: empty, as a new field would be
+        for table, name in todo:  # never journalled: empty, as a new field would be
             if table is None:
                 by_id[rid].setdefault(name, [] if _is_table(then, name) else None)
             else:
@@ -95,8 +101,9 @@ def _fill(conn: Connection, then: FormSpec, records: list[dict[str, Any]], field
                     row.setdefault(name, None)
 
 
-def _fill_column(record: dict[str, Any], table: str, column: str, data: Mapping[str, Any],
-                 snap: Mapping[str, Any]) -> bool:
+def _fill_column(
+    record: dict[str, Any], table: str, column: str, data: Mapping[str, Any], snap: Mapping[str, Any]
+) -> bool:
     """Set ``column`` of the rows of ``table`` that this snapshot has it for; True when
     no row is left without it."""
     raw = {r.get("id"): r for r in data.get(table) or [] if isinstance(r, Mapping)}

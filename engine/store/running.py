@@ -3,9 +3,10 @@
 The platform (:class:`engine.platform.Platform`, the composition root) implements
 :class:`Running`; the reactions sit below it and see only this.
 """
+
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Protocol
+from typing import TYPE_CHECKING, Mapping, Optional, Protocol
 
 from engine.definitions.model import FormSpec
 from engine.forms.compute import FormLogic

@@ -4,6 +4,7 @@
 channel names (``lowcode.notifiers``, loaded through :mod:`engine.registry`), kind
 ``webhook`` POSTs signed JSON.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,6 +24,7 @@ Sender = Callable[[dict, OutboxRow], None]
 
 
 # --- notifications -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Notification:
@@ -81,9 +83,7 @@ class NotifySender:
             if channel not in self._notifiers:
                 if channel not in self.factories:
                     known = ", ".join(sorted(self.factories)) or "none"
-                    raise PermanentFailure(
-                        f"no notifier plugin named {channel!r} (installed: {known})"
-                    )
+                    raise PermanentFailure(f"no notifier plugin named {channel!r} (installed: {known})")
                 factory: Any = self.factories[channel]
                 if isinstance(factory, type) or not hasattr(factory, "send"):
                     factory = factory()  # a class or factory; an instance is used as is
@@ -92,6 +92,7 @@ class NotifySender:
 
 
 # --- webhooks --------------------------------------------------------------------------
+
 
 class WebhookError(Exception):
     """The receiver did not answer 2xx (the worker retries)."""

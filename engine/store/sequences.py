@@ -11,6 +11,7 @@ RETURNING value``; the row lock (PostgreSQL) or the write lock (SQLite's ``BEGIN
 IMMEDIATE``) serialises concurrent takers until they commit. A transaction that rolls back
 gives its number back, so numbers have no gaps but are only final at commit.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,7 +28,8 @@ from engine.store.dialect import insert_or_add
 from engine.store.system import SYSTEM
 
 sequences = sa.Table(
-    "lc_sequence", SYSTEM,
+    "lc_sequence",
+    SYSTEM,
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("period", sa.String(16), primary_key=True),  # "" | "2026" | "2026-05" | "2026-05-17"
     sa.Column("value", sa.BigInteger, nullable=False, default=0),
@@ -44,7 +46,7 @@ class Pattern:
     """A checked pattern: literal and placeholder parts, and the reset period it implies."""
 
     parts: tuple[tuple[str, str], ...]  # ("text", s) | ("date", strftime code) | ("seq", width)
-    period_format: str                  # strftime format of the period key, "" = never resets
+    period_format: str  # strftime format of the period key, "" = never resets
 
     def period(self, local: dt.datetime) -> str:
         """The counter's period key for a local date."""
@@ -127,9 +129,7 @@ def _text(parts: list[tuple[str, str]], pattern: str, start: int, end: int) -> N
     for brace in "{}":
         if brace in text:
             column = start + text.index(brace) + 1
-            raise DefinitionError(
-                f"unmatched {brace!r} in pattern {pattern!r} (column {column})", hint=_HELP
-            )
+            raise DefinitionError(f"unmatched {brace!r} in pattern {pattern!r} (column {column})", hint=_HELP)
     if text:
         parts.append(("text", text))
 

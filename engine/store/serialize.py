@@ -1,4 +1,5 @@
 """Records to JSON-safe dicts (for audit, versions and the API) and back."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -62,8 +63,7 @@ def parse_snapshot(form: FormSpec, data: Mapping[str, Any]) -> dict[str, Any]:
             out[spec.name] = data.get(spec.name)
         elif spec.type == "table":
             out[spec.name] = [
-                {"id": r.get("id"), **{c.name: _parse(c, r.get(c.name)) for c in spec.fields}}
-                for r in data[spec.name]
+                {"id": r.get("id"), **{c.name: _parse(c, r.get(c.name)) for c in spec.fields}} for r in data[spec.name]
             ]
         else:
             out[spec.name] = _parse(spec, data[spec.name])

@@ -17,6 +17,7 @@ runs as:
 5. the **journal** (one ``executemany`` each for the audit rows and the versions) and one
    **event** per record (rules, stored aggregates of other forms, timers).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping
@@ -27,15 +28,15 @@ from sqlalchemy.engine import Connection
 from engine.context import RunContext
 from engine.errors import Conflict
 from engine.store.journal import Entry, changes_between, journal
-from engine.store.serialize import json_value
 from engine.store.recent import forget
+from engine.store.serialize import json_value
 from engine.store.write import admit, emit, split, write_children
 from engine.store.writer import Writer, same_rows
 
 if TYPE_CHECKING:
     from engine.store.records import Clause, RecordStore
 
-_CHUNK = 500      # ids per IN (...) when reading the written rows back
+_CHUNK = 500  # ids per IN (...) when reading the written rows back
 
 
 class RequirementFailed(Conflict):
@@ -46,10 +47,19 @@ class RequirementFailed(Conflict):
         self.record = record
 
 
-def update_where(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, *,
-                 match: sa.ColumnElement[bool], assign: Mapping[str, sa.ColumnElement[Any]],
-                 require: "Clause", params: Mapping[str, Any], writer: Writer,
-                 depth: int = 0) -> list[dict[str, Any]]:
+def update_where(
+    store: "RecordStore",
+    conn: Connection,
+    ctx: RunContext,
+    form: str,
+    *,
+    match: sa.ColumnElement[bool],
+    assign: Mapping[str, sa.ColumnElement[Any]],
+    require: "Clause",
+    params: Mapping[str, Any],
+    writer: Writer,
+    depth: int = 0,
+) -> list[dict[str, Any]]:
     """Give every ``form`` record that ``match`` selects the SQL values ``assign`` (by field
     name), ``require`` checked on the values after the update; the records as written."""
     spec = store.form(form)
@@ -70,23 +80,23 @@ def update_where(store: "RecordStore", conn: Connection, ctx: RunContext, form: 
             if not row["lc_required"]:
                 raise RequirementFailed(f"{form} {old['id']}: the update would break its requirement", old)
     store.attach_children(conn, form, olds)
-    followups: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}   # id -> (what changed, all values)
+    followups: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}  # id -> (what changed, all values)
     for row, old in zip(found, olds):
         given = {name: json_value(row[labels[name]]) for name in assign}
         clean = admit(store, conn, ctx, form, given, action="update", writer=writer, old=old)
         prepared = store.prepare(conn, ctx, form, clean, old)
-        later = {k: v for k, v in prepared.items()
-                 if k not in assign and old.get(k) != v and not same_rows(old.get(k), v)}
+        later = {
+            k: v for k, v in prepared.items() if k not in assign and old.get(k) != v and not same_rows(old.get(k), v)
+        }
         if later:
             followups[old["id"]] = (later, prepared)
     now = ctx.now()
     values: dict[Any, Any] = {table.c[name]: expr for name, expr in assign.items()}
-    values.update({table.c.version: table.c.version + 1, table.c.updated_at: now,
-                   table.c.updated_by: ctx.user_id})
+    values.update({table.c.version: table.c.version + 1, table.c.updated_at: now, table.c.updated_by: ctx.user_id})
     condition = match if require is None else sa.and_(match, require)
     stmt = table.update().where(condition).values(values).returning(table.c.id)
     done = sorted(r.id for r in (conn.execute(stmt, dict(params)) if params else conn.execute(stmt)))
-    forget(conn, form)      # the statement changed rows the transaction may have kept
+    forget(conn, form)  # the statement changed rows the transaction may have kept
     if done != [old["id"] for old in olds]:
         missing = next(old for old in olds if old["id"] not in set(done))
         raise RequirementFailed(f"{form} {missing['id']}: the update would break its requirement", missing)
@@ -102,8 +112,12 @@ def update_where(store: "RecordStore", conn: Connection, ctx: RunContext, form: 
     return news
 
 
-def _write_followups(store: "RecordStore", conn: Connection, form: str,
-                     followups: Mapping[int, tuple[Mapping[str, Any], Mapping[str, Any]]]) -> None:
+def _write_followups(
+    store: "RecordStore",
+    conn: Connection,
+    form: str,
+    followups: Mapping[int, tuple[Mapping[str, Any], Mapping[str, Any]]],
+) -> None:
     """The columns the formulas changed (and, rarely, sub-table rows a row formula over the
     record changed): one statement over all records for the columns."""
     if not followups:
@@ -119,10 +133,19 @@ def _write_followups(store: "RecordStore", conn: Connection, form: str,
     if not columns:
         return
     names = sorted(columns)
-    stmt = (table.update().where(table.c.id == sa.bindparam("lc_id"))
-            .values({table.c[n]: sa.bindparam(f"lc_v_{n}") for n in names}))
-    conn.execute(stmt, [{"lc_id": record_id, **{f"lc_v_{n}": values.get(n) for n in names}}
-                        for record_id, (later, values) in followups.items() if columns & later.keys()])
+    stmt = (
+        table.update()
+        .where(table.c.id == sa.bindparam("lc_id"))
+        .values({table.c[n]: sa.bindparam(f"lc_v_{n}") for n in names})
+    )
+    conn.execute(
+        stmt,
+        [
+            {"lc_id": record_id, **{f"lc_v_{n}": values.get(n) for n in names}}
+            for record_id, (later, values) in followups.items()
+            if columns & later.keys()
+        ],
+    )
 
 
 def _read(store: "RecordStore", conn: Connection, form: str, ids: list[int]) -> list[dict[str, Any]]:
@@ -130,8 +153,7 @@ def _read(store: "RecordStore", conn: Connection, form: str, ids: list[int]) -> 
     table = store.tables.table(form)
     out: list[dict[str, Any]] = []
     for start in range(0, len(ids), _CHUNK):
-        part = ids[start:start + _CHUNK]
+        part = ids[start : start + _CHUNK]
         rows, _ = store.select(conn, form, where=table.c.id.in_(part), limit=None, with_total=False)
         out.extend(rows)
     return out
-

@@ -4,6 +4,7 @@ A migration is a mapping ``{"form.field": "drop" | "convert"}``: ``drop`` allows
 that holds data to be removed; ``convert`` retypes a column by passing every stored value
 through the new field type (one failing value aborts the whole publish).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,9 +23,17 @@ def kind_of(coltype: Any) -> str:
     impl = getattr(t, "impl", None)
     if isinstance(t, sa.types.TypeDecorator) and impl is not None:
         t = impl if isinstance(impl, sa.types.TypeEngine) else impl()
-    for cls, kind in ((sa.Boolean, "boolean"), (sa.Integer, "integer"), (sa.Numeric, "numeric"),
-                      (sa.Float, "numeric"), (sa.DateTime, "datetime"), (sa.Date, "date"),
-                      (sa.Time, "time"), (sa.JSON, "json"), (sa.String, "text")):
+    for cls, kind in (
+        (sa.Boolean, "boolean"),
+        (sa.Integer, "integer"),
+        (sa.Numeric, "numeric"),
+        (sa.Float, "numeric"),
+        (sa.DateTime, "datetime"),
+        (sa.Date, "date"),
+        (sa.Time, "time"),
+        (sa.JSON, "json"),
+        (sa.String, "text"),
+    ):
         if isinstance(t, cls):
             return kind
     name = type(t).__name__.upper()
@@ -37,7 +46,7 @@ def kind_of(coltype: Any) -> str:
 
 @dataclass
 class Change:
-    action: str                 # create_table | add_column | retype | drop_column | add_index | drop_index
+    action: str  # create_table | add_column | retype | drop_column | add_index | drop_index
     table: str
     name: str = ""
     detail: str = ""
@@ -65,8 +74,10 @@ class SyncPlan:
                 wanted = "convert" if c.action == "retype" else "drop"
                 if migrations.get(key) != wanted:
                     verb = "change the type of" if c.action == "retype" else "drop"
-                    out.append(f"refusing to {verb} {key} ({c.detail}): the column holds data; "
-                               f"publish again with the migration {key}={wanted} to allow it")
+                    out.append(
+                        f"refusing to {verb} {key} ({c.detail}): the column holds data; "
+                        f"publish again with the migration {key}={wanted} to allow it"
+                    )
         return out
 
 
@@ -90,18 +101,23 @@ def plan_sync(conn: Connection, tables: FormTables) -> SyncPlan:
                 plan.changes.append(Change("add_column", table.name, col.name))
             elif kind_of(have[col.name]["type"]) != kind_of(col.type):
                 detail = f"{kind_of(have[col.name]['type'])} -> {kind_of(col.type)}"
-                plan.changes.append(Change("retype", table.name, col.name, detail,
-                                           _holds_data(conn, table.name, col.name)))
+                plan.changes.append(
+                    Change("retype", table.name, col.name, detail, _holds_data(conn, table.name, col.name))
+                )
         for name in have:
             if name not in table.columns:
-                plan.changes.append(Change("drop_column", table.name, name, "no longer defined",
-                                           _holds_data(conn, table.name, name)))
+                plan.changes.append(
+                    Change("drop_column", table.name, name, "no longer defined", _holds_data(conn, table.name, name))
+                )
         have_ix = {ix["name"]: ix for ix in insp.get_indexes(table.name)}
         want_ix = {ix.name: ix for ix in table.indexes}
         for want_name, ix in want_ix.items():
             old = have_ix.get(want_name)
-            if old is None or bool(old.get("unique")) != bool(ix.unique) or \
-                    list(old["column_names"]) != [c.name for c in ix.columns]:
+            if (
+                old is None
+                or bool(old.get("unique")) != bool(ix.unique)
+                or list(old["column_names"]) != [c.name for c in ix.columns]
+            ):
                 if old is not None:
                     plan.changes.append(Change("drop_index", table.name, str(want_name)))
                 plan.changes.append(Change("add_index", table.name, str(want_name)))
@@ -119,9 +135,13 @@ def _holds_data(conn: Connection, table: str, column: str) -> bool:
 Converter = Callable[[str, str, Any], Any]
 
 
-def apply_sync(conn: Connection, tables: FormTables, plan: SyncPlan,
-               migrations: Optional[Mapping[str, str]] = None,
-               convert: Optional[Converter] = None) -> list[str]:
+def apply_sync(
+    conn: Connection,
+    tables: FormTables,
+    plan: SyncPlan,
+    migrations: Optional[Mapping[str, str]] = None,
+    convert: Optional[Converter] = None,
+) -> list[str]:
     """Carry out ``plan`` inside ``conn``'s transaction; returns what was done."""
     migrations = migrations or {}
     refused = plan.refused(migrations)

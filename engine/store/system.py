@@ -1,4 +1,5 @@
 """The platform's own tables (all prefixed ``lc_``), on one shared MetaData."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -9,7 +10,8 @@ SYSTEM = sa.MetaData()
 
 #: Installed definition versions; the exact file texts make export lossless.
 definitions = sa.Table(
-    "lc_definition", SYSTEM,
+    "lc_definition",
+    SYSTEM,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("pack", sa.String(64), nullable=False),
     sa.Column("revision", sa.Integer, nullable=False),
@@ -23,7 +25,8 @@ definitions = sa.Table(
 )
 
 users = sa.Table(
-    "lc_user", SYSTEM,
+    "lc_user",
+    SYSTEM,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("username", sa.String(64), nullable=False, unique=True),
     sa.Column("password_hash", sa.String(256)),
@@ -36,7 +39,8 @@ users = sa.Table(
 )
 
 tokens = sa.Table(
-    "lc_token", SYSTEM,
+    "lc_token",
+    SYSTEM,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("user_id", sa.Integer, sa.ForeignKey("lc_user.id"), nullable=False),
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
@@ -47,7 +51,8 @@ tokens = sa.Table(
 )
 
 audit = sa.Table(
-    "lc_audit", SYSTEM,
+    "lc_audit",
+    SYSTEM,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("form", sa.String(64), nullable=False),
     sa.Column("record_id", sa.Integer, nullable=False),
@@ -56,13 +61,14 @@ audit = sa.Table(
     sa.Column("user_id", sa.Integer),
     sa.Column("username", sa.String(64)),
     sa.Column("version", sa.Integer, nullable=False),
-    sa.Column("changes", sa.JSON, nullable=False),     # {field: [old, new]}
-    sa.Column("source", sa.String(32)),                  # api | form | import | rule | ...
+    sa.Column("changes", sa.JSON, nullable=False),  # {field: [old, new]}
+    sa.Column("source", sa.String(32)),  # api | form | import | rule | ...
     sa.Index("ix_lc_audit_record", "form", "record_id"),
 )
 
 record_versions = sa.Table(
-    "lc_record_version", SYSTEM,
+    "lc_record_version",
+    SYSTEM,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("form", sa.String(64), nullable=False),
     sa.Column("record_id", sa.Integer, nullable=False),
@@ -70,18 +76,19 @@ record_versions = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("user_id", sa.Integer),
     sa.Column("deleted", sa.Boolean, nullable=False, default=False),
-    sa.Column("data", sa.JSON, nullable=False),        # full snapshot, children included
+    sa.Column("data", sa.JSON, nullable=False),  # full snapshot, children included
     sa.UniqueConstraint("form", "record_id", "version", name="uq_lc_record_version"),
 )
 
 #: Failed logins per (scope, user name) and per (scope, client address): the throttle's counters,
 #: shared by every web process (see ``engine.security.throttle``).
 login_counters = sa.Table(
-    "lc_login_counter", SYSTEM,
-    sa.Column("scope", sa.String(16), primary_key=True),     # login | otp | ...
-    sa.Column("kind", sa.String(8), primary_key=True),       # name | address
+    "lc_login_counter",
+    SYSTEM,
+    sa.Column("scope", sa.String(16), primary_key=True),  # login | otp | ...
+    sa.Column("kind", sa.String(8), primary_key=True),  # name | address
     sa.Column("key", sa.String(128), primary_key=True),
-    sa.Column("failures", sa.Integer, nullable=False),       # attempts in the window not yet succeeded
+    sa.Column("failures", sa.Integer, nullable=False),  # attempts in the window not yet succeeded
     sa.Column("window_start", UTCDateTime, nullable=False),
     sa.Column("locked_until", UTCDateTime),
     sa.Index("ix_lc_login_counter_window", "window_start"),
@@ -89,15 +96,16 @@ login_counters = sa.Table(
 
 #: Every checked login (the password or code was tried): who, from where, when, the outcome.
 login_audit = sa.Table(
-    "lc_login_audit", SYSTEM,
+    "lc_login_audit",
+    SYSTEM,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Column("scope", sa.String(16), nullable=False),
-    sa.Column("username", sa.String(128), nullable=False),   # as typed, whether or not the user exists
+    sa.Column("username", sa.String(128), nullable=False),  # as typed, whether or not the user exists
     sa.Column("address", sa.String(64), nullable=False),
-    sa.Column("outcome", sa.String(16), nullable=False),     # failed | succeeded
-    sa.Column("locked_until", UTCDateTime),                  # set on the failure that started a lock
-    sa.Column("locked", sa.String(16)),                      # what it locked: name | address | name+address
+    sa.Column("outcome", sa.String(16), nullable=False),  # failed | succeeded
+    sa.Column("locked_until", UTCDateTime),  # set on the failure that started a lock
+    sa.Column("locked", sa.String(16)),  # what it locked: name | address | name+address
     sa.Index("ix_lc_login_audit_user", "username", "at"),
     sa.Index("ix_lc_login_audit_at", "at"),
 )

@@ -1,4 +1,5 @@
 """SQLAlchemy tables built from form specs: one table per form, one per sub-table."""
+
 from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
@@ -7,8 +8,8 @@ import sqlalchemy as sa
 
 from engine.definitions.model import FieldSpec, FormSpec
 from engine.forms import FIELD_TYPES
-from engine.store import files as _files  # noqa: F401  (registers lc_file on SYSTEM)
 from engine.forms.coltypes import UTCDateTime
+from engine.store import files as _files  # noqa: F401  (registers lc_file on SYSTEM)
 
 
 def table_name(form: str) -> str:
@@ -81,8 +82,7 @@ class FormTables:
         parent = table_name(form.name)
         args: list[Any] = [
             sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-            sa.Column("parent_id", sa.Integer, sa.ForeignKey(f"{parent}.id", ondelete="CASCADE"),
-                      nullable=False),
+            sa.Column("parent_id", sa.Integer, sa.ForeignKey(f"{parent}.id", ondelete="CASCADE"), nullable=False),
             sa.Column("pos", sa.Integer, nullable=False),
             *_field_columns(spec.fields),
             sa.Index(_index_name(name, ["parent_id"], False), "parent_id", "pos"),

@@ -21,6 +21,7 @@ for within the kind (a rule and a record, a task). The store only keeps and hand
 The ``(status, due_at)`` index makes the scan cost what is due, not what exists; the unique
 ``(kind, key, due_at)`` makes placing the same slot twice harmless.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,20 +47,21 @@ KEPT = "kept"
 NOTED_AT = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 
 timers = sa.Table(
-    "lc_timer", SYSTEM,
+    "lc_timer",
+    SYSTEM,
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
-    sa.Column("kind", sa.String(64), nullable=False),        # the handler: "rule", "flow.sla", ...
-    sa.Column("key", sa.String(400), nullable=False),        # what it is for, within the kind
+    sa.Column("kind", sa.String(64), nullable=False),  # the handler: "rule", "flow.sla", ...
+    sa.Column("key", sa.String(400), nullable=False),  # what it is for, within the kind
     sa.Column("due_at", UTCDateTime, nullable=False),
     sa.Column("payload", sa.JSON),
-    sa.Column("status", sa.String(16), nullable=False),      # pending | fired | failed | dropped | kept
+    sa.Column("status", sa.String(16), nullable=False),  # pending | fired | failed | dropped | kept
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
-    sa.Column("locked_until", UTCDateTime),                  # the lease of the worker that claimed it
+    sa.Column("locked_until", UTCDateTime),  # the lease of the worker that claimed it
     sa.Column("locked_by", sa.String(64)),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("fired_at", UTCDateTime),
     sa.Column("fired_by", sa.String(64)),
-    sa.Column("outcome", sa.String(200)),                     # the handler's summary: "fired", "3 fired"
+    sa.Column("outcome", sa.String(200)),  # the handler's summary: "fired", "3 fired"
     sa.Column("error", sa.Text),
     sa.Index("ix_lc_timer_due", "status", "due_at"),
     sa.UniqueConstraint("kind", "key", "due_at", name="uq_lc_timer_slot"),
@@ -75,13 +77,20 @@ class Timer:
     key: str
     due_at: dt.datetime
     payload: Any
-    attempts: int             # this claim included
+    attempts: int  # this claim included
     created_at: dt.datetime
 
     @classmethod
     def from_mapping(cls, row: Mapping[str, Any]) -> "Timer":
-        return cls(int(row["id"]), row["kind"], row["key"], row["due_at"], row["payload"],
-                   int(row["attempts"]), row["created_at"])
+        return cls(
+            int(row["id"]),
+            row["kind"],
+            row["key"],
+            row["due_at"],
+            row["payload"],
+            int(row["attempts"]),
+            row["created_at"],
+        )
 
 
 class TimerHandler(Protocol):
@@ -96,15 +105,27 @@ class TimerHandler(Protocol):
 
 
 # ---- placing timers (in the caller's transaction) ------------------------------------
-def add(conn: Connection, kind: str, key: str, due: dt.datetime, *, now: dt.datetime,
-        payload: Any = None, status: str = PENDING) -> None:
+def add(
+    conn: Connection,
+    kind: str,
+    key: str,
+    due: dt.datetime,
+    *,
+    now: dt.datetime,
+    payload: Any = None,
+    status: str = PENDING,
+) -> None:
     """One more pending slot of ``(kind, key)`` at ``due`` (the same slot twice is kept once)."""
-    conn.execute(insert_ignore(timers, conn).values(
-        kind=kind, key=key, due_at=due, payload=payload, status=status, attempts=0, created_at=now))
+    conn.execute(
+        insert_ignore(timers, conn).values(
+            kind=kind, key=key, due_at=due, payload=payload, status=status, attempts=0, created_at=now
+        )
+    )
 
 
-def schedule(conn: Connection, kind: str, key: str, due: Optional[dt.datetime], *, now: dt.datetime,
-             payload: Any = None) -> None:
+def schedule(
+    conn: Connection, kind: str, key: str, due: Optional[dt.datetime], *, now: dt.datetime, payload: Any = None
+) -> None:
     """Make ``due`` the one pending time of ``(kind, key)`` (``None``: no timer).
 
     Rows a worker is firing right now are locked; on PostgreSQL they are skipped rather than
@@ -152,8 +173,9 @@ def prune(db: Database, before: dt.datetime) -> int:
     """Delete fired, failed and dropped rows due before ``before``; returns how many."""
     t = timers.c
     with db.begin() as conn:
-        return int(conn.execute(sa.delete(timers).where(
-            t.status.in_((FIRED, FAILED, DROPPED)), t.due_at < before)).rowcount)
+        return int(
+            conn.execute(sa.delete(timers).where(t.status.in_((FIRED, FAILED, DROPPED)), t.due_at < before)).rowcount
+        )
 
 
 # ---- firing them (the worker) ---------------------------------------------------------
@@ -177,15 +199,25 @@ class TimerQueue:
             return []
         t = timers.c
         with self.db.begin() as conn:
-            due = (sa.select(t.id)
-                   .where(t.status == PENDING, t.due_at <= now, t.kind.in_(sorted(self.handlers)),
-                          sa.or_(t.locked_until.is_(None), t.locked_until <= now))
-                   .order_by(t.due_at, t.id).limit(limit))
+            due = (
+                sa.select(t.id)
+                .where(
+                    t.status == PENDING,
+                    t.due_at <= now,
+                    t.kind.in_(sorted(self.handlers)),
+                    sa.or_(t.locked_until.is_(None), t.locked_until <= now),
+                )
+                .order_by(t.due_at, t.id)
+                .limit(limit)
+            )
             ids = list(conn.execute(for_update_skip_locked(due, conn)).scalars())
             if not ids:
                 return []
-            conn.execute(sa.update(timers).where(t.id.in_(ids)).values(
-                locked_until=now + self.lease, locked_by=worker_id[:64], attempts=t.attempts + 1))
+            conn.execute(
+                sa.update(timers)
+                .where(t.id.in_(ids))
+                .values(locked_until=now + self.lease, locked_by=worker_id[:64], attempts=t.attempts + 1)
+            )
             rows = conn.execute(sa.select(timers).where(t.id.in_(ids)).order_by(t.due_at, t.id)).mappings()
             return [Timer.from_mapping(r) for r in rows]
 
@@ -198,7 +230,7 @@ class TimerQueue:
         try:
             with self.db.begin() as conn:
                 if conn.execute(mine.with_for_update()).first() is None:
-                    return None          # cancelled, or re-claimed after our lease ran out
+                    return None  # cancelled, or re-claimed after our lease ran out
                 outcome = handler.fire(conn, timer, now)
                 _finish(conn, timer.id, DROPPED if outcome == DROPPED else FIRED, now, worker_id, outcome)
                 return outcome
@@ -225,19 +257,52 @@ class TimerQueue:
     def hook(self, before: Optional[Hook] = None) -> Hook:
         """A ``Worker.periodic`` hook firing due timers with the worker's clock and id
         (``before(worker)`` first, e.g. to place the rules' schedules)."""
+
         def run(worker: Worker) -> None:
             if before is not None:
                 before(worker)
             self.fire_due(worker.clock, worker.worker_id)
+
         return run
 
 
-def _finish(conn: Connection, timer_id: int, status: str, now: dt.datetime, worker_id: str,
-            outcome: Optional[str], error: Optional[str] = None) -> None:
-    conn.execute(sa.update(timers).where(timers.c.id == timer_id, timers.c.status == PENDING).values(
-        status=status, fired_at=now, fired_by=worker_id[:64] or None, locked_until=None,
-        outcome=(outcome or "")[:200] or None, error=error))
+def _finish(
+    conn: Connection,
+    timer_id: int,
+    status: str,
+    now: dt.datetime,
+    worker_id: str,
+    outcome: Optional[str],
+    error: Optional[str] = None,
+) -> None:
+    conn.execute(
+        sa.update(timers)
+        .where(timers.c.id == timer_id, timers.c.status == PENDING)
+        .values(
+            status=status,
+            fired_at=now,
+            fired_by=worker_id[:64] or None,
+            locked_until=None,
+            outcome=(outcome or "")[:200] or None,
+            error=error,
+        )
+    )
 
 
-__all__ = ["DROPPED", "FAILED", "FIRED", "KEPT", "PENDING", "Timer", "TimerHandler", "TimerQueue",
-           "add", "cancel", "note", "pending", "prune", "schedule", "timers"]
+__all__ = [
+    "DROPPED",
+    "FAILED",
+    "FIRED",
+    "KEPT",
+    "PENDING",
+    "Timer",
+    "TimerHandler",
+    "TimerQueue",
+    "add",
+    "cancel",
+    "note",
+    "pending",
+    "prune",
+    "schedule",
+    "timers",
+]

@@ -15,6 +15,7 @@ One round (:meth:`Worker.run_once`):
 A worker that dies after claiming leaves leased rows behind; they are claimed again once
 the lease expires, so a row can be sent twice and senders must be safe to repeat.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -120,12 +121,9 @@ class Worker:
             conn.execute(
                 sa.update(outbox)
                 .where(c.id.in_(ids))
-                .values(locked_until=now + self.lease, locked_by=self.worker_id,
-                        attempts=c.attempts + 1)
+                .values(locked_until=now + self.lease, locked_by=self.worker_id, attempts=c.attempts + 1)
             )
-            got = conn.execute(
-                sa.select(outbox).where(c.id.in_(ids)).order_by(c.next_attempt_at, c.id)
-            ).mappings()
+            got = conn.execute(sa.select(outbox).where(c.id.in_(ids)).order_by(c.next_attempt_at, c.id)).mappings()
             return [OutboxRow.from_mapping(r) for r in got]
 
     def _deliver(self, row: OutboxRow) -> None:
@@ -150,8 +148,7 @@ class Worker:
             conn.execute(
                 sa.update(outbox)
                 .where(outbox.c.id == row.id, outbox.c.status == PENDING)
-                .values(status=SENT, sent_at=self.clock.now(), locked_until=None,
-                        locked_by=None, last_error=None)
+                .values(status=SENT, sent_at=self.clock.now(), locked_until=None, locked_by=None, last_error=None)
             )
 
     def _failed(self, row: OutboxRow, error: str, *, permanent: bool) -> None:
@@ -160,23 +157,21 @@ class Worker:
         values: dict[str, object] = dict(locked_until=None, locked_by=None, last_error=error)
         if dead:
             values["status"] = DEAD
-            log.error("outbox %s (%s) is dead after %s attempts: %s", row.id, row.kind,
-                      row.attempts, error)
+            log.error("outbox %s (%s) is dead after %s attempts: %s", row.id, row.kind, row.attempts, error)
         else:
             values["next_attempt_at"] = now + dt.timedelta(seconds=self.backoff(row.attempts))
         with self.db.begin() as conn:
             # Only while we still hold the lease: otherwise another worker owns the row now.
             conn.execute(
                 sa.update(outbox)
-                .where(outbox.c.id == row.id, outbox.c.status == PENDING,
-                       outbox.c.locked_by == self.worker_id)
+                .where(outbox.c.id == row.id, outbox.c.status == PENDING, outbox.c.locked_by == self.worker_id)
                 .values(**values)
             )
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts``-th failed attempt."""
         try:
-            delay = self.backoff_base ** attempts
+            delay = self.backoff_base**attempts
         except OverflowError:
             return self.max_backoff
         return min(float(delay), self.max_backoff)

@@ -24,6 +24,7 @@ and of everything its events write goes out when the outermost write ends
 A set-based update (many rows, one statement) has its own shape of the same stages in
 :mod:`engine.store.setwrite`. Permissions are the service layer's, above this one.
 """
+
 from __future__ import annotations
 
 import re
@@ -63,8 +64,17 @@ class Checked:
     partial: bool
 
 
-def admit(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, data: Any, *,
-          action: Literal["create", "update"], writer: Writer, old: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+def admit(
+    store: "RecordStore",
+    conn: Connection,
+    ctx: RunContext,
+    form: str,
+    data: Any,
+    *,
+    action: Literal["create", "update"],
+    writer: Writer,
+    old: Optional[Mapping[str, Any]] = None,
+) -> dict[str, Any]:
     """Stages 1 and 2: the validated values of ``data``, once every write guard let them pass."""
     partial = action == "update"
     if isinstance(data, Checked):
@@ -77,16 +87,36 @@ def admit(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, da
     return clean
 
 
-def emit(store: "RecordStore", conn: Connection, ctx: RunContext, kind: str, form: str, record_id: int,
-         new: Optional[Mapping[str, Any]], old: Optional[Mapping[str, Any]], changes: Mapping[str, Any],
-         writer: Writer, depth: int) -> None:
+def emit(
+    store: "RecordStore",
+    conn: Connection,
+    ctx: RunContext,
+    kind: str,
+    form: str,
+    record_id: int,
+    new: Optional[Mapping[str, Any]],
+    old: Optional[Mapping[str, Any]],
+    changes: Mapping[str, Any],
+    writer: Writer,
+    depth: int,
+) -> None:
     """Stage 6: the event of one written record."""
-    store.bus.emit(conn, RecordEvent(kind, form, record_id, ctx, new, old, frozenset(changes),
-                                     writer=writer, depth=depth))
+    store.bus.emit(
+        conn, RecordEvent(kind, form, record_id, ctx, new, old, frozenset(changes), writer=writer, depth=depth)
+    )
 
 
-def create(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, data: Any, *,
-           writer: Writer, depth: int = 0, owner: Optional[int] = None) -> dict[str, Any]:
+def create(
+    store: "RecordStore",
+    conn: Connection,
+    ctx: RunContext,
+    form: str,
+    data: Any,
+    *,
+    writer: Writer,
+    depth: int = 0,
+    owner: Optional[int] = None,
+) -> dict[str, Any]:
     """Insert one record and everything that goes with it."""
     spec = store.form(form)
     with deferred(conn):
@@ -99,8 +129,15 @@ def create(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, d
         for f in spec.fields:
             if f.type == "autonumber" and not scalars.get(f.name):
                 scalars[f.name] = store.numbers(conn, f"{form}.{f.name}", f.prop("sequence"), now, store.timezone)
-        row = {**scalars, "version": 1, "owner": owner if owner is not None else ctx.user_id,
-               "created_at": now, "created_by": ctx.user_id, "updated_at": now, "updated_by": ctx.user_id}
+        row = {
+            **scalars,
+            "version": 1,
+            "owner": owner if owner is not None else ctx.user_id,
+            "created_at": now,
+            "created_by": ctx.user_id,
+            "updated_at": now,
+            "updated_by": ctx.user_id,
+        }
         table = store.tables.table(form)
         try:
             new = dict(conn.execute(table.insert().returning(*table.c), row).mappings().one())
@@ -116,8 +153,16 @@ def create(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, d
     return new
 
 
-def create_many(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, rows: Sequence[Any], *,
-                writer: Writer, depth: int = 0) -> list[dict[str, Any]]:
+def create_many(
+    store: "RecordStore",
+    conn: Connection,
+    ctx: RunContext,
+    form: str,
+    rows: Sequence[Any],
+    *,
+    writer: Writer,
+    depth: int = 0,
+) -> list[dict[str, Any]]:
     """Insert many records at once: one ``executemany`` each for the rows, the child rows, the
     audit rows and the versions; still one guard request and one event per record.
 
@@ -135,17 +180,19 @@ def create_many(store: "RecordStore", conn: Connection, ctx: RunContext, form: s
         except ValidationError as exc:
             for path, messages in exc.fields.items():
                 problems.setdefault(f"[{i}].{path}", []).extend(messages)
-        except PermissionDenied as exc:     # a guard refused it: say which record
-            raise type(exc)(str(exc), {f"[{i}].{k}": v for k, v in exc.fields.items()}
-                            or {f"[{i}]": [str(exc)]}) from None
+        except PermissionDenied as exc:  # a guard refused it: say which record
+            raise type(exc)(
+                str(exc), {f"[{i}].{k}": v for k, v in exc.fields.items()} or {f"[{i}]": [str(exc)]}
+            ) from None
     if problems:
         raise ValidationError(problems)
     check_links(conn, store.tables, spec, prepared, ctx, indexed=True)
     now = ctx.now()
     table = store.tables.table(form)
     template: dict[str, Any] = {c.name: None for c in table.columns if c.name != "id"}
-    template.update(version=1, owner=ctx.user_id, created_at=now, created_by=ctx.user_id,
-                    updated_at=now, updated_by=ctx.user_id)
+    template.update(
+        version=1, owner=ctx.user_id, created_at=now, created_by=ctx.user_id, updated_at=now, updated_by=ctx.user_id
+    )
     subtables = {f.name for f in spec.fields if f.type == "table"}
     autos = [f for f in spec.fields if f.type == "autonumber"]
     payload, children = [], []
@@ -184,9 +231,20 @@ def create_many(store: "RecordStore", conn: Connection, ctx: RunContext, form: s
     return records
 
 
-def update(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, record_id: int, data: Any, *,
-           writer: Writer, expected_version: Optional[int] = None, where: "Clause" = None, depth: int = 0,
-           amend: bool = False) -> dict[str, Any]:
+def update(
+    store: "RecordStore",
+    conn: Connection,
+    ctx: RunContext,
+    form: str,
+    record_id: int,
+    data: Any,
+    *,
+    writer: Writer,
+    expected_version: Optional[int] = None,
+    where: "Clause" = None,
+    depth: int = 0,
+    amend: bool = False,
+) -> dict[str, Any]:
     """Change fields of one record; a stale ``expected_version`` raises :class:`StaleVersion`."""
     spec = store.form(form)
     clean = data if isinstance(data, Checked) else store.validate(ctx, form, data, partial=True)
@@ -202,9 +260,18 @@ def update(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, r
         now = ctx.now()
         scalars, children = split(spec, {k: changes[k] for k in changed})
         table = store.tables.table(form)
-        stmt = (table.update().where(table.c.id == record_id, table.c.version == old["version"])
-                .values({**scalars, "version": old["version"] + (0 if amend else 1), "updated_at": now,
-                         "updated_by": ctx.user_id}))
+        stmt = (
+            table.update()
+            .where(table.c.id == record_id, table.c.version == old["version"])
+            .values(
+                {
+                    **scalars,
+                    "version": old["version"] + (0 if amend else 1),
+                    "updated_at": now,
+                    "updated_by": ctx.user_id,
+                }
+            )
+        )
         returning = supports_update_returning(conn)
         try:
             result = conn.execute(stmt.returning(*table.c) if returning else stmt)
@@ -225,9 +292,18 @@ def update(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, r
     return new
 
 
-def delete(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, record_id: int, *,
-           writer: Writer, expected_version: Optional[int] = None, where: "Clause" = None,
-           depth: int = 0) -> dict[str, Any]:
+def delete(
+    store: "RecordStore",
+    conn: Connection,
+    ctx: RunContext,
+    form: str,
+    record_id: int,
+    *,
+    writer: Writer,
+    expected_version: Optional[int] = None,
+    where: "Clause" = None,
+    depth: int = 0,
+) -> dict[str, Any]:
     """Delete one record (its child rows go with it); its history stays."""
     spec = store.form(form)
     with deferred(conn):
@@ -249,15 +325,21 @@ def delete(store: "RecordStore", conn: Connection, ctx: RunContext, form: str, r
 
 # ---- helpers ----------------------------------------------------------------------------
 
-def current(store: "RecordStore", conn: Connection, spec: FormSpec, record_id: int,
-            expected_version: Optional[int], where: "Clause") -> dict[str, Any]:
+
+def current(
+    store: "RecordStore",
+    conn: Connection,
+    spec: FormSpec,
+    record_id: int,
+    expected_version: Optional[int],
+    where: "Clause",
+) -> dict[str, Any]:
     """The record about to change, locked (PostgreSQL), at the version the writer read."""
     old = store.get(conn, spec.name, record_id, where=where, for_update=True)
     if old is None:
         raise NotFound.said("not_found", form=spec.label, id=record_id)
     if expected_version is not None and old["version"] != expected_version:
-        raise StaleVersion.said("stale", form=spec.label, id=record_id, current=old["version"],
-                                sent=expected_version)
+        raise StaleVersion.said("stale", form=spec.label, id=record_id, current=old["version"], sent=expected_version)
     return old
 
 
@@ -276,9 +358,15 @@ def split(spec: FormSpec, values: Mapping[str, Any]) -> tuple[dict[str, Any], di
     return scalars, children
 
 
-def write_children(store: "RecordStore", conn: Connection, form: str, parent_id: int,
-                   children: Mapping[str, list[Mapping[str, Any]]], replace: bool = False,
-                   old: Optional[Mapping[str, Any]] = None) -> dict[str, list[dict[str, Any]]]:
+def write_children(
+    store: "RecordStore",
+    conn: Connection,
+    form: str,
+    parent_id: int,
+    children: Mapping[str, list[Mapping[str, Any]]],
+    replace: bool = False,
+    old: Optional[Mapping[str, Any]] = None,
+) -> dict[str, list[dict[str, Any]]]:
     """Insert (``replace``: in place of the old ones) the sub-table rows of one record, and
     return them as stored, by sub-table: every sub-table of the form on create, the replaced
     ones otherwise. A row that keeps its id must belong to the record (``old``, the record
@@ -295,8 +383,12 @@ def write_children(store: "RecordStore", conn: Connection, form: str, parent_id:
                 if old is not None:
                     owned = {r.get("id") for r in old.get(field) or ()}
                 else:
-                    owned = {i for (i,) in conn.execute(sa.select(table.c.id).where(
-                        table.c.parent_id == parent_id, table.c.id.in_(keep)))}
+                    owned = {
+                        i
+                        for (i,) in conn.execute(
+                            sa.select(table.c.id).where(table.c.parent_id == parent_id, table.c.id.in_(keep))
+                        )
+                    }
                 stray = keep - owned
                 if stray:
                     raise ValidationError({field: [f"rows {sorted(stray)} do not belong to this record"]})
@@ -309,10 +401,14 @@ def write_children(store: "RecordStore", conn: Connection, form: str, parent_id:
             if replace and row.get("id") in keep:
                 item["id"] = row["id"]
             payload.append(item)
-        stored = {r["pos"]: r for part in ([p for p in payload if "id" in p], [p for p in payload if "id" not in p])
-                  for r in insert_returning_rows(conn, table, part)}
-        out[field] = [{k: v for k, v in stored[pos].items() if k not in ("parent_id", "pos")}
-                      for pos in range(len(payload))]
+        stored = {
+            r["pos"]: r
+            for part in ([p for p in payload if "id" in p], [p for p in payload if "id" not in p])
+            for r in insert_returning_rows(conn, table, part)
+        }
+        out[field] = [
+            {k: v for k, v in stored[pos].items() if k not in ("parent_id", "pos")} for pos in range(len(payload))
+        ]
     return out
 
 

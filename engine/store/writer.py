@@ -7,6 +7,7 @@ with :meth:`engine.store.events.EventBus.add_guard` sees a :class:`WriteRequest`
 refuse it by raising, e.g. :class:`WriteRefused` (a flow owns a status field; a change
 request freezes linked records); the whole change then rolls back.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -103,5 +104,5 @@ def same_rows(old: Any, new: Any) -> bool:
     if not isinstance(old, list) or not isinstance(new, list) or len(old) != len(new):
         return False
     if not all(isinstance(o, Mapping) and isinstance(n, Mapping) for o, n in zip(old, new)):
-        return False   # a list value (tags, file ids), not rows: compared as a whole
+        return False  # a list value (tags, file ids), not rows: compared as a whole
     return all(all(o.get(k) == v for k, v in n.items() if k != "id") for o, n in zip(old, new))

@@ -1,4 +1,5 @@
 """API fixtures: the OMS pack published on a fresh database, one user per role."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -68,20 +69,34 @@ def auth(client: Any) -> Callable[[str], dict[str, str]]:
 def seed(client: Any, auth: Callable[[str], dict[str, str]]) -> dict[str, Any]:
     """Two customers and two products, created by admin; buyer1 is tied to the first customer."""
     admin = auth("admin")
-    c1 = client.post("/api/v1/records/customer", headers=admin, json={
-        "code": "C001", "name": "宁波海曙精密五金有限公司", "tier": "A"}).get_json()
-    c2 = client.post("/api/v1/records/customer", headers=admin, json={
-        "code": "C002", "name": "Shenzhen Bright Shop", "tier": "B"}).get_json()
-    p1 = client.post("/api/v1/records/product", headers=admin, json={
-        "sku": "P-100", "name": "不锈钢合页", "price": "12.50", "cost": "7.20", "stock": 500}).get_json()
-    p2 = client.post("/api/v1/records/product", headers=admin, json={
-        "sku": "P-200", "name": "Brass handle", "price": "30.00", "cost": "18.00", "stock": 80}).get_json()
+    c1 = client.post(
+        "/api/v1/records/customer",
+        headers=admin,
+        json={"code": "C001", "name": "宁波海曙精密五金有限公司", "tier": "A"},
+    ).get_json()
+    c2 = client.post(
+        "/api/v1/records/customer", headers=admin, json={"code": "C002", "name": "Shenzhen Bright Shop", "tier": "B"}
+    ).get_json()
+    p1 = client.post(
+        "/api/v1/records/product",
+        headers=admin,
+        json={"sku": "P-100", "name": "不锈钢合页", "price": "12.50", "cost": "7.20", "stock": 500},
+    ).get_json()
+    p2 = client.post(
+        "/api/v1/records/product",
+        headers=admin,
+        json={"sku": "P-200", "name": "Brass handle", "price": "30.00", "cost": "18.00", "stock": 80},
+    ).get_json()
     assert all("id" in r for r in (c1, c2, p1, p2)), (c1, c2, p1, p2)
     return {"c1": c1, "c2": c2, "p1": p1, "p2": p2}
 
 
 def order_body(customer: int, product: int, **extra: Any) -> dict[str, Any]:
-    body = {"customer": customer, "order_date": "2026-11-02", "due_date": "2026-11-20",
-            "lines": [{"product": product, "qty": 10, "unit_price": "12.50"}]}
+    body = {
+        "customer": customer,
+        "order_date": "2026-11-02",
+        "due_date": "2026-11-20",
+        "lines": [{"product": product, "qty": 10, "unit_price": "12.50"}],
+    }
     body.update(extra)
     return body

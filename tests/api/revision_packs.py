@@ -1,5 +1,6 @@
 """Two revisions of a small pack: revision 2 removes a field (``discount``, which revision 1's
 formula and rule read) and a sub-table column (``lines.note``), and adds ``channel``."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,10 +46,18 @@ fields:
       - {name: note, type: text, label: {zh-CN: 包装备注, en: Packing note}}
 """
 #: revision 2: no discount (nor the live saving from it), no lines.note, a new channel
-FORM_2 = "\n".join(line for line in FORM_1.splitlines() if not any(
-    f"name: {gone}," in line for gone in ("discount", "saving", "note"))).replace(
-    '"qty * price * (1 - discount)"', '"qty * price"').replace(
-    "  - {name: amount,", "  - {name: channel, type: text, label: {zh-CN: 渠道, en: Channel}}\n  - {name: amount,") + "\n"
+FORM_2 = (
+    "\n".join(
+        line
+        for line in FORM_1.splitlines()
+        if not any(f"name: {gone}," in line for gone in ("discount", "saving", "note"))
+    )
+    .replace('"qty * price * (1 - discount)"', '"qty * price"')
+    .replace(
+        "  - {name: amount,", "  - {name: channel, type: text, label: {zh-CN: 渠道, en: Channel}}\n  - {name: amount,"
+    )
+    + "\n"
+)
 RULES_1 = """on quote
 rule "大折扣"
   when created or updated if discount > 0.3
@@ -63,10 +72,12 @@ rule "大单"
 
 def files(revision: int) -> dict[str, str]:
     """The pack's files at ``revision`` (1 or 2)."""
-    return {"pack.yaml": f'name: quotes\nversion: "1.{revision}.0"\nlabel: 报价\n',
-            "roles.yaml": ROLES if revision == 1 else ROLES_2,
-            "forms/quote.yaml": FORM_1 if revision == 1 else FORM_2,
-            "rules/quote.rules": RULES_1 if revision == 1 else RULES_2}
+    return {
+        "pack.yaml": f'name: quotes\nversion: "1.{revision}.0"\nlabel: 报价\n',
+        "roles.yaml": ROLES if revision == 1 else ROLES_2,
+        "forms/quote.yaml": FORM_1 if revision == 1 else FORM_2,
+        "rules/quote.rules": RULES_1 if revision == 1 else RULES_2,
+    }
 
 
 #: what revision 2 removes from data that holds values
@@ -90,5 +101,10 @@ def token(client: Any, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {resp.get_json()['token']}"}
 
 
-QUOTE = {"ref": "Q-1", "qty": 10, "price": "2.00", "discount": "0.5",
-         "lines": [{"item": "合页", "weight": "1.5", "note": "易碎 / fragile"}]}
+QUOTE = {
+    "ref": "Q-1",
+    "qty": 10,
+    "price": "2.00",
+    "discount": "0.5",
+    "lines": [{"item": "合页", "weight": "1.5", "note": "易碎 / fragile"}],
+}

@@ -1,4 +1,5 @@
 """`run.py serve` (gunicorn) in a subprocess on a free port, for the tests over real HTTP."""
+
 from __future__ import annotations
 
 import contextlib
@@ -48,8 +49,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def serving(db_url: str, tmp: Path, *args: str,
-            listen: Sequence[str] = ("--bind", "127.0.0.1:{port}")) -> Iterator[Server]:
+def serving(
+    db_url: str, tmp: Path, *args: str, listen: Sequence[str] = ("--bind", "127.0.0.1:{port}")
+) -> Iterator[Server]:
     """``run.py serve --bind 127.0.0.1:PORT ARGS`` until the block ends (then SIGTERM to its
     process group: gunicorn's master and workers, or the reloader and its child with ``--dev``).
 
@@ -57,14 +59,23 @@ def serving(db_url: str, tmp: Path, *args: str,
     server binds it, so a server that finds its port in use starts again on another one, and
     the server is ready only once it has said it listens on its own port."""
     access = tmp / "access.log"
-    env = {**os.environ, "DATABASE_URL": db_url,
-           "GUNICORN_CMD_ARGS": f"--access-logfile {access} --access-logformat '{ACCESS_FORMAT}'"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "GUNICORN_CMD_ARGS": f"--access-logfile {access} --access-logformat '{ACCESS_FORMAT}'",
+    }
     log = tmp / "serve.log"
     for _attempt in range(5):
         port = free_port()
         with open(log, "wb") as out:
-            proc = subprocess.Popen([sys.executable, "run.py", "serve", *(a.format(port=port) for a in listen), *args],
-                                    cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                [sys.executable, "run.py", "serve", *(a.format(port=port) for a in listen), *args],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         base = f"http://127.0.0.1:{port}/api/v1"
         try:
             if _ready(proc, base, f"127.0.0.1:{port}", log):
@@ -87,7 +98,7 @@ def _ready(proc: subprocess.Popen, base: str, address: str, log: Path) -> bool:
     deadline = time.monotonic() + 60
     while True:
         text = log.read_text(encoding="utf-8", errors="replace")
-        if "Connection in use" in text or "Address already in use" in text:   # gunicorn; werkzeug
+        if "Connection in use" in text or "Address already in use" in text:  # gunicorn; werkzeug
             return False
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("server did not start: " + text)
@@ -95,7 +106,7 @@ def _ready(proc: subprocess.Popen, base: str, address: str, log: Path) -> bool:
             try:
                 urllib.request.urlopen(base + "/openapi.json", timeout=5).close()
                 return True
-            except OSError:   # still busy starting (URLError, reset, timeout)
+            except OSError:  # still busy starting (URLError, reset, timeout)
                 pass
         time.sleep(0.1)
 

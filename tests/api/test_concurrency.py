@@ -1,4 +1,5 @@
 """Two writers on one version: one wins, one gets 409. Twenty writers: twenty unique numbers."""
+
 from __future__ import annotations
 
 import threading
@@ -43,8 +44,9 @@ def test_twenty_threads_take_unique_numbers(platform, seed):
     ctx = platform.user_context("sales1")
     body = order_body(seed["c1"]["id"], seed["p1"]["id"])
     with ThreadPoolExecutor(max_workers=20) as pool:
-        numbers = list(pool.map(lambda i: records.create(ctx, "sales_order", {**body, "po_number": f"T{i}"})["number"],
-                                range(20)))
+        numbers = list(
+            pool.map(lambda i: records.create(ctx, "sales_order", {**body, "po_number": f"T{i}"})["number"], range(20))
+        )
     assert sorted(numbers) == [f"SO-202611-{i:05}" for i in range(1, 21)]
 
 
@@ -60,7 +62,10 @@ def test_error_after_insert_leaves_no_row_no_audit_no_outbox(platform, seed):
     try:
         records.create(ctx, "sales_order", order_body(seed["c1"]["id"], seed["p1"]["id"], po_number="RB"))
         raise AssertionError("the create should have failed")
-    except (RuntimeError, RuleFailed) as exc:   # RuleFailed: raised by the write of the approval-route rule: it wraps the cause
+    except (
+        RuntimeError,
+        RuleFailed,
+    ) as exc:  # RuleFailed: raised by the write of the approval-route rule: it wraps the cause
         cause = exc.cause if isinstance(exc, RuleFailed) else exc
         assert str(cause) == "boom after the insert"
     finally:
@@ -68,8 +73,14 @@ def test_error_after_insert_leaves_no_row_no_audit_no_outbox(platform, seed):
     defs = platform.definitions()
     with platform.db.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(defs.tables.table("sales_order"))).scalar() == 0
-        assert conn.execute(sa.select(sa.func.count()).select_from(
-            defs.tables.child_table("sales_order", "lines"))).scalar() == 0
-        assert conn.execute(sa.select(sa.func.count()).select_from(audit)
-                            .where(audit.c.form == "sales_order")).scalar() == 0
+        assert (
+            conn.execute(
+                sa.select(sa.func.count()).select_from(defs.tables.child_table("sales_order", "lines"))
+            ).scalar()
+            == 0
+        )
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(audit).where(audit.c.form == "sales_order")).scalar()
+            == 0
+        )
         assert conn.execute(sa.select(sa.func.count()).select_from(outbox.outbox)).scalar() == 0

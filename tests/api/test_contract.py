@@ -6,6 +6,7 @@ object or too large, values of the wrong type or beyond the database's range, ba
 ids beyond 32 bits, bad query parameters, a reused Idempotency-Key). Each answer must be a
 status the operation documents, and an error must be the one Error object.
 """
+
 from __future__ import annotations
 
 import io
@@ -20,7 +21,7 @@ from apps.api.openapi import ERROR_SCHEMA
 HUGE = "99999999999999999999"
 BAD_IDS = ("999999", "2147483648", "9223372036854775808", HUGE, "0")
 BAD_VALUES: tuple[Any, ...] = (int(HUGE), 2**31, -1, 1.5, "x", "", None, [], {}, [{"qty": int(HUGE)}], True)
-BAD_QUERY = ("", "x", "0", "-1", HUGE, "1e5", "a,b", "(", "==", "\"", "null")
+BAD_QUERY = ("", "x", "0", "-1", HUGE, "1e5", "a,b", "(", "==", '"', "null")
 BAD_FILTERS = ("qty > " + HUGE, "id == 2147483648", "sum(lines.qty) > " + HUGE, "nothing == 1", "(", "a and and b")
 LIMIT = 64 * 1024
 
@@ -67,25 +68,38 @@ def _cases(doc: dict[str, Any], path: str, op: dict[str, Any]) -> Iterator[dict[
             yield {"path": base, "headers": {"If-Match": tag}, "json": {}}
     kind = _json_kind(op)
     if kind == "json":
-        for raw, ctype in (("x", "text/plain"), ("{", "application/json"), ("null", "application/json"),
-                           ("[]", "application/json"), ('"s"', "application/json"), ("", "application/json"),
-                           ('{"a": "' + "x" * LIMIT + '"}', "application/json"), ("{}", None)):
+        for raw, ctype in (
+            ("x", "text/plain"),
+            ("{", "application/json"),
+            ("null", "application/json"),
+            ("[]", "application/json"),
+            ('"s"', "application/json"),
+            ("", "application/json"),
+            ('{"a": "' + "x" * LIMIT + '"}', "application/json"),
+            ("{}", None),
+        ):
             yield {"path": base, "data": raw, "content_type": ctype}
         yield {"path": base, "json": {}, "headers": {"Idempotency-Key": "k" * 201}}
         for prop in _properties(doc, op):
             for value in BAD_VALUES:
                 yield {"path": base, "json": {prop: value}, "headers": {"If-Match": '"1"'}}
     elif kind == "multipart":
-        for name, data in (("x.xlsx", b"not a workbook"), ("x.txt", b"a,b"), ("x.csv", b""),
-                           ("big.csv", b"a" * (LIMIT + 1))):
+        for name, data in (
+            ("x.xlsx", b"not a workbook"),
+            ("x.txt", b"a,b"),
+            ("x.csv", b""),
+            ("big.csv", b"a" * (LIMIT + 1)),
+        ):
             yield {"path": base, "data": {"file": (io.BytesIO(data), name)}, "content_type": "multipart/form-data"}
         yield {"path": base, "data": {"other": "1"}, "content_type": "multipart/form-data"}
         yield {"path": base, "json": {"file": "x"}}
 
 
 def _check(failures: list[str], op: dict[str, Any], method: str, case: dict[str, Any], resp: Any) -> None:
-    where = f"{method.upper()} {case['path']} {case.get('query_string') or ''} " \
-            f"{str(case.get('json') or case.get('data') or '')[:60]} {case.get('headers') or ''}"
+    where = (
+        f"{method.upper()} {case['path']} {case.get('query_string') or ''} "
+        f"{str(case.get('json') or case.get('data') or '')[:60]} {case.get('headers') or ''}"
+    )
     status = str(resp.status_code)
     if status not in op["responses"]:
         failures.append(f"{where}: {status} is not documented ({resp.get_data(as_text=True)[:200]})")
@@ -101,8 +115,13 @@ def test_every_operation_answers_only_documented_statuses(client, auth, seed):
     client.application.config["MAX_CONTENT_LENGTH"] = LIMIT
     client.application.config["IMPORT_MAX_BYTES"] = LIMIT
     doc = client.get("/api/v1/openapi.json").get_json()
-    tokens = {"anonymous": {}, "bad token": {"Authorization": "Bearer nope"},
-              "admin": auth("admin"), "wh1": auth("wh1"), "buyer1": auth("buyer1")}
+    tokens = {
+        "anonymous": {},
+        "bad token": {"Authorization": "Bearer nope"},
+        "admin": auth("admin"),
+        "wh1": auth("wh1"),
+        "buyer1": auth("buyer1"),
+    }
     failures: list[str] = []
     sent = 0
     for path, method, op in _operations(doc):
@@ -111,11 +130,14 @@ def test_every_operation_answers_only_documented_statuses(client, auth, seed):
             cases = list(_cases(doc, path, op)) if who == "admin" else [{"path": _fill(path, id="1", name="nope")}]
             for case in cases:
                 case = dict(case)
-                if path == "/auth/logout":   # the walk's own tokens stay valid
+                if path == "/auth/logout":  # the walk's own tokens stay valid
                     case["headers"] = {}
-                resp = client.open("/api/v1" + case["path"], method=method.upper(),
-                                   headers={**headers, **case.get("headers", {})},
-                                   **{k: v for k, v in case.items() if k not in ("path", "headers")})
+                resp = client.open(
+                    "/api/v1" + case["path"],
+                    method=method.upper(),
+                    headers={**headers, **case.get("headers", {})},
+                    **{k: v for k, v in case.items() if k not in ("path", "headers")},
+                )
                 sent += 1
                 _check(failures, op, method, case, resp)
                 if who == "anonymous" and not public and resp.status_code != 401:
@@ -127,17 +149,23 @@ def test_every_operation_answers_only_documented_statuses(client, auth, seed):
 def test_a_reused_idempotency_key_with_another_body_is_409(client, auth, seed):
     sales = auth("sales1")
     key = {**sales, "Idempotency-Key": "order-77"}
-    body = {"customer": seed["c1"]["id"], "order_date": "2026-11-02", "po_number": "IDEM-77",
-            "lines": [{"product": seed["p1"]["id"], "qty": 2, "unit_price": "12.50"}]}
+    body = {
+        "customer": seed["c1"]["id"],
+        "order_date": "2026-11-02",
+        "po_number": "IDEM-77",
+        "lines": [{"product": seed["p1"]["id"], "qty": 2, "unit_price": "12.50"}],
+    }
     first = client.post("/api/v1/records/sales_order", headers=key, json=body)
     again = client.post("/api/v1/records/sales_order", headers=key, json=body)
     assert first.status_code == 201 and again.status_code == 201
     assert again.get_json()["id"] == first.get_json()["id"]
-    other = client.post("/api/v1/records/sales_order", headers={**key, "Accept-Language": "en"},
-                        json={**body, "po_number": "IDEM-78"})
+    other = client.post(
+        "/api/v1/records/sales_order", headers={**key, "Accept-Language": "en"}, json={**body, "po_number": "IDEM-78"}
+    )
     assert other.status_code == 409
     assert other.get_json()["error"]["message"] == (
-        "the Idempotency-Key 'order-77' was already used with a different body; use a new key for a new request")
+        "the Idempotency-Key 'order-77' was already used with a different body; use a new key for a new request"
+    )
     listed = client.get("/api/v1/records/sales_order?po_number__contains=IDEM-", headers=sales).get_json()
     assert [o["po_number"] for o in listed["items"]] == ["IDEM-77"]
 
@@ -147,9 +175,15 @@ def test_ids_and_numbers_beyond_the_database_are_404_or_422_naming_the_field(cli
     for rid in ("2147483648", "9223372036854775808", HUGE):
         resp = client.get(f"/api/v1/records/product/{rid}", headers=admin)
         assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
-    resp = client.post("/api/v1/records/sales_order", headers=admin, json={
-        "customer": 2**31, "order_date": "2026-11-02",
-        "lines": [{"product": int(HUGE), "qty": 1, "unit_price": "1"}]})
+    resp = client.post(
+        "/api/v1/records/sales_order",
+        headers=admin,
+        json={
+            "customer": 2**31,
+            "order_date": "2026-11-02",
+            "lines": [{"product": int(HUGE), "qty": 1, "unit_price": "1"}],
+        },
+    )
     assert resp.status_code == 422
     fields = resp.get_json()["error"]["fields"]
     assert fields["customer"] == ["refers to record 2147483648, which does not exist"]
@@ -171,7 +205,8 @@ def test_a_stale_if_match_is_412_and_a_stale_body_version_409(client, auth, seed
     stale = client.patch(f"/api/v1/records/product/{pid}", headers={**admin, "If-Match": '"1"'}, json={"name": "x"})
     assert stale.status_code == 412 and stale.get_json()["error"]["code"] == "precondition_failed"
     assert stale.get_json()["error"]["message"] == (
-        f"Product {pid} was changed by someone else (version 2, you have 1); reload and try again")
+        f"Product {pid} was changed by someone else (version 2, you have 1); reload and try again"
+    )
     body = client.patch(f"/api/v1/records/product/{pid}", headers=admin, json={"name": "x", "version": 1})
     assert body.status_code == 409 and body.get_json()["error"]["code"] == "conflict"
     gone = client.delete(f"/api/v1/records/product/{pid}", headers={**admin, "If-Match": '"1"'})
@@ -195,10 +230,12 @@ def test_small_answers_the_review_asked_for(client, auth, seed):
 
 def test_the_top_level_message_speaks_the_language_of_the_field_errors(client, auth):
     for lang, message, field in (
-            ("zh-CN", "数据有误：sku: 必填; name: 必填", "必填"),
-            ("en", "the data is not valid: sku: is required; name: is required", "is required")):
-        resp = client.post("/api/v1/records/product", headers={**auth("admin"), "Accept-Language": lang},
-                           json={"price": "1"})
+        ("zh-CN", "数据有误：sku: 必填; name: 必填", "必填"),
+        ("en", "the data is not valid: sku: is required; name: is required", "is required"),
+    ):
+        resp = client.post(
+            "/api/v1/records/product", headers={**auth("admin"), "Accept-Language": lang}, json={"price": "1"}
+        )
         error = resp.get_json()["error"]
         assert resp.status_code == 422 and error["message"] == message and error["fields"]["sku"] == [field]
     resp = client.get("/api/v1/records/product", headers={"Accept-Language": "zh-CN"})

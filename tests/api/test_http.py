@@ -1,4 +1,5 @@
 """Over real HTTP: `run.py demo` then `run.py serve` (gunicorn) in a subprocess, driven with urllib."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,7 @@ from tests.api.serving import run_py, serving
 
 
 def _call(base, method, path, body=None, token=None, headers=None):
-    req = urllib.request.Request(base + path, method=method,
-                                 data=None if body is None else json.dumps(body).encode())
+    req = urllib.request.Request(base + path, method=method, data=None if body is None else json.dumps(body).encode())
     req.add_header("Content-Type", "application/json")
     if token:
         req.add_header("Authorization", f"Bearer {token}")
@@ -47,19 +47,41 @@ def test_a_new_user_session_over_http(server):
     cid = customers["items"][0]["id"]
     status, products = _call(server, "GET", "/records/product?limit=1", token=token)
     pid = products["items"][0]["id"]
-    status, created = _call(server, "POST", "/records/sales_order", {
-        "customer": cid, "order_date": "2026-11-22", "po_number": "HTTP-1",
-        "lines": [{"product": pid, "qty": 5, "unit_price": "3.50"}]}, token=token)
+    status, created = _call(
+        server,
+        "POST",
+        "/records/sales_order",
+        {
+            "customer": cid,
+            "order_date": "2026-11-22",
+            "po_number": "HTTP-1",
+            "lines": [{"product": pid, "qty": 5, "unit_price": "3.50"}],
+        },
+        token=token,
+    )
     assert status == 201, created
-    status, updated = _call(server, "PATCH", f"/records/sales_order/{created['id']}", {"remark": "周五前"},
-                            token=token, headers={"If-Match": f'"{created["version"]}"'})
-    assert created["version"] == 1 and created["route"] == "auto"   # the route rule's decide is part of the create
+    status, updated = _call(
+        server,
+        "PATCH",
+        f"/records/sales_order/{created['id']}",
+        {"remark": "周五前"},
+        token=token,
+        headers={"If-Match": f'"{created["version"]}"'},
+    )
+    assert created["version"] == 1 and created["route"] == "auto"  # the route rule's decide is part of the create
     assert status == 200 and updated["version"] == 2
-    status, stale = _call(server, "PATCH", f"/records/sales_order/{created['id']}", {"remark": "x"},
-                          token=token, headers={"If-Match": '"1"'})
-    assert status == 412 and stale["error"]["code"] == "precondition_failed"   # If-Match no longer holds
-    status, filtered = _call(server, "GET", "/records/sales_order?filter=po_number%20%3D%3D%20%22HTTP-1%22",
-                             token=token)
+    status, stale = _call(
+        server,
+        "PATCH",
+        f"/records/sales_order/{created['id']}",
+        {"remark": "x"},
+        token=token,
+        headers={"If-Match": '"1"'},
+    )
+    assert status == 412 and stale["error"]["code"] == "precondition_failed"  # If-Match no longer holds
+    status, filtered = _call(
+        server, "GET", "/records/sales_order?filter=po_number%20%3D%3D%20%22HTTP-1%22", token=token
+    )
     assert status == 200 and [o["id"] for o in filtered["items"]] == [created["id"]]
     status, _ = _call(server, "POST", "/auth/logout", token=token)
     assert status == 200
@@ -75,15 +97,24 @@ def test_an_all_or_nothing_import_over_http_reports_every_failing_row(server):
     status, body = _call(server, "POST", "/auth/login", {"username": "admin", "password": "admin123"})
     head = "客户,客户采购单号,下单日期,产品,数量,单价"
     rows = [f"C0002,IMP-{i:03},2026-11-02,P-6204,1,2.50" for i in range(520)]
-    rows[1] = "C0002,IMP-001,2026-13-02,P-6204,1,2.50"      # spreadsheet row 3: no such date
+    rows[1] = "C0002,IMP-001,2026-13-02,P-6204,1,2.50"  # spreadsheet row 3: no such date
     rows[510] = "C0001,HD-PO-20261102,2026-11-02,P-6204,1,2.50"  # row 512: the demo's order
-    rows[515] = "C0002,IMP-007,2026-11-03,P-6204,1,2.50"    # row 517: as row 9 (in chunk 1)
+    rows[515] = "C0002,IMP-007,2026-11-03,P-6204,1,2.50"  # row 517: as row 9 (in chunk 1)
     data = ("\n".join([head, *rows]) + "\n").encode("utf-8")
-    resp = requests.post(server + "/records/sales_order/import", headers={"Authorization": "Bearer " + body["token"]},
-                         files={"file": ("orders.csv", data, "text/csv")}, timeout=300)
+    resp = requests.post(
+        server + "/records/sales_order/import",
+        headers={"Authorization": "Bearer " + body["token"]},
+        files={"file": ("orders.csv", data, "text/csv")},
+        timeout=300,
+    )
     report = resp.json()
     assert resp.status_code == 422 and (report["records"], report["failed"], report["written"]) == (520, 3, False)
     assert [(e["row"], e["field"]) for e in report["errors"]] == [
-        (3, "order_date"), (512, "customer"), (512, "po_number"), (517, "customer"), (517, "po_number")]
+        (3, "order_date"),
+        (512, "customer"),
+        (512, "po_number"),
+        (517, "customer"),
+        (517, "po_number"),
+    ]
     status, found = _call(server, "GET", "/records/sales_order?po_number__contains=IMP-", token=body["token"])
     assert status == 200 and found["total"] == 0

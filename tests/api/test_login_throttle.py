@@ -1,5 +1,6 @@
 """Login throttling on ``POST /api/v1/auth/login``: per user name and per address, 429 with
 Retry-After, the same for unknown users, the audit, the lock's end (an injected clock; no sleeps)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,8 +12,12 @@ PASSWORD = USERS["sales1"][0]
 
 
 def login(client: Any, username: str, password: str, address: str = "10.0.0.5", **headers: str) -> Any:
-    return client.post("/api/v1/auth/login", json={"username": username, "password": password},
-                       environ_base={"REMOTE_ADDR": address}, headers=headers)
+    return client.post(
+        "/api/v1/auth/login",
+        json={"username": username, "password": password},
+        environ_base={"REMOTE_ADDR": address},
+        headers=headers,
+    )
 
 
 def test_thirty_wrong_passwords_lock_the_name_until_the_lock_expires(client: Any, clock: Any) -> None:
@@ -20,9 +25,10 @@ def test_thirty_wrong_passwords_lock_the_name_until_the_lock_expires(client: Any
     assert [r.status_code for r in answers] == [401] * 5 + [429] * 25
     locked = answers[5]
     assert locked.headers["Retry-After"] == "900"
-    assert locked.get_json() == {"error": {"code": "too_many_attempts", "message": "失败次数过多, 请 15 分钟后再试",
-                                           "fields": {}}}
-    assert login(client, "sales1", PASSWORD).status_code == 429          # not even the right password
+    assert locked.get_json() == {
+        "error": {"code": "too_many_attempts", "message": "失败次数过多, 请 15 分钟后再试", "fields": {}}
+    }
+    assert login(client, "sales1", PASSWORD).status_code == 429  # not even the right password
     clock.advance(minutes=14, seconds=59)
     refused = login(client, "sales1", PASSWORD, **{"Accept-Language": "en"})
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
@@ -31,7 +37,7 @@ def test_thirty_wrong_passwords_lock_the_name_until_the_lock_expires(client: Any
     ok = login(client, "sales1", PASSWORD)
     assert ok.status_code == 200 and ok.get_json()["user"]["username"] == "sales1"
     assert ok.headers["Cache-Control"] == "no-store"
-    assert [login(client, "sales1", "wrong").status_code for _ in range(6)] == [401] * 5 + [429]   # counting anew
+    assert [login(client, "sales1", "wrong").status_code for _ in range(6)] == [401] * 5 + [429]  # counting anew
 
 
 def test_the_answers_do_not_tell_whether_the_user_exists(client: Any) -> None:
@@ -41,6 +47,7 @@ def test_the_answers_do_not_tell_whether_the_user_exists(client: Any) -> None:
             r = login(client, name, f"guess-{n}", address=f"10.1.0.{len(name)}")
             out.append((r.status_code, r.get_json(), r.headers.get("Retry-After")))
         return out
+
     assert series("sales2") == series("nosuchuser")
 
 
@@ -73,28 +80,36 @@ def test_successful_logins_do_not_use_up_the_address(client: Any) -> None:
 
 
 def test_the_limits_are_settings(platform: Any, clock: Any) -> None:
-    app = create_app({"TESTING": True, "PLATFORM": platform, "LOGIN_MAX_FAILURES": 2,
-                      "LOGIN_LOCK_SECONDS": 60, "LOGIN_WINDOW_SECONDS": 30})
+    app = create_app(
+        {
+            "TESTING": True,
+            "PLATFORM": platform,
+            "LOGIN_MAX_FAILURES": 2,
+            "LOGIN_LOCK_SECONDS": 60,
+            "LOGIN_WINDOW_SECONDS": 30,
+        }
+    )
     client = app.test_client()
     assert [login(client, "sales1", "x").status_code for _ in range(3)] == [401, 401, 429]
     assert login(client, "sales1", "x").headers["Retry-After"] == "60"
     clock.advance(seconds=60)
     assert login(client, "sales1", "x").status_code == 401
-    clock.advance(seconds=31)                      # the window passed: the count starts over
+    clock.advance(seconds=31)  # the window passed: the count starts over
     assert [login(client, "sales1", "x").status_code for _ in range(3)] == [401, 401, 429]
 
 
 def test_failed_attempts_are_in_the_audit_without_the_password(client: Any, cli: Any) -> None:
     for n in range(5):
         login(client, "sales1", f"s3cret-{n}", address="10.3.3.3")
-    login(client, "sales1", PASSWORD, address="10.3.3.3")          # refused: not checked, not logged
+    login(client, "sales1", PASSWORD, address="10.3.3.3")  # refused: not checked, not logged
     login(client, "ghost", "s3cret-x", address="10.3.3.4")
     code, out, _ = cli("user", "logins")
     lines = out.splitlines()
     assert code == 0 and len(lines) == 6
     assert lines[0] == "2026-11-02 08:00:00Z login  failed    ghost            10.3.3.4"
-    assert lines[1] == ("2026-11-02 08:00:00Z login  failed    sales1           10.3.3.3"
-                        "  locked name until 2026-11-02 08:15:00Z")
+    assert lines[1] == (
+        "2026-11-02 08:00:00Z login  failed    sales1           10.3.3.3  locked name until 2026-11-02 08:15:00Z"
+    )
     assert lines[2:] == ["2026-11-02 08:00:00Z login  failed    sales1           10.3.3.3"] * 4
     assert "s3cret" not in out
     code, out, _ = cli("user", "logins", "ghost")
@@ -104,10 +119,13 @@ def test_failed_attempts_are_in_the_audit_without_the_password(client: Any, cli:
     assert login(client, "sales1", PASSWORD, address="10.3.3.3").status_code == 200
     assert cli("user", "unlock", "sales1")[1] == "sales1: nothing to clear\n"
     assert cli("user", "logins", "sales1", "--limit", "1")[1] == (
-        "2026-11-02 08:00:00Z login  succeeded sales1           10.3.3.3\n")
+        "2026-11-02 08:00:00Z login  succeeded sales1           10.3.3.3\n"
+    )
 
     from sqlalchemy import select
+
     from engine.store.system import login_audit
+
     with client.application.extensions["lowcode"].db.connect() as conn:
         stored = [tuple(row) for row in conn.execute(select(login_audit))]
     assert stored and not any("s3cret" in str(value) for row in stored for value in row)

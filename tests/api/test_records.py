@@ -1,4 +1,5 @@
 """Records over the API: create, read, update with versions, delete, history, errors."""
+
 from __future__ import annotations
 
 import re
@@ -7,13 +8,13 @@ from tests.api.conftest import order_body
 
 
 def test_login_wrong_password_and_missing_token(client):
-    resp = client.post("/api/v1/auth/login", json={"username": "admin", "password": "nope"},
-                       headers={"Accept-Language": "en"})
+    resp = client.post(
+        "/api/v1/auth/login", json={"username": "admin", "password": "nope"}, headers={"Accept-Language": "en"}
+    )
     assert resp.status_code == 401
-    assert resp.get_json() == {"error": {"code": "unauthorized", "message": "wrong username or password",
-                                         "fields": {}}}
+    assert resp.get_json() == {"error": {"code": "unauthorized", "message": "wrong username or password", "fields": {}}}
     resp = client.post("/api/v1/auth/login", json={"username": "admin", "password": "nope"})
-    assert resp.get_json()["error"]["message"] == "用户名或密码错误"   # the pack's language by default
+    assert resp.get_json()["error"]["message"] == "用户名或密码错误"  # the pack's language by default
     resp = client.get("/api/v1/records/customer")
     assert resp.status_code == 401
     assert resp.get_json()["error"]["code"] == "unauthorized"
@@ -30,8 +31,11 @@ def test_logout_revokes_the_token(client, auth):
 
 def test_create_read_update_delete_order(client, auth, seed):
     sales = auth("sales1")
-    resp = client.post("/api/v1/records/sales_order", headers=sales,
-                       json=order_body(seed["c1"]["id"], seed["p1"]["id"], po_number="PO-1"))
+    resp = client.post(
+        "/api/v1/records/sales_order",
+        headers=sales,
+        json=order_body(seed["c1"]["id"], seed["p1"]["id"], po_number="PO-1"),
+    )
     assert resp.status_code == 201, resp.get_json()
     order = resp.get_json()
     assert order["number"] == "SO-202611-00001"
@@ -45,8 +49,11 @@ def test_create_read_update_delete_order(client, auth, seed):
     got = client.get(f"/api/v1/records/sales_order/{order['id']}", headers=sales).get_json()
     assert got == order
 
-    resp = client.patch(f"/api/v1/records/sales_order/{order['id']}", headers={**sales, "If-Match": '"1"'},
-                        json={"remark": "加急", "lines": [{"product": seed["p2"]["id"], "qty": 3, "unit_price": "30"}]})
+    resp = client.patch(
+        f"/api/v1/records/sales_order/{order['id']}",
+        headers={**sales, "If-Match": '"1"'},
+        json={"remark": "加急", "lines": [{"product": seed["p2"]["id"], "qty": 3, "unit_price": "30"}]},
+    )
     assert resp.status_code == 200, resp.get_json()
     updated = resp.get_json()
     assert updated["version"] == 2 and updated["remark"] == "加急"
@@ -66,7 +73,8 @@ def test_stale_version_gets_409_and_missing_version_428(client, auth, seed):
     stale = client.patch(f"/api/v1/records/customer/{cid}", headers=admin, json={"version": 1, "contact": "李"})
     assert stale.status_code == 409
     assert stale.get_json()["error"]["message"] == (
-        f"Customer {cid} was changed by someone else (version 2, you have 1); reload and try again")
+        f"Customer {cid} was changed by someone else (version 2, you have 1); reload and try again"
+    )
     missing = client.patch(f"/api/v1/records/customer/{cid}", headers=admin, json={"contact": "李"})
     assert missing.status_code == 428
     assert client.get(f"/api/v1/records/customer/{cid}", headers=admin).get_json()["contact"] == "王"
@@ -74,9 +82,16 @@ def test_stale_version_gets_409_and_missing_version_428(client, auth, seed):
 
 def test_validation_errors_all_at_once_by_field(client, auth, seed):
     admin = auth("admin")
-    resp = client.post("/api/v1/records/sales_order", headers={**admin, "Accept-Language": "en"}, json={
-        "customer": 999, "order_date": "not a date", "colour": "red",
-        "lines": [{"product": seed["p1"]["id"], "qty": 0}, {"qty": "x"}]})
+    resp = client.post(
+        "/api/v1/records/sales_order",
+        headers={**admin, "Accept-Language": "en"},
+        json={
+            "customer": 999,
+            "order_date": "not a date",
+            "colour": "red",
+            "lines": [{"product": seed["p1"]["id"], "qty": 0}, {"qty": "x"}],
+        },
+    )
     assert resp.status_code == 422
     fields = resp.get_json()["error"]["fields"]
     assert fields == {
@@ -86,16 +101,20 @@ def test_validation_errors_all_at_once_by_field(client, auth, seed):
         "lines[2].product": ["is required"],
         "lines[2].qty": ["must be a whole number"],
     }
-    resp = client.post("/api/v1/records/sales_order", headers={**admin, "Accept-Language": "zh-CN"},
-                       json={"customer": 999, "order_date": "2026-11-02"})
+    resp = client.post(
+        "/api/v1/records/sales_order",
+        headers={**admin, "Accept-Language": "zh-CN"},
+        json={"customer": 999, "order_date": "2026-11-02"},
+    )
     assert resp.status_code == 422
     assert resp.get_json()["error"]["fields"] == {"customer": ["引用的记录 999 不存在"]}
 
 
 def test_malformed_json_is_400_and_unknown_form_404(client, auth):
     admin = auth("admin")
-    resp = client.post("/api/v1/records/customer", headers={**admin, "Content-Type": "application/json"},
-                       data="{not json")
+    resp = client.post(
+        "/api/v1/records/customer", headers={**admin, "Content-Type": "application/json"}, data="{not json"
+    )
     assert resp.status_code == 400
     assert resp.get_json()["error"]["code"] == "bad_request"
     resp = client.get("/api/v1/records/nosuchform", headers=admin)
@@ -105,8 +124,9 @@ def test_malformed_json_is_400_and_unknown_form_404(client, auth):
 
 def test_duplicate_unique_key_is_409_naming_the_field(client, auth, seed):
     admin = auth("admin")
-    resp = client.post("/api/v1/records/customer", headers={**admin, "Accept-Language": "en"},
-                       json={"code": "C001", "name": "again"})
+    resp = client.post(
+        "/api/v1/records/customer", headers={**admin, "Accept-Language": "en"}, json={"code": "C001", "name": "again"}
+    )
     assert resp.status_code == 409
     assert resp.get_json()["error"]["fields"] == {"code": ["duplicate: a record with the same Customer code exists"]}
     body = order_body(seed["c1"]["id"], seed["p1"]["id"], po_number="PO-9")
@@ -114,7 +134,8 @@ def test_duplicate_unique_key_is_409_naming_the_field(client, auth, seed):
     resp = client.post("/api/v1/records/sales_order", headers={**admin, "Accept-Language": "en"}, json=body)
     assert resp.status_code == 409
     assert resp.get_json()["error"]["fields"] == dict.fromkeys(
-        ["customer", "po_number"], ["duplicate: a record with the same Customer and Customer PO number exists"])
+        ["customer", "po_number"], ["duplicate: a record with the same Customer and Customer PO number exists"]
+    )
     resp = client.post("/api/v1/records/customer", headers=admin, json={"code": "C001", "name": "again"})
     assert resp.get_json()["error"]["fields"] == {"code": ["值重复: 已有客户编码相同的记录"]}
     resp = client.post("/api/v1/records/sales_order", headers=admin, json=body)
@@ -142,12 +163,24 @@ def test_history_has_field_level_audit_and_versions(client, auth, seed, clock):
 def test_openapi_document_lists_every_form(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"] == "3.1.0"
-    assert {"/records/customer", "/records/sales_order/{id}", "/records/product/{id}/history",
-            "/records/sales_order/batch", "/records/sales_order/import", "/records/sales_order/export",
-            "/rules/runs", "/rules/runs/{id}/rerun", "/hooks/{name}", "/files", "/files/{id}",
-            "/auth/login"} <= set(doc["paths"])
-    def shape(path):   # every path parameter looks alike: <x>
+    assert {
+        "/records/customer",
+        "/records/sales_order/{id}",
+        "/records/product/{id}/history",
+        "/records/sales_order/batch",
+        "/records/sales_order/import",
+        "/records/sales_order/export",
+        "/rules/runs",
+        "/rules/runs/{id}/rerun",
+        "/hooks/{name}",
+        "/files",
+        "/files/{id}",
+        "/auth/login",
+    } <= set(doc["paths"])
+
+    def shape(path):  # every path parameter looks alike: <x>
         return re.sub(r"<[^>]+>|\{[^}]+\}", "<x>", path)
+
     documented = {shape(p) for p in doc["paths"]}
     for rule in client.application.url_map.iter_rules():
         path = rule.rule.removeprefix("/api/v1")
@@ -156,8 +189,10 @@ def test_openapi_document_lists_every_form(client):
         for form in ("customer", "product", "sales_order"):
             assert shape(path.replace("<form>", form)) in documented, f"{rule.rule} is not in the OpenAPI document"
     order = doc["components"]["schemas"]["sales_order_input"]
-    assert order["properties"]["lines"]["items"]["properties"]["qty"]["type"] == ["integer", "null"] or \
-        order["properties"]["lines"]["items"]["properties"]["qty"]["type"] == "integer"
+    assert (
+        order["properties"]["lines"]["items"]["properties"]["qty"]["type"] == ["integer", "null"]
+        or order["properties"]["lines"]["items"]["properties"]["qty"]["type"] == "integer"
+    )
     assert "customer" in order["required"]
 
 
@@ -178,12 +213,15 @@ def test_idempotency_key_replays_the_first_answer(client, auth, seed):
     assert first.get_json() == again.get_json()
     listing = client.get("/api/v1/records/sales_order?po_number=IDEM", headers=sales).get_json()
     assert listing["total"] == 1
-    other = client.post("/api/v1/records/customer", headers={**auth("admin"), "Idempotency-Key": "k1"},
-                        json={"code": "K1", "name": "k"})
+    other = client.post(
+        "/api/v1/records/customer", headers={**auth("admin"), "Idempotency-Key": "k1"}, json={"code": "K1", "name": "k"}
+    )
     assert other.status_code == 201
-    reuse = client.patch(f"/api/v1/records/customer/{other.get_json()['id']}",
-                         headers={**auth("admin"), "Idempotency-Key": "k1", "If-Match": "1", "Accept-Language": "en"},
-                         json={"name": "z"})
+    reuse = client.patch(
+        f"/api/v1/records/customer/{other.get_json()['id']}",
+        headers={**auth("admin"), "Idempotency-Key": "k1", "If-Match": "1", "Accept-Language": "en"},
+        json={"name": "z"},
+    )
     assert reuse.status_code == 409
     assert "was already used for POST /api/v1/records/customer" in reuse.get_json()["error"]["message"]
 

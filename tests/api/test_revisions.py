@@ -1,6 +1,7 @@
 """A record created under revision 1 still runs by revision 1 after revision 2 removed one of
 its fields: read (API and workspace page), its JavaScript, validated and recomputed (preview),
 while revision 2 runs new records; each revision is compiled once."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,11 @@ from tests.workspace.conftest import csrf_of
 def _publish_2(platform: Any) -> None:
     result = platform.publish(PACK, files(2), migrations=DROPS)
     assert result.revision == 2
-    assert result.schema_changes == ["add_column f_quote.channel", "drop_column f_quote.discount (no longer defined)",
-                                     "drop_column f_quote__lines.note (no longer defined)"]
+    assert result.schema_changes == [
+        "add_column f_quote.channel",
+        "drop_column f_quote.discount (no longer defined)",
+        "drop_column f_quote__lines.note (no longer defined)",
+    ]
 
 
 def test_a_revision_1_record_is_read_validated_and_recomputed_by_revision_1_after_revision_2(db_url: str) -> None:
@@ -58,15 +62,23 @@ def test_a_revision_1_record_is_read_validated_and_recomputed_by_revision_1_afte
     assert after["version"] == 1 and after["amount"] == "10.00"
 
     # revision 2 works for new records; revision 1 sees them without the field it never had
-    new = client.post("/api/v1/records/quote", headers=admin, json={
-        "ref": "Q-2", "qty": 600, "price": "2.00", "channel": "tmall", "lines": [{"item": "把手"}]}).get_json()
+    new = client.post(
+        "/api/v1/records/quote",
+        headers=admin,
+        json={"ref": "Q-2", "qty": 600, "price": "2.00", "channel": "tmall", "lines": [{"item": "把手"}]},
+    ).get_json()
     assert new["amount"] == "1200.00" and [f["colour"] for f in new["flags"]] == ["orange"]
     old_view = client.get(f"/api/v1/records/quote/{new['id']}?revision=1", headers=admin).get_json()
     assert old_view["discount"] is None and old_view["lines"][0]["note"] is None
-    assert client.post(f"/api/v1/records/quote/{new['id']}/preview?revision=1", headers=admin,
-                       json={}).get_json()["error"]["fields"] == {"discount": ["必填"]}
-    assert client.post(f"/api/v1/records/quote/{new['id']}/preview?revision=1", headers=admin,
-                       json={"discount": "0.1"}).get_json()["amount"] == "1080.00"
+    assert client.post(f"/api/v1/records/quote/{new['id']}/preview?revision=1", headers=admin, json={}).get_json()[
+        "error"
+    ]["fields"] == {"discount": ["必填"]}
+    assert (
+        client.post(
+            f"/api/v1/records/quote/{new['id']}/preview?revision=1", headers=admin, json={"discount": "0.1"}
+        ).get_json()["amount"]
+        == "1080.00"
+    )
 
 
 def test_the_workspace_shows_a_record_and_its_javascript_by_revision_1(db_url: str) -> None:
@@ -74,8 +86,9 @@ def test_the_workspace_shows_a_record_and_its_javascript_by_revision_1(db_url: s
     client = app.test_client()
     made = client.post("/api/v1/records/quote", headers=token(client, "admin"), json=QUOTE).get_json()
     _publish_2(platform)
-    client.post("/login", data={"username": "clerk", "password": "clerk123",
-                                "csrf_token": csrf_of(client.get("/login").text)})
+    client.post(
+        "/login", data={"username": "clerk", "password": "clerk123", "csrf_token": csrf_of(client.get("/login").text)}
+    )
 
     page = client.get(f"/w/quote/{made['id']}?revision=1")
     assert page.status_code == 200
@@ -83,7 +96,7 @@ def test_the_workspace_shows_a_record_and_its_javascript_by_revision_1(db_url: s
     assert 'data-revision="1"' in page.text and 'data-field="channel"' not in page.text
     # hidden from the clerk: saving by revision 1, the lines' weight by revision 2
     assert 'data-field="saving"' not in page.text and "重量" not in page.text and "品名" in page.text
-    assert "/edit" not in page.text       # read only: changes go through the active revision
+    assert "/edit" not in page.text  # read only: changes go through the active revision
     active = client.get(f"/w/quote/{made['id']}")
     assert 'data-field="discount"' not in active.text and 'data-field="channel"' in active.text
 
@@ -92,7 +105,7 @@ def test_the_workspace_shows_a_record_and_its_javascript_by_revision_1(db_url: s
     assert "discount" not in now.text and now.headers["Cache-Control"].endswith("immutable")
     then = client.get(f"/w/_js/quote.{version}.js?revision=1")
     assert then.status_code == 200 and '"discount"' in then.text and '"amount"' in then.text
-    assert '"saving"' not in then.text        # revision 1 hides it from the clerk
+    assert '"saving"' not in then.text  # revision 1 hides it from the clerk
     assert then.text != now.text
     assert client.get(f"/w/quote/{made['id']}?revision=7").status_code == 404
     assert client.get(f"/w/quote/{made['id']}?revision=x").status_code == 404
@@ -109,8 +122,10 @@ def test_pinned_reads_name_what_is_wrong(db_url: str) -> None:
     missing = client.get(f"/api/v1/records/quote/{made['id']}?revision=3", headers={**admin, "Accept-Language": "en"})
     assert missing.status_code == 404
     assert missing.get_json()["error"]["message"] == "pack 'quotes' has no revision 3"
-    assert client.get(f"/api/v1/records/quote/{made['id']}?revision=3", headers=admin).get_json()[
-        "error"]["message"] == "包 'quotes' 没有第 3 修订版"
+    assert (
+        client.get(f"/api/v1/records/quote/{made['id']}?revision=3", headers=admin).get_json()["error"]["message"]
+        == "包 'quotes' 没有第 3 修订版"
+    )
     # what either revision hides from the clerk stays hidden when reading by revision 1
     platform.publish(PACK, files(2), migrations=DROPS)
     clerk = token(client, "clerk")
@@ -119,8 +134,9 @@ def test_pinned_reads_name_what_is_wrong(db_url: str) -> None:
     now = client.get(f"/api/v1/records/quote/{made['id']}", headers=clerk).get_json()
     assert "weight" not in now["lines"][0] and now["lines"][0]["item"] == "合页"
     # the clerk may not write the price, under any revision
-    refused = client.post(f"/api/v1/records/quote/{made['id']}/preview?revision=1", headers=clerk,
-                          json={"price": "1.00"})
+    refused = client.post(
+        f"/api/v1/records/quote/{made['id']}/preview?revision=1", headers=clerk, json={"price": "1.00"}
+    )
     assert refused.status_code == 403 and set(refused.get_json()["error"]["fields"]) == {"price"}
 
 
@@ -135,19 +151,23 @@ def test_each_revision_is_compiled_once_for_every_caller(db_url: str) -> None:
     made = client.post("/api/v1/records/quote", headers=admin, json=QUOTE).get_json()
     assert made["flags"]
     assert client.get("/api/v1/records/quote?filter=amount > 1", headers=admin).get_json()["total"] == 1
-    client.post("/login", data={"username": "admin", "password": "admin123",
-                                "csrf_token": csrf_of(client.get("/login").text)})
+    client.post(
+        "/login", data={"username": "admin", "password": "admin123", "csrf_token": csrf_of(client.get("/login").text)}
+    )
     # the workspace: a page, its JavaScript, a server-side compute
     page = client.get("/w/quote/new").text
     version = re.search(r"/w/_js/quote\.(\w+)\.js", page)[1]  # type: ignore[index]
     assert "qty * price" not in client.get(f"/w/_js/quote.{version}.js").text  # compiled, not the source
-    assert client.post("/w/quote/compute", json={"qty": "2"}, headers={"X-CSRF-Token": csrf_of(page)}).status_code == 200
+    assert (
+        client.post("/w/quote/compute", json={"qty": "2"}, headers={"X-CSRF-Token": csrf_of(page)}).status_code == 200
+    )
     defs = platform.definitions()
     assert runtime.COMPILATIONS[key1] - before[key1] == 1
     # one form logic for the store, the rules' rollups and the workspace's JavaScript
     logic = defs.logic("quote")
     assert platform.store().logic("quote") is logic
     from apps.workspace.clientjs import compiled
+
     spec = defs.forms["quote"]
     assert compiled(defs, "quote", None, spec.field("amount"), "formula") is logic.expression(None, "amount", "formula")
 
@@ -165,6 +185,7 @@ def test_each_revision_is_compiled_once_for_every_caller(db_url: str) -> None:
     # another process (its own platform) compiles each revision it runs once, too
     from engine.platform import Platform
     from engine.store.db import Database
+
     other = Platform(Database(db_url), reload_seconds=0)
     assert other.definitions().key == key2
     for _ in range(3):
@@ -188,16 +209,19 @@ def test_every_expression_of_a_revision_is_compiled_once(db_url: str, monkeypatc
     def counting(self: Any, source: str, tree: Any, names: Any, form: str) -> None:
         made[(source, form)] = made.get((source, form), 0) + 1
         init(self, source, tree, names, form)
+
     monkeypatch.setattr(expr.CompiledExpr, "__init__", counting)
     expr.clear_cache()
     from apps import create_app
     from engine.platform import Platform
     from engine.store.db import Database
-    platform = Platform(Database(db_url), reload_seconds=0)    # a process starting on the published revision
+
+    platform = Platform(Database(db_url), reload_seconds=0)  # a process starting on the published revision
     client = create_app({"TESTING": True, "PLATFORM": platform, "SECRET_KEY": "t"}).test_client()
     client.post("/api/v1/records/quote", headers=token(client, "admin"), json=QUOTE)
-    client.post("/login", data={"username": "admin", "password": "admin123",
-                                "csrf_token": csrf_of(client.get("/login").text)})
+    client.post(
+        "/login", data={"username": "admin", "password": "admin123", "csrf_token": csrf_of(client.get("/login").text)}
+    )
     version = re.search(r"/w/_js/quote\.(\w+)\.js", client.get("/w/quote/new").text)[1]  # type: ignore[index]
     assert client.get(f"/w/_js/quote.{version}.js").status_code == 200
     assert ("qty * price * (1 - discount)", "quote") in made and ("discount > 0.3", "quote") in made

@@ -1,5 +1,6 @@
 """The cache of compiled revisions: one compilation per key however many threads ask, bounded
 with the active revision always kept, and nothing kept of a publish that failed."""
+
 from __future__ import annotations
 
 import threading
@@ -24,6 +25,7 @@ def _together(n: int, work: Any) -> list[Any]:
     def run(i: int) -> None:
         start.wait()
         results[i] = work()
+
     threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
@@ -37,8 +39,9 @@ def test_threads_asking_for_one_key_wait_for_one_compilation() -> None:
 
     def build(key: Any) -> Any:
         built.append(key)
-        time.sleep(0.05)          # long enough for every thread to ask meanwhile
+        time.sleep(0.05)  # long enough for every thread to ask meanwhile
         return object()
+
     cache = RevisionCache(build)  # type: ignore[arg-type]
     found = _together(8, lambda: cache.get((("p", 1),)))
     assert built == [(("p", 1),)] and all(f is found[0] for f in found)
@@ -53,6 +56,7 @@ def test_a_failed_compilation_is_not_kept_and_is_tried_again() -> None:
         if len(calls) == 1:
             raise ValueError("broken")
         return object()
+
     cache = RevisionCache(build)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         cache.get((("p", 1),))
@@ -68,7 +72,7 @@ def test_the_cache_is_bounded_and_keeps_the_active_key() -> None:
     for r in range(1, 6):
         cache.get((("p", r),))
     assert cache.keys() == [active, (("p", 4),), (("p", 5),)]
-    cache.get((("p", 4),))                         # used again: the last to go
+    cache.get((("p", 4),))  # used again: the last to go
     cache.get((("p", 1),))
     assert cache.keys() == [active, (("p", 4),), (("p", 1),)]
 
@@ -78,7 +82,7 @@ def test_a_platform_compiles_a_pinned_revision_once_for_many_threads(db_url: str
     first.publish(PACK, files(2), migrations=DROPS)
     key1 = (("quotes", 1),)
     before = runtime.COMPILATIONS[key1]
-    platform = Platform(Database(db_url), reload_seconds=0)    # a process that never ran revision 1
+    platform = Platform(Database(db_url), reload_seconds=0)  # a process that never ran revision 1
     found = _together(8, lambda: platform.definitions_at("quotes", 1))
     assert runtime.COMPILATIONS[key1] - before == 1
     assert all(f is found[0] for f in found) and found[0].key == key1
@@ -106,10 +110,13 @@ def test_a_publish_that_fails_leaves_no_compiled_revision(db_url: str) -> None:
     platform, _ = make(db_url)
     Records(platform).create(platform.system_context(), "quote", QUOTE)
     with pytest.raises(SchemaChangeRefused):
-        platform.publish(PACK, files(2))            # the discount column holds data: no migration given
+        platform.publish(PACK, files(2))  # the discount column holds data: no migration given
     assert platform.revisions.keys() == [(("quotes", 1),)]
     assert platform.definitions().key == (("quotes", 1),)
     # revision 2 is given again, other texts: what runs is what was published
-    other = {**files(2), "forms/quote.yaml": files(2)["forms/quote.yaml"].replace("报价, en: Quote", "报价单, en: Quote")}
+    other = {
+        **files(2),
+        "forms/quote.yaml": files(2)["forms/quote.yaml"].replace("报价, en: Quote", "报价单, en: Quote"),
+    }
     assert platform.publish(PACK, other, migrations=DROPS).revision == 2
     assert platform.definitions().forms["quote"].label.get("zh-CN") == "报价单"

@@ -7,6 +7,7 @@ rules that fire, their log) and the answer. The definitions were checked within 
 interval (a server asks the database whether another process published once a second, not
 once per request). On failure the message lists the statements that ran.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -31,6 +32,7 @@ def statements(engine: sa.Engine) -> Iterator[list[str]]:
 
     def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
         sent.append(("executemany " if executemany else "") + " ".join(statement.split()))
+
     sa.event.listen(engine, "before_cursor_execute", record)
     try:
         yield sent
@@ -44,8 +46,9 @@ def listing(sent: list[str]) -> str:
 
 def ten_lines(seed: dict[str, Any]) -> dict[str, Any]:
     body = order_body(seed["c1"]["id"], seed["p1"]["id"])
-    body["lines"] = [{"product": seed["p1" if i % 2 else "p2"]["id"], "qty": i + 1, "unit_price": "12.50"}
-                     for i in range(10)]
+    body["lines"] = [
+        {"product": seed["p1" if i % 2 else "p2"]["id"], "qty": i + 1, "unit_price": "12.50"} for i in range(10)
+    ]
     return body
 
 
@@ -66,25 +69,35 @@ def test_create_and_patch_of_a_ten_line_order_stay_within_their_statements(clien
     assert order["total"] == "1125.00" and order["route"] and order["version"] == 1
     assert client.get(f"/api/v1/records/sales_order/{order['id']}", headers=sales).get_json() == order
     # read once: the order and its lines are never selected back, the token once
-    assert not [s for s in sent if s.startswith(("SELECT f_sales_order.", "SELECT f_sales_order__lines."))], \
-        listing(sent)
+    assert not [s for s in sent if s.startswith(("SELECT f_sales_order.", "SELECT f_sales_order__lines."))], listing(
+        sent
+    )
     assert sum("FROM lc_token" in s for s in sent) == 1, listing(sent)
-    assert sum(s.startswith("executemany INSERT INTO f_sales_order__lines") or
-               s.startswith("INSERT INTO f_sales_order__lines") for s in sent) == 1, listing(sent)
+    assert (
+        sum(
+            s.startswith("executemany INSERT INTO f_sales_order__lines")
+            or s.startswith("INSERT INTO f_sales_order__lines")
+            for s in sent
+        )
+        == 1
+    ), listing(sent)
 
     lines = [{**line, "qty": line["qty"] + 1} for line in order["lines"]]
     with statements(platform.db.engine) as sent:
-        resp = client.patch(f"/api/v1/records/sales_order/{order['id']}",
-                            headers={**sales, "If-Match": f'"{order["version"]}"'},
-                            json={"remark": "加急", "lines": lines})
+        resp = client.patch(
+            f"/api/v1/records/sales_order/{order['id']}",
+            headers={**sales, "If-Match": f'"{order["version"]}"'},
+            json={"remark": "加急", "lines": lines},
+        )
     assert resp.status_code == 200, resp.get_json()
     changed = resp.get_json()
     assert len(sent) <= PATCH_MOST, f"{len(sent)} statements for one update:\n{listing(sent)}"
     assert changed["version"] == 2 and changed["total"] == "1337.50"
     assert [line["id"] for line in changed["lines"]] == [line["id"] for line in order["lines"]]
     assert client.get(f"/api/v1/records/sales_order/{order['id']}", headers=sales).get_json() == changed
-    assert sum(s.startswith(("SELECT f_sales_order.", "SELECT f_sales_order__lines.")) for s in sent) == 2, \
-        listing(sent)     # the order and its lines, read once (locked on PostgreSQL)
+    assert sum(s.startswith(("SELECT f_sales_order.", "SELECT f_sales_order__lines.")) for s in sent) == 2, listing(
+        sent
+    )  # the order and its lines, read once (locked on PostgreSQL)
 
 
 def test_a_create_with_an_idempotency_key_adds_its_claim_and_its_answer(client, auth, seed, platform):
@@ -115,10 +128,17 @@ def test_what_the_transaction_keeps_goes_with_a_savepoint_that_rolls_back(platfo
         assert after["contact"] == before["contact"] and after["version"] == before["version"]
         order = store.create(conn, ctx, "sales_order", ten_lines(seed), writer=writer)
         kept = store.get(conn, "sales_order", order["id"])
-        read = dict(conn.execute(sa.select(store.tables.table("sales_order"))
-                                 .where(store.tables.table("sales_order").c.id == order["id"])).mappings().one())
-        assert {k: kept[k] for k in read} == read     # as written, rule amendment included
-        kept["lines"].clear()                          # a copy: the caller's changes stay its own
+        read = dict(
+            conn.execute(
+                sa.select(store.tables.table("sales_order")).where(
+                    store.tables.table("sales_order").c.id == order["id"]
+                )
+            )
+            .mappings()
+            .one()
+        )
+        assert {k: kept[k] for k in read} == read  # as written, rule amendment included
+        kept["lines"].clear()  # a copy: the caller's changes stay its own
         assert len(store.get(conn, "sales_order", order["id"])["lines"]) == 10
 
 
@@ -129,12 +149,23 @@ def test_rule_runs_logged_inside_a_change_that_rolls_back_after_all_are_kept(pla
     with contextlib.suppress(RuntimeError), platform.db.begin() as conn:
         order = store.create(conn, ctx, "sales_order", ten_lines(seed), writer=Writer.user(ctx))
         write_now(conn)
-        assert conn.execute(sa.select(sa.func.count()).select_from(rule_runs)
-                            .where(rule_runs.c.record_id == order["id"])).scalar_one() >= 1
+        assert (
+            conn.execute(
+                sa.select(sa.func.count()).select_from(rule_runs).where(rule_runs.c.record_id == order["id"])
+            ).scalar_one()
+            >= 1
+        )
         raise RuntimeError("the change fails after its runs were logged")
     with platform.db.connect() as conn:
-        runs = conn.execute(sa.select(rule_runs.c.rule, rule_runs.c.rolled_back)
-                            .where(rule_runs.c.record_id == order["id"])).all()
+        runs = conn.execute(
+            sa.select(rule_runs.c.rule, rule_runs.c.rolled_back).where(rule_runs.c.record_id == order["id"])
+        ).all()
         assert runs and all(r.rolled_back for r in runs), runs
-        assert conn.execute(sa.select(sa.func.count()).select_from(store.tables.table("sales_order"))
-                            .where(store.tables.table("sales_order").c.id == order["id"])).scalar_one() == 0
+        assert (
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(store.tables.table("sales_order"))
+                .where(store.tables.table("sales_order").c.id == order["id"])
+            ).scalar_one()
+            == 0
+        )

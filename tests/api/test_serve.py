@@ -3,6 +3,7 @@
 Which process answered a request is read from gunicorn's access log (``%(p)s``, the pid), each
 request carrying a ``probe`` number in its query string.
 """
+
 from __future__ import annotations
 
 import os
@@ -61,10 +62,17 @@ def test_200_concurrent_order_creates_from_20_clients_are_each_stored_once(demo_
                 start.wait(timeout=60)
                 for i in range(EACH):
                     probe = n * EACH + i
-                    resp = http.post(f"{server.base}/records/sales_order?probe={probe}", headers=tokens[n % 2],
-                                     timeout=120, json={
-                                         "customer": cid, "order_date": "2026-11-22", "po_number": f"LOAD-{probe:03}",
-                                         "lines": [{"product": pid, "qty": 1 + i, "unit_price": "2.50"}]})
+                    resp = http.post(
+                        f"{server.base}/records/sales_order?probe={probe}",
+                        headers=tokens[n % 2],
+                        timeout=120,
+                        json={
+                            "customer": cid,
+                            "order_date": "2026-11-22",
+                            "po_number": f"LOAD-{probe:03}",
+                            "lines": [{"product": pid, "qty": 1 + i, "unit_price": "2.50"}],
+                        },
+                    )
                     answers.append((probe, resp.status_code, resp.json()))
             return answers
 
@@ -73,21 +81,26 @@ def test_200_concurrent_order_creates_from_20_clients_are_each_stored_once(demo_
         failed = [(probe, status, body) for probe, status, body in answers if status != 201]
         assert not failed, failed[:5]
         pids = _wait_for_log(server, [probe for probe, _, _ in answers])
-    assert len(set(pids.values())) == 2                  # both worker processes took orders
+    assert len(set(pids.values())) == 2  # both worker processes took orders
     by_po = {body["po_number"]: (body["id"], body["number"]) for _, _, body in answers}
     engine = sa.create_engine(normalise_url(db_url))
     try:
         with engine.connect() as conn:
-            stored = conn.execute(sa.text("SELECT id, po_number, number FROM f_sales_order "
-                                          "WHERE po_number LIKE 'LOAD-%'")).all()
-            lines = conn.execute(sa.text("SELECT count(*) FROM f_sales_order__lines l JOIN f_sales_order o "
-                                         "ON o.id = l.parent_id WHERE o.po_number LIKE 'LOAD-%'")).scalar()
+            stored = conn.execute(
+                sa.text("SELECT id, po_number, number FROM f_sales_order WHERE po_number LIKE 'LOAD-%'")
+            ).all()
+            lines = conn.execute(
+                sa.text(
+                    "SELECT count(*) FROM f_sales_order__lines l JOIN f_sales_order o "
+                    "ON o.id = l.parent_id WHERE o.po_number LIKE 'LOAD-%'"
+                )
+            ).scalar()
     finally:
         engine.dispose()
     assert len(stored) == CLIENTS * EACH == len(by_po) and lines == CLIENTS * EACH
-    assert {row.po_number: (row.id, row.number) for row in stored} == by_po      # each stored once, as answered
+    assert {row.po_number: (row.id, row.number) for row in stored} == by_po  # each stored once, as answered
     seqs = sorted(int(row.number.rsplit("-", 1)[1]) for row in stored)
-    assert seqs == list(range(seqs[0], seqs[0] + CLIENTS * EACH))                # unique, and no gaps
+    assert seqs == list(range(seqs[0], seqs[0] + CLIENTS * EACH))  # unique, and no gaps
 
 
 def _changed_pack(tmp_path):
@@ -106,7 +119,7 @@ def test_a_pack_published_from_the_command_line_reaches_every_worker_process(dem
     with serving(db_url, tmp_path, "--workers", "2", "--threads", "1") as server:
         admin = _login(server.base, "admin", "admin123")
         url = server.base + "/records/customer/1"
-        answers: dict[int, bool] = {}     # probe -> whether the answer has the new field
+        answers: dict[int, bool] = {}  # probe -> whether the answer has the new field
         probes = iter(range(1_000_000))
 
         def ask(probe):
@@ -120,21 +133,24 @@ def test_a_pack_published_from_the_command_line_reaches_every_worker_process(dem
 
         with ThreadPoolExecutor(4) as pool:
             deadline = time.monotonic() + 60
-            while len(set((pids := round_of(pool)).values())) < 2:     # both processes, the old pack
+            while len(set((pids := round_of(pool)).values())) < 2:  # both processes, the old pack
                 assert time.monotonic() < deadline, "one process answered every request"
             workers = set(pids.values())
             assert not any(answers.values())
             published = max(answers)
             out = run_py(demo_env, "import", "oms", str(_changed_pack(tmp_path)))
             assert re.search(r"oms \S+: revision 2 published", out), out
-            while True:     # until the latest answer of each process has the field
+            while True:  # until the latest answer of each process has the field
                 pids = round_of(pool)
-                latest = {pid: max(p for p, q in pids.items() if q == pid and p > published)
-                          for pid in workers if any(q == pid and p > published for p, q in pids.items())}
+                latest = {
+                    pid: max(p for p, q in pids.items() if q == pid and p > published)
+                    for pid in workers
+                    if any(q == pid and p > published for p, q in pids.items())
+                }
                 if len(latest) == 2 and all(answers[p] for p in latest.values()):
                     break
                 assert time.monotonic() < deadline, f"not every process uses the new pack: {latest}"
-    for pid in workers:   # and once a process had it, it kept it
+    for pid in workers:  # and once a process had it, it kept it
         seen = [answers[p] for p in sorted(pids) if pids[p] == pid and p > published]
         assert seen == sorted(seen), seen
     assert set(pids.values()) == workers

@@ -2,6 +2,7 @@
 writer but the rule "库存状态", tried through the API, the workspace (a form post), a batch,
 a CSV import over HTTP, a rule's ``set`` and a rule's ``update ... set`` (the stock test pack;
 SQLite, and PostgreSQL with ``DATABASE_URL``)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,7 +19,6 @@ from engine.platform import Platform
 from engine.store.db import Database
 from engine.store.guards import FieldOwner
 from engine.store.writer import Writer, WriteRequest
-
 from tests.engine.rules.conftest import PACK
 from tests.workspace.conftest import csrf_of
 from tests.workspace.htmlform import errors_of
@@ -50,13 +50,13 @@ OWNER_UPDATES = RULES.replace(f'rule "{OWNER}"', 'rule "清空"').replace('rule 
 
 
 def status_guard() -> FieldOwner:
-    return FieldOwner("material", frozenset({"status"}),
-                      lambda w: w.kind == "rule" and w.name == OWNER, f"规则「{OWNER}」")
+    return FieldOwner(
+        "material", frozenset({"status"}), lambda w: w.kind == "rule" and w.name == OWNER, f"规则「{OWNER}」"
+    )
 
 
 def _platform(db_url: str, rules: str = RULES) -> Platform:
-    p = Platform(Database(db_url), FixedClock(dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.timezone.utc)),
-                 reload_seconds=0)
+    p = Platform(Database(db_url), FixedClock(dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.timezone.utc)), reload_seconds=0)
     files = read_pack_files(PACK)
     files["rules/stock.rules"] = rules
     p.publish(PACK, files)
@@ -110,7 +110,7 @@ def test_the_api_may_not_write_the_field_but_writes_the_others(site: Site) -> No
     resp = site.api("PATCH", f"/records/material/{m['id']}", json={"status": "ok", "version": 1})
     assert resp.status_code == 403 and resp.get_json()["error"]["fields"] == {"status": [OWNED]}
     ok = site.api("PATCH", f"/records/material/{m['id']}", json={"on_hand": 12, "status": None, "version": 1})
-    assert ok.status_code == 200, ok.get_json()           # an unchanged value is no change
+    assert ok.status_code == 200, ok.get_json()  # an unchanged value is no change
     assert (site.row(m["id"])["on_hand"], site.row(m["id"])["status"]) == (12, None)
     en = site.api("PATCH", f"/records/material/{m['id']}?lang=en", json={"status": "ok", "version": 2})
     assert en.get_json()["error"]["fields"] == {"status": [f"is kept by 规则「{OWNER}」 and cannot be changed"]}
@@ -122,39 +122,53 @@ def test_a_workspace_form_post_may_not_write_it(site: Site) -> None:
     assert resp.status_code == 403
     assert errors_of(resp.text, "status") == [OWNED]
     m = site.material()
-    edit = site.client.post(f"/w/material/{m['id']}/edit", data={
-        "csrf_token": token, "version": "1", "name": "钢板", "status": "ok", "on_hand": "10"})
+    edit = site.client.post(
+        f"/w/material/{m['id']}/edit",
+        data={"csrf_token": token, "version": "1", "name": "钢板", "status": "ok", "on_hand": "10"},
+    )
     assert edit.status_code == 403 and errors_of(edit.text, "status") == [OWNED]
-    same = site.client.post(f"/w/material/{m['id']}/edit", data={
-        "csrf_token": token, "version": "1", "name": "钢板 A", "status": "", "on_hand": "10"})
-    assert same.status_code == 302                       # every field posted, the owned one unchanged
+    same = site.client.post(
+        f"/w/material/{m['id']}/edit",
+        data={"csrf_token": token, "version": "1", "name": "钢板 A", "status": "", "on_hand": "10"},
+    )
+    assert same.status_code == 302  # every field posted, the owned one unchanged
     assert site.row(m["id"])["name"] == "钢板 A"
 
 
 def test_a_batch_may_not_write_it(site: Site) -> None:
     m = site.material()
-    resp = site.api("POST", "/records/material/batch", json={"items": [
-        {"name": "A"}, {"name": "B", "status": "ok"}]})
+    resp = site.api("POST", "/records/material/batch", json={"items": [{"name": "A"}, {"name": "B", "status": "ok"}]})
     assert resp.status_code == 403
     assert resp.get_json()["error"]["fields"] == {"items[1].status": [OWNED]}
-    resp = site.api("POST", "/records/material/batch", json={"items": [
-        {"name": "C"}, {"id": m["id"], "version": 1, "status": "ok"}]})
+    resp = site.api(
+        "POST",
+        "/records/material/batch",
+        json={"items": [{"name": "C"}, {"id": m["id"], "version": 1, "status": "ok"}]},
+    )
     assert resp.status_code == 403
     assert resp.get_json()["error"]["fields"] == {"items[1].status": [OWNED]}
     table = site.platform.definitions().tables.table("material")
-    with site.platform.db.connect() as conn:      # all or nothing: neither A nor C was written
+    with site.platform.db.connect() as conn:  # all or nothing: neither A nor C was written
         assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one() == 1
 
 
 def test_a_csv_import_may_not_write_it(site: Site) -> None:
     body = "名称,在库,状态\n钢板,10,ok\n螺母,5,\n".encode("utf-8")
-    resp = site.api("POST", "/records/material/import", data={"file": (io.BytesIO(body), "m.csv")},
-                    content_type="multipart/form-data")
+    resp = site.api(
+        "POST",
+        "/records/material/import",
+        data={"file": (io.BytesIO(body), "m.csv")},
+        content_type="multipart/form-data",
+    )
     report = resp.get_json()
     assert resp.status_code == 422 and not report["written"]
     assert [(e["row"], e["column"], e["message"]) for e in report["errors"]] == [(2, "状态", OWNED)]
-    resp = site.api("POST", "/records/material/import", data={
-        "file": (io.BytesIO(body), "m.csv"), "mode": "skip-invalid"}, content_type="multipart/form-data")
+    resp = site.api(
+        "POST",
+        "/records/material/import",
+        data={"file": (io.BytesIO(body), "m.csv"), "mode": "skip-invalid"},
+        content_type="multipart/form-data",
+    )
     assert resp.get_json()["created"] == 1 and resp.get_json()["failed"] == 1
 
 
@@ -164,7 +178,7 @@ def test_a_rule_set_is_refused_unless_it_is_the_owner(site: Site) -> None:
     assert resp.status_code == 422
     assert "rule '盘点' failed in its 'set' action" in resp.get_json()["error"]["message"]
     assert OWNED in resp.get_json()["error"]["message"]
-    assert (site.row(m["id"])["on_hand"], site.row(m["id"])["version"]) == (10, 1)   # rolled back
+    assert (site.row(m["id"])["on_hand"], site.row(m["id"])["version"]) == (10, 1)  # rolled back
     resp = site.api("PATCH", f"/records/material/{m['id']}", json={"on_hand": 0, "version": 1})
     assert resp.status_code == 200 and resp.get_json()["status"] == "empty"
 
@@ -176,7 +190,7 @@ def test_a_rule_update_set_is_refused_unless_it_is_the_owner(site: Site) -> None
     assert "rule '冻结' failed in its 'update' action" in resp.get_json()["error"]["message"]
     assert (site.row(m["id"])["reserved"], site.row(m["id"])["status"]) == (0, None)
     resp = site.api("POST", "/records/order", json={"lines": [{"material": m["id"], "qty": 2}]})
-    assert resp.status_code == 201                       # the same rule file, without the owned field
+    assert resp.status_code == 201  # the same rule file, without the owned field
     assert site.row(m["id"])["reserved"] == 2
 
 
@@ -190,7 +204,9 @@ def test_the_owner_rule_may_update_set_it(db_url: str) -> None:
         assert (row["reserved"], row["status"], row["version"]) == (2, "frozen", 3)
         hist = site.api("GET", f"/records/material/{m['id']}/history").get_json()
         assert [(a["source"], a["changes"]) for a in hist["audit"][1:]] == [
-            ("rule", {"reserved": [0, 2]}), ("rule", {"status": [None, "frozen"]})]
+            ("rule", {"reserved": [0, 2]}),
+            ("rule", {"status": [None, "frozen"]}),
+        ]
     finally:
         site.platform.db.dispose()
 
@@ -202,42 +218,57 @@ def test_guards_see_the_writer_of_every_path(site: Site) -> None:
     def spy(conn: Any, request: WriteRequest) -> None:
         w = request.writer
         seen.append((request.action, request.form, w.kind, w.source, w.name))
+
     site.platform.bus.add_guard(spy, name="spy")
     m = site.material()
     b = site.api("POST", "/records/material/batch", json={"items": [{"name": "B"}]}).get_json()["items"][0]
-    site.api("POST", "/records/material/import", data={"file": (io.BytesIO("名称\n螺母\n".encode()), "m.csv")},
-             content_type="multipart/form-data")
+    site.api(
+        "POST",
+        "/records/material/import",
+        data={"file": (io.BytesIO("名称\n螺母\n".encode()), "m.csv")},
+        content_type="multipart/form-data",
+    )
     token = site.login()
     site.client.post("/w/material/new", data={"csrf_token": token, "name": "W"})
     site.api("PATCH", f"/records/material/{m['id']}", json={"on_hand": 0, "version": 1})
     site.api("POST", "/records/order", json={"lines": [{"material": m["id"], "qty": 1}]})
     assert site.api("DELETE", f"/records/material/{b['id']}").status_code == 204
     assert seen == [
-        ("create", "material", "user", "api", None), ("create", "material", "user", "batch", None),
-        ("create", "material", "import", "import", None), ("create", "material", "user", "web", None),
-        ("update", "material", "user", "api", None), ("update", "material", "rule", "rule", OWNER),
-        ("create", "order", "user", "api", None), ("update", "material", "rule", "rule", "预留"),
-        ("delete", "material", "user", "api", None)]
+        ("create", "material", "user", "api", None),
+        ("create", "material", "user", "batch", None),
+        ("create", "material", "import", "import", None),
+        ("create", "material", "user", "web", None),
+        ("update", "material", "user", "api", None),
+        ("update", "material", "rule", "rule", OWNER),
+        ("create", "order", "user", "api", None),
+        ("update", "material", "rule", "rule", "预留"),
+        ("delete", "material", "user", "api", None),
+    ]
     admin = site.platform.user_context("admin")
     assert Writer.user(admin, "api").user_id == admin.user_id
 
 
-def test_a_guard_plugin_is_registered_from_its_entry_point(db_url: str, tmp_path: Any,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_guard_plugin_is_registered_from_its_entry_point(
+    db_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import sys
+
     from engine import plugins
 
     (tmp_path / "frozen_guard-1.0.dist-info").mkdir()
     (tmp_path / "frozen_guard-1.0.dist-info" / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: frozen-guard\nVersion: 1.0\n")
+        "Metadata-Version: 2.1\nName: frozen-guard\nVersion: 1.0\n"
+    )
     (tmp_path / "frozen_guard-1.0.dist-info" / "entry_points.txt").write_text(
-        "[lowcode.guards]\nno_prices = frozen_guard:NoPrices\n")
+        "[lowcode.guards]\nno_prices = frozen_guard:NoPrices\n"
+    )
     (tmp_path / "frozen_guard.py").write_text(
         "from engine.store.writer import WriteRefused\n"
         "class NoPrices:\n"
         "    def __call__(self, conn, request):\n"
         "        if request.form == 'material' and request.changes_field('price'):\n"
-        "            raise WriteRefused('prices are frozen', {'price': ['frozen']})\n")
+        "            raise WriteRefused('prices are frozen', {'price': ['frozen']})\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     plugins.clear_cache()
     try:

@@ -1,4 +1,5 @@
 """Fixtures shared by the engine's tests: a fake distribution that declares entry points."""
+
 from __future__ import annotations
 
 import sys

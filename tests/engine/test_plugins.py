@@ -1,4 +1,5 @@
 """Entry-point plugins, the notify and webhook senders, and the shipped notifiers."""
+
 from __future__ import annotations
 
 import base64
@@ -18,7 +19,13 @@ import pytest
 from engine import plugins as pl
 from engine.context import FixedClock
 from engine.plugins import (
-    Notification, NotifySender, PluginError, load_group, send_webhook, senders_for, signature,
+    Notification,
+    NotifySender,
+    PluginError,
+    load_group,
+    send_webhook,
+    senders_for,
+    signature,
 )
 from engine.store import outbox as ob
 from engine.store.outbox import OutboxRow, PermanentFailure, enqueue
@@ -30,8 +37,7 @@ T0 = dt.datetime(2026, 5, 17, 8, 0, tzinfo=dt.timezone.utc)
 
 
 def outbox_row(key: str | None = "k1", kind: str = "notify", channel: str | None = None) -> OutboxRow:
-    return OutboxRow(id=7, kind=kind, channel=channel, payload={}, idempotency_key=key,
-                     attempts=1, created_at=T0)
+    return OutboxRow(id=7, kind=kind, channel=channel, payload={}, idempotency_key=key, attempts=1, created_at=T0)
 
 
 # --- loading entry points ---------------------------------------------------------------
@@ -55,12 +61,16 @@ def _installed(*groups: str) -> dict[str, dict[str, object]]:
 
 def test_load_group_loads_each_entry_point_once(fake_dist):
     base = _installed("lowcode.notifiers", "lowcode.fields", "lowcode.actions")
-    fake_dist("lcfake", """
+    fake_dist(
+        "lcfake",
+        """
         [lowcode.notifiers]
         memo = lcfake_memo:Memo
         [lowcode.fields]
         stars = lcfake_memo:SENT
-    """, lcfake_memo=MEMO)
+    """,
+        lcfake_memo=MEMO,
+    )
     import lcfake_memo  # undeclared-ok: the test writes this module
 
     assert load_group("lowcode.notifiers") == {**base["lowcode.notifiers"], "memo": lcfake_memo.Memo}
@@ -93,8 +103,11 @@ def test_a_broken_entry_point_is_named_in_the_error(fake_dist):
 
 def test_a_missing_attribute_is_named_in_the_error(fake_dist):
     fake_dist("lcfake", "[lowcode.notifiers]\nsms = lcfake_memo:Sms\n", lcfake_memo=MEMO)
-    with pytest.raises(PluginError, match=r"^plugin 'sms' in lowcode.notifiers "
-                                          r"\(sms = lcfake_memo:Sms\) failed to load: AttributeError"):
+    with pytest.raises(
+        PluginError,
+        match=r"^plugin 'sms' in lowcode.notifiers "
+        r"\(sms = lcfake_memo:Sms\) failed to load: AttributeError",
+    ):
         load_group("lowcode.notifiers")
 
 
@@ -111,17 +124,22 @@ def test_senders_for_uses_the_installed_notifiers(fake_dist, db):
     import lcfake_memo  # undeclared-ok: the test writes this module
 
     with db.begin() as conn:
-        oid = enqueue(conn, "notify", {"channel": "memo", "to": ["a@x", "b@x"], "subject": "Hi",
-                                       "body": "Order SO-1 approved"}, key="so-1-ok", now=T0)
+        oid = enqueue(
+            conn,
+            "notify",
+            {"channel": "memo", "to": ["a@x", "b@x"], "subject": "Hi", "body": "Order SO-1 approved"},
+            key="so-1-ok",
+            now=T0,
+        )
     worker = Worker(db, senders_for(), clock=FixedClock(T0))
     assert worker.run_once() == 1
-    assert lcfake_memo.SENT == [Notification("memo", ["a@x", "b@x"], "Hi", "Order SO-1 approved",
-                                             "so-1-ok")]
+    assert lcfake_memo.SENT == [Notification("memo", ["a@x", "b@x"], "Hi", "Order SO-1 approved", "so-1-ok")]
     with db.begin() as conn:
         assert ob.get(conn, oid)["status"] == "sent"
 
 
 # --- notify sender ----------------------------------------------------------------------
+
 
 class Memo:
     created = 0
@@ -152,11 +170,14 @@ def test_an_instance_is_used_as_is():
     assert len(memo.sent) == 1
 
 
-@pytest.mark.parametrize("payload, message", [
-    ({"channel": "sms", "to": "a"}, "no notifier plugin named 'sms' (installed: log, memo)"),
-    ({"to": "a"}, "notification without a channel"),
-    ({"channel": "memo"}, "notification on 'memo' without a recipient ('to')"),
-])
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ({"channel": "sms", "to": "a"}, "no notifier plugin named 'sms' (installed: log, memo)"),
+        ({"to": "a"}, "notification without a channel"),
+        ({"channel": "memo"}, "notification on 'memo' without a recipient ('to')"),
+    ],
+)
 def test_undeliverable_notifications_fail_permanently(payload, message):
     with pytest.raises(PermanentFailure) as info:
         NotifySender({"memo": Memo, "log": LogNotifier})(payload, outbox_row())
@@ -167,8 +188,7 @@ def test_log_notifier_through_the_worker(db, tmp_path, monkeypatch):
     path = tmp_path / "logs" / "notes.log"
     monkeypatch.setenv("LOWCODE_NOTIFY_LOG", str(path))
     with db.begin() as conn:
-        enqueue(conn, "notify", {"channel": "log", "to": "王@x", "subject": "订单", "body": "ok"},
-                key="so-9", now=T0)
+        enqueue(conn, "notify", {"channel": "log", "to": "王@x", "subject": "订单", "body": "ok"}, key="so-9", now=T0)
         dead = enqueue(conn, "notify", {"channel": "fax", "to": "a"}, now=T0)
     worker = Worker(db, senders_for({"log": LogNotifier}), clock=FixedClock(T0))
     assert worker.run_once() == 2
@@ -191,10 +211,11 @@ def test_log_notifier_default_path(monkeypatch, tmp_path):
 
 # --- webhooks, against a real local HTTP server ------------------------------------------
 
+
 class Receiver(http.server.ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
-        self.statuses: list[int] = []      # answers to give, in order; then 200
+        self.statuses: list[int] = []  # answers to give, in order; then 200
         self.requests: list[tuple[str, dict[str, str], bytes]] = []
 
     @property
@@ -235,8 +256,13 @@ def receiver() -> Iterator[Receiver]:
 def test_webhook_is_posted_signed_with_the_idempotency_key(db, receiver):
     body = {"event": "order.approved", "number": "SO-202605-00001", "total": "12.50"}
     with db.begin() as conn:
-        oid = enqueue(conn, "webhook", {"url": receiver.url + "?token=t", "body": body,
-                                        "secret": "s3cret"}, key="so-1-approved", now=T0)
+        oid = enqueue(
+            conn,
+            "webhook",
+            {"url": receiver.url + "?token=t", "body": body, "secret": "s3cret"},
+            key="so-1-approved",
+            now=T0,
+        )
     assert Worker(db, senders_for({}), clock=FixedClock(T0)).run_once() == 1
     [(path, headers, raw)] = receiver.requests
     assert path == "/hook?token=t"
@@ -284,6 +310,7 @@ def test_only_http_urls_are_called(url):
 
 
 # --- email, against a minimal local SMTP server ------------------------------------------
+
 
 class SMTPServer(socketserver.ThreadingTCPServer):
     daemon_threads = True

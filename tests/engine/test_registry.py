@@ -1,5 +1,6 @@
 """The one registry (engine.registry): what the layers above and the plugins register by name,
 and what the loader and the compilers find there."""
+
 from __future__ import annotations
 
 import os
@@ -42,8 +43,11 @@ def test_a_plugin_function_is_called_from_expressions(fake_dist: Callable[..., N
     scope = Scope("order", {"qty": FieldInfo("qty", ExprType.INTEGER)}, "plugin-function", {})
     try:
         compiled = compile_expression("double(qty) + 1", scope)
-        assert (compiled.type, compiled.evaluate({"qty": 20}), compiled.evaluate({"qty": None})) == \
-            (ExprType.INTEGER, 41, None)
+        assert (compiled.type, compiled.evaluate({"qty": 20}), compiled.evaluate({"qty": None})) == (
+            ExprType.INTEGER,
+            41,
+            None,
+        )
     finally:
         registry.FUNCTIONS.unregister("double")
 
@@ -62,7 +66,8 @@ def test_a_plugin_check_refuses_a_pack_at_load(fake_dist: Callable[..., None]) -
         with pytest.raises(DefinitionErrors) as info:
             load_pack(PACK)
         assert [str(e).splitlines()[0] for e in info.value.errors] == [
-            f"{PACK}/forms/customer.yaml:1:1: acme: this shop has no form 'customer'"]
+            f"{PACK}/forms/customer.yaml:1:1: acme: this shop has no form 'customer'"
+        ]
     finally:
         PACK_CHECKS.unregister("no_customer")
     assert "customer" in load_pack(PACK).forms

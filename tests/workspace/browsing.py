@@ -2,6 +2,7 @@
 
 Import it after ``pytest.importorskip("playwright")``: it needs Playwright.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -12,8 +13,7 @@ from urllib.parse import parse_qs, urlparse
 from playwright.sync_api import Browser, Locator, Page, Response, expect
 
 CHROMIUM = "/usr/bin/chromium"
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True,
-         "has_touch": True}
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 
 
@@ -28,9 +28,11 @@ def log_in(page: Page, username: str = "sales1", password: str = "sales123") -> 
 
 def searched(query: str) -> Callable[[Response], bool]:
     """The picker's answer to the search ``query`` (``/w/<form>/options?q=...``)."""
+
     def match(r: Response) -> bool:
         url = urlparse(r.url)
         return url.path.endswith("/options") and parse_qs(url.query).get("q", [""]) == [query] and r.status == 200
+
     return match
 
 
@@ -51,13 +53,14 @@ def stored(platform: Any, page: Page, form: str = "every") -> dict[str, Any]:
     """The record the page shows (after a save), read through the service."""
     from engine.service import Records
 
-    record_id = int(re.search(rf"/w/{form}/(\d+)", page.url)[1])   # type: ignore[index]
+    record_id = int(re.search(rf"/w/{form}/(\d+)", page.url)[1])  # type: ignore[index]
     return Records(platform).get(platform.system_context(), form, record_id)
 
 
 @contextlib.contextmanager
-def signed_in(browser: Browser, base: str, path: str, username: str = "sales1", password: str = "sales123",
-              **options: Any) -> Iterator[Page]:
+def signed_in(
+    browser: Browser, base: str, path: str, username: str = "sales1", password: str = "sales123", **options: Any
+) -> Iterator[Page]:
     """A page in a new browser context (``options``: viewport, device, geolocation...) on the app
     at ``base``, signed in as ``username`` and showing ``path``; the context is closed after."""
     context = browser.new_context(base_url=base, **options)

@@ -1,4 +1,5 @@
 """Workspace fixtures: the shop test pack (and the OMS pack) on a fresh database, a logged-in client."""
+
 from __future__ import annotations
 
 import contextlib
@@ -19,7 +20,7 @@ HERE = os.path.dirname(__file__)
 SHOP = os.path.join(HERE, "packs", "shop")
 EVERY = os.path.join(HERE, "packs", "every")
 OMS = os.path.join(HERE, "..", "..", "definitions", "oms")
-CROWD = 60   # more records than a picker lists before a search (apps.workspace.labels.PICKER_SIZE)
+CROWD = 60  # more records than a picker lists before a search (apps.workspace.labels.PICKER_SIZE)
 USERS = {"admin": ("admin123", ["admin"]), "sales1": ("sales123", ["sales"]), "sales2": ("sales123", ["sales"])}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -114,23 +115,38 @@ def csrf_of(html: str) -> str:
 @pytest.fixture
 def login(client: Any) -> Callable[..., str]:
     """``login("sales1")`` signs the test client in; returns the session's CSRF token."""
+
     def do(username: str, lang: str | None = None) -> str:
         page = client.get("/login" + (f"?lang={lang}" if lang else ""))
-        resp = client.post("/login", data={"username": username, "password": USERS[username][0],
-                                           "csrf_token": csrf_of(page.text)})
+        resp = client.post(
+            "/login", data={"username": username, "password": USERS[username][0], "csrf_token": csrf_of(page.text)}
+        )
         assert resp.status_code == 302, resp.text
         return csrf_of(client.get("/w/").text)
+
     return do
 
 
 # ---- the browser tests' apps (tests/workspace/test_browser.py, test_pickers.py) --------------
 
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """pytest-playwright's launch arguments, pointed at Debian's Chromium."""
-    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
 
 
 @pytest.fixture(scope="session")
@@ -142,17 +158,22 @@ def oms_app(database_for: Callable[[str], str]) -> Iterator[tuple[str, Platform,
     platform = make_platform(database_for("oms"), OMS)
     ctx, records = platform.system_context(), Records(platform)
     records.create(ctx, "customer", {"code": "C001", "name": "宁波海曙精密五金有限公司", "tier": "A"})
-    ids = {sku: records.create(ctx, "product", {"sku": sku, "name": name, "price": price, "cost": cost})["id"]
-           for sku, name, price, cost in (("P-100", "不锈钢合页", "12.50", "7.20"),
-                                          ("P-200", "Brass handle", "30.00", "18.00"))}
+    ids = {
+        sku: records.create(ctx, "product", {"sku": sku, "name": name, "price": price, "cost": cost})["id"]
+        for sku, name, price, cost in (
+            ("P-100", "不锈钢合页", "12.50", "7.20"),
+            ("P-200", "Brass handle", "30.00", "18.00"),
+        )
+    }
     seed_crowd(platform, "product", lambda n: {"sku": f"B-{n:03}", "name": f"Bolt M{n}", "price": "1.00"})
     with serve(platform) as base:
         yield base, platform, ids
 
 
 @pytest.fixture(scope="session")
-def every_app(tmp_path_factory: pytest.TempPathFactory,
-              database_for: Callable[[str], str]) -> Iterator[tuple[str, Platform, dict[str, int]]]:
+def every_app(
+    tmp_path_factory: pytest.TempPathFactory, database_for: Callable[[str], str]
+) -> Iterator[tuple[str, Platform, dict[str, int]]]:
     """The every-type pack: Hinge and Handle, a crowd of parts after them, and two secret parts
     that sales may not read (``rows`` in the pack's roles)."""
     tmp = tmp_path_factory.mktemp("every-browser")

@@ -4,6 +4,7 @@ the way a browser encodes them (successful controls only, multipart with the fil
 
 Sub-table rows are added from the table's ``<template>``, as ``workspace.js`` does.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,8 @@ class Control:
     col: Optional[str] = None
     value: str = ""
     checked: bool = False
-    options: list[tuple[str, str, bool]] = field(default_factory=list)   # value, label, selected
-    files: list[tuple[str, bytes, str]] = field(default_factory=list)    # name, content, type
+    options: list[tuple[str, str, bool]] = field(default_factory=list)  # value, label, selected
+    files: list[tuple[str, bytes, str]] = field(default_factory=list)  # name, content, type
 
     @property
     def name(self) -> str:
@@ -82,8 +83,14 @@ class _Parser(HTMLParser):
         if tag == "form" and "data-lc-form" in attrs:
             self.form_attrs = attrs
         if tag in ("input", "select", "textarea"):
-            control = Control(tag, attrs, self._context("data-field") or self._context("data-table"),
-                              self._context("data-col"), value=attrs.get("value", ""), checked="checked" in attrs)
+            control = Control(
+                tag,
+                attrs,
+                self._context("data-field") or self._context("data-table"),
+                self._context("data-col"),
+                value=attrs.get("value", ""),
+                checked="checked" in attrs,
+            )
             self.controls.append(control)
             self._open = control if tag != "input" else None
         elif tag == "option" and self._open is not None:
@@ -124,22 +131,33 @@ class HtmlForm:
 
     def __init__(self, html: str) -> None:
         start = html.index('<form method="post" class="lc-form"')
-        body = html[start:html.index("</form>", start) + len("</form>")]
+        body = html[start : html.index("</form>", start) + len("</form>")]
         self.templates = {table: tpl for table, tpl in TEMPLATE.findall(body)}
         self.controls, self.attrs = _controls(re.sub(r"<template>.*?</template>", "", body, flags=re.S))
 
     def of(self, field_name: str, col: Optional[str] = None, row: Optional[int] = None) -> list[Control]:
         """The controls of a field (or of a sub-table cell: ``col``, in row ``row``)."""
-        found = [c for c in self.controls if c.field == field_name and c.kind != "search"
-                 and (col is None or c.col == col)
-                 and (row is None or c.name.startswith(f"{field_name}[{row}]."))]
+        found = [
+            c
+            for c in self.controls
+            if c.field == field_name
+            and c.kind != "search"
+            and (col is None or c.col == col)
+            and (row is None or c.name.startswith(f"{field_name}[{row}]."))
+        ]
         assert found, f"no inputs for {field_name} {col or ''}"
         return found
 
     def one(self, field_name: str, kind: Optional[str] = None, **match: str) -> Control:
         """The single visible, named control of a field (of ``kind``, with attributes ``match``)."""
-        found = [c for c in self.of(field_name) if c.kind != "hidden" and c.name and (kind is None or c.kind == kind)
-                 and all(c.attrs.get(k.replace("_", "-")) == v for k, v in match.items())]
+        found = [
+            c
+            for c in self.of(field_name)
+            if c.kind != "hidden"
+            and c.name
+            and (kind is None or c.kind == kind)
+            and all(c.attrs.get(k.replace("_", "-")) == v for k, v in match.items())
+        ]
         assert len(found) == 1, f"{field_name}: {len(found)} controls match {kind} {match}"
         return found[0]
 

@@ -4,6 +4,7 @@ Chromium comes from ``apt-get install chromium`` (``playwright install`` cannot 
 the launch arguments below point Playwright at it. The app is served by werkzeug in a thread.
 Waits are on responses and navigations, never sleeps.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,17 @@ pytest.importorskip("pytest_playwright")
 
 from playwright.sync_api import Browser, Page, expect  # noqa: E402
 
-from tests.workspace.browsing import CHROMIUM, DESKTOP, PHONE, log_in, no_sideways_scroll, pick, search, signed_in, stored  # noqa: E402,E501
+from tests.workspace.browsing import (  # noqa: E402,E501
+    CHROMIUM,
+    DESKTOP,
+    PHONE,
+    log_in,
+    no_sideways_scroll,
+    pick,
+    search,
+    signed_in,
+    stored,
+)
 from tests.workspace.conftest import SHOP, make_platform, seed_shop, serve  # noqa: E402
 from tests.workspace.test_roundtrip import png  # noqa: E402
 
@@ -49,7 +60,7 @@ def test_create_an_order_with_two_lines_and_live_formulas(page: Page, live_app: 
     page.goto("/w/order/new")
     with page.expect_response(lambda r: "/compute" in r.url and r.status == 200):
         pick(page, page.locator('[data-field="client"]'), "海曙", "宁波海曙五金")
-    expect(page.locator('[data-field="client_tier"] output')).to_have_text("A")   # computed by the server
+    expect(page.locator('[data-field="client_tier"] output')).to_have_text("A")  # computed by the server
     page.fill("#f-order_date", "2026-11-02")
     page.click(".add-row")
     page.click(".add-row")
@@ -59,12 +70,12 @@ def test_create_an_order_with_two_lines_and_live_formulas(page: Page, live_app: 
     expect(rows.nth(0).locator('[data-col="amount"] output')).to_have_text("¥25.00")
     expect(rows.nth(1).locator('[data-col="amount"] output')).to_have_text("¥90.00")
     expect(page.locator('[data-field="total"] output')).to_have_text("¥115.00")
-    page.fill('[data-row="1"] [data-col="qty"] input', "1")                       # live as the user types
+    page.fill('[data-row="1"] [data-col="qty"] input', "1")  # live as the user types
     expect(page.locator('[data-field="total"] output')).to_have_text("¥55.00")
 
     address = page.locator('[data-field="address"]')
     expect(address).to_be_hidden()
-    page.check('input[name=delivery][value=ship]')
+    page.check("input[name=delivery][value=ship]")
     expect(address).to_be_visible()
     expect(address.locator(".req")).to_be_visible()
     page.fill("#f-address", "宁波市海曙区 1 号")
@@ -83,7 +94,7 @@ def test_readonly_if_and_remove_row_and_errors_in_place(page: Page, live_app: An
     log_in(page)
     page.goto("/w/order/new")
     discount = page.locator("#f-discount")
-    expect(discount).to_be_disabled()                 # readonly_if: not urgent
+    expect(discount).to_be_disabled()  # readonly_if: not urgent
     page.check("#f-urgent")
     expect(discount).to_be_enabled()
     expect(page.locator("#f-status")).to_be_disabled()  # read-only for sales by permission
@@ -98,8 +109,8 @@ def test_readonly_if_and_remove_row_and_errors_in_place(page: Page, live_app: An
         page.click("button[type=submit].primary")
     expect(page.locator('[id="e-order_date"]')).to_have_text("必填")
     expect(page.locator('[id="e-lines[1].qty"]')).to_have_text("不能小于 1")
-    expect(page.locator('[data-row="0"] [data-col="qty"] input')).to_have_value("0")   # input kept
-    expect(page.locator("#f-status")).to_have_value("draft")        # read-only: not posted, still shown
+    expect(page.locator('[data-row="0"] [data-col="qty"] input')).to_have_value("0")  # input kept
+    expect(page.locator("#f-status")).to_have_value("draft")  # read-only: not posted, still shown
     expect(page.locator('[data-row="0"] [data-col="item"] .combo-search')).to_have_value("不锈钢合页")
 
 
@@ -142,9 +153,9 @@ def test_link_picker_searches_the_server(page: Page, live_app: Any) -> None:
     log_in(page)
     page.goto("/w/order/new")
     client = page.locator('[data-field="client"]')
-    expect(client.locator("select")).to_be_hidden()         # with JavaScript, the search box stands in
+    expect(client.locator("select")).to_be_hidden()  # with JavaScript, the search box stands in
     options = search(page, client, "bright")
-    expect(options).to_have_count(1)                        # only the one match
+    expect(options).to_have_count(1)  # only the one match
     expect(options.nth(0)).to_have_text("Bright Shop")
     options.nth(0).click()
     expect(client.locator(".combo-search")).to_have_value("Bright Shop")
@@ -155,7 +166,7 @@ def test_oms_sales_order_with_two_lines(browser: Browser, oms_app: Any) -> None:
     """The shipped pack: prices looked up by the server as products are picked, amounts and
     the total computed live in the browser, then saved by sales1."""
     with signed_in(browser, oms_app[0], "/w/sales_order/new", **DESKTOP) as page:
-        expect(page.locator('[data-field="cost"]')).to_have_count(0)      # hidden from sales
+        expect(page.locator('[data-field="cost"]')).to_have_count(0)  # hidden from sales
         pick(page, page.locator('[data-field="customer"]'), "海曙", "宁波海曙精密五金有限公司")
         page.fill("#f-order_date", "2026-11-02")
         page.fill("#f-due_date", "2026-11-20")
@@ -182,6 +193,7 @@ def test_oms_sales_order_with_two_lines(browser: Browser, oms_app: Any) -> None:
 
 # ---- the widgets that need JavaScript, on the every-type pack -------------------------------
 
+
 def draw(page: Page, selector: str) -> None:
     """A stroke with the mouse across the signature pad."""
     page.locator(selector).scroll_into_view_if_needed()
@@ -196,8 +208,14 @@ def draw(page: Page, selector: str) -> None:
 
 def test_signature_files_location_and_rows_in_a_browser(browser: Browser, every_app: Any) -> None:
     base, platform, ids = every_app
-    with signed_in(browser, base, "/w/every/new", **DESKTOP, permissions=["geolocation"],
-                   geolocation={"latitude": 29.8683, "longitude": 121.544}) as page:
+    with signed_in(
+        browser,
+        base,
+        "/w/every/new",
+        **DESKTOP,
+        permissions=["geolocation"],
+        geolocation={"latitude": 29.8683, "longitude": 121.544},
+    ) as page:
         signature = page.locator("#f-f_signature")
         draw(page, '[data-field="f_signature"] canvas')
         expect(signature).to_have_value(re.compile(r"^data:image/png;base64,"))
@@ -206,9 +224,13 @@ def test_signature_files_location_and_rows_in_a_browser(browser: Browser, every_
         draw(page, '[data-field="f_signature"] canvas')
         expect(signature).to_have_value(re.compile(r"^data:image/png;base64,.{200,}"))
 
-        page.set_input_files("#f-f_attachment", files=[
-            {"name": "a.txt", "mimeType": "text/plain", "buffer": b"first"},
-            {"name": "b.txt", "mimeType": "text/plain", "buffer": b"second"}])
+        page.set_input_files(
+            "#f-f_attachment",
+            files=[
+                {"name": "a.txt", "mimeType": "text/plain", "buffer": b"first"},
+                {"name": "b.txt", "mimeType": "text/plain", "buffer": b"second"},
+            ],
+        )
         page.set_input_files("#f-f_image", files=[{"name": "p.png", "mimeType": "image/png", "buffer": png()}])
         page.click('[data-field="f_location"] button.geo')
         expect(page.locator('[id="f-f_location.lat"]')).to_have_value("29.868300")
@@ -228,8 +250,9 @@ def test_signature_files_location_and_rows_in_a_browser(browser: Browser, every_
             rows.nth(row).locator('[data-col="n"] input').fill(qty)
         rows.nth(0).locator("button.geo").click()
         expect(rows.nth(0).locator('input[data-part="lat"]')).to_have_value("29.868300")
-        rows.nth(0).locator('input[type=file]').set_input_files(
-            files=[{"name": "row.png", "mimeType": "image/png", "buffer": png()}])
+        rows.nth(0).locator("input[type=file]").set_input_files(
+            files=[{"name": "row.png", "mimeType": "image/png", "buffer": png()}]
+        )
         rows.nth(1).locator(".remove-row").click()
         expect(rows).to_have_count(2)
 
@@ -250,12 +273,15 @@ def test_signature_files_location_and_rows_in_a_browser(browser: Browser, every_
         expect(view).to_contain_text("a.txt")
         expect(view).to_contain_text("b.txt")
         for img in ('[data-field="f_signature"] img', '[data-field="f_image"] img'):
-            page.wait_for_function("(sel) => { const i = document.querySelector(sel); return i && i.complete && i.naturalWidth > 0; }", arg=img)
+            page.wait_for_function(
+                "(sel) => { const i = document.querySelector(sel); return i && i.complete && i.naturalWidth > 0; }",
+                arg=img,
+            )
 
         # edit: remove one attachment, keep the rest unchanged
         page.click("text=编辑")
         expect(page.locator('[data-field="f_signature"] img.sig-current')).to_be_visible()
-        page.locator('[data-field="f_attachment"] li', has_text="a.txt").locator('input[type=checkbox]').check()
+        page.locator('[data-field="f_attachment"] li', has_text="a.txt").locator("input[type=checkbox]").check()
         with page.expect_navigation():
             page.click("button[type=submit].primary")
         expect(page.locator(".banner.ok")).to_be_visible()
@@ -273,11 +299,24 @@ def test_signature_by_touch_on_a_phone(browser: Browser, every_app: Any) -> None
         box = canvas.bounding_box()
         assert box is not None and box["width"] <= 390 and box["height"] >= 150
         for kind, dx in (("pointerdown", 10), ("pointermove", 60), ("pointermove", 120), ("pointerup", 120)):
-            canvas.dispatch_event(kind, {"pointerId": 7, "pointerType": "touch", "isPrimary": True, "bubbles": True,
-                                         "clientX": box["x"] + dx, "clientY": box["y"] + 40 + dx / 4})
+            canvas.dispatch_event(
+                kind,
+                {
+                    "pointerId": 7,
+                    "pointerType": "touch",
+                    "isPrimary": True,
+                    "bubbles": True,
+                    "clientX": box["x"] + dx,
+                    "clientY": box["y"] + 40 + dx / 4,
+                },
+            )
         expect(page.locator("#f-f_signature")).to_have_value(re.compile(r"^data:image/png;base64,"))
-        for control in ('[data-field="f_signature"] .sig-clear', '[data-field="f_location"] button.geo',
-                        "#f-f_attachment", '[id="f-f_location.lat"]'):
+        for control in (
+            '[data-field="f_signature"] .sig-clear',
+            '[data-field="f_location"] button.geo',
+            "#f-f_attachment",
+            '[id="f-f_location.lat"]',
+        ):
             size = page.locator(control).bounding_box()
             assert size is not None and size["height"] >= 44, control
         no_sideways_scroll(page)

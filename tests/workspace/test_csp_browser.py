@@ -4,6 +4,7 @@ Every document gets a ``securitypolicyviolation`` listener before its own script
 script, which the policy does not govern); Chromium's console reports of refused resources are
 collected as well. A page passes when both stay empty while it is used.
 """
+
 from __future__ import annotations
 
 import os
@@ -59,8 +60,8 @@ def test_form_list_and_login_pages_break_no_csp_rule(watched: tuple[Page, list[s
     log_in(page, "admin", "admin123")
 
     page.goto("/w/every/new")
-    expect(page.locator("html")).to_have_class(re.compile(r"\blc-js\b"))   # the head script ran
-    expect(page.locator('[data-field="f_link"] select')).to_be_hidden()    # the pickers took over
+    expect(page.locator("html")).to_have_class(re.compile(r"\blc-js\b"))  # the head script ran
+    expect(page.locator('[data-field="f_link"] select')).to_be_hidden()  # the pickers took over
     pick(page, page.locator('[data-field="f_link"]'), "Hinge", "Hinge")
     page.locator('[data-table="f_table"] .add-row').click()
     expect(page.locator('[data-table="f_table"] tbody tr')).to_have_count(1)
@@ -77,7 +78,7 @@ def test_form_list_and_login_pages_break_no_csp_rule(watched: tuple[Page, list[s
 
     page.goto("/w/part")
     with page.expect_response(lambda r: "/w/part" in r.url and "q=Hinge" in r.url and r.status == 200):
-        page.locator('input[name="q"]').fill("Hinge")                     # htmx swaps the results in
+        page.locator('input[name="q"]').fill("Hinge")  # htmx swaps the results in
     expect(page.locator("#results")).to_contain_text("Hinge")
     assert_clean(page, console)
 

@@ -1,4 +1,5 @@
 """The runnable example of docs/workspace.md prints what it says."""
+
 from __future__ import annotations
 
 from tests.docs_example import check_example

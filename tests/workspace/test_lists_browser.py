@@ -1,6 +1,7 @@
 """The list page, the calendar, live money and the menu of forms in a real browser (Debian's
 Chromium, an English browser on zh-CN pages unless said otherwise). Waits are on responses
 and navigations, never sleeps."""
+
 from __future__ import annotations
 
 import os
@@ -19,7 +20,7 @@ from tests.workspace.browsing import CHROMIUM, DESKTOP, PHONE, no_sideways_scrol
 from tests.workspace.conftest import SHOP, make_platform, seed_shop, serve  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="apt-get install chromium first")
-ENGLISH = {**DESKTOP, "locale": "en-US"}     # a browser whose own date format is 11/08/2026
+ENGLISH = {**DESKTOP, "locale": "en-US"}  # a browser whose own date format is 11/08/2026
 
 
 @pytest.fixture(scope="module")
@@ -32,19 +33,33 @@ def shop_app(database_for: Callable[[str], str]) -> Iterator[tuple[str, Any, dic
     with platform.db.connect() as conn:
         sales1 = platform.context(platform.users.by_name(conn, "sales1"), "zh-CN")
     records = Records(platform)
-    for po, day, who, delivery in (("PO-A", "2026-11-01", "c1", "pickup"), ("PO-B", "2026-11-03", "c2", "ship"),
-                                   ("PO-C", "2026-11-02", "c2", "pickup")):
-        records.create(sales1, "order", {"client": ids[who], "po": po, "order_date": day, "delivery": delivery,
-                                         "address": "宁波" if delivery == "ship" else None,
-                                         "lines": [{"item": ids["i1"], "qty": 1000, "unit_price": "12.50"}]})
+    for po, day, who, delivery in (
+        ("PO-A", "2026-11-01", "c1", "pickup"),
+        ("PO-B", "2026-11-03", "c2", "ship"),
+        ("PO-C", "2026-11-02", "c2", "pickup"),
+    ):
+        records.create(
+            sales1,
+            "order",
+            {
+                "client": ids[who],
+                "po": po,
+                "order_date": day,
+                "delivery": delivery,
+                "address": "宁波" if delivery == "ship" else None,
+                "lines": [{"item": ids["i1"], "qty": 1000, "unit_price": "12.50"}],
+            },
+        )
     with serve(platform) as base:
         yield base, platform, ids
 
 
 def listed(page: Page) -> Callable[[Response], bool]:
     """The list page's own answer (the live search and filters ask for it)."""
+
     def match(r: Response) -> bool:
         return urlparse(r.url).path == "/w/order" and r.status == 200 and r.request.resource_type == "fetch"
+
     return match
 
 
@@ -61,13 +76,13 @@ def test_search_and_filters_update_the_list_the_address_and_the_export(browser: 
     with signed_in(browser, base, "/w/order", "admin", "admin123", **ENGLISH) as page:
         expect(page.locator("#results tbody tr")).to_have_count(3)
         with page.expect_response(listed(page)):
-            page.fill("#list-q", "po-")                                  # live, as the user types
+            page.fill("#list-q", "po-")  # live, as the user types
         expect(page.locator("#results tbody tr")).to_have_count(3)
         page.locator("details.filters > summary").click()
         with page.expect_response(listed(page)):
             page.select_option("#flt-delivery", "pickup")
         expect(page.locator("#results tbody tr")).to_have_count(2)
-        assert query(page) == {"q": ["po-"], "delivery": ["pickup"]}    # empty filters left out
+        assert query(page) == {"q": ["po-"], "delivery": ["pickup"]}  # empty filters left out
         with page.expect_response(listed(page)):
             pick(page, page.locator('[data-filter="client"]'), "bright", "Bright Shop")
         expect(page.locator("#results tbody tr")).to_have_count(1)
@@ -75,7 +90,11 @@ def test_search_and_filters_update_the_list_the_address_and_the_export(browser: 
         assert query(page)["client"] == [str(ids["c2"])]
         csv = page.locator("#list-actions a", has_text="CSV")
         assert parse_qs(urlparse(csv.get_attribute("href") or "").query) == {
-            "format": ["csv"], "q": ["po-"], "delivery": ["pickup"], "client": [str(ids["c2"])]}
+            "format": ["csv"],
+            "q": ["po-"],
+            "delivery": ["pickup"],
+            "client": [str(ids["c2"])],
+        }
         expect(page.locator("details.filters > summary")).to_have_text("筛选 · 2")
 
         # a wrong value is explained next to its filter, the rest still applies
@@ -89,7 +108,7 @@ def test_search_and_filters_update_the_list_the_address_and_the_export(browser: 
         expect(page.locator('[id="e-flt-order_date__gte"]')).to_have_count(0)
         expect(page.locator("#results .empty")).to_be_visible()
 
-        page.reload()                                                    # the address is a bookmark
+        page.reload()  # the address is a bookmark
         expect(page.locator("details.filters")).to_have_attribute("open", "")
         expect(page.locator("#flt-delivery")).to_have_value("pickup")
         expect(page.locator('[data-filter="client"] .combo-search')).to_have_value("Bright Shop")
@@ -114,7 +133,7 @@ def test_a_column_header_sorts_with_an_arrow(browser: Browser, shop_app: Any) ->
             page.locator("th", has_text="下单日期").locator("a").click()
         expect(page.locator("th", has_text="下单日期").locator(".arrow")).to_have_text("▼")
         assert shown_pos(page) == ["PO-C", "PO-A"]
-        with page.expect_response(listed(page)):                         # a filter keeps the sort
+        with page.expect_response(listed(page)):  # a filter keeps the sort
             page.fill("#list-q", "PO")
         assert query(page)["sort"] == ["-order_date"]
         expect(page.locator("th", has_text="下单日期").locator(".arrow")).to_have_text("▼")
@@ -132,8 +151,8 @@ def test_the_calendar_writes_iso_dates_in_an_english_browser(browser: Browser, s
         calendar = page.locator('[data-field="order_date"] .calendar')
         expect(calendar).to_be_visible()
         expect(opener).to_have_attribute("aria-expanded", "true")
-        expect(calendar.locator(".cal-title")).to_have_text("2026年11月")    # in the page's language
-        expect(calendar.locator("th").first).to_have_text("一")              # weeks start on Monday
+        expect(calendar.locator(".cal-title")).to_have_text("2026年11月")  # in the page's language
+        expect(calendar.locator("th").first).to_have_text("一")  # weeks start on Monday
         chosen = calendar.locator("[aria-pressed=true]")
         expect(chosen).to_have_text("8")
         expect(chosen).to_be_focused()
@@ -156,14 +175,14 @@ def test_the_calendar_writes_iso_dates_in_an_english_browser(browser: Browser, s
         expect(calendar).to_have_count(0)
         expect(opener).to_be_focused()
         opener.click()
-        page.locator("h1").click()                                           # a tap elsewhere closes it
+        page.locator("h1").click()  # a tap elsewhere closes it
         expect(calendar).to_have_count(0)
 
         deliver = page.locator("#f-deliver_by")
         deliver.fill("2026-11-05 09:30")
         page.locator('[data-field="deliver_by"] .date-pick').click()
         page.locator('[data-field="deliver_by"] .calendar [data-day="2026-11-06"]').click()
-        expect(deliver).to_have_value("2026-11-06 09:30")                  # the time is kept
+        expect(deliver).to_have_value("2026-11-06 09:30")  # the time is kept
 
         pick(page, page.locator('[data-field="client"]'), "bright", "Bright Shop")
         page.click(".add-row")
@@ -171,9 +190,9 @@ def test_the_calendar_writes_iso_dates_in_an_english_browser(browser: Browser, s
         pick(page, tr.locator('[data-col="item"]'), "合页", "不锈钢合页")
         tr.locator('[data-col="qty"] input').fill("1000")
         tr.locator('[data-col="unit_price"] input').fill("12.5")
-        expect(tr.locator('[data-col="amount"] output')).to_have_text("¥12,500.00")   # grouped, live
+        expect(tr.locator('[data-col="amount"] output')).to_have_text("¥12,500.00")  # grouped, live
         expect(page.locator('[data-field="total"] output')).to_have_text("¥12,500.00")
-        expect(tr.locator('[data-col="unit_price"] input')).to_have_value("12.5")     # an input stays a number
+        expect(tr.locator('[data-col="unit_price"] input')).to_have_value("12.5")  # an input stays a number
         with page.expect_navigation():
             page.click("button[type=submit].primary")
         expect(page.locator(".banner.ok")).to_be_visible()
@@ -210,7 +229,7 @@ def test_the_menu_of_forms_on_a_phone_and_on_a_pc(browser: Browser, shop_app: An
         toggle = page.locator(".menu-toggle")
         menu = page.locator("#forms-menu")
         expect(toggle).to_be_visible()
-        expect(toggle).to_contain_text("订单")                              # the current form
+        expect(toggle).to_contain_text("订单")  # the current form
         expect(menu).to_be_hidden()
         toggle.tap()
         expect(menu).to_be_visible()
@@ -267,7 +286,7 @@ def test_the_list_the_calendar_and_the_menu_break_no_csp_rule(browser: Browser, 
             page.fill("#list-q", "PO")
         page.locator('[data-filter="order_date"] .date-pick').first.tap()
         page.locator('[data-filter="order_date"] .calendar [data-day]').first.tap()
-        assert not violations(page, console), violations(page, console)     # each document keeps its own
+        assert not violations(page, console), violations(page, console)  # each document keeps its own
         page.goto("/w/order/new")
         page.locator('[data-field="order_date"] .date-pick').tap()
         page.locator('[data-field="order_date"] .cal-today').tap()

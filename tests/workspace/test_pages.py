@@ -1,26 +1,37 @@
 """The workspace through Flask's test client: login, CSRF, permissions, rendering, errors, conflicts."""
+
 from __future__ import annotations
 
 import re
 from typing import Any, Callable
 
+from apps import create_app
 from apps.workspace.clientjs import module_for
 from tests.workspace.conftest import OMS, csrf_of, make_platform
 from tests.workspace.htmlform import errors_of
 
-from apps import create_app
-
 
 def order_form(token: str, ids: dict[str, int], **extra: Any) -> dict[str, Any]:
-    data = {"csrf_token": token, "client": str(ids["c1"]), "order_date": "2026-11-02", "delivery": "pickup",
-            "urgent": "", "lines": "",
-            "lines[0].item": str(ids["i1"]), "lines[0].qty": "2", "lines[0].unit_price": "12.50",
-            "lines[1].item": str(ids["i2"]), "lines[1].qty": "1", "lines[1].unit_price": "30"}
+    data = {
+        "csrf_token": token,
+        "client": str(ids["c1"]),
+        "order_date": "2026-11-02",
+        "delivery": "pickup",
+        "urgent": "",
+        "lines": "",
+        "lines[0].item": str(ids["i1"]),
+        "lines[0].qty": "2",
+        "lines[0].unit_price": "12.50",
+        "lines[1].item": str(ids["i2"]),
+        "lines[1].qty": "1",
+        "lines[1].unit_price": "30",
+    }
     data.update(extra)
     return data
 
 
 # ---- login, logout, CSRF, cookies -----------------------------------------------------------
+
 
 def test_pages_need_a_login(client: Any) -> None:
     resp = client.get("/w/order")
@@ -30,8 +41,9 @@ def test_pages_need_a_login(client: Any) -> None:
 
 def test_login_sets_a_safe_session_cookie(client: Any) -> None:
     token = csrf_of(client.get("/login").text)
-    resp = client.post("/login", data={"username": "sales1", "password": "sales123", "csrf_token": token,
-                                       "next": "/w/order"})
+    resp = client.post(
+        "/login", data={"username": "sales1", "password": "sales123", "csrf_token": token, "next": "/w/order"}
+    )
     assert resp.status_code == 302 and resp.headers["Location"] == "/w/order"
     cookie = resp.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -50,8 +62,9 @@ def test_wrong_password_is_refused_in_the_users_language(client: Any) -> None:
 
 def test_login_never_redirects_off_site(client: Any) -> None:
     token = csrf_of(client.get("/login").text)
-    resp = client.post("/login", data={"username": "sales1", "password": "sales123", "csrf_token": token,
-                                       "next": "//evil.example/x"})
+    resp = client.post(
+        "/login", data={"username": "sales1", "password": "sales123", "csrf_token": token, "next": "//evil.example/x"}
+    )
     assert resp.headers["Location"] == "/w/"
 
 
@@ -76,24 +89,29 @@ def test_logout(client: Any, login: Callable[..., str]) -> None:
 
 # ---- rendering and permissions --------------------------------------------------------------
 
+
 def test_new_form_renders_every_widget_with_labels(client: Any, login: Callable[..., str], shop_ids: Any) -> None:
     login("sales1")
     html = client.get("/w/order/new").text
     assert '<select name="client" id="f-client"' in html and "宁波海曙五金" in html
-    assert re.search(r'<div class="datebox" data-date="date"><input type="text" name="order_date" id="f-order_date"'
-                     r'[^>]*pattern="\[0-9\]\{4\}-\[0-9\]\{2\}-\[0-9\]\{2\}" placeholder="YYYY-MM-DD">', html)
+    assert re.search(
+        r'<div class="datebox" data-date="date"><input type="text" name="order_date" id="f-order_date"'
+        r'[^>]*pattern="\[0-9\]\{4\}-\[0-9\]\{2\}-\[0-9\]\{2\}" placeholder="YYYY-MM-DD">',
+        html,
+    )
     assert 'type="radio" name="delivery" value="pickup" checked' in html
     assert 'placeholder="例如 PO-2026-001"' in html
-    assert "选择发货时填写" in html                                     # help text
+    assert "选择发货时填写" in html  # help text
     assert re.search(r'data-field="order_date"[^>]*data-required="1"', html)
     assert 'data-table="lines"' in html and "<template>" in html and "添加一行" in html
     assert 'name="lines[__i__].qty"' in html
-    assert 'data-out="total"' in html                                 # a formula: shown, not an input
+    assert 'data-out="total"' in html  # a formula: shown, not an input
     assert 'name="total"' not in html
 
 
-def test_hidden_fields_are_not_in_the_html_at_all(client: Any, login: Callable[..., str], shop_ids: Any,
-                                                 shop: Any) -> None:
+def test_hidden_fields_are_not_in_the_html_at_all(
+    client: Any, login: Callable[..., str], shop_ids: Any, shop: Any
+) -> None:
     login("sales1")
     for url in ("/w/order/new", "/w/order"):
         html = client.get(url).text
@@ -117,8 +135,7 @@ def test_read_only_fields_are_disabled(client: Any, login: Callable[..., str], s
     assert re.search(r'<select name="status" id="f-status" disabled', html)
 
 
-def test_the_server_rechecks_read_only_fields(client: Any, login: Callable[..., str], shop_ids: Any,
-                                              shop: Any) -> None:
+def test_the_server_rechecks_read_only_fields(client: Any, login: Callable[..., str], shop_ids: Any, shop: Any) -> None:
     token = login("sales1")
     resp = client.post("/w/order/new", data=order_form(token, shop_ids, status="approved"))
     assert resp.status_code == 403
@@ -146,6 +163,7 @@ def test_oms_sales_order_hides_cost_and_margin_from_sales(db_url: str) -> None:
 
 # ---- saving: success, errors by field, conflicts ----------------------------------------------
 
+
 def test_create_then_view_list_and_search(client: Any, login: Callable[..., str], shop_ids: Any) -> None:
     token = login("sales1")
     resp = client.post("/w/order/new", data=order_form(token, shop_ids, po="PO-7"))
@@ -158,8 +176,9 @@ def test_create_then_view_list_and_search(client: Any, login: Callable[..., str]
     assert "PO-7" not in client.get("/w/order?q=nothing").text
 
 
-def test_validation_errors_are_shown_by_field_and_input_is_kept(client: Any, login: Callable[..., str],
-                                                               shop_ids: Any) -> None:
+def test_validation_errors_are_shown_by_field_and_input_is_kept(
+    client: Any, login: Callable[..., str], shop_ids: Any
+) -> None:
     token = login("sales1")
     data = order_form(token, shop_ids, po="PO-keep", order_date="")
     data["lines[1].qty"] = "0"
@@ -167,7 +186,7 @@ def test_validation_errors_are_shown_by_field_and_input_is_kept(client: Any, log
     assert resp.status_code == 422
     assert errors_of(resp.text, "order_date") == ["必填"]
     assert errors_of(resp.text, "lines[2].qty") == ["不能小于 1"]
-    assert 'value="PO-keep"' in resp.text                         # the user's input is kept
+    assert 'value="PO-keep"' in resp.text  # the user's input is kept
     assert 'name="lines[1].qty" id="f-lines[1].qty" aria-required="true" value="0"' in resp.text
     assert "请检查标出的字段" in resp.text
 
@@ -189,12 +208,14 @@ def test_blank_rows_are_dropped(client: Any, login: Callable[..., str], shop_ids
     resp = client.post("/w/order/new", data=data)
     assert resp.status_code == 302
     from engine.service import Records
+
     record = Records(shop).get(shop.system_context(), "order", 1)
     assert [r["qty"] for r in record["lines"]] == [2, 1]
 
 
-def test_edit_keeps_rows_and_a_stale_version_shows_the_conflict(client: Any, login: Callable[..., str],
-                                                                shop_ids: Any, shop: Any) -> None:
+def test_edit_keeps_rows_and_a_stale_version_shows_the_conflict(
+    client: Any, login: Callable[..., str], shop_ids: Any, shop: Any
+) -> None:
     token = login("sales1")
     client.post("/w/order/new", data=order_form(token, shop_ids, po="PO-1"))
     page = client.get("/w/order/1/edit").text
@@ -210,6 +231,7 @@ def test_edit_keeps_rows_and_a_stale_version_shows_the_conflict(client: Any, log
     assert "此记录已被他人修改" in resp.text
     assert 'value="PO-1c"' in resp.text
     from engine.service import Records
+
     assert Records(shop).get(shop.system_context(), "order", 1)["po"] == "PO-1b"
 
 
@@ -230,6 +252,7 @@ def test_forms_the_role_cannot_read_are_not_found(client: Any, login: Callable[.
 
 # ---- pickers, compute, the generated module ---------------------------------------------------
 
+
 def test_link_options_search(client: Any, login: Callable[..., str], shop_ids: Any) -> None:
     login("sales1")
     assert client.get("/w/item/options?q=合页").get_json() == [{"id": shop_ids["i1"], "label": "不锈钢合页"}]
@@ -241,8 +264,9 @@ def test_compute_evaluates_what_needs_the_server(client: Any, login: Callable[..
     assert resp.get_json() == {"values": {"formula:client_tier": "A"}, "rows": {}}
 
 
-def test_the_form_module_is_compiled_once_per_definitions_version(client: Any, login: Callable[..., str],
-                                                                  shop: Any) -> None:
+def test_the_form_module_is_compiled_once_per_definitions_version(
+    client: Any, login: Callable[..., str], shop: Any
+) -> None:
     login("sales1")
     html = client.get("/w/order/new").text
     src = re.search(r'src="(/w/_js/order\.[0-9a-f]+\.js)"', html)[1]
@@ -263,7 +287,7 @@ def test_language_switch(client: Any, login: Callable[..., str], shop_ids: Any) 
     login("sales1")
     assert "下单日期" in client.get("/w/order/new").text
     assert "Order date" in client.get("/w/order/new?lang=en").text
-    assert "Order date" in client.get("/w/order/new").text      # remembered in the session
+    assert "Order date" in client.get("/w/order/new").text  # remembered in the session
 
 
 def test_a_resent_create_makes_one_record(client: Any, login: Callable[..., str], shop_ids: Any, shop: Any) -> None:
@@ -274,17 +298,20 @@ def test_a_resent_create_makes_one_record(client: Any, login: Callable[..., str]
     again = client.post("/w/order/new", data=data)
     assert first.status_code == again.status_code == 302
     assert first.headers["Location"] == again.headers["Location"]
-    from engine.service import Records
     from engine.listing import ListQuery
+    from engine.service import Records
+
     assert Records(shop).list_records(shop.system_context(), "order", ListQuery())["total"] == 1
 
 
-def test_date_times_are_shown_and_entered_in_the_packs_time_zone(client: Any, login: Callable[..., str],
-                                                                 shop_ids: Any, shop: Any) -> None:
+def test_date_times_are_shown_and_entered_in_the_packs_time_zone(
+    client: Any, login: Callable[..., str], shop_ids: Any, shop: Any
+) -> None:
     token = login("sales1")
     resp = client.post("/w/order/new", data=order_form(token, shop_ids, deliver_by="2026-11-05T09:30"))
     assert resp.status_code == 302
     from engine.service import Records
+
     assert Records(shop).get(shop.system_context(), "order", 1)["deliver_by"].startswith("2026-11-05T01:30")
     assert "2026-11-05 09:30" in client.get("/w/order/1").text
     assert 'name="deliver_by" id="f-deliver_by" value="2026-11-05 09:30"' in client.get("/w/order/1/edit").text
@@ -295,10 +322,10 @@ def test_conditions_are_enforced_by_the_server_too(client: Any, login: Callable[
     token = login("sales1")
     resp = client.post("/w/order/new", data=order_form(token, shop_ids, delivery="ship"))
     assert resp.status_code == 422
-    assert errors_of(resp.text, "address") == ["必填"]            # required_if: delivery == "ship"
+    assert errors_of(resp.text, "address") == ["必填"]  # required_if: delivery == "ship"
     resp = client.post("/w/order/new", data=order_form(token, shop_ids, discount="0.1"))
     assert resp.status_code == 422
-    assert errors_of(resp.text, "discount")                       # readonly_if: not urgent
+    assert errors_of(resp.text, "discount")  # readonly_if: not urgent
 
 
 def test_an_order_saved_in_the_web_form_fires_the_packs_rules(db_url: str) -> None:
@@ -316,11 +343,19 @@ def test_an_order_saved_in_the_web_form_fires_the_packs_rules(db_url: str) -> No
         token = csrf_of(client.get("/login").text)
         client.post("/login", data={"username": "sales1", "password": "sales123", "csrf_token": token})
         token = csrf_of(client.get("/w/sales_order/new").text)
-        resp = client.post("/w/sales_order/new", data={
-            "csrf_token": token, "customer": str(cust), "order_date": "2026-11-02", "lines": "",
-            "lines[0].product": str(prod), "lines[0].qty": "4"})
+        resp = client.post(
+            "/w/sales_order/new",
+            data={
+                "csrf_token": token,
+                "customer": str(cust),
+                "order_date": "2026-11-02",
+                "lines": "",
+                "lines[0].product": str(prod),
+                "lines[0].qty": "4",
+            },
+        )
         assert resp.status_code == 302, resp.text
         order = records.list_records(system, "sales_order", ListQuery())["items"][0]
-        assert order["total"] == "50.00" and order["route"] == "auto"   # set by `decide approval_route`
+        assert order["total"] == "50.00" and order["route"] == "auto"  # set by `decide approval_route`
     finally:
         platform.db.dispose()

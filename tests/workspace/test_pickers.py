@@ -5,6 +5,7 @@ ones the tests choose), so every record chosen here is found by the server's sea
 (``/w/<form>/options?q=``), never by scrolling a list. Waits are on responses and
 navigations, never sleeps.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,17 @@ pytest.importorskip("pytest_playwright")
 
 from playwright.sync_api import Browser, Locator, expect  # noqa: E402
 
-from tests.workspace.browsing import CHROMIUM, DESKTOP, PHONE, no_sideways_scroll, pick, search, searched, signed_in, stored  # noqa: E402,E501
+from tests.workspace.browsing import (  # noqa: E402,E501
+    CHROMIUM,
+    DESKTOP,
+    PHONE,
+    no_sideways_scroll,
+    pick,
+    search,
+    searched,
+    signed_in,
+    stored,
+)
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="apt-get install chromium first")
 
@@ -26,8 +37,9 @@ def chips(box: Locator) -> Locator:
     return box.locator(".chips .chip span")
 
 
-def test_order_line_products_beyond_the_first_page_by_keyboard_and_by_tap(browser: Browser, oms_app: Any,
-                                                                         tmp_path: Any) -> None:
+def test_order_line_products_beyond_the_first_page_by_keyboard_and_by_tap(
+    browser: Browser, oms_app: Any, tmp_path: Any
+) -> None:
     """A product older than the first 50 is searched for in a row added from the template,
     chosen with the keyboard (and by a click in the next row); the server's lookup fills the
     unit price, the live formulas the amounts and total; the saved record holds both lines."""
@@ -40,9 +52,9 @@ def test_order_line_products_beyond_the_first_page_by_keyboard_and_by_tap(browse
         first = page.locator('[data-table="lines"] tbody tr[data-row="0"]')
         product = first.locator('[data-col="product"]')
         select = product.locator("select")
-        expect(select.locator("option")).to_have_count(51)                  # "choose" + the first 50
+        expect(select.locator("option")).to_have_count(51)  # "choose" + the first 50
         expect(select.locator("option", has_text="不锈钢合页")).to_have_count(0)
-        expect(select).to_be_hidden()                                        # the search box stands in for it
+        expect(select).to_be_hidden()  # the search box stands in for it
 
         box = product.locator(".combo-search")
         options = search(page, product, "合页")
@@ -56,13 +68,13 @@ def test_order_line_products_beyond_the_first_page_by_keyboard_and_by_tap(browse
         expect(box).to_have_value("不锈钢合页")
         expect(box).to_have_attribute("aria-expanded", "false")
         expect(select).to_have_value(str(ids["P-100"]))
-        expect(first.locator('[data-col="unit_price"] output')).to_have_text("¥12.50")   # looked up by the server
+        expect(first.locator('[data-col="unit_price"] output')).to_have_text("¥12.50")  # looked up by the server
         first.locator('[data-col="qty"] input').fill("4")
         expect(first.locator('[data-col="amount"] output')).to_have_text("¥50.00")
 
         page.click(".add-row")
         second = page.locator('[data-table="lines"] tbody tr[data-row="1"]')
-        with page.expect_response(searched("")):                          # a tap lists the newest
+        with page.expect_response(searched("")):  # a tap lists the newest
             second.locator('[data-col="product"] .combo-search').click()
         expect(second.get_by_role("option")).to_have_count(50)
         expect(second.get_by_role("option").first).to_have_text("Bolt M60")
@@ -78,7 +90,9 @@ def test_order_line_products_beyond_the_first_page_by_keyboard_and_by_tap(browse
         expect(page.locator(".banner.ok")).to_be_visible()
         record = stored(platform, page, "sales_order")
         assert [(r["product"], r["qty"], r["unit_price"], r["amount"]) for r in record["lines"]] == [
-            (ids["P-100"], 4, "12.50", "50.00"), (ids["P-200"], 2, "30.00", "60.00")]
+            (ids["P-100"], 4, "12.50", "50.00"),
+            (ids["P-200"], 2, "30.00", "60.00"),
+        ]
         assert record["total"] == "110.00"
 
 
@@ -99,7 +113,7 @@ def test_multilink_and_row_link_search_beyond_the_first_page(browser: Browser, e
         multi.get_by_role("button", name="移除 Part 007").click()
         expect(chips(multi)).to_have_text(["Hinge", "Part 012"])
         expect(multi.locator(".combo-search")).to_be_focused()
-        multi.locator(".combo-search").press("Backspace")                  # the last chip goes
+        multi.locator(".combo-search").press("Backspace")  # the last chip goes
         expect(chips(multi)).to_have_text(["Hinge"])
         options = search(page, multi, "h")
         expect(options.filter(has_text="Hinge")).to_have_attribute("aria-selected", "true")
@@ -134,8 +148,10 @@ def test_pickers_never_offer_rows_the_user_may_not_read(browser: Browser, every_
     """Sales may not read the secret parts (a ``rows`` filter): the admin finds them through
     the same pickers, sales never sees them there, in the multi-link or in a row."""
     base, _, _ = every_app
-    for username, password, secrets in (("admin", "admin123", ["Secret handle", "Secret hinge"]),
-                                        ("sales1", "sales123", [])):
+    for username, password, secrets in (
+        ("admin", "admin123", ["Secret handle", "Secret hinge"]),
+        ("sales1", "sales123", []),
+    ):
         with signed_in(browser, base, "/w/every/new", username, password, **DESKTOP) as page:
             multi = page.locator('[data-field="f_multilink"]')
             expect(multi.locator("select option", has_text="Secret")).to_have_count(len(secrets))

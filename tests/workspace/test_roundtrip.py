@@ -6,6 +6,7 @@ For each type: log in (CSRF), open the new-record page of ``packs/every`` (one f
 through the REST API and compare; then open the edit page, post it unchanged, and check the
 value is still the same.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,13 +24,14 @@ from tests.workspace.htmlform import HtmlForm, errors_of
 
 def png(width: int = 4, height: int = 3) -> bytes:
     """A small valid PNG (white pixels)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
         return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
+
     raw = b"".join(b"\x00" + b"\xff" * (3 * width) for _ in range(height))
     header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + b"\x08\x02\x00\x00\x00"
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
-            + chunk(b"IEND", b""))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
 class Site:
@@ -39,11 +41,15 @@ class Site:
         self.base, self.ids = base, ids
         self.http = requests.Session()
         page = self.http.get(base + "/login")
-        resp = self.http.post(base + "/login", data={"username": "sales1", "password": USERS["sales1"][0],
-                                                     "csrf_token": csrf_of(page.text)}, allow_redirects=False)
+        resp = self.http.post(
+            base + "/login",
+            data={"username": "sales1", "password": USERS["sales1"][0], "csrf_token": csrf_of(page.text)},
+            allow_redirects=False,
+        )
         assert resp.status_code == 302, resp.text
-        token = requests.post(base + "/api/v1/auth/login",
-                              json={"username": "admin", "password": USERS["admin"][0]}).json()["token"]
+        token = requests.post(
+            base + "/api/v1/auth/login", json={"username": "admin", "password": USERS["admin"][0]}
+        ).json()["token"]
         self.api = {"Authorization": f"Bearer {token}"}
 
     def page(self, path: str) -> HtmlForm:
@@ -80,36 +86,43 @@ def site(tmp_path_factory: pytest.TempPathFactory, database_for: Callable[[str],
 def text(value: str) -> Callable[[HtmlForm, str], None]:
     def fill(form: HtmlForm, name: str) -> None:
         form.one(name).value = value
+
     return fill
 
 
 def choose(*labels: str) -> Callable[[HtmlForm, str], None]:
     def fill(form: HtmlForm, name: str) -> None:
         form.one(name, "select").choose(*labels)
+
     return fill
 
 
 def tick(*values: str) -> Callable[[HtmlForm, str], None]:
     """Tick the check boxes / the radio button with these values."""
+
     def fill(form: HtmlForm, name: str) -> None:
         boxes = [c for c in form.of(name) if c.kind in ("checkbox", "radio")]
         assert {v for v in values} <= {c.attrs["value"] for c in boxes}
         for c in boxes:
             c.checked = c.attrs["value"] in values
+
     return fill
 
 
 def parts(**values: str) -> Callable[[HtmlForm, str], None]:
     """Fill the inputs of a widget made of parts, found by their ``data-part``."""
+
     def fill(form: HtmlForm, name: str) -> None:
         for part, value in values.items():
             form.one(name, data_part=part).value = value
+
     return fill
 
 
 def attach(name_: str, content: bytes, ctype: str) -> Callable[[HtmlForm, str], None]:
     def fill(form: HtmlForm, name: str) -> None:
         form.one(name, "file").files = [(name_, content, ctype)]
+
     return fill
 
 
@@ -147,6 +160,7 @@ def nothing(form: HtmlForm, name: str) -> None:
 def is_file_list(names: list[str]) -> Callable[[Site, Any], bool]:
     def check(site: Site, value: Any) -> bool:
         return isinstance(value, list) and [site.file_name(i) for i in value] == names
+
     return check
 
 
@@ -158,7 +172,7 @@ def is_signature(site: Site, value: Any) -> bool:
 CASES: dict[str, tuple[Callable[[HtmlForm, str], None], Any]] = {
     "text": (text("  Hello 你好 "), "Hello 你好"),
     "textarea": (text("line 1\nline 2"), "line 1\nline 2"),
-    "richtext": (text('<p>Hi <b>there</b><script>alert(1)</script></p>'), "<p>Hi <b>there</b></p>"),
+    "richtext": (text("<p>Hi <b>there</b><script>alert(1)</script></p>"), "<p>Hi <b>there</b></p>"),
     "email": (text("Sales@Example.COM"), "sales@example.com"),
     "phone": (text("13800138000"), "13800138000"),
     "url": (text("https://example.com/a?b=1"), "https://example.com/a?b=1"),
@@ -181,23 +195,33 @@ CASES: dict[str, tuple[Callable[[HtmlForm, str], None], Any]] = {
     "role": (choose("销售"), "sales"),
     "user": (choose("sales1"), lambda site, v: v == site.ids["sales1"]),
     "link": (choose("Hinge"), lambda site, v: v == site.ids["Hinge"]),
-    "multilink": (choose("Hinge", "Handle"), lambda site, v: sorted(v) == sorted([site.ids["Hinge"], site.ids["Handle"]])),
+    "multilink": (
+        choose("Hinge", "Handle"),
+        lambda site, v: sorted(v) == sorted([site.ids["Hinge"], site.ids["Handle"]]),
+    ),
     "autonumber": (nothing, lambda site, v: re.fullmatch(r"EV-\d{4}", v) is not None),
     "json": (text('{"a": [1, 2.5], "b": {"c": null}, "d": "文字"}'), {"a": [1, 2.5], "b": {"c": None}, "d": "文字"}),
     "attachment": (attach("说明.txt", "你好".encode(), "text/plain"), is_file_list(["%E8%AF%B4%E6%98%8E.txt"])),
     "image": (attach("photo.png", png(), "image/png"), is_file_list(["photo.png"])),
     "signature": (sign, is_signature),
     "location": (parts(lat="29.87", lng="121.55", address="宁波"), {"lat": 29.87, "lng": 121.55, "address": "宁波"}),
-    "address": (parts(province="浙江", city="宁波", district="海曙", detail="中山西路 1 号"),
-                {"province": "浙江", "city": "宁波", "district": "海曙", "detail": "中山西路 1 号"}),
+    "address": (
+        parts(province="浙江", city="宁波", district="海曙", detail="中山西路 1 号"),
+        {"province": "浙江", "city": "宁波", "district": "海曙", "detail": "中山西路 1 号"},
+    ),
     "barcode": (text("4006381333931"), "4006381333931"),
     "formula": (nothing, 0),
     "rollup": (nothing, 0),
     "rating": (tick("4"), 4),
     "colour": (text("#abc"), "#AABBCC"),
     "tags": (text("急单，样品, 急单"), ["急单", "样品"]),
-    "table": (rows, lambda site, v: [(r["n"], r["part"], r["spot"]) for r in v]
-              == [(2, site.ids["Handle"], {"lat": 29.87, "lng": 121.55}), (3, None, None)]),
+    "table": (
+        rows,
+        lambda site, v: (
+            [(r["n"], r["part"], r["spot"]) for r in v]
+            == [(2, site.ids["Handle"], {"lat": 29.87, "lng": 121.55}), (3, None, None)]
+        ),
+    ),
     "group": (group, {"name": "Ann", "credit": "10.00"}),
 }
 
@@ -230,7 +254,7 @@ def test_round_trip_through_the_html_form(site: Site, type_name: str) -> None:
     resp = site.submit(f"/w/every/{record_id}/edit", edit)
     assert resp.status_code == 302, re.findall(r'<p class="error">([^<]*)', resp.text)
     again = site.record(record_id)
-    if type_name == "table":   # rows keep their ids
+    if type_name == "table":  # rows keep their ids
         assert [r["id"] for r in again[name]] == [r["id"] for r in created[name]]
     assert again[name] == created[name]
 
@@ -251,9 +275,9 @@ def test_unreadable_and_invalid_inputs_are_shown_by_field_and_uploads_are_kept(s
     assert errors_of(resp.text, "f_attachment") == ["文件 big.txt 超过 2000 字节"]
     assert errors_of(resp.text, "f_integer") == ["必须是整数"]
     again = HtmlForm(resp.text)
-    assert again.one("f_location", data_part="lat").value == "95"              # input kept
+    assert again.one("f_location", data_part="lat").value == "95"  # input kept
     kept = [c.value for c in again.of("f_image") if c.kind == "hidden" and c.value]
-    assert len(kept) == 1                                                    # the upload is kept
+    assert len(kept) == 1  # the upload is kept
     text('{"a": 1}')(again, "f_json")
     parts(lat="29.5", lng="121.55")(again, "f_location")
     text("7")(again, "f_integer")
@@ -291,8 +315,10 @@ def test_files_are_removed_and_added_on_edit(site: Site) -> None:
 def test_an_upload_kept_by_a_failed_post_is_served_to_its_uploader_only(site: Site) -> None:
     other = requests.Session()
     page = other.get(site.base + "/login")
-    other.post(site.base + "/login", data={"username": "sales2", "password": USERS["sales2"][0],
-                                           "csrf_token": csrf_of(page.text)})
+    other.post(
+        site.base + "/login",
+        data={"username": "sales2", "password": USERS["sales2"][0], "csrf_token": csrf_of(page.text)},
+    )
     form = site.page("/w/every/new")
     attach("mine.txt", b"private", "text/plain")(form, "f_attachment")
     text("not a number")(form, "f_integer")

@@ -1,6 +1,7 @@
 """Sub-table column permissions in the workspace (the depot pack): a hidden column is not in
 the pages, the form module or the compute answers; a read-only one is drawn disabled; saving
 an edit page keeps both columns' stored values, and a tampered hidden cell is refused."""
+
 from __future__ import annotations
 
 import csv
@@ -30,9 +31,17 @@ def seed_depot(p: Platform) -> dict[str, Any]:
     ctx, records = p.system_context(), Records(p)
     i1 = records.create(ctx, "item", {"name": "Hinge", "price": "12.50"})["id"]
     i2 = records.create(ctx, "item", {"name": "Handle", "price": "30.00"})["id"]
-    order = records.create(ctx, "order", {"po": "PO-1", "lines": [
-        {"item": i1, "qty": 2, "unit_price": "12.50", "bin": "A-01"},
-        {"item": i2, "qty": 1, "unit_price": "30.00", "bin": "B-02"}]})
+    order = records.create(
+        ctx,
+        "order",
+        {
+            "po": "PO-1",
+            "lines": [
+                {"item": i1, "qty": 2, "unit_price": "12.50", "bin": "A-01"},
+                {"item": i2, "qty": 1, "unit_price": "30.00", "bin": "B-02"},
+            ],
+        },
+    )
     return {"order": order["id"], "i1": i1, "i2": i2}
 
 
@@ -53,10 +62,12 @@ def login(client: Any) -> Callable[[str], str]:
     def do(username: str) -> str:
         page = client.get("/login?lang=en")
         password = USERS[username][0] if username in USERS else f"{username}-pw"
-        resp = client.post("/login", data={"username": username, "password": password,
-                                           "csrf_token": csrf_of(page.text)})
+        resp = client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": csrf_of(page.text)}
+        )
         assert resp.status_code == 302, resp.text
         return csrf_of(client.get("/w/").text)
+
     return do
 
 
@@ -83,7 +94,7 @@ def test_hidden_columns_are_nowhere_in_the_pages_or_the_form_module(client: Any,
         assert "unit_price" not in html and "Unit price" not in html and "12.50" not in html
         assert "list_price" not in html and "List price" not in html
         assert 'data-field="cost"' not in html and "Cost" not in html
-        assert "25.00" in html and "55.00" in html       # amounts and the total, computed by the server
+        assert "25.00" in html and "55.00" in html  # amounts and the total, computed by the server
     assert 'data-col="bin"' in edit and 'name="lines[0].bin"' in edit and 'name="lines[0].id"' in edit
     module = _module(client, edit)
     assert module != admin_module
@@ -128,8 +139,10 @@ def test_saving_the_edit_page_keeps_hidden_and_read_only_columns(client: Any, lo
     resp = _post(client, f"/w/order/{oid}/edit", form)
     assert resp.status_code == 302, resp.text
     record = stored(depot)
-    assert [(r["qty"], r["unit_price"], r["bin"], r["amount"]) for r in record["lines"]] == \
-        [(4, "12.50", "A-01", "50.00"), (1, "30.00", "B-02", "30.00")]
+    assert [(r["qty"], r["unit_price"], r["bin"], r["amount"]) for r in record["lines"]] == [
+        (4, "12.50", "A-01", "50.00"),
+        (1, "30.00", "B-02", "30.00"),
+    ]
     login("clerk1")
     form = HtmlForm(client.get(f"/w/order/{oid}/edit").text)
     _cell(form, 1, "qty").value = "3"
@@ -139,8 +152,11 @@ def test_saving_the_edit_page_keeps_hidden_and_read_only_columns(client: Any, lo
     resp = _post(client, f"/w/order/{oid}/edit", form)
     assert resp.status_code == 302, resp.text
     record = stored(depot)
-    assert [(r["qty"], r["unit_price"], r["bin"]) for r in record["lines"]] == \
-        [(4, "12.50", "A-01"), (3, "30.00", "B-02"), (1, None, "A-00")]   # a new line: the defaults
+    assert [(r["qty"], r["unit_price"], r["bin"]) for r in record["lines"]] == [
+        (4, "12.50", "A-01"),
+        (3, "30.00", "B-02"),
+        (1, None, "A-00"),
+    ]  # a new line: the defaults
 
 
 def test_a_tampered_hidden_cell_is_refused(client: Any, login: Any, depot: Any) -> None:

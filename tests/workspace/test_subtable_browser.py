@@ -1,6 +1,7 @@
 """Sub-table column permissions in a real browser (the depot pack): the packer edits an order
 whose line prices are hidden from them. No price reaches the page or its requests; amounts and
 totals that follow from a price show what the server computed; the saved order keeps its prices."""
+
 from __future__ import annotations
 
 import os
@@ -55,13 +56,15 @@ def test_the_packer_edits_lines_without_ever_seeing_a_price(browser: Browser, de
         with page.expect_navigation():
             page.click("button[type=submit].primary")
         expect(page.locator(".banner.ok")).to_be_visible()
-        expect(page.locator("dl.record")).to_contain_text("50.00")      # the amount the server computed
-        expect(page.locator("dl.record")).to_contain_text("80.00")      # and the total
+        expect(page.locator("dl.record")).to_contain_text("50.00")  # the amount the server computed
+        expect(page.locator("dl.record")).to_contain_text("80.00")  # and the total
         page.goto("/w/order")
         assert "12.50" not in page.content()
     assert len(received) == 3 and not [body for body in received if "12.50" in body or "unit_price" in body]
     assert sent and not [line for line in sent if "unit_price" in line or "12.50" in line]
     record = Records(platform).get(platform.system_context(), "order", ids["order"])
-    assert [(r["qty"], r["unit_price"], r["bin"], r["amount"]) for r in record["lines"]] == \
-        [(4, "12.50", "C-03", "50.00"), (1, "30.00", "B-02", "30.00")]
+    assert [(r["qty"], r["unit_price"], r["bin"], r["amount"]) for r in record["lines"]] == [
+        (4, "12.50", "C-03", "50.00"),
+        (1, "30.00", "B-02", "30.00"),
+    ]
     assert record["total"] == "80.00" and record["cost"] == "27.50"

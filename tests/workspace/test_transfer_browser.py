@@ -1,6 +1,7 @@
 """Import and export in a real browser, on the order-management pack: an .xlsx made here is
 uploaded on the import page (its report read back by row and column), then the list is
 downloaded with its export button and read with the platform's own reader."""
+
 from __future__ import annotations
 
 import os
@@ -28,9 +29,9 @@ def customers_xlsx(path: Path) -> Path:
     ws.append(["客户名单 2026"])
     ws.merge_cells("A1:D1")
     ws.append(["客户编码", "客户名称", "简称", "客户等级"])
-    ws.append(["C001", "宁波海曙精密五金有限公司", "海曙精密", "A 级（重点）"])   # already there: updated by code
+    ws.append(["C001", "宁波海曙精密五金有限公司", "海曙精密", "A 级（重点）"])  # already there: updated by code
     ws.append(["C900", "杭州新客户贸易有限公司", "杭州新客", "B"])
-    ws.append([None, "没有编码的客户", None, "C"])                         # row 5: the code is required
+    ws.append([None, "没有编码的客户", None, "C"])  # row 5: the code is required
     wb.save(path)
     return path
 
@@ -49,7 +50,7 @@ def test_import_then_export_customers(browser: Browser, oms_app: Any, tmp_path: 
         problem = page.locator(".import-errors tbody tr")
         expect(problem).to_have_count(1)
         expect(problem.locator("td")).to_have_text(["5", "客户编码", "键列 客户编码 为空"])
-        expect(page.locator("#f-key")).to_have_value("code")                   # the choices are kept
+        expect(page.locator("#f-key")).to_have_value("code")  # the choices are kept
         page.set_input_files("#f-file", str(sheet))
         page.get_by_label("跳过有错误的记录, 写入其余").check()
         with page.expect_navigation():
@@ -67,4 +68,4 @@ def test_import_then_export_customers(browser: Browser, oms_app: Any, tmp_path: 
         download.save_as(saved)
     rows = [values for _, values in read_rows(str(saved))]
     assert rows[0][:4] == ("客户编码", "客户名称", "简称", "客户等级")
-    assert [r[:3] for r in rows[1:]] == [("C900", "杭州新客户贸易有限公司", "杭州新客")]   # the search applies
+    assert [r[:3] for r in rows[1:]] == [("C900", "杭州新客户贸易有限公司", "杭州新客")]  # the search applies

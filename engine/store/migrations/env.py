@@ -4,6 +4,7 @@ The caller hands over an open connection in a transaction (``config.attributes["
 and, for autogenerate, the tables as the code defines them (``config.attributes["metadata"]``).
 Only ``lc_*`` tables take part: the tables of pack forms have their own schema sync.
 """
+
 from __future__ import annotations
 
 from alembic import context
@@ -17,7 +18,7 @@ context.configure(
     version_table=VERSION_TABLE,
     include_object=include_object,
     compare_type=True,
-    render_as_batch=True,        # SQLite alters a table by copying it
+    render_as_batch=True,  # SQLite alters a table by copying it
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -1,4 +1,5 @@
 """Fixtures for definition tests: a writable copy of the OMS pack and error helpers."""
+
 from __future__ import annotations
 
 import shutil

@@ -1,4 +1,5 @@
 """Broken copies of the OMS pack: every error names file:line:col, in plain words, all at once."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,8 @@ def test_malformed_yaml(pack: Pack) -> None:
     pack.edit("forms/product.yaml", "  - name: unit\n    type: text", "  - name: unit\n    type: text\n   label: 单位")
     assert pack.errors() == [
         "oms/forms/product.yaml:22:4: invalid YAML: this line is indented wrongly (it does not line up "
-        "with the lines above)"]
+        "with the lines above)"
+    ]
     with pytest.raises(DefinitionErrors) as info:
         load_pack(pack.root)
     assert str(info.value).split("\n")[1:] == ["       label: 单位", "       ^"]
@@ -26,19 +28,22 @@ def test_malformed_yaml(pack: Pack) -> None:
 def test_unknown_type_with_did_you_mean(pack: Pack) -> None:
     pack.edit("forms/sales_order.yaml", "        type: integer", "        type: nubmer")
     assert pack.errors() == [
-        "oms/forms/sales_order.yaml:92:15: field 'qty': unknown type 'nubmer' (did you mean 'number'?)"]
+        "oms/forms/sales_order.yaml:92:15: field 'qty': unknown type 'nubmer' (did you mean 'number'?)"
+    ]
 
 
 def test_dangling_link(pack: Pack) -> None:
     pack.edit("forms/sales_order.yaml", "form: product", "form: products")
     assert pack.errors() == [
-        "oms/forms/sales_order.yaml:85:15: field 'product': links to unknown form 'products' "
-        "(did you mean 'product'?)"]
+        "oms/forms/sales_order.yaml:85:15: field 'product': links to unknown form 'products' (did you mean 'product'?)"
+    ]
 
 
 def test_duplicate_fields_in_form_and_sub_table(pack: Pack) -> None:
     pack.edit("forms/customer.yaml", "  - name: short_name", "  - name: contact\n    type: text\n  - name: short_name")
-    pack.edit("forms/sales_order.yaml", "      - name: spec", "      - name: qty\n        type: text\n      - name: spec")
+    pack.edit(
+        "forms/sales_order.yaml", "      - name: spec", "      - name: qty\n        type: text\n      - name: spec"
+    )
     assert pack.errors() == [
         "oms/forms/customer.yaml:31:11: duplicate field 'contact' (first defined on line 17)",
         "oms/forms/sales_order.yaml:93:15: duplicate field 'qty' (first defined on line 88)",
@@ -49,8 +54,14 @@ def test_duplicate_fields_in_form_and_sub_table(pack: Pack) -> None:
 
 def test_unknown_property_with_did_you_mean(pack: Pack) -> None:
     pack.edit("forms/product.yaml", "    max_length: 64", "    max_lenght: 64")
-    pack.edit("forms/customer.yaml", "    searchable: true\n    max_length: 200", "    serchable: true\n    max_length: 200")
-    pack.edit("forms/sales_order.yaml", "label: {zh-CN: 销售订单, en: Sales order}", "lable: {zh-CN: 销售订单, en: Sales order}")
+    pack.edit(
+        "forms/customer.yaml", "    searchable: true\n    max_length: 200", "    serchable: true\n    max_length: 200"
+    )
+    pack.edit(
+        "forms/sales_order.yaml",
+        "label: {zh-CN: 销售订单, en: Sales order}",
+        "lable: {zh-CN: 销售订单, en: Sales order}",
+    )
     assert pack.errors() == [
         "oms/forms/customer.yaml:15:5: unknown property 'serchable' (did you mean 'searchable'?)",
         "oms/forms/product.yaml:10:5: unknown property 'max_lenght' (did you mean 'max_length'?)",
@@ -69,8 +80,11 @@ def test_role_naming_unknown_form_and_field(pack: Pack) -> None:
 
 def test_role_naming_sub_table_columns(pack: Pack) -> None:
     pack.edit("roles.yaml", "          lines.unit_price: hidden", "          lines.unit_pirce: hidden")
-    pack.edit("roles.yaml", "          lines.amount: hidden", "          lnes.amount: hidden\n"
-              "          customer.tier: hidden\n          remark.text: hidden")
+    pack.edit(
+        "roles.yaml",
+        "          lines.amount: hidden",
+        "          lnes.amount: hidden\n          customer.tier: hidden\n          remark.text: hidden",
+    )
     assert pack.errors() == [
         "oms/roles.yaml:37:11: role 'warehouse': sub-table 'lines' of form 'sales_order' has no column "
         "'unit_pirce' (did you mean 'lines.unit_price'?)",
@@ -84,26 +98,34 @@ def test_role_naming_sub_table_columns(pack: Pack) -> None:
 
 
 def test_role_sub_table_columns_under_every_form(pack: Pack) -> None:
-    pack.edit("roles.yaml", "  warehouse:\n    label: {zh-CN: 仓库, en: Warehouse}\n    forms:\n",
-              "  warehouse:\n    label: {zh-CN: 仓库, en: Warehouse}\n    forms:\n"
-              "      \"*\": {actions: [read], fields: {lines.qtty: readonly, lines.spec: hidden, Lines.x: hidden}}\n")
+    pack.edit(
+        "roles.yaml",
+        "  warehouse:\n    label: {zh-CN: 仓库, en: Warehouse}\n    forms:\n",
+        "  warehouse:\n    label: {zh-CN: 仓库, en: Warehouse}\n    forms:\n"
+        '      "*": {actions: [read], fields: {lines.qtty: readonly, lines.spec: hidden, Lines.x: hidden}}\n',
+    )
     assert pack.errors() == [
         "oms/roles.yaml:26:81: 'Lines.x' is not a field name: give a field (cost) or a sub-table column "
-        "(lines.unit_price)"]
+        "(lines.unit_price)"
+    ]
     pack.edit("roles.yaml", ", Lines.x: hidden", "")
     assert pack.errors() == [
         "oms/roles.yaml:26:39: role 'warehouse': no form has a sub-table column 'lines.qtty' "
-        "(did you mean 'lines.qty'?)"]
+        "(did you mean 'lines.qty'?)"
+    ]
 
 
 def test_role_schema_and_portal_errors(pack: Pack) -> None:
     pack.edit("roles.yaml", "actions: [read, update]", "actions: [read, edit]")
-    pack.edit("roles.yaml", "          margin: hidden\n          status: readonly", "          margin: secret\n          status: readonly")
+    pack.edit(
+        "roles.yaml",
+        "          margin: hidden\n          status: readonly",
+        "          margin: secret\n          status: readonly",
+    )
     pack.edit("roles.yaml", "    portal: true", "    portal: true\n    superuser: true")
     assert pack.errors() == [
         "oms/roles.yaml:20:19: 'secret' is not one of 'hidden', 'readonly', 'editable'",
-        "oms/roles.yaml:27:25: 'edit' is not one of 'read', 'create', 'update', 'delete', 'approve', "
-        "'export', 'print'",
+        "oms/roles.yaml:27:25: 'edit' is not one of 'read', 'create', 'update', 'delete', 'approve', 'export', 'print'",
         "oms/roles.yaml:44:5: role 'customer': a portal role cannot be a superuser",
     ]
 
@@ -118,8 +140,7 @@ def test_all_errors_are_reported_at_once(pack: Pack) -> None:
     assert len(info.value.errors) == 4
     assert pack.errors() == [
         "oms/forms/customer.yaml:33:11: field 'phone': unknown type 'telephone' (did you mean 'phone'?)",
-        "oms/forms/sales_order.yaml:85:15: field 'product': links to unknown form 'products' "
-        "(did you mean 'product'?)",
+        "oms/forms/sales_order.yaml:85:15: field 'product': links to unknown form 'products' (did you mean 'product'?)",
         'oms/pack.yaml:3:10: 1.0 is not a version like "1.0.0" (write it in quotes)',
         "oms/roles.yaml:36:11: role 'warehouse': form 'sales_order' has no field 'totl' (did you mean 'total'?)",
     ]
@@ -127,7 +148,11 @@ def test_all_errors_are_reported_at_once(pack: Pack) -> None:
 
 def test_schema_errors_in_plain_words(pack: Pack) -> None:
     pack.edit("forms/customer.yaml", "    max_length: 32", "    max_length: abc")
-    pack.edit("forms/customer.yaml", "    required: true\n    searchable: true", "    required: yes please\n    searchable: true")
+    pack.edit(
+        "forms/customer.yaml",
+        "    required: true\n    searchable: true",
+        "    required: yes please\n    searchable: true",
+    )
     pack.edit("forms/product.yaml", "  - name: spec\n    type: text", "  - name: spec")
     pack.edit("forms/product.yaml", "label: {zh-CN: 产品, en: Product}", "label: [产品]")
     assert pack.errors() == [
@@ -145,15 +170,24 @@ def test_a_schema_error_in_one_field_does_not_hide_errors_in_others(pack: Pack) 
     pack.edit("forms/sales_order.yaml", "      - name: spec\n", "      - name: pos\n")
     pack.edit("forms/customer.yaml", "  - name: short_name\n", "  - name: ShortName\n")
     pack.edit("demo/data.yaml", "      short_name: ", "      ShortName: ", count=9)
-    pack.edit("demo/data.yaml", "{_ref: bolt, sku: P-M8-30, name: 六角螺栓, spec:", "{_ref: bolt, sku: P-M8-30, name: 六角螺栓, created_at:")
+    pack.edit(
+        "demo/data.yaml",
+        "{_ref: bolt, sku: P-M8-30, name: 六角螺栓, spec:",
+        "{_ref: bolt, sku: P-M8-30, name: 六角螺栓, created_at:",
+    )
     errors = pack.errors()
-    assert "oms/forms/customer.yaml:17:11: 'ShortName' is not a valid name: use lower-case letters a-z, " \
+    assert (
+        "oms/forms/customer.yaml:17:11: 'ShortName' is not a valid name: use lower-case letters a-z, "
         "digits and _, starting with a letter or _" in errors
-    assert "oms/forms/product.yaml:16:11: 'created_at' is a reserved name (every record has it); " \
-        "choose another" in errors
+    )
+    assert (
+        "oms/forms/product.yaml:16:11: 'created_at' is a reserved name (every record has it); choose another" in errors
+    )
     assert "oms/forms/product.yaml:26:11: field 'price': unknown type 'mony' (did you mean 'money'?)" in errors
-    assert "oms/forms/sales_order.yaml:88:15: 'pos' is a reserved name (every sub-table row has it); " \
+    assert (
+        "oms/forms/sales_order.yaml:88:15: 'pos' is a reserved name (every sub-table row has it); "
         "choose another" in errors
+    )
     assert not [e for e in errors if "ShortName" in e and "demo" in e]
 
 
@@ -162,19 +196,19 @@ def test_a_field_may_not_take_a_keyword_or_the_flags_name(pack: Pack) -> None:
     pack.edit("forms/sales_order.yaml", "      - name: spec\n", "      - name: contains\n")
     errors = pack.errors()
     assert "oms/forms/customer.yaml:53:11: 'flags' is a reserved name (every record has it); choose another" in errors
-    assert "oms/forms/sales_order.yaml:88:15: 'contains' is a keyword of the expression language, so no " \
+    assert (
+        "oms/forms/sales_order.yaml:88:15: 'contains' is a keyword of the expression language, so no "
         "expression could name the field; choose another" in errors
+    )
 
 
 def test_autonumber_sequence_pattern(pack: Pack) -> None:
     pack.edit("forms/sales_order.yaml", "SO-{YYYY}{MM}-{seq:05}", "SO-{YYYY}{M}-{seq:05")
     assert pack.errors() == [
-        "oms/forms/sales_order.yaml:8:16: field 'number': the sequence must contain {seq} (or "
-        "{seq:05}) exactly once",
+        "oms/forms/sales_order.yaml:8:16: field 'number': the sequence must contain {seq} (or {seq:05}) exactly once",
         "oms/forms/sales_order.yaml:8:25: field 'number': unknown placeholder '{M}' in sequence "
         "(use {YYYY} {YY} {MM} {DD} {seq} or {seq:05})",
-        "oms/forms/sales_order.yaml:8:29: field 'number': unmatched brace in sequence "
-        "'SO-{YYYY}{M}-{seq:05'",
+        "oms/forms/sales_order.yaml:8:29: field 'number': unmatched brace in sequence 'SO-{YYYY}{M}-{seq:05'",
     ]
 
 
@@ -191,15 +225,17 @@ def test_defaults_must_fit_the_field(pack: Pack) -> None:
 def test_type_specific_requirements(pack: Pack) -> None:
     pack.edit("forms/sales_order.yaml", "    form: customer\n", "")
     pack.edit("forms/product.yaml", "    default: 件\n", "    default: 件\n    options: [件, 套]\n")
-    pack.edit("forms/sales_order.yaml", "    fields:\n      - name: product",
-              "    fields:\n      - {name: sub, type: table, fields: [{name: x, type: text}]}\n      - name: product")
+    pack.edit(
+        "forms/sales_order.yaml",
+        "    fields:\n      - name: product",
+        "    fields:\n      - {name: sub, type: table, fields: [{name: x, type: text}]}\n      - name: product",
+    )
     pack.edit("forms/customer.yaml", "  - name: remark\n    type: textarea", "  - name: remark\n    type: select")
     assert pack.errors() == [
         "oms/forms/customer.yaml:53:5: field 'remark': a select field needs 'options'",
         "oms/forms/product.yaml:24:5: field 'unit': 'options' is only for select, radio, "
         "multiselect, checkboxes and department fields",
-        "oms/forms/sales_order.yaml:11:5: field 'customer': a link field needs 'form' (the form it "
-        "points to)",
+        "oms/forms/sales_order.yaml:11:5: field 'customer': a link field needs 'form' (the form it points to)",
         "oms/forms/sales_order.yaml:82:27: field 'sub': a table cannot hold another table",
     ]
 
@@ -209,8 +245,7 @@ def test_title_unique_and_indexes_name_fields(pack: Pack) -> None:
     pack.edit("forms/sales_order.yaml", "title: number", "title: numbr")
     pack.edit("forms/sales_order.yaml", "  - [status, order_date]", "  - [status, lines]")
     assert pack.errors() == [
-        "oms/forms/sales_order.yaml:3:8: form 'sales_order': title names no field 'numbr' "
-        "(did you mean 'number'?)",
+        "oms/forms/sales_order.yaml:3:8: form 'sales_order': title names no field 'numbr' (did you mean 'number'?)",
         "oms/forms/sales_order.yaml:105:16: form 'sales_order': unique names no field 'po_numbr' "
         "(did you mean 'po_number'?)",
         "oms/forms/sales_order.yaml:107:14: form 'sales_order': the table field 'lines' cannot be in indexes",
@@ -227,8 +262,7 @@ def test_demo_data_references(pack: Pack) -> None:
     pack.edit("demo/data.yaml", "  sales_order:", "  invoice: []\n  sales_order:")
     assert pack.errors() == [
         "oms/demo/data.yaml:8:46: unknown role 'warehous' (did you mean 'warehouse'?)",
-        "oms/demo/data.yaml:9:127: unknown reference '@acm': no earlier record has _ref acm "
-        "(did you mean '@acme'?)",
+        "oms/demo/data.yaml:9:127: unknown reference '@acm': no earlier record has _ref acm (did you mean '@acme'?)",
         "oms/demo/data.yaml:44:13: field 'tier': 'D' is not one of the options: D",
         "oms/demo/data.yaml:45:7: unknown field 'rating'",
         "oms/demo/data.yaml:57:3: unknown form 'invoice'",
@@ -261,9 +295,14 @@ def test_form_name_must_match_file(pack: Pack) -> None:
     pack.edit("forms/product.yaml", "name: product\n", "name: products\n")
     assert pack.errors() == [
         "oms/forms/product.yaml:1:7: form name 'products' must match the file name 'product' "
-        "(rename the file to products.yaml or the form to 'product')"]
+        "(rename the file to products.yaml or the form to 'product')"
+    ]
 
 
 def test_duplicate_key_is_reported(pack: Pack) -> None:
-    pack.edit("forms/product.yaml", "    required: true\n    unique: true", "    required: true\n    unique: true\n    required: false")
+    pack.edit(
+        "forms/product.yaml",
+        "    required: true\n    unique: true",
+        "    required: true\n    unique: true\n    required: false",
+    )
     assert pack.errors() == ["oms/forms/product.yaml:10:5: duplicate key 'required' (first given on line 8)"]

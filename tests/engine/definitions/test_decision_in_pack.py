@@ -1,5 +1,6 @@
 """A pack may hold decision tables (rules/*.decision.yaml); they are checked when it loads (by
 the check ``engine.rules`` registers with the loader, imported here as the platform imports it)."""
+
 from __future__ import annotations
 
 import os
@@ -27,5 +28,5 @@ def test_a_broken_table_fails_the_pack_with_its_position(tmp_path):
     with pytest.raises(DefinitionErrors) as info:
         load_pack(str(target))
     assert str(info.value).splitlines()[0] == (
-        f"{target}/rules/approval_route.decision.yaml:7:26: unknown field 'totl' in sales_order "
-        "(did you mean 'total'?)")
+        f"{target}/rules/approval_route.decision.yaml:7:26: unknown field 'totl' in sales_order (did you mean 'total'?)"
+    )

@@ -1,4 +1,5 @@
 """The runnable example in docs/forms.md runs and prints what the page says."""
+
 from __future__ import annotations
 
 from tests.docs_example import check_example

@@ -1,4 +1,5 @@
 """Random damage to the OMS pack gives DefinitionErrors (or a pack), never another exception."""
+
 from __future__ import annotations
 
 import random
@@ -22,7 +23,7 @@ def _mutate(text: str, rnd: random.Random) -> str:
         lines.insert(j, lines[j])
     elif op == 2 and ":" in lines[j]:
         k = lines[j].index(":")
-        lines[j] = lines[j][:k + 1] + " " + rnd.choice(VALUES)
+        lines[j] = lines[j][: k + 1] + " " + rnd.choice(VALUES)
     else:
         lines[j] = lines[j].replace(rnd.choice(KEYS), rnd.choice(["nme", "fields", "type", "x"]), 1)
     return "\n".join(lines)

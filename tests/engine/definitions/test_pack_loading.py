@@ -1,4 +1,5 @@
 """The OMS pack loads; YAML and JSON give the same specs; files round-trip exactly."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,13 @@ from typing import Any
 import pytest
 
 from engine.definitions import (
-    FormSpec, PackSpec, check_pack, load_pack, load_pack_files, pack_checksum, read_pack_files,
+    FormSpec,
+    PackSpec,
+    check_pack,
+    load_pack,
+    load_pack_files,
+    pack_checksum,
+    read_pack_files,
 )
 from engine.definitions.yaml_source import parse_yaml, plain_data
 from engine.errors import DefinitionErrors
@@ -37,15 +44,17 @@ def test_sales_order_form() -> None:
     assert number.prop("sequence") == "SO-{YYYY}{MM}-{seq:05}"
     customer = form.field("customer")
     assert customer is not None and (customer.type, customer.form, customer.required, customer.index) == (
-        "link", "customer", True, True)
+        "link",
+        "customer",
+        True,
+        True,
+    )
     status = form.field("status")
     assert status is not None and status.default == "draft"
-    assert [o.value for o in status.options] == [
-        "draft", "submitted", "approved", "rejected", "shipped", "cancelled"]
+    assert [o.value for o in status.options] == ["draft", "submitted", "approved", "rejected", "shipped", "cancelled"]
     assert status.options[0].label.get("zh-CN") == "草稿"
     lines = form.field("lines")
-    assert lines is not None and [f.name for f in lines.fields] == [
-        "product", "spec", "qty", "unit_price", "amount"]
+    assert lines is not None and [f.name for f in lines.fields] == ["product", "spec", "qty", "unit_price", "amount"]
     qty = lines.child("qty")
     assert qty is not None and qty.prop("min") == 1 and qty.label.get("en") == "Quantity"
     check = form.checks[0]
@@ -64,9 +73,14 @@ def test_roles() -> None:
     warehouse = roles["warehouse"].forms
     assert warehouse["product"].actions == frozenset({"read", "update"})
     assert dict(warehouse["product"].fields) == {"price": "hidden", "cost": "hidden"}
-    assert dict(warehouse["sales_order"].fields) == {"cost": "hidden", "margin": "hidden", "total": "hidden",
-                                                     "lines.unit_price": "hidden", "lines.amount": "hidden",
-                                                     "route": "hidden"}
+    assert dict(warehouse["sales_order"].fields) == {
+        "cost": "hidden",
+        "margin": "hidden",
+        "total": "hidden",
+        "lines.unit_price": "hidden",
+        "lines.amount": "hidden",
+        "route": "hidden",
+    }
     customer = roles["customer"]
     assert customer.portal and customer.forms["sales_order"].rows == "customer == my.customer"
     assert roles["sales"].label.get("en") == "Sales"
@@ -125,11 +139,13 @@ def test_checksum_is_stable_and_sensitive() -> None:
 
 def test_check_pack_files_lists_errors_without_raising() -> None:
     from engine.definitions import check_pack_files
+
     files = read_pack_files(OMS)
     assert check_pack_files(files, "oms") == []
     files["roles.yaml"] = files["roles.yaml"].replace("superuser: true", "superuser: yes please")
     assert [str(e).split("\n")[0] for e in check_pack_files(files, "oms")] == [
-        "oms/roles.yaml:6:16: 'yes please' is not true or false"]
+        "oms/roles.yaml:6:16: 'yes please' is not true or false"
+    ]
 
 
 def test_error_files_are_named_root_slash_relpath(pack: Pack) -> None:
@@ -152,9 +168,10 @@ def test_a_pack_may_link_to_forms_of_packs_it_depends_on() -> None:
         "forms/complaint.yaml": (
             "name: complaint\nfields:\n"
             "  - {name: order, type: link, form: sales_order, label: {zh-CN: 订单, en: Order}}\n"
-            "  - {name: text, type: textarea, visible_if: order != null}\n"),
+            "  - {name: text, type: textarea, visible_if: order != null}\n"
+        ),
         "roles.yaml": "roles:\n  qa:\n    forms:\n      complaint: {actions: [read]}\n"
-                      "      sales_order: {actions: [read], fields: {cost: hidden}}\n",
+        "      sales_order: {actions: [read], fields: {cost: hidden}}\n",
     }
     spec = load_pack_files(files, "quality", others=[oms])
     assert spec.forms["complaint"].field("order").form == "sales_order"
@@ -174,21 +191,35 @@ def test_links_to_files_outside_the_pack_are_refused(pack: Pack, tmp_path: Path)
         read_pack_files(pack.root)
     assert [str(e) for e in info.value.errors] == [
         f"{pack.root.as_posix()}/prints/leak.txt: a link to a file outside the pack "
-        "(copy the file into the pack instead)"]
+        "(copy the file into the pack instead)"
+    ]
 
 
 def test_date_time_fields_carry_the_packs_time_zone() -> None:
     """What a date-time without an offset means is the pack's: every date-time-valued field
     (formulas, sub-tables and groups too) carries the zone, so every parse reads it alike."""
-    pack = load_pack_files({
-        "pack.yaml": 'name: z\nversion: "1.0.0"\ntimezone: Europe/Berlin\n',
-        "forms/visit.yaml": (
-            "name: visit\nfields:\n  - {name: at, type: datetime}\n  - {name: day, type: date}\n"
-            "  - {name: later, type: formula, result: datetime, formula: at + 2h}\n"
-            "  - {name: stops, type: table, fields: [{name: left, type: datetime}, {name: n, type: integer}]}\n"
-            "  - {name: meta, type: group, fields: [{name: seen, type: datetime}]}\n")}, "z")
+    pack = load_pack_files(
+        {
+            "pack.yaml": 'name: z\nversion: "1.0.0"\ntimezone: Europe/Berlin\n',
+            "forms/visit.yaml": (
+                "name: visit\nfields:\n  - {name: at, type: datetime}\n  - {name: day, type: date}\n"
+                "  - {name: later, type: formula, result: datetime, formula: at + 2h}\n"
+                "  - {name: stops, type: table, fields: [{name: left, type: datetime}, {name: n, type: integer}]}\n"
+                "  - {name: meta, type: group, fields: [{name: seen, type: datetime}]}\n"
+            ),
+        },
+        "z",
+    )
     form = pack.forms["visit"]
     zones = {f.name: f.prop("timezone") for f in (*form.fields, *form.fields[3].fields, *form.fields[4].fields)}
-    assert zones == {"at": "Europe/Berlin", "day": None, "later": "Europe/Berlin", "stops": None,
-                     "left": "Europe/Berlin", "n": None, "meta": None, "seen": "Europe/Berlin"}
-    assert pack.files["forms/visit.yaml"].count("timezone") == 0     # the text is the author's
+    assert zones == {
+        "at": "Europe/Berlin",
+        "day": None,
+        "later": "Europe/Berlin",
+        "stops": None,
+        "left": "Europe/Berlin",
+        "n": None,
+        "meta": None,
+        "seen": "Europe/Berlin",
+    }
+    assert pack.files["forms/visit.yaml"].count("timezone") == 0  # the text is the author's

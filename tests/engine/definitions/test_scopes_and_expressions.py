@@ -1,4 +1,5 @@
 """Scopes built from a pack, and expressions compiled against them at load."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -67,13 +68,17 @@ def test_sub_table_children(scopes: dict[str, Any]) -> None:
 
 
 def test_multiselect_element_type(pack: Pack) -> None:
-    pack.edit("forms/product.yaml", "  - name: active\n",
-              "  - name: tags\n    type: multiselect\n    options: [hot, new]\n    default: [new]\n  - name: active\n")
+    pack.edit(
+        "forms/product.yaml",
+        "  - name: active\n",
+        "  - name: tags\n    type: multiselect\n    options: [hot, new]\n    default: [new]\n  - name: active\n",
+    )
     tags = build_scopes(load_pack(pack.root))["product"].fields["tags"]
     assert (tags.type, tags.element_type) == (ExprType.LIST, ExprType.STRING)
 
 
 # -- expressions are compiled at load (skipped only while engine.expr has no compiler) --------
+
 
 def _compiler_ready() -> bool:
     try:
@@ -92,20 +97,26 @@ def needs_expr(test):  # the expression compiler is part of the engine: always t
 def test_expression_errors_point_into_the_definition_file(pack: Pack) -> None:
     pack.edit("forms/sales_order.yaml", "expr: due_date >= order_date", "expr: due_date >= order_dat")
     pack.edit("roles.yaml", "rows: owner == me", 'rows: "owner == mee"')
-    pack.edit("forms/sales_order.yaml", "  - name: remark\n    type: textarea",
-              "  - name: remark\n    type: textarea\n    visible_if: |\n      status == 'draft' and totl > 0")
+    pack.edit(
+        "forms/sales_order.yaml",
+        "  - name: remark\n    type: textarea",
+        "  - name: remark\n    type: textarea\n    visible_if: |\n      status == 'draft' and totl > 0",
+    )
     errors = pack.errors()
     assert len(errors) == 3
-    assert errors[0].startswith("oms/forms/sales_order.yaml:69:29: ")       # block scalar: next line
+    assert errors[0].startswith("oms/forms/sales_order.yaml:69:29: ")  # block scalar: next line
     assert "totl" in errors[0]
-    assert errors[1].startswith("oms/forms/sales_order.yaml:112:23: ")      # plain scalar
+    assert errors[1].startswith("oms/forms/sales_order.yaml:112:23: ")  # plain scalar
     assert "order_dat" in errors[1]
-    assert errors[2].startswith("oms/roles.yaml:17:25: ")                   # quoted: one column on
+    assert errors[2].startswith("oms/roles.yaml:17:25: ")  # quoted: one column on
     assert "mee" in errors[2]
 
 
 @needs_expr
 def test_pack_expressions_compile(pack: Pack) -> None:
-    pack.edit("forms/sales_order.yaml", "  - name: remark\n    type: textarea",
-              "  - name: remark\n    type: textarea\n    required_if: status == 'rejected'")
+    pack.edit(
+        "forms/sales_order.yaml",
+        "  - name: remark\n    type: textarea",
+        "  - name: remark\n    type: textarea\n    required_if: status == 'rejected'",
+    )
     assert pack.errors() == []

@@ -3,6 +3,7 @@
 ``db`` runs on SQLite always and on PostgreSQL when DATABASE_URL is set; each run creates
 uniquely named tables and drops them afterwards.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -31,20 +32,54 @@ def _f(name: str, t: T, *labels: str, **kw: Any) -> FieldInfo:
 
 def make_scopes() -> dict[str, Scope]:
     forms: dict[str, Scope] = {}
-    line = Scope("sales_order_line", {f.name: f for f in [
-        _f("qty", T.INTEGER, "数量"), _f("unit_price", T.DECIMAL, "单价"), _f("sku", T.STRING)]}, "1", forms)
-    order = Scope("sales_order", {f.name: f for f in [
-        _f("status", T.STRING, "状态"), _f("total", T.DECIMAL, "总额"), _f("qty", T.INTEGER),
-        _f("stock", T.INTEGER, "库存"), _f("safety_stock", T.INTEGER, "安全库存"),
-        _f("discount", T.DECIMAL), _f("approved", T.BOOLEAN), _f("due", T.DATE, "交期"),
-        _f("shipped", T.DATE), _f("created", T.DATETIME), _f("opens", T.TIME), _f("wait", T.DURATION),
-        _f("note", T.STRING, "备注"), _f("code", T.STRING, column="code_col"),
-        _f("tags", T.LIST, element_type=T.STRING), _f("owner", T.RECORD),
-        _f("customer", T.RECORD, "客户", link_form="customer"),
-        _f("lines", T.TABLE, "明细", children=line)]}, "1", forms)
-    customer = Scope("customer", {f.name: f for f in [
-        _f("name", T.STRING), _f("tier", T.STRING, "等级"), _f("credit", T.DECIMAL),
-        _f("region", T.RECORD, link_form="region")]}, "1", forms)
+    line = Scope(
+        "sales_order_line",
+        {f.name: f for f in [_f("qty", T.INTEGER, "数量"), _f("unit_price", T.DECIMAL, "单价"), _f("sku", T.STRING)]},
+        "1",
+        forms,
+    )
+    order = Scope(
+        "sales_order",
+        {
+            f.name: f
+            for f in [
+                _f("status", T.STRING, "状态"),
+                _f("total", T.DECIMAL, "总额"),
+                _f("qty", T.INTEGER),
+                _f("stock", T.INTEGER, "库存"),
+                _f("safety_stock", T.INTEGER, "安全库存"),
+                _f("discount", T.DECIMAL),
+                _f("approved", T.BOOLEAN),
+                _f("due", T.DATE, "交期"),
+                _f("shipped", T.DATE),
+                _f("created", T.DATETIME),
+                _f("opens", T.TIME),
+                _f("wait", T.DURATION),
+                _f("note", T.STRING, "备注"),
+                _f("code", T.STRING, column="code_col"),
+                _f("tags", T.LIST, element_type=T.STRING),
+                _f("owner", T.RECORD),
+                _f("customer", T.RECORD, "客户", link_form="customer"),
+                _f("lines", T.TABLE, "明细", children=line),
+            ]
+        },
+        "1",
+        forms,
+    )
+    customer = Scope(
+        "customer",
+        {
+            f.name: f
+            for f in [
+                _f("name", T.STRING),
+                _f("tier", T.STRING, "等级"),
+                _f("credit", T.DECIMAL),
+                _f("region", T.RECORD, link_form="region"),
+            ]
+        },
+        "1",
+        forms,
+    )
     region = Scope("region", {"name": _f("name", T.STRING)}, "1", forms)
     forms.update({s.form: s for s in (order, customer, region, line)})
     return forms
@@ -60,13 +95,28 @@ def scope() -> Scope:
 
 @pytest.fixture
 def ctx() -> RunContext:
-    return RunContext(user_id=7, username="li", roles=frozenset({"sales", "manager"}), customer_id=1,
-                      clock=FixedClock(NOW), timezone="Asia/Shanghai")
+    return RunContext(
+        user_id=7,
+        username="li",
+        roles=frozenset({"sales", "manager"}),
+        customer_id=1,
+        clock=FixedClock(NOW),
+        timezone="Asia/Shanghai",
+    )
 
 
-_SQL_TYPES = {T.STRING: sa.String, T.INTEGER: sa.BigInteger, T.RECORD: sa.BigInteger, T.DECIMAL: ExprDecimal,
-              T.BOOLEAN: sa.Boolean, T.DATE: sa.Date, T.DATETIME: lambda: sa.DateTime(timezone=True),
-              T.DURATION: ExprDecimal, T.LIST: sa.JSON, T.TIME: sa.Time}
+_SQL_TYPES = {
+    T.STRING: sa.String,
+    T.INTEGER: sa.BigInteger,
+    T.RECORD: sa.BigInteger,
+    T.DECIMAL: ExprDecimal,
+    T.BOOLEAN: sa.Boolean,
+    T.DATE: sa.Date,
+    T.DATETIME: lambda: sa.DateTime(timezone=True),
+    T.DURATION: ExprDecimal,
+    T.LIST: sa.JSON,
+    T.TIME: sa.Time,
+}
 
 
 class Db:
@@ -80,13 +130,20 @@ class Db:
         for form in ("sales_order", "customer", "region"):
             scope = SCOPES[form]
             cols = [sa.Column(f.sql_column, _SQL_TYPES[f.type]()) for f in scope.fields.values() if f.type != T.TABLE]
-            self._tables[form] = sa.Table(f"{form}_{suffix}", self.meta, sa.Column("id", sa.BigInteger, primary_key=True), *cols)
+            self._tables[form] = sa.Table(
+                f"{form}_{suffix}", self.meta, sa.Column("id", sa.BigInteger, primary_key=True), *cols
+            )
             for f in scope.fields.values():
                 if f.type == T.TABLE and f.children is not None:
                     ccols = [sa.Column(c.sql_column, _SQL_TYPES[c.type]()) for c in f.children.fields.values()]
                     self._children[(form, f.name)] = sa.Table(
-                        f"{form}_{f.name}_{suffix}", self.meta, sa.Column("id", sa.Integer, primary_key=True),
-                        sa.Column("parent_id", sa.BigInteger, index=True), sa.Column("pos", sa.Integer), *ccols)
+                        f"{form}_{f.name}_{suffix}",
+                        self.meta,
+                        sa.Column("id", sa.Integer, primary_key=True),
+                        sa.Column("parent_id", sa.BigInteger, index=True),
+                        sa.Column("pos", sa.Integer),
+                        *ccols,
+                    )
         self.meta.create_all(engine)
         self.conn = engine.connect()
         self.fetches = 0
@@ -122,9 +179,16 @@ class Db:
             if f.type == T.TABLE:
                 ct = self._children[(form, f.name)]
                 for pos, child in enumerate(value or ()):
-                    self.conn.execute(ct.insert().values(parent_id=id, pos=pos, **{
-                        f.children.fields[k].sql_column: to_db(f.children.fields[k].type, v)  # type: ignore[union-attr]
-                        for k, v in child.items()}))
+                    self.conn.execute(
+                        ct.insert().values(
+                            parent_id=id,
+                            pos=pos,
+                            **{
+                                f.children.fields[k].sql_column: to_db(f.children.fields[k].type, v)  # type: ignore[union-attr]
+                                for k, v in child.items()
+                            },
+                        )
+                    )
             else:
                 values[f.sql_column] = to_db(f.type, value)
         self.conn.execute(t.insert().values(**values))
@@ -169,13 +233,17 @@ def from_db(t: T, value: Any) -> Any:
 
 FIXED = {
     "region": [(1, {"name": "华东"}), (2, {"name": "North"})],
-    "customer": [(1, {"name": "ACME", "tier": "gold", "credit": Decimal("5000.00"), "region": 1}),
-                 (2, {"name": "Beta", "tier": "silver", "credit": Decimal("100"), "region": 2}),
-                 (3, {"name": "Nobody", "tier": None, "region": None})],
-    "sales_order": [(100, {"customer": 1, "status": "approved", "total": Decimal("100.50")}),
-                    (101, {"customer": 1, "status": "approved", "total": Decimal("20")}),
-                    (102, {"customer": 1, "status": "draft", "total": Decimal("7")}),
-                    (103, {"customer": 2, "status": "approved", "total": None})],
+    "customer": [
+        (1, {"name": "ACME", "tier": "gold", "credit": Decimal("5000.00"), "region": 1}),
+        (2, {"name": "Beta", "tier": "silver", "credit": Decimal("100"), "region": 2}),
+        (3, {"name": "Nobody", "tier": None, "region": None}),
+    ],
+    "sales_order": [
+        (100, {"customer": 1, "status": "approved", "total": Decimal("100.50")}),
+        (101, {"customer": 1, "status": "approved", "total": Decimal("20")}),
+        (102, {"customer": 1, "status": "draft", "total": Decimal("7")}),
+        (103, {"customer": 2, "status": "approved", "total": None}),
+    ],
 }
 
 

@@ -1,4 +1,5 @@
 """The public API: AST shape, cache, names, label aliases, generated source, DataAccess use."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -17,12 +18,12 @@ from .conftest import SCOPES
 SO = SCOPES["sales_order"]
 
 SAMPLES = [
-    "stock < 20 and status == \"approved\"",
-    "count(sales_order where customer == this.customer and status == \"approved\") > 2",
+    'stock < 20 and status == "approved"',
+    'count(sales_order where customer == this.customer and status == "approved") > 2',
     "sum(lines.qty * lines.unit_price) + 1.5 >= total",
     "created + 72h between 2026-11-21 00:00 and 2026-11-21 08:00 and due + 2d > 2026-01-01",
     "if(not approved, [1, 2], []) is empty or note contains 'x' or -qty in [1, 2]",
-    "库存 < 安全库存 and customer.region.name startswith \"华\"",
+    '库存 < 安全库存 and customer.region.name startswith "华"',
 ]
 
 
@@ -42,8 +43,11 @@ def test_no_lark_object_survives_parse_or_check(source: str) -> None:
     for tree in (parse(source), compile_expression(source, SO).tree):
         for item in _walk(tree):
             assert not isinstance(item, (Tree, Token)), item
-            assert type(item) in (str, int, bool, Decimal, type(None), tuple) or \
-                isinstance(item, (n.Node, n.Span, ExprType)) or type(item).__module__ == "datetime", type(item)
+            assert (
+                type(item) in (str, int, bool, Decimal, type(None), tuple)
+                or isinstance(item, (n.Node, n.Span, ExprType))
+                or type(item).__module__ == "datetime"
+            ), type(item)
 
 
 def test_nodes_are_frozen_and_carry_spans() -> None:
@@ -70,18 +74,23 @@ def test_public_api_names() -> None:
     assert ce.source == "stock < 20" and ce.type == ExprType.BOOLEAN
 
 
-@pytest.mark.parametrize("source, names", [
-    ("stock < 20", {"stock"}),
-    ("customer.tier == \"gold\" and owner == me", {"customer.tier", "owner", "me"}),
-    ("sum(lines.qty * lines.unit_price) > total", {"lines", "lines.qty", "lines.unit_price", "total"}),
-    ("count(lines where qty > this.stock)", {"lines", "lines.qty", "stock"}),
-    ("count(lines) > 0", {"lines"}),
-    ("count(sales_order where customer == this.customer and status == \"approved\")",
-     {"sales_order.customer", "customer", "sales_order.status"}),
-    ("\"admin\" in my.roles or my.customer == customer", {"my.roles", "my.customer", "customer"}),
-    ("changed(status) and old.stock > stock", {"status", "old.stock", "stock"}),
-    ("库存 < 安全库存", {"stock", "safety_stock"}),
-])
+@pytest.mark.parametrize(
+    "source, names",
+    [
+        ("stock < 20", {"stock"}),
+        ('customer.tier == "gold" and owner == me', {"customer.tier", "owner", "me"}),
+        ("sum(lines.qty * lines.unit_price) > total", {"lines", "lines.qty", "lines.unit_price", "total"}),
+        ("count(lines where qty > this.stock)", {"lines", "lines.qty", "stock"}),
+        ("count(lines) > 0", {"lines"}),
+        (
+            'count(sales_order where customer == this.customer and status == "approved")',
+            {"sales_order.customer", "customer", "sales_order.status"},
+        ),
+        ('"admin" in my.roles or my.customer == customer', {"my.roles", "my.customer", "customer"}),
+        ("changed(status) and old.stock > stock", {"status", "old.stock", "stock"}),
+        ("库存 < 安全库存", {"stock", "safety_stock"}),
+    ],
+)
 def test_names(source: str, names: set[str]) -> None:
     assert compile_expression(source, SO).names == frozenset(names)
 
@@ -116,14 +125,14 @@ def test_types() -> None:
 
 
 def test_link_without_data_access_is_a_clear_error() -> None:
-    ce = compile_expression("customer.tier == \"gold\"", SO)
+    ce = compile_expression('customer.tier == "gold"', SO)
     assert ce.evaluate({}) is False  # no id: nothing to fetch
     with pytest.raises(ExprError, match="needs data access"):
         ce.evaluate({"customer": 1})
 
 
 def test_links_fetch_through_data_access(db: object, ctx: object) -> None:
-    ce = compile_expression("customer.region.name == \"华东\"", SO)
+    ce = compile_expression('customer.region.name == "华东"', SO)
     assert ce.evaluate({"customer": 1}, ctx, data=db) is True
 
 
@@ -144,16 +153,25 @@ def test_context_is_required_only_when_used() -> None:
         compile_expression("owner == me", SO).evaluate({"owner": 1})
 
 
-@pytest.mark.parametrize("source, record, expected", [
-    ("total * 2", {"total": Decimal("10.25")}, Decimal("20.5")),
-    ("due + 2d", {"due": dt.date(2026, 11, 21)}, dt.date(2026, 11, 23)),
-    ("created + 90m", {"created": dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.timezone.utc)},
-     dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.timezone.utc)),
-    ("wait + 1h", {"wait": dt.timedelta(minutes=30)}, dt.timedelta(minutes=90)),
-    ("qty * 3", {"qty": 2}, 6),
-])
-def test_sql_values_come_back_as_python_values(db: object, ctx: object, source: str, record: dict, expected: object) -> None:
+@pytest.mark.parametrize(
+    "source, record, expected",
+    [
+        ("total * 2", {"total": Decimal("10.25")}, Decimal("20.5")),
+        ("due + 2d", {"due": dt.date(2026, 11, 21)}, dt.date(2026, 11, 23)),
+        (
+            "created + 90m",
+            {"created": dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.timezone.utc)},
+            dt.datetime(2026, 11, 21, 9, 30, tzinfo=dt.timezone.utc),
+        ),
+        ("wait + 1h", {"wait": dt.timedelta(minutes=30)}, dt.timedelta(minutes=90)),
+        ("qty * 3", {"qty": 2}, 6),
+    ],
+)
+def test_sql_values_come_back_as_python_values(
+    db: object, ctx: object, source: str, record: dict, expected: object
+) -> None:
     import sqlalchemy as sa
+
     ce = compile_expression(source, SO)
     assert ce.evaluate(record, ctx) == expected
     t = db.table("sales_order")  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
 """The table-driven cases of cases.yaml through both back ends."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -50,7 +51,12 @@ def _value(t: T, value: Any, child_form: str | None) -> Any:
 
 
 def same(got: Any, expected: Any) -> bool:
-    if isinstance(got, (Decimal, float)) and not isinstance(got, bool) or isinstance(expected, str) and isinstance(got, (int, float)):
+    if (
+        isinstance(got, (Decimal, float))
+        and not isinstance(got, bool)
+        or isinstance(expected, str)
+        and isinstance(got, (int, float))
+    ):
         try:
             return round(Decimal(str(got)), 6) == round(Decimal(str(expected)), 6)
         except Exception:  # noqa: BLE001
@@ -75,8 +81,9 @@ def test_python(case: dict[str, Any], db: Any, ctx: Any) -> None:
     assert same(got, case["expect"]), f"{case['expr']}: got {got!r}, expected {case['expect']!r}\n{ce.python_source}"
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.get("sql", True)],
-                         ids=[i for i, c in zip(IDS, CASES) if c.get("sql", True)])
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.get("sql", True)], ids=[i for i, c in zip(IDS, CASES) if c.get("sql", True)]
+)
 def test_sql(case: dict[str, Any], db: Any, ctx: Any) -> None:
     scope = SCOPES["sales_order"]
     ce = compile_expression(case["expr"], scope)

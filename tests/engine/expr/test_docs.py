@@ -1,4 +1,5 @@
 """The Python examples in docs/expressions.md run."""
+
 from __future__ import annotations
 
 import re

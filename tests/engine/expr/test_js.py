@@ -4,6 +4,7 @@ Every case whose expression can run in the browser is compiled to JavaScript, ev
 ``node`` process, and compared with the Python back end's answer and with ``expect``. Cases
 that need the server (links, aggregates over other forms, old/changed) must raise NeedsServer.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,9 +33,12 @@ EXTRA = [
     {"expr": "total / 4", "record": {"total": "1.00"}, "expect": "0.25"},
     {"expr": "round(total * 1.13, 2)", "record": {"total": "99.99"}, "expect": "112.99"},
     {"expr": "round(-2.5)", "record": {}, "expect": "-3"},
-    {"expr": "sum(lines.qty * lines.unit_price) * (1 - discount)",
-     "record": {"discount": "0.05", "lines": [{"qty": 3, "unit_price": "19.99"}]}, "expect": "56.9715"},
-    {"expr": "concat(\"共 \", total, \" 元\")", "record": {"total": "12.50"}, "expect": "共 12.50 元"},
+    {
+        "expr": "sum(lines.qty * lines.unit_price) * (1 - discount)",
+        "record": {"discount": "0.05", "lines": [{"qty": 3, "unit_price": "19.99"}]},
+        "expect": "56.9715",
+    },
+    {"expr": 'concat("共 ", total, " 元")', "record": {"total": "12.50"}, "expect": "共 12.50 元"},
     {"expr": "total - 0.1 == 0.2", "record": {"total": "0.3"}, "expect": True},
     {"expr": "qty * 1000000000000 * 1000000000", "record": {"qty": 9}, "expect": 9000000000000000000000},
 ]
@@ -62,8 +66,14 @@ def _out_kind(t: T) -> str:
     return {T.INTEGER: "n0", T.DATETIME: "dt", T.TIME: "tm"}.get(t, "")
 
 
-CTX = {"user_id": 7, "username": "li", "roles": ["sales", "manager"], "customer_id": 1,
-       "now": NOW.isoformat(), "timezone": "Asia/Shanghai"}
+CTX = {
+    "user_id": 7,
+    "username": "li",
+    "roles": ["sales", "manager"],
+    "customer_id": 1,
+    "now": NOW.isoformat(),
+    "timezone": "Asia/Shanghai",
+}
 
 
 def _compile(case: dict[str, Any]) -> tuple[Any, str | None]:
@@ -95,7 +105,9 @@ def js_results(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Any]:
         "  try { const f = eval(j.src); out[j.i] = {v: L.out(f(j.record, ctx), j.kind)}; }\n"
         "  catch (e) { out[j.i] = {error: String(e && e.stack || e)}; }\n"
         "}\n"
-        "process.stdout.write(JSON.stringify(out));\n", encoding="utf-8")
+        "process.stdout.write(JSON.stringify(out));\n",
+        encoding="utf-8",
+    )
     done = subprocess.run([NODE or "node", str(script)], capture_output=True, text=True, timeout=60, check=True)
     return {int(k): v for k, v in json.loads(done.stdout).items()}
 
@@ -137,8 +149,12 @@ def test_js_matches_python(i: int, js_results: dict[int, Any], ctx: Any) -> None
     assert same(got["v"], case["expect"]), f"{case['expr']}: JS {got['v']!r}, expected {case['expect']!r}"
 
 
-SERVER_ONLY = ["customer.tier == \"gold\"", "count(sales_order where customer == this.customer)",
-               "changed(status)", "old.stock > stock"]
+SERVER_ONLY = [
+    'customer.tier == "gold"',
+    "count(sales_order where customer == this.customer)",
+    "changed(status)",
+    "old.stock > stock",
+]
 
 
 @pytest.mark.parametrize("expr", SERVER_ONLY)
@@ -157,7 +173,7 @@ def test_text_constants_are_escaped() -> None:
     src = tree_to_js(ce.tree)
     assert src.startswith("(r, ctx) => ")
     assert "<" not in src and "</script>" not in src
-    assert '\\u003c/script\\u003e' in src
+    assert "\\u003c/script\\u003e" in src
 
 
 def _random_cases(n: int = 300) -> list[dict[str, Any]]:
@@ -168,13 +184,21 @@ def _random_cases(n: int = 300) -> list[dict[str, Any]]:
     ops = ["+", "-", "*", "/", "%"]
     out = []
     for _ in range(n):
-        a = Decimal(rnd.randint(-10**7, 10**7)).scaleb(-rnd.randint(0, 4))
-        b = Decimal(rnd.randint(-10**5, 10**5)).scaleb(-rnd.randint(0, 3))
+        a = Decimal(rnd.randint(-(10**7), 10**7)).scaleb(-rnd.randint(0, 4))
+        b = Decimal(rnd.randint(-(10**5), 10**5)).scaleb(-rnd.randint(0, 3))
         op = rnd.choice(ops)
-        form = rnd.choice(["total {op} discount", "round(total {op} discount, 2)", "total {op} discount > 0",
-                           "coalesce(total, 0) {op} qty", "total {op} discount == discount {op} total"])
-        out.append({"expr": form.format(op=op), "record": {"total": str(a), "discount": str(b),
-                                                          "qty": rnd.randint(-50, 50)}})
+        form = rnd.choice(
+            [
+                "total {op} discount",
+                "round(total {op} discount, 2)",
+                "total {op} discount > 0",
+                "coalesce(total, 0) {op} qty",
+                "total {op} discount == discount {op} total",
+            ]
+        )
+        out.append(
+            {"expr": form.format(op=op), "record": {"total": str(a), "discount": str(b), "qty": rnd.randint(-50, 50)}}
+        )
     return out
 
 
@@ -185,9 +209,11 @@ def test_random_decimal_arithmetic_agrees_with_python(tmp_path: Path, ctx: Any) 
         ce = compile_expression(case["expr"], SCOPES["sales_order"])
         jobs.append({"i": i, "src": to_js(ce), "record": case["record"], "kind": _out_kind(ce.type)})
     script = tmp_path / "random.js"
-    script.write_text("const L = " + RUNTIME_JS + ";\nconst jobs = " + json.dumps(jobs) + ";\n"
-                      "process.stdout.write(JSON.stringify(jobs.map((j) => L.out(eval(j.src)(j.record, {}), j.kind))));\n",
-                      encoding="utf-8")
+    script.write_text(
+        "const L = " + RUNTIME_JS + ";\nconst jobs = " + json.dumps(jobs) + ";\n"
+        "process.stdout.write(JSON.stringify(jobs.map((j) => L.out(eval(j.src)(j.record, {}), j.kind))));\n",
+        encoding="utf-8",
+    )
     done = subprocess.run([NODE or "node", str(script)], capture_output=True, text=True, timeout=60, check=True)
     results = json.loads(done.stdout)
     for case, got in zip(cases, results):

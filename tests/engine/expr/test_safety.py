@@ -1,4 +1,5 @@
 """Escape attempts, fuzzing: user text only ever yields an ExprError, never Python."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,8 +12,11 @@ from engine.expr import ExprError, compile_expression, parse
 
 from .conftest import SCOPES
 
-ESCAPES = [line for line in Path(__file__).with_name("escapes.txt").read_text(encoding="utf-8").splitlines()
-           if line.strip() and not line.startswith("# ")]
+ESCAPES = [
+    line
+    for line in Path(__file__).with_name("escapes.txt").read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("# ")
+]
 
 
 @pytest.mark.parametrize("source", ESCAPES)
@@ -33,10 +37,55 @@ def test_field_names_never_become_python_identifiers() -> None:
     assert ce.evaluate({"stock": 1, "note": "'); import os; ('"}) is True
 
 
-TOKENS = st.sampled_from(["stock", "note", "lines", "this", "my", "old", "(", ")", "[", "]", ",", ".", "+", "-",
-                          "*", "/", "%", "==", "!=", "<", ">=", "and", "or", "not", "in", "is", "empty",
-                          "between", "where", "count", "sum", "if", "\"x\"", "'y", "1", "2.5", "2026-11-21",
-                          "72h", "null", "true", "库存", "__class__", "lower", " ", "\n"])
+TOKENS = st.sampled_from(
+    [
+        "stock",
+        "note",
+        "lines",
+        "this",
+        "my",
+        "old",
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        ".",
+        "+",
+        "-",
+        "*",
+        "/",
+        "%",
+        "==",
+        "!=",
+        "<",
+        ">=",
+        "and",
+        "or",
+        "not",
+        "in",
+        "is",
+        "empty",
+        "between",
+        "where",
+        "count",
+        "sum",
+        "if",
+        '"x"',
+        "'y",
+        "1",
+        "2.5",
+        "2026-11-21",
+        "72h",
+        "null",
+        "true",
+        "库存",
+        "__class__",
+        "lower",
+        " ",
+        "\n",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -61,15 +110,18 @@ def test_fuzz_token_soup_only_raises_expr_error(text: str) -> None:
         assert str(exc)
 
 
-@pytest.mark.parametrize("source", [
-    " + ".join(["qty"] * 150) + " > 1",
-    "not " * 600 + "approved",
-    "-" * 600 + "qty > 1",
-    "(" * 80 + "qty" + ")" * 80 + " > 1",
-    "abs(" * 120 + "qty" + ")" * 120 + " > 1",
-    " and ".join(["approved"] * 1500),
-    "x" * 20_000,
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        " + ".join(["qty"] * 150) + " > 1",
+        "not " * 600 + "approved",
+        "-" * 600 + "qty > 1",
+        "(" * 80 + "qty" + ")" * 80 + " > 1",
+        "abs(" * 120 + "qty" + ")" * 120 + " > 1",
+        " and ".join(["approved"] * 1500),
+        "x" * 20_000,
+    ],
+)
 def test_huge_or_deep_expressions_are_refused_cleanly(source: str) -> None:
     with pytest.raises(ExprError, match="too long|too deeply|too complex"):
         compile_expression(source, SCOPES["sales_order"])
@@ -77,6 +129,7 @@ def test_huge_or_deep_expressions_are_refused_cleanly(source: str) -> None:
 
 def test_long_flat_expressions_compile(db: object, ctx: object) -> None:
     import sqlalchemy as sa
+
     source = " + ".join(["qty"] * 99) + " > 98"
     ce = compile_expression(source, SCOPES["sales_order"])
     assert ce.evaluate({"qty": 1}) is True
@@ -85,8 +138,20 @@ def test_long_flat_expressions_compile(db: object, ctx: object) -> None:
         assert db.conn.execute(sa.select(t.c.id).where(ce.to_sql(db, ctx), t.c.id == rid)).first()  # type: ignore[attr-defined]
 
 
-ALLOWED_ATTRIBUTES = {"get", "startswith", "endswith", "lower", "upper", "strip", "days", "now",
-                      "user_id", "customer_id", "username", "roles"}
+ALLOWED_ATTRIBUTES = {
+    "get",
+    "startswith",
+    "endswith",
+    "lower",
+    "upper",
+    "strip",
+    "days",
+    "now",
+    "user_id",
+    "customer_id",
+    "username",
+    "roles",
+}
 
 
 def test_generated_code_only_uses_allowed_attributes_and_names() -> None:
@@ -94,6 +159,7 @@ def test_generated_code_only_uses_allowed_attributes_and_names() -> None:
     import ast
 
     import yaml
+
     cases = yaml.safe_load(Path(__file__).with_name("cases.yaml").read_text(encoding="utf-8"))
     for case in cases:
         ce = compile_expression(case["expr"], SCOPES["sales_order"])

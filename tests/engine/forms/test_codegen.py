@@ -4,6 +4,7 @@ Each field type's inlined common case (``FieldType.inline``) must give exactly w
 ``parse`` gives; inputs here mix plain values with the near misses that must leave the fast
 case (padding, a thousands separator, too many places, NaN, an impossible date, labels).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -49,23 +50,94 @@ fields:
       - {name: price, type: money, min: 0}
 """
 
-ROWS = RowValidator(load_pack_files({"pack.yaml": 'name: lab\nversion: "1.0.0"\n', "forms/lab.yaml": FORM},
-                                    "lab").forms["lab"].fields)
+ROWS = RowValidator(
+    load_pack_files({"pack.yaml": 'name: lab\nversion: "1.0.0"\n', "forms/lab.yaml": FORM}, "lab").forms["lab"].fields
+)
 
-TEXT_SAMPLES = ["", " ", "ab", " ab ", "abcdefg", "AB-12", "ab-12", "a\r\nb", "x@Y.com", " x@y.com",
-                         "x@", "+86 138-0000", "12", "https://a.cn/x", "ftp://a", "<b>hi</b><script>x</script>",
-                         "4006381333931", "4006381333932", "甲", "Alpha", "a", "b", "c", "x", "y"]
-NUMBER_SAMPLES = ["0", "1", "-1", "12.5", "12.50", "12.505", "12.5051", "1,000", "1e3", " 7 ", "NaN",
-                           "Infinity", "-0", "0.99995", "1000.004", "1000.005", "abc", "", "3.", ".5", "1_000",
-                  "1e30", "9" * 17, "-" + "9" * 16 + ".5"]
-DATE_SAMPLES = ["2026-01-31", "2026-02-30", "2026-13-01", "2026/01/31", " 2026-01-31", "20260131",
-                         "2026-1-3", "2026-W01-1", "2026-01-31T08:00", "tomorrow", ""]
+TEXT_SAMPLES = [
+    "",
+    " ",
+    "ab",
+    " ab ",
+    "abcdefg",
+    "AB-12",
+    "ab-12",
+    "a\r\nb",
+    "x@Y.com",
+    " x@y.com",
+    "x@",
+    "+86 138-0000",
+    "12",
+    "https://a.cn/x",
+    "ftp://a",
+    "<b>hi</b><script>x</script>",
+    "4006381333931",
+    "4006381333932",
+    "甲",
+    "Alpha",
+    "a",
+    "b",
+    "c",
+    "x",
+    "y",
+]
+NUMBER_SAMPLES = [
+    "0",
+    "1",
+    "-1",
+    "12.5",
+    "12.50",
+    "12.505",
+    "12.5051",
+    "1,000",
+    "1e3",
+    " 7 ",
+    "NaN",
+    "Infinity",
+    "-0",
+    "0.99995",
+    "1000.004",
+    "1000.005",
+    "abc",
+    "",
+    "3.",
+    ".5",
+    "1_000",
+    "1e30",
+    "9" * 17,
+    "-" + "9" * 16 + ".5",
+]
+DATE_SAMPLES = [
+    "2026-01-31",
+    "2026-02-30",
+    "2026-13-01",
+    "2026/01/31",
+    " 2026-01-31",
+    "20260131",
+    "2026-1-3",
+    "2026-W01-1",
+    "2026-01-31T08:00",
+    "tomorrow",
+    "",
+]
 TEXTS, NUMBERS, DATES = map(st.sampled_from, (TEXT_SAMPLES, NUMBER_SAMPLES, DATE_SAMPLES))
-SCALARS = st.one_of(TEXTS, NUMBERS, DATES, st.integers(-10, 60), st.booleans(), st.none(),
-                    st.floats(allow_nan=True), st.lists(st.integers(0, 3), max_size=2))
-VALUES = st.recursive(SCALARS, lambda inner: st.dictionaries(st.sampled_from(["code", "day", "amount", "qty",
-                                                                                "price", "id", "zz"]), inner,
-                                                               max_size=4), max_leaves=6)
+SCALARS = st.one_of(
+    TEXTS,
+    NUMBERS,
+    DATES,
+    st.integers(-10, 60),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=True),
+    st.lists(st.integers(0, 3), max_size=2),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.dictionaries(
+        st.sampled_from(["code", "day", "amount", "qty", "price", "id", "zz"]), inner, max_size=4
+    ),
+    max_leaves=6,
+)
 NAMES = st.sampled_from([f.name for f in ROWS.checks.values()] + ["unknown"])
 
 
@@ -86,8 +158,25 @@ def test_generated_validator_agrees_with_the_interpreter(data: dict[str, Any], p
 
 def test_every_near_miss_is_exercised_per_type() -> None:
     """Not left to chance: every sample against every field, whole record and partial."""
-    samples = [*TEXT_SAMPLES, *NUMBER_SAMPLES, *DATE_SAMPLES, 0, 7, -6, 51, 10 ** 30, 1e26, True, False, None, 1.5,
-               [], {}, [{"qty": "2", "price": "1.5"}, {"qty": 0}], {"code": "A1", "day": "2026-02-30"}]
+    samples = [
+        *TEXT_SAMPLES,
+        *NUMBER_SAMPLES,
+        *DATE_SAMPLES,
+        0,
+        7,
+        -6,
+        51,
+        10**30,
+        1e26,
+        True,
+        False,
+        None,
+        1.5,
+        [],
+        {},
+        [{"qty": "2", "price": "1.5"}, {"qty": 0}],
+        {"code": "A1", "day": "2026-02-30"},
+    ]
     for name in ROWS.checks:
         for value in samples:
             for partial in (False, True):

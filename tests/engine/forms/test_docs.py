@@ -1,4 +1,5 @@
 """The runnable examples in docs/forms.md run and print what the page says."""
+
 from __future__ import annotations
 
 from tests.docs_example import DOCS, check_example
@@ -11,6 +12,7 @@ def test_form_engine_example_runs(tmp_path, monkeypatch) -> None:
 
 def test_every_field_type_is_documented() -> None:
     from engine.forms import FIELD_TYPES
+
     text = (DOCS / "forms.md").read_text(encoding="utf-8")
     for name in FIELD_TYPES.names():
         assert f"`{name}`" in text, name
@@ -29,7 +31,8 @@ def test_definition_errors_for_option_libraries_layout_lookups_and_cycles(tmp_pa
     (root / "options").mkdir()
     (root / "pack.yaml").write_text('name: shop\nversion: "1.0.0"\n')
     (root / "options/colours.yaml").write_text("options: [red, blue]\n")
-    (root / "forms/item.yaml").write_text(textwrap.dedent("""\
+    (root / "forms/item.yaml").write_text(
+        textwrap.dedent("""\
         name: item
         fields:
           - {name: name, type: text}
@@ -38,8 +41,11 @@ def test_definition_errors_for_option_libraries_layout_lookups_and_cycles(tmp_pa
         layout:
           sections:
             - {name: main, fields: [name, pricee]}
-        """), encoding="utf-8")
-    (root / "forms/calc.yaml").write_text(textwrap.dedent("""\
+        """),
+        encoding="utf-8",
+    )
+    (root / "forms/calc.yaml").write_text(
+        textwrap.dedent("""\
         name: calc
         fields:
           - {name: price, type: money}
@@ -47,11 +53,15 @@ def test_definition_errors_for_option_libraries_layout_lookups_and_cycles(tmp_pa
           - {name: b, type: formula, formula: a + 1}
           - {name: lk, type: money, lookup: {from: itemx, value: price}}
           - {name: d, type: date, default: "=todayy()"}
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     with pytest.raises(DefinitionErrors) as exc:
         load_pack(root)
-    got = [f"{e.position.file.rsplit('/', 1)[1]}:{e.position.line}:{e.position.column}: {e.message}"
-           for e in exc.value.errors]
+    got = [
+        f"{e.position.file.rsplit('/', 1)[1]}:{e.position.line}:{e.position.column}: {e.message}"
+        for e in exc.value.errors
+    ]
     assert got == [
         "calc.yaml:4:39: computed fields depend on each other in a circle: a -> b -> a",
         "calc.yaml:6:44: lookup: unknown form 'itemx' (forms: calc, item)",

@@ -1,4 +1,5 @@
 """Every field type round-trips through the API: create, read back, update, read back."""
+
 from __future__ import annotations
 
 import base64
@@ -44,18 +45,29 @@ CASES: dict[str, tuple[Any, Any, Any, Any]] = {
     "f_attachment": (["@txt"], ["@txt"], "@png", ["@png"]),
     "f_image": ("@png", ["@png"], ["@png"], ["@png"]),
     "f_signature": (SIG, "@sig", "@png", "@png"),
-    "f_location": ({"lat": "29.87", "lng": 121.55, "address": "宁波"}, {"lat": 29.87, "lng": 121.55, "address": "宁波"},
-                   "30.1,120.2", {"lat": 30.1, "lng": 120.2}),
+    "f_location": (
+        {"lat": "29.87", "lng": 121.55, "address": "宁波"},
+        {"lat": 29.87, "lng": 121.55, "address": "宁波"},
+        "30.1,120.2",
+        {"lat": 30.1, "lng": 120.2},
+    ),
     "f_barcode": ("6901234567892", "6901234567892", "4006381333931", "4006381333931"),
     "f_rating": ("4", 4, 5, 5),
     "f_colour": ("#abc", "#AABBCC", "ff0000", "#FF0000"),
     "f_tags": ("急单，样品, 急单", ["急单", "样品"], ["x"], ["x"]),
-    "f_address": ({"province": "浙江", "city": "宁波", "district": "海曙", "detail": "中山路 1 号"},
-                  {"province": "浙江", "city": "宁波", "district": "海曙", "detail": "中山路 1 号"},
-                  ["广东", "深圳"], {"province": "广东", "city": "深圳"}),
+    "f_address": (
+        {"province": "浙江", "city": "宁波", "district": "海曙", "detail": "中山路 1 号"},
+        {"province": "浙江", "city": "宁波", "district": "海曙", "detail": "中山路 1 号"},
+        ["广东", "深圳"],
+        {"province": "广东", "city": "深圳"},
+    ),
     "f_table": ([{"n": 1}, {"n": "2"}], [1, 2], [{"n": 5}], [5]),
-    "f_group": ({"name": " 王 ", "credit": 5}, {"name": "王", "credit": "5.00"}, {"name": "李"},
-                {"name": "李", "credit": None}),
+    "f_group": (
+        {"name": " 王 ", "credit": 5},
+        {"name": "王", "credit": "5.00"},
+        {"name": "李"},
+        {"name": "李", "credit": None},
+    ),
 }
 #: computed types: what the server sets, whatever the client sent
 COMPUTED = {"f_autonumber", "f_formula", "f_rollup"}
@@ -67,8 +79,12 @@ def refs(api: Any, client: Any, auth: Any) -> dict[str, Any]:
     p2 = api.ok("product", {"name": "拉手", "price": "30"})["id"]
     out = {"@p1": p1, "@p2": p2}
     for key, name, ctype, data in (("@txt", "a.txt", "text/plain", b"hello"), ("@png", "a.png", "image/png", PNG)):
-        r = client.post("/api/v1/files", headers=auth(), data={"file": (io.BytesIO(data), name, ctype)},
-                        content_type="multipart/form-data")
+        r = client.post(
+            "/api/v1/files",
+            headers=auth(),
+            data={"file": (io.BytesIO(data), name, ctype)},
+            content_type="multipart/form-data",
+        )
         assert r.status_code == 201, r.get_json()
         out[key] = r.get_json()["id"]
     return out
@@ -113,8 +129,9 @@ def test_round_trip_through_the_api(field: str, api: Any, refs: dict[str, Any]) 
 
 
 def test_computed_types_ignore_what_the_client_sends(api: Any) -> None:
-    rec = api.ok("item", {"f_integer": 4, "f_formula": 99, "f_rollup": 1, "f_autonumber": "X",
-                          "f_table": [{"n": 2}, {"n": 3}]})
+    rec = api.ok(
+        "item", {"f_integer": 4, "f_formula": 99, "f_rollup": 1, "f_autonumber": "X", "f_table": [{"n": 2}, {"n": 3}]}
+    )
     assert (rec["f_formula"], rec["f_rollup"], rec["f_autonumber"]) == (8, 5, "IT-0001")
     status, rec = api.patch("item", rec["id"], {"f_table": [{"n": 10}], "f_integer": 1})
     assert status == 200 and (rec["f_formula"], rec["f_rollup"]) == (2, 10)
@@ -136,10 +153,18 @@ BAD = [
     ("f_barcode", "6901234567891", "is not a valid EAN13 code", "不是有效的 EAN13 条码"),
     ("f_rating", 6, "must be at most 5", "不能大于 5"),
     ("f_colour", "red", "must be a colour #RRGGBB", "必须是颜色 #RRGGBB"),
-    ("f_address", {"city": "宁波"}, "must be an address {province, city, district, detail}",
-     "必须是地址 {province, city, district, detail}"),
-    ("f_signature", "data:image/png;base64,AAAA", "must be a PNG signature (data:image/png;base64,...)",
-     "必须是 PNG 签名 (data:image/png;base64,...)"),
+    (
+        "f_address",
+        {"city": "宁波"},
+        "must be an address {province, city, district, detail}",
+        "必须是地址 {province, city, district, detail}",
+    ),
+    (
+        "f_signature",
+        "data:image/png;base64,AAAA",
+        "must be a PNG signature (data:image/png;base64,...)",
+        "必须是 PNG 签名 (data:image/png;base64,...)",
+    ),
 ]
 
 
@@ -152,12 +177,17 @@ def test_bad_values_in_both_languages(field: str, value: Any, en: str, zh: str, 
 
 
 def test_unknown_fields_are_rejected_by_name(api: Any) -> None:
-    status, body = api.post("item", {"f_text": "a", "colour": "x", "f_table": [{"n": 1, "m": 2}],
-                                     "f_group": {"credit": -1, "x": 1}})
+    status, body = api.post(
+        "item", {"f_text": "a", "colour": "x", "f_table": [{"n": 1, "m": 2}], "f_group": {"credit": -1, "x": 1}}
+    )
     assert status == 422
-    assert body["error"]["fields"] == {"colour": ["unknown field"], "f_table[1].m": ["unknown field"],
-                                       "f_group.x": ["unknown field"], "f_group.name": ["is required"],
-                                       "f_group.credit": ["must be at least 0"]}
+    assert body["error"]["fields"] == {
+        "colour": ["unknown field"],
+        "f_table[1].m": ["unknown field"],
+        "f_group.x": ["unknown field"],
+        "f_group.name": ["is required"],
+        "f_group.credit": ["must be at least 0"],
+    }
 
 
 ESCAPES = [
@@ -166,7 +196,7 @@ ESCAPES = [
     '<a href="javascript:alert(1)">x</a>',
     "<svg onload=alert(1)>",
     '<iframe src="https://evil"></iframe>',
-    "<style>body{}</style><p style=\"x:expression(1)\">t</p>",
+    '<style>body{}</style><p style="x:expression(1)">t</p>',
     "<<script>script>alert(1)<</script>/script>",
     '<p><a href="JaVaScRiPt:alert(1)">y</a></p>',
 ]

@@ -1,4 +1,5 @@
 """Plugin field types register through ``lowcode.fields``; files keep their limits."""
+
 from __future__ import annotations
 
 import io
@@ -17,17 +18,24 @@ class Stars(FieldType):
 
 def test_plugin_field_types_register(monkeypatch: Any) -> None:
     import engine.registry as reg
-    monkeypatch.setattr(reg, "load_group", lambda group: {"stars": Stars, "junk": object()}
-                        if group == "lowcode.fields" else {})
+
+    monkeypatch.setattr(
+        reg, "load_group", lambda group: {"stars": Stars, "junk": object()} if group == "lowcode.fields" else {}
+    )
     registry: Registry[FieldType] = Registry("lowcode.fields", lambda obj: isinstance(obj, FieldType))
     assert "stars_plugin" in registry.names()
-    assert registry.get("stars_plugin").widget == "stars"   # type: ignore[union-attr]
-    assert "stars_plugin" not in FIELD_TYPES   # a registry of its own: the platform's is untouched
+    assert registry.get("stars_plugin").widget == "stars"  # type: ignore[union-attr]
+    assert "stars_plugin" not in FIELD_TYPES  # a registry of its own: the platform's is untouched
 
 
 def _upload(client: Any, headers: dict[str, str], name: str, ctype: str, data: bytes, **params: str) -> Any:
-    return client.post("/api/v1/files", headers=headers, query_string=params,
-                       data={"file": (io.BytesIO(data), name, ctype)}, content_type="multipart/form-data")
+    return client.post(
+        "/api/v1/files",
+        headers=headers,
+        query_string=params,
+        data={"file": (io.BytesIO(data), name, ctype)},
+        content_type="multipart/form-data",
+    )
 
 
 def test_upload_download_and_limits(client: Any, auth: Any, api: Any) -> None:
@@ -46,15 +54,19 @@ def test_upload_download_and_limits(client: Any, auth: Any, api: Any) -> None:
     assert r.get_json()["error"]["fields"] == {"file": ["file big.txt is larger than 1000 bytes"]}
     r = _upload(client, auth("admin", "zh-CN"), "a.pdf", "application/pdf", b"%PDF", form="item", field="f_attachment")
     assert r.get_json()["error"]["fields"] == {
-        "file": ["文件 a.pdf 的类型 application/pdf 不允许 (允许: text/plain, image/*)"]}
+        "file": ["文件 a.pdf 的类型 application/pdf 不允许 (允许: text/plain, image/*)"]
+    }
     # ... and again when a record is saved (an upload made without the field's limits)
     pdf = _upload(client, headers, "a.pdf", "application/pdf", b"%PDF").get_json()["id"]
     status, body = api.post("item", {"f_attachment": [info["id"], pdf], "f_image": [info["id"]]})
     assert status == 422
     assert body["error"]["fields"] == {
         "f_attachment": ["file a.pdf has type application/pdf, which is not allowed (allowed: text/plain, image/*)"],
-        "f_image": ["file 说明.txt has type text/plain, which is not allowed (allowed: image/png, image/jpeg, "
-                    "image/gif, image/webp)"]}
+        "f_image": [
+            "file 说明.txt has type text/plain, which is not allowed (allowed: image/png, image/jpeg, "
+            "image/gif, image/webp)"
+        ],
+    }
     assert api.ok("item", {"f_attachment": [info["id"]]})["f_attachment"] == [info["id"]]
 
 

@@ -1,4 +1,5 @@
 """Import/export fixtures: the OMS pack on a fresh database, users, and a few records."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,8 +19,7 @@ USERS = {"admin": ["admin"], "sales1": ["sales"], "wh1": ["warehouse"]}
 
 @pytest.fixture
 def platform(db_url: str) -> Any:
-    p = Platform(Database(db_url), FixedClock(dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.timezone.utc)),
-                 reload_seconds=0)
+    p = Platform(Database(db_url), FixedClock(dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.timezone.utc)), reload_seconds=0)
     p.publish(PACK)
     with p.db.begin() as conn:
         for name, roles in USERS.items():
@@ -37,6 +37,7 @@ def records(platform: Platform) -> Records:
 def ctx(platform: Platform) -> Any:
     def make(user: str = "admin", locale: str = "zh-CN") -> Any:
         return _with_locale(platform.user_context(user), locale)
+
     return make
 
 
@@ -52,15 +53,23 @@ def seed(records: Records, ctx: Any) -> dict[str, Any]:
     return {
         "c1": records.create(admin, "customer", {"code": "C001", "name": "宁波海曙精密五金有限公司", "tier": "A"}),
         "c2": records.create(admin, "customer", {"code": "C002", "name": "Shenzhen Bright Shop", "tier": "B"}),
-        "p1": records.create(admin, "product", {"sku": "P-100", "name": "不锈钢合页", "price": "12.50",
-                                                "cost": "7.20", "stock": 500}),
-        "p2": records.create(admin, "product", {"sku": "P-200", "name": "Brass handle", "price": "30.00",
-                                                "cost": "18.00", "stock": 80}),
+        "p1": records.create(
+            admin, "product", {"sku": "P-100", "name": "不锈钢合页", "price": "12.50", "cost": "7.20", "stock": 500}
+        ),
+        "p2": records.create(
+            admin, "product", {"sku": "P-200", "name": "Brass handle", "price": "30.00", "cost": "18.00", "stock": 80}
+        ),
     }
 
 
-def make_xlsx(path: Any, rows: list[list[Any]], *, title: str | None = None, formats: dict[int, str] | None = None,
-              validation: tuple[str, str] | None = None) -> str:
+def make_xlsx(
+    path: Any,
+    rows: list[list[Any]],
+    *,
+    title: str | None = None,
+    formats: dict[int, str] | None = None,
+    validation: tuple[str, str] | None = None,
+) -> str:
     """An .xlsx like people make: optional merged title row, number formats by column index."""
     import openpyxl
     from openpyxl.worksheet.datavalidation import DataValidation

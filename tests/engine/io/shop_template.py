@@ -6,6 +6,7 @@ three drop-down lists (a literal one; 颜色 through the defined name ColorList;
 from the hidden sheet 字典), 金额 filled by ``=ROUND(H3*I3*(1-J3),2)`` and 单位 by a VLOOKUP
 into 字典.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,8 +14,21 @@ from typing import Any
 
 from tests.engine.io.workbooks import Book, F, N, Sheet
 
-HEADER = ["订单号", "客户名称", "下单日期", "交货日期", "付款方式", "产品名称", "颜色", "数量", "单价", "折扣",
-          "金额", "单位", "规格"]
+HEADER = [
+    "订单号",
+    "客户名称",
+    "下单日期",
+    "交货日期",
+    "付款方式",
+    "产品名称",
+    "颜色",
+    "数量",
+    "单价",
+    "折扣",
+    "金额",
+    "单位",
+    "规格",
+]
 LINES = [  # order, customer, ordered, due (text), payment, product, colour, qty, price, discount, spec
     ("SO-001", "杭州恒达", dt.date(2026, 11, 2), "2026-11-08", "月结", "不锈钢合页", "红", 10, 12.5, 0.1, "标准"),
     ("SO-001", "杭州恒达", dt.date(2026, 11, 2), "2026-11-08", "月结", "铜把手", "蓝", 2, 30, 0, "加厚"),
@@ -42,22 +56,63 @@ def order_template(producer: str, path: Any, *, totals: bool = False) -> str:
     rows: list[list[Any]] = [["宁波海曙五金有限公司销售订单"], list(HEADER)]
     for i, (order, customer, ordered, due, pay, product, colour, qty, price, off, spec) in enumerate(LINES):
         r = i + 3
-        rows.append([order, customer, N(ordered, date_fmt), due, pay, product, colour, qty, N(price, money),
-                     N(off, "0%"), F(f"ROUND(H{r}*I{r}*(1-J{r}),2)", AMOUNTS[i], money),
-                     F(f"VLOOKUP(F{r},字典!$C$2:$D$4,2,FALSE)", UNITS[product]), spec])
+        rows.append(
+            [
+                order,
+                customer,
+                N(ordered, date_fmt),
+                due,
+                pay,
+                product,
+                colour,
+                qty,
+                N(price, money),
+                N(off, "0%"),
+                F(f"ROUND(H{r}*I{r}*(1-J{r}),2)", AMOUNTS[i], money),
+                F(f"VLOOKUP(F{r},字典!$C$2:$D$4,2,FALSE)", UNITS[product]),
+                spec,
+            ]
+        )
     if totals:
         last = len(LINES) + 2
-        rows.append(["合计", None, None, None, None, None, None, F(f"SUM(H3:H{last})", sum(x[7] for x in LINES)),
-                     None, None, F(f"SUM(K3:K{last})", round(sum(AMOUNTS), 2), money)])
+        rows.append(
+            [
+                "合计",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                F(f"SUM(H3:H{last})", sum(x[7] for x in LINES)),
+                None,
+                None,
+                F(f"SUM(K3:K{last})", round(sum(AMOUNTS), 2), money),
+            ]
+        )
     colours = "OFFSET(字典!$A$2,0,0,COUNTA(字典!$A:$A)-1,1)" if producer == "wps" else "字典!$A$2:$A$6"
     dictionary = [["颜色", "规格", "产品", "单位"]]
     for i in range(max(len(COLOURS), len(SPECS), len(UNITS))):
         products = list(UNITS.items())
-        dictionary.append([COLOURS[i] if i < len(COLOURS) else None, SPECS[i] if i < len(SPECS) else None,
-                           products[i][0] if i < len(products) else None, products[i][1] if i < len(products) else None])
-    book = Book(producer, [
-        Sheet("订单", rows, merged=["A1:M1"],
-              lists=[("E3:E200", ["月结", "现结", "预付"]), ("G3:G200", "ColorList"), ("M3:M200", "字典!$B$2:$B$4")]),
-        Sheet("字典", dictionary, state="hidden"),
-    ], names=[("ColorList", colours)])
+        dictionary.append(
+            [
+                COLOURS[i] if i < len(COLOURS) else None,
+                SPECS[i] if i < len(SPECS) else None,
+                products[i][0] if i < len(products) else None,
+                products[i][1] if i < len(products) else None,
+            ]
+        )
+    book = Book(
+        producer,
+        [
+            Sheet(
+                "订单",
+                rows,
+                merged=["A1:M1"],
+                lists=[("E3:E200", ["月结", "现结", "预付"]), ("G3:G200", "ColorList"), ("M3:M200", "字典!$B$2:$B$4")],
+            ),
+            Sheet("字典", dictionary, state="hidden"),
+        ],
+        names=[("ColorList", colours)],
+    )
     return book.save(path)

@@ -1,4 +1,5 @@
 """Excel formulas -> expressions: each case translated and then compiled by the expression language."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,13 +13,26 @@ from engine.io.excel_formula import Row, Total, Untranslatable, column_total, tr
 # row 3 of a sheet whose columns A..F are these fields; the formula stands in column G
 NAMES = {1: "order_no", 2: "status", 3: "qty", 4: "unit_price", 5: "discount", 6: "due"}
 WHERE = Row(3, 7, NAMES, "订单", barred={8: "remark"})
-SCOPE = Scope("t", {
-    "order_no": FieldInfo("order_no", ExprType.STRING), "status": FieldInfo("status", ExprType.STRING),
-    "qty": FieldInfo("qty", ExprType.INTEGER), "unit_price": FieldInfo("unit_price", ExprType.DECIMAL),
-    "discount": FieldInfo("discount", ExprType.DECIMAL), "due": FieldInfo("due", ExprType.DATE),
-}, version="1")
-RECORD = {"order_no": "SO-1", "status": "是", "qty": 4, "unit_price": Decimal("2.5"), "discount": Decimal("0.1"),
-          "due": dt.date(2026, 11, 8)}
+SCOPE = Scope(
+    "t",
+    {
+        "order_no": FieldInfo("order_no", ExprType.STRING),
+        "status": FieldInfo("status", ExprType.STRING),
+        "qty": FieldInfo("qty", ExprType.INTEGER),
+        "unit_price": FieldInfo("unit_price", ExprType.DECIMAL),
+        "discount": FieldInfo("discount", ExprType.DECIMAL),
+        "due": FieldInfo("due", ExprType.DATE),
+    },
+    version="1",
+)
+RECORD = {
+    "order_no": "SO-1",
+    "status": "是",
+    "qty": 4,
+    "unit_price": Decimal("2.5"),
+    "discount": Decimal("0.1"),
+    "due": dt.date(2026, 11, 8),
+}
 
 CASES = [  # Excel, expression, its value on RECORD
     ("=C3*D3", "qty * unit_price", Decimal("10.0")),
@@ -63,22 +77,25 @@ def test_translated_formulas_compile_and_compute(excel, expected, value):
     assert compile_expression(text, SCOPE).evaluate(RECORD) == value
 
 
-@pytest.mark.parametrize("excel, reason, params", [
-    ("=VLOOKUP(A3,字典!C:D,2,FALSE)", "function", {"name": "VLOOKUP"}),
-    ("=C3^2", "operator", {"op": "^"}),
-    ("=C4*D3", "other_row", {"ref": "C4", "row": "3"}),
-    ("=字典!A3", "other_sheet", {"ref": "字典!A3"}),
-    ("=G3+1", "itself", {"ref": "G3"}),
-    ("=Z3", "no_column", {"ref": "Z3"}),
-    ("=H3", "line_columns", {"ref": "H3"}),
-    ("=SUM(C3:C9)", "range_rows", {"ref": "C3:C9"}),
-    ("=C3:D3", "range_value", {"ref": "C3:D3"}),
-    ("=TaxRate*C3", "defined_name", {"name": "TaxRate"}),
-    ("=#N/A", "error_value", {"value": "#N/A"}),
-    ("=ROUND()", "arguments", {"name": "ROUND"}),
-    ('=DATEDIF(F3,F3,"m")', "function", {"name": "DATEDIF"}),
-    ("=(C3", "syntax", {}),
-])
+@pytest.mark.parametrize(
+    "excel, reason, params",
+    [
+        ("=VLOOKUP(A3,字典!C:D,2,FALSE)", "function", {"name": "VLOOKUP"}),
+        ("=C3^2", "operator", {"op": "^"}),
+        ("=C4*D3", "other_row", {"ref": "C4", "row": "3"}),
+        ("=字典!A3", "other_sheet", {"ref": "字典!A3"}),
+        ("=G3+1", "itself", {"ref": "G3"}),
+        ("=Z3", "no_column", {"ref": "Z3"}),
+        ("=H3", "line_columns", {"ref": "H3"}),
+        ("=SUM(C3:C9)", "range_rows", {"ref": "C3:C9"}),
+        ("=C3:D3", "range_value", {"ref": "C3:D3"}),
+        ("=TaxRate*C3", "defined_name", {"name": "TaxRate"}),
+        ("=#N/A", "error_value", {"value": "#N/A"}),
+        ("=ROUND()", "arguments", {"name": "ROUND"}),
+        ('=DATEDIF(F3,F3,"m")', "function", {"name": "DATEDIF"}),
+        ("=(C3", "syntax", {}),
+    ],
+)
 def test_what_is_not_translated_says_why(excel, reason, params):
     with pytest.raises(Untranslatable) as caught:
         translate(excel, WHERE)

@@ -1,4 +1,5 @@
 """Excel template -> form definition: types, options, sub-table, and it loads as a pack."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,7 +45,7 @@ def test_realistic_template_gives_a_loadable_form(tmp_path):
     doc = yaml.safe_load(text)
     assert doc["name"] == "sales_import" and doc["label"] == {"zh-CN": "宁波海曙五金有限公司销售订单导入模板"}
     fields = {f["label"]["zh-CN"]: f for f in doc["fields"]}
-    assert fields["订单号"]["type"] == "text" and "unique" not in fields["订单号"]   # a hint, not a fact
+    assert fields["订单号"]["type"] == "text" and "unique" not in fields["订单号"]  # a hint, not a fact
     assert "\n    # unique: true    # 提示: 样例中没有重复值" in text
     assert fields["下单日期"]["type"] == "date"
     assert fields["付款方式"]["type"] == "select" and fields["付款方式"]["options"] == ["月结", "现结", "预付"]
@@ -53,8 +54,14 @@ def test_realistic_template_gives_a_loadable_form(tmp_path):
     assert set(lines) == {"产品名称", "数量", "单价"} and fields["备注"]["type"] == "text"
     assert lines["数量"]["type"] == "integer"
     assert lines["单价"]["type"] == "money" and lines["单价"]["currency"] == "CNY"
-    assert [f["name"] for f in doc["fields"]] == ["order_no", "customer_name", "order_date", "payment_method",
-                                                  "remark", "lines"]
+    assert [f["name"] for f in doc["fields"]] == [
+        "order_no",
+        "customer_name",
+        "order_date",
+        "payment_method",
+        "remark",
+        "lines",
+    ]
     assert [f["name"] for f in fields["明细"]["fields"]] == ["product_name", "qty", "unit_price"]
     pack = load_pack_files({"pack.yaml": PACK, "forms/sales_import.yaml": text}, root="imported")
     form = pack.forms["sales_import"]
@@ -66,17 +73,23 @@ def test_english_headers_and_few_distinct_values(tmp_path):
     ws = wb.active
     ws.append(["SKU", "Product Name", "Unit Price", "Status", "Weight kg", "Created At"])
     for i in range(8):
-        ws.append([f"P-{i}", f"Thing {i}", 1.5 + i, ["Active", "Retired"][i % 2], 0.25 * i,
-                   dt.datetime(2026, 1, 1, 9, 30)])
+        ws.append(
+            [f"P-{i}", f"Thing {i}", 1.5 + i, ["Active", "Retired"][i % 2], 0.25 * i, dt.datetime(2026, 1, 1, 9, 30)]
+        )
         ws.cell(row=i + 2, column=3).number_format = '"$"#,##0.00'
     path = tmp_path / "Product List.xlsx"
     wb.save(path)
     doc = yaml.safe_load(form_from_excel(str(path)))
     assert doc["name"] == "product_list"
     got = {f["name"]: (f["type"], f.get("options")) for f in doc["fields"]}
-    assert got == {"sku": ("text", None), "product_name": ("text", None), "unit_price": ("money", None),
-                   "status": ("select", ["Active", "Retired"]), "weight_kg": ("number", None),
-                   "created_at_6": ("datetime", None)}
+    assert got == {
+        "sku": ("text", None),
+        "product_name": ("text", None),
+        "unit_price": ("money", None),
+        "status": ("select", ["Active", "Retired"]),
+        "weight_kg": ("number", None),
+        "created_at_6": ("datetime", None),
+    }
     load_pack_files({"pack.yaml": PACK, "forms/product_list.yaml": yaml.safe_dump(doc)}, root="imported")
 
 
@@ -98,7 +111,10 @@ def test_a_value_that_comes_back_is_not_a_record_key(tmp_path):
     wb.save(path)
     doc = yaml.safe_load(form_from_excel(str(path), name="orders"))
     assert [(f["label"]["zh-CN"], f["type"]) for f in doc["fields"]] == [
-        ("订单号", "text"), ("状态", "select"), ("数量", "integer")]
+        ("订单号", "text"),
+        ("状态", "select"),
+        ("数量", "integer"),
+    ]
 
 
 def test_a_large_data_file_is_read_by_its_head(tmp_path, monkeypatch):
@@ -126,17 +142,20 @@ def test_package_head_cuts_rows_across_chunks_and_namespace_prefixes(monkeypatch
 
     import engine.io.xlsx as xlsx
 
-    body = (b'<x:worksheet xmlns:x="urn:main"><x:sheetData>'
-            + b"".join(b'<x:row r="%d"><x:c r="A%d"><x:v>%d</x:v></x:c></x:row>' % (i, i, i) for i in range(1, 60))
-            + b'</x:sheetData><x:mergeCells count="1"><x:mergeCell ref="A1:B1"/></x:mergeCells></x:worksheet>')
-    for chunk in (5, 7, 64, 1 << 16):           # a closing tag split between two reads
+    body = (
+        b'<x:worksheet xmlns:x="urn:main"><x:sheetData>'
+        + b"".join(b'<x:row r="%d"><x:c r="A%d"><x:v>%d</x:v></x:c></x:row>' % (i, i, i) for i in range(1, 60))
+        + b'</x:sheetData><x:mergeCells count="1"><x:mergeCell ref="A1:B1"/></x:mergeCells></x:worksheet>'
+    )
+    for chunk in (5, 7, 64, 1 << 16):  # a closing tag split between two reads
         monkeypatch.setattr(xlsx, "_CHUNK", chunk)
         out = io.BytesIO()
         xlsx._copy_head(io.BytesIO(body), out, 3)
         kept = out.getvalue()
         assert kept.count(b"</x:row>") == 3 and b'r="4"' not in kept, chunk
-        assert kept.endswith(b'</x:sheetData><x:mergeCells count="1"><x:mergeCell ref="A1:B1"/></x:mergeCells>'
-                             b'</x:worksheet>'), chunk
+        assert kept.endswith(
+            b'</x:sheetData><x:mergeCells count="1"><x:mergeCell ref="A1:B1"/></x:mergeCells></x:worksheet>'
+        ), chunk
         out = io.BytesIO()
         xlsx._copy_head(io.BytesIO(body), out, 100)
         assert out.getvalue() == body, chunk

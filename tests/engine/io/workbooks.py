@@ -18,6 +18,7 @@ LibreOffice's quoted lists, so the parts are written here, each producer its own
   option as ``<mc:AlternateContent>`` with ``<x12ac:list>``, custom formats in capitals
   (``YYYY\\-MM\\-DD``, ``[$¥-804]#,##0.00``).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -59,7 +60,7 @@ class Sheet:
     rows: Sequence[Sequence[Any]]
     state: str = "visible"
     merged: Sequence[str] = ()
-    lists: Sequence[tuple[str, Union[str, Sequence[str]]]] = ()   # (sqref, options or a formula)
+    lists: Sequence[tuple[str, Union[str, Sequence[str]]]] = ()  # (sqref, options or a formula)
 
 
 def col_letter(n: int) -> str:
@@ -141,19 +142,30 @@ class Book:
         shared = self.shared_formulas(sheet) if self.producer == "excel" else {}
         rows = []
         for i, row in enumerate(sheet.rows, start=1):
-            cells = "".join(self.cell(f"{col_letter(j)}{i}", v, shared.get((i, j)))
-                            for j, v in enumerate(row, start=1) if v is not None)
+            cells = "".join(
+                self.cell(f"{col_letter(j)}{i}", v, shared.get((i, j)))
+                for j, v in enumerate(row, start=1)
+                if v is not None
+            )
             extra = f' spans="1:{width}" x14ac:dyDescent="0.25"' if self.producer == "excel" else ""
             rows.append(f'<row r="{i}"{extra}>{cells}</row>')
-        head = (f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}" '
-                'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" mc:Ignorable="x14ac" '
-                'xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac">'
-                if self.producer == "excel" else f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}">')
-        body = (f'{head}<dimension ref="A1:{col_letter(width)}{max(len(sheet.rows), 1)}"/>'
-                f'<sheetData>{"".join(rows)}</sheetData>')
+        head = (
+            f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}" '
+            'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" mc:Ignorable="x14ac" '
+            'xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac">'
+            if self.producer == "excel"
+            else f'<worksheet xmlns="{MAIN}" xmlns:r="{REL}">'
+        )
+        body = (
+            f'{head}<dimension ref="A1:{col_letter(width)}{max(len(sheet.rows), 1)}"/>'
+            f"<sheetData>{''.join(rows)}</sheetData>"
+        )
         if sheet.merged:
-            body += (f'<mergeCells count="{len(sheet.merged)}">'
-                     + "".join(f'<mergeCell ref="{m}"/>' for m in sheet.merged) + "</mergeCells>")
+            body += (
+                f'<mergeCells count="{len(sheet.merged)}">'
+                + "".join(f'<mergeCell ref="{m}"/>' for m in sheet.merged)
+                + "</mergeCells>"
+            )
         plain, ext = self.validations(sheet)
         body += plain + '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/>'
         return body + ext + "</worksheet>"
@@ -185,9 +197,10 @@ class Book:
         yes = "true" if self.producer == "libreoffice" else "1"
         for sqref, source in sheet.lists:
             if self.producer == "wps":
-                sqref = " ".join(p.rsplit(":", 1)[0] + ":" + "".join(ch for ch in p.rsplit(":", 1)[1]
-                                                                    if ch.isalpha()) + "1048576"
-                                 for p in sqref.split())
+                sqref = " ".join(
+                    p.rsplit(":", 1)[0] + ":" + "".join(ch for ch in p.rsplit(":", 1)[1] if ch.isalpha()) + "1048576"
+                    for p in sqref.split()
+                )
             attrs = f'type="list" allowBlank="{yes}" showInputMessage="{yes}" showErrorMessage="{yes}"'
             if not isinstance(source, str):
                 formula = '"' + ",".join(source) + '"'
@@ -198,46 +211,63 @@ class Book:
                         '<mc:AlternateContent xmlns:x12ac="http://schemas.microsoft.com/office/spreadsheetml/2011/1/ac" '
                         'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006">'
                         f'<mc:Choice Requires="x12ac"><x12ac:list>{escape(listed)}</x12ac:list></mc:Choice>'
-                        f'<mc:Fallback><formula1>{escape(formula)}</formula1></mc:Fallback></mc:AlternateContent>'
-                        "</dataValidation>")
+                        f"<mc:Fallback><formula1>{escape(formula)}</formula1></mc:Fallback></mc:AlternateContent>"
+                        "</dataValidation>"
+                    )
                     continue
             else:
                 formula = source
             if self.producer == "excel" and "!" in formula:
-                ext.append(f'<x14:dataValidation {attrs} xr:uid="{{7A1C2B3D-0000-4000-8000-00000000000{len(ext)}}}">'
-                           f'<x14:formula1><xm:f>{escape(formula)}</xm:f></x14:formula1><xm:sqref>{sqref}</xm:sqref>'
-                           "</x14:dataValidation>")
+                ext.append(
+                    f'<x14:dataValidation {attrs} xr:uid="{{7A1C2B3D-0000-4000-8000-00000000000{len(ext)}}}">'
+                    f"<x14:formula1><xm:f>{escape(formula)}</xm:f></x14:formula1><xm:sqref>{sqref}</xm:sqref>"
+                    "</x14:dataValidation>"
+                )
                 continue
-            plain.append(f'<dataValidation {attrs} sqref="{sqref}"><formula1>{escape(formula)}</formula1>'
-                         "</dataValidation>")
+            plain.append(
+                f'<dataValidation {attrs} sqref="{sqref}"><formula1>{escape(formula)}</formula1></dataValidation>'
+            )
         plain_xml = f'<dataValidations count="{len(plain)}">{"".join(plain)}</dataValidations>' if plain else ""
         ext_xml = ""
         if ext:
-            ext_xml = ('<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" '
-                       'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
-                       f'<x14:dataValidations count="{len(ext)}" '
-                       'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main" '
-                       'xmlns:xr="http://schemas.microsoft.com/office/spreadsheetml/2014/revision">'
-                       + "".join(ext) + "</x14:dataValidations></ext></extLst>")
+            ext_xml = (
+                '<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" '
+                'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+                f'<x14:dataValidations count="{len(ext)}" '
+                'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main" '
+                'xmlns:xr="http://schemas.microsoft.com/office/spreadsheetml/2014/revision">'
+                + "".join(ext)
+                + "</x14:dataValidations></ext></extLst>"
+            )
         return plain_xml, ext_xml
 
     def workbook_xml(self) -> str:
-        sheets = "".join(f'<sheet name="{escape(s.name)}" sheetId="{i + 1}"'
-                         + (f' state="{s.state}"' if s.state != "visible" or self.producer == "libreoffice" else "")
-                         + f' r:id="rId{i + 1}"/>' for i, s in enumerate(self.sheets))
+        sheets = "".join(
+            f'<sheet name="{escape(s.name)}" sheetId="{i + 1}"'
+            + (f' state="{s.state}"' if s.state != "visible" or self.producer == "libreoffice" else "")
+            + f' r:id="rId{i + 1}"/>'
+            for i, s in enumerate(self.sheets)
+        )
         names = []
         for name, text in self.names:
             if self.producer == "libreoffice":
-                names.append(f'<definedName function="false" hidden="false" name="{escape(name)}" '
-                             f'vbProcedure="false">{escape(text)}</definedName>')
+                names.append(
+                    f'<definedName function="false" hidden="false" name="{escape(name)}" '
+                    f'vbProcedure="false">{escape(text)}</definedName>'
+                )
             else:
                 names.append(f'<definedName name="{escape(name)}">{escape(text)}</definedName>')
         if self.producer == "wps":
-            names.append(f'<definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">'
-                         f'{escape(self.sheets[0].name)}!$A$2:$A$2</definedName>')
+            names.append(
+                f'<definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">'
+                f"{escape(self.sheets[0].name)}!$A$2:$A$2</definedName>"
+            )
         defined = f"<definedNames>{''.join(names)}</definedNames>" if names else ""
-        pr = ('<workbookPr backupFile="false" showObjects="all" date1904="false"/>' if self.producer == "libreoffice"
-              else '<workbookPr/>')
+        pr = (
+            '<workbookPr backupFile="false" showObjects="all" date1904="false"/>'
+            if self.producer == "libreoffice"
+            else "<workbookPr/>"
+        )
         return f'<workbook xmlns="{MAIN}" xmlns:r="{REL}">{pr}<sheets>{sheets}</sheets>{defined}</workbook>'
 
     def styles_xml(self) -> str:
@@ -253,21 +283,24 @@ class Book:
                 number = custom.setdefault(fmt, first + len(custom))
             applied = ' applyNumberFormat="1"' if number else ""
             xfs.append(f'<xf numFmtId="{number}" fontId="0" fillId="0" borderId="0" xfId="0"{applied}/>')
-        fmts = "".join(f'<numFmt numFmtId="{i}" formatCode="{escape(code, {chr(34): "&quot;"})}"/>'
-                       for code, i in custom.items())
-        return (f'<styleSheet xmlns="{MAIN}">'
-                + (f'<numFmts count="{len(custom)}">{fmts}</numFmts>' if custom else "")
-                + '<fonts count="1"><font><sz val="11"/><name val="宋体"/><family val="2"/><charset val="134"/></font></fonts>'
-                '<fills count="2"><fill><patternFill patternType="none"/></fill>'
-                '<fill><patternFill patternType="gray125"/></fill></fills>'
-                '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-                '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-                f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
-                '<cellStyles count="1"><cellStyle name="常规" xfId="0" builtinId="0"/></cellStyles>'
-                "</styleSheet>")
+        fmts = "".join(
+            f'<numFmt numFmtId="{i}" formatCode="{escape(code, {chr(34): "&quot;"})}"/>' for code, i in custom.items()
+        )
+        return (
+            f'<styleSheet xmlns="{MAIN}">'
+            + (f'<numFmts count="{len(custom)}">{fmts}</numFmts>' if custom else "")
+            + '<fonts count="1"><font><sz val="11"/><name val="宋体"/><family val="2"/><charset val="134"/></font></fonts>'
+            '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+            '<fill><patternFill patternType="gray125"/></fill></fills>'
+            '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+            f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
+            '<cellStyles count="1"><cellStyle name="常规" xfId="0" builtinId="0"/></cellStyles>'
+            "</styleSheet>"
+        )
 
     def bytes(self) -> bytes:
-        sheets = [self.sheet_xml(s) for s in self.sheets]   # first: collects the strings and formats
+        sheets = [self.sheet_xml(s) for s in self.sheets]  # first: collects the strings and formats
         n = len(self.sheets)
         sst = "".join(f"<si><t>{escape(t)}</t></si>" for t in self.strings)
         files = {
@@ -278,20 +311,30 @@ class Book:
                 f'<Override PartName="/xl/workbook.xml" ContentType="{CT}.sheet.main+xml"/>'
                 f'<Override PartName="/xl/styles.xml" ContentType="{CT}.styles+xml"/>'
                 f'<Override PartName="/xl/sharedStrings.xml" ContentType="{CT}.sharedStrings+xml"/>'
-                + "".join(f'<Override PartName="/xl/worksheets/sheet{i + 1}.xml" ContentType="{CT}.worksheet+xml"/>'
-                          for i in range(n)) + "</Types>"),
-            "_rels/.rels": (f'<Relationships xmlns="{PKG_REL}"><Relationship Id="rId1" '
-                            f'Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+                + "".join(
+                    f'<Override PartName="/xl/worksheets/sheet{i + 1}.xml" ContentType="{CT}.worksheet+xml"/>'
+                    for i in range(n)
+                )
+                + "</Types>"
+            ),
+            "_rels/.rels": (
+                f'<Relationships xmlns="{PKG_REL}"><Relationship Id="rId1" '
+                f'Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+            ),
             "xl/workbook.xml": self.workbook_xml(),
             "xl/_rels/workbook.xml.rels": (
                 f'<Relationships xmlns="{PKG_REL}">'
-                + "".join(f'<Relationship Id="rId{i + 1}" Type="{REL}/worksheet" Target="worksheets/sheet{i + 1}.xml"/>'
-                          for i in range(n))
+                + "".join(
+                    f'<Relationship Id="rId{i + 1}" Type="{REL}/worksheet" Target="worksheets/sheet{i + 1}.xml"/>'
+                    for i in range(n)
+                )
                 + f'<Relationship Id="rId90" Type="{REL}/styles" Target="styles.xml"/>'
-                f'<Relationship Id="rId91" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'),
+                f'<Relationship Id="rId91" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/></Relationships>'
+            ),
             "xl/styles.xml": self.styles_xml(),
-            "xl/sharedStrings.xml": (f'<sst xmlns="{MAIN}" count="{len(self.strings)}" '
-                                     f'uniqueCount="{len(self.strings)}">{sst}</sst>'),
+            "xl/sharedStrings.xml": (
+                f'<sst xmlns="{MAIN}" count="{len(self.strings)}" uniqueCount="{len(self.strings)}">{sst}</sst>'
+            ),
         }
         for i, xml in enumerate(sheets):
             files[f"xl/worksheets/sheet{i + 1}.xml"] = xml

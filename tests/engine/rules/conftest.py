@@ -1,4 +1,5 @@
 """Rule-engine fixtures: the stock test pack published with the rule text a test gives."""
+
 from __future__ import annotations
 
 import configparser
@@ -34,12 +35,14 @@ def this_tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The plugins this tree's setup.cfg declares, as installing it writes them: a ``lowcode``
     dist-info first on sys.path shadows the installed copy's (maybe of another checkout)."""
     from engine import plugins
+
     where = tmp_path_factory.mktemp("dist")
     info = where / "lowcode-0.1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: lowcode\nVersion: 0.1.0\n")
     (info / "entry_points.txt").write_text(
-        "".join(f"[{group}]\n{value.strip()}\n" for group, value in entry_points().items()))
+        "".join(f"[{group}]\n{value.strip()}\n" for group, value in entry_points().items())
+    )
     sys.path.insert(0, str(where))
     plugins.clear_cache()
     yield
@@ -66,12 +69,14 @@ def platform(db_url: str, clock: FixedClock) -> Iterator[Platform]:
 @pytest.fixture
 def publish(platform: Platform) -> Callable[[str], Any]:
     """``publish(text)``: the stock pack with ``rules/stock.rules`` replaced by ``text``."""
+
     def go(text: str, **extra: str) -> Any:
         files = read_pack_files(PACK)
         files["rules/stock.rules"] = text
         for name, body in extra.items():
             files[name] = body
         return platform.publish(PACK, files)
+
     return go
 
 
@@ -88,6 +93,7 @@ def ctx(platform: Platform) -> Any:
 @pytest.fixture
 def runs(platform: Platform) -> Callable[..., list[dict[str, Any]]]:
     """``runs(rule=None)``: every run, oldest first (a row of skipped runs once per record)."""
+
     def get(rule: str | None = None) -> list[dict[str, Any]]:
         view = runs_view()
         q = sa.select(view).order_by(view.c.id, view.c.record_id)
@@ -95,10 +101,12 @@ def runs(platform: Platform) -> Callable[..., list[dict[str, Any]]]:
             q = q.where(view.c.rule == rule)
         with platform.db.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
+
     return get
 
 
 def outbox_rows(platform: Platform) -> list[dict[str, Any]]:
     from engine.store.outbox import outbox
+
     with platform.db.connect() as conn:
         return [dict(r) for r in conn.execute(sa.select(outbox).order_by(outbox.c.id)).mappings()]

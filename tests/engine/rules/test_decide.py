@@ -1,4 +1,5 @@
 """``decide <table>``: compile-time errors with positions (against the OMS pack)."""
+
 from __future__ import annotations
 
 import os
@@ -31,34 +32,51 @@ def test_the_oms_pack_compiles_its_table_once_with_the_rules():
 
 def test_unknown_table_with_did_you_mean():
     assert _errors('on sales_order\nrule "r" when created then decide aproval_route\n') == [
-        "oms/rules/orders.rules:2:35: unknown decision table 'aproval_route' (did you mean 'approval_route'?)"]
+        "oms/rules/orders.rules:2:35: unknown decision table 'aproval_route' (did you mean 'approval_route'?)"
+    ]
 
 
 def test_a_table_for_another_form():
     assert _errors('on customer\nrule "r" when created then decide approval_route\n') == [
         "oms/rules/orders.rules:2:35: decision table 'approval_route' reads sales_order records, not customer "
-        "(decide it in a rule 'on sales_order')"]
+        "(decide it in a rule 'on sales_order')"
+    ]
 
 
 def test_an_output_with_no_field_and_one_of_the_wrong_type():
     renamed = TABLE.replace("outputs: [{name: route, type: string", "outputs: [{name: rout, type: string")
     renamed = renamed.replace("default: {route: manager}", "default: {rout: manager}")
-    assert _errors('on sales_order\nrule "r" when created then decide approval_route\n',
-                   **{"rules/approval_route.decision.yaml": renamed}) == [
+    assert _errors(
+        'on sales_order\nrule "r" when created then decide approval_route\n',
+        **{"rules/approval_route.decision.yaml": renamed},
+    ) == [
         "oms/rules/orders.rules:2:35: decision table 'approval_route' outputs 'rout' but sales_order has no "
-        "field of that name (did you mean 'route'?)"]
-    typed = TABLE.replace("outputs: [{name: route, type: string, label: 审批路线}]",
-                          "outputs: [{name: remark, type: integer}]").replace(", auto]", ", 1]").replace(
-        ", gm]", ", 2]").replace("default: {route: manager}", "default: {remark: 3}")
-    errors = _errors('on sales_order\nrule "r" when created then decide approval_route\n',
-                     **{"rules/approval_route.decision.yaml": typed})
-    assert errors == ["oms/rules/orders.rules:2:35: decision table 'approval_route' outputs 'remark' as an integer, "
-                      "but sales_order.remark is a string"]
+        "field of that name (did you mean 'route'?)"
+    ]
+    typed = (
+        TABLE.replace(
+            "outputs: [{name: route, type: string, label: 审批路线}]", "outputs: [{name: remark, type: integer}]"
+        )
+        .replace(", auto]", ", 1]")
+        .replace(", gm]", ", 2]")
+        .replace("default: {route: manager}", "default: {remark: 3}")
+    )
+    errors = _errors(
+        'on sales_order\nrule "r" when created then decide approval_route\n',
+        **{"rules/approval_route.decision.yaml": typed},
+    )
+    assert errors == [
+        "oms/rules/orders.rules:2:35: decision table 'approval_route' outputs 'remark' as an integer, "
+        "but sales_order.remark is a string"
+    ]
 
 
 def test_a_collect_table_is_refused():
     collect = TABLE.replace("hit: first", "hit: collect")
-    assert _errors('on sales_order\nrule "r" when created then decide approval_route\n',
-                   **{"rules/approval_route.decision.yaml": collect}) == [
+    assert _errors(
+        'on sales_order\nrule "r" when created then decide approval_route\n',
+        **{"rules/approval_route.decision.yaml": collect},
+    ) == [
         "oms/rules/orders.rules:2:35: decide needs a table with hit policy first; 'approval_route' collects every "
-        "matching row (a rule sets one value per field: use hit: first)"]
+        "matching row (a rule sets one value per field: use hit: first)"
+    ]

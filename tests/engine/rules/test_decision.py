@@ -1,4 +1,5 @@
 """Decision tables: the approval route in YAML, hit policies, every cell kind, outputs, defaults."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,18 +12,41 @@ import pytest
 from engine.context import FixedClock, RunContext
 from engine.expr import FieldInfo, Scope
 from engine.expr.types import ExprType as T
-from engine.rules.decision import compile_decision_table, load_decision_yaml, read_decision_yaml
+from engine.rules.decision import compile_decision_table
+from engine.rules.decision_files import load_decision_yaml, read_decision_yaml
 
 DATA = Path(__file__).with_name("decision_data")
-CUSTOMER = Scope("customer", {f.name: f for f in [
-    FieldInfo("name", T.STRING), FieldInfo("tier", T.STRING, ("客户等级",)),
-    FieldInfo("credit_limit", T.DECIMAL)]}, "1")
+CUSTOMER = Scope(
+    "customer",
+    {
+        f.name: f
+        for f in [
+            FieldInfo("name", T.STRING),
+            FieldInfo("tier", T.STRING, ("客户等级",)),
+            FieldInfo("credit_limit", T.DECIMAL),
+        ]
+    },
+    "1",
+)
 FORMS: dict[str, Scope] = {}
-SCOPE = Scope("sales_order", {f.name: f for f in [
-    FieldInfo("amount", T.DECIMAL, ("金额",)), FieldInfo("tier", T.STRING, ("等级",)),
-    FieldInfo("channel", T.STRING, ("渠道",)), FieldInfo("qty", T.INTEGER),
-    FieldInfo("due", T.DATE), FieldInfo("urgent", T.BOOLEAN), FieldInfo("note", T.STRING),
-    FieldInfo("customer", T.RECORD, link_form="customer")]}, "1", FORMS)
+SCOPE = Scope(
+    "sales_order",
+    {
+        f.name: f
+        for f in [
+            FieldInfo("amount", T.DECIMAL, ("金额",)),
+            FieldInfo("tier", T.STRING, ("等级",)),
+            FieldInfo("channel", T.STRING, ("渠道",)),
+            FieldInfo("qty", T.INTEGER),
+            FieldInfo("due", T.DATE),
+            FieldInfo("urgent", T.BOOLEAN),
+            FieldInfo("note", T.STRING),
+            FieldInfo("customer", T.RECORD, link_form="customer"),
+        ]
+    },
+    "1",
+    FORMS,
+)
 FORMS.update(sales_order=SCOPE, customer=CUSTOMER)
 
 
@@ -31,22 +55,27 @@ def load(name: str) -> Any:
     return load_decision_yaml(path.read_text(encoding="utf-8"), f"rules/{name}", FORMS)
 
 
-def order(amount: Optional[int], tier: Optional[str] = None, channel: Optional[str] = None, **kw: Any) -> dict[str, Any]:
+def order(
+    amount: Optional[int], tier: Optional[str] = None, channel: Optional[str] = None, **kw: Any
+) -> dict[str, Any]:
     return {"amount": None if amount is None else Decimal(amount), "tier": tier, "channel": channel, **kw}
 
 
-@pytest.mark.parametrize("record, route", [
-    (order(100, "A", "shop"), "auto"),
-    (order(49_999, "A", "web"), "auto"),
-    (order(50_000, "A", "shop"), "manager"),
-    (order(200_000, "A", "web"), "gm"),
-    (order(250_000, "B", "api"), "gm"),
-    (order(9_999, "B", "api"), "auto"),
-    (order(10_000, "B", "api"), "manager"),
-    (order(5_000, "C", "shop"), "manager"),
-    (order(None, "A", "web"), "manager"),      # a null amount passes only '-'
-    (order(100, None, None), "manager"),
-])
+@pytest.mark.parametrize(
+    "record, route",
+    [
+        (order(100, "A", "shop"), "auto"),
+        (order(49_999, "A", "web"), "auto"),
+        (order(50_000, "A", "shop"), "manager"),
+        (order(200_000, "A", "web"), "gm"),
+        (order(250_000, "B", "api"), "gm"),
+        (order(9_999, "B", "api"), "auto"),
+        (order(10_000, "B", "api"), "manager"),
+        (order(5_000, "C", "shop"), "manager"),
+        (order(None, "A", "web"), "manager"),  # a null amount passes only '-'
+        (order(100, None, None), "manager"),
+    ],
+)
 def test_approval_route_first(record: dict[str, Any], route: str) -> None:
     table = load("approval.decision.yaml")
     assert table.evaluate(record) == {"route": route}
@@ -76,13 +105,16 @@ def test_generated_code_is_straight_line_and_reads_each_input_once() -> None:
     assert sorted(rec.reads) == ["amount", "channel", "tier"]
 
 
-@pytest.mark.parametrize("record, flags", [
-    (order(100, "A", "web"), [("trusted", 1), ("online", 1)]),
-    (order(300_000, "A", "web"), [("large", 3)]),
-    (order(200_000, "B", "shop"), [("large", 3), ("review", 2)]),   # overlapping rows both fire
-    (order(60_000, "C", "shop"), [("review", 2)]),
-    (order(20_000, "C", "shop"), []),
-])
+@pytest.mark.parametrize(
+    "record, flags",
+    [
+        (order(100, "A", "web"), [("trusted", 1), ("online", 1)]),
+        (order(300_000, "A", "web"), [("large", 3)]),
+        (order(200_000, "B", "shop"), [("large", 3), ("review", 2)]),  # overlapping rows both fire
+        (order(60_000, "C", "shop"), [("review", 2)]),
+        (order(20_000, "C", "shop"), []),
+    ],
+)
 def test_collect_returns_every_matching_row(record: dict[str, Any], flags: list[tuple[str, int]]) -> None:
     table = load("approval_collect.decision.yaml")
     assert table.hit == "collect"
@@ -100,8 +132,14 @@ def test_same_rows_first_vs_collect() -> None:
 
 
 def table(cell: Any, input: Any = "amount", hit: str = "collect", **extra: Any) -> Any:
-    node = {"form": "sales_order", "hit": hit, "inputs": [input], "outputs": [{"name": "hit", "type": "boolean"}],
-            "rows": [[cell, True]], **extra}
+    node = {
+        "form": "sales_order",
+        "hit": hit,
+        "inputs": [input],
+        "outputs": [{"name": "hit", "type": "boolean"}],
+        "rows": [[cell, True]],
+        **extra,
+    }
     return compile_decision_table(node, SCOPE, file="t.yaml")
 
 
@@ -109,34 +147,69 @@ def fires(cell: Any, value: Any, input: Any = "amount", field: str = "amount") -
     return bool(table(cell, input).evaluate({field: value}))
 
 
-@pytest.mark.parametrize("cell, value, expected", [
-    ("-", None, True), ("", None, True), (None, 5, True), ("any", 5, True),
-    (10000, Decimal(10000), True), ("10000", Decimal(10001), False),
-    (">= 10000", Decimal(10000), True), ("> 10000", Decimal(10000), False),
-    ("< 5", Decimal("4.99"), True), ("<= 5", Decimal(5), True), ("!= 5", Decimal(5), False),
-    ("== 5", Decimal(5), True), ("= 5", Decimal(5), True), ("IN [5]", Decimal(5), True),
-    (">= 10000", None, False),
-    ("[1000..5000)", Decimal(1000), True), ("[1000..5000)", Decimal(5000), False),
-    ("(1000..5000]", Decimal(1000), False), ("(1000..5000]", Decimal(5000), True),
-    ("[ 1000 .. 5000 ]", Decimal(5000), True), ("[1000..5000)", None, False),
-    ("between 1000 and 5000", Decimal(5000), True), ("between 1000 and 5000", Decimal(999), False),
-    ("1, 2, 3", Decimal(2), True), ("1, 2, 3", Decimal(4), False),
-    ("in [1, 2]", Decimal(1), True), ("not in [1, 2]", Decimal(3), True), ("not in [1, 2]", Decimal(1), False),
-    ("? > 10 and ? < 20", Decimal(15), True), ("? > 10 and ? < 20", Decimal(25), False),
-    ("? is empty or ? > 100", None, True), ("is empty", None, True), ("is not empty", Decimal(0), True),
-    ("round(?) == 3", Decimal("2.6"), True),
-])
+@pytest.mark.parametrize(
+    "cell, value, expected",
+    [
+        ("-", None, True),
+        ("", None, True),
+        (None, 5, True),
+        ("any", 5, True),
+        (10000, Decimal(10000), True),
+        ("10000", Decimal(10001), False),
+        (">= 10000", Decimal(10000), True),
+        ("> 10000", Decimal(10000), False),
+        ("< 5", Decimal("4.99"), True),
+        ("<= 5", Decimal(5), True),
+        ("!= 5", Decimal(5), False),
+        ("== 5", Decimal(5), True),
+        ("= 5", Decimal(5), True),
+        ("IN [5]", Decimal(5), True),
+        (">= 10000", None, False),
+        ("[1000..5000)", Decimal(1000), True),
+        ("[1000..5000)", Decimal(5000), False),
+        ("(1000..5000]", Decimal(1000), False),
+        ("(1000..5000]", Decimal(5000), True),
+        ("[ 1000 .. 5000 ]", Decimal(5000), True),
+        ("[1000..5000)", None, False),
+        ("between 1000 and 5000", Decimal(5000), True),
+        ("between 1000 and 5000", Decimal(999), False),
+        ("1, 2, 3", Decimal(2), True),
+        ("1, 2, 3", Decimal(4), False),
+        ("in [1, 2]", Decimal(1), True),
+        ("not in [1, 2]", Decimal(3), True),
+        ("not in [1, 2]", Decimal(1), False),
+        ("? > 10 and ? < 20", Decimal(15), True),
+        ("? > 10 and ? < 20", Decimal(25), False),
+        ("? is empty or ? > 100", None, True),
+        ("is empty", None, True),
+        ("is not empty", Decimal(0), True),
+        ("round(?) == 3", Decimal("2.6"), True),
+    ],
+)
 def test_numeric_cells(cell: Any, value: Any, expected: bool) -> None:
     assert fires(cell, value) is expected
 
 
-@pytest.mark.parametrize("cell, value, expected", [
-    ("A", "A", True), ("A", "B", False), ('"A"', "A", True), ("'A B'", "A B", True),
-    ("A, B", "B", True), ('"A", "B"', "C", False), ("华东, 华南", "华南", True),
-    ('in ["web", "api"]', "api", True), ('not in ["web", "api"]', "shop", True),
-    ('!= "A"', "B", True), ('contains "VIP"', "a VIP", True), ('startswith "W"', "Web", True),
-    ("? == note", "x", False), ('? + "!" == "A!"', "A", True), ("A", None, False),
-])
+@pytest.mark.parametrize(
+    "cell, value, expected",
+    [
+        ("A", "A", True),
+        ("A", "B", False),
+        ('"A"', "A", True),
+        ("'A B'", "A B", True),
+        ("A, B", "B", True),
+        ('"A", "B"', "C", False),
+        ("华东, 华南", "华南", True),
+        ('in ["web", "api"]', "api", True),
+        ('not in ["web", "api"]', "shop", True),
+        ('!= "A"', "B", True),
+        ('contains "VIP"', "a VIP", True),
+        ('startswith "W"', "Web", True),
+        ("? == note", "x", False),
+        ('? + "!" == "A!"', "A", True),
+        ("A", None, False),
+    ],
+)
 def test_text_cells(cell: Any, value: Any, expected: bool) -> None:
     assert fires(cell, value, "tier", "tier") is expected
 
@@ -159,12 +232,13 @@ def test_input_expressions_links_and_labels() -> None:
         def scalar(self, statement: Any) -> Any:  # pragma: no cover - not used
             raise AssertionError
 
-    node = {"form": "sales_order", "inputs": [{"name": "ctier", "expr": "customer.tier"},
-                                              {"name": "big", "expr": "amount * 2", "label": "两倍"}],
-            "outputs": ["route"],
-            "rows": [{"ctier": "A", "两倍": "> customer.credit_limit", "route": "check"},
-                     {"ctier": "A", "route": "auto"}],
-            "default": {"route": "manager"}}
+    node = {
+        "form": "sales_order",
+        "inputs": [{"name": "ctier", "expr": "customer.tier"}, {"name": "big", "expr": "amount * 2", "label": "两倍"}],
+        "outputs": ["route"],
+        "rows": [{"ctier": "A", "两倍": "> customer.credit_limit", "route": "check"}, {"ctier": "A", "route": "auto"}],
+        "default": {"route": "manager"},
+    }
     t = compile_decision_table(node, SCOPE, file="t.yaml")
     assert t.inputs[0].type == T.STRING and t.inputs[1].type == T.DECIMAL
     assert t.evaluate({"customer": 7, "amount": Decimal(300)}, None, Data()) == {"route": "check"}
@@ -180,13 +254,23 @@ def test_field_labels_resolve_as_inputs() -> None:
 
 def test_outputs_are_expressions_of_their_type() -> None:
     ctx = RunContext(user_id=1, clock=FixedClock(dt.datetime(2026, 11, 21, tzinfo=dt.timezone.utc)))
-    node = {"form": "sales_order", "hit": "first", "inputs": ["amount"],
-            "outputs": [{"name": "discount", "type": "decimal"}, {"name": "route", "type": "string"},
-                        {"name": "note", "type": "string"}],
-            "rows": [[">= 1000", "amount * 0.05", "gm", '"big: " + channel'], ["-", 0, "auto", None]]}
+    node = {
+        "form": "sales_order",
+        "hit": "first",
+        "inputs": ["amount"],
+        "outputs": [
+            {"name": "discount", "type": "decimal"},
+            {"name": "route", "type": "string"},
+            {"name": "note", "type": "string"},
+        ],
+        "rows": [[">= 1000", "amount * 0.05", "gm", '"big: " + channel'], ["-", 0, "auto", None]],
+    }
     t = compile_decision_table(node, SCOPE, file="t.yaml")
-    assert t.evaluate({"amount": Decimal(2000), "channel": "web"}, ctx) == \
-        {"discount": Decimal("100.00"), "route": "gm", "note": "big: web"}
+    assert t.evaluate({"amount": Decimal(2000), "channel": "web"}, ctx) == {
+        "discount": Decimal("100.00"),
+        "route": "gm",
+        "note": "big: web",
+    }
     out = t.evaluate({"amount": Decimal(1)}, ctx)
     assert out == {"discount": 0, "route": "auto", "note": None} and type(out["discount"]) is Decimal
 
@@ -214,11 +298,15 @@ def test_yaml_list_in_a_row_is_one_of() -> None:
 
 def test_compile_pack_decisions_collects_every_table_and_every_error() -> None:
     from engine.errors import DefinitionErrors
-    from engine.rules.decision import compile_pack_decisions
+    from engine.rules.decision_files import compile_pack_decisions
+
     good = (DATA / "approval.decision.yaml").read_text(encoding="utf-8")
-    files = {"rules/approval.decision.yaml": good, "rules/order.rules": "not a table",
-             "rules/flags.decision.yaml": (DATA / "approval_collect.decision.yaml").read_text(encoding="utf-8"),
-             "forms/x.yaml": "name: x"}
+    files = {
+        "rules/approval.decision.yaml": good,
+        "rules/order.rules": "not a table",
+        "rules/flags.decision.yaml": (DATA / "approval_collect.decision.yaml").read_text(encoding="utf-8"),
+        "forms/x.yaml": "name: x",
+    }
     tables = compile_pack_decisions(files, FORMS, display=lambda rel: "packs/sales/" + rel)
     assert sorted(tables) == ["approval_flags", "approval_route"]
     files["rules/copy.decision.yaml"] = good
@@ -228,22 +316,35 @@ def test_compile_pack_decisions_collects_every_table_and_every_error() -> None:
     assert [str(e).splitlines()[0] for e in info.value.errors] == [
         "packs/sales/rules/bad.decision.yaml:13:12: unknown field 'x' in sales_order",
         "packs/sales/rules/copy.decision.yaml: decision table 'approval_route' is defined twice "
-        "(first in packs/sales/rules/approval.decision.yaml)"]
+        "(first in packs/sales/rules/approval.decision.yaml)",
+    ]
 
 
 def test_select_options_from_the_pack_feed_gap_warnings() -> None:
     from types import SimpleNamespace as NS
-    from engine.rules.decision import select_options
-    forms = [NS(name="sales_order", fields=[NS(name="channel", options=[NS(value="web"), NS(value="shop")]),
-                                            NS(name="amount", options=())]),
-             NS(name="customer", fields=[NS(name="tier", options=[NS(value="A"), NS(value="B")])])]
+
+    from engine.rules.decision_files import select_options
+
+    forms = [
+        NS(
+            name="sales_order",
+            fields=[NS(name="channel", options=[NS(value="web"), NS(value="shop")]), NS(name="amount", options=())],
+        ),
+        NS(name="customer", fields=[NS(name="tier", options=[NS(value="A"), NS(value="B")])]),
+    ]
     options = select_options(forms)
     assert options == {"sales_order.channel": ("web", "shop"), "customer.tier": ("A", "B")}
-    node = {"form": "sales_order", "inputs": ["channel", {"name": "t", "expr": "customer.tier"}],
-            "outputs": ["route"], "rows": [["web", "A", "x"], ["shop", "-", "y"]]}
+    node = {
+        "form": "sales_order",
+        "inputs": ["channel", {"name": "t", "expr": "customer.tier"}],
+        "outputs": ["route"],
+        "rows": [["web", "A", "x"], ["shop", "-", "y"]],
+    }
     t = compile_decision_table(node, SCOPE, options=options)
     assert [w.message for w in t.warnings] == ['no row covers: channel = "web", t = "B"']
     assert t.inputs[0].options == ("web", "shop")
     without = compile_decision_table(node, SCOPE)
     assert [w.message for w in without.warnings] == [
-        'no row covers: channel != "shop", t != "A"', 'no row covers: channel not in ["shop", "web"], t = "A"']
+        'no row covers: channel != "shop", t != "A"',
+        'no row covers: channel not in ["shop", "web"], t = "A"',
+    ]

@@ -1,4 +1,5 @@
 """Decision tables kept in Excel give the same table as the YAML file (a real .xlsx made here)."""
+
 from __future__ import annotations
 
 import itertools
@@ -12,15 +13,28 @@ from openpyxl import Workbook
 from engine.errors import DefinitionErrors
 from engine.expr import FieldInfo, Scope
 from engine.expr.types import ExprType as T
-from engine.rules.decision import load_decision_xlsx, load_decision_yaml
+from engine.rules.decision_files import load_decision_xlsx, load_decision_yaml
 from engine.rules.decision_xlsx import read_decision_xlsx
 
-SCOPE = Scope("sales_order", {f.name: f for f in [
-    FieldInfo("amount", T.DECIMAL, ("金额",)), FieldInfo("tier", T.STRING), FieldInfo("channel", T.STRING)]}, "1")
+SCOPE = Scope(
+    "sales_order",
+    {
+        f.name: f
+        for f in [
+            FieldInfo("amount", T.DECIMAL, ("金额",)),
+            FieldInfo("tier", T.STRING),
+            FieldInfo("channel", T.STRING),
+        ]
+    },
+    "1",
+)
 FORMS = {"sales_order": SCOPE}
 YAML = Path(__file__).with_name("decision_data") / "approval.decision.yaml"
 SHEET: list[list[Any]] = [
-    ["名称", "approval_route"], ["form", "sales_order"], ["命中策略", "first"], [],
+    ["名称", "approval_route"],
+    ["form", "sales_order"],
+    ["命中策略", "first"],
+    [],
     ["输入", "in", "in", "out"],
     ["客户等级 = tier", "金额 = amount", "渠道 = channel", "审批路线 = route"],
     ["A", "< 50000", "-", "auto"],
@@ -45,9 +59,11 @@ def test_xlsx_and_yaml_give_identical_results(tmp_path: Path) -> None:
     xlsx = load_decision_xlsx(str(write(tmp_path / "approval.xlsx", SHEET)), FORMS)
     yaml = load_decision_yaml(YAML.read_text(encoding="utf-8"), "approval.decision.yaml", FORMS)
     assert xlsx.name == yaml.name == "approval_route" and xlsx.hit == "first"
-    assert [(i.name, i.type, i.label) for i in xlsx.inputs] == [("tier", T.STRING, "客户等级"),
-                                                                 ("amount", T.DECIMAL, "金额"),
-                                                                 ("channel", T.STRING, "渠道")]
+    assert [(i.name, i.type, i.label) for i in xlsx.inputs] == [
+        ("tier", T.STRING, "客户等级"),
+        ("amount", T.DECIMAL, "金额"),
+        ("channel", T.STRING, "渠道"),
+    ]
     assert [(o.name, o.type, o.label) for o in xlsx.outputs] == [("route", T.STRING, "审批路线")]
     amounts = [None, 0, 9_999, 10_000, 49_999, 50_000, 199_999, 200_000, 10**7]
     for amount, tier, channel in itertools.product(amounts, ["A", "B", None], ["web", "api", "shop", None]):
@@ -58,15 +74,17 @@ def test_xlsx_and_yaml_give_identical_results(tmp_path: Path) -> None:
 def test_read_gives_the_yaml_structure(tmp_path: Path) -> None:
     data = read_decision_xlsx(write(tmp_path / "a.xlsx", SHEET))
     assert data["name"] == "approval_route" and data["form"] == "sales_order" and data["hit"] == "first"
-    assert data["inputs"] == [{"name": "tier", "label": "客户等级"}, {"name": "amount", "label": "金额"},
-                              {"name": "channel", "label": "渠道"}]
+    assert data["inputs"] == [
+        {"name": "tier", "label": "客户等级"},
+        {"name": "amount", "label": "金额"},
+        {"name": "channel", "label": "渠道"},
+    ]
     assert data["outputs"] == [{"name": "route", "type": "string", "label": "审批路线"}]
     assert data["rows"][1] == [None, ">= 200000", None, "gm"] and len(data["rows"]) == 4
 
 
 def test_numbers_types_and_plain_headers(tmp_path: Path) -> None:
-    rows = [["in", "out:decimal", "OUT"], ["amount", "rate", "route"],
-            [10000, 0.5, "big"], ["< 10000", "0.1", "small"]]
+    rows = [["in", "out:decimal", "OUT"], ["amount", "rate", "route"], [10000, 0.5, "big"], ["< 10000", "0.1", "small"]]
     t = load_decision_xlsx(str(write(tmp_path / "r.xlsx", [["form", "sales_order"], *rows])), FORMS)
     assert t.outputs[0].type == T.DECIMAL
     assert t.evaluate({"amount": Decimal(10000)}) == {"rate": Decimal("0.5"), "route": "big"}
@@ -81,7 +99,8 @@ def test_errors_name_the_sheet_and_cell(tmp_path: Path) -> None:
         load_decision_xlsx(str(path), FORMS)
     assert str(info.value) == (
         f"{path}[Rules!B9]:1:7: unexpected 'o'; expected one of: * / or %, + or -, and, or, the end of the "
-        "expression\n    < 1000o\n          ^")
+        "expression\n    < 1000o\n          ^"
+    )
     shadow = [row[:] for row in SHEET] + [["B", "< 5", "-", "auto"]]
     with pytest.raises(DefinitionErrors) as info:
         load_decision_xlsx(str(write(tmp_path / "s.xlsx", shadow)), FORMS)
@@ -90,8 +109,9 @@ def test_errors_name_the_sheet_and_cell(tmp_path: Path) -> None:
     unknown[5][1] = "金额 = amout"
     with pytest.raises(DefinitionErrors) as info:
         load_decision_xlsx(str(write(tmp_path / "u.xlsx", unknown)), FORMS)
-    assert str(info.value).startswith(f"{tmp_path / 'u.xlsx'}[Rules!B6]:1:6: unknown field 'amout' in "
-                                      "sales_order (did you mean 'amount'?)")
+    assert str(info.value).startswith(
+        f"{tmp_path / 'u.xlsx'}[Rules!B6]:1:6: unknown field 'amout' in sales_order (did you mean 'amount'?)"
+    )
 
 
 def test_a_sheet_without_markers(tmp_path: Path) -> None:

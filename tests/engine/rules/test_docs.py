@@ -1,4 +1,5 @@
 """Every ``rules`` block of docs/rules.md compiles against the stock test pack."""
+
 from __future__ import annotations
 
 import re
@@ -6,7 +7,6 @@ from pathlib import Path
 
 from engine.definitions.loader import load_pack_files, read_pack_files
 from engine.runtime import compile_definitions
-
 from tests.engine.rules.conftest import PACK
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "rules.md"

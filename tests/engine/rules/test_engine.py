@@ -1,14 +1,14 @@
 """Rules firing on every write path; each action kind; loop guard; depth; rollback with log."""
+
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
 
-from engine.errors import LowcodeError, ValidationError
+from engine.errors import LowcodeError
 from engine.rules.actions import register_action
-from engine.rules.errors import RuleChainTooDeep, RuleFailed, RuleRefused
+from engine.rules.errors import RuleFailed
 from engine.rules.log import flags_of
-
 from tests.engine.rules.conftest import outbox_rows
 
 LOW_STOCK = """on material
@@ -39,24 +39,29 @@ def test_low_stock_notifies_buyers_and_creates_a_request(platform, publish, reco
 
 def _q():
     from engine.listing import ListQuery
+
     return ListQuery.from_params({})
 
 
 def test_api_create_fires_a_rule(platform, publish):
     from apps import create_app
+
     publish('on material\nstock < 0 → set status = "negative"\n')
     client = create_app({"TESTING": True, "PLATFORM": platform}).test_client()
     token = client.post("/api/v1/auth/login", json={"username": "admin", "password": "admin-pw"}).get_json()["token"]
-    resp = client.post("/api/v1/records/material", json={"name": "x", "stock": -1},
-                       headers={"Authorization": f"Bearer {token}"})
+    resp = client.post(
+        "/api/v1/records/material", json={"name": "x", "stock": -1}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert resp.status_code == 201, resp.get_json()
     got = client.get(f"/api/v1/records/material/{resp.get_json()['id']}", headers={"Authorization": f"Bearer {token}"})
     assert got.get_json()["status"] == "negative"
 
 
 def test_a_rules_create_fires_another_rule(platform, publish, records, ctx, runs):
-    publish('on material\nrule "pr" when created then create purchase_request {material: id, qty: 5}\n'
-            'on purchase_request\nrule "note" when created then set note = "auto " + material.name\n')
+    publish(
+        'on material\nrule "pr" when created then create purchase_request {material: id, qty: 5}\n'
+        'on purchase_request\nrule "note" when created then set note = "auto " + material.name\n'
+    )
     records.create(ctx, "material", {"name": "螺丝"})
     pr = records.list_records(ctx, "purchase_request", _q())["items"][0]
     assert pr["note"] == "auto 螺丝"
@@ -64,8 +69,10 @@ def test_a_rules_create_fires_another_rule(platform, publish, records, ctx, runs
 
 
 def test_failing_action_rolls_back_and_keeps_its_log_row(platform, publish, records, ctx, runs):
-    publish('on material\nrule "bad" when created\n  then set priority = "x"\n'
-            '       create purchase_request {material: id, qty: null}\n')
+    publish(
+        'on material\nrule "bad" when created\n  then set priority = "x"\n'
+        "       create purchase_request {material: id, qty: null}\n"
+    )
     with pytest.raises(RuleFailed) as info:
         records.create(ctx, "material", {"name": "x"})
     assert "rule 'bad' failed in its 'create' action at stock/rules/stock.rules:4:8" in str(info.value)
@@ -84,7 +91,7 @@ def test_loop_guard_settles_a_cycle(platform, publish, records, ctx, runs):
     c = records.create(ctx, "node", {"n": 3, "next": a["id"]})
     records.update(ctx, "node", b["id"], {"next": c["id"]}, version=None)
     records.update(ctx, "node", a["id"], {"next": b["id"]}, version=None)
-    records.update(ctx, "node", a["id"], {"hits": 10}, version=None)     # a -> b -> c -> a (stop)
+    records.update(ctx, "node", a["id"], {"hits": 10}, version=None)  # a -> b -> c -> a (stop)
     hits = {r["n"]: r["hits"] for r in records.list_records(ctx, "node", _q())["items"]}
     assert hits == {1: 11, 2: 1, 3: 1}
     outcomes = [(r["record_id"], r["outcome"]) for r in runs("touch next")]
@@ -103,19 +110,25 @@ def test_depth_limit_fails_the_change_naming_the_chain(platform, publish, record
 
 
 def test_set_with_if_and_chinese(platform, publish, records, ctx):
-    publish('on 物料\nrule "定级" when created\n  then set 状态 = "approved", 优先级 = if(单价 > 10000, "high", "normal")\n')
+    publish(
+        'on 物料\nrule "定级" when created\n  then set 状态 = "approved", 优先级 = if(单价 > 10000, "high", "normal")\n'
+    )
     m = records.create(ctx, "material", {"name": "a", "price": "20000.00"})
     n = records.create(ctx, "material", {"name": "b", "price": "5"})
-    assert (m["status"], m["priority"]) == ("approved", "high") or records.get(ctx, "material", m["id"])["priority"] == "high"
+    assert (m["status"], m["priority"]) == ("approved", "high") or records.get(ctx, "material", m["id"])[
+        "priority"
+    ] == "high"
     assert records.get(ctx, "material", n["id"])["priority"] == "normal"
 
 
 def test_upsert_delete_and_delete_where(platform, publish, records, ctx):
-    publish('on material\n'
-            'rule "up" when created or updated if stock >= 0 then upsert purchase_request by note {note: name, material: id, qty: stock}\n'
-            'rule "gone" when updated if stock < 0 then delete\n'
-            'on customer\n'
-            'rule "purge" when updated then delete purchase_request where qty > 100\n')
+    publish(
+        "on material\n"
+        'rule "up" when created or updated if stock >= 0 then upsert purchase_request by note {note: name, material: id, qty: stock}\n'
+        'rule "gone" when updated if stock < 0 then delete\n'
+        "on customer\n"
+        'rule "purge" when updated then delete purchase_request where qty > 100\n'
+    )
     m = records.create(ctx, "material", {"name": "M1", "stock": 3})
     records.update(ctx, "material", m["id"], {"stock": 500}, version=None)
     prs = records.list_records(ctx, "purchase_request", _q())["items"]
@@ -132,11 +145,13 @@ def test_flag_webhook_start_flow_and_plugin(platform, publish, records, ctx, run
     register_action("remember", lambda st, args: seen.append(args) or f"remembered {args['x']}")
     started = []
     platform.rules.flow_starters.append(lambda conn, c, flow, form, rid: started.append((flow, form, rid)))
-    publish('on material\nrule "all" when created\n'
-            '  then flag red "缺货 {name}"\n'
-            '       call webhook "https://erp.example.com/hook" secret "s3"\n'
-            '       start flow purchase\n'
-            '       call remember {x: stock * 2}\n')
+    publish(
+        'on material\nrule "all" when created\n'
+        '  then flag red "缺货 {name}"\n'
+        '       call webhook "https://erp.example.com/hook" secret "s3"\n'
+        "       start flow purchase\n"
+        "       call remember {x: stock * 2}\n"
+    )
     m = records.create(ctx, "material", {"name": "M", "stock": 4})
     with platform.db.connect() as conn:
         (flag,) = flags_of(conn, "material", m["id"])
@@ -160,8 +175,10 @@ def test_notify_owner_and_customer(platform, publish, records, ctx):
 
 
 def test_deleted_trigger_and_field_changed_uses_old_values(platform, publish, records, ctx, runs):
-    publish('on node\nrule "bye" when deleted then create purchase_request {material: 1, qty: n}\n'
-            'rule "hits" when hits changed if old.hits < hits then flag green\n')
+    publish(
+        'on node\nrule "bye" when deleted then create purchase_request {material: 1, qty: n}\n'
+        'rule "hits" when hits changed if old.hits < hits then flag green\n'
+    )
     m = records.create(ctx, "material", {"name": "m"})
     node = records.create(ctx, "node", {"n": 9})
     records.update(ctx, "node", node["id"], {"hits": 3}, version=None)
@@ -183,12 +200,23 @@ def test_on_flow_hook_runs_flow_rules(platform, publish, records, ctx, runs):
 
 
 def test_dispatch_looks_only_at_matching_rules(platform, publish):
-    text = "on node\n" + "".join(f'rule "r{i}" when hits changed then flag red\n' for i in range(50)) + \
-        'rule "n" when n changed then flag red\nrule "c" when created then flag red\n'
+    text = (
+        "on node\n"
+        + "".join(f'rule "r{i}" when hits changed then flag red\n' for i in range(50))
+        + 'rule "n" when n changed then flag red\nrule "c" when created then flag red\n'
+    )
     publish(text)
     from engine.store.events import RecordEvent
-    ev = RecordEvent("updated", "node", 1, platform.system_context(), {"id": 1, "n": 2, "hits": 0},
-                     {"id": 1, "n": 1, "hits": 0}, frozenset({"n"}))
+
+    ev = RecordEvent(
+        "updated",
+        "node",
+        1,
+        platform.system_context(),
+        {"id": 1, "n": 2, "hits": 0},
+        {"id": 1, "n": 1, "hits": 0},
+        frozenset({"n"}),
+    )
     assert [r.name for r in platform.rules.matching(ev)] == ["n"]
 
 
@@ -196,26 +224,35 @@ def test_batch_and_import_paths_fire_rules(platform, publish, records, ctx, runs
     publish('on material\nstock < 0 → set status = "negative"\n')
     made = records.batch(ctx, "material", [{"name": "a", "stock": -1}, {"name": "b", "stock": 2}])
     assert [records.get(ctx, "material", m["id"])["status"] for m in made] == ["negative", None]
-    assert [(r["source"], r["outcome"]) for r in runs() if r["depth"] == 0] == [("batch", "fired"), ("batch", "skipped")]
+    assert [(r["source"], r["outcome"]) for r in runs() if r["depth"] == 0] == [
+        ("batch", "fired"),
+        ("batch", "skipped"),
+    ]
 
 
 def test_a_rules_set_is_part_of_the_change_and_wakes_only_rules_that_read_it(platform, publish, records, ctx, runs):
-    publish('on material\n'
-            'rule "watch" when created or updated if status == "neg" then flag red "neg"\n'   # runs before "mark"
-            'rule "mark" when created or updated if stock < 0 then set status = "neg"\n'
-            'rule "noted" when status changed then set priority = "high"\n'
-            'rule "any" when created or updated then flag grey\n')
+    publish(
+        "on material\n"
+        'rule "watch" when created or updated if status == "neg" then flag red "neg"\n'  # runs before "mark"
+        'rule "mark" when created or updated if stock < 0 then set status = "neg"\n'
+        'rule "noted" when status changed then set priority = "high"\n'
+        'rule "any" when created or updated then flag grey\n'
+    )
     m = records.create(ctx, "material", {"name": "m", "stock": -1})
     assert (m["version"], m["status"], m["priority"]) == (1, "neg", "high")
     assert [(f["colour"], f["rule"]) for f in flags_of_record(platform, m["id"])] == [("red", "watch"), ("grey", "any")]
     assert [(r["rule"], r["outcome"], r["event"], r["depth"]) for r in runs()] == [
-        ("watch", "skipped", "created", 0), ("mark", "fired", "created", 0),
-        ("watch", "fired", "updated", 1),             # mark's set changed status, which watch reads
-        ("noted", "fired", "updated", 1),             # a change trigger on it
-        ("any", "fired", "created", 0)]               # once, on the create: nothing it reads changed
+        ("watch", "skipped", "created", 0),
+        ("mark", "fired", "created", 0),
+        ("watch", "fired", "updated", 1),  # mark's set changed status, which watch reads
+        ("noted", "fired", "updated", 1),  # a change trigger on it
+        ("any", "fired", "created", 0),
+    ]  # once, on the create: nothing it reads changed
     hist = records.history(ctx, "material", m["id"])
     assert [(a["action"], a["version"], a["source"], sorted(a["changes"])) for a in hist["audit"]][1:] == [
-        ("update", 1, "rule", ["status"]), ("update", 1, "rule", ["priority"])]
+        ("update", 1, "rule", ["status"]),
+        ("update", 1, "rule", ["priority"]),
+    ]
     assert [v["version"] for v in hist["versions"]] == [1]
     assert hist["versions"][0]["data"]["priority"] == "high"
     # the next change is the next version; the rules' runs on it are part of it again

@@ -1,4 +1,5 @@
 """The "never oversell" rule: a guarded set-based update under concurrency, SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import os
@@ -14,7 +15,6 @@ from engine.platform import Platform
 from engine.rules.errors import RuleRefused
 from engine.service import Records
 from engine.store.db import Database, normalise_url
-
 from tests.engine.rules.conftest import PACK
 from tests.threads import together
 
@@ -72,8 +72,9 @@ def test_twenty_orders_compete_for_the_last_five_units(any_db):
         def order() -> None:
             start.wait()
             try:
-                rec = records.create(ctx, "order", {"lines": [{"material": other["id"], "qty": 2},
-                                                              {"material": m["id"], "qty": 1}]})
+                rec = records.create(
+                    ctx, "order", {"lines": [{"material": other["id"], "qty": 2}, {"material": m["id"], "qty": 1}]}
+                )
                 ok.append(rec["id"])
             except RuleRefused as exc:
                 refused.append(str(exc))
@@ -85,11 +86,10 @@ def test_twenty_orders_compete_for_the_last_five_units(any_db):
         assert len(ok) == 5 and len(refused) == 15
         assert set(refused) == {"物料 钢板 库存不足"}
         assert records.get(ctx, "material", m["id"])["reserved"] == 5
-        assert records.get(ctx, "material", other["id"])["reserved"] == 10   # refused orders rolled back
+        assert records.get(ctx, "material", other["id"])["reserved"] == 10  # refused orders rolled back
         with p.db.connect() as conn:
             orders = conn.execute(sa.text("SELECT count(*) FROM f_order")).scalar_one()
-            runs = dict(conn.execute(sa.text(
-                "SELECT outcome, count(*) FROM lc_rule_run GROUP BY outcome")).all())
+            runs = dict(conn.execute(sa.text("SELECT outcome, count(*) FROM lc_rule_run GROUP BY outcome")).all())
         assert orders == 5
         assert runs == {"fired": 5, "failed": 15}
     finally:
@@ -98,6 +98,7 @@ def test_twenty_orders_compete_for_the_last_five_units(any_db):
 
 def test_refusal_through_the_api_is_409_with_the_message(tmp_path):
     from apps import create_app
+
     p = _platform("sqlite:///" + str(tmp_path / "api.db"))
     with p.db.begin() as conn:
         p.users.add(conn, "admin", "admin-pw", ["admin"])

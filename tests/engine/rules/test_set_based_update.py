@@ -1,6 +1,7 @@
 """A set-based ``update <form> where ... set ...`` is an ordinary write: the written form's
 stored formulas are recomputed (in the same statement), write guards are asked, and the
 journal (audit + versions) records it."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,7 +9,6 @@ from typing import Any
 from engine.definitions.loader import read_pack_files
 from engine.platform import Platform
 from engine.service import Records
-
 from tests.engine.rules.conftest import PACK
 
 RESERVE = """on order
@@ -50,11 +50,14 @@ def test_reserving_recomputes_the_stored_formula(platform: Platform, records: Re
 
 
 def test_many_rows_in_one_update_each_get_their_formula(platform: Platform, records: Records, ctx: Any) -> None:
-    publish_with_available(platform, """on order
+    publish_with_available(
+        platform,
+        """on order
 rule "reserve everything"
   when created
   then update material where on_hand > 0 set reserved = reserved + 1
-""")
+""",
+    )
     made = [records.create(ctx, "material", {"name": f"m{i}", "on_hand": 5 + i}) for i in range(3)]
     empty = records.create(ctx, "material", {"name": "none", "on_hand": 0})
     records.create(ctx, "order", {"lines": [{"material": made[0]["id"], "qty": 1}]})
@@ -69,14 +72,18 @@ def test_an_update_may_not_set_a_computed_field(platform: Platform) -> None:
     from engine.errors import DefinitionErrors
 
     with pytest.raises(DefinitionErrors) as err:
-        publish_with_available(platform, """on order
+        publish_with_available(
+            platform,
+            """on order
 rule "overwrite"
   when created
   then update material where id == 1 set available = 0
-""")
+""",
+        )
     assert str(err.value).splitlines()[0] == (
         "stock/rules/stock.rules:4:42: update cannot set material.available: it is computed "
-        "(the store computes it on every write; set the fields it is computed from)")
+        "(the store computes it on every write; set the fields it is computed from)"
+    )
 
 
 def test_a_set_based_update_is_validated_like_any_write(platform: Platform, records: Records, ctx: Any) -> None:

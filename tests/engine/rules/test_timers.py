@@ -1,4 +1,5 @@
 """Timers: schedules and date-relative rules as rows indexed by due time, fired by the worker."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,7 +16,6 @@ from engine.rules.timers import FIRED, PENDING, pending, slot_after, timers
 from engine.rules.timers_fire import fire_due, prune_timers, timer_hook
 from engine.store.db import Database
 from engine.store.worker import Worker
-
 from tests.engine.rules.conftest import PACK
 
 UTC = dt.timezone.utc
@@ -40,9 +40,10 @@ def _pending(platform: Platform, rule: str, record_id: int | None = None) -> lis
 
 # ---- schedules ------------------------------------------------------------------------
 
+
 def test_schedule_fires_at_its_slot_in_the_pack_time_zone(platform, publish, clock, runs):
     publish(DAILY)
-    assert fire_due(platform) == 0                       # 16:00 in Shanghai: next slot 08:00 tomorrow
+    assert fire_due(platform) == 0  # 16:00 in Shanghai: next slot 08:00 tomorrow
     assert _pending(platform, "material:daily") == [_at(2026, 11, 3, 0, 0)]
     clock.set(_at(2026, 11, 2, 23, 59, 59))
     assert fire_due(platform) == 0 and runs("daily") == []
@@ -58,15 +59,16 @@ def test_schedule_fires_at_its_slot_in_the_pack_time_zone(platform, publish, clo
 def test_a_missed_schedule_fires_once_when_the_worker_comes_back(platform, publish, clock, runs):
     publish(DAILY)
     fire_due(platform)
-    clock.set(_at(2026, 11, 5, 3, 0))                     # down for three slots
+    clock.set(_at(2026, 11, 5, 3, 0))  # down for three slots
     assert fire_due(platform) == 1
     assert fire_due(platform) == 0
     assert [r["outcome"] for r in runs("daily")] == ["fired"]
-    assert _pending(platform, "material:daily") == [_at(2026, 11, 6, 0, 0)]   # the next slot after now
+    assert _pending(platform, "material:daily") == [_at(2026, 11, 6, 0, 0)]  # the next slot after now
 
 
 def test_interval_schedules_use_aligned_slots():
     from engine.rules.spec import TimerTrigger
+
     every30 = TimerTrigger("schedule", interval=dt.timedelta(minutes=30))
     assert slot_after(every30, _at(2026, 11, 2, 8, 7, 13)) == _at(2026, 11, 2, 8, 30)
     assert slot_after(every30, _at(2026, 11, 2, 8, 30)) == _at(2026, 11, 2, 9, 0)
@@ -107,11 +109,12 @@ def test_a_failing_schedule_is_marked_failed_and_rescheduled(platform, publish, 
 
 # ---- date-relative ----------------------------------------------------------------
 
+
 def test_date_relative_rows_follow_the_record(platform, publish, records, ctx):
     publish(REMIND)
     n = records.create(ctx, "node", {"n": 1, "due": "2026-11-05T10:00:00Z"})
     assert _pending(platform, "node:remind", n["id"]) == [_at(2026, 11, 5, 8, 0)]
-    records.update(ctx, "node", n["id"], {"n": 2}, version=None)           # date untouched
+    records.update(ctx, "node", n["id"], {"n": 2}, version=None)  # date untouched
     assert _pending(platform, "node:remind", n["id"]) == [_at(2026, 11, 5, 8, 0)]
     records.update(ctx, "node", n["id"], {"due": "2026-11-06T10:00:00Z"}, version=None)
     assert _pending(platform, "node:remind", n["id"]) == [_at(2026, 11, 6, 8, 0)]
@@ -139,7 +142,7 @@ def test_date_relative_fires_at_due_with_the_record(platform, publish, records, 
 
 def test_a_due_time_already_past_fires_on_the_next_run(platform, publish, records, ctx, clock):
     publish(REMIND)
-    n = records.create(ctx, "node", {"n": 1, "due": "2026-11-02T09:00:00Z"})   # due 07:00, now 08:00
+    n = records.create(ctx, "node", {"n": 1, "due": "2026-11-02T09:00:00Z"})  # due 07:00, now 08:00
     assert fire_due(platform) == 1
     assert records.get(ctx, "node", n["id"])["hits"] == 1
 
@@ -150,7 +153,7 @@ def test_publishing_a_relative_rule_schedules_existing_records(platform, publish
     publish(REMIND)
     fire_due(platform)
     assert _pending(platform, "node:remind", n["id"]) == [_at(2026, 11, 5, 8, 0)]
-    assert _pending(platform, "node:remind", old["id"]) == []    # long past: not fired on publish
+    assert _pending(platform, "node:remind", old["id"]) == []  # long past: not fired on publish
     assert records.get(ctx, "node", old["id"])["hits"] == 0
 
 
@@ -165,6 +168,7 @@ def test_finished_rows_are_pruned(platform, publish, clock):
 
 # ---- workers --------------------------------------------------------------------
 
+
 def test_two_workers_fire_each_row_once(db_url, publish, records, ctx, clock, runs):
     """PostgreSQL: FOR UPDATE SKIP LOCKED shares the rows; SQLite: BEGIN IMMEDIATE serialises."""
     publish(DAILY + REMIND)
@@ -175,7 +179,7 @@ def test_two_workers_fire_each_row_once(db_url, publish, records, ctx, clock, ru
         w = Worker(p.db, {}, clock=clock, worker_id=f"w{i}")
         w.periodic.append(timer_hook(p))
         workers.append(w)
-    workers[0].run_once()                               # places the schedule row
+    workers[0].run_once()  # places the schedule row
     clock.set(_at(2026, 11, 3, 1, 0))
     start = threading.Barrier(2)
 
@@ -212,8 +216,13 @@ def test_fixed_clock_everywhere(db_url):
     clock = FixedClock(_at(2030, 1, 1, 0, 0))
     p = Platform(Database(db_url), clock, reload_seconds=0)
     try:
-        p.publish(PACK, {**__import__("engine.definitions.loader", fromlist=["x"]).read_pack_files(PACK),
-                         "rules/stock.rules": DAILY})
+        p.publish(
+            PACK,
+            {
+                **__import__("engine.definitions.loader", fromlist=["x"]).read_pack_files(PACK),
+                "rules/stock.rules": DAILY,
+            },
+        )
         fire_due(p)
         assert _pending(p, "material:daily") == [_at(2030, 1, 2, 0, 0)]
     finally:
@@ -221,8 +230,10 @@ def test_fixed_clock_everywhere(db_url):
 
 
 def test_docs_schedule_without_a_condition_runs_once_on_no_record(platform, publish, records, ctx, clock, runs):
-    publish('on material\nrule "release stale reservations"\n  when every 30m\n'
-            '  then update material where reserved > on_hand set reserved = on_hand\n')
+    publish(
+        'on material\nrule "release stale reservations"\n  when every 30m\n'
+        "  then update material where reserved > on_hand set reserved = on_hand\n"
+    )
     a = records.create(ctx, "material", {"name": "a", "on_hand": 2, "reserved": 5})
     b = records.create(ctx, "material", {"name": "b", "on_hand": 9, "reserved": 1})
     fire_due(platform)
@@ -239,8 +250,11 @@ def test_a_slot_placed_by_a_worker_with_older_rules_is_replaced(platform, publis
     fire_due(platform)
     with platform.db.begin() as conn:
         for row in conn.execute(sa.select(timers.c.id, timers.c.payload)).all():
-            conn.execute(sa.update(timers).where(timers.c.id == row.id).values(
-                payload={**row.payload, "trigger": "every day at 07:00"}))
+            conn.execute(
+                sa.update(timers)
+                .where(timers.c.id == row.id)
+                .values(payload={**row.payload, "trigger": "every day at 07:00"})
+            )
     clock.set(_at(2026, 11, 3, 0, 0))
     assert fire_due(platform, prepare=False) == 1
     assert runs("daily") == []

@@ -1,4 +1,5 @@
 """Inbound webhooks: HMAC-signed JSON runs the webhook rules once per delivery key."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,7 @@ from engine.rules.webhooks import env_name, sign, verify
 from engine.store.idempotency import idempotency as keys
 
 SECRET = "s3cret-for-tests"
-ERP = ('on material\nrule "erp stock" when webhook "erp" then create material {name: name, stock: stock}\n')
+ERP = 'on material\nrule "erp stock" when webhook "erp" then create material {name: name, stock: stock}\n'
 
 
 @pytest.fixture
@@ -24,12 +25,17 @@ def post(client, name, payload, secret=SECRET, **headers):
     body = json.dumps(payload).encode()
     if secret is not None:
         headers.setdefault("X-Lowcode-Signature", sign(secret, body))
-    return client.post(f"/api/v1/hooks/{name}", data=body, content_type="application/json",
-                       headers={k.replace("_", "-"): v for k, v in headers.items()})
+    return client.post(
+        f"/api/v1/hooks/{name}",
+        data=body,
+        content_type="application/json",
+        headers={k.replace("_", "-"): v for k, v in headers.items()},
+    )
 
 
 def materials(records, ctx):
     from engine.listing import ListQuery
+
     return [(m["name"], m["stock"]) for m in records.list_records(ctx, "material", ListQuery.from_params({}))["items"]]
 
 
@@ -37,15 +43,19 @@ def test_a_signed_delivery_fires_the_rule_and_writes(client, publish, records, c
     publish(ERP)
     resp = post(client, "erp", {"name": "钢板", "stock": "12"})
     assert resp.status_code == 200, resp.get_json()
-    assert resp.get_json() == {"hook": "erp", "delivery": None,
-                               "runs": [{"rule": "erp stock", "form": "material", "outcome": "fired"}]}
+    assert resp.get_json() == {
+        "hook": "erp",
+        "delivery": None,
+        "runs": [{"rule": "erp stock", "form": "material", "outcome": "fired"}],
+    }
     assert materials(records, ctx) == [("钢板", 12)]
     (run,) = runs("erp stock")
     assert (run["event"], run["source"], run["username"]) == ("webhook", "webhook", "webhook:erp")
 
 
-@pytest.mark.parametrize("headers", [{}, {"X_Lowcode_Signature": "sha256=" + "0" * 64},
-                                     {"X_Lowcode_Signature": sign("other", b"{}")}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"X_Lowcode_Signature": "sha256=" + "0" * 64}, {"X_Lowcode_Signature": sign("other", b"{}")}]
+)
 def test_a_bad_or_missing_signature_is_refused(client, publish, records, ctx, runs, headers):
     publish(ERP)
     resp = post(client, "erp", {"name": "x", "stock": 1}, secret=None, **headers)
@@ -79,8 +89,9 @@ def test_a_replay_returns_the_first_answer_and_fires_nothing(client, publish, re
     # the same key with another body is a conflict, and nothing fires
     other = post(client, "erp", {"name": "钢板", "stock": 5}, Idempotency_Key="d-1", Accept_Language="en")
     assert other.status_code == 409
-    assert other.get_json()["error"]["message"] == ("the Idempotency-Key 'd-1' was already used with a "
-                                                    "different body; use a new key for a new request")
+    assert other.get_json()["error"]["message"] == (
+        "the Idempotency-Key 'd-1' was already used with a different body; use a new key for a new request"
+    )
     assert materials(records, ctx) == [("钢板", 1), ("螺丝", 2)] and len(runs("erp stock")) == 2
 
 
@@ -92,15 +103,20 @@ def test_a_hooks_keys_are_its_own(platform, publish, records, ctx):
     assert post(hooks, "erp", {"name": "a", "stock": 1}, Idempotency_Key="k").status_code == 200
     assert post(hooks, "shop", {"name": "a", "stock": 1}, Idempotency_Key="k").status_code == 200
     token = hooks.post("/api/v1/auth/login", json={"username": "admin", "password": "admin-pw"}).get_json()["token"]
-    made = hooks.post("/api/v1/records/material", json={"name": "b"},
-                      headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k"})
+    made = hooks.post(
+        "/api/v1/records/material",
+        json={"name": "b"},
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k"},
+    )
     assert made.status_code == 201, made.get_json()
     assert sorted(materials(records, ctx)) == [("a", 1), ("b", 0), ("shop a", 0)]
 
 
 def test_a_failing_rule_rolls_back_and_frees_its_key(client, platform, publish, records, ctx):
-    publish('on material\nrule "erp stock" when webhook "erp"\n'
-            '  then create material {name: name}\n       create purchase_request {material: 999, qty: 1}\n')
+    publish(
+        'on material\nrule "erp stock" when webhook "erp"\n'
+        "  then create material {name: name}\n       create purchase_request {material: 999, qty: 1}\n"
+    )
     resp = post(client, "erp", {"name": "x"}, Idempotency_Key="k")
     assert resp.status_code == 422 and resp.get_json()["error"]["code"] == "rule_failed"
     assert materials(records, ctx) == []
@@ -125,14 +141,16 @@ def test_unknown_hooks_bodies_and_bare_webhook_rules(client, publish, records, c
 def test_signatures():
     body = b'{"a": 1}'
     assert verify("k", body, sign("k", body))
-    assert verify("k", body, sign("k", body)[7:])           # bare hex, as our outbound webhooks send
+    assert verify("k", body, sign("k", body)[7:])  # bare hex, as our outbound webhooks send
     assert not verify("k", body + b" ", sign("k", body))
     assert not verify("k", body, None)
 
 
 def test_docs_upsert_from_erp(client, publish, records, ctx):
-    publish('on material\nrule "stock from erp"\n  when webhook "erp"\n'
-            '  then upsert material by code {code: code, name: name, stock: stock}\n')
+    publish(
+        'on material\nrule "stock from erp"\n  when webhook "erp"\n'
+        "  then upsert material by code {code: code, name: name, stock: stock}\n"
+    )
     assert post(client, "erp", {"code": "M-1", "name": "钢板", "stock": 40}, Idempotency_Key="1").status_code == 200
     assert post(client, "erp", {"code": "M-1", "name": "钢板", "stock": 35}, Idempotency_Key="2").status_code == 200
     assert materials(records, ctx) == [("钢板", 35)]
@@ -141,9 +159,10 @@ def test_docs_upsert_from_erp(client, publish, records, ctx):
 def test_the_worker_forgets_delivery_keys_after_the_retention(client, platform, publish, clock):
     from engine.rules.timers_fire import timer_hook
     from engine.store.worker import Worker
+
     publish(ERP)
     assert post(client, "erp", {"name": "x"}, Idempotency_Key="old").status_code == 200
-    clock.advance(days=91)                                   # keep runs: 90d by default
+    clock.advance(days=91)  # keep runs: 90d by default
     worker = Worker(platform.db, {}, clock=clock)
     worker.periodic.append(timer_hook(platform))
     worker.run_once()
@@ -155,6 +174,7 @@ def test_two_concurrent_deliveries_with_one_key_fire_once(platform, publish, rec
     import threading
 
     from engine.rules.webhooks import receive
+
     publish(ERP)
     body = json.dumps({"name": "钢板", "stock": 1}).encode()
     start, answers = threading.Barrier(4), []

@@ -1,4 +1,5 @@
 """Row filters of "*" grants apply to every form; when they cannot, the role sees nothing."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -77,13 +78,19 @@ def test_field_access_by_path_combines_roles():
     from engine.security.policy import Policy
 
     def role(name, fields):
-        return RoleSpec(name=name, label=Labels(), position=Position(),
-                        forms={"order": FormGrant(actions=frozenset({"read"}), fields=fields)})
+        return RoleSpec(
+            name=name,
+            label=Labels(),
+            position=Position(),
+            forms={"order": FormGrant(actions=frozenset({"read"}), fields=fields)},
+        )
 
-    roles = {"a": role("a", {"lines": "hidden", "cost": "readonly"}),
-             "b": role("b", {"lines.unit_price": "hidden", "lines.bin": "readonly"}),
-             "c": role("c", {"lines": "readonly", "lines.qty": "hidden", "lines.bin": "editable"}),
-             "d": role("d", {"lines.unit_price": "readonly", "cost": "hidden"})}
+    roles = {
+        "a": role("a", {"lines": "hidden", "cost": "readonly"}),
+        "b": role("b", {"lines.unit_price": "hidden", "lines.bin": "readonly"}),
+        "c": role("c", {"lines": "readonly", "lines.qty": "hidden", "lines.bin": "editable"}),
+        "d": role("d", {"lines.unit_price": "readonly", "cost": "hidden"}),
+    }
     policy = Policy(roles, {}, None, {})  # type: ignore[arg-type]   (no row filters to compile)
 
     def access(*names):
@@ -91,11 +98,12 @@ def test_field_access_by_path_combines_roles():
 
     assert access("a") == {"lines": "hidden", "cost": "readonly"}
     assert access("b") == {"lines.unit_price": "hidden", "lines.bin": "readonly"}
-    assert access("c") == {"lines": "readonly", "lines.qty": "hidden"}        # bin: as its table
+    assert access("c") == {"lines": "readonly", "lines.qty": "hidden"}  # bin: as its table
     assert access("a", "b") == {"lines.unit_price": "hidden", "lines.bin": "readonly"}
-    assert access("b", "c") == {"lines.unit_price": "readonly", "lines.bin": "readonly"}   # c reads it
+    assert access("b", "c") == {"lines.unit_price": "readonly", "lines.bin": "readonly"}  # c reads it
     assert access("b", "d") == {"lines.unit_price": "readonly"}
     assert access("c", "d") == {"lines.unit_price": "readonly"}
     assert policy.hidden(RunContext(roles=frozenset({"b"})), "order") == frozenset({"lines.unit_price"})
-    assert policy.not_writable(RunContext(roles=frozenset({"b"})), "order") == \
-        frozenset({"lines.unit_price", "lines.bin"})
+    assert policy.not_writable(RunContext(roles=frozenset({"b"})), "order") == frozenset(
+        {"lines.unit_price", "lines.bin"}
+    )

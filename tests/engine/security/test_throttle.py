@@ -1,4 +1,5 @@
 """The throttle engine module on a real database, with a fixed clock (no web server, no sleeps)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,13 +39,14 @@ def clock() -> FixedClock:
 def test_scopes_count_apart_and_a_check_that_breaks_gives_its_count_back(db: Any, clock: FixedClock) -> None:
     login, otp = Throttle(db, clock, "login", LIMITS), Throttle(db, clock, "otp", LIMITS)
     assert [outcome(login, "li") for _ in range(3)] == ["wrong", "wrong", "throttled 300"]
-    assert outcome(otp, "li") == "wrong"                       # the portal's codes have their own counters
+    assert outcome(otp, "li") == "wrong"  # the portal's codes have their own counters
 
     def broken() -> None:
         raise RuntimeError("database went away")
+
     for _ in range(5):
         with pytest.raises(RuntimeError):
-            otp.guard("wu", "192.0.2.9", broken)              # not an answer about the credentials
+            otp.guard("wu", "192.0.2.9", broken)  # not an answer about the credentials
     assert outcome(otp, "wu", "192.0.2.9") == "wrong"
     assert outcome(otp, "wu", "192.0.2.9", check=lambda: 42) == "ok"
     assert otp.guard("wu", "192.0.2.9", lambda: 42) == 42
@@ -63,25 +65,29 @@ def test_purge_drops_counters_that_would_start_over_and_keeps_live_ones(db: Any,
     def counters() -> dict[str, int]:
         with db.connect() as conn:
             return {row.key: row.failures for row in conn.execute(sa.select(login_counters))}
+
     outcome(throttle, "old", "192.0.2.1")
     clock.advance(minutes=6)
     assert [outcome(throttle, "locked", "192.0.2.2") for _ in range(3)] == ["wrong", "wrong", "throttled 300"]
-    clock.advance(minutes=5)        # "old" and its address: window passed; "locked": lock ended, window not
+    clock.advance(minutes=5)  # "old" and its address: window passed; "locked": lock ended, window not
     with db.begin() as conn:
         assert purge(conn, "login", clock.now(), LIMITS.window) == 2
     assert counters() == {"192.0.2.2": 2, "locked": 2}
-    clock.advance(minutes=6)        # now both have passed: any guard's own purge (now and then) drops them
+    clock.advance(minutes=6)  # now both have passed: any guard's own purge (now and then) drops them
     assert outcome(throttle, "new", "192.0.2.4") == "wrong"
     assert counters() == {"192.0.2.4": 1, "new": 1}
 
 
-@pytest.mark.parametrize("address, key", [
-    ("192.0.2.7", "192.0.2.7"),
-    ("::ffff:192.0.2.7", "192.0.2.7"),
-    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
-    ("", "unknown"),
-    ("not-an-address", "not-an-address"),
-])
+@pytest.mark.parametrize(
+    "address, key",
+    [
+        ("192.0.2.7", "192.0.2.7"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("", "unknown"),
+        ("not-an-address", "not-an-address"),
+    ],
+)
 def test_addresses_are_counted_by_subscriber(address: str, key: str) -> None:
     assert address_key(address) == key
 

@@ -1,4 +1,5 @@
 """Expressions evaluated against stored records: link paths and cross-form aggregates."""
+
 from __future__ import annotations
 
 import os
@@ -23,9 +24,16 @@ def test_link_paths_and_aggregates_read_the_database(db_url):
     prod = records.create(ctx, "product", {"sku": "P1", "name": "件", "price": "2.00"})
     order = None
     for po in ("X1", "X2"):
-        order = records.create(ctx, "sales_order", {"customer": cust["id"], "order_date": "2026-11-02",
-                                                    "po_number": po, "lines": [{"product": prod["id"], "qty": 3,
-                                                                                "unit_price": "2.00"}]})
+        order = records.create(
+            ctx,
+            "sales_order",
+            {
+                "customer": cust["id"],
+                "order_date": "2026-11-02",
+                "po_number": po,
+                "lines": [{"product": prod["id"], "qty": 3, "unit_price": "2.00"}],
+            },
+        )
     defs = platform.definitions()
     scope = defs.scopes["sales_order"]
     tier = compile_expression('customer.tier == "A"', scope, expect=ExprType.BOOLEAN)

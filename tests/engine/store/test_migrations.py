@@ -1,5 +1,6 @@
 """Migrations of the lc_* tables: a fresh database, one made by the previous schema, one made
 before migrations existed; the history's head against the code's tables; on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -50,12 +51,20 @@ def _old_rows(database: Database) -> None:
     """What a database of the previous schema holds: a user, an idempotency key, an outbox row."""
     with database.begin() as conn:
         Users(FixedClock(NOW)).add(conn, "admin", "admin123", ["admin"])
-        conn.execute(sa.text("INSERT INTO lc_idempotency (user_id, key, request, status, response, created_at) "
-                             "VALUES (1, 'old-key', 'POST /records/customer', 201, '{\"id\": 99}', :at)"),
-                     {"at": NOW.replace(tzinfo=None)})
-        conn.execute(sa.text("INSERT INTO lc_outbox (kind, channel, payload, status, attempts, next_attempt_at, "
-                             "created_at) VALUES ('notify', 'log', '{\"to\": \"sales1\"}', 'pending', 0, :at, :at)"),
-                     {"at": NOW.replace(tzinfo=None)})
+        conn.execute(
+            sa.text(
+                "INSERT INTO lc_idempotency (user_id, key, request, status, response, created_at) "
+                "VALUES (1, 'old-key', 'POST /records/customer', 201, '{\"id\": 99}', :at)"
+            ),
+            {"at": NOW.replace(tzinfo=None)},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO lc_outbox (kind, channel, payload, status, attempts, next_attempt_at, "
+                "created_at) VALUES ('notify', 'log', '{\"to\": \"sales1\"}', 'pending', 0, :at, :at)"
+            ),
+            {"at": NOW.replace(tzinfo=None)},
+        )
 
 
 def _old_rows_kept(database: Database) -> None:
@@ -89,8 +98,8 @@ def test_a_column_without_a_migration_is_named_with_the_fix(database: Database) 
     for table in _baseline_tables().sorted_tables:
         table.to_metadata(code_tables)
     code_tables.tables["lc_idempotency"].append_column(sa.Column("body_sha256", sa.String(64)))
-    code_tables.remove(code_tables.tables["lc_webhook_delivery"])            # 0003 dropped it
-    code_tables.remove(code_tables.tables["lc_timer"])                       # 0004 made it generic
+    code_tables.remove(code_tables.tables["lc_webhook_delivery"])  # 0003 dropped it
+    code_tables.remove(code_tables.tables["lc_timer"])  # 0004 made it generic
     timers.timers.to_metadata(code_tables)
     code_tables.tables["lc_outbox"].append_column(sa.Column("priority", sa.Integer))
     with database.connect() as conn:
@@ -104,7 +113,7 @@ def test_db_check_names_a_difference_and_how_to_fix_it(database: Database, cli: 
     code, out, err = cli("db", "check")
     assert code == 1
     assert "  the database has column lc_flag.note, the other has not\n" in err
-    assert "run `python run.py db revision -m \"what changed\"`" in err
+    assert 'run `python run.py db revision -m "what changed"`' in err
 
 
 def test_upgrading_a_database_of_the_previous_schema_keeps_its_rows(db_url: str, database: Database) -> None:
@@ -115,7 +124,7 @@ def test_upgrading_a_database_of_the_previous_schema_keeps_its_rows(db_url: str,
     assert "body_sha256" not in _columns(database, "lc_idempotency")
     _old_rows(database)
 
-    platform = Platform(Database(db_url), FixedClock(NOW), reload_seconds=0)   # every start upgrades
+    platform = Platform(Database(db_url), FixedClock(NOW), reload_seconds=0)  # every start upgrades
     try:
         assert _at(platform.db) == HEAD
         _old_rows_kept(platform.db)
@@ -138,8 +147,9 @@ def test_upgrading_a_database_of_the_previous_schema_keeps_its_rows(db_url: str,
         platform.db.dispose()
 
 
-def test_a_database_made_before_migrations_is_stamped_at_the_baseline_then_upgraded(database: Database,
-                                                                                      cli: Any) -> None:
+def test_a_database_made_before_migrations_is_stamped_at_the_baseline_then_upgraded(
+    database: Database, cli: Any
+) -> None:
     """The previous release's start: create_all of its tables (lc_idempotency.body_sha256
     included) and no version table."""
     from apps.cli.db import code_tables
@@ -241,7 +251,8 @@ def test_the_migrations_are_package_data() -> None:
     assert "store/migrations/script.py.mako" in options["package_data"]["engine"]
     versions = os.listdir(os.path.join(migrate.LOCATION, "versions"))
     assert {f"{r.revision}_" for r in migrate.script().walk_revisions()} == {
-        name[:5] for name in versions if name.endswith(".py") and name[0].isdigit()}
+        name[:5] for name in versions if name.endswith(".py") and name[0].isdigit()
+    }
 
 
 def test_serve_upgrades_before_its_workers_start_and_says_so(database: Database, db_url: str, tmp_path: Any) -> None:
@@ -252,8 +263,9 @@ def test_serve_upgrades_before_its_workers_start_and_says_so(database: Database,
     migrate.upgrade(database.engine, migrate.BASELINE)
     _old_rows(database)
     with serving(db_url, tmp_path, "--workers", "2") as server:
-        login = requests.post(server.base + "/auth/login", json={"username": "admin", "password": "admin123"},
-                              timeout=30)
+        login = requests.post(
+            server.base + "/auth/login", json={"username": "admin", "password": "admin123"}, timeout=30
+        )
         assert login.status_code == 200, login.text
         log = server.log.read_text(encoding="utf-8")
     assert log.count(f"upgraded the lc_* tables from {migrate.BASELINE} to {HEAD[0]}\n") == 1, log
@@ -264,19 +276,33 @@ def test_0004_carries_rule_timers_over_to_the_generic_table_and_back(database: D
     migrate.upgrade(database.engine, "0003")
     with database.begin() as conn:
         for record_id, status in ((7, "pending"), (-1, "fired")):
-            conn.execute(sa.text("INSERT INTO lc_timer (rule, form, record_id, due_at, trigger, status, created_at) "
-                                 "VALUES ('node:remind', 'node', :r, :at, '2h before due', :s, :at)"),
-                         {"r": record_id, "s": status, "at": NOW.replace(tzinfo=None)})
+            conn.execute(
+                sa.text(
+                    "INSERT INTO lc_timer (rule, form, record_id, due_at, trigger, status, created_at) "
+                    "VALUES ('node:remind', 'node', :r, :at, '2h before due', :s, :at)"
+                ),
+                {"r": record_id, "s": status, "at": NOW.replace(tzinfo=None)},
+            )
     database.create_system_tables()
     with database.connect() as conn:
-        rows = conn.execute(sa.select(timers.timers.c.kind, timers.timers.c.key, timers.timers.c.status,
-                                      timers.timers.c.payload).order_by(timers.timers.c.id)).all()
+        rows = conn.execute(
+            sa.select(
+                timers.timers.c.kind, timers.timers.c.key, timers.timers.c.status, timers.timers.c.payload
+            ).order_by(timers.timers.c.id)
+        ).all()
     assert [tuple(r) for r in rows] == [
-        ("rule", "node:remind#7", "pending", {"rule": "node:remind", "form": "node", "record_id": 7,
-                                              "trigger": "2h before due"}),
-        ("rule", "backfilled:node:remind", "kept", {"trigger": "2h before due"})]
+        (
+            "rule",
+            "node:remind#7",
+            "pending",
+            {"rule": "node:remind", "form": "node", "record_id": 7, "trigger": "2h before due"},
+        ),
+        ("rule", "backfilled:node:remind", "kept", {"trigger": "2h before due"}),
+    ]
     migrate.downgrade(database.engine, "0003")
     with database.connect() as conn:
         back = conn.execute(sa.text("SELECT rule, form, record_id, trigger, status FROM lc_timer ORDER BY id")).all()
-    assert [tuple(r) for r in back] == [("node:remind", "node", 7, "2h before due", "pending"),
-                                        ("node:remind", "node", -1, "2h before due", "fired")]
+    assert [tuple(r) for r in back] == [
+        ("node:remind", "node", 7, "2h before due", "pending"),
+        ("node:remind", "node", -1, "2h before due", "fired"),
+    ]

@@ -1,4 +1,5 @@
 """The outbox and its worker: after-commit sends, retries, dead letters, leases, sharing."""
+
 from __future__ import annotations
 
 import collections
@@ -47,6 +48,7 @@ def row(db, outbox_id) -> dict:
 
 # --- enqueue ----------------------------------------------------------------------------
 
+
 def test_enqueue_stores_a_pending_row(db):
     oid = put(db, "webhook", {"url": "http://x", "body": {"n": 1}}, channel="crm", key="k1")
     r = row(db, oid)
@@ -84,6 +86,7 @@ def test_a_duplicate_key_in_the_same_transaction(db):
 
 
 # --- sending ----------------------------------------------------------------------------
+
 
 def test_committed_rows_are_sent_once_and_marked_sent(db, clock):
     sender = Recorder()
@@ -150,6 +153,7 @@ def test_batches_are_oldest_first(db, clock):
 
 
 # --- retries ----------------------------------------------------------------------------
+
 
 def test_failures_retry_with_exponential_backoff(db, clock):
     sender = Recorder(fail=2)
@@ -226,6 +230,7 @@ def test_purge_sent_deletes_only_old_sent_rows(db, clock):
 
 # --- leases -----------------------------------------------------------------------------
 
+
 def test_rows_of_a_crashed_worker_come_back_when_the_lease_expires(db, clock):
     oid = put(db, key="k")
     crashed = Worker(db, {"notify": Recorder()}, clock=clock, worker_id="dead", lease_seconds=60)
@@ -274,6 +279,7 @@ def test_a_row_whose_lease_keeps_expiring_goes_dead_unsent(db, clock):
 
 # --- hooks and the loop -----------------------------------------------------------------
 
+
 def test_periodic_hooks_run_every_round_and_a_failing_hook_is_contained(db, clock):
     seen: list[str] = []
 
@@ -307,6 +313,7 @@ def test_run_forever_stops_when_told(db, clock):
 
 
 # --- several workers --------------------------------------------------------------------
+
 
 def test_two_workers_in_two_threads_send_every_row_exactly_once(db, clock):
     with db.begin() as conn:

@@ -1,4 +1,5 @@
 """Publishing new versions: columns and indexes are added; data-losing changes are refused."""
+
 from __future__ import annotations
 
 import os
@@ -8,12 +9,12 @@ import pytest
 import sqlalchemy as sa
 
 from engine.context import FixedClock
+from engine.definitions.loader import read_pack_files
 from engine.errors import SchemaChangeRefused
 from engine.listing import ListQuery
 from engine.platform import Platform
 from engine.service import Records
 from engine.store.db import Database
-from engine.definitions.loader import read_pack_files
 
 PACK = os.path.join(os.path.dirname(__file__), "..", "..", "..", "definitions", "oms")
 
@@ -60,8 +61,11 @@ def test_new_field_adds_a_column_and_keeps_data(platform, pack_dir):
     records = Records(platform)
     ctx = platform.system_context()
     cust = records.create(ctx, "customer", {"code": "C1", "name": "甲公司"})
-    _edit(pack_dir / "forms" / "customer.yaml", "fields:\n",
-          "fields:\n  - name: wechat\n    type: text\n    label: {zh-CN: 微信, en: WeChat}\n    index: true\n")
+    _edit(
+        pack_dir / "forms" / "customer.yaml",
+        "fields:\n",
+        "fields:\n  - name: wechat\n    type: text\n    label: {zh-CN: 微信, en: WeChat}\n    index: true\n",
+    )
     result = platform.publish(str(pack_dir))
     assert result.revision == 2
     assert "add_column f_customer.wechat" in result.schema_changes
@@ -79,8 +83,9 @@ def test_dropping_a_field_with_data_is_refused_without_migration(platform, pack_
         platform.publish(str(pack_dir))
     assert str(info.value) == (
         "refusing to drop customer.remark (no longer defined): the column holds data; "
-        "publish again with the migration customer.remark=drop to allow it")
-    assert "note" not in _columns(platform, "f_customer")   # nothing half-done
+        "publish again with the migration customer.remark=drop to allow it"
+    )
+    assert "note" not in _columns(platform, "f_customer")  # nothing half-done
     with platform.db.connect() as conn:
         assert platform.versions.active_key(conn) == (("oms", 1),)
     result = platform.publish(str(pack_dir), migrations={"customer.remark": "drop"})
@@ -93,8 +98,11 @@ def test_retype_converts_values_only_with_a_migration(platform, pack_dir):
     records = Records(platform)
     ctx = platform.system_context()
     records.create(ctx, "customer", {"code": "C1", "name": "x", "remark": "42"})
-    _edit(pack_dir / "forms" / "customer.yaml", "  - name: remark\n    type: textarea\n",
-          "  - name: remark\n    type: integer\n")
+    _edit(
+        pack_dir / "forms" / "customer.yaml",
+        "  - name: remark\n    type: textarea\n",
+        "  - name: remark\n    type: integer\n",
+    )
     with pytest.raises(SchemaChangeRefused) as info:
         platform.publish(str(pack_dir))
     assert "customer.remark=convert" in str(info.value)
@@ -106,8 +114,11 @@ def test_retype_converts_values_only_with_a_migration(platform, pack_dir):
 def test_failed_conversion_changes_nothing(platform, pack_dir):
     platform.publish(str(pack_dir))
     Records(platform).create(platform.system_context(), "customer", {"code": "C1", "name": "x", "remark": "abc"})
-    _edit(pack_dir / "forms" / "customer.yaml", "  - name: remark\n    type: textarea\n",
-          "  - name: remark\n    type: integer\n")
+    _edit(
+        pack_dir / "forms" / "customer.yaml",
+        "  - name: remark\n    type: textarea\n",
+        "  - name: remark\n    type: integer\n",
+    )
     with pytest.raises(SchemaChangeRefused) as info:
         platform.publish(str(pack_dir), migrations={"customer.remark": "convert"})
     assert "cannot convert customer.remark: row 1: 'abc'" in str(info.value)

@@ -1,4 +1,5 @@
 """Auto numbers: patterns, periods, padding, and uniqueness under concurrent takers."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,8 +16,13 @@ UTC = dt.timezone.utc
 MAY = dt.datetime(2026, 5, 17, 3, 0, tzinfo=UTC)
 
 
-def take(db: Database, pattern: str = "SO-{YYYY}{MM}-{seq:05}", now: dt.datetime = MAY,
-         name: str = "so", tz: str = "Asia/Shanghai") -> str:
+def take(
+    db: Database,
+    pattern: str = "SO-{YYYY}{MM}-{seq:05}",
+    now: dt.datetime = MAY,
+    name: str = "so",
+    tz: str = "Asia/Shanghai",
+) -> str:
     with db.begin() as conn:
         return next_number(conn, name, pattern, now, tz)
 
@@ -113,18 +119,23 @@ def test_twenty_concurrent_transactions_get_unique_consecutive_numbers(db_url):
     assert sorted(got) == list(range(1, 21))
 
 
-@pytest.mark.parametrize("pattern, message", [
-    ("SO-{YYYY}", "pattern 'SO-{YYYY}' has no {seq}"),
-    ("SO-{seq}-{seq:03}", "{seq} appears twice in pattern 'SO-{seq}-{seq:03}' (column 10)"),
-    ("SO-{YYYYY}-{seq}", "unknown placeholder {YYYYY} in pattern 'SO-{YYYYY}-{seq}' (column 4)"),
-    ("SO-{seq:5}", "unknown placeholder {seq:5} in pattern 'SO-{seq:5}' (column 4)"),
-    ("SO-{seq:00}", "unknown placeholder {seq:00} in pattern 'SO-{seq:00}' (column 4)"),
-    ("SO-{seq", "unmatched '{' in pattern 'SO-{seq' (column 4)"),
-    ("SO}-{seq}", "unmatched '}' in pattern 'SO}-{seq}' (column 3)"),
-    ("SO-{MM}-{seq}", "pattern 'SO-{MM}-{seq}' has {MM} but no year, so numbers would repeat every year"),
-    ("SO-{YYYY}{DD}-{seq}",
-     "pattern 'SO-{YYYY}{DD}-{seq}' has {DD} but no {MM}, so numbers would repeat every month"),
-])
+@pytest.mark.parametrize(
+    "pattern, message",
+    [
+        ("SO-{YYYY}", "pattern 'SO-{YYYY}' has no {seq}"),
+        ("SO-{seq}-{seq:03}", "{seq} appears twice in pattern 'SO-{seq}-{seq:03}' (column 10)"),
+        ("SO-{YYYYY}-{seq}", "unknown placeholder {YYYYY} in pattern 'SO-{YYYYY}-{seq}' (column 4)"),
+        ("SO-{seq:5}", "unknown placeholder {seq:5} in pattern 'SO-{seq:5}' (column 4)"),
+        ("SO-{seq:00}", "unknown placeholder {seq:00} in pattern 'SO-{seq:00}' (column 4)"),
+        ("SO-{seq", "unmatched '{' in pattern 'SO-{seq' (column 4)"),
+        ("SO}-{seq}", "unmatched '}' in pattern 'SO}-{seq}' (column 3)"),
+        ("SO-{MM}-{seq}", "pattern 'SO-{MM}-{seq}' has {MM} but no year, so numbers would repeat every year"),
+        (
+            "SO-{YYYY}{DD}-{seq}",
+            "pattern 'SO-{YYYY}{DD}-{seq}' has {DD} but no {MM}, so numbers would repeat every month",
+        ),
+    ],
+)
 def test_pattern_errors(pattern, message):
     assert parse_pattern(pattern) == message
 
@@ -133,17 +144,19 @@ def test_invalid_pattern_raises_with_a_hint(db):
     with pytest.raises(DefinitionError) as info:
         take(db, "SO-{N}")
     assert str(info.value) == (
-        "unknown placeholder {N} in pattern 'SO-{N}' (column 4) "
-        "(use {YYYY}, {YY}, {MM}, {DD}, {seq} or {seq:0N})"
+        "unknown placeholder {N} in pattern 'SO-{N}' (column 4) (use {YYYY}, {YY}, {MM}, {DD}, {seq} or {seq:0N})"
     )
 
 
-@pytest.mark.parametrize("pattern, period", [
-    ("SO-{YYYY}{MM}-{seq:05}", "2026-05"),
-    ("{YY}{MM}{DD}{seq}", "2026-05-17"),
-    ("{YY}-{seq}", "2026"),
-    ("{seq}", ""),
-])
+@pytest.mark.parametrize(
+    "pattern, period",
+    [
+        ("SO-{YYYY}{MM}-{seq:05}", "2026-05"),
+        ("{YY}{MM}{DD}{seq}", "2026-05-17"),
+        ("{YY}-{seq}", "2026"),
+        ("{seq}", ""),
+    ],
+)
 def test_valid_patterns_and_their_periods(pattern, period):
     assert parse_pattern(pattern) is None
     assert compile_pattern(pattern).period(MAY) == period

@@ -1,4 +1,5 @@
 """The store's generic timers: a second handler kind beside the rules', fired through the worker."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,13 @@ class Escalation:
 
     def fire(self, conn: Connection, timer: Timer, now: dt.datetime) -> str:
         self.fired.append((timer.key, timer.payload, timer.attempts))
-        enqueue(conn, "notify", {"to": timer.payload["to"], "body": f"{timer.key} is late"},
-                key=f"sla:{timer.key}:{timer.due_at.isoformat()}", now=now)
+        enqueue(
+            conn,
+            "notify",
+            {"to": timer.payload["to"], "body": f"{timer.key} is late"},
+            key=f"sla:{timer.key}:{timer.due_at.isoformat()}",
+            now=now,
+        )
         if self.fail:
             raise RuntimeError("escalation refused")
         return f"escalated to {timer.payload['to']}"
@@ -63,7 +69,7 @@ def test_schedule_reschedule_cancel_and_fire_through_the_worker(db):
         tm.schedule(conn, "flow.sla", "task:1", T0 + 2 * HOUR, now=T0, payload={"to": "boss"})  # rescheduled
         tm.schedule(conn, "flow.sla", "task:2", T0 + HOUR, now=T0, payload={"to": "lead"})
         tm.cancel(conn, "flow.sla", "task:2", now=T0)
-        tm.schedule(conn, "other", "x", T0, now=T0, payload={})       # no handler here: never claimed
+        tm.schedule(conn, "other", "x", T0, now=T0, payload={})  # no handler here: never claimed
         assert [(r["key"], r["due_at"]) for r in tm.pending(conn, "flow.sla")] == [("task:1", T0 + 2 * HOUR)]
     w = worker(db, queue, clock)
     clock.set(T0 + HOUR)
@@ -74,10 +80,14 @@ def test_schedule_reschedule_cancel_and_fire_through_the_worker(db):
     assert handler.fired == [("task:1", {"to": "boss"}, 1)]
     (sla,) = [r for r in rows(db) if r["kind"] == "flow.sla"]
     assert (sla["status"], sla["outcome"], sla["fired_by"], sla["fired_at"]) == (
-        tm.FIRED, "escalated to boss", "w1", T0 + 2 * HOUR)
+        tm.FIRED,
+        "escalated to boss",
+        "w1",
+        T0 + 2 * HOUR,
+    )
     assert notes(db) == ["task:1 is late"]
     w.run_once()
-    assert len(handler.fired) == 1                                   # fired once
+    assert len(handler.fired) == 1  # fired once
     assert [r["status"] for r in rows(db) if r["kind"] == "other"] == [tm.PENDING]
 
 
@@ -92,7 +102,7 @@ def test_a_failing_handler_is_rolled_back_and_told(db):
     (row,) = rows(db)
     assert (row["status"], row["error"]) == (tm.FAILED, "RuntimeError: escalation refused")
     assert handler.failures == ["RuntimeError: escalation refused"]
-    assert notes(db) == []                                           # its work rolled back
+    assert notes(db) == []  # its work rolled back
 
 
 def test_a_lease_that_runs_out_is_claimed_again_at_least_once(db):
@@ -102,12 +112,12 @@ def test_a_lease_that_runs_out_is_claimed_again_at_least_once(db):
     queue.register("flow.sla", handler)
     with db.begin() as conn:
         tm.schedule(conn, "flow.sla", "task:3", T0, now=T0, payload={"to": "boss"})
-    (claimed,) = queue.claim(T0, "dead-worker", 10)                  # ... and the worker dies
-    assert queue.claim(T0 + dt.timedelta(seconds=30), "w2", 10) == []   # leased
+    (claimed,) = queue.claim(T0, "dead-worker", 10)  # ... and the worker dies
+    assert queue.claim(T0 + dt.timedelta(seconds=30), "w2", 10) == []  # leased
     clock.set(T0 + dt.timedelta(seconds=61))
     worker(db, queue, clock, "w2").run_once()
     assert handler.fired == [("task:3", {"to": "boss"}, 2)]
-    assert queue.fire(claimed, clock, "dead-worker") is None          # no longer its row
+    assert queue.fire(claimed, clock, "dead-worker") is None  # no longer its row
     assert [r["fired_by"] for r in rows(db)] == ["w2"] and notes(db) == ["task:3 is late"]
 
 
@@ -120,17 +130,22 @@ def test_one_handler_per_kind(db):
 
 def test_rule_timers_and_another_kind_share_one_queue(db_url):
     """The rules register their handler on the same queue a flow's handler is on."""
+    from engine.definitions.loader import read_pack_files
     from engine.platform import Platform
     from engine.rules.timers_fire import timer_hook
     from engine.store.db import Database
-    from engine.definitions.loader import read_pack_files
     from tests.engine.rules.conftest import PACK
 
     clock = FixedClock(dt.datetime(2026, 11, 2, 8, 0, tzinfo=dt.timezone.utc))
     p = Platform(Database(db_url), clock, reload_seconds=0)
     try:
-        p.publish(PACK, {**read_pack_files(PACK),
-                         "rules/stock.rules": 'on material\nrule "tick" when every 1h then notify role buyer "tick"\n'})
+        p.publish(
+            PACK,
+            {
+                **read_pack_files(PACK),
+                "rules/stock.rules": 'on material\nrule "tick" when every 1h then notify role buyer "tick"\n',
+            },
+        )
         queue = TimerQueue(p.db)
         handler = Escalation()
         queue.register("flow.sla", handler)
@@ -143,6 +158,9 @@ def test_rule_timers_and_another_kind_share_one_queue(db_url):
         w.run_once()
         assert handler.fired == [("task:5", {"to": "lead"}, 1)]
         assert sorted((r["kind"], r["status"]) for r in rows(p.db)) == [
-            ("flow.sla", tm.FIRED), ("rule", tm.FIRED), ("rule", tm.PENDING)]
+            ("flow.sla", tm.FIRED),
+            ("rule", tm.FIRED),
+            ("rule", tm.PENDING),
+        ]
     finally:
         p.db.dispose()
