@@ -1,5 +1,6 @@
 """Opening an SQLite file: several processes or threads that open a fresh file at once (web
 workers starting together) all get it in WAL mode; none is told "database is locked"."""
+
 from __future__ import annotations
 
 import threading
@@ -16,7 +17,7 @@ def test_connections_opening_a_fresh_file_at_once_all_get_it(tmp_path: Path) -> 
         url = f"sqlite:///{tmp_path / f'fresh{round_}.db'}"
         start = threading.Barrier(4)
 
-        def open_and_write() -> None:
+        def open_and_write(url: str = url, start: threading.Barrier = start) -> None:
             database = Database(url)
             try:
                 start.wait(timeout=10)
