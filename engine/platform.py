@@ -28,6 +28,7 @@ from engine.store.events import EventBus
 from engine.store.records import RecordStore
 from engine.store.senders import senders_for
 from engine.store.sync import apply_sync, plan_sync
+from engine.store.timers import TimerQueue
 from engine.versions import PublishResult, VersionStore, write_pack_files
 
 if TYPE_CHECKING:
@@ -45,6 +46,8 @@ class Parts:
     versions: VersionStore
     active: ActiveDefinitions
     rules: RuleEngine
+    #: due timers by kind (the rules' ``rule``; flows will register SLA and escalation kinds)
+    timers: TimerQueue
 
 
 def compose(
@@ -68,7 +71,7 @@ def compose(
     rules = RuleEngine(active, db, bus)
     bus.subscribe(rules)
     db.create_system_tables()
-    return Parts(db, clock, bus, Users(clock), versions, active, rules)
+    return Parts(db, clock, bus, Users(clock), versions, active, rules, TimerQueue(db))
 
 
 class Platform:
@@ -211,5 +214,5 @@ class Platform:
 
         worker = Worker(self.db, senders_for(), clock=self.clock)
         worker.periodic.append(pruner(self))
-        worker.periodic.append(timer_hook(self))
+        worker.periodic.append(timer_hook(self, self.parts.timers))
         return worker
