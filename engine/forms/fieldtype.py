@@ -98,10 +98,8 @@ class FieldType:
         cond, value = fragment
         env.update(INLINE_BUILTINS, SLOW=parse, SPEC=spec)
         source = f"lambda v: ({value}) if ({cond}) else SLOW(SPEC, v)"
-        fast: Callable[[Any], Any] = eval(
-            compile(source, f"<fast {self.name}>", "eval"),  # noqa: S307
-            {"__builtins__": {}, **env},
-        )  # our own source (see inline)
+        code = compile(source, f"<fast {self.name}>", "eval")
+        fast: Callable[[Any], Any] = eval(code, {"__builtins__": {}, **env})  # noqa: S307 - our own generated source
         return fast
 
     def link_form(self, spec: FieldSpec) -> Optional[str]:
