@@ -98,8 +98,8 @@ class FieldType:
         cond, value = fragment
         env.update(INLINE_BUILTINS, SLOW=parse, SPEC=spec)
         source = f"lambda v: ({value}) if ({cond}) else SLOW(SPEC, v)"
-        code = compile(source, f"<fast {self.name}>", "eval")
-        fast: Callable[[Any], Any] = eval(code, {"__builtins__": {}, **env})  # noqa: S307 - our own generated source
+        namespace = {"__builtins__": {}, **env}
+        fast: Callable[[Any], Any] = eval(compile(source, f"<fast {self.name}>", "eval"), namespace)  # noqa: S307
         return fast
 
     def link_form(self, spec: FieldSpec) -> Optional[str]:
