@@ -22,11 +22,11 @@ def _resolve(
         if f.name not in record:
             continue
         value = record[f.name]
-        if f.type == "link" and isinstance(value, str) and value.startswith("@"):
+        if f.is_link and isinstance(value, str) and value.startswith("@"):
             value = refs[value[1:]]
-        elif f.type == "user" and isinstance(value, str):
+        elif f.is_user and isinstance(value, str):
             value = user_ids[value]
-        elif f.type == "table" and isinstance(value, list):
+        elif f.is_table and isinstance(value, list):
             value = [_resolve(f.fields, row, refs, user_ids) for row in value]
         out[f.name] = value
     return out

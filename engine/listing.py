@@ -220,7 +220,7 @@ def _may_filter_by(defs: Definitions, ctx: RunContext, form: str, name: str, hid
     spec = defs.forms[form].field(head)
     current = form
     rest = parts[1:]
-    if spec is not None and spec.type == "table":
+    if spec is not None and spec.is_table:
         if not rest:
             return  # count(lines)
         if f"{head}.{rest[0]}" in hidden:
@@ -230,7 +230,7 @@ def _may_filter_by(defs: Definitions, ctx: RunContext, form: str, name: str, hid
             return
     elif spec is None and head not in defs.forms:
         return  # a system column (id, owner, ...)
-    if spec is not None and spec.type not in ("link", "multilink"):
+    if spec is not None and not spec.refers_to_records:
         return
     target = spec.form if spec is not None and spec.form else head
     while rest:

@@ -58,7 +58,7 @@ _SYSTEM = {
 
 
 def _field_schema(spec: FieldSpec, locale: str = "en") -> dict[str, Any]:
-    if spec.type == "table":
+    if spec.is_table:
         return {"type": "array", "items": _object(spec.fields, locale, child=True)}
     schema = dict(FIELD_TYPES[spec.type].json_schema(spec))
     schema["title"] = spec.label.get(locale)

@@ -64,7 +64,7 @@ def unseen(defs: Definitions, form: str, hidden: frozenset[str]) -> frozenset[st
         return hidden
     out = set(hidden)
     fields: list[tuple[Optional[str], FieldSpec]] = [(None, f) for f in defs.forms[form].fields]
-    fields += [(f.name, c) for f in defs.forms[form].fields if f.type == "table" for c in f.fields]
+    fields += [(f.name, c) for f in defs.forms[form].fields if f.is_table for c in f.fields]
     grew = True
     while grew:
         grew = False
@@ -126,7 +126,7 @@ def build_module(defs: Definitions, form: str, hidden: frozenset[str] = frozense
     tables = {
         f.name: _entries(defs, form, f.fields, f.name, server, hidden, blind)
         for f in spec.fields
-        if f.type == "table" and f.name not in hidden
+        if f.is_table and f.name not in hidden
     }
     tables_js = "{" + ", ".join(f"{json.dumps(k)}: {_js_object(v)}" for k, v in tables.items()) + "}"
     return (

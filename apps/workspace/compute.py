@@ -69,7 +69,7 @@ def compute(
                 ce = compiled(defs, form, None, f, key)
                 if ce is not None and try_js(ce) is None and not withheld(ce, blind):
                     values[f"{key}:{f.name}"] = json_value(_safe(ce, record, ctx, access))
-            if f.type != "table":
+            if not f.is_table:
                 continue
             for child in f.fields:
                 if f"{f.name}.{child.name}" in hidden:

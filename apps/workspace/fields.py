@@ -254,7 +254,7 @@ def form_views(
         if access.get(f.name) == "hidden":
             continue
         view = field_view(f, locale, access.get(f.name, "editable"), timezone, pack_locale)
-        if f.type == "table":
+        if f.is_table:
             columns = {c.name: access.get(f"{f.name}.{c.name}", "editable") for c in f.fields}
             view.children = [
                 field_view(c, locale, "readonly" if view.readonly else columns[c.name], timezone, pack_locale)

@@ -131,15 +131,15 @@ def _value(demo: _Demo, field: FieldSpec, value: Any, pos: Position, where: str)
         return
     if ftype.computed:
         demo.err(f"field '{field.name}' is computed and cannot be set", pos, None, where)
-    elif field.type == "link" and isinstance(value, str) and value.startswith("@"):
+    elif field.is_link and isinstance(value, str) and value.startswith("@"):
         if not demo.broken.form(field.form or ""):
             demo.ref(value, field.form if field.form in demo.forms else None, pos, where)
-    elif field.type == "user" and isinstance(value, str):
+    elif field.is_user and isinstance(value, str):
         if value not in demo.users:
             demo.err(f"'{value}' is not a demo user", pos, did_you_mean(value, demo.users), where)
-    elif field.type in ("select", "radio", "multiselect") and not field.options:
+    elif ftype.choices and not field.options:
         pass  # the field itself is wrong (no options): reported already
-    elif field.type == "table":
+    elif field.is_table:
         if not isinstance(value, list):
             demo.err(f"field '{field.name}' takes a list of rows", pos, None, where)
             return

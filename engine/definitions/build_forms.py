@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from engine.definitions.common import frozen, opt_labels, to_labels
-from engine.definitions.fieldkinds import COMMON_PROPS, field_types
+from engine.definitions.fieldkinds import COMMON_PROPS, FieldKind, field_types
 from engine.definitions.model import (
     ANSWER_FIELDS,
     CHILD_SYSTEM_FIELDS,
@@ -21,6 +21,7 @@ from engine.definitions.schema_check import check_with, did_you_mean, props_vali
 from engine.definitions.yaml_source import PosDict, PosList, Source
 from engine.errors import DefinitionError, Position
 from engine.expr.parser import keywords
+from engine.expr.types import ExprType
 from engine.field_errors import FieldError
 
 #: keys every field may have, whatever its type
@@ -44,14 +45,11 @@ COMMON_KEYS = (
     "readonly_if",
 )
 EXPR_KEYS = ("formula", "visible_if", "required_if", "readonly_if")
-CHOICE_TYPES = ("select", "radio", "multiselect", "checkboxes", "department")
-SINGLE_CHOICE = ("select", "radio", "department")
-LINK_TYPES = ("link", "multilink")
-#: keys that only some types take: key -> (types, what to say)
-ONLY_FOR = {
-    "options": (CHOICE_TYPES, "select, radio, multiselect, checkboxes and department fields"),
-    "form": (LINK_TYPES, "link and multilink fields"),
-    "fields": (("table", "group"), "table and group fields"),
+#: keys that only some types take (by the type's flags): key -> (takes it, what to say)
+ONLY_FOR: dict[str, tuple[Callable[[FieldKind], bool], str]] = {
+    "options": (lambda t: t.choices, "select, radio, multiselect, checkboxes and department fields"),
+    "form": (lambda t: t.is_link or t.is_multilink, "link and multilink fields"),
+    "fields": (lambda t: t.is_table or t.is_group, "table and group fields"),
 }
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 #: option libraries of the pack being loaded: name -> options (``options: "@name"``)
@@ -182,17 +180,17 @@ def _build_field(
         for key in node:
             if key not in allowed:
                 err(f"unknown property '{key}'", node.pos_of(key), did_you_mean(key, allowed), str(key))
-        for key, (types, what) in ONLY_FOR.items():
-            if key in node and type_name not in types:
+        for key, (takes, what) in ONLY_FOR.items():
+            if key in node and not takes(ftype):
                 err(f"field '{name}': '{key}' is only for {what}", node.pos_of(key), None, key)
         for e in check_with(props_validator(props_schema), node, source, node, ()):
             e.path = f"{path}.{e.path}" if e.path else path
             errors.append(e)
-        _check_needs(node, name, type_name, in_table, err)
+        _check_needs(node, name, ftype, in_table, err)
 
     options = _options(node, locale, err, libraries or {})
     sub: tuple[FieldSpec, ...] = ()
-    if type_name in ("table", "group") and isinstance(node.get("fields"), list):
+    if ftype is not None and (ftype.is_table or ftype.is_group) and isinstance(node.get("fields"), list):
         sub = _build_fields(node["fields"], source, locale, True, f"{path}.fields", errors, libraries=libraries)
     spec = FieldSpec(
         name=name,
@@ -237,8 +235,6 @@ def in_zone(form: FormSpec, timezone: str) -> FormSpec:
 
 
 def _zoned(fields: tuple[FieldSpec, ...], timezone: str) -> tuple[FieldSpec, ...]:
-    from engine.expr.types import ExprType
-
     out, changed = [], False
     for f in fields:
         new = f
@@ -261,13 +257,13 @@ def _type_of(ftype: Any, spec: FieldSpec) -> Any:
         return None
 
 
-def _check_needs(node: PosDict, name: str, type_name: str, in_table: bool, err: Any) -> None:
-    here = node.here()
-    if type_name in CHOICE_TYPES and "options" not in node:
+def _check_needs(node: PosDict, name: str, ftype: FieldKind, in_table: bool, err: Any) -> None:
+    here, type_name = node.here(), ftype.name
+    if ftype.choices and "options" not in node:
         err(f"field '{name}': a {type_name} field needs 'options'", here)
-    if type_name in LINK_TYPES and "form" not in node:
+    if (ftype.is_link or ftype.is_multilink) and "form" not in node:
         err(f"field '{name}': a {type_name} field needs 'form' (the form it points to)", here)
-    if type_name == "table":
+    if ftype.is_table:
         if in_table:
             err(f"field '{name}': a table cannot hold another table", node.value_pos("type"), None, "type")
         elif "fields" not in node:
@@ -275,9 +271,9 @@ def _check_needs(node: PosDict, name: str, type_name: str, in_table: bool, err: 
         for flag in ("unique", "index", "searchable", "default"):
             if flag in node:
                 err(f"field '{name}': '{flag}' does not apply to a table field", node.pos_of(flag), None, flag)
-    if type_name == "group" and "fields" not in node:
+    if ftype.is_group and "fields" not in node:
         err(f"field '{name}': a group field needs 'fields' (the fields of the nested object)", here)
-    if type_name == "autonumber":
+    if ftype.is_autonumber:
         if "sequence" not in node:
             err(f"field '{name}': an autonumber field needs 'sequence', e.g. \"SO-{{YYYY}}{{MM}}-{{seq:05}}\"", here)
         elif isinstance(node["sequence"], str):
@@ -346,7 +342,7 @@ def _check_default(node: PosDict, spec: FieldSpec, ftype: Any, err: Any) -> None
     values = [o.value for o in spec.options]
     if isinstance(value, str) and value.startswith("="):
         return  # an expression: compiled with the others (engine.definitions.expressions)
-    if spec.type in SINGLE_CHOICE:
+    if ftype.choices and ftype.expr_type != ExprType.LIST:
         if value not in values:
             err(
                 f"field '{spec.name}': default {show(value)} is not one of its options",
@@ -355,7 +351,7 @@ def _check_default(node: PosDict, spec: FieldSpec, ftype: Any, err: Any) -> None
                 "default",
             )
         return
-    if spec.type in ("multiselect", "checkboxes"):
+    if ftype.choices:  # a list of options
         bad = [v for v in (value if isinstance(value, list) else [value]) if v not in values]
         if bad:
             err(
@@ -365,7 +361,7 @@ def _check_default(node: PosDict, spec: FieldSpec, ftype: Any, err: Any) -> None
                 "default",
             )
         return
-    if not ftype.stored or ftype.computed or spec.type in ("link", "user", "multilink"):
+    if not ftype.stored or ftype.computed or spec.refers_to_records or spec.is_user:
         err(f"field '{spec.name}': a {spec.type} field cannot have a default", pos, None, "default")
         return
     try:

@@ -101,11 +101,11 @@ def _form_field(form_name: str, path: str, form: FormSpec, broken: Broken) -> Op
         if broken.field(form_name, name):
             return None
         what = "sub-table" if column else "field"
-        names = [f.name for f in form.fields if f.type == "table"] if column else form.field_names
+        names = [f.name for f in form.fields if f.is_table] if column else form.field_names
         return f"form '{form_name}' has no {what} '{name}'", did_you_mean(name, names)
     if not column:
         return None
-    if spec.type != "table":
+    if not spec.is_table:
         return (
             f"'{name}' of form '{form_name}' is a {spec.type}, not a sub-table: only a sub-table's "
             f"columns are named '<sub-table>.<column>'",
@@ -127,9 +127,7 @@ def _all_forms_field(path: str, forms: Mapping[str, FormSpec], broken: Broken) -
     if "." in path:
         if path.partition(".")[0] in {f for names in broken.fields.values() for f in names}:
             return None
-        known = {
-            f"{t.name}.{c.name}" for spec in forms.values() for t in spec.fields if t.type == "table" for c in t.fields
-        }
+        known = {f"{t.name}.{c.name}" for spec in forms.values() for t in spec.fields if t.is_table for c in t.fields}
         if path not in known:
             return f"no form has a sub-table column '{path}'", did_you_mean(path, known)
         return None

@@ -24,7 +24,7 @@ def check_forms(
     for name, form in forms.items():
         node = nodes[name]
         for field in _all_fields(form):
-            if field.type == "link" and field.form and field.form not in known:
+            if field.is_link and field.form and field.form not in known:
                 errors.append(
                     DefinitionError(
                         f"field '{field.name}': links to unknown form '{field.form}'",
@@ -66,7 +66,7 @@ def _check_groups(form: FormSpec, key: str, groups: PosList, broken: Broken, err
                         path,
                     )
                 )
-            elif field.type == "table":
+            elif field.is_table:
                 errors.append(
                     DefinitionError(
                         f"form '{form.name}': the table field '{field_name}' cannot be in {key}",

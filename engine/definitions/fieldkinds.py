@@ -49,6 +49,12 @@ class FieldKind(Protocol):
     stored: ClassVar[bool]
     computed: ClassVar[bool]
     choices: ClassVar[bool]
+    is_table: ClassVar[bool]
+    is_group: ClassVar[bool]
+    is_link: ClassVar[bool]
+    is_multilink: ClassVar[bool]
+    is_user: ClassVar[bool]
+    is_autonumber: ClassVar[bool]
 
     def parse(self, spec: FieldSpec, value: Any) -> Any:
         """The value, or raise :class:`engine.field_errors.FieldError`."""

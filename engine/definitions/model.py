@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Mapping, Optional
 
+from engine import registry
 from engine.errors import Position
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -80,11 +82,55 @@ class FieldSpec:
     def prop(self, name: str, default: Any = None) -> Any:
         return self.props.get(name, default)
 
+    # What the field's type is, by the flags of the type registered under ``type`` (see
+    # engine.forms.FieldType; a plugin type behaves by its flags, not its name); an unknown
+    # type is none of them. Read on every write: each is asked once per spec and kept.
+
+    @cached_property
+    def is_table(self) -> bool:
+        """A sub-table: rows of ``fields`` in a child table."""
+        return _flag(self.type, "is_table")
+
+    @cached_property
+    def is_group(self) -> bool:
+        """A nested object of ``fields``, kept as one JSON value."""
+        return _flag(self.type, "is_group")
+
+    @cached_property
+    def is_link(self) -> bool:
+        """One record of ``form`` (its id)."""
+        return _flag(self.type, "is_link")
+
+    @cached_property
+    def is_multilink(self) -> bool:
+        """A list of records of ``form`` (their ids)."""
+        return _flag(self.type, "is_multilink")
+
+    @cached_property
+    def refers_to_records(self) -> bool:
+        """A link or a multilink: the value names records of ``form``."""
+        return self.is_link or self.is_multilink
+
+    @cached_property
+    def is_user(self) -> bool:
+        """One platform user (the user's id)."""
+        return _flag(self.type, "is_user")
+
+    @cached_property
+    def is_autonumber(self) -> bool:
+        """A number the server draws from a sequence when the record is created."""
+        return _flag(self.type, "is_autonumber")
+
     def child(self, name: str) -> Optional["FieldSpec"]:
         for f in self.fields:
             if f.name == name:
                 return f
         return None
+
+
+def _flag(type_name: str, flag: str) -> bool:
+    """``flag`` of the field type named ``type_name`` (False for an unknown type)."""
+    return bool(getattr(registry.FIELD_TYPES.get(type_name), flag, False))
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ def _infos(
     for f in fields:
         ftype = registry.get(f.type)
         children = None
-        if f.type == "table":
+        if f.is_table:
             child = f"{owner}.{f.name}"
             children = Scope(
                 child,
@@ -74,7 +74,7 @@ def _infos(
             name=f.name,
             type=_expr_type(ftype, f),
             labels=tuple(dict.fromkeys(t for t in f.label.all() if t and t != f.name)),
-            link_form=f.form if f.type == "link" else None,
+            link_form=f.form if f.is_link else None,
             children=children,
             element_type=getattr(ftype, "element_type", ExprType.ANY) if ftype is not None else ExprType.ANY,
             options=tuple((o.value, o.label.all()) for o in f.options) if getattr(ftype, "choices", False) else (),

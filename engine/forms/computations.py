@@ -92,7 +92,7 @@ def in_order(comps: list[Computation], form: FormSpec, errors: list[DefinitionEr
     import networkx as nx  # imported when a form is compiled
 
     by_key = {c.key: c for c in comps}
-    tables = {f.name for f in form.fields if f.type == "table"}
+    tables = {f.name for f in form.fields if f.is_table}
     graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(by_key)
     for c in comps:

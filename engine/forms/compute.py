@@ -70,7 +70,7 @@ class FormLogic:
         computations: list[Computation] = []
         self._compile_fields(None, form.fields, scope, computations, errors)
         for f in form.fields:
-            if f.type == "table":
+            if f.is_table:
                 child = scope.fields[f.name].children
                 assert child is not None
                 self._compile_fields(f.name, f.fields, child, computations, errors)
@@ -97,7 +97,7 @@ class FormLogic:
         self.files += [
             (f.name, c) for f in form.fields for c in f.fields if getattr(FIELD_TYPES[c.type], "files", False)
         ]
-        self.multilinks = [f for f in form.fields if f.type == "multilink"]
+        self.multilinks = [f for f in form.fields if f.is_multilink]
         self.live = [c for c in self.computations if c.live]
         self.stored_fields = [f.name for f in form.fields if not is_live(f)]
         self.trivial = not (
@@ -231,14 +231,14 @@ class FormLogic:
         record.update(values)
         old_rows: dict[str, dict[Any, Mapping[str, Any]]] = {}
         for f in self.form.fields:
-            if f.type == "table":
+            if f.is_table:
                 record[f.name] = [dict(r) for r in record.get(f.name) or []]
                 before = (old or {}).get(f.name) or []
                 old_rows[f.name] = {r.get("id"): r for r in before if r.get("id") is not None}
         # conditions on the record, then on every row
         self._conditions(None, self.form.fields, record, old, ctx, data, errors, "")
         for f in self.form.fields:
-            if f.type == "table":
+            if f.is_table:
                 for i, row in enumerate(record[f.name], start=1):
                     row["parent"] = PARENT
                     self._conditions(
@@ -254,7 +254,7 @@ class FormLogic:
         if old is None:
             self._defaults(None, record, ctx, data)
         for f in self.form.fields:
-            if f.type == "table":
+            if f.is_table:
                 for row in record[f.name]:
                     if row.get("id") not in old_rows[f.name]:
                         self._defaults(f.name, row, ctx, _WithParent(data, self.form.name, record))
@@ -270,7 +270,7 @@ class FormLogic:
             raise ValidationError(errors)
         out = {name: record.get(name) for name in self.stored_fields}
         for f in self.form.fields:
-            if f.type == "table":
+            if f.is_table:
                 keep = [c.name for c in f.fields if not is_live(c)]
                 out[f.name] = [
                     {**({"id": r["id"]} if r.get("id") is not None else {}), **{k: r.get(k) for k in keep}}
@@ -293,9 +293,9 @@ class FormLogic:
         locale = getattr(ctx, "locale", "zh-CN")
         for f in fields:
             c = conds.get(f.name)
-            computed = is_computed(f) or f.type == "table"
+            computed = is_computed(f) or f.is_table
             if c is not None and c.visible is not None and not c.visible(row, ctx, data=data):
-                row[f.name] = [] if f.type == "table" else None
+                row[f.name] = [] if f.is_table else None
                 continue
             value = row.get(f.name)
             if c is not None and c.readonly is not None and not computed:

@@ -47,6 +47,20 @@ class FieldType:
     choices: ClassVar[bool] = False
     #: element type of a list value (multiselect, tags, multilink, ...), for expressions.
     element_type: ClassVar[ExprType] = ExprType.ANY
+    # What the engine treats specially; a plugin type sets the one it is (the specs ask them:
+    # ``spec.is_link`` ...). At most one is True.
+    #: a sub-table: rows of ``spec.fields`` in a child table (``table``).
+    is_table: ClassVar[bool] = False
+    #: a nested object of ``spec.fields`` in one JSON column (``group``).
+    is_group: ClassVar[bool] = False
+    #: one record of ``spec.form``, stored as its id (``link``).
+    is_link: ClassVar[bool] = False
+    #: a list of records of ``spec.form``, stored as their ids (``multilink``).
+    is_multilink: ClassVar[bool] = False
+    #: one platform user, stored as the user's id (``user``).
+    is_user: ClassVar[bool] = False
+    #: a number the server draws from a sequence when a record is created (``autonumber``).
+    is_autonumber: ClassVar[bool] = False
 
     def column_type(self, spec: FieldSpec) -> sa.types.TypeEngine[Any]:
         return sa.Text()

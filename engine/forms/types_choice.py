@@ -101,6 +101,7 @@ class Reference(FieldType):
 @register
 class Link(Reference):
     name = "link"
+    is_link = True
     widget = "record_picker"
     props_schema = {"form": {"type": "string"}}
 
@@ -111,6 +112,7 @@ class Link(Reference):
 @register
 class User(Reference):
     name = "user"
+    is_user = True
     widget = "user_picker"
     expr_type = ExprType.INTEGER
 
@@ -120,6 +122,7 @@ class SubTable(FieldType):
     """Child rows with their own fields, kept in a child table."""
 
     name = "table"
+    is_table = True
     widget = "subtable"
     expr_type = ExprType.TABLE
     stored = False
@@ -133,6 +136,7 @@ class AutoNumber(FieldType):
     """A number from a sequence pattern such as ``SO-{YYYY}{MM}-{seq:05}``."""
 
     name = "autonumber"
+    is_autonumber = True
     widget = "readonly"
     expr_type = ExprType.STRING
     computed = True
@@ -162,6 +166,7 @@ class Group(FieldType):
     errors are reported as ``contact.phone``."""
 
     name = "group"
+    is_group = True
     widget = "group"
     expr_type = ExprType.JSON
 

@@ -284,6 +284,7 @@ class MultiLink(FieldType):
     """Several records of another form (ids); each must exist, like a link."""
 
     name = "multilink"
+    is_multilink = True
     widget = "record_picker_multi"
     expr_type = ExprType.LIST
     element_type = ExprType.INTEGER

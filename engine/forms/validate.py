@@ -49,8 +49,8 @@ class _FieldCheck:
         default = spec.default
         self.default = None if isinstance(default, str) and default.startswith("=") else default
         self.computed = _is_computed(spec)
-        self.rows: Optional[RowValidator] = RowValidator(spec.fields, roles) if spec.type == "table" else None
-        self.group: Optional[RowValidator] = RowValidator(spec.fields, roles) if spec.type == "group" else None
+        self.rows: Optional[RowValidator] = RowValidator(spec.fields, roles) if spec.is_table else None
+        self.group: Optional[RowValidator] = RowValidator(spec.fields, roles) if spec.is_group else None
 
 
 def _in_roles(parse: Callable[[Any], Any], roles: frozenset[str]) -> Callable[[Any], Any]:

@@ -72,7 +72,7 @@ class FieldIndex:
         self.qualified: dict[str, tuple[FieldSpec, FieldSpec]] = {}
         bare: dict[str, list[tuple[FieldSpec, FieldSpec]]] = {}
         for f in form.fields:
-            if f.type == "table":
+            if f.is_table:
                 for key in _names(f):
                     self.tables[key] = f
                 for child in f.fields:
@@ -139,7 +139,7 @@ def header_cells(
     for f in form.fields:
         if f.name in hidden:
             continue
-        if f.type == "table":
+        if f.is_table:
             for child in f.fields:
                 if f"{f.name}.{child.name}" in hidden:
                     continue

@@ -123,7 +123,7 @@ def _names(conn: Any, defs: Definitions, form_name: str, page: list[dict[str, An
                 r[tname] = by_parent[r["id"]]
     wanted: dict[str, set[int]] = {}
     for f in forms[form_name].fields:
-        if f.type == "table" and f.name in tables:
+        if f.is_table and f.name in tables:
             for c in f.fields:
                 _wanted(wanted, c, forms, [line.get(c.name) for r in page for line in r.get(f.name) or ()])
         else:
@@ -138,9 +138,9 @@ def _names(conn: Any, defs: Definitions, form_name: str, page: list[dict[str, An
 
 def _wanted(wanted: dict[str, set[int]], f: FieldSpec, forms: Any, values: list[Any]) -> None:
     """Collect the ids a reference field of the page points to, by target (a form or users)."""
-    if f.type == "user":
+    if f.is_user:
         target = USERS
-    elif f.type in ("link", "multilink") and f.form in forms:
+    elif f.refers_to_records and f.form in forms:
         target = f.form or ""
     else:
         return

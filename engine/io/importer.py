@@ -192,7 +192,7 @@ class Importer:
         if self.key_field is not None:
             return cmap.by_path(self.key_field.name)
         for c in cmap.parent():
-            if c.field.unique or c.field.type == "autonumber":
+            if c.field.unique or c.field.is_autonumber:
                 return c
         return None
 
@@ -316,7 +316,7 @@ class Importer:
         for rec in chunk:
             raw = rec.data.get(name)
             if raw is None:
-                if self.key_field.type == "autonumber":
+                if self.key_field.is_autonumber:
                     continue  # a new record: the number comes from the sequence
                 label = self.key_field.label.get(self.locale) or name
                 self._fail(rec, {name: [render("key_missing", self.locale, key=label)]})
@@ -360,9 +360,9 @@ class Importer:
         """Names in link, multilink and user cells -> ids (one query per target and chunk)."""
         for c in self.cmap.columns:
             f, table = c.field, (c.table.name if c.table else None)
-            if f.type == "user":
+            if f.is_user:
                 target = None
-            elif f.type in ("link", "multilink") and f.form in self.defs.forms:
+            elif f.refers_to_records and f.form in self.defs.forms:
                 target = self.defs.forms[f.form or ""]
             else:
                 continue

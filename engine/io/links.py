@@ -16,13 +16,13 @@ from engine.definitions.model import FormSpec
 from engine.store.system import users
 from engine.store.tables import FormTables
 
-_TEXT = ("text", "autonumber", "email", "phone")
+_TEXT = ("text", "email", "phone")
 CACHE_LIMIT = 20000
 
 
 def lookup_fields(form: FormSpec) -> list[str]:
     """Text fields that can name a record, best first: unique ones, then the title."""
-    out = [f.name for f in form.fields if f.type in _TEXT and (f.unique or f.type == "autonumber")]
+    out = [f.name for f in form.fields if f.is_autonumber or (f.type in _TEXT and f.unique)]
     if form.title and form.title not in out:
         out.append(form.title)
     return out
@@ -30,7 +30,7 @@ def lookup_fields(form: FormSpec) -> list[str]:
 
 def export_field(form: FormSpec) -> Optional[str]:
     """The field whose value names a record in an export (None: write the id)."""
-    unique = [f.name for f in form.fields if f.type in _TEXT and (f.unique or f.type == "autonumber")]
+    unique = [f.name for f in form.fields if f.is_autonumber or (f.type in _TEXT and f.unique)]
     return unique[0] if unique else form.title
 
 

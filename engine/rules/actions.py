@@ -227,10 +227,10 @@ def _decide(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
                 did_you_mean(out.name, candidates) or f"add a field '{out.name}' to {form}",
             )
             continue
-        if field_spec.type == "table" or field_spec.formula or field_spec.prop("lookup"):
+        if field_spec.is_table or field_spec.formula or field_spec.prop("lookup"):
             cc.error(
                 f"decision table '{table.name}' outputs '{out.name}' but {form}.{info.name} is "
-                f"{'a sub-table' if field_spec.type == 'table' else 'computed'} and cannot be set",
+                f"{'a sub-table' if field_spec.is_table else 'computed'} and cannot be set",
                 name.position,
             )
             continue

@@ -65,7 +65,7 @@ def _update(cc: RuleCompiler, node: sx.ActionNode, form: str, loop: Optional[Loo
     for name, e in a["assigns"]:
         info = cc.field(tscope, name)
         spec_field = target.field(info.name) if info is not None else None
-        if info is not None and (spec_field is None or spec_field.type == "table"):
+        if info is not None and (spec_field is None or spec_field.is_table):
             cc.error(f"update can set scalar fields of {target.name} only, not '{name.text}'", name.position)
             continue
         if spec_field is not None and is_computed(spec_field):

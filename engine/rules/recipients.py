@@ -157,7 +157,7 @@ def _kind(cc: RuleCompiler, tree: n.Node, form: str, loop: Optional[Loop], e: sx
             )
             return None
         return "accounts"
-    if t == ExprType.INTEGER and (where in USER_COLUMNS or (spec is not None and spec.type == "user")):
+    if t == ExprType.INTEGER and (where in USER_COLUMNS or (spec is not None and spec.is_user)):
         return "people"
     what = f"{where} is {_a(spec.type)} field" if spec is not None else f"{shown} is {_a(t.value)}"
     cc.error(

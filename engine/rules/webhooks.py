@@ -135,7 +135,7 @@ def as_record(form: Any, payload: Mapping[str, Any]) -> dict[str, Any]:
     """The payload as a record of ``form``: its fields parsed by type, system columns dropped."""
     data = {k: v for k, v in payload.items() if k not in SYSTEM_COLUMNS}
     for spec in form.fields:
-        if spec.type == "table" and not isinstance(data.get(spec.name) or [], list):
+        if spec.is_table and not isinstance(data.get(spec.name) or [], list):
             raise QueryError(f"'{spec.name}' must be a list of rows", {spec.name: ["must be a list of rows"]})
     try:
         return parse_snapshot(form, data)

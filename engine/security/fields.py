@@ -32,7 +32,7 @@ def _tables(form: FormSpec, paths: frozenset[str]) -> list[tuple[str, frozenset[
     """(sub-table, its columns in ``paths``) for the sub-tables that have some."""
     out = []
     for f in form.fields:
-        if f.type == "table" and f.name not in paths:
+        if f.is_table and f.name not in paths:
             cols = columns_of(paths, f.name)
             if cols:
                 out.append((f.name, cols))

@@ -73,7 +73,7 @@ def may_read_file(defs: Readable, ctx: RunContext, conn: Connection, row: Mappin
                     q = q.where(rows)
                 if any(_holds(v, file_id) for (v,) in conn.execute(q.limit(50))):
                     return True
-            elif spec.type == "table":
+            elif spec.is_table:
                 child = defs.tables.child_table(name, spec.name)
                 for sub in spec.fields:
                     if f"{spec.name}.{sub.name}" in hidden or not getattr(FIELD_TYPES[sub.type], "files", False):

@@ -222,7 +222,7 @@ def _field_dumper(f: FieldSpec) -> Callable[[Any], Any]:
     from engine.forms.fieldtype import FieldType
 
     ftype = FIELD_TYPES[f.type]
-    if f.type == "table":
+    if f.is_table:
         return lambda v: dump_field(f, v)
     if type(ftype).dump is FieldType.dump:
         return lambda v: v if type(v) is str or type(v) is int else json_value(v)

@@ -29,11 +29,11 @@ def link_refs(
             value = values.get(f.name)
             if value is None:
                 continue
-            if f.type == "link":
+            if f.is_link:
                 refs.setdefault((None, f.name), []).append((f"{prefix}{f.name}", value))
-            elif f.type == "table":
+            elif f.is_table:
                 for child in f.fields:
-                    if child.type == "link":
+                    if child.is_link:
                         refs.setdefault((f.name, child.name), []).extend(
                             (f"{prefix}{f.name}[{n + 1}].{child.name}", line.get(child.name))
                             for n, line in enumerate(value)

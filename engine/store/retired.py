@@ -32,7 +32,7 @@ def retired(then: FormSpec, tables: FormTables) -> tuple[list[str], dict[str, li
     fields: list[str] = []
     columns: dict[str, list[str]] = {}
     for f in then.fields:
-        if f.type == "table":
+        if f.is_table:
             child = children.get(f.name)
             if child is None:
                 fields.append(f.name)
@@ -55,7 +55,7 @@ def as_revision(
     for record in records:
         item = {k: v for k, v in record.items() if k in names}
         for f in then.fields:
-            if f.type == "table" and isinstance(item.get(f.name), list):
+            if f.is_table and isinstance(item.get(f.name), list):
                 keep = {"id"} | {c.name for c in f.fields}
                 item[f.name] = [{k: v for k, v in row.items() if k in keep} for row in item[f.name]]
         out.append(item)
@@ -122,4 +122,4 @@ def _fill_column(
 
 def _is_table(form: FormSpec, name: str) -> bool:
     f = form.field(name)
-    return f is not None and f.type == "table"
+    return f is not None and f.is_table

@@ -30,7 +30,7 @@ def json_value(value: Any) -> Any:
 def dump_field(spec: FieldSpec, value: Any) -> Any:
     if value is None:
         return None
-    if spec.type == "table":
+    if spec.is_table:
         return [dump_row(spec.fields, row) for row in value]
     return json_value(FIELD_TYPES[spec.type].dump(spec, value))
 
@@ -61,7 +61,7 @@ def parse_snapshot(form: FormSpec, data: Mapping[str, Any]) -> dict[str, Any]:
     for spec in form.fields:
         if spec.name not in data or data[spec.name] is None:
             out[spec.name] = data.get(spec.name)
-        elif spec.type == "table":
+        elif spec.is_table:
             out[spec.name] = [
                 {"id": r.get("id"), **{c.name: _parse(c, r.get(c.name)) for c in spec.fields}} for r in data[spec.name]
             ]

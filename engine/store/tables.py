@@ -63,9 +63,9 @@ class FormTables:
         for spec in form.fields:
             if not FIELD_TYPES[spec.type].stored or spec.prop("live"):
                 continue
-            if spec.unique or spec.type == "autonumber":
+            if spec.unique or spec.is_autonumber:
                 args.append(sa.Index(_index_name(name, [spec.name], True), spec.name, unique=True))
-            elif spec.index or spec.type in ("link", "user"):
+            elif spec.index or spec.is_link or spec.is_user:
                 args.append(sa.Index(_index_name(name, [spec.name], False), spec.name))
         for cols in form.unique:
             args.append(sa.Index(_index_name(name, cols, True), *cols, unique=True))
@@ -74,7 +74,7 @@ class FormTables:
         # AUTOINCREMENT: a deleted record's id is never given again (its history keeps it).
         self._tables[form.name] = sa.Table(name, self.metadata, *args, sqlite_autoincrement=True)
         for spec in form.fields:
-            if spec.type == "table":
+            if spec.is_table:
                 self._build_child(form, spec)
 
     def _build_child(self, form: FormSpec, spec: FieldSpec) -> None:
@@ -88,7 +88,7 @@ class FormTables:
             sa.Index(_index_name(name, ["parent_id"], False), "parent_id", "pos"),
         ]
         for child in spec.fields:
-            if child.type in ("link", "user") or child.index:
+            if child.is_link or child.is_user or child.index:
                 args.append(sa.Index(_index_name(name, [child.name], False), child.name))
         self._children[(form.name, spec.name)] = sa.Table(name, self.metadata, *args, sqlite_autoincrement=True)
 

@@ -127,7 +127,7 @@ def create(
         now = ctx.now()
         scalars, children = split(spec, values)
         for f in spec.fields:
-            if f.type == "autonumber" and not scalars.get(f.name):
+            if f.is_autonumber and not scalars.get(f.name):
                 scalars[f.name] = store.numbers(conn, f"{form}.{f.name}", f.prop("sequence"), now, store.timezone)
         row = {
             **scalars,
@@ -193,8 +193,8 @@ def create_many(
     template.update(
         version=1, owner=ctx.user_id, created_at=now, created_by=ctx.user_id, updated_at=now, updated_by=ctx.user_id
     )
-    subtables = {f.name for f in spec.fields if f.type == "table"}
-    autos = [f for f in spec.fields if f.type == "autonumber"]
+    subtables = {f.name for f in spec.fields if f.is_table}
+    autos = [f for f in spec.fields if f.is_autonumber]
     payload, children = [], []
     for values in prepared:
         row = dict(template)
@@ -210,7 +210,7 @@ def create_many(
         raise duplicate_error(store, spec, exc, ctx) from None
     records = [{"id": i, **row} for i, row in zip(ids, payload)]
     for f in spec.fields:
-        if f.type != "table":
+        if not f.is_table:
             continue
         child = store.tables.child_table(form, f.name)
         names = [c.name for c in f.fields if c.name in child.c]
@@ -351,7 +351,7 @@ def split(spec: FormSpec, values: Mapping[str, Any]) -> tuple[dict[str, Any], di
         f = spec.field(name)
         if f is None:
             continue
-        if f.type == "table":
+        if f.is_table:
             children[name] = list(value or [])
         else:
             scalars[name] = value
