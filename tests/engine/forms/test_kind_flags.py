@@ -113,7 +113,9 @@ def test_the_store_checks_it_like_a_link(plugin: None, db_url: str, tmp_path: An
         with pytest.raises(ValidationError) as info:
             records.create(ctx, "purchase", {"vendor": acme + 100})
         assert info.value.fields == {"vendor": [f"refers to record {acme + 100}, which does not exist"]}
-        indexed = {str(ix.name) for ix in p.definitions().tables.table("purchase").indexes}  # a link's column is indexed
+        indexed = {
+            str(ix.name) for ix in p.definitions().tables.table("purchase").indexes
+        }  # a link's column is indexed
         assert any("vendor" in name for name in indexed)
     finally:
         p.db.dispose()
