@@ -44,6 +44,7 @@ from engine.store.journal import Entry, changes_between, changes_of, deferred, j
 from engine.store.links import check_links, read_links
 from engine.store.recent import remember
 from engine.store.serialize import dump_record
+from engine.store.statements import insert_returning
 from engine.store.writer import Writer, WriteRequest, same_rows
 
 if TYPE_CHECKING:
@@ -140,7 +141,7 @@ def create(
         }
         table = store.tables.table(form)
         try:
-            new = dict(conn.execute(table.insert().returning(*table.c), row).mappings().one())
+            new = dict(conn.execute(insert_returning(table), row).mappings().one())
         except sa.exc.IntegrityError as exc:
             raise duplicate_error(store, spec, exc, ctx) from None
         record_id = new["id"]
