@@ -42,7 +42,7 @@ from engine.store.dialect import insert_many_returning_ids, insert_returning_row
 from engine.store.events import RecordEvent
 from engine.store.journal import Entry, changes_between, changes_of, deferred, journal, journal_created
 from engine.store.links import check_links, read_links
-from engine.store.recent import remember
+from engine.store.recent import kept_data, remember
 from engine.store.serialize import dump_record
 from engine.store.statements import insert_returning
 from engine.store.writer import Writer, WriteRequest, same_rows
@@ -146,8 +146,8 @@ def create(
             raise duplicate_error(store, spec, exc, ctx) from None
         record_id = new["id"]
         new.update(write_children(store, conn, form, record_id, children))
-        remember(conn, form, record_id, new, locked=True, created=True)
         data = dump_record(spec, new)
+        remember(conn, form, record_id, new, locked=True, created=True, data=data)
         changes = changes_of(spec, None, data)
         journal(conn, ctx, spec, [Entry("create", new, changes, data=data)], now, writer.source)
         emit(store, conn, ctx, "created", form, record_id, new, None, changes, writer, depth)
@@ -285,9 +285,10 @@ def update(
         if row is None:
             row = conn.execute(sa.select(table).where(table.c.id == record_id)).mappings().one()
         new = {**{k: v for k, v in old.items() if k not in row}, **row, **rows}
-        remember(conn, form, record_id, new, locked=True)
+        before = kept_data(conn, form, record_id) or dump_record(spec, old)
         data = dump_record(spec, new)
-        diff = changes_of(spec, dump_record(spec, old), data)
+        remember(conn, form, record_id, new, locked=True, data=data)
+        diff = changes_of(spec, before, data)
         journal(conn, ctx, spec, [Entry("update", new, diff, amend=amend, data=data)], now, writer.source)
         emit(store, conn, ctx, "updated", form, record_id, new, old, diff, writer, depth)
     return new
