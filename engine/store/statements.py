@@ -40,3 +40,16 @@ def select_by_ids(table: sa.Table) -> Any:
     return built(
         table, "select-ids", lambda: sa.select(table).where(table.c.id.in_(sa.bindparam("ids", expanding=True)))
     )
+
+
+def update_by_id(table: sa.Table, returning: bool) -> Any:
+    """``UPDATE table SET ... WHERE id = :lc_where_id AND version = :lc_where_version``
+    (``returning``: every column back); the columns set are the other parameters."""
+
+    def build() -> Any:
+        stmt = table.update().where(
+            table.c.id == sa.bindparam("lc_where_id"), table.c.version == sa.bindparam("lc_where_version")
+        )
+        return stmt.returning(*table.c) if returning else stmt
+
+    return built(table, ("update-by-id", returning), build)

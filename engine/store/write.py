@@ -44,7 +44,7 @@ from engine.store.journal import Entry, changes_between, changes_of, deferred, j
 from engine.store.links import check_links, read_links
 from engine.store.recent import kept_data, remember
 from engine.store.serialize import dump_record
-from engine.store.statements import insert_returning
+from engine.store.statements import insert_returning, update_by_id
 from engine.store.writer import Writer, WriteRequest, same_rows
 
 if TYPE_CHECKING:
@@ -261,21 +261,17 @@ def update(
         now = ctx.now()
         scalars, children = split(spec, {k: changes[k] for k in changed})
         table = store.tables.table(form)
-        stmt = (
-            table.update()
-            .where(table.c.id == record_id, table.c.version == old["version"])
-            .values(
-                {
-                    **scalars,
-                    "version": old["version"] + (0 if amend else 1),
-                    "updated_at": now,
-                    "updated_by": ctx.user_id,
-                }
-            )
-        )
         returning = supports_update_returning(conn)
+        values = {
+            **scalars,
+            "version": old["version"] + (0 if amend else 1),
+            "updated_at": now,
+            "updated_by": ctx.user_id,
+            "lc_where_id": record_id,
+            "lc_where_version": old["version"],
+        }
         try:
-            result = conn.execute(stmt.returning(*table.c) if returning else stmt)
+            result = conn.execute(update_by_id(table, returning), values)
         except sa.exc.IntegrityError as exc:
             raise duplicate_error(store, spec, exc, ctx) from None
         row = result.mappings().first() if returning else None
