@@ -28,6 +28,11 @@ def built(table: sa.Table, key: Hashable, build: Callable[[], Any]) -> Any:
     return stmt
 
 
+def insert_into(table: sa.Table) -> Any:
+    """``INSERT INTO table``, the columns given by the parameters (one row or many)."""
+    return built(table, "insert", table.insert)
+
+
 def insert_returning(table: sa.Table, ordered: bool = False) -> Any:
     """``INSERT INTO table ... RETURNING *`` (``ordered``: rows back in parameter order)."""
     if ordered:
