@@ -22,6 +22,7 @@ from engine.rules.log import write_now
 from engine.runtime import Definitions
 from engine.security.fields import changes_without_hidden, needs_stored, with_stored, without_hidden
 from engine.store.idempotency import IdempotencyKey, once
+from engine.store.recent import copy_record, kept_data
 from engine.store.records import RecordStore
 from engine.store.serialize import dump_record
 from engine.store.writer import Writer
@@ -66,10 +67,19 @@ class Records:
             "version"
         ]
 
-    def redact(self, defs: Definitions, ctx: RunContext, form: str, record: Mapping[str, Any]) -> dict[str, Any]:
-        """The record as JSON with the fields and sub-table columns hidden from ``ctx`` left out."""
+    def redact(
+        self,
+        defs: Definitions,
+        ctx: RunContext,
+        form: str,
+        record: Mapping[str, Any],
+        data: Optional[Mapping[str, Any]] = None,
+    ) -> dict[str, Any]:
+        """The record as JSON (``data``: already dumped) with the fields and sub-table columns
+        hidden from ``ctx`` left out."""
         spec = defs.forms[form]
-        return without_hidden(spec, dump_record(spec, record), defs.policy.hidden(ctx, form))
+        dumped = copy_record(data) if data is not None else dump_record(spec, record)
+        return without_hidden(spec, dumped, defs.policy.hidden(ctx, form))
 
     def _must_see(
         self, defs: Definitions, ctx: RunContext, conn: Any, form: str, ids: Sequence[int], action: str
@@ -209,7 +219,15 @@ class Records:
         """Records (that ``ctx`` may read) as the caller gets them: :meth:`redact`-ed, with
         their ``flags`` (:func:`engine.rules.flags.distinct`)."""
         rows = flag_rows(defs, ctx, conn, form, [r["id"] for r in records])
-        return [{**self.redact(defs, ctx, form, r), "flags": distinct(rows.get(r["id"], ()))} for r in records]
+        # the JSON the transaction's write kept is the record's, unless live fields were filled in
+        kept = not self.platform.store_of(defs).logic(form).live
+        return [
+            {
+                **self.redact(defs, ctx, form, r, kept_data(conn, form, r["id"]) if kept else None),
+                "flags": distinct(rows.get(r["id"], ())),
+            }
+            for r in records
+        ]
 
     def list_records(self, ctx: RunContext, form: str, query: ListQuery, *, action: str = "read") -> dict[str, Any]:
         """A page of records the caller may see, with the total under the same filters."""

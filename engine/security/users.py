@@ -49,6 +49,14 @@ def _decoy_hash() -> str:
     return hash_password(new_token())
 
 
+# the token with its user, built once (its SQLAlchemy cache key is then computed once)
+_TOKEN_USER = (
+    sa.select(users, tokens.c.revoked_at.label("lc_revoked_at"), tokens.c.expires_at.label("lc_expires_at"))
+    .join_from(tokens, users, users.c.id == tokens.c.user_id)
+    .where(tokens.c.token_hash == sa.bindparam("digest"))
+)
+
+
 class Users:
     """Create users, check passwords, issue and revoke tokens."""
 
@@ -127,11 +135,7 @@ class Users:
 
     def user_for_token(self, conn: Connection, token: str) -> User:
         """The user of a valid token (one query: the token with its user)."""
-        row = conn.execute(
-            sa.select(users, tokens.c.revoked_at.label("lc_revoked_at"), tokens.c.expires_at.label("lc_expires_at"))
-            .join_from(tokens, users, users.c.id == tokens.c.user_id)
-            .where(tokens.c.token_hash == token_digest(token))
-        ).first()
+        row = conn.execute(_TOKEN_USER, {"digest": token_digest(token)}).first()
         now = self.clock.now()
         if row is None or row.lc_revoked_at is not None or (row.lc_expires_at and row.lc_expires_at <= now):
             raise AuthError.said("bad_token")

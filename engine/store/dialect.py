@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 
+from engine.store.statements import built, insert_returning
+
 Bind = Union[Connection, Dialect, str]
 
 SUPPORTED = ("sqlite", "postgresql")
@@ -46,15 +48,22 @@ def insert_ignore(table: sa.Table, bind: Bind) -> Any:
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
-def insert_or_add(table: sa.Table, bind: Bind, keys: Mapping[str, Any], column: str, step: int = 1) -> Any:
+def insert_or_add(table: sa.Table, bind: Bind, keys: Sequence[str], column: str, step: int = 1) -> Any:
     """``INSERT ... ON CONFLICT (keys) DO UPDATE SET column = column + step RETURNING column``:
     one statement that adds ``step`` to the row's ``column``, or makes the row with ``step``
-    (a counter). The conflicting row is locked (PostgreSQL) until the transaction ends."""
-    insert = postgresql.insert(table) if dialect_name(bind) == "postgresql" else sqlite.insert(table)
-    stmt = insert.values({**keys, column: step})
-    return stmt.on_conflict_do_update(index_elements=list(keys), set_={column: table.c[column] + step}).returning(
-        table.c[column]
-    )
+    (a counter). The values of ``keys`` are given when it is executed; the statement is built
+    once per table, dialect, keys and step. The conflicting row is locked (PostgreSQL) until
+    the transaction ends."""
+    name = dialect_name(bind)
+
+    def build() -> Any:
+        insert = postgresql.insert(table) if name == "postgresql" else sqlite.insert(table)
+        stmt = insert.values({**{k: sa.bindparam(k) for k in keys}, column: step})
+        return stmt.on_conflict_do_update(index_elements=list(keys), set_={column: table.c[column] + step}).returning(
+            table.c[column]
+        )
+
+    return built(table, ("insert-or-add", name, tuple(keys), column, step), build)
 
 
 def for_update_skip_locked(select: sa.Select[Any], bind: Bind) -> sa.Select[Any]:
@@ -81,9 +90,8 @@ def insert_returning_rows(conn: Connection, table: sa.Table, rows: Sequence[Mapp
     if not rows:
         return []
     if dialect_name(conn) != "sqlite":
-        stmt = table.insert().returning(*table.c, sort_by_parameter_order=True)
-        return [dict(r) for r in conn.execute(stmt, list(rows)).mappings()]
-    got = [dict(r) for r in conn.execute(table.insert().returning(*table.c), list(rows)).mappings()]
+        return [dict(r) for r in conn.execute(insert_returning(table, ordered=True), list(rows)).mappings()]
+    got = [dict(r) for r in conn.execute(insert_returning(table), list(rows)).mappings()]
     if "id" in rows[0]:
         by_id = {r["id"]: r for r in got}
         return [by_id[r["id"]] for r in rows]

@@ -21,13 +21,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
-import sqlalchemy as sa
-
 from engine.context import RunContext
 from engine.definitions.model import FieldSpec, FormSpec
 from engine.store import system
 from engine.store.dialect import insert_many
 from engine.store.serialize import SYSTEM_COLUMNS, dump_field, dump_record, json_value
+from engine.store.statements import insert_into
 
 _DUMPERS: dict[int, tuple[FormSpec, list[tuple[str, Callable[[Any], Any]]]]] = {}
 _PENDING = "lc_journal_pending"  # in the connection's info while a write defers its journal
@@ -92,9 +91,9 @@ def deferred(conn: Any) -> Iterator[None]:
     finally:
         conn.info.pop(_PENDING, None)
     if pending.audit:
-        conn.execute(sa.insert(system.audit), pending.audit)
+        conn.execute(insert_into(system.audit), pending.audit)
     if pending.versions:
-        conn.execute(sa.insert(system.record_versions), list(pending.versions.values()))
+        conn.execute(insert_into(system.record_versions), list(pending.versions.values()))
 
 
 def journal(
@@ -149,9 +148,9 @@ def journal(
     if pending is not None:
         pending.audit.extend(audit)
         return
-    conn.execute(sa.insert(system.audit), audit)
+    conn.execute(insert_into(system.audit), audit)
     if versions:
-        conn.execute(sa.insert(system.record_versions), versions)
+        conn.execute(insert_into(system.record_versions), versions)
 
 
 def journal_created(

@@ -15,6 +15,7 @@ from engine.definitions.model import FieldSpec, FormSpec
 from engine.errors import ValidationError
 from engine.field_errors import render
 from engine.store.recent import exists, remember
+from engine.store.statements import select_by_ids
 from engine.store.tables import FormTables
 
 
@@ -63,7 +64,7 @@ def read_links(conn: Connection, tables: FormTables, spec: FormSpec, rows: Seque
         if not unknown:
             continue
         table = tables.table(form)
-        for row in conn.execute(sa.select(table).where(table.c.id.in_(unknown))).mappings():
+        for row in conn.execute(select_by_ids(table), {"ids": unknown}).mappings():
             remember(conn, form, row["id"], dict(row))
         for i in unknown:
             if exists(conn, form, i) is None:

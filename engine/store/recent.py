@@ -23,11 +23,12 @@ _KEY = "lc_recent"
 class Recent:
     """The records of one transaction (and savepoint), by ``(form, id)``; None: known absent."""
 
-    __slots__ = ("tx", "nested", "records", "locked", "created", "notes")
+    __slots__ = ("tx", "nested", "records", "dumps", "locked", "created", "notes")
 
     def __init__(self, tx: Any, nested: Any) -> None:
         self.tx, self.nested = tx, nested
         self.records: dict[tuple[str, int], Optional[dict[str, Any]]] = {}
+        self.dumps: dict[tuple[str, int], Mapping[str, Any]] = {}  # a kept record as JSON, when the writer had it
         self.locked: set[tuple[str, int]] = set()  # written or read for update: this transaction holds their lock
         self.created: set[tuple[str, int]] = set()  # inserted by this transaction: nothing refers to them from before
         self.notes: set[Hashable] = set()  # what layers above noted about this transaction's work
@@ -88,18 +89,30 @@ def remember(
     *,
     locked: bool = False,
     created: bool = False,
+    data: Optional[Mapping[str, Any]] = None,
 ) -> None:
     """Keep ``record`` (None: it does not exist) as this transaction now knows it (``created``:
-    it inserted the record, so rows that refer to it can only be its own)."""
+    it inserted the record, so rows that refer to it can only be its own; ``data``: the
+    record as JSON, :func:`~engine.store.serialize.dump_record`, which nobody changes after)."""
     recent = _recent(conn)
     if recent is None:
         return
     key = (form, record_id)
     recent.records[key] = None if record is None else copy_record(record)
+    if data is None or record is None:
+        recent.dumps.pop(key, None)
+    else:
+        recent.dumps[key] = data
     if locked:
         recent.locked.add(key)
     if created:
         recent.created.add(key)
+
+
+def kept_data(conn: Connection, form: str, record_id: int) -> Optional[Mapping[str, Any]]:
+    """The kept record as JSON, when the writer that kept it gave it (read it, never change it)."""
+    recent = _recent(conn)
+    return None if recent is None else recent.dumps.get((form, record_id))
 
 
 def created_here(conn: Connection, form: str, record_id: int) -> bool:
@@ -128,5 +141,6 @@ def forget(conn: Connection, form: str) -> None:
     if recent is not None:
         for key in [k for k in recent.records if k[0] == form]:
             del recent.records[key]
+            recent.dumps.pop(key, None)
             recent.locked.discard(key)
             recent.created.discard(key)

@@ -156,4 +156,5 @@ def next_number(
 
 def take(conn: Connection, name: str, period: str = "") -> int:
     """Increment counter (name, period) and return its new value (1 for a new counter)."""
-    return int(conn.execute(insert_or_add(sequences, conn, {"name": name, "period": period}, "value")).scalar_one())
+    stmt = insert_or_add(sequences, conn, ("name", "period"), "value")
+    return int(conn.execute(stmt, {"name": name, "period": period}).scalar_one())

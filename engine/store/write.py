@@ -42,8 +42,9 @@ from engine.store.dialect import insert_many_returning_ids, insert_returning_row
 from engine.store.events import RecordEvent
 from engine.store.journal import Entry, changes_between, changes_of, deferred, journal, journal_created
 from engine.store.links import check_links, read_links
-from engine.store.recent import remember
+from engine.store.recent import kept_data, remember
 from engine.store.serialize import dump_record
+from engine.store.statements import insert_returning, update_by_id
 from engine.store.writer import Writer, WriteRequest, same_rows
 
 if TYPE_CHECKING:
@@ -140,13 +141,13 @@ def create(
         }
         table = store.tables.table(form)
         try:
-            new = dict(conn.execute(table.insert().returning(*table.c), row).mappings().one())
+            new = dict(conn.execute(insert_returning(table), row).mappings().one())
         except sa.exc.IntegrityError as exc:
             raise duplicate_error(store, spec, exc, ctx) from None
         record_id = new["id"]
         new.update(write_children(store, conn, form, record_id, children))
-        remember(conn, form, record_id, new, locked=True, created=True)
         data = dump_record(spec, new)
+        remember(conn, form, record_id, new, locked=True, created=True, data=data)
         changes = changes_of(spec, None, data)
         journal(conn, ctx, spec, [Entry("create", new, changes, data=data)], now, writer.source)
         emit(store, conn, ctx, "created", form, record_id, new, None, changes, writer, depth)
@@ -260,21 +261,17 @@ def update(
         now = ctx.now()
         scalars, children = split(spec, {k: changes[k] for k in changed})
         table = store.tables.table(form)
-        stmt = (
-            table.update()
-            .where(table.c.id == record_id, table.c.version == old["version"])
-            .values(
-                {
-                    **scalars,
-                    "version": old["version"] + (0 if amend else 1),
-                    "updated_at": now,
-                    "updated_by": ctx.user_id,
-                }
-            )
-        )
         returning = supports_update_returning(conn)
+        values = {
+            **scalars,
+            "version": old["version"] + (0 if amend else 1),
+            "updated_at": now,
+            "updated_by": ctx.user_id,
+            "lc_where_id": record_id,
+            "lc_where_version": old["version"],
+        }
         try:
-            result = conn.execute(stmt.returning(*table.c) if returning else stmt)
+            result = conn.execute(update_by_id(table, returning), values)
         except sa.exc.IntegrityError as exc:
             raise duplicate_error(store, spec, exc, ctx) from None
         row = result.mappings().first() if returning else None
@@ -284,9 +281,10 @@ def update(
         if row is None:
             row = conn.execute(sa.select(table).where(table.c.id == record_id)).mappings().one()
         new = {**{k: v for k, v in old.items() if k not in row}, **row, **rows}
-        remember(conn, form, record_id, new, locked=True)
+        before = kept_data(conn, form, record_id) or dump_record(spec, old)
         data = dump_record(spec, new)
-        diff = changes_of(spec, dump_record(spec, old), data)
+        remember(conn, form, record_id, new, locked=True, data=data)
+        diff = changes_of(spec, before, data)
         journal(conn, ctx, spec, [Entry("update", new, diff, amend=amend, data=data)], now, writer.source)
         emit(store, conn, ctx, "updated", form, record_id, new, old, diff, writer, depth)
     return new
