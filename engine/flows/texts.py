@@ -141,6 +141,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "state node '{id}' has an edge without an action: each way out of a state is a button",
         "zh-CN": "状态节点 '{id}' 有一条没有 action 的出边：状态的每个出口都是一个按钮",
     },
+    "same_action": {
+        "en": "node '{id}' has two edges with action '{action}' (to '{first}' and to '{target}')",
+        "zh-CN": "节点 '{id}' 有两条 action 为 '{action}' 的出边（到 '{first}' 和到 '{target}'）",
+    },
     "spin_cycle": {
         "en": "the cycle {cycle} has no human node or timer on it: it would spin",
         "zh-CN": "环 {cycle} 上没有人工节点或定时器，会无限循环",

@@ -209,6 +209,16 @@ def test_a_state_edge_without_an_action(flow_errors: FlowErrors) -> None:
     ]
 
 
+def test_two_buttons_of_one_state_with_one_action(flow_errors: FlowErrors) -> None:
+    head = ("status_field: tier",)
+    nodes = [START, "id: wait, kind: state, state: A, assignee: {role: manager}", "id: other, kind: end", END]
+    edges = ["from: start, to: wait", "from: wait, to: done, action: finish", "from: wait, to: other, action: finish"]
+    assert lines(flow_errors(flow(nodes, edges, head, "customer"))) == [
+        f"{edge_at(2, 4, head)}: node 'wait' has two edges with action 'finish' (to 'done' and to 'other') "
+        "(give each way out its own action)"
+    ]
+
+
 def test_a_state_with_no_way_out(flow_errors: FlowErrors) -> None:
     head = ("status_field: tier",)
     nodes = [START, "id: wait, kind: state, state: A, assignee: {role: manager}"]
