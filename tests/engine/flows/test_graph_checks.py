@@ -179,6 +179,21 @@ def test_a_branch_of_a_split_that_never_joins(flow_errors: FlowErrors) -> None:
     ]
 
 
+def test_parallel_branches_meeting_without_a_join(flow_errors: FlowErrors) -> None:
+    nodes = [START, "id: p, kind: parallel", f"id: a, {MGR}", f"id: b, {MGR}", f"id: m, {MGR}", END]
+    edges = ["from: start, to: p", "from: p, to: a", "from: p, to: b", "from: a, to: m", "from: b, to: m"]
+    edges.append("from: m, to: done")
+    assert lines(flow_errors(flow(nodes, edges))) == [
+        f"{at(4)}: node 'm' is reached by parallel branches of split 'p' without a parallel join: what follows "
+        "would run once per branch (join the branches with a parallel node first)"
+    ]
+    # an exclusive choice merging again is fine, and so is a loop back into a branch
+    nodes[1] = "id: p, kind: exclusive"
+    edges[1] = 'from: p, to: a, if: "total > 0"'
+    edges[2] = "from: p, to: b, default: true"
+    assert flow_errors(flow(nodes, edges)) == []
+
+
 def test_human_nodes_without_assignee(flow_errors: FlowErrors) -> None:
     nodes = [START, "id: a, kind: approval", "id: t, kind: task", f"id: ok, {MGR}", END]
     edges = ["from: start, to: a", "from: a, to: t", "from: t, to: ok", "from: ok, to: done"]
