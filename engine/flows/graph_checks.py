@@ -100,6 +100,11 @@ def _branches(flow: FlowSpec) -> list[DefinitionError]:
     out: list[DefinitionError] = []
     for node in flow.nodes.values():
         edges = flow.outgoing(node.id)
+        if node.kind == "end" and edges:
+            out.append(flow_error("end_has_out", edges[0].position, None, None, id=node.id))
+            continue
+        if node.kind == "start" and flow.incoming(node.id):
+            out.append(flow_error("into_start", flow.incoming(node.id)[0].position, None, None, id=node.id))
         if node.kind in _DECIDING:
             defaults = [e for e in edges if e.default]
             conditional = [e for e in edges if e.condition_text is not None and not e.default]

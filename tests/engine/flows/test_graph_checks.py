@@ -117,6 +117,24 @@ def test_conditions_and_defaults_only_out_of_gateways(flow_errors: FlowErrors) -
     ]
 
 
+def test_edges_out_of_an_end_or_into_the_start(flow_errors: FlowErrors) -> None:
+    nodes = [START, f"id: a, {MGR}", END, "id: after, kind: end"]
+    edges = ["from: start, to: a", "from: a, to: done", "from: done, to: after"]
+    assert lines(flow_errors(flow(nodes, edges))) == [
+        f"{edge_at(2, 4)}: end node 'done' has an outgoing edge: an instance stops at an end"
+    ]
+    nodes = [START, "id: x, kind: exclusive", f"id: a, {MGR}", END]
+    edges = [
+        "from: start, to: a",
+        "from: a, to: x",
+        'from: x, to: start, if: "total > 0"',
+        "from: x, to: done, default: true",
+    ]
+    assert lines(flow_errors(flow(nodes, edges))) == [
+        f"{edge_at(2, 4)}: an edge leads into start node 'start': to go back to the start, reject to it instead"
+    ]
+
+
 def test_a_branch_without_a_gateway(flow_errors: FlowErrors) -> None:
     nodes = [START, f"id: a, {MGR}", f"id: b, {MGR}", END]
     edges = ["from: start, to: a", "from: a, to: b", "from: a, to: done", "from: b, to: done"]
