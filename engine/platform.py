@@ -16,7 +16,7 @@ from engine.context import Clock, RunContext
 from engine.definitions import load_pack_files
 from engine.definitions.loader import read_pack_files
 from engine.errors import NotFound
-from engine.flows import tables as _flow_tables  # noqa: F401  (the lc_flow_* tables on SYSTEM)
+from engine.flows.engine import FlowEngine
 from engine.forms import FIELD_TYPES
 from engine.registry import register_guards
 from engine.revisions import DEFAULT_KEPT
@@ -47,8 +47,10 @@ class Parts:
     versions: VersionStore
     active: ActiveDefinitions
     rules: RuleEngine
-    #: due timers by kind (the rules' ``rule``; flows will register SLA and escalation kinds)
+    #: due timers by kind (the rules' ``rule``; the flows' ``flow.timer`` and ``flow.due``)
     timers: TimerQueue
+    #: the flow engine: instances, tasks, the inbox (subscribed to the bus after the rules)
+    flows: FlowEngine
 
 
 def compose(
@@ -71,8 +73,11 @@ def compose(
     bus.subscribe(Dependents(active))  # stored aggregates over the written form
     rules = RuleEngine(active, db, bus)
     bus.subscribe(rules)
+    users, queue = Users(clock), TimerQueue(db)
+    flows = FlowEngine(active, users, rules, org=None)
+    bus.subscribe(flows)  # start on create; ``start flow`` of rules through rules.flow_starters
     db.create_system_tables()
-    return Parts(db, clock, bus, Users(clock), versions, active, rules, TimerQueue(db))
+    return Parts(db, clock, bus, users, versions, active, rules, queue, flows)
 
 
 class Platform:
@@ -91,6 +96,7 @@ class Platform:
         self.db, self.clock, self.bus = parts.db, parts.clock, parts.bus
         self.users, self.versions, self.rules = parts.users, parts.versions, parts.rules
         self.active = parts.active
+        self.flows = parts.flows
         #: every compiled revision of this process, by key ((pack, revision), ...)
         self.revisions = parts.active.revisions
 

@@ -1,0 +1,80 @@
+"""What the flow engine needs from the parts below it, as Protocols (never the platform).
+
+:func:`engine.platform.compose` hands the engine the active definitions (with their stores and
+the revisions instances are pinned to), the database, the event bus, the timer queue, the users,
+the rule engine, and the organisation chart (``engine.security.org``: department heads and
+delegation) when it is installed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable, Mapping, Optional, Protocol
+
+from sqlalchemy.engine import Connection
+
+from engine.context import Clock, RunContext
+from engine.runtime import Definitions
+from engine.security.users import User
+from engine.store.records import RecordStore
+from engine.store.timers import TimerHandler
+
+#: a rule's ``start flow X``: (conn, ctx, flow, form, record_id)
+FlowStarter = Callable[[Connection, RunContext, str, str, int], None]
+
+
+class FlowDefinitions(Protocol):
+    """The compiled definitions: the active ones, those of a pinned revision, their stores."""
+
+    def definitions(self) -> Definitions: ...
+
+    def current(self) -> Definitions: ...
+
+    def definitions_at(self, pack: str, revision: int) -> Definitions: ...
+
+    def store_of(self, defs: Definitions) -> RecordStore: ...
+
+
+class FlowRules(Protocol):
+    """The rule engine: its ``start flow`` hooks and its ``on flow ... enter|leave`` triggers."""
+
+    flow_starters: list[FlowStarter]
+
+    def on_flow(
+        self,
+        conn: Connection,
+        ctx: RunContext,
+        flow: str,
+        node: str,
+        transition: str,
+        record: Mapping[str, Any],
+        form: Optional[str] = None,
+        depth: int = 0,
+    ) -> list[str]: ...
+
+
+class FlowUsers(Protocol):
+    def get(self, conn: Connection, user_id: int) -> User: ...
+
+    def by_name(self, conn: Connection, username: str) -> Optional[User]: ...
+
+    def all(self, conn: Connection) -> list[User]: ...
+
+
+class FlowTimers(Protocol):
+    def register(self, kind: str, handler: TimerHandler) -> None: ...
+
+
+class OrgChart(Protocol):
+    """Department heads and delegation (``engine.security.org``, the module itself)."""
+
+    def heads_above(self, conn: Connection, user_id: int, levels: int) -> list[int]: ...
+
+    def delegate_for(self, conn: Connection, user_id: int, flow: str, at: dt.datetime) -> Optional[int]: ...
+
+
+class FlowClock(Protocol):
+    def now(self) -> dt.datetime: ...
+
+
+__all__ = ["Clock", "FlowClock", "FlowDefinitions", "FlowRules", "FlowStarter", "FlowTimers", "FlowUsers", "OrgChart"]
