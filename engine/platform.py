@@ -17,6 +17,7 @@ from engine.definitions import load_pack_files
 from engine.definitions.loader import read_pack_files
 from engine.errors import NotFound
 from engine.flows.engine import FlowEngine
+from engine.flows.parts import Definitions as FlowDefs
 from engine.forms import FIELD_TYPES
 from engine.registry import register_guards
 from engine.revisions import DEFAULT_KEPT
@@ -74,10 +75,30 @@ def compose(
     rules = RuleEngine(active, db, bus)
     bus.subscribe(rules)
     users, queue = Users(clock), TimerQueue(db)
-    flows = FlowEngine(active, users, rules, org=None)
+    flows = FlowEngine(_FlowSource(active), users, rules, org=None)
     bus.subscribe(flows)  # start on create; ``start flow`` of rules through rules.flow_starters
     db.create_system_tables()
     return Parts(db, clock, bus, users, versions, active, rules, queue, flows)
+
+
+class _FlowSource:
+    """The active definitions as the flow engine sees them (:class:`engine.flows.parts.FlowDefinitions`)."""
+
+    def __init__(self, active: ActiveDefinitions) -> None:
+        self.active = active
+
+    def definitions(self) -> Definitions:
+        return self.active.definitions()
+
+    def current(self) -> Definitions:
+        return self.active.current()
+
+    def definitions_at(self, pack: str, revision: int) -> Definitions:
+        return self.active.definitions_at(pack, revision)
+
+    def store_of(self, defs: FlowDefs) -> RecordStore:
+        assert isinstance(defs, Definitions)  # the engine only hands back what it got from here
+        return self.active.store_of(defs)
 
 
 class Platform:

@@ -18,10 +18,9 @@ from engine.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from engine.flows import history as h
 from engine.flows.actions import act_on_task
 from engine.flows.model import FlowSpec, NodeSpec
-from engine.flows.parts import FlowDefinitions, FlowRules, FlowUsers, OrgChart
+from engine.flows.parts import Definitions, FlowDefinitions, FlowRules, FlowUsers, OrgChart
 from engine.flows.steps import Run
 from engine.flows.tables import instances, tasks
-from engine.runtime import Definitions
 from engine.store.events import RecordEvent
 from engine.store.writer import Writer
 

@@ -9,18 +9,52 @@ delegation) when it is installed.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, Mapping, Optional, Protocol
+from typing import Any, Callable, Mapping, Optional, Protocol, TypeVar
 
 from sqlalchemy.engine import Connection
 
 from engine.context import Clock, RunContext
-from engine.runtime import Definitions
+from engine.definitions.model import FormSpec, PackSpec
+from engine.expr.scope import Scope
+from engine.flows.model import FlowSpec
+from engine.security.policy import Policy
 from engine.security.users import User
 from engine.store.records import RecordStore
 from engine.store.timers import TimerHandler
 
 #: a rule's ``start flow X``: (conn, ctx, flow, form, record_id)
 FlowStarter = Callable[[Connection, RunContext, str, str, int], None]
+
+
+T = TypeVar("T")
+
+
+class Definitions(Protocol):
+    """Compiled definitions (:class:`engine.runtime.Definitions`) as the flow engine reads them."""
+
+    @property
+    def flows(self) -> Mapping[str, FlowSpec]: ...
+
+    @property
+    def forms(self) -> Mapping[str, FormSpec]: ...
+
+    @property
+    def packs(self) -> Mapping[str, PackSpec]: ...
+
+    @property
+    def scopes(self) -> Mapping[str, Scope]: ...
+
+    @property
+    def policy(self) -> Policy: ...
+
+    @property
+    def timezone(self) -> str: ...
+
+    def pack_of(self, form: str) -> Optional[str]: ...
+
+    def revision(self, pack: str) -> Optional[int]: ...
+
+    def memo(self, key: Any, build: Callable[[], T]) -> T: ...
 
 
 class FlowDefinitions(Protocol):
@@ -77,4 +111,14 @@ class FlowClock(Protocol):
     def now(self) -> dt.datetime: ...
 
 
-__all__ = ["Clock", "FlowClock", "FlowDefinitions", "FlowRules", "FlowStarter", "FlowTimers", "FlowUsers", "OrgChart"]
+__all__ = [
+    "Clock",
+    "Definitions",
+    "FlowClock",
+    "FlowDefinitions",
+    "FlowRules",
+    "FlowStarter",
+    "FlowTimers",
+    "FlowUsers",
+    "OrgChart",
+]

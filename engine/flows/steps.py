@@ -10,7 +10,7 @@ one pipeline as ``Writer.flow``, timers, notifications, child instances, the rul
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -23,17 +23,31 @@ from engine.flows.assignees import Assignees, Target
 from engine.flows.history import CANCELLED, OPEN, WAITING, add_event
 from engine.flows.machine import Step, machine_of
 from engine.flows.model import FlowSpec, NodeSpec
+from engine.flows.parts import Definitions, FlowDefinitions, FlowRules, FlowUsers, OrgChart
 from engine.flows.tables import instances, tasks
 from engine.flows.texts import say
-from engine.runtime import Definitions
 from engine.store import timers
 from engine.store.outbox import enqueue
 from engine.store.writer import Writer
 
-if TYPE_CHECKING:
-    from engine.flows.engine import FlowEngine
-
 TIMER, DUE = "flow.timer", "flow.due"
+
+
+class Host(Protocol):
+    """What a step calls back on its engine (:class:`engine.flows.engine.FlowEngine`)."""
+
+    parts: FlowDefinitions
+    users: FlowUsers
+    rules: Optional[FlowRules]
+    org: Optional[OrgChart]
+
+    def run_action(self, run: "Run", node: NodeSpec) -> None: ...
+
+    def start_children(self, run: "Run", node: NodeSpec) -> None: ...
+
+    def cancel_children(self, run: "Run", node: str) -> None: ...
+
+    def child_ended(self, child: "Run", status: str) -> None: ...
 
 
 class Run:
@@ -41,7 +55,7 @@ class Run:
 
     def __init__(
         self,
-        eng: "FlowEngine",
+        eng: Host,
         conn: Connection,
         ctx: RunContext,
         inst: dict[str, Any],
