@@ -17,7 +17,10 @@ from engine.definitions import load_pack_files
 from engine.definitions.loader import read_pack_files
 from engine.errors import NotFound
 from engine.flows.engine import FlowEngine
+from engine.flows.guards import NAME as STATUS_GUARD
+from engine.flows.guards import StatusGuard
 from engine.flows.parts import Definitions as FlowDefs
+from engine.flows.timers import register as register_flow_timers
 from engine.forms import FIELD_TYPES
 from engine.registry import register_guards
 from engine.revisions import DEFAULT_KEPT
@@ -77,6 +80,8 @@ def compose(
     users, queue = Users(clock), TimerQueue(db)
     flows = FlowEngine(_FlowSource(active), users, rules, org=None)
     bus.subscribe(flows)  # start on create; ``start flow`` of rules through rules.flow_starters
+    bus.add_guard(StatusGuard(flows.parts), name=STATUS_GUARD)  # a flow's status field: the flow's only
+    register_flow_timers(flows, queue)  # flow.timer, flow.due
     db.create_system_tables()
     return Parts(db, clock, bus, users, versions, active, rules, queue, flows)
 

@@ -79,7 +79,7 @@ class Assignees:
             return [Target(role=a.role)]
         if a.user is not None:
             return [Target(user_id=self.user_id(a.user))]
-        if a.expression is not None or getattr(a, "text", None):
+        if a.expression is not None or getattr(a, "expression_text", None):
             value = self.expression(a)
             return [] if value is None else [Target(user_id=value)]
         return []
@@ -90,7 +90,7 @@ class Assignees:
         if a.expression is not None:
             value = a.expression.evaluate(self.record, self.ctx)
         else:
-            value = self.starter_path(str(getattr(a, "text", "")))
+            value = self.starter_path(str(getattr(a, "expression_text", None) or ""))
         if value is None or value == "":
             return None
         if isinstance(value, int):

@@ -16,11 +16,12 @@ from sqlalchemy.engine import Connection
 from engine.context import RunContext
 from engine.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from engine.flows import history as h
-from engine.flows.actions import act_on_task
+from engine.flows.acting import act_on_task
 from engine.flows.model import FlowSpec, NodeSpec
 from engine.flows.parts import Definitions, FlowDefinitions, FlowRules, FlowUsers, OrgChart
 from engine.flows.steps import Run
 from engine.flows.tables import instances, tasks
+from engine.rules.spec import RuleSpec, Trigger
 from engine.store.events import RecordEvent
 from engine.store.writer import Writer
 
@@ -195,16 +196,25 @@ class FlowEngine:
 
     # ---- what steps call back ----------------------------------------------------------
     def run_action(self, run: Run, node: NodeSpec) -> None:
-        """A node's rule action, run as the rule engine runs one (the flow's writer)."""
+        """An ``action`` node's rule action, run by the rule engine as a one-action rule
+        (``flow:<flow>:<node>``) on the record: logged with the rules' runs."""
         action = node.action
         if action is None or self.rules is None:
             run.event("action", node=node.id, comment="no action", user=False)
             return
-        runner = getattr(self.rules, "run_action", None)
-        if runner is None:
-            raise ValidationError({"do": [f"the rule engine cannot run the action of node '{node.id}'"]})
-        summary = runner(run.conn, run.ctx, action, run.record, run.spec.form, run.depth, f"flow:{run.spec.name}")
-        run.event("action", node=node.id, comment=str(summary)[:500], user=False)
+        rule = RuleSpec(
+            pack=run.inst["pack"],
+            form=run.spec.form,
+            name=f"flow:{run.spec.name}:{node.id}",
+            trigger=Trigger("flow", flow=run.spec.name, node=node.id, direction="enter"),
+            condition=None,
+            actions=(action,),
+            position=node.position,
+        )
+        outcome = self.rules.run(
+            run.conn, run.ctx, rule, dict(run.record), None, "flow", run.depth, source="flow", guard=False, holds=True
+        )
+        run.event("action", node=node.id, comment=f"{node.action_text or ''} ({outcome})"[:500], user=False)
         fresh = run.store.get(run.conn, run.spec.form, run.inst["record_id"])
         if fresh is not None:
             run.record = fresh

@@ -17,6 +17,7 @@ from engine.context import Clock, RunContext
 from engine.definitions.model import FormSpec, PackSpec
 from engine.expr.scope import Scope
 from engine.flows.model import FlowSpec
+from engine.rules.spec import RuleSpec
 from engine.security.policy import Policy
 from engine.security.users import User
 from engine.store.records import RecordStore
@@ -85,6 +86,22 @@ class FlowRules(Protocol):
         form: Optional[str] = None,
         depth: int = 0,
     ) -> list[str]: ...
+
+    def run(
+        self,
+        conn: Connection,
+        ctx: RunContext,
+        rule: RuleSpec,
+        record: dict[str, Any],
+        old: Optional[Mapping[str, Any]],
+        event: str,
+        depth: int,
+        state: Any = None,
+        *,
+        source: str = "api",
+        guard: bool = True,
+        holds: bool = False,
+    ) -> str: ...
 
 
 class FlowUsers(Protocol):

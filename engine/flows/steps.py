@@ -25,7 +25,7 @@ from engine.flows.machine import Step, machine_of
 from engine.flows.model import FlowSpec, NodeSpec
 from engine.flows.parts import Definitions, FlowDefinitions, FlowRules, FlowUsers, OrgChart
 from engine.flows.tables import instances, tasks
-from engine.flows.texts import say
+from engine.flows.words import say
 from engine.store import timers
 from engine.store.outbox import enqueue
 from engine.store.writer import Writer

@@ -17,7 +17,7 @@ from engine.flows.history import OPEN, WAITING, path_of, user_names
 from engine.flows.model import NodeSpec
 from engine.flows.steps import Run, task_values
 from engine.flows.tables import tasks
-from engine.flows.texts import say
+from engine.flows.words import say
 
 APPROVAL_ACTIONS = ("approve", "reject", "transfer", "add_approver")
 TASK_ACTIONS = ("submit", "reject", "transfer")
