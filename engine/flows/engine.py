@@ -224,10 +224,12 @@ class FlowEngine:
         sub = node.subflow
         assert sub is not None
         child_spec = self.flow(run.defs, sub.flow)
+        link = _link_to(run.defs, run.spec.form, sub.each, child_spec.form)
         for row in run.record.get(sub.each) or ():
-            child_id = row if isinstance(row, int) else int(row["id"])
+            child_id = row if isinstance(row, int) else int(row[link] if link else row["id"])
             if sub.inputs:
-                data = {k: e.evaluate(run.record, run.ctx) for k, e in sub.inputs.items()}
+                values = {**run.record, **row} if isinstance(row, Mapping) else run.record
+                data = {k: e.evaluate(values, run.ctx) for k, e in sub.inputs.items()}
                 run.store.update(
                     run.conn,
                     run.ctx,
@@ -322,6 +324,15 @@ def actions_of(spec: FlowSpec, node: NodeSpec, task: Mapping[str, Any]) -> list[
     if node.kind == "state":
         return [e.action for e in spec.outgoing(node.id) if e.action] + ["comment"]
     return ["submit", "reject", "transfer", "comment"] if node.kind == "task" else ["submit", "comment"]
+
+
+def _link_to(defs: Definitions, form: str, each: str, target: str) -> Optional[str]:
+    """The column of sub-table ``each`` that links to ``target`` (a row's child record)."""
+    spec = defs.forms[form].field(each)
+    for col in spec.fields if spec is not None else ():
+        if col.form == target:
+            return str(col.name)
+    return None
 
 
 def _by_form(flows: Mapping[str, FlowSpec]) -> dict[str, tuple[FlowSpec, ...]]:
