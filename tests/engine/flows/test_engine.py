@@ -10,7 +10,7 @@ import pytest
 
 from engine.errors import Conflict, PermissionDenied, ValidationError
 
-from .conftest import Flows
+from .runtime_kit import Flows, clock_fixture, flows_fixture  # noqa: F401  (fixtures)
 from .yaml_flows import APPROVAL
 
 

@@ -1,11 +1,12 @@
 """Flow-engine fixtures: the flowtest pack published with the flow files a test gives, its
-users, and helpers that act as one of them."""
+users, and helpers that act as one of them. The runtime tests import them (``from
+.runtime_kit import FIXTURES``-style names); the folder's conftest.py is the loader tests'."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -75,13 +76,13 @@ class Flows:
         return [(e["action"], e["node"]) for e in self.instance(record_id)["history"]]
 
 
-@pytest.fixture
-def clock() -> FixedClock:
+@pytest.fixture(name="clock")
+def clock_fixture() -> FixedClock:
     return FixedClock(NOW)
 
 
-@pytest.fixture
-def flows(db_url: str, clock: FixedClock) -> Iterator[Flows]:
+@pytest.fixture(name="flows")
+def flows_fixture(db_url: str, clock: FixedClock) -> Iterator[Flows]:
     p = Platform(Database(db_url), clock, reload_seconds=0)
     p.publish(PACK)
     with p.db.begin() as conn:
@@ -89,8 +90,3 @@ def flows(db_url: str, clock: FixedClock) -> Iterator[Flows]:
             p.users.add(conn, name, name + "-pw", roles)
     yield Flows(p, clock)
     p.db.dispose()
-
-
-@pytest.fixture
-def publish(flows: Flows) -> Callable[..., Any]:
-    return flows.publish
