@@ -191,22 +191,26 @@ def add_delegation(
     starts = _when(refusals, "starts_at", values.get("starts_at"), timezone, end=False)
     ends = _when(refusals, "ends_at", values.get("ends_at"), timezone, end=True)
     if starts is not None and ends is not None and ends <= starts:
-        refusals.add("ends_at", "ends_first", starts=starts.isoformat())
+        refusals.add("ends_at", "ends_first", starts=local(starts, timezone))
     flows = _flows(refusals, values.get("flows"))
     refusals.raise_any()
     assert giver is not None and taker is not None and starts is not None and ends is not None
     for other in delegations(conn, user_id=giver, revoked=False):
         shared = other.flows is None or flows is None or set(other.flows) & set(flows)
         if other.from_id == giver and shared and other.starts_at < ends and starts < other.ends_at:
-            names = text("every_flow", locale) if other.flows is None else ", ".join(other.flows)
+            names = (
+                text("every_flow", locale)
+                if other.flows is None
+                else text("the_flows", locale, flows=", ".join(other.flows))
+            )
             raise said(
                 OrgConflict,
                 "overlaps",
                 user=other.from_name,
                 flows=names,
                 to=other.to_name,
-                starts=other.starts_at.isoformat(),
-                ends=other.ends_at.isoformat(),
+                starts=local(other.starts_at, timezone),
+                ends=local(other.ends_at, timezone),
                 id=other.id,
             )
     new_id = conn.execute(
@@ -256,6 +260,11 @@ def parse_when(value: Any, timezone: str, *, end: bool) -> dt.datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(timezone))
     return moment.astimezone(dt.timezone.utc)
+
+
+def local(moment: dt.datetime, timezone: str) -> str:
+    """``2026-12-01 00:00`` (the moment in ``timezone``), for messages and listings."""
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 # ---- internals ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from engine.security.delegation import (
     delegate_for,
     delegation,
     delegations,
+    local,
     parse_when,
     revoke_delegation,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "department_by_name",
     "departments",
     "heads_above",
+    "local",
     "members",
     "parse_when",
     "revoke_delegation",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from engine import i18n
-from engine.errors import Conflict, LowcodeError, NotFound, ValidationError
+from engine.errors import Conflict, LowcodeError, NotFound, PermissionDenied, ValidationError
 from engine.field_errors import render as field_text
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -31,10 +31,26 @@ TEXTS: dict[str, dict[str, str]] = {
     "overlaps": {
         "en": "{user} has delegated {flows} to {to} from {starts} to {ends} already (delegation {id}): "
         "revoke it first or choose another time or other flows",
-        "zh-CN": "{user} 已在 {starts} 至 {ends} 将{flows}委托给 {to}（委托 {id}），请先撤销，或换一个时间段或流程",
+        "zh-CN": "{user} 已将 {starts} 至 {ends} 的{flows}委托给 {to}（委托 {id}），请先撤销，或换一个时间段或流程",
     },
     "every_flow": {"en": "every flow", "zh-CN": "全部流程"},
-    "the_flows": {"en": "the flows {flows}", "zh-CN": "流程 {flows} "},
+    "the_flows": {"en": "the flows {flows}", "zh-CN": "流程 {flows}"},
+    "admins_only": {
+        "en": "only an administrator may change departments or a user's department",
+        "zh-CN": "只有管理员可以修改部门或用户所属部门",
+    },
+    "others_delegation": {
+        "en": "only an administrator may delegate for another user: leave out from_id or send your own ({id})",
+        "zh-CN": "只有管理员可以替他人设置委托：请不填 from_id，或填你自己的 ({id})",
+    },
+    "not_your_delegation": {
+        "en": "delegation {id} is {user}'s: only they or an administrator may see or revoke it",
+        "zh-CN": "委托 {id} 属于 {user}：只有本人或管理员可以查看或撤销",
+    },
+    "staff_only": {
+        "en": "the organisation is for staff: a portal user cannot see it",
+        "zh-CN": "组织架构仅供内部员工查看，门户用户无权访问",
+    },
     # messages by field (read beside the field's name)
     "not_a_department": {"en": "department {id} does not exist", "zh-CN": "部门 {id} 不存在"},
     "not_a_user": {"en": "user {id} does not exist", "zh-CN": "用户 {id} 不存在"},
@@ -85,6 +101,10 @@ class OrgNotFound(_Said, NotFound):
 
 class OrgConflict(_Said, Conflict):
     """A department name taken, a delegation that overlaps another, one revoked already (409)."""
+
+
+class OrgDenied(_Said, PermissionDenied):
+    """Work on the organisation the caller may not do (403)."""
 
 
 def said(cls: type[E], key: str, /, field: str | None = None, **params: Any) -> E:
