@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from engine.forms.coltypes import ID_MAX, UTCDateTime
-from engine.security.org_errors import OrgConflict, OrgNotFound, Refusals, said, text
+from engine.security.org_errors import OrgConflict, OrgNotFound, Phrase, Refusals, said
 from engine.store.system import SYSTEM
 from engine.store.system import users as lc_user
 
@@ -198,11 +198,7 @@ def add_delegation(
     for other in delegations(conn, user_id=giver, revoked=False):
         shared = other.flows is None or flows is None or set(other.flows) & set(flows)
         if other.from_id == giver and shared and other.starts_at < ends and starts < other.ends_at:
-            names = (
-                text("every_flow", locale)
-                if other.flows is None
-                else text("the_flows", locale, flows=", ".join(other.flows))
-            )
+            names = Phrase("every_flow") if other.flows is None else Phrase("the_flows", flows=", ".join(other.flows))
             raise said(
                 OrgConflict,
                 "overlaps",

@@ -281,7 +281,9 @@ def _an_id(conn: Connection, refusals: Refusals, field: str, value: Any, table: 
 
 def _up_from(conn: Connection, department_id: int) -> list[int]:
     """The department and every department above it, bottom up (a loop ends it)."""
-    parents = dict(conn.execute(sa.select(departments_table.c.id, departments_table.c.parent_id)).tuples().all())
+    parents = {
+        r.id: r.parent_id for r in conn.execute(sa.select(departments_table.c.id, departments_table.c.parent_id))
+    }
     out: list[int] = []
     at: Optional[int] = department_id
     while at is not None and at not in out and len(out) < MAX_DEPTH:

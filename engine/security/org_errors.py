@@ -79,10 +79,25 @@ E = TypeVar("E", bound=LowcodeError)
 
 
 def text(key: str, locale: str, /, **params: Any) -> str:
-    """Message ``key`` of the organisation's catalogue, or of the field messages, in ``locale``."""
+    """Message ``key`` of the organisation's catalogue, or of the field messages, in ``locale``
+    (a value that is a :class:`Phrase`, or any text in several languages, read in it too)."""
+    params = {k: v.get(locale) if isinstance(v, i18n.Localized) else v for k, v in params.items()}
     if key in TEXTS:
         return i18n.render(TEXTS, key, locale, **params)
     return field_text(key, locale, **params)
+
+
+class Phrase:
+    """A message of the catalogue kept unrendered, to be read inside another in its language."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key, self.params = key, params
+
+    def get(self, locale: str = "en") -> str:
+        return text(self.key, locale, **self.params)
+
+    def all(self) -> tuple[str, ...]:
+        return tuple(self.get(locale) for locale in i18n.LOCALES)
 
 
 class _Said:
