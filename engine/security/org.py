@@ -45,6 +45,7 @@ __all__ = [
     "delegations",
     "department",
     "department_by_name",
+    "department_of",
     "departments",
     "heads_above",
     "local",
@@ -136,6 +137,12 @@ def user_id_by_name(conn: Connection, username: str) -> int:
         known = conn.execute(sa.select(lc_user.c.username)).scalars().all()
         raise said(OrgNotFound, "no_user_named", name=username, hint=_did_you_mean(username, known))
     return int(found)
+
+
+def department_of(conn: Connection, user_id: int) -> Optional[Department]:
+    """The department a user belongs to (None: in none, or no such user); for ``starter.department``."""
+    found = conn.execute(sa.select(lc_user.c.department_id).where(lc_user.c.id == user_id)).scalar()
+    return None if found is None else department(conn, int(found))
 
 
 def members(conn: Connection, department_id: int) -> list[int]:

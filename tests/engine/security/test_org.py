@@ -145,6 +145,9 @@ def test_departments_read_back_with_heads_and_members(conn: Any, people: dict[st
     }
     assert org.members(conn, tree["east"]) == [people["boss"], people["li"], people["wang"]]
     assert Users(FixedClock(NOW)).get(conn, people["li"]).department_id == tree["east"]
+    east = org.department_of(conn, people["li"])
+    assert east is not None and (east.name, east.head) == ("east", "boss")
+    assert org.department_of(conn, people["zhao"]) is None and org.department_of(conn, 999) is None
     with pytest.raises(OrgNotFound) as caught:
         org.department_by_name(conn, "eats")
     assert caught.value.text("zh-CN") == "没有名为 'eats' 的部门 (east?)"
