@@ -16,6 +16,7 @@ from engine.context import Clock, RunContext
 from engine.definitions import load_pack_files
 from engine.definitions.loader import read_pack_files
 from engine.errors import NotFound
+from engine.flows import tables as _flow_tables  # noqa: F401  (the lc_flow_* tables on SYSTEM)
 from engine.forms import FIELD_TYPES
 from engine.registry import register_guards
 from engine.revisions import DEFAULT_KEPT
