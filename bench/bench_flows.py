@@ -118,6 +118,23 @@ def waiting_footprint(c: Any, values: list[int]) -> tuple[float, float]:
     return live, size
 
 
+def disk_bytes(path: str, tables: tuple[str, ...]) -> int:
+    """Bytes of the pages that ``tables`` and their indexes take in an SQLite file (dbstat)."""
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        marks = ",".join("?" * len(tables))
+        (size,) = db.execute(
+            f"SELECT coalesce(sum(d.pgsize), 0) FROM dbstat d JOIN sqlite_schema s ON s.name = d.name "
+            f"WHERE s.tbl_name IN ({marks})",
+            tables,
+        ).fetchone()
+        return int(size)
+    finally:
+        db.close()
+
+
 # ---- the run --------------------------------------------------------------------------------------
 
 
@@ -151,6 +168,8 @@ def main(argv: Any = None) -> dict[str, Any]:
     notes: list[str] = []
     if ours_mem is None:
         notes.append(f"ours in memory not measured: {flows_ours.InMemory.missing}")
+    else:
+        notes.append(f"ours in memory: the flow {ours_mem.how}")
 
     # (a) in memory
     secs, paths = interleaved({k: (lambda c=c: lambda: drive(c, values)) for k, c in contenders.items()}, repeat)
@@ -161,9 +180,11 @@ def main(argv: Any = None) -> dict[str, Any]:
     persisted_values = values[:n_persisted]
     with tempfile.TemporaryDirectory() as work:
         counter = iter(range(10**6))
+        last: dict[str, str] = {}
 
         def file(name: str) -> str:
-            return str(Path(work) / f"{name}-{next(counter)}.db")
+            last[name] = str(Path(work) / f"{name}-{next(counter)}.db")
+            return last[name]
 
         runs: dict[str, Callable[[], Callable[[], list[list[str]]]]] = {
             "limit": lambda: lambda: limit.persisted(persisted_values, file("limit")),
@@ -180,6 +201,15 @@ def main(argv: Any = None) -> dict[str, Any]:
         psecs, ppaths = interleaved(runs, repeat)
         if ours_db is not None:
             ours_db.close()
+        disk = {
+            k: disk_bytes(last[f], tables) / n_persisted
+            for k, f, tables in (
+                ("ours", "ours", flows_ours.FLOW_TABLES),
+                ("limit", "limit", ("flow_case",)),
+                ("SpiffWorkflow", "spiff", ("flow_case",)),
+            )
+            if f in last
+        }
     db_rate = {k: n_persisted / v for k, v in psecs.items()}
     db_agree = all(p == expected[:n_persisted] for p in ppaths.values())
 
@@ -191,7 +221,7 @@ def main(argv: Any = None) -> dict[str, Any]:
     large = args.timers or (10_000 if args.quick else 100_000)
     scan = flows_timers.scan(small, large, due=100, repeat=max(repeat, 5))
 
-    results = report(n, n_persisted, repeat, mem_rate, db_rate, foot, scan, mem_agree, db_agree, notes)
+    results = report(n, n_persisted, repeat, mem_rate, db_rate, foot, disk, scan, mem_agree, db_agree, notes)
     summary = {
         "bench": "flows",
         "machine": machine(database="sqlite", SpiffWorkflow=spiff.version()),
@@ -209,6 +239,7 @@ def report(
     mem_rate: dict[str, float],
     db_rate: dict[str, float],
     foot: dict[str, tuple[float, float]],
+    disk: dict[str, float],
     scan: dict[str, Any],
     mem_agree: bool,
     db_agree: bool,
@@ -236,6 +267,10 @@ def report(
             f"{label:<44} {_fmt(o):>11} {_fmt(foot['limit'][i]):>11} {_fmt(foot[sp][i]):>13} {'':>11} "
             f"{_fmt(_ratio(o, foot[sp][i]), '.3f'):>10} {target:>7}"
         )
+    print(
+        f"{'on disk per completed instance (bytes)':<44} {_fmt(disk.get('ours')):>11} {_fmt(disk['limit']):>11} "
+        f"{_fmt(disk[sp]):>13} {'':>11} {_fmt(_ratio(disk.get('ours'), disk[sp]), '.3f'):>10}"
+    )
     print(
         f"timer scan, 100 due: fire_due {scan['fire'][scan['large']] * 1e3:.1f} ms among {scan['large']:,} pending, "
         f"{scan['fire'][scan['small']] * 1e3:.1f} ms among {scan['small']:,} "
@@ -274,6 +309,7 @@ def report(
         ),
         row("live memory per waiting instance", "bytes (lower is better)", live, mem_agree, target="<=1/3"),
         row("serialized size per waiting instance", "bytes (lower is better)", size, mem_agree, target="<=1/10"),
+        row("flow tables on disk per completed instance (SQLite pages)", "bytes (lower is better)", disk, db_agree),
         {
             "case": f"timer fire_due, 100 due among {scan['large']} vs {scan['small']} pending",
             "unit": "ms (lower is better)",
