@@ -52,7 +52,7 @@ _HUMAN = frozenset({"approval", "task", "state"})
 _WAITS = frozenset({"approval", "task", "state", "timer", "subflow"})
 
 
-class FlowError(LowcodeError):
+class MachineError(LowcodeError):
     """The flow cannot go on from here (no edge holds, an unknown node or action)."""
 
 
@@ -131,7 +131,7 @@ class Machine:
                 w[node] = [slot[0], slot[1], left]
                 return step
         if to is not None and to not in self.nodes:
-            raise FlowError(f"{self.spec.name}: no node {to!r} to return to")
+            raise MachineError(f"{self.spec.name}: no node {to!r} to return to")
         self._stop_all(step)
         if to is None:
             self._end(step, "rejected")
@@ -163,7 +163,7 @@ class Machine:
             w[node] = [slot[0], slot[1] + 1]
             return step
         if spec.kind == "approval":
-            raise FlowError(f"{self.spec.name}: node {node!r} is decided by approve or reject")
+            raise MachineError(f"{self.spec.name}: node {node!r} is decided by approve or reject")
         del w[node]
         if spec.kind in _HUMAN:
             step.effects.append(CloseTasks(node))
@@ -200,7 +200,7 @@ class Machine:
         try:
             return w[node]
         except KeyError:
-            raise FlowError(f"{self.spec.name}: node {node!r} is not waiting") from None
+            raise MachineError(f"{self.spec.name}: node {node!r} is not waiting") from None
 
     def _stop_all(self, step: Step) -> None:
         eff = step.effects
@@ -282,9 +282,9 @@ class Machine:
         if ended and not w and "j" not in state and step.status is None:
             self._end(step, "completed")
         elif not w and step.status is None and "j" in state:
-            raise FlowError(f"{self.spec.name}: the branches stopped before joining at {sorted(state['j'])}")
+            raise MachineError(f"{self.spec.name}: the branches stopped before joining at {sorted(state['j'])}")
         elif not w and step.status is None and not ended:
-            raise FlowError(f"{self.spec.name}: no token is left and no end was reached")
+            raise MachineError(f"{self.spec.name}: no token is left and no end was reached")
 
     def _wait(
         self,
@@ -342,7 +342,7 @@ class Machine:
             for e in edges:
                 if e.action == action:
                     return [e.target]
-            raise FlowError(f"{self.spec.name}: node {nid!r} has no action {action!r}")
+            raise MachineError(f"{self.spec.name}: node {nid!r} has no action {action!r}")
         if len(edges) == 1 and edges[0].condition is None:
             return [edges[0].target]
         kind = self.nodes[nid].kind
@@ -368,7 +368,7 @@ class Machine:
                     return [e.target]
             if default is not None:
                 return [default.target]
-        raise FlowError(f"{self.spec.name}: no edge out of {nid!r} holds and there is no default edge")
+        raise MachineError(f"{self.spec.name}: no edge out of {nid!r} holds and there is no default edge")
 
     def _matching_join(self, split: str) -> Optional[str]:
         """The inclusive join that every branch of ``split`` reaches first (nearest to all)."""

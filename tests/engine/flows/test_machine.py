@@ -20,7 +20,7 @@ from engine.flows.effects import (
     Skipped,
     StartChildren,
 )
-from engine.flows.machine import FlowError, machine_of
+from engine.flows.machine import MachineError, machine_of
 from engine.flows.model import NodeSpec
 
 from .flowspecs import chain, edge, flow, node
@@ -78,7 +78,7 @@ def test_exclusive_without_a_holding_edge_raises():
         [node("start", "start"), node("route", "exclusive"), node("end", "end")],
         [edge("start", "route"), edge("route", "end", "total > 5")],
     )
-    with pytest.raises(FlowError, match="no edge out of 'route'"):
+    with pytest.raises(MachineError, match="no edge out of 'route'"):
         machine_of(spec).start({"total": Decimal(1)}, CTX)
 
 
@@ -109,7 +109,7 @@ def test_parallel_split_and_join_fires_once():
     assert "join" not in entered(s)
     s = m.complete(s.state, "b", {}, CTX)
     assert entered(s) == ["join", "end"] and s.status == "completed" and s.state == {"w": {}}
-    with pytest.raises(FlowError, match="not waiting"):
+    with pytest.raises(MachineError, match="not waiting"):
         m.complete(s.state, "b", {}, CTX)
 
 
@@ -279,7 +279,7 @@ def test_reject_to_end_to_start_and_to_an_earlier_node():
     assert again.state == {"w": {"a": [1, 0]}}
     to_a = m.reject(s.state, "b", "a", {}, CTX)
     assert to_a.state == {"w": {"a": [1, 0]}} and to_a.effects[0] == CloseTasks("b")
-    with pytest.raises(FlowError, match="no node 'zz'"):
+    with pytest.raises(MachineError, match="no node 'zz'"):
         m.reject(s.state, "b", "zz", {}, CTX)
 
 
@@ -309,7 +309,7 @@ def test_state_machine_actions_edges_and_status_field():
     assert SetFields({"status": "待审核"}) in s.effects and s.state == {"w": {"pending": [1, 0]}}
     s = m.complete(s.state, "pending", {}, CTX, action="schedule")
     assert SetFields({"status": "已排产"}) in s.effects and list(s.state["w"]) == ["scheduled"]
-    with pytest.raises(FlowError, match="no action 'cancel'"):
+    with pytest.raises(MachineError, match="no action 'cancel'"):
         m.complete(s.state, "scheduled", {}, CTX, action="cancel")
     s = m.complete(s.state, "scheduled", {}, CTX, action="ship")
     assert s.status == "completed" and SetFields({"status": "已出库"}) in s.effects
@@ -340,7 +340,7 @@ def test_approval_cannot_be_completed_and_state_is_small():
 
     m = machine_of(chain(("a", "approval")))
     s = m.start({}, CTX)
-    with pytest.raises(FlowError, match="approve or reject"):
+    with pytest.raises(MachineError, match="approve or reject"):
         m.complete(s.state, "a", {}, CTX)
     assert len(json.dumps(s.state, separators=(",", ":"))) < 40
     assert isinstance(m.nodes["a"], NodeSpec)
