@@ -229,6 +229,8 @@ class Persisted:
 
     def __init__(self, work: str) -> None:
         self.pack = write_pack(work)
+        spec, _ = load_flow(str(Path(work) / "spec"))
+        self.kinds = {n: s.kind for n, s in spec.nodes.items()}
         self.platforms: list[Any] = []
 
     @classmethod
@@ -242,7 +244,7 @@ class Persisted:
         return cls(work)
 
     def prepare(self, values: list[int], path: str) -> Callable[[], list[list[str]]]:
-        from engine.inbox import Inbox  # noqa: I001  (until engine/inbox.py is merged)
+        from engine.inbox import Inbox
         from engine.platform import Platform
         from engine.store.db import Database
         from engine.store.writer import Writer
@@ -262,21 +264,23 @@ class Persisted:
             )
         ids = [r["id"] for r in created]
         inbox = Inbox(platform)
-        open_task = _open_task_query()
+        kinds = dict(self.kinds)
 
         def run() -> list[list[str]]:
             out = []
             for record_id in ids:
-                inbox.start(admin, "order_approval", "bench_order", record_id)
+                inst = inbox.start(admin, "bench_order", record_id, "order_approval")
                 walked = []
                 while True:
-                    with platform.db.connect() as conn:
-                        row = conn.execute(open_task, {"form": "bench_order", "record": record_id}).first()
-                    if row is None:
+                    todo = [t for t in inst["tasks"] if t["status"] == "open"]
+                    if not todo:
                         break
-                    task_id, node = row
-                    inbox.act(users[node], task_id, "approve")
+                    node = todo[0]["node"]
+                    action = "approve" if kinds[node] == "approval" else "submit"
+                    inst = inbox.act(users[node], todo[0]["id"], action)["instance"]
                     walked.append(node)
+                if inst["status"] != "completed":
+                    raise SystemExit(f"ours: instance {inst['id']} ended {inst['status']}: {walked}")
                 out.append(walked)
             return out
 
