@@ -48,6 +48,8 @@ import flows_ours  # noqa: E402  (a neighbour module: bench/ is on the path)
 import flows_peers  # noqa: E402
 import flows_timers  # noqa: E402
 
+#: instances started (and left waiting) for the on-disk size per waiting instance
+WAITING_ON_DISK = 500
 TARGETS = {"memory": 30.0, "persisted": 10.0, "live": 1 / 3, "bytes": 1 / 10}
 
 
@@ -199,6 +201,16 @@ def main(argv: Any = None) -> dict[str, Any]:
         else:
             notes.append(f"ours persisted not measured: {flows_ours.Persisted.missing}")
         psecs, ppaths = interleaved(runs, repeat)
+        waiting_values = persisted_values[:WAITING_ON_DISK]
+        waiting_disk: dict[str, float] = {}
+        for name, c, tables in (
+            ("ours", ours_db, flows_ours.FLOW_TABLES),
+            ("limit", limit, ("flow_case",)),
+            ("SpiffWorkflow", spiff, ("flow_case",)),
+        ):
+            if c is not None:
+                c.waiting(waiting_values, file(f"waiting-{name}"))
+                waiting_disk[name] = disk_bytes(last[f"waiting-{name}"], tables) / len(waiting_values)
         if ours_db is not None:
             ours_db.close()
         disk = {
@@ -221,7 +233,9 @@ def main(argv: Any = None) -> dict[str, Any]:
     large = args.timers or (10_000 if args.quick else 100_000)
     scan = flows_timers.scan(small, large, due=100, repeat=max(repeat, 5))
 
-    results = report(n, n_persisted, repeat, mem_rate, db_rate, foot, disk, scan, mem_agree, db_agree, notes)
+    results = report(
+        n, n_persisted, repeat, mem_rate, db_rate, foot, waiting_disk, disk, scan, mem_agree, db_agree, notes
+    )
     summary = {
         "bench": "flows",
         "machine": machine(database="sqlite", SpiffWorkflow=spiff.version()),
@@ -239,6 +253,7 @@ def report(
     mem_rate: dict[str, float],
     db_rate: dict[str, float],
     foot: dict[str, tuple[float, float]],
+    waiting_disk: dict[str, float],
     disk: dict[str, float],
     scan: dict[str, Any],
     mem_agree: bool,
@@ -267,6 +282,10 @@ def report(
             f"{label:<44} {_fmt(o):>11} {_fmt(foot['limit'][i]):>11} {_fmt(foot[sp][i]):>13} {'':>11} "
             f"{_fmt(_ratio(o, foot[sp][i]), '.3f'):>10} {target:>7}"
         )
+    print(
+        f"{'on disk per waiting instance (bytes)':<44} {_fmt(waiting_disk.get('ours')):>11} {_fmt(waiting_disk['limit']):>11} "
+        f"{_fmt(waiting_disk[sp]):>13} {'':>11} {_fmt(_ratio(waiting_disk.get('ours'), waiting_disk[sp]), '.3f'):>10}"
+    )
     print(
         f"{'on disk per completed instance (bytes)':<44} {_fmt(disk.get('ours')):>11} {_fmt(disk['limit']):>11} "
         f"{_fmt(disk[sp]):>13} {'':>11} {_fmt(_ratio(disk.get('ours'), disk[sp]), '.3f'):>10}"
@@ -309,6 +328,12 @@ def report(
         ),
         row("live memory per waiting instance", "bytes (lower is better)", live, mem_agree, target="<=1/3"),
         row("serialized size per waiting instance", "bytes (lower is better)", size, mem_agree, target="<=1/10"),
+        row(
+            "flow tables on disk per waiting instance (SQLite pages)",
+            "bytes (lower is better)",
+            waiting_disk,
+            db_agree,
+        ),
         row("flow tables on disk per completed instance (SQLite pages)", "bytes (lower is better)", disk, db_agree),
         {
             "case": f"timer fire_due, 100 due among {scan['large']} vs {scan['small']} pending",

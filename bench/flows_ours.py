@@ -243,7 +243,9 @@ class Persisted:
             return None
         return cls(work)
 
-    def prepare(self, values: list[int], path: str) -> Callable[[], list[list[str]]]:
+    def _platform(self, values: list[int], path: str) -> tuple[Any, Any, Any, dict[str, Any], list[int]]:
+        """A platform on a new SQLite file with the pack, the users and one record per amount:
+        (platform, inbox, the admin's context, the approvers' contexts by node, record ids)."""
         from engine.inbox import Inbox
         from engine.platform import Platform
         from engine.store.db import Database
@@ -262,8 +264,16 @@ class Persisted:
             created = platform.store().create_many(
                 conn, admin, "bench_order", [{"amount": a} for a in values], writer=Writer.importer(admin)
             )
-        ids = [r["id"] for r in created]
-        inbox = Inbox(platform)
+        return platform, Inbox(platform), admin, users, [r["id"] for r in created]
+
+    def waiting(self, values: list[int], path: str) -> None:
+        """Every instance started (waiting at its first human task)."""
+        _, inbox, admin, _, ids = self._platform(values, path)
+        for record_id in ids:
+            inbox.start(admin, "bench_order", record_id, "order_approval")
+
+    def prepare(self, values: list[int], path: str) -> Callable[[], list[list[str]]]:
+        platform, inbox, admin, users, ids = self._platform(values, path)
         kinds = dict(self.kinds)
 
         def run() -> list[list[str]]:

@@ -78,6 +78,19 @@ def run_persisted(
     return out
 
 
+def persist_waiting(amounts: list[int], path: str, start: Callable[[int], Any], dump: Callable[[Any], str]) -> None:
+    """Every instance started and written once, waiting at its first human task."""
+    db = open_sqlite(path)
+    try:
+        for amount in amounts:
+            case = start(amount)
+            db.execute("BEGIN")
+            db.execute("INSERT INTO flow_case (amount, state) VALUES (?, ?)", (amount, dump(case)))
+            db.execute("COMMIT")
+    finally:
+        db.close()
+
+
 # ---- SpiffWorkflow ----------------------------------------------------------------------------
 
 
@@ -136,6 +149,9 @@ class Spiff:
 
     def persisted(self, amounts: list[int], path: str, reload: bool = False) -> list[Path_]:
         return run_persisted(amounts, path, self.start, self.act, self.dump, self.load if reload else None)
+
+    def waiting(self, amounts: list[int], path: str) -> None:
+        persist_waiting(amounts, path, self.start, self.dump)
 
 
 # ---- the limit: a hand-written dict state machine ---------------------------------------------
@@ -198,3 +214,6 @@ class DictMachine:
 
     def persisted(self, amounts: list[int], path: str, reload: bool = False) -> list[Path_]:
         return run_persisted(amounts, path, self.start, self.act, self.dump, self.load if reload else None)
+
+    def waiting(self, amounts: list[int], path: str) -> None:
+        persist_waiting(amounts, path, self.start, self.dump)
