@@ -72,6 +72,7 @@ def _flows(s: dict[str, Any]) -> None:
     ]
     assert all(r["ours"] is not None for r in s["results"]), s["notes"]
     assert set(s["results"][1]["peers"]) == {"SpiffWorkflow", "SpiffWorkflow (load+save)"}
+    assert [r["unit"] for r in s["results"][2:6]] == ["bytes (lower is better)"] * 4
     scan = s["results"][-1]
     assert scan["case"] == "timer fire_due, 100 due among 10000 vs 1000 pending"
 
