@@ -1,7 +1,7 @@
 """bench_flows (d): the timer scan of 100 due rows among few or many pending ones.
 
-A waiting instance of a flow with a due time has one pending ``lc_timer`` row (kind
-``flow.due``, engine/store/timers.py). The worker's ``TimerQueue.fire_due`` claims the due
+A waiting task with a due time has one pending ``lc_timer`` row (kind ``flow.due``, key
+``<task id>:due``, as engine/flows/steps.py places it; engine/store/timers.py). The worker's ``TimerQueue.fire_due`` claims the due
 ones through the ``(status, due_at)`` index and fires each in its own transaction. Here two
 SQLite files (the platform's ``Database``, WAL) hold ``small`` and ``large`` pending rows of
 which 100 are due; the handler only counts (what a flow's handler does is the runtime's cost,
@@ -50,9 +50,9 @@ def fill(db: Database, pending: int, due: int) -> None:
         rows.append(
             {
                 "kind": KIND,
-                "key": f"task:{i + 1}",
+                "key": f"{i + 1}:due",
                 "due_at": at,
-                "payload": {"task": i + 1, "step": 0},
+                "payload": {"task": i + 1},
                 "status": PENDING,
                 "attempts": 0,
                 "created_at": T0 - dt.timedelta(days=2),
