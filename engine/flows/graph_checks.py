@@ -204,6 +204,7 @@ def _assignees(flow: FlowSpec) -> list[DefinitionError]:
         elif node.kind == "state":
             edges = flow.outgoing(node.id)
             has = node.assignee is not None or any(e.roles for e in edges)
+            out += _same_actions(node, edges)
             for e in edges:
                 if e.action is None:
                     out.append(
@@ -215,6 +216,30 @@ def _assignees(flow: FlowSpec) -> list[DefinitionError]:
             out.append(
                 flow_error("no_assignee", node.position, "add assignee: {role: ...}", None, kind=node.kind, id=node.id)
             )
+    return out
+
+
+def _same_actions(node: NodeSpec, edges: tuple[EdgeSpec, ...]) -> list[DefinitionError]:
+    """Each button of a state names one way out."""
+    out: list[DefinitionError] = []
+    first: dict[str, str] = {}
+    for e in edges:
+        if e.action is None:
+            continue
+        if e.action in first:
+            out.append(
+                flow_error(
+                    "same_action",
+                    e.position,
+                    "give each way out its own action",
+                    None,
+                    id=node.id,
+                    action=e.action,
+                    first=first[e.action],
+                    target=e.target,
+                )
+            )
+        first.setdefault(e.action, e.target)
     return out
 
 
