@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Run every benchmark in bench/ (pass --quick for a fast pass) and collect their JSON lines.
 
-Every ``bench_*.py`` is run: decision, expr, export, http (the HTTP create path against a
-bare Flask + SQLAlchemy endpoint), import, rules, validation.
+Every ``bench_*.py`` is run: decision, expr, export, flows (the order approval against
+SpiffWorkflow, the timer scan), http (the HTTP create path against a bare Flask + SQLAlchemy
+endpoint), import, rules, validation.
 
 Each bench prints a readable table and, as its last line, one JSON object; this script
 prints the tables as they come and writes all JSON lines to bench/results.jsonl.

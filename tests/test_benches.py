@@ -64,6 +64,19 @@ def _http(s: dict[str, Any]) -> None:
     assert case["statements"]["ours"] <= 12 + 4  # issue 17's 12, plus the order approval flow's start (issue 18)
 
 
+def _flows(s: dict[str, Any]) -> None:
+    cases = [r["case"] for r in s["results"]]
+    assert cases[:2] == [
+        "order approval, 40 instances, in memory",
+        "order approval, 40 instances, persisted each step (SQLite)",
+    ]
+    assert all(r["ours"] is not None for r in s["results"]), s["notes"]
+    assert set(s["results"][1]["peers"]) == {"SpiffWorkflow", "SpiffWorkflow (load+save)"}
+    assert [r["unit"] for r in s["results"][2:6]] == ["bytes (lower is better)"] * 4
+    scan = s["results"][-1]
+    assert scan["case"] == "timer fire_due, 100 due among 10000 vs 1000 pending"
+
+
 #: bench -> (arguments for a quick run, what else its summary must show)
 BENCHES: dict[str, tuple[list[str], Callable[[dict[str, Any]], None]]] = {
     "bench_expr": (["--quick"], _expr),
@@ -73,6 +86,7 @@ BENCHES: dict[str, tuple[list[str], Callable[[dict[str, Any]], None]]] = {
     "bench_import": (["--quick", "--repeat", "1", "--rows", "600"], _import),
     "bench_export": (["--quick", "--repeat", "1", "--rows", "1500", "--small", "300"], _export),
     "bench_http": (["--quick", "--orders", "10", "--repeat", "2"], _http),
+    "bench_flows": (["--quick", "--instances", "40"], _flows),
 }
 
 
