@@ -24,6 +24,7 @@ from engine.definitions.yaml_source import PosDict, PosList, Source, bool_key_as
 from engine.errors import DefinitionError, DefinitionErrors, Position
 from engine.expr import CompiledExpr, ExprType, compile_expression
 from engine.expr.scope import FieldInfo, Scope
+from engine.flows.change_spec import build_changes  # change requests: `changes:` (engine/flows/change_spec.py)
 from engine.flows.durations import parse_duration
 from engine.flows.model import (
     HUMAN_KINDS,
@@ -187,6 +188,7 @@ class _Build:
             withdraw=n.get("withdraw", "before_first_approval"),
             status_field=status_field,
             freezes=self.freezes(),
+            changes=build_changes(self, nodes),  # change requests (engine/flows/change_spec.py)
         )
 
     def status_field(self) -> Optional[str]:
