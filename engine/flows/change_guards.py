@@ -2,8 +2,8 @@
 
 * :class:`ControlGuard`: a person's write (API, workspace, batch, import) of a record under
   change control is refused unless it comes as a change request (``Records.update`` opens one;
-  a batch or an import cannot), and so is any person's write of a record whose change request
-  is pending. Rules and flows still write it (a flow's write makes a pending request stale).
+  a batch or an import cannot: 403), and so is any person's write of a record whose change
+  request is pending (409). Rules and flows still write it (a flow's write makes a pending request stale).
 * :class:`FreezeGuard`: every write (API, workspace, batch, import, rules, flows) of a record
   of a ``freezes`` form whose link field points at a record with a pending change request is
   refused, naming the request; so is creating one linked to it. Stored aggregates recomputed
@@ -16,6 +16,7 @@ from typing import Any, Optional, Protocol
 
 from sqlalchemy.engine import Connection
 
+from engine.errors import Conflict
 from engine.flows.change_words import say
 from engine.flows.model import FlowSpec
 from engine.flows.parts import Definitions
@@ -57,7 +58,7 @@ class ControlGuard:
         pending = self.changes.pending(conn, form, [record_id])
         if pending is not None:
             params = {"form": form, "id": record_id, "change": pending["id"]}
-            raise WriteRefused.said("change_pending", {"_": [say("change_pending", locale, **params)]}, **params)
+            raise Conflict.said("change_pending", {"_": [say("change_pending", locale, **params)]}, **params)
         if request.action == "delete":
             return
         found = self.changes.control(conn, form, record_id)

@@ -159,6 +159,9 @@ class ChangeRequests:
             for k, v in clean.values.items()
             if spec.field(k) is not None and before.get(k) != after.get(k) and not same_rows(old.get(k), v)
         }
+        for old_new in diff.values():  # a new sub-table row has no id yet
+            if isinstance(old_new[1], list):
+                old_new[1] = [_without_new_id(r) for r in old_new[1]]
         if not diff:
             return None
         return Plan(found[0], found[1], form, record_id, old, diff)
@@ -173,7 +176,8 @@ class ChangeRequests:
             raise StaleVersion.said("stale", form=form, id=record_id, current=old["version"], sent=plan.old["version"])
         pending = self.pending(conn, form, [record_id])
         if pending is not None:
-            raise Conflict.said("change_pending", form=form, id=record_id, change=pending["id"])
+            params = {"form": form, "id": record_id, "change": pending["id"]}
+            raise Conflict.said("change_pending", {"_": [say("change_pending", ctx.locale, **params)]}, **params)
         values = {k: new for k, (_, new) in plan.diff.items()}
         clean = store.validate(ctx, form, values, partial=True)
         writer = Writer("user", source, ctx.user_id, ctx.username, OPENING)  # the other guards judge it as the edit
@@ -365,6 +369,12 @@ def _may_decide(ctx: RunContext, task: Mapping[str, Any]) -> None:
     if task["assignee_id"] is None and task["assignee_role"] in ctx.roles:
         return
     raise PermissionDenied.said("flow_not_yours", id=task["id"])
+
+
+def _without_new_id(row: Any) -> Any:
+    if isinstance(row, dict) and "id" in row and row["id"] is None:
+        return {k: v for k, v in row.items() if k != "id"}
+    return row
 
 
 def _view(row: Mapping[str, Any]) -> dict[str, Any]:
