@@ -6,8 +6,8 @@
     freezes: [{form: work_order, link: sales_order}]
 
 ``after`` names the node from which on (once an instance has entered it) edits of the record
-become change requests; without it, once the instance completed. ``freezes`` needs
-``changes`` (the records it freezes are frozen while a change request is pending).
+become change requests; without it, once the instance completed. ``freezes`` takes effect
+with ``changes`` (its records are frozen while one of the flow's change requests is pending).
 """
 
 from __future__ import annotations
@@ -25,10 +25,6 @@ TEXTS.update(
         "changes_after": {
             "en": "'{after}' is neither a node id nor a state of this flow",
             "zh-CN": "'{after}' 既不是本流程的节点 id，也不是它的状态",
-        },
-        "freezes_need_changes": {
-            "en": "'freezes' needs 'changes' (who approves the change requests that freeze them)",
-            "zh-CN": "'freezes' 需要同时声明 'changes'（由谁审批冻结它们的变更申请）",
         },
     }
 )
@@ -48,8 +44,6 @@ def build_changes(b: Builder, nodes: Mapping[str, NodeSpec]) -> Optional[ChangeC
     """The flow's change control (None without ``changes``); errors go to the builder."""
     value = b.node.get("changes")
     if value is None:
-        if b.node.get("freezes"):
-            b.err("freezes_need_changes", b.node.pos_of("freezes"))
         return None
     approver = b.assignee(value["approver"], value, "approver")
     after = value.get("after")

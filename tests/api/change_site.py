@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from typing import Any, Iterator, Optional
-
-import pytest
+from typing import Any, Optional
 
 from apps import create_app
 from engine.context import FixedClock
@@ -80,10 +78,3 @@ def make_site(db_url: str, **flows: str) -> Site:
         for name, roles in USERS.items():
             p.users.add(conn, name, name + "-pw", roles)
     return Site(p)
-
-
-@pytest.fixture
-def site(db_url: str) -> Iterator[Site]:
-    s = make_site(db_url)
-    yield s
-    s.platform.db.dispose()

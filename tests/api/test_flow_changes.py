@@ -6,12 +6,20 @@ order as it was, a stale base is 409 (SQLite, and PostgreSQL with DATABASE_URL).
 from __future__ import annotations
 
 import io
+from typing import Iterator
 
 import pytest
 
 from engine.errors import Conflict
 from engine.store.writer import Writer
-from tests.api.change_site import Site, site  # noqa: F401  (the fixture)
+from tests.api.change_site import Site, make_site
+
+
+@pytest.fixture
+def site(db_url: str) -> Iterator[Site]:
+    s = make_site(db_url)
+    yield s
+    s.platform.db.dispose()
 
 
 def _request(s: Site, order: dict, **values: object) -> dict:

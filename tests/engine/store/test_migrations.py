@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from apps import create_app
 from engine.context import FixedClock
+from engine.flows import change_tables
 from engine.flows import tables as flow_tables
 from engine.platform import Platform
 from engine.security.users import Users
@@ -104,6 +105,7 @@ def test_a_column_without_a_migration_is_named_with_the_fix(database: Database) 
     timers.timers.to_metadata(code_tables)
     for flow_table in (flow_tables.instances, flow_tables.tasks, flow_tables.events):  # 0005
         flow_table.to_metadata(code_tables)
+    change_tables.changes.to_metadata(code_tables)  # 0007
     code_tables.tables["lc_outbox"].append_column(sa.Column("priority", sa.Integer))
     with database.connect() as conn:
         assert migrate.differences(conn, code_tables) == ["the code has column lc_outbox.priority, the other has not"]
@@ -228,12 +230,13 @@ def test_db_current_tells_the_revision_and_what_is_newer(database: Database, cli
     code, out, _ = cli("db", "current")
     assert code == 0
     assert "  0001: Baseline: the ``lc_*`` tables as the platform created them" in out
-    assert "4 newer revision(s) to apply" in out and "  0002: lc_idempotency.body_sha256" in out
+    assert "5 newer revision(s) to apply" in out and "  0002: lc_idempotency.body_sha256" in out
     assert "  0003: lc_webhook_delivery dropped" in out
     assert "  0004: lc_timer generic: (kind, key, due_at, payload)" in out
-    assert "  0005 (head): lc_flow_instance, lc_flow_task, lc_flow_event" in out
+    assert "  0005: lc_flow_instance, lc_flow_task, lc_flow_event" in out
+    assert "  0007 (head): lc_flow_change: change requests" in out
     code, out, _ = cli("db", "upgrade")
-    assert code == 0 and "from 0001 to:\n  0005 (head): lc_flow_instance" in out
+    assert code == 0 and "from 0001 to:\n  0007 (head): lc_flow_change" in out
 
 
 def test_the_history_is_one_line_of_numbered_files() -> None:
