@@ -38,6 +38,7 @@ def act_on_task(
     ctx, node = run.ctx, run.spec.nodes[task["node"]]
     if action == "comment":
         run.event("commented", node=node.id, comment=comment, attachments=attachments)
+        run.flush()
         return
     for pause in run.eng.pauses:  # a frozen record's task is paused (engine/flows/changes.py)
         pause(run, task)
@@ -64,13 +65,15 @@ def act_on_task(
     if action == "approve":
         _claim(run, task, "approved", comment)
         run.event("approved", node=node.id, comment=comment, attachments=attachments, on_behalf_of=_behalf(run, task))
-        step = run.machine.approve(run.state, node.id, run.record, ctx, run.who.count)
+        step = run.machine.approve(run.state, node.id, run.record, ctx, run.who.count, run.data)
     else:
         outcome = "submitted" if action == "submit" else action
         _claim(run, task, outcome, comment)
         run.event(outcome, node=node.id, comment=comment, attachments=attachments, on_behalf_of=_behalf(run, task))
         edge = None if action == "submit" else action
-        step = run.machine.complete(run.state, node.id, run.record, ctx, action=edge, count=run.who.count)
+        step = run.machine.complete(
+            run.state, node.id, run.record, ctx, action=edge, count=run.who.count, data=run.data
+        )
     run.perform(step)
     run.save(step)
 
@@ -133,7 +136,7 @@ def _check(run: Run, node: NodeSpec) -> None:
     """The node's submit checks, on the record as the task leaves it."""
     failed: dict[str, list[str]] = {}
     for check in node.checks:
-        if not check.condition.evaluate(run.record, run.ctx):
+        if not check.condition.evaluate(run.record, run.ctx, data=run.data):
             failed.setdefault("_task", []).append(check.message.get(run.ctx.locale))
     if failed:
         raise ValidationError(failed, "; ".join(failed["_task"]))
@@ -173,7 +176,7 @@ def _reject(
         to_node=target,
         on_behalf_of=_behalf(run, task),
     )
-    step = run.machine.reject(run.state, node.id, target, run.record, ctx, run.who.count)
+    step = run.machine.reject(run.state, node.id, target, run.record, ctx, run.who.count, run.data)
     run.perform(step)
     run.save(step)
 

@@ -51,7 +51,7 @@ class FlowTimer:
             return DROPPED
         run = self.flows.run_of(conn, system(now), inst["id"])
         run.event("timer", node=node, user=False)
-        step = run.machine.complete(run.state, node, run.record, run.ctx, count=run.who.count)
+        step = run.machine.complete(run.state, node, run.record, run.ctx, count=run.who.count, data=run.data)
         run.perform(step)
         run.save(step)
         return f"timer {node} of instance {inst['id']}"
