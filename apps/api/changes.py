@@ -47,9 +47,19 @@ def _comment() -> Optional[str]:
     return comment
 
 
-@bp.post("/changes/<id:change_id>/<any(approve, reject, comment):action>")
-def decide_change(change_id: int, action: str) -> Any:
-    return jsonify(_changes().decide(caller(), change_id, action, _comment()))
+@bp.post("/changes/<id:change_id>/approve")
+def approve_change(change_id: int) -> Any:
+    return jsonify(_changes().decide(caller(), change_id, "approve", _comment()))
+
+
+@bp.post("/changes/<id:change_id>/reject")
+def reject_change(change_id: int) -> Any:
+    return jsonify(_changes().decide(caller(), change_id, "reject", _comment()))
+
+
+@bp.post("/changes/<id:change_id>/comment")
+def comment_change(change_id: int) -> Any:
+    return jsonify(_changes().decide(caller(), change_id, "comment", _comment()))
 
 
 def change_paths(defs: Definitions, answers: Callable[..., dict[str, Any]]) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from engine.flows.engine import FlowEngine
 from engine.flows.model import FlowSpec
 from engine.flows.parts import Definitions
 from engine.flows.steps import Run
-from engine.flows.tables import tasks
+from engine.flows.tables import events, tasks
 from engine.store.events import EventBus
 from engine.store.records import Clause, RecordStore
 from engine.store.serialize import dump_record
@@ -202,9 +202,7 @@ class ChangeRequests:
         change_id = int(pk[0])
         task_id = self._open_task(conn, ctx, spec, inst, old)
         conn.execute(sa.update(changes).where(changes.c.id == change_id).values(task_id=task_id))
-        h.add_event(
-            conn, inst["id"], "change_requested", ctx, now, node=NODE, comment=f"#{change_id}", changes=plan.diff
-        )
+        _event(conn, inst["id"], "change_requested", ctx, comment=f"#{change_id}", changes=plan.diff)
         return ChangeRequested(self.get(conn, change_id))
 
     def _open_task(
@@ -241,7 +239,7 @@ class ChangeRequests:
         """approve | reject | comment on a change request's task; the task after."""
         change = self._of_task(conn, task)
         if action == "comment":
-            h.add_event(conn, task["instance_id"], "commented", ctx, ctx.now(), node=NODE, comment=comment)
+            _event(conn, task["instance_id"], "commented", ctx, comment=comment)
             return self.view(conn, ctx, task)
         if action not in ("approve", "reject"):
             raise ValidationError({"action": [say("change_bad_action", ctx.locale, action=action)]})
@@ -253,16 +251,8 @@ class ChangeRequests:
         self._claim(conn, ctx, task, change, APPROVED if action == "approve" else REJECTED, comment)
         if action == "approve":
             self._apply(conn, ctx, change)
-        h.add_event(
-            conn,
-            task["instance_id"],
-            "change_approved" if action == "approve" else "change_rejected",
-            ctx,
-            ctx.now(),
-            node=NODE,
-            comment=comment,
-            changes=change["diff"],
-        )
+        outcome = "change_approved" if action == "approve" else "change_rejected"
+        _event(conn, task["instance_id"], outcome, ctx, comment=comment, changes=change["diff"])
         return self.view(conn, ctx, h.task_row(conn, task["id"]) or task)
 
     def _claim(
@@ -359,6 +349,13 @@ class ChangeRequests:
             instance=h.instance_view(conn, inst),
         )
         return out
+
+
+def _event(conn: Connection, instance_id: int, action: str, ctx: RunContext, **kw: Any) -> None:
+    """A history event of the instance, at the request's pseudo node."""
+    conn.execute(
+        sa.insert(events).values(instance_id=instance_id, **h.event_row(action, ctx, ctx.now(), node=NODE, **kw))
+    )
 
 
 def _may_decide(ctx: RunContext, task: Mapping[str, Any]) -> None:
