@@ -220,15 +220,16 @@ def _add_approver(
         raise ValidationError({"where": ["before | after"]})
     if where == "before":  # the added approver first, then this task again
         t = tasks.c
-        done = run.conn.execute(
-            sa.update(tasks).where(t.id == task["id"], t.status == OPEN).values(status=WAITING, seq=task["seq"] + 1)
-        )
+        done = run.conn.execute(sa.update(tasks).where(t.id == task["id"], t.status == OPEN).values(status=WAITING))
         if done.rowcount != 1:
             raise Conflict.said("flow_task_done", id=task["id"], status="done")
         run.cancel_due(node, [task["id"]])
         run.insert_task(node, "approval", target, task["seq"], OPEN)
-    else:
-        run.insert_task(node, "approval", target, task["seq"], WAITING)
+    else:  # right after this task: the ones waiting behind it move one place back
+        t = tasks.c
+        behind = sa.and_(t.instance_id == task["instance_id"], t.node == node.id, t.status == WAITING)
+        run.conn.execute(sa.update(tasks).where(behind, t.seq > task["seq"]).values(seq=t.seq + 1))
+        run.insert_task(node, "approval", target, task["seq"] + 1, WAITING)
     run.event("added_approver", node=node.id, comment=comment, changes={"user": to_user, "where": where})
     step = run.machine.add_approver(run.state, node.id)
     run.save(step)
@@ -236,5 +237,5 @@ def _add_approver(
 
 def _bump(run: Run) -> None:
     """A change of the instance's tasks only: its version still moves (one writer at a time)."""
-    step = run.machine._copy(run.state)
+    step = run.machine.same(run.state)
     run.save(step)

@@ -71,7 +71,7 @@ def latest_instance(
     conn: Connection, form: str, record_id: int, *, running: bool = False, flow: Optional[str] = None
 ) -> Optional[dict[str, Any]]:
     i = instances.c
-    q = sa.select(instances).where(i.form == form, i.record_id == record_id, i.parent_id.is_(None))
+    q = sa.select(instances).where(i.form == form, i.record_id == record_id)
     if running:
         q = q.where(i.status == "running")
     if flow is not None:

@@ -7,7 +7,7 @@ from alembic import op
 from engine.forms.coltypes import UTCDateTime
 
 revision = "0007"
-down_revision = "0005"  # the lead re-chains it after the org lane's 0006
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
