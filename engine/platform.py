@@ -16,6 +16,7 @@ from engine.context import Clock, RunContext
 from engine.definitions import load_pack_files
 from engine.definitions.loader import read_pack_files
 from engine.errors import NotFound
+from engine.flows.changes import ChangeRequests
 from engine.flows.engine import FlowEngine
 from engine.flows.guards import NAME as STATUS_GUARD
 from engine.flows.guards import StatusGuard
@@ -56,6 +57,8 @@ class Parts:
     timers: TimerQueue
     #: the flow engine: instances, tasks, the inbox (subscribed to the bus after the rules)
     flows: FlowEngine
+    #: change requests of records under a flow's change control (engine/flows/changes.py)
+    changes: ChangeRequests
 
 
 def compose(
@@ -83,8 +86,10 @@ def compose(
     bus.subscribe(flows)  # start on create; ``start flow`` of rules through rules.flow_starters
     bus.add_guard(StatusGuard(flows.parts), name=STATUS_GUARD)  # a flow's status field: the flow's only
     register_flow_timers(flows, queue)  # flow.timer, flow.due
+    changes = ChangeRequests(flows)  # change requests: their write guards, the `change` task kind
+    changes.install(bus)
     db.create_system_tables()
-    return Parts(db, clock, bus, users, versions, active, rules, queue, flows)
+    return Parts(db, clock, bus, users, versions, active, rules, queue, flows, changes)
 
 
 class _FlowSource:
@@ -124,6 +129,7 @@ class Platform:
         self.users, self.versions, self.rules = parts.users, parts.versions, parts.rules
         self.active = parts.active
         self.flows = parts.flows
+        self.changes = parts.changes
         #: every compiled revision of this process, by key ((pack, revision), ...)
         self.revisions = parts.active.revisions
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from engine.context import RunContext
 from engine.errors import NotFound, PermissionDenied
+from engine.flows.changes import ChangeRequested
 from engine.listing import ListQuery, build_where
 from engine.pinned import AtRevision, refuse_unwritable
 from engine.platform import Platform
@@ -135,6 +136,12 @@ class Records:
         data, version = self.kept_columns(defs, ctx, form, record_id, data, version, where)
         store = self.platform.store_of(defs)
         clean = store.validate(ctx, form, data, partial=True)
+        changes = self.platform.changes  # under a flow's change control: a change request (202), nothing written
+        if changes.controlling(defs, form):  # (engine/flows/changes.py)
+            with self.platform.db.connect() as conn:
+                plan = changes.plan(conn, ctx, store, form, record_id, clean, version, where)
+            if plan is not None:
+                return ChangeRequested(self._write(idem, 202, lambda c: changes.request(c, ctx, store, plan, source)))
 
         def work(conn: Any) -> dict[str, Any]:
             record = store.update(

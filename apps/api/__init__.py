@@ -21,6 +21,7 @@ def _authenticate() -> None:
 
 from apps.api import (  # noqa: E402,F401  (register routes)
     auth,
+    changes,  # noqa: E402,F401  (change requests, version diffs)
     errors,
     files,  # noqa: E402,F401  (file uploads for attachment, image, signature)
     hooks,  # noqa: E402,F401  (inbound webhooks: POST /hooks/<name>)

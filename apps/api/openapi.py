@@ -7,6 +7,7 @@ from typing import Any
 from flask import jsonify
 
 from apps.api import bp
+from apps.api.changes import change_paths
 from apps.api.context import platform
 from apps.api.openapi_fixed import fixed_paths
 from apps.api.org_openapi import org_paths
@@ -215,7 +216,18 @@ def _form_paths(form: FormSpec) -> dict[str, Any]:
                 "parameters": rid + [if_match, idem],
                 "requestBody": body,
                 "responses": _answers(
-                    {"200": {"description": "updated", **one}}, *_JSON_BODY, 401, 403, 404, 409, 412, 422, 428
+                    {
+                        "200": {"description": "updated", **one},
+                        "202": {"description": "under a flow's change control: the change request opened"},
+                    },
+                    *_JSON_BODY,
+                    401,
+                    403,
+                    404,
+                    409,
+                    412,
+                    422,
+                    428,
                 ),
             },
             "delete": {
@@ -343,6 +355,7 @@ def _document(defs: Definitions) -> dict[str, Any]:
         full = {**base, "properties": {**_SYSTEM, **base["properties"]}}
         full.pop("required", None)
         schemas[form.name] = full
+    paths.update(change_paths(defs, _answers))  # change requests, version diffs (apps/api/changes.py)
     schemas["Error"] = ERROR_SCHEMA
     responses = {
         f"E{code}": {

@@ -11,6 +11,7 @@ from flask import jsonify, request
 from apps.api import bp
 from apps.api.context import caller, expected_version, idempotency_key, json_body, platform
 from apps.api.errors import ApiError
+from engine.flows.changes import ChangeRequested
 from engine.forms.coltypes import ID_MAX
 from engine.listing import ListQuery
 from engine.service import Records
@@ -73,7 +74,10 @@ def update_record(form: str, record_id: int) -> Any:
     if isinstance(body, dict):
         body.pop("id", None)
     version = expected_version(body, required=True)
-    return _with_etag(_records().update(caller(), form, record_id, body, version=version, idem=idempotency_key()))
+    answer = _records().update(caller(), form, record_id, body, version=version, idem=idempotency_key())
+    if isinstance(answer, ChangeRequested):  # under a flow's change control: nothing written yet
+        return jsonify(answer), 202
+    return _with_etag(answer)
 
 
 @bp.delete("/records/<form>/<id:record_id>")

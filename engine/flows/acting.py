@@ -40,6 +40,8 @@ def act_on_task(
         run.event("commented", node=node.id, comment=comment, attachments=attachments)
         run.flush()
         return
+    for pause in run.eng.pauses:  # a frozen record's task is paused (engine/flows/changes.py)
+        pause(run, task)
     allowed = _actions(run, node, task)
     if action not in allowed:
         raise ValidationError(

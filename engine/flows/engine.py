@@ -17,6 +17,7 @@ from engine.context import RunContext
 from engine.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from engine.flows import history as h
 from engine.flows.acting import act_on_task
+from engine.flows.kinds import PauseCheck, TaskKind
 from engine.flows.model import FlowSpec, NodeSpec
 from engine.flows.parts import Definitions, FlowDefinitions, FlowRules, FlowUsers, OrgChart
 from engine.flows.steps import Run
@@ -38,6 +39,9 @@ class FlowEngine:
         org: Optional[OrgChart] = None,
     ) -> None:
         self.parts, self.users, self.rules, self.org = parts, users, rules, org
+        #: change requests (engine/flows/changes.py): the task kinds they own, their pause checks
+        self.kinds: dict[str, TaskKind] = {}
+        self.pauses: list[PauseCheck] = []
         if rules is not None:
             rules.flow_starters.append(self.start_from_rule)
 
@@ -151,6 +155,8 @@ class FlowEngine:
         task = h.task_row(conn, task_id)
         if task is None:
             raise NotFound.said("flow_no_task", id=task_id)
+        if task["kind"] in self.kinds:  # a change request's task (engine/flows/changes.py)
+            return self.kinds[task["kind"]].act(conn, ctx, task, action, comment=comment)
         run = self.run_of(conn, ctx, task["instance_id"])
         act_on_task(
             run,
@@ -306,6 +312,8 @@ class FlowEngine:
         row = h.task_row(conn, task_id)
         if row is None:
             raise NotFound.said("flow_no_task", id=task_id)
+        if row["kind"] in self.kinds:  # a change request's task (engine/flows/changes.py)
+            return self.kinds[row["kind"]].view(conn, ctx, row)
         inst = h.instance_row(conn, row["instance_id"])
         assert inst is not None
         defs, spec = self.pinned(inst)

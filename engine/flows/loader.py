@@ -23,6 +23,7 @@ from engine.definitions.yaml_source import PosDict, PosList, Source, bool_key_as
 from engine.errors import DefinitionError, DefinitionErrors, Position
 from engine.expr import ExprType
 from engine.expr.scope import Scope
+from engine.flows.change_spec import build_changes  # change requests: `changes:` (engine/flows/change_spec.py)
 from engine.flows.load_parts import FlowContext, PartBuilder
 from engine.flows.model import EdgeSpec, FlowSpec, NodeSpec
 from engine.flows.texts import flow_error
@@ -125,6 +126,7 @@ class _Build(PartBuilder):
             withdraw=n.get("withdraw", "before_first_approval"),
             status_field=status_field,
             freezes=self.freezes(),
+            changes=build_changes(self, nodes),  # change requests (engine/flows/change_spec.py)
         )
 
     def status_field(self) -> Optional[str]:

@@ -96,6 +96,17 @@ class SubflowSpec:
 
 
 @dataclass(frozen=True)
+class ChangeControl:
+    """Change requests (``changes:`` of a flow): once an instance has reached node ``after``
+    (None: once it completed), a person's edit of the record opens a change request that
+    ``approver`` decides, instead of overwriting it (:mod:`engine.flows.changes`)."""
+
+    approver: Assignee
+    after: Optional[str] = None  # a node id (the loader resolves a state value to its node)
+    position: Position = field(default_factory=Position, compare=False)
+
+
+@dataclass(frozen=True)
 class NodeSpec:
     id: str
     kind: NodeKind
@@ -158,6 +169,8 @@ class FlowSpec:
     #: change requests: editing a record while an instance runs opens a change request, and
     #: records of these (form, link field) pairs pointing at it are frozen until it is decided
     freezes: tuple[tuple[str, str], ...] = ()
+    #: change requests turned on, and who decides them (None: edits overwrite as usual)
+    changes: Optional[ChangeControl] = None
 
     def outgoing(self, node: str) -> tuple[EdgeSpec, ...]:
         return self._out.get(node, ())

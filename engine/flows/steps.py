@@ -10,7 +10,7 @@ one pipeline as ``Writer.flow``, timers, notifications, child instances, the rul
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping, Optional, Protocol
+from typing import Any, Callable, Mapping, Optional, Protocol
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -41,6 +41,7 @@ class Host(Protocol):
     users: FlowUsers
     rules: Optional[FlowRules]
     org: Optional[OrgChart]
+    pauses: list[Callable[["Run", Mapping[str, Any]], None]]  # change requests: paused tasks
 
     def run_action(self, run: "Run", node: NodeSpec) -> None: ...
 

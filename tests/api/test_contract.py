@@ -253,6 +253,7 @@ def test_every_api_route_is_in_the_document(client):
             continue
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
         path = path.replace("{record_id}", "{id}").replace("{run_id}", "{id}").replace("{file_id}", "{id}")
+        path = path.replace("{change_id}", "{id}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             for form in forms if "{form}" in path else [None]:
                 concrete = path.replace("{form}", form) if form else path

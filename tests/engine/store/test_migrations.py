@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from apps import create_app
 from engine.context import FixedClock
+from engine.flows import change_tables
 from engine.flows import tables as flow_tables
 from engine.platform import Platform
 from engine.security import delegation, org
@@ -116,6 +117,7 @@ def test_a_column_without_a_migration_is_named_with_the_fix(database: Database) 
     sa.Index("ix_lc_user_department", user.c.department_id)
     org.departments_table.to_metadata(code_tables)
     delegation.delegations_table.to_metadata(code_tables)
+    change_tables.changes.to_metadata(code_tables)  # 0007: change requests
     code_tables.tables["lc_outbox"].append_column(sa.Column("priority", sa.Integer))
     with database.connect() as conn:
         assert migrate.differences(conn, code_tables) == ["the code has column lc_outbox.priority, the other has not"]
