@@ -235,5 +235,5 @@ def _add_approver(
 
 def _bump(run: Run) -> None:
     """A change of the instance's tasks only: its version still moves (one writer at a time)."""
-    step = run.machine._copy(run.state)
+    step = run.machine.same(run.state)
     run.save(step)

@@ -197,6 +197,10 @@ class Machine:
         self._end(step, status)
         return step
 
+    def same(self, state: State) -> Step:
+        """No move: the state as it is (a step that changed only tasks still bumps the version)."""
+        return self._copy(state)
+
     def waiting(self, state: State) -> tuple[str, ...]:
         return tuple(state["w"])
 
