@@ -112,7 +112,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "join_not_split": {
         "en": "parallel join '{id}' joins branches that do not come from one parallel split (they meet after "
-        "'{split}', a {kind} node): it would wait forever",
+        "{kind} node '{split}'): it would wait forever",
         "zh-CN": "并行汇聚 '{id}' 汇聚的分支并非来自同一个并行拆分（它们在 {kind} 节点 '{split}' 之后汇合），会永远等待",
     },
     "join_exclusive": {
@@ -124,6 +124,11 @@ TEXTS: dict[str, dict[str, str]] = {
     "join_unmatched": {
         "en": "branch '{branch}' of parallel split '{split}' does not arrive at join '{id}' on an input of its own",
         "zh-CN": "并行拆分 '{split}' 的分支 '{branch}' 没有单独到达汇聚 '{id}'",
+    },
+    "unsynchronized": {
+        "en": "node '{id}' is reached by parallel branches of split '{split}' without a parallel join: "
+        "what follows would run once per branch",
+        "zh-CN": "节点 '{id}' 由并行拆分 '{split}' 的多个分支直接到达而没有并行汇聚：其后的步骤会每个分支各执行一次",
     },
     "many_out": {
         "en": "{kind} node '{id}' has {count} outgoing edges: branch with a gateway (exclusive, inclusive or parallel)",
@@ -140,6 +145,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "state_no_action": {
         "en": "state node '{id}' has an edge without an action: each way out of a state is a button",
         "zh-CN": "状态节点 '{id}' 有一条没有 action 的出边：状态的每个出口都是一个按钮",
+    },
+    "same_action": {
+        "en": "node '{id}' has two edges with action '{action}' (to '{first}' and to '{target}')",
+        "zh-CN": "节点 '{id}' 有两条 action 为 '{action}' 的出边（到 '{first}' 和到 '{target}'）",
     },
     "spin_cycle": {
         "en": "the cycle {cycle} has no human node or timer on it: it would spin",
