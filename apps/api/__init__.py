@@ -24,6 +24,7 @@ from apps.api import (  # noqa: E402,F401  (register routes)
     changes,  # noqa: E402,F401  (change requests, version diffs)
     errors,
     files,  # noqa: E402,F401  (file uploads for attachment, image, signature)
+    flow_admin,  # noqa: E402,F401  (flows ops lane: POST /users/{id}/handover)
     hooks,  # noqa: E402,F401  (inbound webhooks: POST /hooks/<name>)
     io,  # noqa: E402,F401  (batch, import, export)
     openapi,

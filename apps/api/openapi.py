@@ -9,6 +9,7 @@ from flask import jsonify
 from apps.api import bp
 from apps.api.changes import change_paths
 from apps.api.context import platform
+from apps.api.flow_admin_openapi import flow_admin_paths  # flows ops lane
 from apps.api.openapi_fixed import fixed_paths
 from apps.api.org_openapi import org_paths
 from engine.definitions.model import FieldSpec, FormSpec
@@ -347,6 +348,7 @@ def _document(defs: Definitions) -> dict[str, Any]:
     key = defs.key
     paths = fixed_paths(_answers)
     paths.update(org_paths(_answers))
+    paths.update(flow_admin_paths(_answers))  # flows ops lane: the handover
     schemas: dict[str, Any] = {}
     for form in defs.forms.values():
         paths.update(_form_paths(form))

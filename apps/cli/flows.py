@@ -112,4 +112,5 @@ def register(sub: Any) -> None:
     # It defines ``register(fs)`` taking these subparsers; nothing else here needs to change.
     if importlib.util.find_spec(RUN_MODULE) is not None:
         importlib.import_module(RUN_MODULE).register(fs)
+    importlib.import_module("apps.cli.flows_ops").register(fs)  # ops lane: handover, migrate
     s.set_defaults(func=lambda a: (s.print_help(), 2)[1])

@@ -20,6 +20,7 @@ from engine.context import RunContext
 from engine.errors import Conflict, ValidationError
 from engine.flows import effects as fx
 from engine.flows.assignees import Assignees, Target
+from engine.flows.ended import flow_ended
 from engine.flows.history import CANCELLED, OPEN, WAITING, event_row
 from engine.flows.machine import Step, machine_of
 from engine.flows.model import FlowSpec, NodeSpec
@@ -146,6 +147,7 @@ class Run:
     def saved(self, step: Step) -> None:
         """After the state is written: the history, then the parent of an ended child."""
         self.flush()
+        flow_ended(self, step)  # ops lane: the rules' ``when flow X ended`` (engine/flows/ended.py)
         if step.status is not None and self.inst.get("parent_id"):
             self.eng.child_ended(self, step.status)
 

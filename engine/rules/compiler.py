@@ -25,6 +25,7 @@ from engine.expr.parser import parse
 from engine.expr.scope import FieldInfo, Scope
 from engine.expr.types import ExprType
 from engine.rules import syntax as sx
+from engine.rules.flow_ended import ENDED, with_outcome
 from engine.rules.spec import (
     CREATED,
     DEFAULT_DEPTH,
@@ -107,6 +108,7 @@ class RuleCompiler:
         self.errors: list[DefinitionError] = []
         self.lines: list[str] = []
         self._file = ""
+        self._ended: Optional[str] = None  # the form of the ``when flow X ended`` rule compiling
 
     def _located(self, exc: DefinitionError) -> DefinitionError:
         """Show the whole line of the rule file under an expression's error."""
@@ -163,7 +165,8 @@ class RuleCompiler:
         return False
 
     def scope(self, form: str) -> Scope:
-        return self.scopes[form]
+        scope = self.scopes[form]
+        return with_outcome(scope) if form == self._ended else scope  # when flow X ended: flow_outcome
 
     def expr(
         self, e: sx.Expr, form: str, loop: Optional[Loop] = None, expect: Optional[ExprType] = None
@@ -263,11 +266,13 @@ class RuleCompiler:
 
     def rule(self, node: sx.RuleNode, form: str, build_action: Any) -> Optional[RuleSpec]:
         before = len(self.errors)
+        self._ended = form if node.trigger is not None and node.trigger.kind == "flow_ended" else None
         trigger = self.trigger(node.trigger, form)
         condition = None
         if node.condition is not None:
             condition = self.expr(node.condition, form, expect=ExprType.BOOLEAN)
         actions = tuple(a for a in (build_action(self, a, form, None) for a in node.actions) if a is not None)
+        self._ended = None
         if len(self.errors) > before or trigger is None:
             return None
         return RuleSpec(
@@ -351,6 +356,9 @@ class RuleCompiler:
         if t.kind == "flow":
             assert t.flow is not None and t.node is not None
             return Trigger("flow", flow=t.flow.text, node=t.node.text, direction=t.direction)
+        if t.kind == "flow_ended":  # indexed as (flow, "ended", ""); the rule sees flow_outcome
+            assert t.flow is not None
+            return Trigger("flow", flow=t.flow.text, node="", direction=ENDED, outcome=t.direction)
         raise AssertionError(t.kind)  # pragma: no cover
 
 

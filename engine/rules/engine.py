@@ -24,6 +24,7 @@ from engine.errors import LowcodeError
 from engine.rules import log as runlog
 from engine.rules import said
 from engine.rules.errors import RuleChainTooDeep, RuleFailed, describe
+from engine.rules.flow_ended import ENDED, FIELD
 from engine.rules.parts import Compiled, Running
 from engine.rules.spec import RuleSet, RuleSpec
 from engine.store.access import ConnAccess
@@ -63,6 +64,7 @@ class RunState:
     depth: int
     data: ConnAccess
     vars: dict[str, Any] = field(default_factory=dict)  # loop rows flattened: line__qty
+    given: Mapping[str, Any] = field(default_factory=dict)  # names the trigger gives: flow_outcome
     summaries: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -80,6 +82,8 @@ class RunState:
 
     def values(self) -> Mapping[str, Any]:
         """The record as expressions see it (with the loop row's fields when inside a loop)."""
+        if self.given:
+            return {**self.record, **self.given, **self.vars}
         return {**self.record, **self.vars} if self.vars else self.record
 
     def evaluate(self, expr: Any) -> Any:
@@ -208,15 +212,18 @@ class RuleEngine:
         source: str = "api",
         guard: bool = True,
         holds: bool = False,
+        given: Optional[Mapping[str, Any]] = None,
     ) -> str:
         """Run one rule on one record now: condition, then actions; logs the run; returns the outcome.
 
         ``holds``: the caller has just found the condition true on this record (it is not
-        evaluated twice)."""
+        evaluated twice). ``given``: names the trigger gives beside the record's fields
+        (``flow_outcome``)."""
         state = state or self._change(conn, depth)
         started, t0 = ctx.now(), time.perf_counter()
         key = (rule.key, rule.form, int(record.get("id") or 0))
         run = RunState(self, conn, ctx, rule, rule.form, record, old, event, depth, ConnAccess(conn, self.store()))
+        run.given = given or {}
         outcome, error, where = runlog.FIRED, None, None
         entry: dict[str, Any] = {}
         runlog.buffer(conn, entry)  # in start order; filled in below
@@ -305,6 +312,27 @@ class RuleEngine:
             self.run(conn, ctx, r, dict(record), None, "flow", depth, state, source="flow")
             for r in rules
             if form is None or r.form == form
+        ]
+
+    def on_flow_ended(
+        self,
+        conn: Connection,
+        ctx: RunContext,
+        flow: str,
+        outcome: str,
+        record: Mapping[str, Any],
+        form: Optional[str] = None,
+        depth: int = 0,
+    ) -> list[str]:
+        """Called by the flow engine when an instance of ``flow`` ended with ``outcome``
+        (completed | rejected | withdrawn | cancelled): runs the ``when flow <flow> ended
+        [<outcome>]`` rules (of ``form`` when given) on ``record``, with ``flow_outcome``."""
+        rules = self.rules().by_flow.get((flow, ENDED, ""), ())
+        state = self._change(conn, depth)
+        return [
+            self.run(conn, ctx, r, dict(record), None, "flow", depth, state, source="flow", given={FIELD: outcome})
+            for r in rules
+            if (form is None or r.form == form) and r.trigger.outcome in (None, outcome)
         ]
 
     def fire(

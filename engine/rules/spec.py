@@ -33,6 +33,7 @@ class Trigger:
     direction: Optional[str] = None
     webhook: Optional[str] = None  # webhook triggers: an optional hook name
     channel: Optional[str] = None  # webhook triggers: the channel adapting the payload
+    outcome: Optional[str] = None  # flow X ended <outcome> (direction "ended"); None: any outcome
 
     def describe(self) -> str:
         if self.kind == "changed":
@@ -41,6 +42,8 @@ class Trigger:
             return "created or updated"
         if self.timer is not None:
             return self.timer.describe()
+        if self.kind == "flow" and self.direction == "ended":
+            return f"flow {self.flow} ended" + (f" {self.outcome}" if self.outcome else "")
         if self.kind == "flow":
             return f"flow {self.flow} {self.direction} {self.node}"
         if self.kind == "webhook":

@@ -39,6 +39,7 @@ _WORDS = {
     "_SEP": "a new line",
     "BEFORE_AFTER": "before or after",
     "ENTER_LEAVE": "enter or leave",
+    "OUTCOME": "completed, rejected, withdrawn or cancelled",
     "$END": "the end of the file",
 }
 
@@ -67,7 +68,7 @@ class TriggerNode:
     period: Optional[Name] = None  # every <period>
     at: Optional[str] = None  # every day at 08:00
     duration: Optional[str] = None  # 72h (relative) / every 2h
-    direction: Optional[str] = None  # before | after | enter | leave
+    direction: Optional[str] = None  # before | after | enter | leave | an outcome (flow_ended)
     flow: Optional[Name] = None
     node: Optional[Name] = None
     text: Optional[str] = None  # webhook "name"
@@ -296,6 +297,8 @@ class _Build:
             )
         if kind == "flow":
             return TriggerNode("flow", p, flow=self.name(c[0]), direction=str(c[1]), node=self.name(c[2]))
+        if kind == "flow_ended":  # direction: the outcome it waits for (None: any)
+            return TriggerNode("flow_ended", p, flow=self.name(c[0]), direction=str(c[1]) if c[1] else None)
         raise AssertionError(kind)  # pragma: no cover
 
     def path(self, t: Tree) -> tuple[Name, ...]:
