@@ -23,9 +23,11 @@ from apps.api import (  # noqa: E402,F401  (register routes)
     auth,
     errors,
     files,  # noqa: E402,F401  (file uploads for attachment, image, signature)
+    flows,  # noqa: E402,F401  (flows, their graphs, a record's flow)
     hooks,  # noqa: E402,F401  (inbound webhooks: POST /hooks/<name>)
     io,  # noqa: E402,F401  (batch, import, export)
     openapi,
     records,
     rules,
+    tasks,  # noqa: E402,F401  (the inbox: /tasks)
 )

@@ -1,0 +1,116 @@
+"""``run.py flows simulate FLOW --record JSON``: the path a record would take (registered by
+:mod:`apps.cli.flows`, beside ``check`` and ``draw``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Mapping
+
+from apps.cli import common
+from apps.cli.flows_sim import Resolver, describe, simulate
+from engine.definitions.model import FieldSpec
+from engine.errors import LowcodeError
+from engine.forms import FIELD_TYPES, FieldError
+
+
+def register(flows: Any) -> None:
+    """Add the run-time commands to ``run.py flows``'s subparsers."""
+    p = flows.add_parser(
+        "simulate",
+        help="the path a record would take through a flow (gateway edges, assignees); writes nothing",
+        description="Run a record through the flow's machine, approving or completing every human node in "
+        "turn: which nodes it passes, which edge each gateway takes, who each task would go to (read from "
+        "the database's users and roles). Nothing is written.",
+    )
+    p.add_argument("flow", help="the flow's name")
+    p.add_argument(
+        "--record",
+        required=True,
+        help='the record as JSON, e.g. \'{"total": 60000}\'; with "id", the stored record with these changes; '
+        "@file.json reads a file",
+    )
+    p.add_argument("--user", help="simulate as this user started it (default: the system)")
+    p.add_argument(
+        "--action",
+        action="append",
+        metavar="NODE=ACTION",
+        help="state-machine mode: the action to take at NODE (default: its first)",
+    )
+    p.add_argument("--json", action="store_true", help="print the path as JSON")
+    p.set_defaults(func=cmd_simulate)
+
+
+def _typed(fields: tuple[FieldSpec, ...], data: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON values as the record holds them (a money text as a Decimal, a date as a date);
+    a value its type cannot read is passed on as it is."""
+    out: dict[str, Any] = dict(data)
+    for spec in fields:
+        if spec.name not in data or data[spec.name] in (None, "", []):
+            continue
+        value = data[spec.name]
+        if spec.fields:
+            out[spec.name] = (
+                [_typed(spec.fields, r) for r in value if isinstance(r, Mapping)] if isinstance(value, list) else value
+            )
+            continue
+        ftype = FIELD_TYPES.get(spec.type)
+        if ftype is None:
+            continue
+        try:
+            out[spec.name] = ftype.parse(spec, value)
+        except (FieldError, ValueError, TypeError):
+            pass
+    return out
+
+
+def _record_json(text: str) -> dict[str, Any]:
+    if text.startswith("@"):
+        with open(text[1:], encoding="utf-8") as fh:
+            text = fh.read()
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise SystemExit(f"--record: not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise SystemExit("--record: give a JSON object of field values")
+    return data
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from engine.store.access import ConnAccess
+
+    p = common.platform()
+    defs = p.definitions()
+    flows = getattr(defs, "flows", {}) or {}
+    flow = flows.get(args.flow)
+    if flow is None:
+        known = ", ".join(sorted(flows)) or "none"
+        print(f"no flow named {args.flow!r} (flows: {known})", file=sys.stderr)
+        return 1
+    actions = dict(a.partition("=")[::2] for a in args.action or ())
+    data = _record_json(args.record)
+    try:
+        ctx = p.user_context(args.user) if args.user else p.system_context()
+        form = defs.forms[flow.form]
+        store = p.store_of(defs)
+        with p.db.connect() as conn:
+            record: dict[str, Any] = {}
+            if "id" in data:
+                found = store.get(conn, flow.form, int(data["id"]))
+                if found is None:
+                    print(f"{flow.form} {data['id']} not found", file=sys.stderr)
+                    return 1
+                record = dict(found)
+            record.update(_typed(form.fields, data))
+            resolver = Resolver(conn, p.users, ConnAccess(conn, store))
+            sim = simulate(flow, record, ctx, resolver, actions)
+    except LowcodeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(sim.to_dict(), ensure_ascii=False, default=str))
+    else:
+        print("\n".join(describe(sim)))
+    return 1 if sim.error else 0
