@@ -72,9 +72,9 @@ def _record_json(text: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise SystemExit(f"--record: not JSON: {exc}") from None
+        raise ValueError(f"--record: not JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise SystemExit("--record: give a JSON object of field values")
+        raise ValueError("--record: give a JSON object of field values")
     return data
 
 
@@ -90,7 +90,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print(f"no flow named {args.flow!r} (flows: {known})", file=sys.stderr)
         return 1
     actions = dict(a.partition("=")[::2] for a in args.action or ())
-    data = _record_json(args.record)
+    try:
+        data = _record_json(args.record)
+    except (ValueError, OSError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
     try:
         ctx = p.user_context(args.user) if args.user else p.system_context()
         form = defs.forms[flow.form]

@@ -11,7 +11,6 @@ from apps.workspace.fields import FieldView, form_views
 from apps.workspace.i18n import text
 from engine.context import RunContext
 from engine.flows.model import HUMAN_KINDS, FlowSpec, NodeSpec
-from engine.forms.types_extra import format_duration
 from engine.runtime import Definitions
 
 if TYPE_CHECKING:
@@ -117,9 +116,26 @@ def time_left(due: Any, now: dt.datetime, locale: str) -> Optional[tuple[str, bo
     if moment is None:
         return None
     seconds = int((moment - now).total_seconds())
-    step = 60 if abs(seconds) < 86400 else 3600
-    span = format_duration(dt.timedelta(seconds=max(step, abs(seconds) // step * step)))
+    span = span_text(abs(seconds), locale)
     return (text("overdue", locale, span=span), True) if seconds < 0 else (text("time_left", locale, span=span), False)
+
+
+#: the units of a time span, largest first: (seconds, zh-CN, en)
+UNITS = ((86400, "天", "d"), (3600, "小时", "h"), (60, "分钟", "min"))
+
+
+def span_text(seconds: int, locale: str) -> str:
+    """A span as a person reads it, in its two largest units: ``1天2小时``, ``3 h 5 min``."""
+    parts: list[str] = []
+    for size, zh, en in UNITS:
+        n, seconds = divmod(seconds, size)
+        if n and len(parts) < 2:
+            parts.append(f"{n}{zh}" if locale.startswith("zh") else f"{n} {en}")
+        elif parts:
+            break
+    if not parts:
+        return "1分钟" if locale.startswith("zh") else "1 min"
+    return "".join(parts) if locale.startswith("zh") else " ".join(parts)
 
 
 def who(task: Mapping[str, Any], locale: str) -> str:

@@ -1,0 +1,48 @@
+"""``run.py flows simulate FLOW --record JSON`` on a real database: the path a claim would take,
+which edge the gateway takes and who each task would go to, and nothing written."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.flows.tables import flow_instances, flow_tasks
+from tests.api.flowpack import FLOW, approvals_platform
+
+
+def _rows(platform: Any) -> tuple[int, int, int]:
+    with platform.db.connect() as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+            for t in (flow_instances, flow_tasks, platform.definitions().tables.table("expense"))
+        )
+
+
+def test_simulate_shows_the_edge_and_the_assignees_without_writing(db_url: str, cli: Any) -> None:
+    platform = approvals_platform(db_url)
+    before = _rows(platform)
+    code, out, err = cli("flows", "simulate", FLOW, "--record", '{"title": "服务器", "amount": "25000"}', "--json")
+    assert code == 0, err
+    sim = json.loads(out)
+    assert sim["end"] == "completed" and sim["error"] is None
+    assert [s["node"] for s in sim["steps"]] == ["start", "manager", "route", "director", "finance", "done"]
+    steps = {s["node"]: s for s in sim["steps"]}
+    assert steps["route"]["edges"] == [
+        {"to": "director", "condition": "amount > 10000", "default": False, "label": "大额"}
+    ]
+    assert steps["manager"]["assignees"] == ["mgr1", "mgr2"]
+    assert steps["director"]["assignees"] == ["dir1"] and steps["finance"]["assignees"] == ["fin1"]
+
+    code, out, err = cli("flows", "simulate", FLOW, "--record", '{"title": "打车", "amount": "80"}')
+    assert code == 0, err
+    assert "edge to finance (default)" in out and "director" not in out.split("edge to finance")[1]
+    assert out.strip().endswith("end: completed")
+    assert _rows(platform) == before  # nothing written
+
+    code, _, err = cli("flows", "simulate", "nope", "--record", "{}")
+    assert code == 1 and "no flow named 'nope' (flows: expense_approval)" in err
+    code, _, err = cli("flows", "simulate", FLOW, "--record", "[1]")
+    assert code != 0 and "JSON object" in err
+    platform.db.dispose()
