@@ -16,6 +16,11 @@ from engine.context import Clock, RunContext
 from engine.definitions import load_pack_files
 from engine.definitions.loader import read_pack_files
 from engine.errors import NotFound
+from engine.flows.engine import FlowEngine
+from engine.flows.guards import NAME as STATUS_GUARD
+from engine.flows.guards import StatusGuard
+from engine.flows.parts import Definitions as FlowDefs
+from engine.flows.timers import register as register_flow_timers
 from engine.forms import FIELD_TYPES
 from engine.registry import register_guards
 from engine.revisions import DEFAULT_KEPT
@@ -46,8 +51,10 @@ class Parts:
     versions: VersionStore
     active: ActiveDefinitions
     rules: RuleEngine
-    #: due timers by kind (the rules' ``rule``; flows will register SLA and escalation kinds)
+    #: due timers by kind (the rules' ``rule``; the flows' ``flow.timer`` and ``flow.due``)
     timers: TimerQueue
+    #: the flow engine: instances, tasks, the inbox (subscribed to the bus after the rules)
+    flows: FlowEngine
 
 
 def compose(
@@ -70,8 +77,33 @@ def compose(
     bus.subscribe(Dependents(active))  # stored aggregates over the written form
     rules = RuleEngine(active, db, bus)
     bus.subscribe(rules)
+    users, queue = Users(clock), TimerQueue(db)
+    flows = FlowEngine(_FlowSource(active), users, rules, org=None)
+    bus.subscribe(flows)  # start on create; ``start flow`` of rules through rules.flow_starters
+    bus.add_guard(StatusGuard(flows.parts), name=STATUS_GUARD)  # a flow's status field: the flow's only
+    register_flow_timers(flows, queue)  # flow.timer, flow.due
     db.create_system_tables()
-    return Parts(db, clock, bus, Users(clock), versions, active, rules, TimerQueue(db))
+    return Parts(db, clock, bus, users, versions, active, rules, queue, flows)
+
+
+class _FlowSource:
+    """The active definitions as the flow engine sees them (:class:`engine.flows.parts.FlowDefinitions`)."""
+
+    def __init__(self, active: ActiveDefinitions) -> None:
+        self.active = active
+
+    def definitions(self) -> Definitions:
+        return self.active.definitions()
+
+    def current(self) -> Definitions:
+        return self.active.current()
+
+    def definitions_at(self, pack: str, revision: int) -> Definitions:
+        return self.active.definitions_at(pack, revision)
+
+    def store_of(self, defs: FlowDefs) -> RecordStore:
+        assert isinstance(defs, Definitions)  # the engine only hands back what it got from here
+        return self.active.store_of(defs)
 
 
 class Platform:
@@ -90,6 +122,7 @@ class Platform:
         self.db, self.clock, self.bus = parts.db, parts.clock, parts.bus
         self.users, self.versions, self.rules = parts.users, parts.versions, parts.rules
         self.active = parts.active
+        self.flows = parts.flows
         #: every compiled revision of this process, by key ((pack, revision), ...)
         self.revisions = parts.active.revisions
 

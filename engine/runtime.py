@@ -20,6 +20,8 @@ from engine.definitions.model import FormSpec, PackSpec, RoleSpec
 from engine.definitions.scopes import scope_version, scopes_for
 from engine.errors import DefinitionError, DefinitionErrors, Position
 from engine.expr.scope import Scope
+from engine.flows.loader import compile_flows
+from engine.flows.model import FlowSpec
 from engine.forms.compute import FormLogic
 from engine.forms.validate import FormValidator
 from engine.rules.compiler import compile_rules
@@ -73,6 +75,7 @@ class Definitions:
     locale: str
     rules: RuleSet  # the compiled rules/*.rules
     decisions: Mapping[str, DecisionTable] = field(default_factory=lambda: EMPTY)  # by table name
+    flows: Mapping[str, FlowSpec] = field(default_factory=lambda: EMPTY)  # by flow name, every pack's
     _memo: _Memo = field(default_factory=_Memo, repr=False, compare=False)
 
     def form(self, name: str) -> FormSpec | None:
@@ -87,6 +90,10 @@ class Definitions:
         compiled on first use; the one every caller shares (store, rules, workspace)."""
         spec, scope = self.forms[form], self.scopes[form]
         return self.memo(("logic", form), lambda: FormLogic(spec, scope))
+
+    def flows_of(self, form: str) -> tuple[FlowSpec, ...]:
+        """The flows bound to ``form``, by name."""
+        return tuple(f for _, f in sorted(self.flows.items()) if f.form == form)
 
     def revision(self, pack: str) -> int | None:
         """The revision of ``pack`` these definitions were compiled from (None: not among them)."""
@@ -123,6 +130,7 @@ def compile_definitions(packs: Sequence[PackSpec], key: Key = ()) -> Definitions
     policy = Policy(roles, scopes, tables, forms)
     decisions = compile_decisions(packs, forms, scopes)
     rules = compile_rules(packs, forms, scopes, roles, key, decisions=decisions)
+    flows = compile_flows(packs, forms, scopes, roles, decisions)
     first: Any = packs[0] if packs else None
     return Definitions(
         key=key,
@@ -137,6 +145,7 @@ def compile_definitions(packs: Sequence[PackSpec], key: Key = ()) -> Definitions
         locale=first.locale if first else "zh-CN",
         rules=rules,
         decisions=MappingProxyType(decisions),
+        flows=MappingProxyType(flows),
     )
 
 

@@ -72,7 +72,9 @@ def test_user_add_and_unknown_role(cli):
     code, out, _ = cli("user", "add", "li", "--role", "sales", "--password", "pw123456")
     assert code == 0 and out == "user li (id 1) with roles sales\n"
     code, _, err = cli("user", "add", "wu", "--role", "boss", "--password", "x")
-    assert code == 1 and err.startswith("unknown role(s): boss (known: admin, customer, sales, warehouse)")
+    assert code == 1 and err.startswith(
+        "unknown role(s): boss (known: admin, customer, director, finance, manager, sales, vip, warehouse)"
+    )
 
 
 def test_export_then_import_a_changed_pack(cli, tmp_path):

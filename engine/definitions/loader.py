@@ -22,7 +22,7 @@ from engine.definitions.model import FormSpec, PackSpec, RoleSpec
 from engine.definitions.schema_check import check as schema_check
 from engine.definitions.schema_check import did_you_mean
 from engine.definitions.scopes import scopes_for
-from engine.definitions.yaml_source import PosDict, Source, parse_yaml, plain_data
+from engine.definitions.yaml_source import PosDict, Source, bool_key_as_text, parse_yaml, plain_data
 from engine.errors import DefinitionError, DefinitionErrors, Position
 
 _DATA = r"\.(?:ya?ml|json)"
@@ -157,6 +157,8 @@ class _Loading:
         data, problems = parse_yaml(self.files[rel], source.file)
         if data is None and not problems:
             problems = [source.error("the file is empty")]
+        if schema == "flow" and isinstance(data, PosDict):
+            bool_key_as_text(data.get("start"), True, "on")  # start: {on: create}
         if data is not None:
             problems = problems + schema_check(data, schema, source)
         self.errors.extend(problems)

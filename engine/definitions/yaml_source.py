@@ -276,6 +276,19 @@ def _parse(text: str, file: str, loader_class: type) -> tuple[Any, list[Definiti
     return data, loader.problems
 
 
+def bool_key_as_text(node: Any, key: bool, text: str) -> None:
+    """YAML 1.1 reads the keys on/off/yes/no as true/false: turn ``key`` of mapping ``node``
+    back into ``text`` (``start: {on: create}`` of a flow), keeping positions and order."""
+    if not isinstance(node, PosDict) or key not in node:
+        return
+    items = [(text if k is key else k, v) for k, v in node.items()]
+    keys = {(text if k is key else k): m for k, m in node.key_marks.items()}
+    values = {(text if k is key else k): m for k, m in node.value_marks.items()}
+    node.clear()
+    node.update(items)
+    node.key_marks, node.value_marks = keys, values
+
+
 def plain_data(value: Any) -> Any:
     """A copy with PosDict/PosList turned into ordinary dicts and lists."""
     if isinstance(value, dict):

@@ -49,8 +49,9 @@ class Assignee:
 
     role: Optional[str] = None
     user: Optional[str] = None
-    expression: Optional[Any] = None  # CompiledExpr
+    expression: Optional[Any] = None  # CompiledExpr; None when the text names ``starter``
     position: Position = field(default_factory=Position, compare=False)
+    expression_text: Optional[str] = None  # the expression as written (always kept)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def test_oms_pack_loads() -> None:
     assert (pack.name, pack.version, pack.timezone, pack.locale) == ("oms", "0.1.0", "Asia/Shanghai", "zh-CN")
     assert pack.label.get("zh-CN") == "订单管理" and pack.label.get("en") == "Order management"
     assert sorted(pack.forms) == ["customer", "product", "sales_order"]
-    assert sorted(pack.roles) == ["admin", "customer", "sales", "warehouse"]
+    assert sorted(pack.roles) == ["admin", "customer", "director", "finance", "manager", "sales", "vip", "warehouse"]
     assert check_pack(OMS) == []
 
 
@@ -51,7 +51,11 @@ def test_sales_order_form() -> None:
     )
     status = form.field("status")
     assert status is not None and status.default == "draft"
-    assert [o.value for o in status.options] == ["draft", "submitted", "approved", "rejected", "shipped", "cancelled"]
+    assert [o.value for o in status.options] == [
+        *["draft", "submitted", "approved", "rejected", "shipped", "cancelled"],
+        # the states of flows/order_lifecycle.yaml
+        *["pending", "scheduled", "in_production", "inspected", "dispatched", "in_transit", "delivered", "settled"],
+    ]
     assert status.options[0].label.get("zh-CN") == "草稿"
     lines = form.field("lines")
     assert lines is not None and [f.name for f in lines.fields] == ["product", "spec", "qty", "unit_price", "amount"]

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from apps import create_app
 from engine.context import FixedClock
+from engine.flows import tables as flow_tables
 from engine.platform import Platform
 from engine.security.users import Users
 from engine.store import migrate, timers
@@ -101,6 +102,8 @@ def test_a_column_without_a_migration_is_named_with_the_fix(database: Database) 
     code_tables.remove(code_tables.tables["lc_webhook_delivery"])  # 0003 dropped it
     code_tables.remove(code_tables.tables["lc_timer"])  # 0004 made it generic
     timers.timers.to_metadata(code_tables)
+    for flow_table in (flow_tables.instances, flow_tables.tasks, flow_tables.events):  # 0005
+        flow_table.to_metadata(code_tables)
     code_tables.tables["lc_outbox"].append_column(sa.Column("priority", sa.Integer))
     with database.connect() as conn:
         assert migrate.differences(conn, code_tables) == ["the code has column lc_outbox.priority, the other has not"]
@@ -225,11 +228,12 @@ def test_db_current_tells_the_revision_and_what_is_newer(database: Database, cli
     code, out, _ = cli("db", "current")
     assert code == 0
     assert "  0001: Baseline: the ``lc_*`` tables as the platform created them" in out
-    assert "3 newer revision(s) to apply" in out and "  0002: lc_idempotency.body_sha256" in out
+    assert "4 newer revision(s) to apply" in out and "  0002: lc_idempotency.body_sha256" in out
     assert "  0003: lc_webhook_delivery dropped" in out
-    assert "  0004 (head): lc_timer generic: (kind, key, due_at, payload)" in out
+    assert "  0004: lc_timer generic: (kind, key, due_at, payload)" in out
+    assert "  0005 (head): lc_flow_instance, lc_flow_task, lc_flow_event" in out
     code, out, _ = cli("db", "upgrade")
-    assert code == 0 and "from 0001 to:\n  0004 (head): lc_timer generic" in out
+    assert code == 0 and "from 0001 to:\n  0005 (head): lc_flow_instance" in out
 
 
 def test_the_history_is_one_line_of_numbered_files() -> None:
