@@ -13,6 +13,7 @@ from apps.api.flow_common import COMMENT_MAX, NAME_MAX, inbox, optional_body, pl
 from apps.flowgraph import flow_summary, graph_svg, visible_flow
 from engine.errors import NotFound, ValidationError
 from engine.forms.coltypes import ID_MAX
+from engine.service import Records
 
 
 @bp.get("/flows")
@@ -35,6 +36,7 @@ def flow_graph(name: str) -> Any:
     record = query_int("record", 0, 1, ID_MAX) if request.args.get("record") else None
     instance = None
     if record is not None:
+        _readable(flow.form, record)
         instance = inbox().instance(ctx, flow.form, record)
         if instance is not None and instance.get("flow") not in (None, flow.name):
             instance = None
@@ -43,8 +45,17 @@ def flow_graph(name: str) -> Any:
     return resp
 
 
+def _readable(form: str, record_id: int, action: str = "read") -> None:
+    """The caller may read the record (404 when not: no hint it exists), and ``action`` the form."""
+    ctx = caller()
+    Records(platform()).get(ctx, form, record_id)
+    if action != "read":
+        platform().definitions().policy.require(ctx, form, action)
+
+
 @bp.get("/records/<form>/<id:record_id>/flow")
 def record_flow(form: str, record_id: int) -> Any:
+    _readable(form, record_id)
     found = inbox().instance(caller(), form, record_id)
     if found is None:
         raise NotFound(f"{form} {record_id} has no flow")
@@ -60,6 +71,7 @@ def start_record_flow(form: str, record_id: int) -> Any:
         errors["flow"] = [said("flow_required")]
     if errors or name is None:
         raise ValidationError(errors)
+    _readable(form, record_id, "update")
     ctx = caller()
     box = inbox()
     box.start(ctx, name, form, record_id)
@@ -76,4 +88,5 @@ def withdraw_record_flow(form: str, record_id: int) -> Any:
     comment = text_of(body, "comment", errors, COMMENT_MAX)
     if errors:
         raise ValidationError(errors)
+    _readable(form, record_id)
     return jsonify(plain(inbox().withdraw(caller(), form, record_id, comment)))

@@ -11,7 +11,7 @@ from typing import Any, Callable
 from flask import jsonify, request
 
 from apps.api import bp
-from apps.api.context import caller, json_body
+from apps.api.context import caller, json_body, platform
 from apps.api.errors import ApiError, locale
 from apps.api.flow_common import (
     BATCH_MAX,
@@ -25,6 +25,7 @@ from apps.api.flow_common import (
     text_of,
     whole_ids,
 )
+from apps.taskview import check_may_see, task_record
 from engine.errors import Conflict, LowcodeError, NotFound, PermissionDenied, ValidationError
 
 #: the URL's action -> the inbox's
@@ -57,7 +58,12 @@ def list_tasks() -> Any:
 
 @bp.get("/tasks/<id:id>")
 def get_task(id: int) -> Any:
-    return jsonify(plain(inbox().task(caller(), id)))
+    """The task with its record as the node shows it (``record``: the visible fields only)."""
+    ctx = caller()
+    task = dict(inbox().task(ctx, id))
+    check_may_see(ctx, task)
+    task["record"] = task_record(platform(), ctx, task)
+    return jsonify(plain(task))
 
 
 def _act(name: str) -> Callable[[int], Any]:

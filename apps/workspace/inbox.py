@@ -9,6 +9,7 @@ from typing import Any, Mapping, Optional
 from flask import Response, abort, redirect, render_template, request, url_for
 
 from apps.flowgraph import graph_svg, visible_flow
+from apps.taskview import may_see, task_record
 from apps.workspace import bp
 from apps.workspace.auth import context, login_required, platform
 from apps.workspace.files import use_files_dir
@@ -25,6 +26,7 @@ from apps.workspace.tasking import (
     node_of,
     open_count,
     path_nodes,
+    record_titles,
     return_targets,
     task_fields,
     time_left,
@@ -59,17 +61,21 @@ def inbox_page() -> Any:
     flow = request.args.get("flow") or None
     offset = int(request.args["offset"]) if request.args.get("offset", "").isdigit() else 0
     answer = inbox_of(platform()).tasks(ctx, status=status, flow=flow, limit=PAGE, offset=offset)
+    items = list(answer.get("items") or ())
+    titles = record_titles(platform(), defs, items)
     rows = []
-    for task in answer.get("items") or ():
+    for task in items:
         spec = flow_of(defs, task.get("flow"))
         rows.append(
             {
                 "task": task,
                 "flow": spec.label.get(ctx.locale) if spec is not None else task.get("flow"),
-                "node": task.get("node_label") or label_of(spec, task.get("node"), ctx.locale),
-                "who": who(task, ctx.locale),
+                "node": label_of(spec, task.get("node"), ctx.locale),
+                "who": who(task, ctx.locale, defs),
                 "left": time_left(task.get("due_at"), platform().clock.now(), ctx.locale),
-                "title": task.get("title") or f"#{task.get('record_id')}",
+                "title": titles.get(
+                    (str(task.get("form")), int(task.get("record_id") or 0)), f"#{task.get('record_id')}"
+                ),
                 "batch": status == "open" and task.get("kind", "approval") == "approval",
             }
         )
@@ -107,21 +113,21 @@ def batch_approve_page() -> Any:
 
 
 def _task_or_404(task_id: int) -> dict[str, Any]:
+    """The task, for a user who may see it (403 for anyone else)."""
     try:
-        return dict(inbox_of(platform()).task(context(), task_id))
+        task = dict(inbox_of(platform()).task(context(), task_id))
     except NotFound:
         abort(404)
-    except PermissionDenied:
+    if not may_see(context(), task):
         abort(403)
+    return task
 
 
 def _record_of(task: Mapping[str, Any]) -> dict[str, Any]:
-    record = task.get("record")
-    if isinstance(record, Mapping):
-        return dict(record)
-    from engine.service import Records
-
-    return Records(platform()).get(context(), str(task["form"]), int(task["record_id"]))
+    try:
+        return task_record(platform(), context(), task)
+    except NotFound:
+        abort(404)
 
 
 def _task_page(
@@ -154,7 +160,7 @@ def _task_page(
         task=task,
         flow=flow,
         flow_label=flow.label.get(ctx.locale) if flow is not None else task.get("flow"),
-        node_label=task.get("node_label") or label_of(flow, task.get("node"), ctx.locale),
+        node_label=label_of(flow, task.get("node"), ctx.locale),
         record=record,
         title=defs.forms[task["form"]].label.get(ctx.locale) if task.get("form") in defs.forms else "",
         fields=fields,
@@ -166,7 +172,7 @@ def _task_page(
         actions=actions if open_ else ["comment"],
         targets=return_targets(flow, instance, task.get("node"), ctx.locale),
         left=time_left(task.get("due_at"), platform().clock.now(), ctx.locale),
-        who=who(task, ctx.locale),
+        who=who(task, ctx.locale, defs),
         history=history_rows(instance, flow, ctx.locale),
         instance=instance,
         path=path_nodes(instance),

@@ -15,7 +15,6 @@ from engine.runtime import Definitions
 
 if TYPE_CHECKING:
     from engine.inbox import Inbox
-
     from engine.platform import Platform
 
 
@@ -138,17 +137,27 @@ def span_text(seconds: int, locale: str) -> str:
     return "".join(parts) if locale.startswith("zh") else " ".join(parts)
 
 
-def who(task: Mapping[str, Any], locale: str) -> str:
-    """The assignee as the inbox names them: a delegated task names both (李四, 代 王五)."""
-    name = task.get("assignee_name") or task.get("assignee_role_label") or task.get("assignee_role") or ""
+def who(task: Mapping[str, Any], locale: str, defs: Optional[Definitions] = None) -> str:
+    """The assignee as the inbox names them: a user, a role by its label (any of its users may
+    act), a delegated task both names (李四 (代 王五))."""
+    role = str(task.get("assignee_role") or "")
+    if defs is not None and role in defs.roles and not task.get("assignee_name"):
+        role = defs.roles[role].label.get(locale) or role
+    name = task.get("assignee_name") or role or ""
     behalf = task.get("delegated_from_name")
     return text("on_behalf", locale, name=name, other=behalf) if behalf else str(name)
+
+
+#: history events the page leaves out (the path on the graph shows where the record went)
+QUIET = frozenset({"entered", "left"})
 
 
 def history_rows(instance: Optional[Mapping[str, Any]], flow: Optional[FlowSpec], locale: str) -> list[dict[str, Any]]:
     """The instance's history, newest last, with node labels and both names of a delegated act."""
     rows = []
     for event in (instance or {}).get("history") or ():
+        if event.get("action") in QUIET:
+            continue
         name = event.get("user_name") or ""
         if event.get("on_behalf_of"):
             name = text("on_behalf", locale, name=name, other=event["on_behalf_of"])
@@ -201,6 +210,28 @@ def flow_choices(defs: Definitions, ctx: RunContext, counts: Mapping[str, int]) 
         flow = flow_of(defs, name)
         out.append((name, flow.label.get(ctx.locale) if flow is not None else name, int(n)))
     return sorted(out, key=lambda c: (-c[2], c[1]))
+
+
+def record_titles(
+    platform: "Platform", defs: Definitions, items: Sequence[Mapping[str, Any]]
+) -> dict[tuple[str, int], str]:
+    """The title of each task's record (its form's ``title`` field), one query per form."""
+    import sqlalchemy as sa
+
+    wanted: dict[str, set[int]] = {}
+    for t in items:
+        if t.get("form") in defs.forms and t.get("record_id") is not None:
+            wanted.setdefault(str(t["form"]), set()).add(int(t["record_id"]))
+    out: dict[tuple[str, int], str] = {}
+    with platform.db.connect() as conn:
+        for form, ids in wanted.items():
+            title = defs.forms[form].title
+            table = defs.tables.table(form)
+            if not title or title not in table.c:
+                continue
+            rows = conn.execute(sa.select(table.c.id, table.c[title]).where(table.c.id.in_(sorted(ids))))
+            out.update({(form, int(r[0])): str(r[1]) for r in rows if r[1] not in (None, "")})
+    return out
 
 
 def ids_from(values: Sequence[str]) -> list[int]:

@@ -145,10 +145,11 @@ def test_batch_approve_says_which_were_refused(client, auth):
 
 def test_the_starter_withdraws_before_the_first_approval_only(client, auth):
     record = claim(client, auth, "300.00")
-    assert client.post(f"/api/v1/records/expense/{record}/flow/withdraw", headers=auth("staff2")).status_code in (
-        403,
-        404,  # staff2 may not even read staff1's claims (rows: owner == me)
-    )
+    other = client.post(f"/api/v1/records/expense/{record}/flow/withdraw", headers=auth("staff2"))
+    assert other.status_code == 404  # staff2 may not even read staff1's claims (rows: owner == me)
+    manager = client.post(f"/api/v1/records/expense/{record}/flow/withdraw", headers=auth("mgr1"))
+    assert manager.status_code == 403
+    assert manager.get_json()["error"]["message"] == "only the starter can withdraw flow 'expense_approval'"
     resp = client.post(
         f"/api/v1/records/expense/{record}/flow/withdraw", headers=auth("staff1"), json={"comment": "填错了"}
     )
@@ -159,7 +160,12 @@ def test_the_starter_withdraws_before_the_first_approval_only(client, auth):
     task = task_of(client, auth, "mgr1", later)
     assert client.post(f"/api/v1/tasks/{task['id']}/approve", headers=auth("mgr1")).status_code == 200
     refused = client.post(f"/api/v1/records/expense/{later}/flow/withdraw", headers=auth("staff1"))
-    assert refused.status_code in (403, 409) and flow_of(client, auth, later)["status"] == "running"
+    assert refused.status_code == 403 and flow_of(client, auth, later)["status"] == "running"
+    assert refused.get_json()["error"]["message"] == (
+        "flow 'expense_approval' cannot be withdrawn after the first approval"
+    )
+    again = client.post(f"/api/v1/records/expense/{record}/flow/withdraw", headers=auth("staff1"))
+    assert again.status_code == 404  # withdrawn already: no running flow
 
 
 def test_the_record_flow_shows_instance_path_tasks_and_history(client, auth):

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from engine.flows.tables import flow_instances, flow_tasks
+from engine.flows.tables import instances, tasks
 from tests.api.flowpack import FLOW, approvals_platform
 
 
@@ -16,7 +16,7 @@ def _rows(platform: Any) -> tuple[int, int, int]:
     with platform.db.connect() as conn:
         return tuple(  # type: ignore[return-value]
             conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
-            for t in (flow_instances, flow_tasks, platform.definitions().tables.table("expense"))
+            for t in (instances, tasks, platform.definitions().tables.table("expense"))
         )
 
 

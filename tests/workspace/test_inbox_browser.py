@@ -104,5 +104,8 @@ def test_approve_from_the_inbox_and_reject_back_to_a_chosen_node(browser: Browse
     with signed_in(browser, base, f"/w/expense/{ids['large']}", "staff1", USERS["staff1"][0], **DESKTOP) as page:
         panel = page.locator("section.flow-panel")
         expect(panel).to_contain_text("报销审批")
-        expect(panel.locator("tr[data-action]").last).to_contain_text("预算超了, 请经理重新确认")
+        returned = panel.locator("tr[data-action]", has_text="退回")
+        expect(returned).to_contain_text("预算超了, 请经理重新确认")
+        expect(returned).to_contain_text("总监审批 → 经理审批")
+        expect(returned).to_contain_text("dir1")
         expect(panel.locator("button", has_text="撤回")).to_have_count(0)  # approved once: no withdraw
