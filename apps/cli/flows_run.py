@@ -108,7 +108,16 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                     return 1
                 record = dict(found)
             record.update(_typed(form.fields, data))
-            resolver = Resolver(conn, p.users, ConnAccess(conn, store))
+            starter = p.users.by_name(conn, args.user) if args.user else None
+            resolver = Resolver(
+                conn,
+                p.users,
+                ConnAccess(conn, store),
+                org=getattr(p.flows, "org", None),
+                starter_id=starter.id if starter is not None else None,
+                flow=flow.name,
+                now=p.clock.now(),
+            )
             sim = simulate(flow, record, ctx, resolver, actions)
     except LowcodeError as exc:
         print(exc, file=sys.stderr)

@@ -5,13 +5,16 @@ database's users and roles. Nothing is written."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 from sqlalchemy.engine import Connection
 
 from engine.context import RunContext
-from engine.flows.model import GATEWAY_KINDS, HUMAN_KINDS, Assignee, EdgeSpec, FlowSpec, NodeSpec
+from engine.errors import LowcodeError
+from engine.flows.assignees import Assignees, Target
+from engine.flows.model import GATEWAY_KINDS, HUMAN_KINDS, EdgeSpec, FlowSpec, NodeSpec
 from engine.security.users import User, Users
 
 #: a simulation stops after this many steps (a loop the record never leaves)
@@ -25,45 +28,76 @@ class Simulation:
     steps: list[dict[str, Any]] = field(default_factory=list)
     end: Optional[str] = None
     error: Optional[str] = None
+    #: whether a created record would start the flow by itself (``start: {on: create, if: ...}``)
+    starts_on_create: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"flow": self.flow, "form": self.form, "steps": self.steps, "end": self.end, "error": self.error}
+        return {
+            "flow": self.flow,
+            "form": self.form,
+            "starts_on_create": self.starts_on_create,
+            "steps": self.steps,
+            "end": self.end,
+            "error": self.error,
+        }
 
 
 class Resolver:
-    """Who a human node's tasks would go to, read from the users table (nothing written)."""
+    """Who a human node's tasks would go to, by the engine's own rules (:mod:`engine.flows.assignees`:
+    roles, users, expressions, lists, department-head chains, delegation), read from the
+    database's users (nothing written). A role's task is shown as the role's users."""
 
-    def __init__(self, conn: Connection, users: Users, access: Any = None) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        users: Users,
+        access: Any = None,
+        *,
+        org: Any = None,
+        starter_id: Optional[int] = None,
+        flow: str = "",
+        now: Optional[dt.datetime] = None,
+    ) -> None:
+        self.conn, self.users, self.access, self.org = conn, users, access, org
+        self.starter_id, self.flow, self.now = starter_id, flow, now or dt.datetime.now(dt.timezone.utc)
         self.everyone: list[User] = [u for u in users.all(conn) if u.active]
-        self.access = access
+        self.names_by_id = {u.id: u.username for u in self.everyone}
 
-    def names(self, who: Optional[Assignee], record: Mapping[str, Any], ctx: RunContext) -> list[str]:
-        if who is None:
-            return []
-        if who.role is not None:
-            return sorted(u.username for u in self.everyone if who.role in u.roles)
-        if who.user is not None:
-            return [u.username for u in self.everyone if u.username == who.user] or [f"{who.user} (no such user)"]
-        if who.expression is None:
-            return []
-        try:
-            value = who.expression.evaluate(record, ctx, data=self.access)
-        except Exception as exc:  # noqa: BLE001 - reported in the step, the simulation goes on
-            return [f"({exc})"]
-        for u in self.everyone:
-            if value in (u.username, u.id, str(u.id)):
-                return [u.username]
-        return [] if value is None else [f"{value} (no such user)"]
+    def targets(self, node: NodeSpec, record: Mapping[str, Any], ctx: RunContext) -> list[Target]:
+        who = Assignees(self.conn, self.users, self.org, record, ctx, self.starter_id, self.flow, self.now)
+        return who.of_node(node)
 
     def of_node(self, node: NodeSpec, record: Mapping[str, Any], ctx: RunContext) -> list[str]:
-        if node.mode == "chain":
-            return [f"department heads above the starter, {node.chain_levels or 1} level(s)"]
+        try:
+            targets = self.targets(node, record, ctx)
+        except LowcodeError as exc:
+            return [f"({_said(exc)})"]
         found: list[str] = []
-        for who in (node.assignee, *node.approvers) if node.approvers else (node.assignee,):
-            for name in self.names(who, record, ctx):
-                if name not in found:
-                    found.append(name)
+        for t in targets:
+            if t.role is not None:
+                names = sorted(u.username for u in self.everyone if t.role in u.roles) or [f"role {t.role}: nobody"]
+            elif t.user_id is not None:
+                name = self.names_by_id.get(t.user_id, f"user {t.user_id}")
+                if t.delegated_from_id is not None:
+                    name += f" (for {self.names_by_id.get(t.delegated_from_id, t.delegated_from_id)})"
+                names = [name]
+            else:
+                names = []
+            found += [n for n in names if n not in found]
         return found
+
+    def count(self, node: NodeSpec, record: Mapping[str, Any], ctx: RunContext) -> int:
+        try:
+            return len(self.targets(node, record, ctx))
+        except LowcodeError:
+            return 0
+
+
+def _said(exc: LowcodeError) -> str:
+    fields = getattr(exc, "fields", None)
+    if fields:
+        return "; ".join(m for msgs in fields.values() for m in msgs)
+    return str(exc)
 
 
 def _label(spec: Any, locale: str, fallback: str) -> str:
@@ -117,7 +151,7 @@ def simulate(
     counts: dict[str, int] = {}
 
     def count(node: NodeSpec) -> int:
-        return counts.setdefault(node.id, max(len(resolver.of_node(node, values, ctx)), 1))
+        return counts.setdefault(node.id, resolver.count(node, values, ctx))
 
     def absorb(step: Any) -> None:
         for eff in step.effects:
@@ -144,6 +178,9 @@ def simulate(
                 sim.end = eff.status
 
     try:
+        sim.starts_on_create = flow.start_on == "create" and (
+            flow.start_if is None or bool(flow.start_if.evaluate(values, ctx, data=resolver.access))
+        )
         step = machine.start(values, ctx, count)
         absorb(step)
         state = step.state
@@ -174,7 +211,8 @@ def simulate(
 
 def describe(sim: Simulation) -> list[str]:
     """The simulation as lines for a person."""
-    lines = [f"flow {sim.flow} on {sim.form}:"]
+    starts = "starts by itself when such a record is created" if sim.starts_on_create else "started by hand"
+    lines = [f"flow {sim.flow} on {sim.form} ({starts}):"]
     for n, s in enumerate(sim.steps, 1):
         line = f"{n:3}. {s['node']} ({s['kind']}) {s['label']}"
         if s.get("assignees") is not None:

@@ -26,7 +26,7 @@ def test_simulate_shows_the_edge_and_the_assignees_without_writing(db_url: str, 
     code, out, err = cli("flows", "simulate", FLOW, "--record", '{"title": "服务器", "amount": "25000"}', "--json")
     assert code == 0, err
     sim = json.loads(out)
-    assert sim["end"] == "completed" and sim["error"] is None
+    assert sim["end"] == "completed" and sim["error"] is None and sim["starts_on_create"] is True
     assert [s["node"] for s in sim["steps"]] == ["start", "manager", "route", "director", "finance", "done"]
     steps = {s["node"]: s for s in sim["steps"]}
     assert steps["route"]["edges"] == [
@@ -39,6 +39,8 @@ def test_simulate_shows_the_edge_and_the_assignees_without_writing(db_url: str, 
     assert code == 0, err
     assert "edge to finance (default)" in out and "director" not in out.split("edge to finance")[1]
     assert out.strip().endswith("end: completed")
+    code, out, _ = cli("flows", "simulate", FLOW, "--record", '{"title": "零", "amount": "0"}')
+    assert code == 0 and "(started by hand)" in out  # start.if: amount > 0
     assert _rows(platform) == before  # nothing written
 
     code, _, err = cli("flows", "simulate", "nope", "--record", "{}")
