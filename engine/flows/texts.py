@@ -112,7 +112,7 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "join_not_split": {
         "en": "parallel join '{id}' joins branches that do not come from one parallel split (they meet after "
-        "'{split}', a {kind} node): it would wait forever",
+        "{kind} node '{split}'): it would wait forever",
         "zh-CN": "并行汇聚 '{id}' 汇聚的分支并非来自同一个并行拆分（它们在 {kind} 节点 '{split}' 之后汇合），会永远等待",
     },
     "join_exclusive": {

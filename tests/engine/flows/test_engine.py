@@ -73,9 +73,9 @@ def test_node_fields_and_checks(approval: Flows) -> None:
     with pytest.raises(ValidationError) as failed:
         approval.act("mgr1", task["id"], "approve", values={"discount": Decimal("0.5")})
     assert failed.value.fields == {"_task": ["折扣不能超过两成"]}
-    assert approval.record(r["id"])["discount"] is None  # the refused step wrote nothing
+    assert approval.record(r["id"])["discount"] == "0.0000"  # the refused step wrote nothing
     approval.act("mgr1", task["id"], "approve", values={"discount": "0.1"})
-    assert approval.record(r["id"])["discount"] == "0.1"
+    assert approval.record(r["id"])["discount"] == "0.1000"
 
 
 def test_reject_needs_a_comment_and_ends_rejected(approval: Flows) -> None:
