@@ -4,6 +4,7 @@ wrong user (403), in a batch; withdrawn; its flow read; the graph drawn; all in 
 
 from __future__ import annotations
 
+import io
 from typing import Any, Callable, Iterator
 
 import jsonschema
@@ -243,3 +244,49 @@ def test_every_inbox_route_is_in_the_openapi_document(client, auth):
                 if schema and "$ref" not in schema:
                     jsonschema.Draft202012Validator.check_schema(schema)
                 assert status.isdigit(), (path, method, status)
+
+
+def test_transfer_add_an_approver_and_comment_with_an_attachment(client, auth):
+    record = claim(client, auth, "800.00")
+    task = task_of(client, auth, "mgr1", record)
+    upload = client.post(
+        "/api/v1/files",
+        headers=auth("mgr1"),
+        data={"file": (io.BytesIO(b"%PDF-1.4 invoice"), "发票.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code == 201, upload.get_json()
+    file_id = upload.get_json()["id"]
+    said = client.post(
+        f"/api/v1/tasks/{task['id']}/comment",
+        headers=auth("mgr1"),
+        json={"comment": "见附件发票", "attachments": [file_id]},
+    )
+    assert said.status_code == 200 and said.get_json()["status"] == "open"
+    bad = client.post(f"/api/v1/tasks/{task['id']}/transfer", headers=auth("mgr1"), json={"comment": "x"})
+    assert bad.status_code == 422 and list(bad.get_json()["error"]["fields"]) == ["to_user"]
+    nobody = client.post(f"/api/v1/tasks/{task['id']}/transfer", headers=auth("mgr1"), json={"to_user": "ghost"})
+    assert nobody.status_code == 422 and list(nobody.get_json()["error"]["fields"]) == ["to_user"]
+    moved = client.post(f"/api/v1/tasks/{task['id']}/transfer", headers=auth("mgr1"), json={"to_user": "mgr2"})
+    assert moved.status_code == 200, moved.get_json()
+    assert open_tasks(client, auth, "mgr1")["total"] == 0  # now mgr2's own task, no longer the role's
+    mine = task_of(client, auth, "mgr2", record)
+    assert mine["assignee_name"] == "mgr2"
+    added = client.post(
+        f"/api/v1/tasks/{mine['id']}/add-approver", headers=auth("mgr2"), json={"to_user": "dir1", "where": "after"}
+    )
+    assert added.status_code == 200, added.get_json()
+    assert client.post(f"/api/v1/tasks/{mine['id']}/approve", headers=auth("mgr2")).status_code == 200
+    extra = task_of(client, auth, "dir1", record)
+    assert extra["node"] == "manager"  # 加签 after: one more approval at the same node
+    assert client.post(f"/api/v1/tasks/{extra['id']}/approve", headers=auth("dir1")).status_code == 200
+    assert task_of(client, auth, "fin1", record)["node"] == "finance"
+    history = flow_of(client, auth, record)["history"]
+    commented = next(e for e in history if e["action"] == "commented")
+    assert commented["comment"] == "见附件发票" and commented["attachments"] == [file_id]
+    assert [e["action"] for e in history if e["action"] in ("transferred", "added_approver", "approved")] == [
+        "transferred",
+        "added_approver",
+        "approved",
+        "approved",
+    ]
