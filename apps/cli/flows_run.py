@@ -40,6 +40,7 @@ def register(flows: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print the path as JSON")
     p.set_defaults(func=cmd_simulate)
+    register_replay(flows)
 
 
 def _typed(fields: tuple[FieldSpec, ...], data: Mapping[str, Any]) -> dict[str, Any]:
@@ -127,3 +128,54 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     else:
         print("\n".join(describe(sim)))
     return 1 if sim.error else 0
+
+
+def register_replay(flows: Any) -> None:
+    p = flows.add_parser(
+        "replay",
+        help="what-if: replay the instances of FLOW started since a date through another revision",
+        description="Run the records of every instance of FLOW started since --since (as each record was when "
+        "its instance started) through the flow of another revision: a draft pack on disk (--revision draft "
+        "--pack DIR) or a stored revision (--revision N). Prints, as JSON, the instances whose path or "
+        "assignees would differ. Nothing is written.",
+    )
+    p.add_argument("flow")
+    p.add_argument("--revision", default="draft", help="draft (the pack at --pack) or a stored revision number")
+    p.add_argument("--pack", default=common.DEFAULT_PACK, help="the draft pack's directory (default: the bundled pack)")
+    p.add_argument("--since", required=True, help="2026-10-01, or 30d / 12h")
+    p.set_defaults(func=cmd_replay)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from apps.cli.flows_replay import replay
+    from engine.checks import load_for_check
+    from engine.rules.tools import parse_since
+
+    p = common.platform()
+    try:
+        since = parse_since(args.since, p.clock.now())
+    except ValueError:
+        print(f"--since: a date (2026-10-01) or a span (30d, 12h), not {args.since!r}", file=sys.stderr)
+        return 2
+    try:
+        if args.revision == "draft":
+            draft, errors = load_for_check(args.pack)
+            if errors or draft is None:
+                print("\n".join(str(e) for e in errors), file=sys.stderr)
+                return 1
+        elif args.revision.isdigit():
+            flow = p.definitions().flows.get(args.flow)
+            pack = p.definitions().pack_of(flow.form) if flow is not None else None
+            if pack is None:
+                print(f"no flow named {args.flow!r}", file=sys.stderr)
+                return 1
+            draft = p.definitions_at(pack, int(args.revision))
+        else:
+            print(f"--revision: draft or a revision number, not {args.revision!r}", file=sys.stderr)
+            return 2
+        result = replay(p, draft, args.flow, since, p.system_context(), _typed)
+    except LowcodeError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(json.dumps(result, ensure_ascii=False, default=str))
+    return 0

@@ -4,12 +4,13 @@ which edge the gateway takes and who each task would go to, and nothing written.
 from __future__ import annotations
 
 import json
+import shutil
 from typing import Any
 
 import sqlalchemy as sa
 
 from engine.flows.tables import instances, tasks
-from tests.api.flowpack import FLOW, approvals_platform
+from tests.api.flowpack import FLOW, PACK, approvals_platform
 
 
 def _rows(platform: Any) -> tuple[int, int, int]:
@@ -47,4 +48,33 @@ def test_simulate_shows_the_edge_and_the_assignees_without_writing(db_url: str, 
     assert code == 1 and "no flow named 'nope' (flows: expense_approval)" in err
     code, _, err = cli("flows", "simulate", FLOW, "--record", "[1]")
     assert code != 0 and "JSON object" in err
+    platform.db.dispose()
+
+
+def test_replay_reports_the_instances_a_draft_would_route_otherwise(db_url: str, cli: Any, tmp_path: Any) -> None:
+    from engine.service import Records
+
+    platform = approvals_platform(db_url)
+    ctx = platform.user_context("staff1")
+    small = Records(platform).create(ctx, "expense", {"title": "打车", "amount": "800"})["id"]
+    Records(platform).create(ctx, "expense", {"title": "服务器", "amount": "25000"})
+    draft = tmp_path / "draft"
+    shutil.copytree(PACK, draft)
+    flow_file = draft / "flows" / "expense_approval.yaml"
+    flow_file.write_text(flow_file.read_text(encoding="utf-8").replace("amount > 10000", "amount > 500"), "utf-8")
+    before = _rows(platform)
+    code, out, err = cli("flows", "replay", FLOW, "--revision", "draft", "--pack", str(draft), "--since", "2026-11-01")
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["instances"] == 2 and report["same"] == 1
+    [changed] = report["different"]
+    assert changed["record_id"] == small
+    assert changed["path"] == ["start", "manager", "route", "finance", "done"]
+    assert changed["draft_path"] == ["start", "manager", "route", "director", "finance", "done"]
+    assert changed["parts_at"] == 3
+    code, out, _ = cli("flows", "replay", FLOW, "--revision", "draft", "--pack", PACK, "--since", "2026-11-01")
+    assert code == 0 and json.loads(out)["different"] == []  # the published flow itself: no difference
+    code, out, _ = cli("flows", "replay", FLOW, "--revision", "draft", "--pack", str(draft), "--since", "2026-12-01")
+    assert json.loads(out)["instances"] == 0
+    assert _rows(platform) == before
     platform.db.dispose()
