@@ -62,7 +62,7 @@ def test_a_plugin_check_refuses_a_pack_at_load(fake_dist: Callable[..., None]) -
     fake_dist("lcfake", "[lowcode.checks]\nno_customer = lcfake_check:no_customer\n", lcfake_check=NO_CUSTOMER)
     try:
         # the layers above registered theirs when imported; the plugin's comes after them
-        assert PACK_CHECKS.names_in_order() == ["forms.logic", "rules.decisions", "no_customer"]
+        assert PACK_CHECKS.names_in_order() == ["forms.logic", "rules.decisions", "flows", "no_customer"]
         with pytest.raises(DefinitionErrors) as info:
             load_pack(PACK)
         assert [str(e).splitlines()[0] for e in info.value.errors] == [
