@@ -45,7 +45,7 @@ def highlights(instance: Optional[Mapping[str, Any]]) -> tuple[list[str], list[s
 
 def graph_svg(flow: FlowSpec, locale: str, instance: Optional[Mapping[str, Any]] = None) -> str:
     """The flow drawn as SVG, with an instance's path and current nodes marked."""
-    from engine.flows.draw import draw_svg
+    from engine.flows.draw import svg
 
     path, current = highlights(instance)
-    return draw_svg(flow, locale=locale, path=path, current=current)
+    return svg(flow, locale=locale, path=path, current=current)

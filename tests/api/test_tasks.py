@@ -207,10 +207,17 @@ def test_flows_and_the_graph_as_svg(client, auth):
     plain = client.get(f"/api/v1/flows/{FLOW}/graph.svg", headers=auth("staff1"))
     assert plain.status_code == 200 and plain.mimetype == "image/svg+xml"
     text = plain.get_data(as_text=True)
-    assert text.lstrip().startswith(("<svg", "<?xml")) and "经理审批" in text
+    assert text.startswith("<svg") and "Manager approval" in text and " current" not in text
+    chinese = client.get(f"/api/v1/flows/{FLOW}/graph.svg?lang=zh-CN", headers=auth("staff1")).get_data(as_text=True)
+    assert "经理审批" in chinese
     record = claim(client, auth, "800.00")
     marked = client.get(f"/api/v1/flows/{FLOW}/graph.svg?record={record}", headers=auth("staff1"))
-    assert marked.status_code == 200 and marked.get_data(as_text=True) != text  # the path is drawn on it
+    drawn = marked.get_data(as_text=True)
+    assert marked.status_code == 200
+    assert '<g class="node start visited" data-node="start">' in drawn  # the path so far
+    assert '<g class="node approval current" data-node="manager">' in drawn  # where it stands
+    assert '<g class="edge visited" data-from="start" data-to="manager">' in drawn
+    assert client.get(f"/api/v1/flows/{FLOW}/graph.svg?record={record}", headers=auth("staff2")).status_code == 404
     assert client.get("/api/v1/flows/nope/graph.svg", headers=auth("staff1")).status_code == 404
     assert client.get(f"/api/v1/flows/{FLOW}/graph.svg?record=x", headers=auth("staff1")).status_code == 400
 
