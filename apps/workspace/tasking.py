@@ -195,7 +195,9 @@ def withdrawable(flow: Optional[FlowSpec], instance: Optional[Mapping[str, Any]]
 
 
 def open_count(platform: "Platform", ctx: RunContext) -> Optional[int]:
-    """How many open tasks the user has (the menu's badge); None when no flow engine answers."""
+    """How many open tasks the user has (the menu's badge); None when the pack has no flows."""
+    if not getattr(platform.definitions(), "flows", None):
+        return None
     try:
         answer = inbox_of(platform).tasks(ctx, status="open", limit=1, offset=0)
     except (ImportError, AttributeError):
