@@ -100,6 +100,11 @@ def _branches(flow: FlowSpec) -> list[DefinitionError]:
     out: list[DefinitionError] = []
     for node in flow.nodes.values():
         edges = flow.outgoing(node.id)
+        if node.kind == "end" and edges:
+            out.append(flow_error("end_has_out", edges[0].position, None, None, id=node.id))
+            continue
+        if node.kind == "start" and flow.incoming(node.id):
+            out.append(flow_error("into_start", flow.incoming(node.id)[0].position, None, None, id=node.id))
         if node.kind in _DECIDING:
             defaults = [e for e in edges if e.default]
             conditional = [e for e in edges if e.condition_text is not None and not e.default]
@@ -138,7 +143,12 @@ def _joins(flow: FlowSpec, g: nx.MultiDiGraph, start: NodeSpec) -> list[Definiti
     dominators = nx.immediate_dominators(g, start.id)
     for join in flow.nodes.values():
         inputs = flow.incoming(join.id)
-        if join.kind != "parallel" or len(inputs) < 2 or join.id not in dominators:
+        if len(inputs) < 2 or join.id not in dominators:
+            continue
+        if join.kind not in ("parallel", "inclusive", "end"):
+            out += _unsynchronized(flow, g, join, dominators)
+            continue
+        if join.kind != "parallel":
             continue
         split_id = dominators[join.id]
         split = flow.nodes[split_id]
@@ -149,6 +159,38 @@ def _joins(flow: FlowSpec, g: nx.MultiDiGraph, start: NodeSpec) -> list[Definiti
             continue
         out += _branches_meet(flow, g, join, split, inputs)
     return out
+
+
+def _unsynchronized(
+    flow: FlowSpec, g: nx.MultiDiGraph[str], node: NodeSpec, dominators: Mapping[str, str]
+) -> list[DefinitionError]:
+    """Two branches of one parallel split meeting at a node that is not a join (BPMN's "lack of
+    synchronization"): the rest of the flow would run once per branch."""
+    split_id = dominators[node.id]
+    split = flow.nodes[split_id]
+    if split.kind != "parallel" or len(flow.outgoing(split_id)) < 2:
+        return []
+    inner = g.copy()
+    inner.remove_nodes_from([node.id, split_id])
+    arriving = 0
+    for head in flow.outgoing(split_id):
+        if head.target == node.id:
+            arriving += 1
+            continue
+        reach = nx.descendants(inner, head.target) | {head.target} if head.target in inner else set()
+        arriving += any(e.source in reach for e in flow.incoming(node.id))
+    if arriving < 2:
+        return []
+    return [
+        flow_error(
+            "unsynchronized",
+            node.position,
+            "join the branches with a parallel node first",
+            None,
+            id=node.id,
+            split=split_id,
+        )
+    ]
 
 
 def _branches_meet(
@@ -204,6 +246,7 @@ def _assignees(flow: FlowSpec) -> list[DefinitionError]:
         elif node.kind == "state":
             edges = flow.outgoing(node.id)
             has = node.assignee is not None or any(e.roles for e in edges)
+            out += _same_actions(node, edges)
             for e in edges:
                 if e.action is None:
                     out.append(
@@ -215,6 +258,30 @@ def _assignees(flow: FlowSpec) -> list[DefinitionError]:
             out.append(
                 flow_error("no_assignee", node.position, "add assignee: {role: ...}", None, kind=node.kind, id=node.id)
             )
+    return out
+
+
+def _same_actions(node: NodeSpec, edges: tuple[EdgeSpec, ...]) -> list[DefinitionError]:
+    """Each button of a state names one way out."""
+    out: list[DefinitionError] = []
+    first: dict[str, str] = {}
+    for e in edges:
+        if e.action is None:
+            continue
+        if e.action in first:
+            out.append(
+                flow_error(
+                    "same_action",
+                    e.position,
+                    "give each way out its own action",
+                    None,
+                    id=node.id,
+                    action=e.action,
+                    first=first[e.action],
+                    target=e.target,
+                )
+            )
+        first.setdefault(e.action, e.target)
     return out
 
 

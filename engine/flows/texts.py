@@ -125,6 +125,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "branch '{branch}' of parallel split '{split}' does not arrive at join '{id}' on an input of its own",
         "zh-CN": "并行拆分 '{split}' 的分支 '{branch}' 没有单独到达汇聚 '{id}'",
     },
+    "unsynchronized": {
+        "en": "node '{id}' is reached by parallel branches of split '{split}' without a parallel join: "
+        "what follows would run once per branch",
+        "zh-CN": "节点 '{id}' 由并行拆分 '{split}' 的多个分支直接到达而没有并行汇聚：其后的步骤会每个分支各执行一次",
+    },
+    "end_has_out": {
+        "en": "end node '{id}' has an outgoing edge: an instance stops at an end",
+        "zh-CN": "结束节点 '{id}' 有出边：流程实例在结束节点就停止了",
+    },
+    "into_start": {
+        "en": "an edge leads into start node '{id}': to go back to the start, reject to it instead",
+        "zh-CN": "有边指向开始节点 '{id}'：要回到开始，请用退回（reject）",
+    },
     "many_out": {
         "en": "{kind} node '{id}' has {count} outgoing edges: branch with a gateway (exclusive, inclusive or parallel)",
         "zh-CN": "{kind} 节点 '{id}' 有 {count} 条出边：请用网关（排他、包容或并行）分支",
@@ -140,6 +153,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "state_no_action": {
         "en": "state node '{id}' has an edge without an action: each way out of a state is a button",
         "zh-CN": "状态节点 '{id}' 有一条没有 action 的出边：状态的每个出口都是一个按钮",
+    },
+    "same_action": {
+        "en": "node '{id}' has two edges with action '{action}' (to '{first}' and to '{target}')",
+        "zh-CN": "节点 '{id}' 有两条 action 为 '{action}' 的出边（到 '{first}' 和到 '{target}'）",
     },
     "spin_cycle": {
         "en": "the cycle {cycle} has no human node or timer on it: it would spin",

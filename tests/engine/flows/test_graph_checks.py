@@ -117,6 +117,24 @@ def test_conditions_and_defaults_only_out_of_gateways(flow_errors: FlowErrors) -
     ]
 
 
+def test_edges_out_of_an_end_or_into_the_start(flow_errors: FlowErrors) -> None:
+    nodes = [START, f"id: a, {MGR}", END, "id: after, kind: end"]
+    edges = ["from: start, to: a", "from: a, to: done", "from: done, to: after"]
+    assert lines(flow_errors(flow(nodes, edges))) == [
+        f"{edge_at(2, 4)}: end node 'done' has an outgoing edge: an instance stops at an end"
+    ]
+    nodes = [START, "id: x, kind: exclusive", f"id: a, {MGR}", END]
+    edges = [
+        "from: start, to: a",
+        "from: a, to: x",
+        'from: x, to: start, if: "total > 0"',
+        "from: x, to: done, default: true",
+    ]
+    assert lines(flow_errors(flow(nodes, edges))) == [
+        f"{edge_at(2, 4)}: an edge leads into start node 'start': to go back to the start, reject to it instead"
+    ]
+
+
 def test_a_branch_without_a_gateway(flow_errors: FlowErrors) -> None:
     nodes = [START, f"id: a, {MGR}", f"id: b, {MGR}", END]
     edges = ["from: start, to: a", "from: a, to: b", "from: a, to: done", "from: b, to: done"]
@@ -179,6 +197,21 @@ def test_a_branch_of_a_split_that_never_joins(flow_errors: FlowErrors) -> None:
     ]
 
 
+def test_parallel_branches_meeting_without_a_join(flow_errors: FlowErrors) -> None:
+    nodes = [START, "id: p, kind: parallel", f"id: a, {MGR}", f"id: b, {MGR}", f"id: m, {MGR}", END]
+    edges = ["from: start, to: p", "from: p, to: a", "from: p, to: b", "from: a, to: m", "from: b, to: m"]
+    edges.append("from: m, to: done")
+    assert lines(flow_errors(flow(nodes, edges))) == [
+        f"{at(4)}: node 'm' is reached by parallel branches of split 'p' without a parallel join: what follows "
+        "would run once per branch (join the branches with a parallel node first)"
+    ]
+    # an exclusive choice merging again is fine, and so is a loop back into a branch
+    nodes[1] = "id: p, kind: exclusive"
+    edges[1] = 'from: p, to: a, if: "total > 0"'
+    edges[2] = "from: p, to: b, default: true"
+    assert flow_errors(flow(nodes, edges)) == []
+
+
 def test_human_nodes_without_assignee(flow_errors: FlowErrors) -> None:
     nodes = [START, "id: a, kind: approval", "id: t, kind: task", f"id: ok, {MGR}", END]
     edges = ["from: start, to: a", "from: a, to: t", "from: t, to: ok", "from: ok, to: done"]
@@ -206,6 +239,16 @@ def test_a_state_edge_without_an_action(flow_errors: FlowErrors) -> None:
     assert lines(flow_errors(flow(nodes, edges, head, "customer"))) == [
         f"{edge_at(1, 3, head)}: state node 'wait' has an edge without an action: each way out of a state is a "
         "button (give the edge an action: name)"
+    ]
+
+
+def test_two_buttons_of_one_state_with_one_action(flow_errors: FlowErrors) -> None:
+    head = ("status_field: tier",)
+    nodes = [START, "id: wait, kind: state, state: A, assignee: {role: manager}", "id: other, kind: end", END]
+    edges = ["from: start, to: wait", "from: wait, to: done, action: finish", "from: wait, to: other, action: finish"]
+    assert lines(flow_errors(flow(nodes, edges, head, "customer"))) == [
+        f"{edge_at(2, 4, head)}: node 'wait' has two edges with action 'finish' (to 'done' and to 'other') "
+        "(give each way out its own action)"
     ]
 
 

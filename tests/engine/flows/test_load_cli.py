@@ -28,6 +28,8 @@ def test_flows_check_ok_and_errors_in_both_languages(cli: Any, tmp_path: Path) -
     # run.py check (and publish) report the same error
     code, _, err = cli("check", str(broken))
     assert code == 1 and "order_approval.yaml:27:22: unknown role 'vipp'" in err
+    code, _, err = cli("migrate", str(broken))  # publishing refuses it, nothing is installed
+    assert code == 1 and "order_approval.yaml:27:22: unknown role 'vipp'" in err
 
 
 def test_flows_draw_from_a_folder_and_from_the_published_pack(cli: Any, tmp_path: Path) -> None:
