@@ -1,4 +1,4 @@
-"""Install a pack's demo data: users (one per role, printed for the README) and records."""
+"""Install a pack's demo data: users (one per role, printed for the README), departments and records."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from engine.definitions import load_pack
 from engine.definitions.model import FieldSpec, PackSpec
 from engine.platform import Platform
+from engine.security import org
 from engine.store.system import users as lc_user
 from engine.store.writer import Writer
 
@@ -30,6 +31,26 @@ def _resolve(
             value = [_resolve(f.fields, row, refs, user_ids) for row in value]
         out[f.name] = value
     return out
+
+
+def _departments(
+    conn: sa.Connection, departments: list[Mapping[str, Any]], user_ids: Mapping[str, int], locale: str
+) -> None:
+    """The demo's departments (those not made yet), their heads and members."""
+    have = {d.name: d.id for d in org.departments(conn)}
+    for dept in departments:
+        if dept["name"] in have:
+            continue
+        label = dept.get("label")
+        values = {
+            "name": dept["name"],
+            "label": {locale: label} if isinstance(label, str) else dict(label) if label else None,
+            "parent_id": have[dept["parent"]] if dept.get("parent") else None,
+            "head_id": user_ids[dept["head"]] if dept.get("head") else None,
+        }
+        have[dept["name"]] = made = org.add_department(conn, values).id
+        for member in dept.get("members") or []:
+            org.set_user_department(conn, user_ids[member], made)
 
 
 def install_demo(platform: Platform, pack: PackSpec | str) -> list[dict[str, Any]]:
@@ -63,6 +84,7 @@ def install_demo(platform: Platform, pack: PackSpec | str) -> list[dict[str, Any
                     email=user.get("email"),
                 )
             user_ids[user["username"]] = existing.id
+        _departments(conn, demo.get("departments") or [], user_ids, pack.locale)
         for form, items in records.items():
             spec = defs.forms[form]
             for item in items:

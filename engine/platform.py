@@ -26,6 +26,7 @@ from engine.registry import register_guards
 from engine.revisions import DEFAULT_KEPT
 from engine.rules.engine import RuleEngine
 from engine.runtime import Definitions, compile_definitions
+from engine.security import org as org_chart
 from engine.security.users import User, Users
 from engine.store.db import Database
 from engine.store.dependents import Dependents
@@ -78,7 +79,7 @@ def compose(
     rules = RuleEngine(active, db, bus)
     bus.subscribe(rules)
     users, queue = Users(clock), TimerQueue(db)
-    flows = FlowEngine(_FlowSource(active), users, rules, org=None)
+    flows = FlowEngine(_FlowSource(active), users, rules, org=org_chart)  # heads, delegation
     bus.subscribe(flows)  # start on create; ``start flow`` of rules through rules.flow_starters
     bus.add_guard(StatusGuard(flows.parts), name=STATUS_GUARD)  # a flow's status field: the flow's only
     register_flow_timers(flows, queue)  # flow.timer, flow.due

@@ -27,6 +27,7 @@ from apps.api import (  # noqa: E402,F401  (register routes)
     hooks,  # noqa: E402,F401  (inbound webhooks: POST /hooks/<name>)
     io,  # noqa: E402,F401  (batch, import, export)
     openapi,
+    org,  # noqa: E402,F401  (departments, a user's department, delegations)
     records,
     rules,
     tasks,  # noqa: E402,F401  (the inbox: /tasks)

@@ -10,6 +10,7 @@ from apps.api import bp
 from apps.api.context import platform
 from apps.api.openapi_fixed import fixed_paths
 from apps.api.openapi_flows import record_flow_paths, task_paths
+from apps.api.org_openapi import org_paths
 from engine.definitions.model import FieldSpec, FormSpec
 from engine.forms import FIELD_TYPES
 from engine.forms.coltypes import ID_MAX
@@ -337,6 +338,7 @@ def _form_paths(form: FormSpec) -> dict[str, Any]:
 def _document(defs: Definitions) -> dict[str, Any]:
     key = defs.key
     paths = {**fixed_paths(_answers), **task_paths(_answers)}
+    paths.update(org_paths(_answers))
     schemas: dict[str, Any] = {}
     for form in defs.forms.values():
         paths.update(_form_paths(form))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from typing import Optional, Sequence
 
-from apps.cli import data, db, flows, packs, rules, server, users
+from apps.cli import data, db, flows, org, packs, rules, server, users
 
 #: each adds its commands to the subparsers; a command's ``func`` takes the parsed args and
 #: returns the exit code
-COMMANDS = (server, packs, users, db, data, rules, flows)
+COMMANDS = (server, packs, users, org, db, data, rules, flows)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""demo/data.yaml: demo users and records, checked against the pack's forms and roles.
+"""demo/data.yaml: demo users, departments and records, checked against the pack's forms and roles.
 
 Records are listed in dependency order: a link value ``"@acme"`` names the ``_ref`` of an
 earlier record of the linked form; ``owner`` (and ``user`` fields) name a demo username.
@@ -67,6 +67,7 @@ def check_demo(
                     did_you_mean(role, roles),
                     f"users[{i}].roles[{j}]",
                 )
+    _departments(demo, node.get("departments") or PosList(node.source, node.start))
     records: PosDict = node.get("records") or empty_like(node)
     for form_name, items in records.items():
         form = forms.get(form_name)
@@ -92,6 +93,52 @@ def check_demo(
     for i, user in enumerate(users):  # portal users point at records listed anywhere
         if "customer" in user:
             demo.ref(user["customer"], None, user.value_pos("customer"), f"users[{i}].customer")
+
+
+def _departments(demo: _Demo, departments: PosList) -> None:
+    """Names unique, a parent listed before, heads and members demo users, each user in one."""
+    names: list[str] = []
+    member_of: dict[str, str] = {}
+    for i, dept in enumerate(departments):
+        where, name = f"departments[{i}]", dept["name"]
+        if name in names:
+            demo.err(f"duplicate department '{name}'", dept.value_pos("name"), None, f"{where}.name")
+        parent = dept.get("parent")
+        if parent is not None and parent not in names:
+            hint = "list it before this one" if any(d.get("name") == parent for d in departments) else None
+            demo.err(
+                f"unknown parent department '{parent}': no earlier department has that name",
+                dept.value_pos("parent"),
+                hint or did_you_mean(parent, names),
+                f"{where}.parent",
+            )
+        names.append(name)
+        head = dept.get("head")
+        if head is not None and head not in demo.users:
+            demo.err(
+                f"head '{head}' is not a demo user",
+                dept.value_pos("head"),
+                did_you_mean(head, demo.users),
+                f"{where}.head",
+            )
+        for j, member in enumerate(dept.get("members") or []):
+            at = dept["members"].pos_of(j)
+            if member not in demo.users:
+                demo.err(
+                    f"member '{member}' is not a demo user",
+                    at,
+                    did_you_mean(member, demo.users),
+                    f"{where}.members[{j}]",
+                )
+            elif member in member_of:
+                demo.err(
+                    f"'{member}' is a member of '{member_of[member]}' already: a user belongs to one department",
+                    at,
+                    None,
+                    f"{where}.members[{j}]",
+                )
+            else:
+                member_of[member] = name
 
 
 def _refs_only(demo: _Demo, form_name: str, items: Any) -> None:

@@ -38,6 +38,7 @@ def act_on_task(
     ctx, node = run.ctx, run.spec.nodes[task["node"]]
     if action == "comment":
         run.event("commented", node=node.id, comment=comment, attachments=attachments)
+        run.flush()
         return
     allowed = _actions(run, node, task)
     if action not in allowed:
@@ -62,13 +63,15 @@ def act_on_task(
     if action == "approve":
         _claim(run, task, "approved", comment)
         run.event("approved", node=node.id, comment=comment, attachments=attachments, on_behalf_of=_behalf(run, task))
-        step = run.machine.approve(run.state, node.id, run.record, ctx, run.who.count)
+        step = run.machine.approve(run.state, node.id, run.record, ctx, run.who.count, run.data)
     else:
         outcome = "submitted" if action == "submit" else action
         _claim(run, task, outcome, comment)
         run.event(outcome, node=node.id, comment=comment, attachments=attachments, on_behalf_of=_behalf(run, task))
         edge = None if action == "submit" else action
-        step = run.machine.complete(run.state, node.id, run.record, ctx, action=edge, count=run.who.count)
+        step = run.machine.complete(
+            run.state, node.id, run.record, ctx, action=edge, count=run.who.count, data=run.data
+        )
     run.perform(step)
     run.save(step)
 
@@ -131,7 +134,7 @@ def _check(run: Run, node: NodeSpec) -> None:
     """The node's submit checks, on the record as the task leaves it."""
     failed: dict[str, list[str]] = {}
     for check in node.checks:
-        if not check.condition.evaluate(run.record, run.ctx):
+        if not check.condition.evaluate(run.record, run.ctx, data=run.data):
             failed.setdefault("_task", []).append(check.message.get(run.ctx.locale))
     if failed:
         raise ValidationError(failed, "; ".join(failed["_task"]))
@@ -171,7 +174,7 @@ def _reject(
         to_node=target,
         on_behalf_of=_behalf(run, task),
     )
-    step = run.machine.reject(run.state, node.id, target, run.record, ctx, run.who.count)
+    step = run.machine.reject(run.state, node.id, target, run.record, ctx, run.who.count, run.data)
     run.perform(step)
     run.save(step)
 
@@ -215,15 +218,16 @@ def _add_approver(
         raise ValidationError({"where": ["before | after"]})
     if where == "before":  # the added approver first, then this task again
         t = tasks.c
-        done = run.conn.execute(
-            sa.update(tasks).where(t.id == task["id"], t.status == OPEN).values(status=WAITING, seq=task["seq"] + 1)
-        )
+        done = run.conn.execute(sa.update(tasks).where(t.id == task["id"], t.status == OPEN).values(status=WAITING))
         if done.rowcount != 1:
             raise Conflict.said("flow_task_done", id=task["id"], status="done")
         run.cancel_due(node, [task["id"]])
         run.insert_task(node, "approval", target, task["seq"], OPEN)
-    else:
-        run.insert_task(node, "approval", target, task["seq"], WAITING)
+    else:  # right after this task: the ones waiting behind it move one place back
+        t = tasks.c
+        behind = sa.and_(t.instance_id == task["instance_id"], t.node == node.id, t.status == WAITING)
+        run.conn.execute(sa.update(tasks).where(behind, t.seq > task["seq"]).values(seq=t.seq + 1))
+        run.insert_task(node, "approval", target, task["seq"] + 1, WAITING)
     run.event("added_approver", node=node.id, comment=comment, changes={"user": to_user, "where": where})
     step = run.machine.add_approver(run.state, node.id)
     run.save(step)
@@ -231,5 +235,5 @@ def _add_approver(
 
 def _bump(run: Run) -> None:
     """A change of the instance's tasks only: its version still moves (one writer at a time)."""
-    step = run.machine._copy(run.state)
+    step = run.machine.same(run.state)
     run.save(step)

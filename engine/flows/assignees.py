@@ -42,6 +42,7 @@ class Assignees:
         self.conn, self.users, self.org = conn, users, org
         self.record, self.ctx, self.starter_id, self.flow, self.now = record, ctx, starter_id, flow, now
         self._cache: dict[str, list[Target]] = {}
+        self.data: Any = None  # set by the step (its ConnAccess): links in expressions
 
     # ---- nodes -----------------------------------------------------------------------
     def of_node(self, node: NodeSpec) -> list[Target]:
@@ -88,7 +89,7 @@ class Assignees:
         """An expression's value as a user id: a user name, a user id, or ``starter.…`` paths."""
         value: Any
         if a.expression is not None:
-            value = a.expression.evaluate(self.record, self.ctx)
+            value = a.expression.evaluate(self.record, self.ctx, data=self.data)
         else:
             value = self.starter_path(str(getattr(a, "expression_text", None) or ""))
         if value is None or value == "":

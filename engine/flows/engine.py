@@ -22,6 +22,7 @@ from engine.flows.parts import Definitions, FlowDefinitions, FlowRules, FlowUser
 from engine.flows.steps import Run
 from engine.flows.tables import instances, tasks
 from engine.rules.spec import RuleSpec, Trigger
+from engine.store.access import ConnAccess
 from engine.store.events import RecordEvent
 from engine.store.writer import Writer
 
@@ -67,17 +68,19 @@ class FlowEngine:
         parent: Optional[tuple[int, str]] = None,
         depth: int = 0,
         defs: Optional[Definitions] = None,
+        new: bool = False,
     ) -> int:
-        """Start ``flow`` on a record; the new instance's id."""
+        """Start ``flow`` on a record; the new instance's id. ``new``: the record was just
+        created (it cannot have an instance yet)."""
         defs = defs or self.parts.current()
         spec = self.flow(defs, flow)
         if spec.form != form:
             raise ValidationError({"flow": [f"flow '{flow}' is bound to form '{spec.form}', not '{form}'"]})
-        if parent is None and h.latest_instance(conn, form, record_id, running=True, flow=flow) is not None:
+        if parent is None and not new and h.latest_instance(conn, form, record_id, running=True, flow=flow):
             raise Conflict.said("flow_running", form=form, id=record_id, flow=flow)
         pack = defs.pack_of(form) or next(iter(defs.packs), "")
         now = ctx.now()
-        values = dict(
+        values: dict[str, Any] = dict(
             flow=flow,
             pack=pack,
             revision=defs.revision(pack) or 0,
@@ -92,15 +95,17 @@ class FlowEngine:
             parent_node=parent[1] if parent else None,
             version=0,
         )
+        inst: dict[str, Any] = {"id": None, **values}
+        run = Run(self, conn, ctx, inst, defs, spec, depth)
+        run.event("started")
+        step = run.machine.start(run.record, ctx, run.who.count, run.data)
+        values.update(state=step.state, status=step.status or "running", ended_at=now if step.status else None)
         pk = conn.execute(sa.insert(instances).values(**values)).inserted_primary_key
         assert pk is not None
         instance_id = int(pk[0])
-        inst: dict[str, Any] = {"id": instance_id, **values}
-        run = Run(self, conn, ctx, inst, defs, spec, depth)
-        run.event("started")
-        step = run.machine.start(run.record, ctx, run.who.count)
-        run.perform(step)
-        run.save(step)
+        inst.update(values, id=instance_id)
+        run.perform(step)  # the state is written already: the effects need the instance's id
+        run.saved(step)
         return instance_id
 
     def start_from_rule(self, conn: Connection, ctx: RunContext, flow: str, form: str, record_id: int) -> None:
@@ -118,9 +123,13 @@ class FlowEngine:
         for spec in self.flows_of(defs, event.form):
             if spec.start_on != "create":
                 continue
-            if spec.start_if is not None and not spec.start_if.evaluate(event.new, event.ctx):
-                continue
-            self.start(conn, event.ctx, spec.name, event.form, event.record_id, depth=event.depth + 1, defs=defs)
+            if spec.start_if is not None:
+                access = ConnAccess(conn, self.parts.store_of(defs))
+                if not spec.start_if.evaluate(event.new, event.ctx, data=access):
+                    continue
+            self.start(
+                conn, event.ctx, spec.name, event.form, event.record_id, depth=event.depth + 1, defs=defs, new=True
+            )
 
     # ---- acting ----------------------------------------------------------------------
     def act(
@@ -229,7 +238,7 @@ class FlowEngine:
             child_id = row if isinstance(row, int) else int(row[link] if link else row["id"])
             if sub.inputs:
                 values = {**run.record, **row} if isinstance(row, Mapping) else run.record
-                data = {k: e.evaluate(values, run.ctx) for k, e in sub.inputs.items()}
+                data = {k: e.evaluate(values, run.ctx, data=run.data) for k, e in sub.inputs.items()}
                 run.store.update(
                     run.conn,
                     run.ctx,
@@ -266,7 +275,9 @@ class FlowEngine:
             parent.set_fields({p: child.record.get(c) for p, c in node.subflow.outputs.items()}, node=node.id)
         if node.id not in parent.state["w"]:
             return
-        step = parent.machine.complete(parent.state, node.id, parent.record, parent.ctx, count=parent.who.count)
+        step = parent.machine.complete(
+            parent.state, node.id, parent.record, parent.ctx, count=parent.who.count, data=parent.data
+        )
         parent.perform(step)
         parent.save(step)
 

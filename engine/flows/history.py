@@ -29,9 +29,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def add_event(
-    conn: Connection,
-    instance_id: int,
+def event_row(
     action: str,
     ctx: RunContext,
     now: dt.datetime,
@@ -44,22 +42,20 @@ def add_event(
     to_node: Optional[str] = None,
     on_behalf_of: Optional[str] = None,
     user: bool = True,
-) -> None:
-    conn.execute(
-        sa.insert(events).values(
-            instance_id=instance_id,
-            at=now,
-            node=node,
-            action=action,
-            user_id=ctx.user_id if user else None,
-            user_name=ctx.username if user else None,
-            on_behalf_of=on_behalf_of,
-            comment=comment,
-            changes=plain(changes) if changes else None,
-            attachments=list(attachments) or None,
-            from_node=from_node,
-            to_node=to_node,
-        )
+) -> dict[str, Any]:
+    """One lc_flow_event row but its instance id."""
+    return dict(
+        at=now,
+        node=node,
+        action=action,
+        user_id=ctx.user_id if user else None,
+        user_name=ctx.username if user else None,
+        on_behalf_of=on_behalf_of,
+        comment=comment,
+        changes=plain(changes) if changes else None,
+        attachments=list(attachments) or None,
+        from_node=from_node,
+        to_node=to_node,
     )
 
 
@@ -75,7 +71,7 @@ def latest_instance(
     conn: Connection, form: str, record_id: int, *, running: bool = False, flow: Optional[str] = None
 ) -> Optional[dict[str, Any]]:
     i = instances.c
-    q = sa.select(instances).where(i.form == form, i.record_id == record_id, i.parent_id.is_(None))
+    q = sa.select(instances).where(i.form == form, i.record_id == record_id)
     if running:
         q = q.where(i.status == "running")
     if flow is not None:

@@ -11,7 +11,8 @@ new state (the old one is never changed), the effects to perform in order
 ``set`` values are evaluated on ``record`` (the record's values; a ``set`` node's values are
 seen by the conditions after it in the same step) with ``ctx``.
 
-``count(node)`` tells how many approvers a node resolved to (modes all, quorum, sequence,
+``data`` is how conditions follow links (``customer.tier``): the engine's
+:class:`~engine.store.access.ConnAccess`. ``count(node)`` tells how many approvers a node resolved to (modes all, quorum, sequence,
 chain); without it, the node's ``approvers`` are counted (at least one).
 
 The per-spec tables are built once and kept on the spec: :func:`machine_of`.
@@ -47,6 +48,7 @@ from engine.flows.model import EdgeSpec, FlowSpec, NodeSpec
 
 State = dict[str, Any]
 Count = Callable[[NodeSpec], int]
+Data = Any  # a DataAccess (engine.store.access.ConnAccess): links and aggregates in conditions
 
 _HUMAN = frozenset({"approval", "task", "state"})
 _WAITS = frozenset({"approval", "task", "state", "timer", "subflow"})
@@ -86,14 +88,22 @@ class Machine:
 
     # ---------------------------------------------------------------- the moves
 
-    def start(self, record: Mapping[str, Any], ctx: RunContext, count: Optional[Count] = None) -> Step:
+    def start(
+        self, record: Mapping[str, Any], ctx: RunContext, count: Optional[Count] = None, data: Data = None
+    ) -> Step:
         """A new instance: the start node, then on until every token waits or the flow ended."""
         step = Step({"w": {}})
-        self._run(step, [self.start_id], record, ctx, count)
+        self._run(step, [self.start_id], record, ctx, count, data)
         return step
 
     def approve(
-        self, state: State, node: str, record: Mapping[str, Any], ctx: RunContext, count: Optional[Count] = None
+        self,
+        state: State,
+        node: str,
+        record: Mapping[str, Any],
+        ctx: RunContext,
+        count: Optional[Count] = None,
+        data: Data = None,
     ) -> Step:
         """One approval at an approval node; the node is left once it has the approvals it needs."""
         step = self._copy(state)
@@ -106,7 +116,7 @@ class Machine:
             return step
         del w[node]
         step.effects.append(CloseTasks(node))
-        self._leave(step, node, None, record, ctx, count)
+        self._leave(step, node, None, record, ctx, count, data)
         return step
 
     def reject(
@@ -117,6 +127,7 @@ class Machine:
         record: Mapping[str, Any],
         ctx: RunContext,
         count: Optional[Count] = None,
+        data: Data = None,
     ) -> Step:
         """A rejection at a human node. In mode quorum it is one vote against: the node is
         rejected only once the approvals left cannot reach the quorum (``Step.effects`` is empty
@@ -140,7 +151,7 @@ class Machine:
             step.effects.append(Entered(to))
             step.effects.append(OpenTasks(to))
         else:
-            self._run(step, [to], record, ctx, count)
+            self._run(step, [to], record, ctx, count, data)
         return step
 
     def complete(
@@ -151,6 +162,7 @@ class Machine:
         ctx: RunContext,
         action: Optional[str] = None,
         count: Optional[Count] = None,
+        data: Data = None,
     ) -> Step:
         """A waiting node is done: a task submitted, a timer fired, the starter resubmitted, a
         subflow child finished (the node is left when the last one did), or, with ``action``,
@@ -167,7 +179,7 @@ class Machine:
         del w[node]
         if spec.kind in _HUMAN:
             step.effects.append(CloseTasks(node))
-        self._leave(step, node, action, record, ctx, count)
+        self._leave(step, node, action, record, ctx, count, data)
         return step
 
     def add_approver(self, state: State, node: str) -> Step:
@@ -184,6 +196,10 @@ class Machine:
         self._stop_all(step)
         self._end(step, status)
         return step
+
+    def same(self, state: State) -> Step:
+        """No move: the state as it is (a step that changed only tasks still bumps the version)."""
+        return self._copy(state)
 
     def waiting(self, state: State) -> tuple[str, ...]:
         return tuple(state["w"])
@@ -227,9 +243,10 @@ class Machine:
         record: Mapping[str, Any],
         ctx: RunContext,
         count: Optional[Count],
+        data: Data,
     ) -> None:
         step.effects.append(Left(node))
-        self._run(step, self._targets(node, action, record, ctx, step), record, ctx, count)
+        self._run(step, self._targets(node, action, record, ctx, step, data), record, ctx, count, data)
 
     def _run(
         self,
@@ -238,6 +255,7 @@ class Machine:
         record: Mapping[str, Any],
         ctx: RunContext,
         count: Optional[Count],
+        data: Data,
     ) -> None:
         """Move tokens until each waits, sits at a join, or reached an end."""
         state, eff, nodes = step.state, step.effects, self.nodes
@@ -269,7 +287,7 @@ class Machine:
                 if self._wait(step, w, spec, record, count):
                     continue
             elif kind == "set":
-                values = {f: e.evaluate(record, ctx) for f, e in spec.set.items()}
+                values = {f: e.evaluate(record, ctx, data=data) for f, e in spec.set.items()}
                 record = {**record, **values}
                 eff.append(SetFields(values))
             elif kind == "action":
@@ -277,7 +295,7 @@ class Machine:
             elif kind == "cc":
                 eff.append(Notify(nid))
             eff.append(Left(nid))
-            targets = self._targets(nid, None, record, ctx, step)
+            targets = self._targets(nid, None, record, ctx, step, data)
             todo.extend(reversed(targets))
         if ended and not w and "j" not in state and step.status is None:
             self._end(step, "completed")
@@ -334,7 +352,7 @@ class Machine:
         return max(need, 1) if n else 0, n
 
     def _targets(
-        self, nid: str, action: Optional[str], record: Mapping[str, Any], ctx: RunContext, step: Step
+        self, nid: str, action: Optional[str], record: Mapping[str, Any], ctx: RunContext, step: Step, data: Data
     ) -> list[str]:
         """The nodes the token goes on to from ``nid``."""
         edges = self.out[nid]
@@ -350,7 +368,9 @@ class Machine:
             return [e.target for e in edges]
         if kind == "inclusive":
             hits = [
-                e.target for e in edges if not e.default and (e.condition is None or e.condition.evaluate(record, ctx))
+                e.target
+                for e in edges
+                if not e.default and (e.condition is None or e.condition.evaluate(record, ctx, data=data))
             ]
             if not hits:
                 hits = [e.target for e in edges if e.default]
@@ -364,7 +384,7 @@ class Machine:
             for e in edges:
                 if e.default:
                     default = e
-                elif e.action is None and (e.condition is None or e.condition.evaluate(record, ctx)):
+                elif e.action is None and (e.condition is None or e.condition.evaluate(record, ctx, data=data)):
                     return [e.target]
             if default is not None:
                 return [default.target]

@@ -20,13 +20,14 @@ from engine.context import RunContext
 from engine.errors import Conflict, ValidationError
 from engine.flows import effects as fx
 from engine.flows.assignees import Assignees, Target
-from engine.flows.history import CANCELLED, OPEN, WAITING, add_event
+from engine.flows.history import CANCELLED, OPEN, WAITING, event_row
 from engine.flows.machine import Step, machine_of
 from engine.flows.model import FlowSpec, NodeSpec
 from engine.flows.parts import Definitions, FlowDefinitions, FlowRules, FlowUsers, OrgChart
-from engine.flows.tables import instances, tasks
+from engine.flows.tables import events, instances, tasks
 from engine.flows.words import say
 from engine.store import timers
+from engine.store.access import ConnAccess
 from engine.store.outbox import enqueue
 from engine.store.writer import Writer
 
@@ -72,15 +73,25 @@ class Run:
         if record is None:
             raise ValidationError({"record_id": [f"{spec.form} {inst['record_id']} not found"]})
         self.record: dict[str, Any] = record
+        self.data = ConnAccess(conn, self.store)
         self.who = Assignees(conn, eng.users, eng.org, record, ctx, inst.get("starter_id"), spec.name, self.now)
+        self.who.data = self.data
         self.ended: Optional[str] = None
+        self.events: list[dict[str, Any]] = []
 
     @property
     def state(self) -> dict[str, Any]:
         return self.inst["state"]  # type: ignore[no-any-return]
 
     def event(self, action: str, **kw: Any) -> None:
-        add_event(self.conn, self.inst["id"], action, self.ctx, self.now, **kw)
+        """A history event, written with the step's others in one statement (:meth:`flush`)."""
+        self.events.append(event_row(action, self.ctx, self.now, **kw))
+
+    def flush(self) -> None:
+        if self.events:
+            rows = [{**e, "instance_id": self.inst["id"]} for e in self.events]
+            self.conn.execute(sa.insert(events), rows)
+            self.events = []
 
     # ---- effects ---------------------------------------------------------------------
     def perform(self, step: Step) -> None:
@@ -129,6 +140,11 @@ class Run:
         if done.rowcount != 1:
             raise Conflict.said("flow_instance_moved", id=self.inst["id"])
         self.inst.update(values)
+        self.saved(step)
+
+    def saved(self, step: Step) -> None:
+        """After the state is written: the history, then the parent of an ended child."""
+        self.flush()
         if step.status is not None and self.inst.get("parent_id"):
             self.eng.child_ended(self, step.status)
 
@@ -173,6 +189,7 @@ class Run:
             self.insert_task(node, kind, target, seq, status)
 
     def insert_task(self, node: NodeSpec, kind: str, target: Target, seq: int, status: str) -> int:
+        due_at = self.due_at(node) if status == OPEN else None
         pk = self.conn.execute(
             sa.insert(tasks).values(
                 instance_id=self.inst["id"],
@@ -183,30 +200,31 @@ class Run:
                 delegated_from_id=target.delegated_from_id,
                 status=status,
                 created_at=self.now,
+                due_at=due_at,
                 seq=seq,
             )
         ).inserted_primary_key
         assert pk is not None
         task_id = int(pk[0])
         if status == OPEN:
-            self.place_due(node, task_id)
+            self.place_due(node, task_id, due_at)
         return task_id
 
-    def place_due(self, node: NodeSpec, task_id: int) -> None:
-        """The task's due time (a reminder then) and each escalation step's timer."""
-        due_at: Optional[dt.datetime] = None
-        if node.due is not None:
-            if node.due.after_seconds is not None:
-                due_at = self.now + dt.timedelta(seconds=node.due.after_seconds)
-            elif node.due.date_field:
-                due_at = self.as_time(self.record.get(node.due.date_field))
+    def due_at(self, node: NodeSpec) -> Optional[dt.datetime]:
+        if node.due is None:
+            return None
+        if node.due.after_seconds is not None:
+            return self.now + dt.timedelta(seconds=node.due.after_seconds)
+        return self.as_time(self.record.get(node.due.date_field)) if node.due.date_field else None
+
+    def place_due(self, node: NodeSpec, task_id: int, due_at: Optional[dt.datetime]) -> None:
+        """The task's due time (a reminder then) and each escalation step's timer (new keys:
+        a task's timers are placed once, when it opens)."""
         if due_at is not None:
-            self.conn.execute(sa.update(tasks).where(tasks.c.id == task_id).values(due_at=due_at))
-            timers.schedule(self.conn, DUE, f"{task_id}:due", due_at, now=self.now, payload={"task": task_id})
+            timers.add(self.conn, DUE, f"{task_id}:due", due_at, now=self.now, payload={"task": task_id})
         for n, esc in enumerate(node.escalation):
             when = self.now + dt.timedelta(seconds=esc.after_seconds)
-            payload = {"task": task_id, "step": n}
-            timers.schedule(self.conn, DUE, f"{task_id}:{n}", when, now=self.now, payload=payload)
+            timers.add(self.conn, DUE, f"{task_id}:{n}", when, now=self.now, payload={"task": task_id, "step": n})
 
     def cancel_due(self, node: NodeSpec, task_ids: list[int]) -> None:
         if node.due is None and not node.escalation:
@@ -236,8 +254,12 @@ class Run:
         waiting = self.node_tasks(node, (WAITING,))
         if waiting:
             task_id = waiting[0]["id"]
-            self.conn.execute(sa.update(tasks).where(tasks.c.id == task_id).values(status=OPEN, created_at=self.now))
-            self.place_due(self.spec.nodes[node], task_id)
+            spec = self.spec.nodes[node]
+            due_at = self.due_at(spec)
+            self.conn.execute(
+                sa.update(tasks).where(tasks.c.id == task_id).values(status=OPEN, created_at=self.now, due_at=due_at)
+            )
+            self.place_due(spec, task_id, due_at)
 
     # ---- timers, notifications ---------------------------------------------------------
     def as_time(self, value: Any) -> Optional[dt.datetime]:

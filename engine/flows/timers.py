@@ -51,7 +51,7 @@ class FlowTimer:
             return DROPPED
         run = self.flows.run_of(conn, system(now), inst["id"])
         run.event("timer", node=node, user=False)
-        step = run.machine.complete(run.state, node, run.record, run.ctx, count=run.who.count)
+        step = run.machine.complete(run.state, node, run.record, run.ctx, count=run.who.count, data=run.data)
         run.perform(step)
         run.save(step)
         return f"timer {node} of instance {inst['id']}"
@@ -81,6 +81,7 @@ class FlowDue:
         if n is None:  # the due time itself: remind the assignee
             run.notify(node, f"已到期 / due: {node.label.get('zh-CN') or node.id}", self._assignees(run, task))
             run.event("reminded", node=node.id, comment="due", user=False)
+            run.save(run.machine.same(run.state))
             return "reminded (due)"
         if n >= len(node.escalation):
             return DROPPED
@@ -114,7 +115,7 @@ class FlowDue:
             self._auto(run, task, esc.auto)
             done.append(f"auto {esc.auto}")
             return ", ".join(done)
-        run.save(run.machine._copy(run.state))  # tasks changed: the instance's version moves
+        run.save(run.machine.same(run.state))  # tasks changed: the instance's version moves
         return ", ".join(done) or DROPPED
 
     def _assignees(self, run: Run, task: dict[str, Any]) -> list[int]:

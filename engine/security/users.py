@@ -25,6 +25,8 @@ class User:
     email: Optional[str] = None
     customer_id: Optional[int] = None
     active: bool = True
+    #: the user's department (``lc_department``, see :mod:`engine.security.org`)
+    department_id: Optional[int] = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -34,12 +36,20 @@ class User:
             "display_name": self.display_name,
             "email": self.email,
             "customer_id": self.customer_id,
+            "department_id": self.department_id,
         }
 
 
 def _user(row: Any) -> User:
     return User(
-        row.id, row.username, frozenset(row.roles or ()), row.display_name, row.email, row.customer_id, bool(row.active)
+        row.id,
+        row.username,
+        frozenset(row.roles or ()),
+        row.display_name,
+        row.email,
+        row.customer_id,
+        bool(row.active),
+        row.department_id,
     )
 
 

@@ -36,6 +36,10 @@ users = sa.Table(
     sa.Column("customer_id", sa.Integer),
     sa.Column("active", sa.Boolean, nullable=False, default=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # the user's department (lc_department, engine.security.org); no foreign key: the department's
+    # head points back at lc_user, and the organisation code checks both ways
+    sa.Column("department_id", sa.Integer),
+    sa.Index("ix_lc_user_department", "department_id"),
 )
 
 tokens = sa.Table(
