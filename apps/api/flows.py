@@ -72,10 +72,7 @@ def start_record_flow(form: str, record_id: int) -> Any:
     if errors or name is None:
         raise ValidationError(errors)
     _readable(form, record_id, "update")
-    ctx = caller()
-    box = inbox()
-    box.start(ctx, name, form, record_id)
-    resp = jsonify(plain(box.instance(ctx, form, record_id)))
+    resp = jsonify(plain(inbox().start(caller(), form, record_id, name)))
     resp.status_code = 201
     resp.headers["Location"] = f"/api/v1/records/{form}/{record_id}/flow"
     return resp

@@ -4,7 +4,7 @@ flow panel and withdraw, and the graph as SVG. Every action is one call of :clas
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional
+from typing import Any, Literal, Mapping, Optional
 
 from flask import Response, abort, redirect, render_template, request, url_for
 
@@ -57,7 +57,7 @@ def _inbox_badge() -> dict[str, Any]:
 @login_required
 def inbox_page() -> Any:
     ctx, defs = context(), platform().definitions()
-    status = request.args.get("status") if request.args.get("status") in ("open", "done") else "open"
+    status = "done" if request.args.get("status") == "done" else "open"
     flow = request.args.get("flow") or None
     offset = int(request.args["offset"]) if request.args.get("offset", "").isdigit() else 0
     answer = inbox_of(platform()).tasks(ctx, status=status, flow=flow, limit=PAGE, offset=offset)
@@ -230,7 +230,7 @@ def task_action(task_id: int, action: str) -> Any:
             values=values if action in ("approve", "submit") and values else None,
             to_node=request.form.get("to_node") or None if action == "reject" else None,
             to_user=request.form.get("to_user", "").strip() or None,
-            where=request.form.get("where") if action == "add_approver" else None,
+            where=_where() if action == "add_approver" else None,
             attachments=attachments,
         )
     except ValidationError as exc:
@@ -244,6 +244,10 @@ def task_action(task_id: int, action: str) -> Any:
     if action == "comment":
         return redirect(url_for("workspace.task_page", task_id=task_id, commented=1))
     return redirect(url_for("workspace.inbox_page", done=task_id))
+
+
+def _where() -> Optional[Literal["before", "after"]]:
+    return "before" if request.form.get("where") == "before" else "after"
 
 
 def _said(exc: LowcodeError, lang: str, fallback: str) -> str:
