@@ -115,3 +115,32 @@ def test_the_record_page_shows_the_flow_and_the_starter_withdraws(platform, clie
     html = client.get(resp.headers["Location"]).text
     assert 'data-status="withdrawn"' in html and "不需要了" in html
     assert "/flow/withdraw" not in html
+
+
+def test_a_delegated_task_shows_both_names(platform, client, login):
+    from engine.security import delegation
+
+    record = claim(platform, "800.00", "出差北京")
+    with platform.db.begin() as conn:
+        ids = {u.username: u.id for u in platform.users.all(conn)}
+        delegation.add_delegation(
+            conn,
+            {"from_id": ids["dir1"], "to_id": ids["mgr2"], "starts_at": "2026-11-01", "ends_at": "2026-11-30"},
+            now=platform.clock.now(),
+            created_by="test",
+            timezone="Asia/Shanghai",
+        )
+    csrf = login("mgr1")
+    tid = task_id(client.get("/w/inbox").text, "出差北京")
+    moved = client.post(f"/w/tasks/{tid}/transfer", data={"csrf_token": csrf, "to_user": "dir1"})
+    assert moved.status_code == 302, moved.text
+    login("mgr2")
+    html = client.get("/w/inbox").text
+    assert re.search(r"<td>mgr2 \(代 dir1\)</td>", html), html
+    assert record == task_record_id(platform, tid)
+
+
+def task_record_id(platform: Platform, tid: int) -> int:
+    from engine.inbox import Inbox
+
+    return int(Inbox(platform).task(platform.system_context(), tid)["record_id"])
