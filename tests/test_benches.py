@@ -61,7 +61,7 @@ def _http(s: dict[str, Any]) -> None:
     case = s["results"][0]
     posted = 5 + 1 + 10 * 2  # warm-up, the counted request, --orders 10 --repeat 2
     assert case["rows"]["ours"] == case["rows"]["limit"] == {"orders": posted, "lines": posted * 10}
-    assert case["statements"]["ours"] <= 12
+    assert case["statements"]["ours"] <= 12 + 4  # issue 17's 12, plus the order approval flow's start (issue 18)
 
 
 #: bench -> (arguments for a quick run, what else its summary must show)
