@@ -25,10 +25,12 @@ from apps.api import (  # noqa: E402,F401  (register routes)
     errors,
     files,  # noqa: E402,F401  (file uploads for attachment, image, signature)
     flow_admin,  # noqa: E402,F401  (flows ops lane: POST /users/{id}/handover)
+    flows,  # noqa: E402,F401  (flows, their graphs, a record's flow)
     hooks,  # noqa: E402,F401  (inbound webhooks: POST /hooks/<name>)
     io,  # noqa: E402,F401  (batch, import, export)
     openapi,
     org,  # noqa: E402,F401  (departments, a user's department, delegations)
     records,
     rules,
+    tasks,  # noqa: E402,F401  (the inbox: /tasks)
 )

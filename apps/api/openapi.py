@@ -11,6 +11,7 @@ from apps.api.changes import change_paths
 from apps.api.context import platform
 from apps.api.flow_admin_openapi import flow_admin_paths  # flows ops lane
 from apps.api.openapi_fixed import fixed_paths
+from apps.api.openapi_flows import record_flow_paths, task_paths
 from apps.api.org_openapi import org_paths
 from engine.definitions.model import FieldSpec, FormSpec
 from engine.forms import FIELD_TYPES
@@ -89,10 +90,13 @@ WHY = {
     "page, version or Idempotency-Key",
     401: "no token, or an invalid, expired or revoked one (for a webhook: no secret or a bad signature); "
     "a wrong password",
-    403: "the caller's roles do not allow this: the form, a field, or the rows it would touch",
-    404: "no such record (or one the caller may not see), rule run, file or webhook; an id beyond 2147483647",
+    403: "the caller's roles do not allow this: the form, a field, or the rows it would touch; "
+    "a task that is not the caller's; a withdraw the flow's policy does not allow",
+    404: "no such record (or one the caller may not see), rule run, file, webhook, task, flow or flow "
+    "instance; an id beyond 2147483647",
     409: "a conflict: a duplicate unique key, a stale 'version' in the body, or an Idempotency-Key "
-    "already used for another request or another body",
+    "already used for another request or another body; a task already acted on; a record whose flow "
+    "is already running or already ended",
     412: "If-Match names a version that is no longer the record's",
     413: "the body is larger than the server takes",
     415: "the body is not JSON (send Content-Type: application/json)",
@@ -346,12 +350,13 @@ def _form_paths(form: FormSpec) -> dict[str, Any]:
 
 def _document(defs: Definitions) -> dict[str, Any]:
     key = defs.key
-    paths = fixed_paths(_answers)
+    paths = {**fixed_paths(_answers), **task_paths(_answers)}
     paths.update(org_paths(_answers))
     paths.update(flow_admin_paths(_answers))  # flows ops lane: the handover
     schemas: dict[str, Any] = {}
     for form in defs.forms.values():
         paths.update(_form_paths(form))
+        paths.update(record_flow_paths(form.name, form.label.get("en"), _answers))
         base = _object(form.fields, "en")
         schemas[f"{form.name}_input"] = base
         full = {**base, "properties": {**_SYSTEM, **base["properties"]}}

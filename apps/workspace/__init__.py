@@ -10,6 +10,6 @@ from flask import Blueprint
 
 bp = Blueprint("workspace", __name__, template_folder="templates", static_folder="static", static_url_path="/w/static")
 
-from apps.workspace import auth, lists, nav, transfer, views  # noqa: E402,F401  (register the routes)
+from apps.workspace import auth, inbox, lists, nav, transfer, views  # noqa: E402,F401  (register the routes)
 
 __all__ = ["bp"]
