@@ -3,7 +3,7 @@
 .. code-block:: yaml
 
     changes: {approver: {role: manager}, after: scheduled}   # after: a node id or a state value
-    freezes: [{form: work_order, link: sales_order}]
+    freezes: [{form: job, link: order}]                      # records of `job` whose `order` links here
 
 ``after`` names the node from which on (once an instance has entered it) edits of the record
 become change requests; without it, once the instance completed. ``freezes`` takes effect
