@@ -212,6 +212,17 @@ TEXTS: dict[str, dict[str, str]] = {
     "act_escalated": {"zh-CN": "升级", "en": "escalated"},
     "act_reminded": {"zh-CN": "催办", "en": "reminded"},
     "act_ended": {"zh-CN": "结束", "en": "ended"},
+    "act_action": {"zh-CN": "执行动作", "en": "ran an action"},
+    "act_set": {"zh-CN": "更新字段", "en": "set fields"},
+    "act_notified": {"zh-CN": "抄送通知", "en": "notified"},
+    "act_timer": {"zh-CN": "定时到达", "en": "timer fired"},
+    "act_skipped": {"zh-CN": "跳过", "en": "skipped"},
+    "act_cancelled": {"zh-CN": "取消", "en": "cancelled"},
+    "act_handed_over": {"zh-CN": "工作交接", "en": "handed over"},
+    "act_migrated": {"zh-CN": "迁移到新版本", "en": "moved to a new revision"},
+    "act_change_requested": {"zh-CN": "申请变更", "en": "requested a change"},
+    "act_change_approved": {"zh-CN": "同意变更", "en": "approved the change"},
+    "act_change_rejected": {"zh-CN": "驳回变更", "en": "rejected the change"},
 }
 
 
