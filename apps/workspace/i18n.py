@@ -88,6 +88,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "no": {"zh-CN": "否", "en": "No"},
     "required": {"zh-CN": "必填", "en": "required"},
     "saved": {"zh-CN": "已保存", "en": "Saved"},
+    "change_requested": {
+        "zh-CN": "已提交变更申请 #{change}，审批通过后生效",
+        "en": "Change request #{change} submitted: it applies once approved",
+    },
     "invalid": {"zh-CN": "请检查标出的字段", "en": "Please check the fields marked below"},
     "conflict": {
         "zh-CN": "保存失败: 此记录已被他人修改。请重新打开记录, 再次修改。",

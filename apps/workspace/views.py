@@ -18,6 +18,7 @@ from apps.workspace.i18n import text
 from apps.workspace.labels import file_labels, link_labels, picker_options, record_flags, search_options
 from engine.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from engine.expr.jscompile import RUNTIME_JS
+from engine.flows.changes import ChangeRequested
 from engine.forms.coltypes import ID_MAX
 from engine.forms.types_extra import format_duration
 from engine.pinned import AtRevision
@@ -186,6 +187,7 @@ def view_page(form: str, record_id: int) -> Any:
         title_value=title_value,
         flags=flags,
         saved=request.args.get("saved"),
+        change_requested=request.args.get("change", type=int),
         can_update=at is None and may(defs, form, "update"),
         revision=None if at is None else at.revision,
     )
@@ -209,9 +211,11 @@ def edit_page(form: str, record_id: int) -> Any:
     except _Unreadable as bad:
         return _failed(defs, form, views, bad.raw, bad.errors, record=record)
     try:
-        Records(platform()).update(context(), form, record_id, data, version=version, source="web")
+        done = Records(platform()).update(context(), form, record_id, data, version=version, source="web")
     except Exception as exc:  # noqa: BLE001
         return _failed(defs, form, views, raw, exc, record=record)
+    if isinstance(done, ChangeRequested):  # under a flow's change control: nothing written yet
+        return redirect(url_for("workspace.view_page", form=form, record_id=record_id, change=done["id"]))
     return redirect(url_for("workspace.view_page", form=form, record_id=record_id, saved=1))
 
 
