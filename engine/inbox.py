@@ -7,10 +7,10 @@ permission to read the record.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Mapping, Optional, Sequence
+from typing import Any, Literal, Mapping, Optional, Sequence, Union
 
 from engine.context import RunContext
-from engine.errors import LowcodeError, NotFound
+from engine.errors import Conflict, LowcodeError, NotFound, PermissionDenied, ValidationError
 from engine.platform import Platform
 
 
@@ -64,17 +64,19 @@ class Inbox:
                 attachments=attachments,
             )
 
-    def batch_approve(self, ctx: RunContext, ids: Sequence[int], comment: Optional[str] = None) -> dict[str, Any]:
-        """Approve each task in its own transaction: {"approved": [ids], "failed": {id: message}}."""
-        approved: list[int] = []
-        failed: dict[str, str] = {}
-        for task_id in ids:
+    def batch_approve(
+        self, ctx: RunContext, ids: Sequence[int], comment: Optional[str] = None
+    ) -> list[tuple[int, Union[dict[str, Any], LowcodeError]]]:
+        """Approve each task (each id once) in its own transaction: one refused (already done,
+        not the caller's, a check fails) does not hold back the others. Per id, in order: the
+        task after, or the error that refused it."""
+        out: list[tuple[int, Union[dict[str, Any], LowcodeError]]] = []
+        for task_id in dict.fromkeys(int(i) for i in ids):
             try:
-                self.act(ctx, int(task_id), "approve", comment=comment)
-                approved.append(int(task_id))
-            except LowcodeError as exc:
-                failed[str(task_id)] = exc.text(ctx.locale)
-        return {"approved": approved, "failed": failed}
+                out.append((task_id, self.act(ctx, task_id, "approve", comment=comment)))
+            except (Conflict, PermissionDenied, NotFound, ValidationError) as exc:
+                out.append((task_id, exc))
+        return out
 
     def tasks(
         self,

@@ -110,14 +110,11 @@ def batch_approve() -> Any:
     comment = text_of(body, "comment", errors, COMMENT_MAX)
     if errors:
         raise ValidationError(errors)
-    ctx, box = caller(), inbox()
-    items: list[dict[str, Any]] = []
-    for task_id in dict.fromkeys(ids or ()):
-        try:
-            done = box.act(ctx, task_id, "approve", comment=comment)
-        except (Conflict, PermissionDenied, NotFound, ValidationError) as exc:
-            items.append({"id": task_id, "ok": False, "error": _refusal(exc)})
-        else:
-            items.append({"id": task_id, "ok": True, "task": plain(done)})
+    items = [
+        {"id": task_id, "ok": False, "error": _refusal(done)}
+        if isinstance(done, LowcodeError)
+        else {"id": task_id, "ok": True, "task": plain(done)}
+        for task_id, done in inbox().batch_approve(caller(), ids or (), comment)
+    ]
     approved = sum(1 for i in items if i["ok"])
     return jsonify({"items": items, "approved": approved, "refused": len(items) - approved})

@@ -100,15 +100,9 @@ def batch_approve_page() -> Any:
     ctx = context()
     ids = ids_from(request.form.getlist("ids"))
     comment = request.form.get("comment", "").strip() or None
-    box = inbox_of(platform())
-    approved = refused = 0
-    for task_id in dict.fromkeys(ids):
-        try:
-            box.act(ctx, task_id, "approve", comment=comment)
-        except (Conflict, PermissionDenied, NotFound, ValidationError):
-            refused += 1
-        else:
-            approved += 1
+    outcomes = inbox_of(platform()).batch_approve(ctx, ids, comment)
+    refused = sum(1 for _, done in outcomes if isinstance(done, LowcodeError))
+    approved = len(outcomes) - refused
     return redirect(url_for("workspace.inbox_page", approved=approved, refused=refused))
 
 
